@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter title: a question, not a topic
+#
+# One paragraph: the question this chapter answers, and why a physicist would ask it.
+#
+# **Prerequisites:** [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb).
+# **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); set `COURSE_SCALE=paper`
+# on a GPU for the paper-scale settings.
+#
+# <!-- How to make a chapter from this template (delete this comment in the chapter):
+#   1. copy to book/<NN_part>/<NN_topic>.py and add the file to _toc.yml;
+#   2. write it here, as text; shared code goes into src/course_utils (with tests), not here;
+#   3. `make chapter CH=book/<NN_part>/<NN_topic>.py` runs it, stores the outputs in the
+#      paired .ipynb, and re-checks it with nbval.
+# -->
+
+# %% tags=["hide-input"]
+# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
+# numpy and matplotlib are kept); everywhere else it does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import course_utils as cu
+
+cu.use_house_style()
+device = cu.setup(seed=0)
+
+# %% [markdown]
+# ## Parameters
+#
+# Sizes chosen so that the chapter runs in minutes on a laptop CPU. On a GPU, run with the
+# environment variable `COURSE_SCALE=paper` for the paper-scale settings.
+
+# %%
+P = cu.scaled(
+    default=dict(n_train=200, steps=2_000),
+    paper=dict(n_train=5_000, steps=20_000),
+)
+P
+
+# %% [markdown]
+# ## 1. The model
+#
+# Define the model in words and equations, e.g. $f(x;\theta) = \theta^\top \phi(x)$.
+#
+# ## 2. The theory
+#
+# Derive the prediction in the text, step by step, ending in a formula the code can evaluate
+# (and put that formula in `course_utils.theory`, with its equation in the docstring).
+# Cite with `{footcite:t}` `` `saxe2014exact` `` (keys live in `book/references.bib`).
+#
+# ## 3. The experiment
+
+# %%
+rng = np.random.default_rng(0)
+t = np.arange(P.steps + 1)
+measured = np.exp(-1e-3 * t) * (1 + 1e-4 * rng.standard_normal(t.size))  # replace with a real experiment
+predicted = np.exp(-1e-3 * t)
+
+# %% [markdown]
+# ## 4. The comparison
+#
+# Theory (lines) and experiment (markers) on the same axes, axes labelled with units, then a
+# check with an explicit tolerance: `cu.check_close` prints the agreement and fails the notebook
+# (and CI) when theory and experiment part. The same check lives in `tests/`.
+
+# %%
+fig, ax = plt.subplots()
+cu.plotting.theory_and_experiment(ax, t, predicted, measured, label="loss", markevery=100)
+ax.set_xlabel("gradient steps $t$")
+ax.set_ylabel("loss (dimensionless)")
+ax.legend()
+plt.show()
+
+cu.check_close("loss at the last step", measured[-1], predicted[-1], rtol=0.01)
+
+# %% [markdown]
+# ## 5. What it means
+#
+# The lesson in plain words, and where it leads (link to the next chapter).
+#
+# ## Exercises
+#
+# :::{exercise} A short title
+# :label: ex-template-1
+#
+# The question. Where the student writes code, give a checker in `course_utils.exercises`.
+# :::
+#
+# :::{solution} ex-template-1
+# :class: dropdown
+#
+# The worked solution, hidden until the reader opens it.
+# :::
+#
+# ## Summary
+#
+# - one line per lesson.
+#
+# ## References
+#
+# ```{footbibliography}
+# ```

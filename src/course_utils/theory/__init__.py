@@ -1,0 +1,1 @@
+"""The analytic side of the course: closed-form solutions, kernel recursions, effective theories."""

@@ -1,0 +1,73 @@
+"""The course's own invariants for chapters: each notebook is paired with its text source,
+stored executed, and installs course_utils from the repository named in _config.yml."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts and "_build" not in p.parts)
+IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no chapter notebook found under book/"
+
+
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c["cell_type"], "".join(c["source"]).strip()) for c in nb["cells"]]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_agrees_with_text_source(path):
+    source = path.with_suffix(".py")
+    assert source.exists(), f"{path.name} has no paired text source {source.name}"
+    from_text = jupytext.read(source)
+    stored = json.loads(path.read_text())
+    assert _cells(stored) == [(c.cell_type, c.source.strip()) for c in from_text.cells], (
+        f"{path.name} and {source.name} differ: edit one, then run `jupytext --sync {source}`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_stored_executed(path):
+    stored = json.loads(path.read_text())
+    code = [c for c in stored["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert code, f"{path.name} has no code"
+    never_run = [i for i, c in enumerate(code) if c.get("execution_count") is None]
+    assert not never_run, f"{path.name}: code cells {never_run} were never executed; run `make chapter CH=...`"
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name} was not executed top to bottom in one fresh kernel (execution counts {counts})")
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name} stores an error output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_colab_cell_installs_from_the_configured_repository(path):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    stored = json.loads(path.read_text())
+    first_code = next(c for c in stored["cells"] if c["cell_type"] == "code")
+    src = "".join(first_code["source"])
+    assert "google.colab" in src, f"{path.name}: the first code cell must be the Colab set-up cell"
+    assert f"git+{url}" in src, f"{path.name}: the Colab cell must install from {url} (see _config.yml)"
+    assert "hide-input" in first_code.get("metadata", {}).get("tags", []), (
+        f"{path.name}: tag the set-up cell 'hide-input'")
+    assert not re.search(r"pip[^\n]*\b(torch|numpy|matplotlib)\b", src), (
+        f"{path.name}: the Colab cell must not reinstall torch, numpy or matplotlib")
+
+
+def test_toc_lists_every_chapter_and_only_existing_files():
+    toc = (ROOT / "_toc.yml").read_text()
+    listed = set(re.findall(r"file:\s*([^\s#]+)", toc))
+    for ref in listed:
+        assert any((ROOT / (ref + ext)).exists() for ext in (".md", ".ipynb")), f"_toc.yml names missing {ref}"
+    for nb in NOTEBOOKS:
+        ref = str(nb.relative_to(ROOT).with_suffix(""))
+        assert ref in listed, f"{ref} is not in _toc.yml"
