@@ -5,6 +5,6 @@ prints a short verdict; it returns True or False and never raises on a wrong ans
 ``ValueError`` on an answer of the wrong shape or type, with a message that says what was expected).
 """
 
-from __future__ import annotations
 
-__all__: list[str] = []
+
+# One module per chapter, e.g. course_utils.exercises.linear_models.
