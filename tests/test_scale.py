@@ -1,0 +1,23 @@
+import pytest
+
+import course_utils as cu
+
+
+def test_default_scale(monkeypatch):
+    monkeypatch.delenv("COURSE_SCALE", raising=False)
+    P = cu.scaled(default=dict(n=10, steps=5), paper=dict(n=1000))
+    assert (P.scale, P.n, P.steps) == ("default", 10, 5)
+
+
+def test_paper_scale_overrides_only_what_it_names(monkeypatch):
+    monkeypatch.setenv("COURSE_SCALE", "paper")
+    P = cu.scaled(default=dict(n=10, steps=5), paper=dict(n=1000))
+    assert (P.scale, P.n, P.steps) == ("paper", 1000, 5)
+
+
+def test_bad_scale_and_unknown_paper_names(monkeypatch):
+    monkeypatch.setenv("COURSE_SCALE", "huge")
+    with pytest.raises(ValueError, match="COURSE_SCALE"):
+        cu.current_scale()
+    with pytest.raises(ValueError, match="no default"):
+        cu.scaled(default=dict(n=1), paper=dict(m=2), scale="paper")
