@@ -42,7 +42,7 @@ book: install
 # checks, and nbval (every chapter re-executed once, its text outputs compared).
 test: install
 	@status=0; \
-	$(VENV)/bin/jupyter-book build . -W --keep-going || status=1; \
+	$(VENV)/bin/jupyter-book build . -W --keep-going && $(PY) tools/check_build.py || status=1; \
 	$(PY) -m pytest tests book --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(WORKERS) --dist loadfile || status=1; \
 	exit $$status
@@ -57,6 +57,7 @@ notebooks: install
 chapter: install
 	@test -n "$(CH)" || (echo "usage: make chapter CH=book/<part>/<chapter>.py" && exit 2)
 	$(VENV)/bin/jupytext --to ipynb --update --execute $(CH)
+	$(PY) tools/clean_notebook.py $(basename $(CH)).ipynb
 	$(VENV)/bin/jupytext --sync $(CH)
 	$(PY) -m pytest $(basename $(CH)).ipynb --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 	$(PY) -m pytest tests/test_notebooks.py
