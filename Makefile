@@ -35,6 +35,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 book: install
 	$(VENV)/bin/jupyter-book build . -W --keep-going
+	$(PY) tools/check_build.py
 	@echo "The book is at _build/html/index.html"
 
 # The whole suite: the book builds from the stored outputs with warnings as errors, then one
