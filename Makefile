@@ -31,6 +31,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 		$(PY) -m pip install "torch==$(TORCH_VERSION)"; \
 	fi
 	$(PY) -m pip install -r requirements.txt
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
 	touch $@
 
 book: install
