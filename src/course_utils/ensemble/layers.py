@@ -1,0 +1,240 @@
+"""Layers whose parameters carry a leading *member* axis: K models evaluated as one batched matmul.
+
+A :class:`BatchedLinear` holds K weight matrices stacked as a ``(K, in, out)`` tensor and computes
+``y_k = x_k W_k + b_k`` for every member k with one call to ``torch.baddbmm``. A
+:class:`BatchedMLP` is a stack of them with an elementwise activation in between; its member k is
+exactly the single network :func:`mlp` builds with member k's seed and initialisation scale, and
+:meth:`BatchedMLP.member` hands it back as a plain ``nn.Sequential``.
+
+Used by the width / init-scale sweeps (wide networks, lazy vs rich) and, through
+:mod:`course_utils.models.grokking`, by the grokking phase diagrams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["per_member", "Square", "make_activation", "mlp", "BatchedLinear", "BatchedMLP"]
+
+
+def per_member(value, n_members: int, name: str, *, dtype=torch.float64,
+               device=None) -> torch.Tensor:
+    """Turn a hyperparameter into a ``(n_members,)`` tensor: a scalar is repeated for every member.
+
+    ``value`` may be a number, a sequence, a NumPy array or a tensor with one entry per member.
+    Raises ``ValueError`` (naming ``name``) for a wrong length or a non-finite entry.
+    """
+    t = torch.as_tensor(np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value,
+                                   dtype=float), dtype=dtype)
+    if t.dim() == 0:
+        t = t.repeat(n_members)
+    if t.shape != (n_members,):
+        raise ValueError(f"{name} must be a number or have one entry per member ({n_members}), "
+                         f"got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must be finite, got {t.tolist()}")
+    return t.to(device)
+
+
+class Square(nn.Module):
+    """The quadratic activation σ(z) = z² (used for modular addition)."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z * z
+
+
+_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "identity": nn.Identity,
+                "linear": nn.Identity, "quadratic": Square}
+
+
+def make_activation(activation) -> nn.Module:
+    """An activation module from its name (tanh, relu, gelu, quadratic, identity) or a module."""
+    if isinstance(activation, nn.Module):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)} or an nn.Module, "
+                         f"got {activation!r}")
+    return _ACTIVATIONS[activation]()
+
+
+def _check_sizes(sizes) -> list[int]:
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes must list at least an input and an output size, all ≥ 1, got {sizes}")
+    return sizes
+
+
+def mlp(sizes: Sequence[int], activation="tanh", *, bias: bool = True, init: str = "uniform",
+        init_scale: float = 1.0, seed: int | None = 0,
+        generator: torch.Generator | None = None) -> nn.Sequential:
+    """A single multilayer perceptron ``Linear(sizes[0], sizes[1]) → σ → … → Linear(sizes[-2], sizes[-1])``.
+
+    Initialisation, drawn layer by layer (weight, then bias) from ``generator`` (or a fresh one
+    seeded with ``seed``), never from the global random state:
+
+    - ``init="uniform"``: W, b ~ U(−1/√fan_in, 1/√fan_in), PyTorch's default for ``nn.Linear``;
+    - ``init="normal"``:  W ~ N(0, 1/fan_in), b = 0 (the standard parameterisation).
+
+    Every weight and bias is then multiplied by ``init_scale`` (the "α" of lazy vs rich learning
+    and of the grokking papers). This is member k of :class:`BatchedMLP` with ``seeds[k]``.
+    """
+    sizes = _check_sizes(sizes)
+    if init not in ("uniform", "normal"):
+        raise ValueError(f"init must be 'uniform' or 'normal', got {init!r}")
+    if generator is None:
+        if seed is None:
+            raise ValueError("give a seed or a generator")
+        generator = torch.Generator().manual_seed(int(seed))
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        lin = nn.Linear(fan_in, fan_out, bias=bias)
+        with torch.no_grad():
+            bound = fan_in ** -0.5
+            if init == "uniform":
+                lin.weight.copy_((torch.rand(fan_out, fan_in, generator=generator) * 2 - 1) * bound)
+                if bias:
+                    lin.bias.copy_((torch.rand(fan_out, generator=generator) * 2 - 1) * bound)
+            else:
+                lin.weight.copy_(torch.randn(fan_out, fan_in, generator=generator) * bound)
+                if bias:
+                    lin.bias.zero_()
+            for p in lin.parameters():
+                p.mul_(init_scale)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(make_activation(activation))
+    return nn.Sequential(*layers)
+
+
+class BatchedLinear(nn.Module):
+    """K independent affine maps ``y_k = x_k W_k + b_k``, computed with one batched matmul.
+
+    ``weight`` has shape ``(K, in, out)`` (note: transposed with respect to ``nn.Linear``, so
+    that the forward pass is ``x @ W``), ``bias`` has shape ``(K, 1, out)``. The input is either
+    ``(K, N, in)`` (one batch per member) or ``(N, in)`` (the same batch for every member).
+    Parameters are left uninitialised: fill them with :meth:`load_linears`.
+    """
+
+    def __init__(self, n_members: int, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        if n_members < 1 or in_features < 1 or out_features < 1:
+            raise ValueError(f"n_members, in_features and out_features must be ≥ 1, got "
+                             f"{n_members}, {in_features}, {out_features}")
+        self.n_members, self.in_features, self.out_features = n_members, in_features, out_features
+        self.weight = nn.Parameter(torch.empty(n_members, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(n_members, 1, out_features)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:                       # one batch shared by all members
+            x = x.expand(self.n_members, *x.shape)
+        if x.dim() != 3 or x.shape[0] != self.n_members or x.shape[2] != self.in_features:
+            raise ValueError(f"input must have shape (N, {self.in_features}) or "
+                             f"({self.n_members}, N, {self.in_features}), got {tuple(x.shape)}")
+        if self.bias is None:
+            return torch.bmm(x, self.weight)
+        return torch.baddbmm(self.bias, x, self.weight)
+
+    @torch.no_grad()
+    def load_linears(self, linears: Sequence[nn.Linear]) -> None:
+        """Copy K single ``nn.Linear`` layers into the members (member k ← ``linears[k]``)."""
+        if len(linears) != self.n_members:
+            raise ValueError(f"need {self.n_members} layers, got {len(linears)}")
+        self.weight.copy_(torch.stack([lin.weight.detach().T for lin in linears]))
+        if self.bias is not None:
+            self.bias.copy_(torch.stack([lin.bias.detach()[None] for lin in linears]))
+
+    @torch.no_grad()
+    def linear(self, k: int) -> nn.Linear:
+        """Member k as a plain ``nn.Linear`` (a copy, on the same device)."""
+        lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
+                        device=self.weight.device, dtype=self.weight.dtype)
+        lin.weight.copy_(self.weight[k].T)
+        if self.bias is not None:
+            lin.bias.copy_(self.bias[k, 0])
+        return lin
+
+    def extra_repr(self) -> str:
+        return (f"n_members={self.n_members}, in_features={self.in_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class BatchedMLP(nn.Module):
+    """K multilayer perceptrons of the same shape, trained as one: member k is ``mlp(sizes, seed=seeds[k], …)``.
+
+    ``init_scale`` is a number or one value per member, ``seeds`` defaults to ``0, 1, …, K−1``;
+    ``init=None`` leaves the parameters uninitialised, to be filled with :meth:`load_members`.
+    ``forward(x)`` takes ``(N, sizes[0])`` (shared) or ``(K, N, sizes[0])`` and returns
+    ``(K, N, sizes[-1])``. :meth:`member` returns member k as a plain ``nn.Sequential`` (for
+    plotting, probing, or training it alone); :meth:`from_members` stacks single networks.
+    """
+
+    def __init__(self, n_members: int, sizes: Sequence[int], activation="tanh", *,
+                 bias: bool = True, init: str | None = "uniform", init_scale=1.0,
+                 seeds: Sequence[int] | None = None):
+        super().__init__()
+        sizes = _check_sizes(sizes)
+        if n_members < 1:
+            raise ValueError(f"n_members must be ≥ 1, got {n_members}")
+        seeds = list(range(n_members)) if seeds is None else [int(s) for s in seeds]
+        if len(seeds) != n_members:
+            raise ValueError(f"need one seed per member ({n_members}), got {len(seeds)}")
+        if init not in ("uniform", "normal", None):
+            raise ValueError(f"init must be 'uniform', 'normal' or None, got {init!r}")
+        scales = per_member(init_scale, n_members, "init_scale")
+        self.n_members, self.sizes, self.bias, self.init = n_members, sizes, bias, init
+        self.activation = activation
+        self.layers = nn.ModuleList(BatchedLinear(n_members, a, b, bias)
+                                    for a, b in zip(sizes[:-1], sizes[1:]))
+        self.act = make_activation(activation)
+        if init is not None:
+            self.load_members([mlp(sizes, activation, bias=bias, init=init, init_scale=float(c), seed=s)
+                               for s, c in zip(seeds, scales)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = self.act(x)
+        return x
+
+    def _linears(self, model: nn.Sequential) -> list[nn.Linear]:
+        linears = [m for m in model if isinstance(m, nn.Linear)]
+        shapes = [(lin.in_features, lin.out_features) for lin in linears]
+        if shapes != list(zip(self.sizes[:-1], self.sizes[1:])):
+            raise ValueError(f"a member has layers {shapes}, expected sizes {self.sizes}")
+        return linears
+
+    @torch.no_grad()
+    def load_members(self, models: Sequence[nn.Sequential]) -> None:
+        """Copy K single networks (as made by :func:`mlp`) into the members."""
+        if len(models) != self.n_members:
+            raise ValueError(f"need {self.n_members} networks, got {len(models)}")
+        linears = [self._linears(m) for m in models]
+        for i, layer in enumerate(self.layers):
+            layer.load_linears([lins[i] for lins in linears])
+
+    @classmethod
+    def from_members(cls, models: Sequence[nn.Sequential], activation="tanh") -> "BatchedMLP":
+        """Stack single networks of the same shape (``nn.Sequential`` of ``nn.Linear`` and activations)."""
+        if not models:
+            raise ValueError("need at least one network")
+        linears = [m for m in models[0] if isinstance(m, nn.Linear)]
+        sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
+        batched = cls(len(models), sizes, activation, bias=linears[0].bias is not None, init=None)
+        batched.load_members(models)
+        return batched.to(linears[0].weight.device)
+
+    def member(self, k: int) -> nn.Sequential:
+        """Member k as a single ``nn.Sequential`` network (a copy)."""
+        if not 0 <= k < self.n_members:
+            raise ValueError(f"member index must be in [0, {self.n_members}), got {k}")
+        layers: list[nn.Module] = []
+        for i, layer in enumerate(self.layers):
+            layers.append(layer.linear(k))
+            if i < len(self.layers) - 1:
+                layers.append(make_activation(self.activation))
+        return nn.Sequential(*layers)

@@ -1,0 +1,105 @@
+"""The toy grokking model (Liu et al. 2022), alone and as a batched ensemble."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_utils.ensemble import BatchedAdamW, mse_per_sample, train_ensemble
+from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel,
+                                          addition_table, nearest_target_accuracy,
+                                          random_train_masks, target_vectors)
+
+
+def test_addition_table():
+    pairs, sums = addition_table(10)
+    assert pairs.shape == (55, 2) and sums.shape == (55,)
+    assert (pairs[:, 0] <= pairs[:, 1]).all()
+    assert len({tuple(p) for p in pairs.tolist()}) == 55
+    assert sums.min() == 0 and sums.max() == 18 and (sums == pairs.sum(1)).all()
+    with pytest.raises(ValueError):
+        addition_table(1)
+
+
+def test_target_vectors_and_masks():
+    Y = target_vectors(10, 30, seed=3)
+    assert Y.shape == (19, 30)
+    assert torch.equal(Y, target_vectors(10, 30, seed=3))
+    assert not torch.equal(Y, target_vectors(10, 30, seed=4))
+    masks = random_train_masks(55, [45, 10, 45], seeds=[0, 1, 0])
+    assert masks.shape == (3, 55) and masks.sum(1).tolist() == [45, 10, 45]
+    assert torch.equal(masks[0], masks[2]) and not torch.equal(masks[0], random_train_masks(55, 45, [5])[0])
+    with pytest.raises(ValueError):
+        random_train_masks(55, 56, seeds=[0])
+
+
+def test_single_model_shapes_and_initialisation():
+    model = ToyAdditionModel(init_scale_embed=2.0, init_scale_decoder=3.0, seed=1)
+    pairs, _ = addition_table(10)
+    assert model(pairs).shape == (55, 30)
+    assert model.embedding.shape == (10, 1) and model.embedding.abs().max() <= 1.0
+    linears = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
+    assert [(lin.in_features, lin.out_features) for lin in linears] == [(1, 200), (200, 200), (200, 30)]
+    assert all(isinstance(m, torch.nn.Tanh) for m in model.decoder if not isinstance(m, torch.nn.Linear))
+    assert linears[1].weight.abs().max() <= 3.0 / 200 ** 0.5
+    assert linears[1].weight.abs().max() > 0.9 * 3.0 / 200 ** 0.5
+    again = ToyAdditionModel(init_scale_embed=2.0, init_scale_decoder=3.0, seed=1)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
+    groups = model.parameter_groups(embedding=dict(lr=1e-3), decoder=dict(lr=1e-4, weight_decay=1.0))
+    assert groups[0]["params"] == [model.embedding] and len(groups[1]["params"]) == 6
+    with pytest.raises(ValueError):
+        ToyAdditionModel(width=0)
+
+
+def test_batched_members_are_single_models():
+    scales = [0.5, 1.0, 2.0]
+    model = BatchedToyAdditionModel(3, width=16, init_scale_embed=scales, init_scale_decoder=[1, 2, 3],
+                                    seeds=[7, 8, 9])
+    pairs, _ = addition_table(10)
+    out = model(pairs)
+    assert out.shape == (3, 55, 30)
+    for k in range(3):
+        single = ToyAdditionModel(width=16, init_scale_embed=scales[k], init_scale_decoder=k + 1,
+                                  seed=7 + k)
+        member = model.member(k)
+        assert all(torch.equal(a, b) for a, b in zip(single.parameters(), member.parameters()))
+        torch.testing.assert_close(out[k], single(pairs), rtol=1e-6, atol=1e-6)
+    # per-member pairs
+    per_member = torch.stack([pairs.flip(0), pairs, pairs[:, [1, 0]]])
+    out = model(per_member)
+    for k in range(3):
+        torch.testing.assert_close(out[k], model.member(k)(per_member[k]), rtol=1e-6, atol=1e-6)
+    again = BatchedToyAdditionModel.from_members([model.member(k) for k in range(3)])
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
+    with pytest.raises(ValueError, match="seed"):
+        BatchedToyAdditionModel(3, seeds=[1, 2])
+
+
+def test_nearest_target_accuracy():
+    pairs, sums = addition_table(5)
+    Y = target_vectors(5, 8)
+    perfect = Y[sums]
+    assert nearest_target_accuracy(perfect, Y, sums).item() == 1.0
+    wrong = Y[(sums + 1) % 9]
+    outputs = torch.stack([perfect, wrong])
+    assert nearest_target_accuracy(outputs, Y, sums).tolist() == [1.0, 0.0]
+    half = torch.where((torch.arange(len(sums)) % 2 == 0)[:, None], perfect, wrong)
+    mask = torch.arange(len(sums)) % 2 == 0
+    assert nearest_target_accuracy(half, Y, sums, mask).item() == 1.0
+    assert nearest_target_accuracy(half, Y, sums, ~mask).item() == 0.0
+
+
+def test_ensemble_fits_its_training_sets():
+    """Trained as in the paper (AdamW, embedding and decoder learning rates), every member fits."""
+    torch.manual_seed(0)
+    pairs, sums = addition_table(10)
+    Y = target_vectors(10)
+    masks = random_train_masks(55, 45, seeds=range(4))
+    model = BatchedToyAdditionModel(4, width=32)
+    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=1e-2, weight_decay=0.0),
+                                              decoder=dict(lr=[1e-3, 2e-3, 3e-3, 5e-3], weight_decay=0.0)))
+    hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=1500, optimizer=opt,
+                          sample_weight=masks, record_steps=[0, 1500], progress=False,
+                          metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, masks)})
+    assert (hist["loss"][-1] < 0.3 * hist["loss"][0]).all()
+    assert (hist["train_acc"][-1] >= 0.9).all()
