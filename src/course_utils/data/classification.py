@@ -30,24 +30,27 @@ __all__ = ["load_digits", "gaussian_classes", "balanced_indices", "train_val_spl
            "FASHION_MNIST_FILES"]
 
 
-def load_digits(*, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+def load_digits(*, dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's 8×8 digits: z of shape (1797, 64) with pixel values 0 … 16, y in 0 … 9.
 
     Ships with scikit-learn: no download. Classes are nearly, not exactly, balanced
     (174 to 183 images each); :func:`balanced_indices` makes them exactly balanced.
+    ``dtype`` defaults to torch's default dtype.
     """
     from sklearn.datasets import load_digits as _load
 
     d = _load()
-    return torch.as_tensor(d.data, dtype=dtype), torch.as_tensor(d.target, dtype=torch.int64)
+    return (torch.as_tensor(d.data, dtype=dtype or torch.get_default_dtype()),
+            torch.as_tensor(d.target, dtype=torch.int64))
 
 
 def gaussian_classes(n: int, E: int, M: int, *, separation: float = 1.0, seed: int = 0,
-                     dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+                     dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """n samples of M balanced synthetic classes in R^E: z = μ_y + ξ, ξ ~ N(0, I_E).
 
     The class means μ_α have independent N(0, separation²/E) entries, so |μ_α| ≈ separation
     whatever E is. Labels cycle 0, 1, …, M−1: every class has n/M samples when M divides n.
+    ``dtype`` defaults to torch's default dtype.
     """
     for name, v in (("n", n), ("E", E), ("M", M)):
         if not isinstance(v, int) or v < 1:
@@ -58,7 +61,7 @@ def gaussian_classes(n: int, E: int, M: int, *, separation: float = 1.0, seed: i
     means = separation * torch.randn(M, E, generator=g, dtype=torch.float64) / np.sqrt(E)
     y = torch.arange(n) % M
     z = means[y] + torch.randn(n, E, generator=g, dtype=torch.float64)
-    return z.to(dtype), y
+    return z.to(dtype or torch.get_default_dtype()), y
 
 
 def balanced_indices(y: torch.Tensor, per_class: int, *, seed: int = 0) -> torch.Tensor:
@@ -166,7 +169,7 @@ def _fetch(url: str, target: pathlib.Path, timeout: float) -> None:
 
 def load_fashion_mnist(split: str = "train", *, cache: str | os.PathLike | None = None,
                        url: str | None = None, timeout: float = 30.0,
-                       dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+                       dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST (optional): z of shape (60 000 or 10 000, 784) with pixels 0 … 255, y in 0 … 9.
 
     The files are downloaded on first use into ``cache`` (default :func:`cache_dir`) and read
@@ -195,5 +198,6 @@ def load_fashion_mnist(split: str = "train", *, cache: str | os.PathLike | None 
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"Fashion-MNIST {split}: {images.shape[0]} images but {labels.shape[0]} labels")
-    z = torch.as_tensor(images.reshape(images.shape[0], -1).astype(np.float32), dtype=dtype)
+    z = torch.as_tensor(images.reshape(images.shape[0], -1).astype(np.float32),
+                        dtype=dtype or torch.get_default_dtype())
     return z, torch.as_tensor(labels.astype(np.int64))

@@ -66,11 +66,11 @@ def action(params: dict, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def init_params(E: int, H: int, M: int, *, scale: float = 1.0, generator: torch.Generator | None = None,
-                dtype: torch.dtype = torch.float32, device=None) -> dict:
+                dtype: torch.dtype | None = None, device=None) -> dict:
     """Random parameters in PyTorch's default (LeCun-uniform) ranges, times ``scale``.
 
     W and b ~ U(−1/√E, 1/√E), U ~ U(−1/√H, 1/√H): the same as ``nn.Linear``'s default.
-    ``scale = 0`` gives the expansion point θ = 0.
+    ``scale = 0`` gives the expansion point θ = 0. ``dtype`` defaults to torch's default dtype.
     """
     for name, n in (("E", E), ("H", H), ("M", M)):
         if not isinstance(n, int) or n < 1:
@@ -117,7 +117,7 @@ class SiLUNet(torch.nn.Module):
     """
 
     def __init__(self, E: int, H: int, M: int, *, scale: float = 1.0,
-                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+                 generator: torch.Generator | None = None, dtype: torch.dtype | None = None):
         super().__init__()
         p = init_params(E, H, M, scale=scale, generator=generator, dtype=dtype)
         self.U = torch.nn.Parameter(p["U"])
