@@ -29,6 +29,11 @@ def _fmt(x) -> str:
     return f"{float(x):.4g}" if x.size == 1 else f"array{tuple(x.shape)}"
 
 
+def _pct(x: float) -> str:
+    """A relative size as a percentage, or in scientific notation when below 0.01 %."""
+    return f"{x:.2%}" if x >= 1e-4 or x == 0 else f"{x:.1e}"
+
+
 def check_close(name: str, measured, predicted, *, rtol: float | None = None,
                 atol: float | None = None, verbose: bool = True) -> float:
     """Check ``measured`` against ``predicted``: ‖m − p‖ ≤ atol + rtol·‖p‖ (norms over all entries).
@@ -53,7 +58,7 @@ def check_close(name: str, measured, predicted, *, rtol: float | None = None,
     scale = float(np.linalg.norm(p))
     ok = err <= atol + rtol * scale
     if rtol > 0 and scale > 0:
-        detail = f"rel. err {err / scale:.2%} ≤ {rtol:.2%}" if ok else f"rel. err {err / scale:.2%} > {rtol:.2%}"
+        detail = f"rel. err {_pct(err / scale)} {'≤' if ok else '>'} {_pct(rtol)}"
         if atol > 0:
             detail += f" (+ atol {atol:.2g})"
     else:
