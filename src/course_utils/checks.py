@@ -30,8 +30,18 @@ def _fmt(x) -> str:
 
 
 def _pct(x: float) -> str:
-    """A relative size as a percentage, or in scientific notation when below 0.01 %."""
-    return f"{x:.2%}" if x >= 1e-4 or x == 0 else f"{x:.1e}"
+    """A relative size as a percentage; below 0.01 % only its order of magnitude ("< 1e-12").
+
+    Errors at the level of floating-point rounding change in their last digits from machine to
+    machine; their decade is what matters, and it is stable enough to store in a notebook.
+    """
+    if x >= 1e-4 or x == 0:
+        return f"{x:.2%}"
+    return f"< 1e{int(np.ceil(np.log10(x)))}" if x < 1 else f"{x:.1e}"
+
+
+def _tol(x: float) -> str:
+    return f"{x:.2%}" if x >= 1e-4 else f"{x:.0e}"
 
 
 def check_close(name: str, measured, predicted, *, rtol: float | None = None,
@@ -58,7 +68,7 @@ def check_close(name: str, measured, predicted, *, rtol: float | None = None,
     scale = float(np.linalg.norm(p))
     ok = err <= atol + rtol * scale
     if rtol > 0 and scale > 0:
-        detail = f"rel. err {_pct(err / scale)} {'≤' if ok else '>'} {_pct(rtol)}"
+        detail = f"rel. err {_pct(err / scale)} {'≤' if ok else '>'} {_tol(rtol)}"
         if atol > 0:
             detail += f" (+ atol {atol:.2g})"
     else:
