@@ -72,7 +72,8 @@ def check_close(name: str, measured, predicted, *, rtol: float | None = None,
         if atol > 0:
             detail += f" (+ atol {atol:.2g})"
     else:
-        detail = f"abs. err {err:.2g} {'≤' if ok else '>'} {atol:.2g}"
+        shown = f"< 1e{int(np.ceil(np.log10(err)))}" if 0 < err < 1e-8 else f"{err:.2g}"
+        detail = f"abs. err {shown} {'≤' if ok else '>'} {atol:.2g}"
     line = f"{'✓' if ok else '✗'} {name}: measured {_fmt(m)} vs theory {_fmt(p)} ({detail})"
     if not ok:
         raise AssertionError(line)
