@@ -494,7 +494,8 @@ ax.legend()
 plt.show()
 
 cu.check_less("|zero of ∇S_T·∇S_V − minimum of S_V| in steps", abs(step_zero - step_min), 2.0)
-cu.check_close("one-step change of S_V vs −η ∇S_T·∇S_V (all steps)", dSV, -P.lr * align[:-1], rtol=0.05)
+# the remainder is the O(η²) term of the exercise "Early stopping with a finite step"
+cu.check_close("one-step change of S_V vs −η ∇S_T·∇S_V (all steps)", dSV, -P.lr * align[:-1], rtol=0.1)
 
 # %% [markdown]
 # ## 5. What training does to the terms of the expansion
