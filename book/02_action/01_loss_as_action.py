@@ -44,8 +44,6 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
