@@ -133,22 +133,25 @@ class _BatchedOptimizer(torch.optim.Optimizer):
             out.append(cache[key])
         return out
 
-    def _run(self, tensor_lists: list[list], scalars: tuple) -> None:
-        """Apply ``self._update`` to all parameters of a group.
+    def _run(self, tensor_lists: list[list], scalars: tuple, per_step: tuple = ()) -> None:
+        """Apply ``self._update(*tensor_lists, *scalars, *per_step)`` to all parameters of a group.
 
         Compiled: one fused call. Otherwise one call for all tensors small enough, and the large
         ones (on a CPU) a block of members at a time, so that each block stays in the cache.
+        ``per_step`` are the numbers that change every step (Adam's bias correction).
         """
         if self._compiled is not None:
             device = tensor_lists[0][0].device
-            try:   # floats as 0-d tensors, so that a new step does not trigger a recompilation
-                self._compiled(*tensor_lists, *(torch.tensor(s, device=device) if isinstance(s, float)
-                                                else s for s in scalars))
+            try:   # numbers that change as 0-d tensors (filled on the device: no copy, no
+                # synchronisation), so that a new step does not trigger a recompilation
+                self._compiled(*tensor_lists, *scalars,
+                               *(torch.full((), s, dtype=torch.float64, device=device) for s in per_step))
                 return
             except Exception as err:   # no compiler, unsupported platform, ...
                 warnings.warn(f"torch.compile failed ({type(err).__name__}: {err}); "
                               "using the plain update", RuntimeWarning, stacklevel=3)
                 self._compiled = None
+        scalars = scalars + tuple(per_step)
         per_chunk = [self._members_per_chunk(p) for p in tensor_lists[0]]
         whole = [i for i, n in enumerate(per_chunk) if n >= self.n_members]
         if whole:
@@ -256,7 +259,7 @@ class BatchedAdam(_BatchedOptimizer):
                        [self.state[p]["exp_avg"] for p in params],
                        [self.state[p]["exp_avg_sq"] for p in params],
                        decays, wds, self._shaped(neg_step, params)],
-                      (beta1, beta2, group["eps"], math.sqrt(1 - beta2 ** t)))
+                      (beta1, beta2, group["eps"]), (math.sqrt(1 - beta2 ** t),))
 
 
 class BatchedAdamW(BatchedAdam):

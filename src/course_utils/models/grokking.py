@@ -147,12 +147,13 @@ class BatchedToyAdditionModel(nn.Module):
                            for a, b, s in zip(s_embed, s_dec, seeds)])
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        if pairs.dim() == 2:                       # the same pairs for every member
-            h = self.embedding[:, pairs[:, 0]] + self.embedding[:, pairs[:, 1]]
-        else:                                      # (K, N, 2): each member its own pairs
-            rows = torch.arange(self.n_members, device=pairs.device)[:, None]
-            h = self.embedding[rows, pairs[..., 0]] + self.embedding[rows, pairs[..., 1]]
-        return self.decoder(h)
+        E = self.embedding                                 # (K, p, d)
+        if pairs.dim() == 2:                               # the same pairs for every member
+            h = E.index_select(1, pairs[:, 0]) + E.index_select(1, pairs[:, 1])
+        else:                                              # (K, N, 2): each member its own pairs
+            index = pairs.unsqueeze(-1).expand(*pairs.shape, E.shape[2])   # (K, N, 2, d)
+            h = E.gather(1, index[:, :, 0]) + E.gather(1, index[:, :, 1])
+        return self.decoder(h)                             # (K, N, out_dim)
 
     def parameter_groups(self, embedding: dict, decoder: dict) -> list[dict]:
         """Optimiser parameter groups (values may be per member), e.g. ``BatchedAdamW(model.parameter_groups(
