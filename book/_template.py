@@ -65,7 +65,9 @@ P
 #
 # Derive the prediction in the text, step by step, ending in a formula the code can evaluate
 # (and put that formula in `course_utils.theory`, with its equation in the docstring).
-# Cite with `{footcite:t}` `` `saxe2014exact` `` (keys live in `book/references.bib`).
+# Cite with `{cite:t}` (Saxe et al. (2014)) or `{cite:p}` ((Saxe et al., 2014)) and a key from
+# `book/references.bib`, e.g. `` {cite:t}`saxe2014exact` ``; every work cited is listed on the
+# bibliography page.
 #
 # ## 3. The experiment
 
@@ -117,5 +119,4 @@ cu.check_close("loss at the last step", measured[-1], predicted[-1], rtol=0.01)
 #
 # ## References
 #
-# ```{footbibliography}
-# ```
+# The works cited in this chapter are listed in the course {doc}`bibliography <../bibliography>`.

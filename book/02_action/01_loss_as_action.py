@@ -100,7 +100,7 @@ P
 # $q_\alpha(z) = e^{f_\alpha(z)}/\sum_{\alpha'} e^{f_{\alpha'}(z)}$. For a physicist this is a
 # Boltzmann distribution over the $M$ classes with energies $-f_\alpha$; the normaliser
 # $Z(z) = \sum_\alpha e^{f_\alpha(z)}$ is a partition function. SiLU
-# {footcite:p}`hendrycks2016gaussian,elfwing2018sigmoid,ramachandran2017searching` is smooth,
+# {cite:p}`hendrycks2016gaussian,elfwing2018sigmoid,ramachandran2017searching` is smooth,
 # with $\sigma(0) = 0$: at $\theta = 0$ every logit vanishes.
 # (`course_utils.models.silu_net` implements $f$ as a pure function of a parameter dictionary,
 # so `torch.func` can differentiate it in any direction.)
@@ -118,7 +118,7 @@ P
 # S(\theta) = H[m|z] + \mathbb{E}_z\, D_{\mathrm{KL}}\big(p(\cdot|z)\,\big\|\,q(\cdot|z;\theta)\big) .
 # $$
 #
-# The relative entropy $D_{\mathrm{KL}}$ {footcite:p}`cover2006elements` is non-negative and
+# The relative entropy $D_{\mathrm{KL}}$ {cite:p}`cover2006elements` is non-negative and
 # vanishes only when $q = p(\cdot|z)$, so the minimum of the action is the entropy of the data,
 # and the relative entropy differs from $S$ by a $\theta$-independent constant. For the digits
 # below every image has one label, $H[m|z] = 0$, and the training loss can go to zero. We check
@@ -231,7 +231,7 @@ for k in ("U", "W", "b"):
 #
 # For balanced classes the $U$–$b$ cross term of $S_2$ vanishes: a bias alone cannot tell the
 # classes apart. $S_2$ is a bilinear form in $U$ and $W$, the same form as the loss of a deep
-# linear network whose input–output correlation is $-J/2M$ {footcite:p}`saxe2014exact`: near the
+# linear network whose input–output correlation is $-J/2M$ {cite:p}`saxe2014exact`: near the
 # origin, $UW$ grows along the top singular directions of $-J$ first.
 #
 # **The general term.** The linear-in-$f$ part of $S$ is, to all orders,
@@ -443,9 +443,9 @@ cu.check_close("error of the source's partial sum falls only as t²", slopes["so
 # While the two gradients point the same way, a step on the training data also helps on unseen
 # data; once $\nabla S_T\cdot\nabla S_V < 0$ every step *hurts* it. The validation loss is
 # minimal where the gradients become orthogonal, $\nabla S_T\cdot\nabla S_V = 0$: early stopping
-# {footcite:p}`prechelt1998early` as a condition, which needs no look at the future of the
+# {cite:p}`prechelt1998early` as a condition, which needs no look at the future of the
 # validation curve (and which is the idea of gradient alignment between examples
-# {footcite:p}`fort2019stiffness`). For gradient descent with a step $\eta$ the one-step change is
+# {cite:p}`fort2019stiffness`). For gradient descent with a step $\eta$ the one-step change is
 # $S_V(t+1) - S_V(t) = -\eta\,\nabla S_T\cdot\nabla S_V + O(\eta^2)$.
 #
 # **The experiment.** A network with $H = 64$ hidden units on 20 digits per class (standardised
@@ -560,7 +560,7 @@ cu.check_less("most trained first-order products negative: 0.65 < fraction", 0.6
 # dimensions carry class information. The same counting gives the degree-$(n+1)$ term $E^n$
 # entries: the source suggests that this growth of the number of exploitable correlations with
 # the embedding dimension is one root of the power laws of loss against model size
-# {footcite:p}`kaplan2020scaling`, a suggestion that the scaling-law chapters test (we do not
+# {cite:p}`kaplan2020scaling`, a suggestion that the scaling-law chapters test (we do not
 # here).
 #
 # **The experiment.** To vary $E$ at fixed data we embed the standardised digits with a random
@@ -774,5 +774,4 @@ exercises.check_two_hidden_layer_s3(s3_two_layers)
 #
 # ## References
 #
-# ```{footbibliography}
-# ```
+# The works cited in this chapter are listed in the course {doc}`bibliography <../bibliography>`.
