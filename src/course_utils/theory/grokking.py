@@ -1,0 +1,340 @@
+"""The effective theory of grokking of Liu et al. (2022), "Towards understanding grokking: an
+effective theory of representation learning", for the toy addition task.
+
+Symbols 0, …, p−1 have embeddings E_k ∈ ℝ^d; the network sees the pair (i, j) only through
+E_i + E_j. A **parallelogram** is a quadruple (i, j, m, n) of two different unordered pairs with
+i + j = m + n; a representation "knows" it when E_i + E_j = E_m + E_n.
+
+- :func:`parallelograms`: all of them; :func:`training_parallelograms`: P₀(D), those whose two
+  pairs both lie in the training set D (the only ones the loss can enforce: two training pairs
+  with the same sum share a target);
+- :func:`constraint_matrix`: one row a = e_i + e_j − e_m − e_n per parallelogram;
+  :func:`permissible_parallelograms`: every parallelogram *implied* by P₀(D), i.e. whose row lies
+  in the span of P₀(D)'s rows (it holds in every representation that satisfies P₀(D));
+- :func:`rqi`: the representation quality index, the fraction of all parallelograms that the
+  (normalised) embeddings satisfy to a tolerance δ; :func:`predicted_accuracy`: the accuracy
+  they imply, the fraction of pairs (i, j) with a training pair (m, n) such that (i, j, m, n)
+  holds, i.e. whose answer can be read off a training answer;
+- the **effective loss** ℓ_eff(E) = ℓ₀/Z₀, ℓ₀ = Σ_{P₀(D)} |E_i + E_j − E_m − E_n|² = tr(Eᵀ H E),
+  Z₀ = Σ_k |E_k − Ē|² (:func:`effective_loss`, :func:`effective_loss_gradient`), with
+  H = AᵀA (:func:`effective_hessian`). Its gradient is orthogonal to 1 (Σ_k E_k) and to E
+  (Z₀): both are conserved by the gradient flow, so the embeddings cannot collapse to the
+  trivial minimum E = 0 of ℓ₀ (:func:`effective_gradient_flow` integrates it);
+- the **linear flow** at fixed normalisation, dE/dt = −(2/Z₀) H E, solved exactly by
+  E(t) = V e^{−2Λt/Z₀} Vᵀ E(0) (:func:`linear_flow`). H always annihilates 1 (translation) and
+  k ↦ k (the linear structure E_k = a + b k; scale is b); when the null space has dimension 2
+  exactly, the training set pins a **unique linear structure** (:func:`unique_linear_structure`)
+  and the third eigenvalue λ₃ — the **grokking rate** (:func:`grokking_rate`) — sets how fast
+  every other component dies: t_grok ∝ Z₀/(2λ₃);
+- :func:`probability_unique`: the probability that a random training set of n pairs pins the
+  unique linear structure (Monte Carlo over splits), and :func:`critical_fraction`, where it
+  crosses ½;
+- :func:`linearity_defect`: 1 − R² of E_k against k, the distance of a representation from the
+  linear structure (0 for E_k = a + b k);
+- :func:`classify_phase`: comprehension / grokking / memorisation / confusion from the steps at
+  which training and validation accuracy pass a threshold (the phases of Grokking II).
+
+All functions take NumPy arrays (or tensors, converted) and return NumPy values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "constraint_matrix",
+           "permissible_parallelograms", "normalise_embeddings", "parallelogram_defects", "rqi",
+           "predicted_accuracy", "effective_loss", "effective_loss_gradient", "effective_hessian",
+           "hessian_spectrum", "null_space_dimension", "unique_linear_structure", "grokking_rate",
+           "linear_flow", "effective_gradient_flow", "linearity_defect", "probability_unique",
+           "critical_fraction", "PHASES", "classify_phase"]
+
+
+def _np(x) -> np.ndarray:
+    return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+
+
+def _embeddings(E) -> np.ndarray:
+    E = _np(E)
+    return E[:, None] if E.ndim == 1 else E
+
+
+def unordered_pairs(p: int) -> np.ndarray:
+    """All unordered pairs (a, b), 0 ≤ a ≤ b < p, in the order of ``addition_table(p)``: (p(p+1)/2, 2)."""
+    if p < 2:
+        raise ValueError(f"need p ≥ 2, got {p}")
+    return np.array([(a, b) for a in range(p) for b in range(a, p)], dtype=int)
+
+
+def parallelograms(p: int) -> np.ndarray:
+    """All parallelograms of p symbols: (i, j, m, n) with (i, j) < (m, n) two unordered pairs and
+    i + j = m + n. Shape (Q, 4), lexicographic order."""
+    pairs = unordered_pairs(p)
+    out = [(*pairs[u], *pairs[v]) for u in range(len(pairs)) for v in range(u + 1, len(pairs))
+           if pairs[u].sum() == pairs[v].sum()]
+    return np.array(out, dtype=int).reshape(-1, 4)
+
+
+def _pair_set(train_pairs) -> set:
+    tp = np.asarray(train_pairs.cpu() if hasattr(train_pairs, "cpu") else train_pairs, dtype=int)
+    if tp.ndim != 2 or tp.shape[1] != 2:
+        raise ValueError(f"training pairs must have shape (n, 2), got {tp.shape}")
+    return {(min(a, b), max(a, b)) for a, b in tp}
+
+
+def training_parallelograms(train_pairs, p: int) -> np.ndarray:
+    """P₀(D): the parallelograms (i, j, m, n) whose pairs (i, j) and (m, n) are both training pairs."""
+    D = _pair_set(train_pairs)
+    Q = parallelograms(p)
+    keep = [(i, j) in D and (m, n) in D for i, j, m, n in Q]
+    return Q[np.asarray(keep, dtype=bool)] if len(Q) else Q
+
+
+def constraint_matrix(quads, p: int) -> np.ndarray:
+    """One row a = e_i + e_j − e_m − e_n per parallelogram: shape (len(quads), p).
+
+    (A E)_q = E_i + E_j − E_m − E_n is the defect of parallelogram q.
+    """
+    quads = np.asarray(quads, dtype=int).reshape(-1, 4)
+    A = np.zeros((len(quads), p))
+    rows = np.arange(len(quads))
+    for col, sign in zip(range(4), (1.0, 1.0, -1.0, -1.0)):
+        np.add.at(A, (rows, quads[:, col]), sign)
+    return A
+
+
+def permissible_parallelograms(train_pairs, p: int, *, tol: float = 1e-9) -> np.ndarray:
+    """The parallelograms implied by the training set: rows in the span of P₀(D)'s constraint rows.
+
+    They hold in every representation with zero training defects, P₀(D) ⊆ permissible ⊆ all.
+    """
+    Q = parallelograms(p)
+    A0 = constraint_matrix(training_parallelograms(train_pairs, p), p)
+    if len(A0) == 0:
+        return Q[:0]
+    _, s, vt = np.linalg.svd(A0, full_matrices=False)
+    basis = vt[s > tol * max(1.0, s[0])]
+    A = constraint_matrix(Q, p)
+    residual = A - (A @ basis.T) @ basis
+    return Q[np.linalg.norm(residual, axis=1) < 1e-6]
+
+
+def normalise_embeddings(E) -> np.ndarray:
+    """(E − Ē)/√(Σ_k |E_k − Ē|²/p): zero mean and unit root-mean-square norm, shape (p, d)."""
+    E = _embeddings(E)
+    C = E - E.mean(axis=0)
+    z = np.sqrt((C ** 2).sum() / len(E))
+    if z == 0:
+        raise ValueError("all embeddings coincide: the normalisation is undefined")
+    return C / z
+
+
+def parallelogram_defects(E, quads) -> np.ndarray:
+    """|E_i + E_j − E_m − E_n| for each parallelogram (on the embeddings as given): shape (Q,)."""
+    E = _embeddings(E)
+    q = np.asarray(quads, dtype=int).reshape(-1, 4)
+    return np.linalg.norm(E[q[:, 0]] + E[q[:, 1]] - E[q[:, 2]] - E[q[:, 3]], axis=1)
+
+
+def rqi(E, p: int | None = None, *, delta: float = 0.05) -> float:
+    """Representation quality index: the fraction of all parallelograms whose defect, on the
+    normalised embeddings (:func:`normalise_embeddings`), is at most δ. 1 for E_k = a + b k."""
+    E = _embeddings(E)
+    p = len(E) if p is None else p
+    Q = parallelograms(p)
+    return float(np.mean(parallelogram_defects(normalise_embeddings(E), Q) <= delta))
+
+
+def predicted_accuracy(E, train_pairs, eval_pairs, *, delta: float = 0.05) -> float:
+    """The accuracy a representation implies on ``eval_pairs``: the fraction of pairs (i, j) that
+    are training pairs or have a training pair (m, n) with m + n = i + j and
+    |Ẽ_i + Ẽ_j − Ẽ_m − Ẽ_n| ≤ δ (normalised embeddings): their answer follows from a training answer."""
+    Et = normalise_embeddings(E)
+    D = np.array(sorted(_pair_set(train_pairs)), dtype=int)
+    ev = np.asarray(eval_pairs.cpu() if hasattr(eval_pairs, "cpu") else eval_pairs, dtype=int)
+    if len(ev) == 0:
+        raise ValueError("no pairs to evaluate")
+    Dset = {tuple(x) for x in D}
+    hits = 0
+    for i, j in ev:
+        if (min(i, j), max(i, j)) in Dset:
+            hits += 1
+            continue
+        same = D[D.sum(axis=1) == i + j]
+        if len(same) and (np.linalg.norm(Et[i] + Et[j] - Et[same[:, 0]] - Et[same[:, 1]], axis=1)
+                          <= delta).any():
+            hits += 1
+    return hits / len(ev)
+
+
+def effective_loss(E, quads) -> float:
+    """ℓ_eff = Σ_{(i,j,m,n) ∈ quads} |E_i + E_j − E_m − E_n|² / Σ_k |E_k − Ē|² (scale and translation invariant)."""
+    E = _embeddings(E)
+    Z = ((E - E.mean(axis=0)) ** 2).sum()
+    return float((parallelogram_defects(E, quads) ** 2).sum() / Z)
+
+
+def effective_loss_gradient(E, quads) -> np.ndarray:
+    """∇ℓ_eff = (2 H E − 2 ℓ_eff C E)/Z₀ with H = AᵀA, C = I − 11ᵀ/p: shape (p, d).
+
+    Orthogonal to the all-ones direction and to E − Ē, so the flow conserves Σ_k E_k and Z₀.
+    """
+    E = _embeddings(E)
+    p = len(E)
+    H = effective_hessian(quads, p)
+    CE = E - E.mean(axis=0)
+    Z = (CE ** 2).sum()
+    ell = float(np.trace(E.T @ H @ E)) / Z
+    return (2 * H @ E - 2 * ell * CE) / Z
+
+
+def effective_hessian(quads, p: int) -> np.ndarray:
+    """H = AᵀA (p × p), so that ℓ₀ = Σ |E_i + E_j − E_m − E_n|² = tr(Eᵀ H E); ∇²ℓ₀ = 2H per dimension."""
+    A = constraint_matrix(quads, p)
+    return A.T @ A
+
+
+def hessian_spectrum(quads, p: int) -> np.ndarray:
+    """Eigenvalues of H = AᵀA in increasing order (the first two are always 0: translation and the
+    linear structure E_k = k)."""
+    return np.clip(np.linalg.eigvalsh(effective_hessian(quads, p)), 0.0, None)
+
+
+def null_space_dimension(quads, p: int, *, tol: float = 1e-8) -> int:
+    """dim ker H: the number of independent representations with zero training defects (≥ 2)."""
+    ev = hessian_spectrum(quads, p)
+    return int((ev <= tol * max(1.0, ev[-1])).sum())
+
+
+def unique_linear_structure(train_pairs, p: int) -> bool:
+    """True when the training set pins E_k = a + b k (up to translation a and scale b): dim ker H = 2."""
+    return null_space_dimension(training_parallelograms(train_pairs, p), p) == 2
+
+
+def grokking_rate(quads, p: int) -> float:
+    """λ₃, the third-smallest eigenvalue of H: the slowest decay rate of a non-linear component.
+
+    Zero when the null space is larger than 2 (the structure is not pinned: no grokking).
+    """
+    return float(hessian_spectrum(quads, p)[2])
+
+
+def linear_flow(E0, quads, times, *, Z0: float | None = None) -> np.ndarray:
+    """The linear gradient flow dE/dt = −(2/Z₀) H E of ℓ₀/Z₀ at fixed Z₀ (default Z₀ of E0):
+    E(t) = V exp(−2Λt/Z₀) Vᵀ E(0). Returns shape (len(times), p, d)."""
+    E0 = _embeddings(E0)
+    p = len(E0)
+    Z0 = float(((E0 - E0.mean(axis=0)) ** 2).sum()) if Z0 is None else float(Z0)
+    lam, V = np.linalg.eigh(effective_hessian(quads, p))
+    lam = np.clip(lam, 0.0, None)
+    coef = V.T @ E0                                             # (p, d)
+    t = np.asarray(times, dtype=float)
+    decay = np.exp(-2.0 * lam[None, :] * t[:, None] / Z0)       # (T, p)
+    return np.einsum("kl,tl,ld->tkd", V, decay, coef)
+
+
+def effective_gradient_flow(E0, quads, times, *, max_dt: float = 0.01) -> np.ndarray:
+    """The gradient flow dE/dt = −∇ℓ_eff of the normalised effective loss (RK4), at ``times``.
+
+    Returns (len(times), p, d). Σ_k E_k and Z₀ are conserved (up to the integration error).
+    """
+    E = _embeddings(E0).copy()
+    p = len(E)
+    H = effective_hessian(quads, p)
+
+    def grad(X):
+        CX = X - X.mean(axis=0)
+        Z = (CX ** 2).sum()
+        ell = float(np.sum(X * (H @ X))) / Z
+        return (2 * H @ X - 2 * ell * CX) / Z
+
+    times = np.asarray(times, dtype=float)
+    if (np.diff(times) < 0).any() or (times < 0).any():
+        raise ValueError("times must be non-negative and increasing")
+    out, t = [], 0.0
+    for target in times:
+        while t < target - 1e-12:
+            h = min(max_dt, target - t)
+            k1 = -grad(E)
+            k2 = -grad(E + 0.5 * h * k1)
+            k3 = -grad(E + 0.5 * h * k2)
+            k4 = -grad(E + h * k3)
+            E = E + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            t += h
+        out.append(E.copy())
+    return np.stack(out)
+
+
+def linearity_defect(E) -> np.ndarray:
+    """1 − R² of a straight-line fit E_k ≈ a + b k of one-dimensional embeddings:
+    ‖(I − P)(E − Ē)‖²/‖E − Ē‖², P the projector on k − k̄. ``E`` of shape (…, p) (e.g. a
+    trajectory (T, p) or an ensemble (K, p)); 0 exactly for a linear structure E_k = a + b k."""
+    E = _np(E)
+    p = E.shape[-1]
+    k = np.arange(p) - (p - 1) / 2
+    C = E - E.mean(axis=-1, keepdims=True)
+    b = (C @ k) / (k @ k)
+    R = C - b[..., None] * k
+    return (R ** 2).sum(axis=-1) / (C ** 2).sum(axis=-1)
+
+
+def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -> np.ndarray:
+    """Probability that a random training set of n pairs (uniform among the p(p+1)/2) pins a unique
+    linear structure, estimated over ``n_splits`` random splits per size. Returns one value per n."""
+    sizes = np.atleast_1d(np.asarray(n_train, dtype=int))
+    pairs = unordered_pairs(p)
+    N = len(pairs)
+    if (sizes < 0).any() or (sizes > N).any():
+        raise ValueError(f"training-set sizes must lie in 0 … {N}")
+    rng = np.random.default_rng(seed)
+    Q = parallelograms(p)
+    A = constraint_matrix(Q, p)
+    index = {tuple(x): u for u, x in enumerate(pairs)}
+    qu = np.array([[index[(i, j)], index[(m, n)]] for i, j, m, n in Q], dtype=int)
+    out = []
+    for n in sizes:
+        hits = 0
+        for _ in range(n_splits):
+            inside = np.zeros(N, dtype=bool)
+            inside[rng.permutation(N)[:n]] = True
+            rows = A[inside[qu[:, 0]] & inside[qu[:, 1]]]
+            rank = np.linalg.matrix_rank(rows) if len(rows) else 0
+            hits += rank == p - 2                 # dim ker H = p − rank A = 2
+        out.append(hits / n_splits)
+    return np.asarray(out)
+
+
+def critical_fraction(fractions, probabilities, level: float = 0.5) -> float:
+    """The training fraction at which the probability first reaches ``level`` (linear interpolation)."""
+    f = np.asarray(fractions, dtype=float)
+    pr = np.asarray(probabilities, dtype=float)
+    above = np.flatnonzero(pr >= level)
+    if len(above) == 0:
+        return float("nan")
+    i = above[0]
+    if i == 0:
+        return float(f[0])
+    return float(f[i - 1] + (level - pr[i - 1]) * (f[i] - f[i - 1]) / (pr[i] - pr[i - 1]))
+
+
+#: The four phases, in the order of their integer codes.
+PHASES = ("comprehension", "grokking", "memorisation", "confusion")
+
+
+def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 3.0,
+                   min_delay: float = 0.0) -> np.ndarray:
+    """Phase codes (indices into :data:`PHASES`) from the steps at which training and validation
+    accuracy first pass the threshold (NaN or inf: never within ``budget``):
+
+    - confusion (3): training accuracy never gets there;
+    - memorisation (2): training does, validation never does;
+    - grokking (1): both do, but validation only after t_val > delay_ratio·t_train + min_delay;
+    - comprehension (0): both do, validation within that delay.
+    """
+    tr = np.asarray(train_step, dtype=float)
+    va = np.asarray(val_step, dtype=float)
+    tr_ok = np.isfinite(tr) & (tr <= budget)
+    va_ok = np.isfinite(va) & (va <= budget)
+    late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay
+    return np.where(~tr_ok, 3, np.where(~va_ok, 2, np.where(late, 1, 0))).astype(int)
