@@ -1,0 +1,172 @@
+"""Fully connected networks with a settable initialisation scale and parameterisation.
+
+Used by the chapters "Networks at initialisation: the Gaussian-process limit" and "Training in
+the infinite-width limit: the neural tangent kernel" (and the feature-learning chapters).
+
+A network with ``depth`` = L hidden layers of ``width`` n maps x ∈ R^d to
+
+    f⁰ = b⁰ + W⁰ x,   fˡ = bˡ + Wˡ φ(fˡ⁻¹)  (ℓ = 1 … L),   output fᴸ,
+
+with, at initialisation, Wˡ_ij ~ N(0, σ_w²/fan_in) and bˡ_i ~ N(0, σ_b²). Two ways to write it:
+
+- **standard**: the parameters are W and b themselves (PyTorch's usual convention);
+- **NTK** (Jacot et al. 2018): W = σ_w V/√fan_in and b = σ_b β with V, β ~ N(0, 1), and the
+  trained parameters are V and β.
+
+Both give the same random function at initialisation (the same NNGP), but different gradients:
+in the NTK parameterisation the tangent kernel has a finite limit as n → ∞; in the standard one
+it grows like n, so the learning rate must shrink like 1/n.
+
+:func:`random_mlp_outputs` draws many random networks at once, as batched tensors, for the
+experiments that need thousands of networks (output covariances, kurtosis, signal propagation).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+__all__ = ["TORCH_ACTIVATIONS", "torch_activation", "MLP", "random_mlp_outputs"]
+
+#: name → torch function; the same names as :data:`course_utils.theory.kernels.ACTIVATIONS`.
+TORCH_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "erf": torch.erf,
+    "tanh": torch.tanh,
+    "silu": nn.functional.silu,
+    "linear": lambda x: x,
+}
+
+PARAMETERIZATIONS = ("standard", "ntk")
+
+
+def torch_activation(name: str | Callable) -> Callable:
+    """Return the torch function for an activation name (a callable passes through)."""
+    if callable(name):
+        return name
+    if name not in TORCH_ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(TORCH_ACTIVATIONS)} or pass a function")
+    return TORCH_ACTIVATIONS[name]
+
+
+def _check(d_in, width, depth, d_out, sigma_w, sigma_b):
+    for name, v in (("d_in", d_in), ("width", width), ("d_out", d_out)):
+        if not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"depth (the number of hidden layers) must be a non-negative integer, got {depth!r}")
+    if sigma_w <= 0:
+        raise ValueError(f"sigma_w must be positive, got {sigma_w}")
+    if sigma_b < 0:
+        raise ValueError(f"sigma_b must be non-negative, got {sigma_b}")
+
+
+class MLP(nn.Module):
+    """A fully connected network with ``depth`` hidden layers of ``width`` units.
+
+    ``sigma_w``, ``sigma_b`` are the standard deviations σ_w, σ_b (weights have variance
+    σ_w²/fan_in at initialisation, biases σ_b²). ``parameterization`` is "ntk" or "standard"
+    (see the module docstring). ``layers[l].weight`` holds the trained parameter of layer l,
+    of shape (fan_out, fan_in). ``generator`` makes the initialisation reproducible.
+    """
+
+    def __init__(self, d_in: int, width: int, depth: int, d_out: int = 1, *, activation: str | Callable = "relu",
+                 sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0, parameterization: str = "ntk",
+                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+        super().__init__()
+        _check(d_in, width, depth, d_out, sigma_w, sigma_b)
+        if parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        self.d_in, self.width, self.depth, self.d_out = d_in, width, depth, d_out
+        self.sigma_w, self.sigma_b = float(sigma_w), float(sigma_b)
+        self.parameterization = parameterization
+        self.activation = activation
+        self.phi = torch_activation(activation)
+        sizes = [d_in] + [width] * depth + [d_out]
+        self.layers = nn.ModuleList(nn.Linear(a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.reset_parameters(generator)
+
+    def _scales(self, fan_in: int) -> tuple[float, float]:
+        """(weight multiplier, bias multiplier) applied in the forward pass."""
+        if self.parameterization == "ntk":
+            return self.sigma_w / math.sqrt(fan_in), self.sigma_b
+        return 1.0, 1.0
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw fresh parameters: N(0, 1) in the NTK parameterisation, N(0, σ_w²/fan_in) and N(0, σ_b²) in the standard one."""
+        for layer in self.layers:
+            w_std = 1.0 if self.parameterization == "ntk" else self.sigma_w / math.sqrt(layer.in_features)
+            b_std = 1.0 if self.parameterization == "ntk" else self.sigma_b
+            layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator, dtype=layer.weight.dtype) * w_std)
+            layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator, dtype=layer.bias.dtype) * b_std)
+
+    def forward(self, x: torch.Tensor, return_preactivations: bool = False):
+        """The output fᴸ(x), shape (batch, d_out); with ``return_preactivations`` also [f⁰, …, fᴸ]."""
+        if x.shape[-1] != self.d_in:
+            raise ValueError(f"inputs must have {self.d_in} features in the last dimension, got {x.shape[-1]}")
+        pre = []
+        h = x
+        for i, layer in enumerate(self.layers):
+            sw, sb = self._scales(layer.in_features)
+            z = sw * (h @ layer.weight.T) + sb * layer.bias
+            pre.append(z)
+            h = self.phi(z) if i < len(self.layers) - 1 else z
+        return (h, pre) if return_preactivations else h
+
+    def extra_repr(self) -> str:
+        return (f"d_in={self.d_in}, width={self.width}, depth={self.depth}, d_out={self.d_out}, "
+                f"activation={self.activation!r}, sigma_w={self.sigma_w:.4g}, sigma_b={self.sigma_b:.4g}, "
+                f"parameterization={self.parameterization!r}")
+
+
+@torch.no_grad()
+def random_mlp_outputs(X: torch.Tensor, n_networks: int, *, width: int, depth: int, d_out: int = 1,
+                       activation: str | Callable = "relu", sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0,
+                       generator: torch.Generator | None = None, chunk_size: int | None = None,
+                       return_preactivations: bool = False, progress: bool = False):
+    """The outputs of ``n_networks`` independent random networks on the same inputs, drawn as one batch.
+
+    Each network is an :class:`MLP` at initialisation (weights N(0, σ_w²/fan_in), biases
+    N(0, σ_b²)); all of them are evaluated at the rows of ``X`` (shape (N, d)) with batched
+    matrix products: the weights of a layer of all networks form one tensor of shape
+    (networks, fan_out, fan_in). Networks are drawn ``chunk_size`` at a time to bound the memory
+    (by default so that one chunk's weights take about 64 MB).
+
+    Returns a tensor of shape (n_networks, N, d_out); with ``return_preactivations`` a list with
+    one (n_networks, N, width) tensor per hidden layer is returned as well.
+    """
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (N, d), got {tuple(X.shape)}")
+    if not isinstance(n_networks, int) or n_networks < 1:
+        raise ValueError(f"n_networks must be a positive integer, got {n_networks!r}")
+    _check(X.shape[1], width, depth, d_out, sigma_w, sigma_b)
+    phi = torch_activation(activation)
+    sizes = [X.shape[1]] + [width] * depth + [d_out]
+    if chunk_size is None:
+        per_net = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        chunk_size = max(1, min(n_networks, 16_000_000 // max(per_net, 1)))
+    outs, pres = [], [[] for _ in range(depth)]
+    starts = range(0, n_networks, chunk_size)
+    if progress:
+        from tqdm.auto import tqdm
+        starts = tqdm(starts, desc="random networks", leave=False)
+    for start in starts:
+        k = min(chunk_size, n_networks - start)
+        h = X.T.unsqueeze(0).expand(k, -1, -1)  # (k, fan_in, N): columns are the inputs
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            W = torch.randn(k, b, a, generator=generator, dtype=X.dtype, device=X.device) * (sigma_w / math.sqrt(a))
+            bias = torch.randn(k, b, 1, generator=generator, dtype=X.dtype, device=X.device) * sigma_b
+            z = torch.baddbmm(bias, W, h)
+            if i < depth:
+                if return_preactivations:
+                    pres[i].append(z.transpose(1, 2))
+                h = phi(z)
+        outs.append(z.transpose(1, 2))
+    out = torch.cat(outs)
+    if return_preactivations:
+        return out, [torch.cat(p) for p in pres]
+    return out

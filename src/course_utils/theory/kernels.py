@@ -1,0 +1,486 @@
+"""Infinite-width kernels of fully connected networks: the NNGP kernel and the neural tangent kernel.
+
+Used by the chapters "Networks at initialisation: the Gaussian-process limit" (NNGP recursion,
+correlation map, order and chaos, GP regression) and "Training in the infinite-width limit: the
+neural tangent kernel" (NTK recursion, kernel gradient flow).
+
+Conventions (the same as :class:`course_utils.models.mlp.MLP`). A network with ``depth`` = L
+hidden layers maps x ∈ R^d to
+
+    f⁰(x) = b⁰ + W⁰ x,              W⁰_ij ~ N(0, σ_w²/d),
+    fˡ(x) = bˡ + Wˡ φ(fˡ⁻¹(x)),     Wˡ_ij ~ N(0, σ_w²/n),  bˡ_i ~ N(0, σ_b²),   ℓ = 1 … L,
+
+and fᴸ is the output. As the width n → ∞ each fˡ is a Gaussian process with kernel
+
+    K⁰(x, x') = σ_b² + σ_w² x·x'/d,
+    Kˡ(x, x') = σ_b² + σ_w² E_{(u,v) ~ N(0, Kˡ⁻¹)}[φ(u) φ(v)],
+
+and the neural tangent kernel (NTK parameterisation) obeys
+
+    Θ⁰ = K⁰,    Θˡ = Kˡ + σ_w² K̇ˡ Θˡ⁻¹,    K̇ˡ(x, x') = E_{(u,v) ~ N(0, Kˡ⁻¹)}[φ'(u) φ'(v)].
+
+Everything here is NumPy in float64. The Gaussian expectations have closed forms for ReLU (the
+arc-cosine kernel of Cho & Saul), erf (Williams) and the identity, and a generic two-dimensional
+Gauss–Hermite quadrature (or Monte Carlo) for any activation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import brentq
+from scipy.special import erf, expit
+
+__all__ = [
+    "ACTIVATIONS", "activation", "activation_derivative",
+    "input_kernel", "gaussian_expectation", "gaussian_pair_expectation",
+    "nngp_kernel", "ntk_kernel",
+    "variance_map", "variance_fixed_point", "correlation_map", "correlation_fixed_point", "chi1",
+    "correlation_length", "relu_excess_kurtosis",
+    "gp_posterior", "kernel_regression_dynamics",
+]
+
+# ----------------------------------------------------------------------------------------------
+# Activations (NumPy versions; the torch versions live in course_utils.models.mlp)
+# ----------------------------------------------------------------------------------------------
+
+
+def _silu(x):
+    return x * expit(x)
+
+
+def _dsilu(x):
+    s = expit(x)
+    return s * (1 + x * (1 - s))
+
+
+#: name → (φ, φ'), NumPy functions. "relu" and "erf" have closed-form kernels; the others use quadrature.
+ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
+    "erf": (erf, lambda x: 2 / np.sqrt(np.pi) * np.exp(-x ** 2)),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "silu": (_silu, _dsilu),
+    "linear": (lambda x: x, np.ones_like),
+}
+_CLOSED_FORMS = ("relu", "erf", "linear")
+
+
+def activation(name: str | Callable) -> Callable:
+    """Return the NumPy function φ for an activation name in :data:`ACTIVATIONS` (a callable passes through)."""
+    if callable(name):
+        return name
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or pass a function")
+    return ACTIVATIONS[name][0]
+
+
+def activation_derivative(name: str | Callable) -> Callable:
+    """Return φ' for an activation name (for a user function φ, pass its derivative yourself)."""
+    if callable(name):
+        raise ValueError("for a user-supplied activation, pass its derivative as `dphi=`")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name][1]
+
+
+def _check_sigmas(sigma_w2, sigma_b2) -> None:
+    if np.any(np.asarray(sigma_w2) <= 0):
+        raise ValueError(f"sigma_w2 (the weight variance σ_w²) must be positive, got {sigma_w2}")
+    if np.any(np.asarray(sigma_b2) < 0):
+        raise ValueError(f"sigma_b2 (the bias variance σ_b²) must be non-negative, got {sigma_b2}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Gaussian expectations E[φ(u)φ(v)] and E[φ'(u)φ'(v)] for (u, v) ~ N(0, [[k11, k12], [k12, k22]])
+# ----------------------------------------------------------------------------------------------
+
+
+def _angle(k11, k12, k22):
+    norm = np.sqrt(k11 * k22)
+    cos = np.clip(np.divide(k12, norm, out=np.ones_like(norm), where=norm > 0), -1.0, 1.0)
+    return norm, np.arccos(cos)
+
+
+def _closed_form(name, k11, k12, k22, derivative):
+    if name == "linear":
+        return np.ones_like(k12) if derivative else k12.copy()
+    if name == "relu":  # arc-cosine kernel of degree 1 (and 0 for the step function φ')
+        norm, theta = _angle(k11, k12, k22)
+        if derivative:
+            return (np.pi - theta) / (2 * np.pi)
+        return norm / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * np.cos(theta))
+    if name == "erf":
+        a = (1 + 2 * k11) * (1 + 2 * k22)
+        if derivative:
+            return 4 / np.pi / np.sqrt(a - 4 * k12 ** 2)
+        return 2 / np.pi * np.arcsin(np.clip(2 * k12 / np.sqrt(a), -1.0, 1.0))
+    raise ValueError(f"no closed form for {name!r}; use method='quadrature'")
+
+
+@lru_cache(maxsize=16)
+def _nodes(n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite nodes and weights for the standard normal measure (cached: computing them is slow)."""
+    z, w = hermegauss(n_points)
+    z.setflags(write=False)
+    w = w / np.sqrt(2 * np.pi)
+    w.setflags(write=False)
+    return z, w
+
+
+def _gauss_hermite_pair(f, g, k11, k12, k22, n_points):
+    """2-D Gauss–Hermite: u = √k11 z₁, v = √k22 (ρ z₁ + √(1−ρ²) z₂), weights of N(0, 1)."""
+    z, w = _nodes(n_points)
+    s1, s2 = np.sqrt(k11), np.sqrt(k22)
+    rho = np.clip(np.divide(k12, s1 * s2, out=np.zeros_like(k12), where=s1 * s2 > 0), -1.0, 1.0)
+    out = np.empty_like(k12)
+    flat = [a.reshape(-1) for a in (s1, s2, rho)]
+    res = out.reshape(-1)
+    chunk = max(1, 2_000_000 // n_points ** 2)
+    z1, z2 = z[:, None], z[None, :]
+    ww = w[:, None] * w[None, :]
+    for i in range(0, res.size, chunk):
+        a, b, r = (x[i:i + chunk, None, None] for x in flat)
+        u = a * z1
+        v = b * (r * z1 + np.sqrt(1 - r ** 2) * z2)
+        res[i:i + chunk] = np.sum(ww * f(u) * g(v), axis=(1, 2))
+    return out
+
+
+def _monte_carlo_pair(f, g, k11, k12, k22, n_samples, seed):
+    rng = np.random.default_rng(seed)
+    z1, z2 = rng.standard_normal((2, n_samples))
+    s1, s2 = np.sqrt(k11), np.sqrt(k22)
+    rho = np.clip(np.divide(k12, s1 * s2, out=np.zeros_like(k12), where=s1 * s2 > 0), -1.0, 1.0)
+    out = np.empty_like(k12).reshape(-1)
+    for i, (a, b, r) in enumerate(zip(s1.reshape(-1), s2.reshape(-1), rho.reshape(-1))):
+        out[i] = np.mean(f(a * z1) * g(b * (r * z1 + np.sqrt(1 - r ** 2) * z2)))
+    return out.reshape(k12.shape)
+
+
+def gaussian_pair_expectation(k11, k12, k22, phi: str | Callable = "relu", *, derivative: bool = False,
+                              method: str = "auto", dphi: Callable | None = None, n_points: int = 80,
+                              n_samples: int = 200_000, seed: int = 0) -> np.ndarray:
+    """E[φ(u) φ(v)] (or, with ``derivative=True``, E[φ'(u) φ'(v)]) for (u, v) ~ N(0, [[k11, k12], [k12, k22]]).
+
+    Arrays broadcast against each other. ``method``:
+
+    - ``"closed"``: closed forms. ReLU (Cho & Saul's arc-cosine kernel), with cos θ = k12/√(k11 k22):
+      E[φφ] = √(k11 k22)/(2π) · (sin θ + (π − θ) cos θ),  E[φ'φ'] = (π − θ)/(2π).
+      erf (Williams): E[φφ] = (2/π) arcsin(2 k12 / √((1 + 2k11)(1 + 2k22))),
+      E[φ'φ'] = (4/π) / √((1 + 2k11)(1 + 2k22) − 4 k12²). Identity: k12 and 1.
+    - ``"quadrature"``: 2-D Gauss–Hermite with ``n_points``² nodes, for any φ (exact to machine
+      precision for smooth φ; for ReLU's kink the error falls like a power of ``n_points``).
+    - ``"monte_carlo"``: the average over ``n_samples`` Gaussian pairs (error ∝ n_samples^(-1/2)).
+    - ``"auto"``: closed form where there is one, quadrature otherwise.
+    """
+    k11, k12, k22 = (np.asarray(a, dtype=float) for a in (k11, k12, k22))
+    k11, k12, k22 = np.broadcast_arrays(k11, k12, k22)
+    k11, k12, k22 = (np.array(a) for a in (k11, k12, k22))
+    if np.any(k11 < 0) or np.any(k22 < 0):
+        raise ValueError("variances k11 and k22 must be non-negative")
+    name = phi if isinstance(phi, str) else None
+    if method == "auto":
+        method = "closed" if name in _CLOSED_FORMS else "quadrature"
+    if method == "closed":
+        if name not in _CLOSED_FORMS:
+            raise ValueError(f"closed forms exist for {_CLOSED_FORMS}, not for {phi!r}; use method='quadrature'")
+        return _closed_form(name, k11, k12, k22, derivative)
+    if derivative:
+        f = dphi if dphi is not None else activation_derivative(phi)
+    else:
+        f = activation(phi)
+    if method == "quadrature":
+        if n_points < 2:
+            raise ValueError(f"n_points must be at least 2, got {n_points}")
+        return _gauss_hermite_pair(f, f, k11, k12, k22, n_points)
+    if method == "monte_carlo":
+        if n_samples < 2:
+            raise ValueError(f"n_samples must be at least 2, got {n_samples}")
+        return _monte_carlo_pair(f, f, k11, k12, k22, n_samples, seed)
+    raise ValueError(f"method must be 'auto', 'closed', 'quadrature' or 'monte_carlo', got {method!r}")
+
+
+def gaussian_expectation(g: Callable, q, n_points: int = 100) -> np.ndarray:
+    """E[g(√q z)] for z ~ N(0, 1), by Gauss–Hermite quadrature (``q`` may be an array)."""
+    q = np.asarray(q, dtype=float)
+    if np.any(q < 0):
+        raise ValueError("the variance q must be non-negative")
+    z, w = _nodes(n_points)
+    return np.sum(w * g(np.sqrt(q)[..., None] * z), axis=-1)
+
+
+# ----------------------------------------------------------------------------------------------
+# The NNGP and NTK recursions
+# ----------------------------------------------------------------------------------------------
+
+
+def input_kernel(X1, X2=None, sigma_w2: float = 1.0, sigma_b2: float = 0.0) -> np.ndarray:
+    """The first-layer kernel K⁰(x, x') = σ_b² + σ_w² x·x'/d for the rows of ``X1`` and ``X2``."""
+    X1 = np.atleast_2d(np.asarray(X1, dtype=float))
+    X2 = X1 if X2 is None else np.atleast_2d(np.asarray(X2, dtype=float))
+    if X1.shape[1] != X2.shape[1]:
+        raise ValueError(f"inputs must have the same dimension, got {X1.shape[1]} and {X2.shape[1]}")
+    _check_sigmas(sigma_w2, sigma_b2)
+    return sigma_b2 + sigma_w2 * (X1 @ X2.T) / X1.shape[1]
+
+
+def _recursion(X1, X2, depth, phi, sigma_w2, sigma_b2, method, ntk, return_layers=False, **kw):
+    if not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise ValueError(f"depth (the number of hidden layers) must be a non-negative integer, got {depth!r}")
+    X1 = np.atleast_2d(np.asarray(X1, dtype=float))
+    X2 = X1 if X2 is None else np.atleast_2d(np.asarray(X2, dtype=float))
+    K = input_kernel(X1, X2, sigma_w2, sigma_b2)
+    k1 = sigma_b2 + sigma_w2 * np.sum(X1 ** 2, axis=1) / X1.shape[1]
+    k2 = sigma_b2 + sigma_w2 * np.sum(X2 ** 2, axis=1) / X2.shape[1]
+    Theta = K.copy()
+    Ks, Thetas = [K], [Theta]
+    for _ in range(depth):
+        k11, k22 = np.broadcast_to(k1[:, None], K.shape), np.broadcast_to(k2[None, :], K.shape)
+        E = gaussian_pair_expectation(k11, K, k22, phi, method=method, **kw)
+        if ntk:
+            Edot = gaussian_pair_expectation(k11, K, k22, phi, derivative=True, method=method, **kw)
+        # the diagonals follow their own (one-dimensional) recursion
+        e1 = gaussian_pair_expectation(k1, k1, k1, phi, method=method, **kw)
+        e2 = gaussian_pair_expectation(k2, k2, k2, phi, method=method, **kw)
+        K_new = sigma_b2 + sigma_w2 * E
+        if ntk:
+            Theta = K_new + sigma_w2 * Edot * Theta
+        K, k1, k2 = K_new, sigma_b2 + sigma_w2 * e1, sigma_b2 + sigma_w2 * e2
+        Ks.append(K)
+        Thetas.append(Theta)
+    if return_layers:
+        return (Ks, Thetas) if ntk else Ks
+    return (K, Theta) if ntk else K
+
+
+def nngp_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "relu",
+                sigma_w2: float = 2.0, sigma_b2: float = 0.0, method: str = "auto", return_layers: bool = False,
+                **kw):
+    """The NNGP kernel Kᴸ(x, x') of the output of a network with ``depth`` = L hidden layers.
+
+    Kᴸ = σ_b² + σ_w² E_{(u,v)~N(0,Kᴸ⁻¹)}[φ(u)φ(v)], from K⁰ = σ_b² + σ_w² x·x'/d (``depth=0`` is
+    the linear model). Returns the (len(X1), len(X2)) matrix, or with ``return_layers`` the list
+    [K⁰, …, Kᴸ] (the kernels of every layer's preactivations). ``method`` and the keyword
+    arguments (``n_points``, ``dphi``, ...) are passed to :func:`gaussian_pair_expectation`.
+    """
+    _check_sigmas(sigma_w2, sigma_b2)
+    return _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=False,
+                      return_layers=return_layers, **kw)
+
+
+def ntk_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "relu",
+               sigma_w2: float = 2.0, sigma_b2: float = 0.0, method: str = "auto",
+               return_nngp: bool = False, **kw):
+    """The analytic neural tangent kernel Θᴸ(x, x') in the NTK parameterisation (Jacot et al. 2018).
+
+    Θ⁰ = K⁰ and Θˡ = Kˡ + σ_w² K̇ˡ Θˡ⁻¹ with K̇ˡ = E_{(u,v)~N(0,Kˡ⁻¹)}[φ'(u)φ'(v)]. This is the
+    limit of Σ_μ ∂f(x)/∂θ_μ ∂f(x')/∂θ_μ for the network of :class:`course_utils.models.mlp.MLP`
+    with ``parameterization="ntk"`` (all weights and biases trained). With ``return_nngp`` the
+    NNGP kernel Kᴸ is returned too, as ``(Theta, K)``.
+    """
+    _check_sigmas(sigma_w2, sigma_b2)
+    K, Theta = _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=True, return_layers=False,
+                          **kw)
+    return (Theta, K) if return_nngp else Theta
+
+
+# ----------------------------------------------------------------------------------------------
+# Signal propagation: the variance map, the correlation map, order and chaos (Poole et al. 2016)
+# ----------------------------------------------------------------------------------------------
+
+
+def variance_map(q, *, activation: str | Callable = "tanh", sigma_w2: float = 1.0, sigma_b2: float = 0.0,
+                 n_points: int = 100) -> np.ndarray:
+    """One layer of the length map q ↦ σ_b² + σ_w² E_z[φ(√q z)²] (broadcasts over arrays)."""
+    phi = ACTIVATIONS[activation][0] if isinstance(activation, str) else activation
+    return sigma_b2 + sigma_w2 * gaussian_expectation(lambda u: phi(u) ** 2, q, n_points)
+
+
+def variance_fixed_point(*, activation: str | Callable = "tanh", sigma_w2=1.0, sigma_b2=0.0, q0: float = 1.0,
+                         tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
+    """The fixed point q* = σ_b² + σ_w² E_z[φ(√q* z)²] of the variance map, by iteration from ``q0``.
+
+    ``sigma_w2`` and ``sigma_b2`` may be arrays (one fixed point per pair). Raises ``ValueError``
+    when the iteration does not converge (e.g. ReLU with σ_w² ≥ 2, where q grows without bound).
+    """
+    _check_sigmas(sigma_w2, sigma_b2)
+    sw, sb = np.broadcast_arrays(np.asarray(sigma_w2, dtype=float), np.asarray(sigma_b2, dtype=float))
+    q = np.full(sw.shape, float(q0))
+    for _ in range(max_iter):
+        q_new = variance_map(q, activation=activation, sigma_w2=sw, sigma_b2=sb)
+        if np.all(np.abs(q_new - q) <= tol * (1 + np.abs(q))):
+            return q_new
+        if np.any(~np.isfinite(q_new)) or np.any(q_new > 1e12):
+            break
+        q = q_new
+    raise ValueError("the variance map did not converge to a fixed point "
+                     f"(activation={activation!r}, sigma_w2={sigma_w2}, sigma_b2={sigma_b2})")
+
+
+def correlation_map(c, *, q: float | None = None, activation: str | Callable = "tanh", sigma_w2: float = 1.0,
+                    sigma_b2: float = 0.0, method: str = "auto") -> np.ndarray:
+    """One layer of the correlation map at the variance fixed point q*:
+
+    c ↦ (σ_b² + σ_w² E[φ(u)φ(v)]) / q*,   (u, v) ~ N(0, q* [[1, c], [c, 1]]).
+
+    ``q`` defaults to q* (:func:`variance_fixed_point`). c = 1 is always a fixed point.
+    """
+    if q is None:
+        q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
+    c = np.asarray(c, dtype=float)
+    if np.any(np.abs(c) > 1 + 1e-12):
+        raise ValueError("correlations must lie in [-1, 1]")
+    E = gaussian_pair_expectation(q, q * c, q, activation, method=method)
+    return (sigma_b2 + sigma_w2 * E) / q
+
+
+def correlation_fixed_point(*, activation: str = "tanh", sigma_w2: float = 1.0, sigma_b2: float = 0.0) -> float:
+    """The stable fixed point c* of :func:`correlation_map`.
+
+    In the ordered phase (χ₁ ≤ 1) c* = 1: all inputs end up perfectly correlated. In the chaotic
+    phase (χ₁ > 1) c = 1 is unstable and c* < 1 is the root of M(c) = c below 1, found by bisection
+    (M(c) − c is ≥ 0 at c = −1 and < 0 just below c = 1): nearby inputs decorrelate.
+    """
+    q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
+    if float(chi1(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q)) <= 1:
+        return 1.0
+
+    def gap(c):
+        return float(correlation_map(c, q=q, activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)) - c
+
+    hi = 1 - 1e-6
+    if gap(hi) >= 0:  # χ₁ is so close to 1 that c* cannot be told apart from 1
+        return 1.0
+    return float(brentq(gap, -1.0, hi, xtol=1e-13))
+
+
+def chi1(*, activation: str = "tanh", sigma_w2=1.0, sigma_b2=0.0, q=None) -> np.ndarray:
+    """χ₁ = σ_w² E_z[φ'(√q* z)²], the slope of the correlation map at c = 1.
+
+    χ₁ < 1: ordered phase (c* = 1 is stable); χ₁ > 1: chaotic phase; χ₁ = 1: the edge of chaos,
+    where signals and gradients propagate deepest. Broadcasts over arrays of σ_w², σ_b².
+    For ReLU with σ_b = 0, χ₁ = σ_w²/2: criticality is He initialisation σ_w² = 2.
+    """
+    if q is None:
+        q = variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    dphi = activation_derivative(activation)
+    return sigma_w2 * gaussian_expectation(lambda u: dphi(u) ** 2, q)
+
+
+def correlation_length(*, activation: str = "tanh", sigma_w2: float = 1.0, sigma_b2: float = 0.0) -> float:
+    """The depth scale ξ_c = −1/ln χ_c over which correlations approach their fixed point c*.
+
+    χ_c = σ_w² E[φ'(u)φ'(v)] with (u, v) ~ N(0, q*[[1, c*], [c*, 1]]) is the slope of the
+    correlation map at c* (Schoenholz et al. 2017): |cˡ − c*| ∝ exp(−ℓ/ξ_c). It diverges at the
+    edge of chaos. Returns ``inf`` when χ_c = 1.
+    """
+    q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
+    c_star = correlation_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    chi_c = sigma_w2 * float(gaussian_pair_expectation(q, q * c_star, q, activation, derivative=True))
+    if chi_c >= 1:
+        return np.inf
+    return -1.0 / np.log(chi_c)
+
+
+def relu_excess_kurtosis(width, depth: int) -> np.ndarray:
+    """Excess kurtosis of the output of a random ReLU network without biases, at any finite width:
+
+        κ = E[f⁴]/E[f²]² − 3 = 3 [(1 + 5/n)ᴸ − 1]  ≈ 15 L/n  for n ≫ L.
+
+    Derivation: given layer ℓ−1, fˡ is Gaussian with the random variance Qˡ = σ_w²/n Σⱼ φ(fˡ⁻¹ⱼ)²,
+    so the output is a Gaussian scale mixture with κ = 3 (E[Q²]/E[Q]² − 1). For ReLU,
+    E[φ²] = Q/2 and E[φ⁴] = 3Q²/2 give E[Qˡ⁺¹² | Qˡ] = (σ_w⁴/4)(1 + 5/n) Qˡ², so the ratio
+    E[Q²]/E[Q]² grows by (1 + 5/n) per hidden layer, from 1 at the (Gaussian) first layer.
+    Independent of σ_w and of the input. ``width`` may be an array.
+    """
+    n = np.asarray(width, dtype=float)
+    if np.any(n < 1):
+        raise ValueError(f"width must be at least 1, got {width}")
+    if not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+    return 3 * ((1 + 5 / n) ** depth - 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inference and training with a kernel
+# ----------------------------------------------------------------------------------------------
+
+
+def gp_posterior(K_train, K_cross, K_test_diag, y_train, *, noise_var: float = 0.0, jitter: float = 1e-10):
+    """Posterior mean and variance of a zero-mean Gaussian process with observation noise.
+
+    With K = K(X, X) (``K_train``), k* = K(x*, X) (rows of ``K_cross``), k** = K(x*, x*)
+    (``K_test_diag``) and noise variance σ² (``noise_var``):
+
+        mean(x*) = k*ᵀ (K + σ² I)⁻¹ y,     var(x*) = k** − k*ᵀ (K + σ² I)⁻¹ k*.
+
+    ``y_train`` may have several columns (one GP per column, same kernel). Returns ``(mean, var)``;
+    var is the variance of the latent function (add σ² for a new noisy observation).
+    """
+    K_train = np.asarray(K_train, dtype=float)
+    K_cross = np.atleast_2d(np.asarray(K_cross, dtype=float))
+    K_test_diag = np.asarray(K_test_diag, dtype=float)
+    y = np.asarray(y_train, dtype=float)
+    n = K_train.shape[0]
+    if K_train.shape != (n, n) or K_cross.shape[1] != n or y.shape[0] != n:
+        raise ValueError(f"shapes do not fit: K_train {K_train.shape}, K_cross {K_cross.shape}, y {y.shape}")
+    if K_test_diag.shape != (K_cross.shape[0],):
+        raise ValueError(f"K_test_diag must have shape ({K_cross.shape[0]},), got {K_test_diag.shape}")
+    if noise_var < 0:
+        raise ValueError(f"noise_var must be non-negative, got {noise_var}")
+    A = K_train + (noise_var + jitter * np.mean(np.diag(K_train))) * np.eye(n)
+    factor = cho_factor(A, lower=True)
+    mean = K_cross @ cho_solve(factor, y)
+    var = K_test_diag - np.sum(K_cross * cho_solve(factor, K_cross.T).T, axis=1)
+    return mean, np.maximum(var, 0.0)
+
+
+def kernel_regression_dynamics(Theta_train, Theta_cross, y_train, t, *, lr: float = 1.0, f0_train=None,
+                               f0_test=None, discrete: bool = False):
+    """Predictions of a model trained on the squared loss whose tangent kernel Θ stays fixed.
+
+    Gradient flow in function space, df/dt = −η Θ(·, X) (f(X) − y), i.e. the loss
+    L = ½ Σᵢ (f(xᵢ) − yᵢ)² with learning rate η (``lr``; for the mean loss 1/(2N) Σ pass η/N),
+    solves to
+
+        f_t(X)  = y + e^{−ηΘt} (f₀(X) − y),
+        f_t(x*) = f₀(x*) − Θ(x*, X) Θ⁻¹ (I − e^{−ηΘt}) (f₀(X) − y).
+
+    With ``discrete=True``, t counts gradient-descent steps and e^{−ηΘt} becomes (I − ηΘ)^t:
+    the exact trajectory of the linearised model under gradient descent. ``t`` may be a number or
+    an array (a leading time axis is added). ``f0_*`` default to 0. Returns ``(f_train, f_test)``.
+    """
+    Theta_train = np.asarray(Theta_train, dtype=float)
+    Theta_cross = np.atleast_2d(np.asarray(Theta_cross, dtype=float))
+    y = np.asarray(y_train, dtype=float).reshape(-1)
+    n = y.size
+    if Theta_train.shape != (n, n) or Theta_cross.shape[1] != n:
+        raise ValueError(f"shapes do not fit: Theta_train {Theta_train.shape}, Theta_cross {Theta_cross.shape}, "
+                         f"y {y.shape}")
+    if lr <= 0:
+        raise ValueError(f"the learning rate must be positive, got {lr}")
+    f0_train = np.zeros(n) if f0_train is None else np.asarray(f0_train, dtype=float).reshape(-1)
+    f0_test = np.zeros(Theta_cross.shape[0]) if f0_test is None else np.asarray(f0_test, dtype=float).reshape(-1)
+    t_arr = np.atleast_1d(np.asarray(t, dtype=float))
+    if np.any(t_arr < 0):
+        raise ValueError("times must be non-negative")
+    lam, V = np.linalg.eigh(Theta_train)
+    lam = np.clip(lam, 0.0, None)
+    r0 = V.T @ (f0_train - y)  # the initial residual in the kernel's eigenbasis
+    if discrete:
+        decay = (1 - lr * lam[None, :]) ** t_arr[:, None]
+    else:
+        decay = np.exp(-lr * lam[None, :] * t_arr[:, None])
+    # (1 − decay)/λ, with its λ → 0 limit (ηt for the flow, ηt for GD as well to first order)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = np.where(lam[None, :] > 1e-12 * max(lam.max(), 1e-300),
+                        (1 - decay) / np.where(lam > 0, lam, 1.0)[None, :], lr * t_arr[:, None])
+    f_train = y[None, :] + (decay * r0[None, :]) @ V.T
+    f_test = f0_test[None, :] - ((gain * r0[None, :]) @ V.T) @ Theta_cross.T
+    if np.ndim(t) == 0:
+        return f_train[0], f_test[0]
+    return f_train, f_test
