@@ -169,9 +169,10 @@ def run_ensemble(K: int, H: int, steps: int, device, compile: bool = False) -> t
 
 
 def compare(label: str, K: int, H: int, steps: int, device, rows: list, threads: int,
-            bmm: float | None = None, compile: bool = False) -> None:
-    t_seq, loss_seq = run_sequential(K, H, steps, device)
-    t_ens, loss_ens, _ = run_ensemble(K, H, steps, device)
+            bmm: float | None = None, compile: bool = False, repeats: int = 2) -> None:
+    # Best of ``repeats`` runs on each side (fresh models each time): a busy machine only slows down.
+    t_seq, loss_seq = min((run_sequential(K, H, steps, device) for _ in range(repeats)), key=lambda r: r[0])
+    t_ens, loss_ens, _ = min((run_ensemble(K, H, steps, device) for _ in range(repeats)), key=lambda r: r[0])
     agree = float(np.max(np.abs(loss_ens - loss_seq) / np.abs(loss_seq)))
     flops = matmul_flops_per_step(K, H) * steps
     line = (f"  {label:<13} H={H:<4} K={K} steps={steps}: sequential {t_seq:7.2f} s "
@@ -194,6 +195,57 @@ def compare(label: str, K: int, H: int, steps: int, device, rows: list, threads:
               + (f" = {100 * c_rate / bmm:.0f}% of bmm" if bmm is not None else ""))
         row.update(compiled=t_c, compiled_gflops=c_rate)
     rows.append(row)
+    sys.stdout.flush()
+
+
+def breakdown(K: int, H: int, device, repeats: int) -> None:
+    """Where an ensemble step's time goes: forward, backward, optimiser update (eager and compiled)."""
+    pairs, sums = addition_table(P)
+    targets = target_vectors(P, OUT_DIM)[sums]
+    seeds, lr_dec, wd_dec, masks = members(K)
+    X = torch.stack([pairs[masks[k]] for k in range(K)]).to(device)
+    Y = torch.stack([targets[masks[k]] for k in range(K)]).to(device)
+    model = BatchedToyAdditionModel(K, P, EMBED_DIM, H, OUT_DIM, seeds=seeds).to(device)
+    groups = lambda: model.parameter_groups(embedding=dict(lr=LR_EMBED, weight_decay=0.0),  # noqa: E731
+                                            decoder=dict(lr=lr_dec, weight_decay=wd_dec))
+    opt = BatchedAdamW(groups())
+
+    def timed(f) -> float:
+        for _ in range(2):
+            f()
+        sync(device)
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            for _ in range(repeats):
+                f()
+            sync(device)
+            best = min(best, (time.perf_counter() - t) / repeats)
+        return best * 1e3
+
+    def forward():
+        return mse_per_sample(model(X), Y).mean(dim=1).sum()
+
+    def forward_backward():
+        opt.zero_grad(set_to_none=True)
+        forward().backward()
+
+    t_fwd = timed(forward)
+    t_fb = timed(forward_backward)
+    t_opt = timed(opt.step)
+    h = torch.randn(K, N_TRAIN, H, device=device)
+    t_tanh = timed(lambda: torch.tanh(h)) * 2          # two tanh layers per forward pass
+    line = (f"  H={H:<4} K={K}: forward {t_fwd:.2f} ms (of which tanh {t_tanh:.2f} ms), "
+            f"backward {t_fb - t_fwd:.2f} ms, AdamW update {t_opt:.2f} ms")
+    try:
+        compiled = BatchedAdamW(groups(), compile=True)
+        forward_backward()
+        compiled.step()
+        if compiled._compiled is not None:
+            line += f" (compiled: {timed(compiled.step):.2f} ms)"
+    except Exception as err:  # pragma: no cover - depends on the machine
+        line += f" (compiled: unavailable, {type(err).__name__})"
+    print(line)
     sys.stdout.flush()
 
 
@@ -237,7 +289,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="intra-op thread counts")
     parser.add_argument("--paper-steps", type=int, default=100)
     parser.add_argument("--course-widths", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--course-steps", type=int, default=300)
+    parser.add_argument("--course-steps", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=2, help="best of this many runs per side")
     parser.add_argument("--grid-width", type=int, default=32)
     parser.add_argument("--grid-steps", type=int, default=5000)
     parser.add_argument("--grid-seeds", type=int, default=3)
@@ -248,7 +301,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.members, args.paper_steps, args.course_steps = 20, 10, 50
-        args.grid_steps, args.grid_seeds = 200, 1
+        args.grid_steps, args.grid_seeds, args.repeats = 200, 1, 1
     device = torch.device(args.device)
     K = args.members
 
@@ -261,9 +314,12 @@ def main(argv=None) -> None:
         bmm = bmm_rate(K, 200, device, repeats=5 if args.quick else 20)
         print(f"  batched matmul, the shapes of one paper-size step (K={K}, H=200): {bmm:.1f} GFLOP/s")
         compare("paper size", K, 200, args.paper_steps, device, rows, threads, bmm=bmm,
-                compile=not args.no_compile)
+                compile=not args.no_compile, repeats=args.repeats)
         for H in args.course_widths:
-            compare("course size", K, H, args.course_steps, device, rows, threads)
+            compare("course size", K, H, args.course_steps, device, rows, threads, repeats=args.repeats)
+        print("  where an ensemble step's time goes (best of 3 blocks):")
+        for H in [200] + args.course_widths:
+            breakdown(K, H, device, repeats=3 if args.quick else (10 if H == 200 else 50))
     torch.set_num_threads(DEFAULT_NUM_THREADS)
     print(f"\nphase-diagram grid, course_utils default of {DEFAULT_NUM_THREADS} thread(s):")
     phase_grid(args.grid_width, args.grid_steps, args.grid_seeds, device,

@@ -468,3 +468,28 @@ def test_grid_sweep_end_to_end():
     hist = train_ensemble(model, mse_per_sample, X, y, steps=50, optimizer=opt, progress=False)
     final = grid.to_array(hist["loss"][-1]).mean("seed").mean("init_scale")
     assert final.values[0] > final.values[1] > final.values[2]
+
+
+def test_compiled_update_gives_the_same_trajectories():
+    """``compile=True`` fuses the update with torch.compile; where compiling is impossible it falls
+    back (with a warning) to the plain update. Either way the members' trajectories are the same."""
+    import warnings
+
+    X, y, masks = regression_data()
+    eager, _ = train_as_ensemble("adamw", X, y, masks, steps=10)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled, opt = train_as_ensemble("adamw", X, y, masks, steps=10, compile=True)
+    if any("torch.compile failed" in str(w.message) for w in caught):
+        pytest.skip("torch.compile is not available here (no C++ compiler?)")
+    assert opt._compiled is not None
+    for a, b in zip(eager.parameters(), compiled.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_progress_bar_and_stop_counter_run():
+    X, y, _ = regression_data()
+    model = BatchedMLP(K, SIZES, seeds=SEEDS)
+    hist = train_ensemble(model, mse_per_sample, X, y, steps=5, optimizer=BatchedSGD(model.parameters()),
+                          progress=True, stop_when=lambda v: v["loss"] < 0)
+    assert not hist.stopped_early and (hist.stop_step == -1).all() and hist.steps[-1] == 5

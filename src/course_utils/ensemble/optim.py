@@ -119,7 +119,7 @@ class _BatchedOptimizer(torch.optim.Optimizer):
         """How many members to update at once (all of them on a GPU, or for small tensors)."""
         if p.device.type != "cpu" or self.chunk_elements is None or self._compiled is not None:
             return self.n_members
-        return max(1, self.chunk_elements // max(1, p[0].numel()))
+        return max(1, self.chunk_elements // max(1, p.numel() // self.n_members))
 
     @staticmethod
     def _shaped(factor: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -168,7 +168,9 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
     - ``loss_fn(output, target)`` returns the per-sample losses (K, N), e.g. :func:`mse_per_sample`,
       :func:`cross_entropy_per_sample`.
     - ``sample_weight``: None (every sample counts), (N,), or (K, N) non-negative weights; a 0/1
-      mask gives member k the training set ``X[mask[k]]``.
+      mask gives member k the training set ``X[mask[k]]``. (Every member still computes its outputs
+      on all N samples; where members' sets are disjoint or much smaller than N, pass them as
+      per-member data instead.)
     - ``optimizer``: a :class:`BatchedSGD` / :class:`BatchedAdam` / :class:`BatchedAdamW` over
       ``model.parameters()`` (per-member learning rates and weight decays live there).
     - ``batch_size=None`` is full batch. Otherwise each member draws its own minibatches from its
@@ -229,6 +231,7 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
         raise ValueError(f"record_steps must lie between 0 and steps={steps}")
     metrics = metrics or {}
     history = EnsembleHistory(K)
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
     reached = torch.zeros(K, dtype=torch.bool, device=device)
 
     def member_losses(output, target, weight):
@@ -252,15 +255,16 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
         now = torch.as_tensor(stop_when(values), device=device).bool()
         if now.shape != (K,):
             raise ValueError(f"stop_when must return one boolean per member, shape ({K},), got {tuple(now.shape)}")
-        newly = (now & ~reached).cpu().numpy()
-        history.stop_step[newly] = step
+        newly = now & ~reached
         reached = reached | now
-        if bool(reached.all()):                 # the one synchronisation, at record steps only
+        newly, n_reached = newly.cpu().numpy(), int(reached.sum())   # synchronises: record steps only
+        history.stop_step[newly] = step
+        bar.set_postfix_str(f"{n_reached}/{K} done", refresh=False)
+        if n_reached == K:
             history.stopped_early = step < steps
             return True
         return False
 
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
     batches, chunk = None, 0
     for step in range(steps + 1):
         if step == steps:
