@@ -217,6 +217,8 @@ def grokking_rate(quads, p: int) -> float:
 
     Zero when the null space is larger than 2 (the structure is not pinned: no grokking).
     """
+    if null_space_dimension(quads, p) > 2:
+        return 0.0
     return float(hessian_spectrum(quads, p)[2])
 
 

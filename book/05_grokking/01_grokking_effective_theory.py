@@ -1,0 +1,641 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Grokking I: why does a network generalise long after it has fit its data?
+#
+# **Grokking** is generalisation that comes late: the training accuracy reaches 100 % early,
+# the validation accuracy stays near chance, and then — hundreds or thousands of steps later —
+# the validation accuracy climbs to 100 % too {footcite:p}`power2022grokking`. A physicist asks:
+# which slow degree of freedom is still moving after the training loss has nothing left to
+# explain? Following {footcite:t}`liu2022towards`, the answer is the **representation**: the
+# embeddings of the inputs slowly organise into a structure (a line for addition, a circle for
+# modular addition), and generalisation appears when — and because — that structure forms. We
+# build the toy model where this can be solved: an **effective theory** of the embeddings alone,
+# whose Hessian predicts when a training set is large enough (a critical training fraction) and
+# how fast the structure forms (a "grokking rate"). We end with modular addition, where a small
+# network groks in seconds and its weights turn out to be Fourier modes
+# {footcite:p}`nanda2023progress,gromov2023grokking`.
+#
+# **Prerequisites:** [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb)
+# (gradient flow, eigen-decomposition of a quadratic loss). **Runs in:** about two minutes on a
+# laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` uses the paper's decoder width 200,
+# more seeds and longer training (a GPU helps).
+
+# %% tags=["hide-input"]
+# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
+# numpy and matplotlib are kept); everywhere else it does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import course_utils as cu
+from course_utils.data import arithmetic
+from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_reaching,
+                                   mse_per_sample, train_ensemble)
+from course_utils.exercises import grokking as exercises
+from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy
+from course_utils.theory import grokking as theory
+
+cu.use_house_style()
+# The models are small: a CPU is the fastest device for them.
+device = cu.setup(seed=0, device="cpu")
+
+# %% [markdown]
+# ## Parameters
+#
+# The default runs in about two minutes on a laptop CPU. `COURSE_SCALE=paper` uses the decoder
+# of the paper (two hidden layers of 200 units), more seeds per training fraction and a longer
+# step budget.
+
+# %%
+P = cu.scaled(
+    default=dict(
+        p=10, width=32, depth=2,                       # toy model: symbols, decoder width/depth
+        embed_lr=3e-3, decoder_lr=1e-3, decoder_wd=1.0,
+        fractions=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], seeds=4,
+        steps=6000, record_every=100, threshold=0.9,
+        n_splits=400,                                  # random splits per size (effective theory)
+        mod_p=31, mod_width=128, mod_fraction=0.5, mod_lr=1e-3, mod_wd=0.3, mod_steps=3000, mod_seeds=3,
+    ),
+    paper=dict(
+        p=10, width=200, depth=2,
+        embed_lr=3e-3, decoder_lr=1e-3, decoder_wd=1.0,
+        fractions=[0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9], seeds=16,
+        steps=30000, record_every=100, threshold=0.9,
+        n_splits=2000,
+        mod_p=97, mod_width=512, mod_fraction=0.5, mod_lr=1e-3, mod_wd=0.3, mod_steps=10000, mod_seeds=4,
+    ),
+)
+P
+
+# %% [markdown]
+# ## 1. The toy model
+#
+# Symbols $0, \dots, p-1$ ($p = 10$) have trainable embeddings $E_k \in \mathbb{R}$ (dimension
+# $d = 1$, so that everything can be drawn). A pair $(a, b)$ is represented by $E_a + E_b$ — the
+# addition is hard-wired — and an MLP decoder maps it to an output,
+#
+# $$ f(a, b) = \mathrm{Dec}(E_a + E_b), \qquad
+#    \mathrm{Dec} = \mathrm{Linear}(1, H) \to \tanh \to \mathrm{Linear}(H, H) \to \tanh \to
+#    \mathrm{Linear}(H, 30). $$
+#
+# The task is the table of $a + b$ over unordered pairs $a \le b$: $p(p+1)/2 = 55$ pairs and
+# $2p - 1 = 19$ possible sums. In the **regression** version each sum $s$ has a fixed random
+# target vector $Y_s \in \mathbb{R}^{30}$, the loss is the mean squared error, and a prediction
+# counts as correct when the output is nearest to $Y_{a+b}$ (the **classification** version
+# replaces the 30 outputs by 19 logits; the exercises use it). A random fraction of the table is
+# the training set; the rest is the validation set. A sum that occurs only in the validation set
+# has a target the decoder has never been fit to, so we measure validation accuracy on the
+# *answerable* validation pairs, those whose sum occurs in training.
+#
+# Embeddings and decoder have **separate optimisers** (two parameter groups of AdamW): the
+# embedding learning rate sets how fast the representation moves, the decoder's learning rate and
+# weight decay how fast the decoder can fit (and memorise) whatever representation it is given.
+# All training runs of this chapter — every training fraction, every seed — are members of one
+# batched ensemble, trained as one computation.
+
+# %%
+task = arithmetic.addition_task(P.p)
+pairs, sums, Y = task.pairs, task.sums, task.targets
+grid = Grid(fraction=P.fractions, seed=range(P.seeds))
+train_mask = arithmetic.split_masks(task.n, grid["fraction"], seeds=grid["seed"])   # (K, 55)
+val_mask = arithmetic.answerable(sums, train_mask)
+
+model = BatchedToyAdditionModel(grid.size, p=P.p, width=P.width, depth=P.depth, seeds=grid["seed"])
+opt = BatchedAdamW(model.parameter_groups(
+    embedding=dict(lr=P.embed_lr, weight_decay=0.0),
+    decoder=dict(lr=P.decoder_lr, weight_decay=P.decoder_wd)))
+
+metrics = {
+    "train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train_mask),
+    "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val_mask),
+    "E": lambda m: m.embedding[..., 0].clone(),        # the embeddings, (K, p)
+}
+hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=P.steps, optimizer=opt,
+                      sample_weight=train_mask.float(), metrics=metrics,
+                      record_steps=range(0, P.steps + 1, P.record_every), progress=False)
+steps = hist["step"]
+E_traj = hist["E"]                                      # (records, K, p)
+print(f"{grid.size} toy models trained for {P.steps} steps")
+
+# %% [markdown]
+# ## 2. Parallelograms, the permissible set, and the representation quality index
+#
+# Two training pairs with the same sum share a target, so a perfect fit forces the decoder to
+# map $E_i + E_j$ and $E_m + E_n$ to the same output. The simplest way is the **parallelogram**
+# $E_i + E_j = E_m + E_n$ for $i + j = m + n$. For $p = 10$ there are 70 parallelograms (an
+# exercise counts them). A training set $D$ can only enforce those whose two pairs are both in
+# $D$, the set $P_0(D)$; but these equations *imply* others: every parallelogram whose equation
+# $a \cdot E = 0$, $a = e_i + e_j - e_m - e_n$, is a linear combination of $P_0(D)$'s equations
+# holds in every representation that satisfies $P_0(D)$. These form the **permissible set**.
+#
+# A representation is good when many parallelograms hold. The **representation quality index**
+# is the fraction of all parallelograms satisfied, to a tolerance $\delta$, by the normalised
+# embeddings $\tilde E = (E - \bar E)/\mathrm{rms}(E - \bar E)$:
+#
+# $$ \mathrm{RQI} = \frac{\#\{(i,j,m,n) : |\tilde E_i + \tilde E_j - \tilde E_m - \tilde E_n| \le \delta\}}
+#                        {\#\{\text{parallelograms}\}}, $$
+#
+# and the accuracy it **predicts** is the fraction of validation pairs $(i, j)$ whose answer can
+# be read off a training answer: there is a training pair $(m, n)$ with the same sum and a
+# satisfied parallelogram $(i, j, m, n)$. We take $\delta = 0.05$.
+
+# %%
+DELTA = 0.05
+
+
+class _Hist(dict):
+    """A minimal history (``.steps`` and one named series) for ``first_step_reaching``."""
+
+    def __init__(self, steps, values, name="rqi"):
+        super().__init__({name: values})
+        self.steps = list(steps)
+
+
+member = grid.member(fraction=0.8, seed=0)
+D0 = pairs[train_mask[member]].numpy()
+P0 = theory.training_parallelograms(D0, P.p)
+perm = theory.permissible_parallelograms(D0, P.p)
+print(f"training set of {len(D0)} pairs: |P0(D)| = {len(P0)} training parallelograms, "
+      f"{len(perm)} permissible, {len(theory.parallelograms(P.p))} in all")
+
+sel = [grid.member(fraction=0.8, seed=s) for s in range(P.seeds)]
+rqi = np.array([[theory.rqi(E_traj[t, k], delta=DELTA) for k in sel] for t in range(len(steps))])
+pred = np.array([[theory.predicted_accuracy(E_traj[t, k], pairs[train_mask[k]].numpy(),
+                                            pairs[val_mask[k]].numpy(), delta=DELTA)
+                  for k in sel] for t in range(len(steps))])
+train_acc, val_acc = hist["train_acc"][:, sel], hist["val_acc"][:, sel]
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+ax = axes[0]
+ax.plot(steps, train_acc.mean(1), label="training accuracy")
+ax.plot(steps, val_acc.mean(1), label="validation accuracy")
+ax.plot(steps, rqi.mean(1), "--", label="RQI")
+ax.plot(steps, pred.mean(1), ":", lw=2.5, label="accuracy predicted by RQI")
+ax.set_xlabel("step")
+ax.set_ylabel("fraction")
+ax.set_title(f"training fraction 0.8, mean over {P.seeds} seeds")
+ax.set_xlim(0, steps[-1] / 2)
+ax.legend()
+ax = axes[1]
+k0 = sel[0]
+Et = np.stack([theory.normalise_embeddings(E_traj[t, k0])[:, 0] for t in range(len(steps))])
+for i in range(P.p):
+    ax.plot(steps, Et[:, i], color=plt.cm.viridis(i / (P.p - 1)))
+ax.set_xlabel("step")
+ax.set_ylabel(r"normalised embedding $\tilde E_k$")
+ax.set_title("one network: the embeddings order themselves")
+ax.set_xlim(0, steps[-1] / 2)
+sm = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(0, P.p - 1))
+plt.colorbar(sm, ax=ax, label="symbol k")
+plt.show()
+
+t_train = first_step_reaching(hist, "train_acc", P.threshold)[sel]
+t_val = first_step_reaching(hist, "val_acc", P.threshold)[sel]
+print("steps to 90% training accuracy:  ", t_train)
+print("steps to 90% validation accuracy:", t_val)
+t_rqi = first_step_reaching(_Hist(steps, rqi), "rqi", P.threshold)
+print("steps to RQI ≥ 0.9:              ", t_rqi)
+print("final validation accuracy:       ", np.round(val_acc[-1], 3))
+print("final predicted accuracy:        ", np.round(pred[-1], 3))
+cu.check_close("final accuracy predicted by the representation vs final validation accuracy",
+               pred[-1], val_acc[-1], atol=0.15 * np.sqrt(len(sel)))
+cu.check_close("final RQI", rqi[-1].mean(), 1.0, atol=0.05)
+cu.check_less("steps to RQI ≥ 0.9 minus steps to 90% validation accuracy (latest seed)",
+              np.max(t_rqi - t_val), 1.0)
+
+# %% [markdown]
+# Three observations. The embeddings start in random order and end equally spaced,
+# $E_k = a + b k$: the network has discovered that the symbols are numbers on a line, and the
+# RQI reaches 1. The representation comes **first**: the RQI (and the accuracy it predicts)
+# reaches 90 % no later than the validation accuracy does (last check), and the validation
+# accuracy then climbs to the predicted value as the decoder learns to read the representation
+# (first check: root-mean-square difference over seeds at most 0.15 at the end). The prediction
+# is conservative: with the strict tolerance δ = 0.05, a seed whose embeddings are slightly off a
+# perfect line has RQI below 1 and a predicted accuracy below the measured one, because its
+# decoder tolerates the small defects. And training accuracy does not run ahead of
+# validation accuracy here: at this small default scale (decoder width 32) the decoder cannot
+# memorise the training table before the representation has formed, so the two rise together —
+# this run sits in the *comprehension* phase. Whether the decoder memorises first, leaving the
+# representation to form long after the fit (grokking), depends on how fast the decoder learns
+# compared with the embeddings: Grokking II maps that competition as a phase diagram, and §5
+# below shows a network that groks cleanly.
+#
+# ## 3. The effective theory
+#
+# The decoder can be anything; what must happen for generalisation is that the parallelograms
+# hold. {footcite:t}`liu2022towards` therefore replace the network by an **effective loss** on the
+# embeddings alone: the squared defects of the training parallelograms, divided by the spread of
+# the embeddings,
+#
+# $$ \ell_{\rm eff}(E) = \frac{\ell_0}{Z_0}, \qquad
+#    \ell_0 = \sum_{(i,j,m,n) \in P_0(D)} |E_i + E_j - E_m - E_n|^2 = E^\top H E, \qquad
+#    Z_0 = \sum_k |E_k - \bar E|^2, $$
+#
+# with $H = A^\top A$ and $A$ the matrix of rows $a = e_i + e_j - e_m - e_n$. Without $Z_0$ the
+# minimum would be the trivial collapse $E = 0$. With it, two quantities are **conserved** by the
+# gradient flow $\dot E = -\nabla \ell_{\rm eff}$: the centre $\sum_k E_k$ (every row $a$ sums to
+# zero, so $H\mathbf 1 = 0$) and the spread $Z_0$ ($\ell_{\rm eff}$ is scale invariant, so its
+# gradient is orthogonal to $E - \bar E$). The embeddings cannot collapse; they can only rotate
+# within the sphere of fixed $Z_0$ towards the null space of $H$.
+#
+# **The null space.** $H$ always annihilates two directions: the translation $E_k = 1$ and the
+# linear structure $E_k = k$ (since $i + j - m - n = 0$). If these are all — $\dim\ker H = 2$ —
+# the only representations with zero training defects are $E_k = a + b k$: the training set pins
+# a **unique linear structure** and every parallelogram, seen or not, will hold at the end. If the
+# null space is larger, other zero-loss representations exist and generalisation is not forced.
+#
+# **The grokking rate.** At fixed normalisation the flow is linear, $\dot E = -(2/Z_0) H E$, so
+# $E(t) = V e^{-2\Lambda t / Z_0} V^\top E(0)$: every component outside the null space decays, the
+# slowest at the rate $2\lambda_3/Z_0$ with $\lambda_3$ the third eigenvalue of $H$ — the grokking
+# rate. Small training sets have few parallelograms, hence a small $\lambda_3$ and slow grokking,
+# and below a critical size $\lambda_3 = 0$: no grokking at all.
+
+# %%
+H_spec = theory.hessian_spectrum(P0, P.p)
+print("eigenvalues of H:", np.round(H_spec, 3))
+print(f"null-space dimension {theory.null_space_dimension(P0, P.p)}, grokking rate λ3 = {H_spec[2]:.4g}")
+
+# The effective theory's trajectory, started from the network's own initial embeddings.
+E0 = E_traj[0, k0]
+Z0 = float(((E0 - E0.mean()) ** 2).sum())
+t_eff = np.linspace(0, 20 * Z0 / (2 * H_spec[2]), 400)
+eff = theory.effective_gradient_flow(E0, P0, t_eff, max_dt=0.05 * Z0 / H_spec[-1])[..., 0]
+lin = theory.linear_flow(E0, P0, t_eff)[..., 0]
+cu.check_close("conserved centre Σ_k E_k along the effective flow", eff.sum(1), np.full(len(t_eff), E0.sum()),
+               atol=1e-6 * len(t_eff))
+cu.check_close("conserved spread Z0 along the effective flow",
+               ((eff - eff.mean(1, keepdims=True)) ** 2).sum(1), np.full(len(t_eff), Z0), rtol=1e-4)
+
+# %% [markdown]
+# **Effective theory versus the network.** The network is trained with Adam and a decoder, so
+# its clock is not the effective theory's; we match them with a single time scale, chosen so that
+# the distance from the linear structure (the linearity defect $1 - R^2$ of a straight-line fit of
+# $E_k$ against $k$) falls to a tenth of its initial value at the same moment. Everything else —
+# the order in which the embeddings arrange themselves, and where each one ends — is a
+# prediction.
+
+# %%
+defect_net = theory.linearity_defect(E_traj[:, k0])
+defect_eff = theory.linearity_defect(eff)
+
+
+def first_below(x, y, level):
+    i = int(np.argmax(y <= level))
+    return x[i] if y[i] <= level else np.nan
+
+
+scale = first_below(t_eff, defect_eff, 0.1 * defect_eff[0]) / first_below(steps, defect_net, 0.1 * defect_net[0])
+print(f"one effective time unit = {1 / scale:.4g} training steps")
+
+Et_eff = np.stack([theory.normalise_embeddings(e)[:, 0] for e in eff])
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+ax = axes[0]
+for i in range(P.p):
+    c = plt.cm.viridis(i / (P.p - 1))
+    ax.plot(t_eff / scale, Et_eff[:, i], color=c)
+    ax.plot(steps, Et[:, i], "o", color=c, ms=3)
+t_show = min(steps[-1], 2.5 * first_below(steps, defect_net, 1e-3 * defect_net[0]))
+ax.set_xlim(0, t_show)
+ax.set_xlabel("training step (effective time rescaled)")
+ax.set_ylabel(r"normalised embedding $\tilde E_k$")
+ax.set_title("effective theory (lines) vs network (markers)")
+ax = axes[1]
+ax.semilogy(t_eff / scale, defect_eff, label="effective theory")
+ax.semilogy(steps, defect_net, "o", ms=3, label="network")
+ax.set_xlim(0, t_show)
+ax.set_ylim(1e-6, 2)
+ax.set_xlabel("training step")
+ax.set_ylabel("linearity defect $1 - R^2$")
+ax.legend()
+plt.show()
+
+final_eff = Et_eff[-1]
+final_net = Et[-1]
+cu.check_close("final normalised embeddings, network vs effective theory", final_net, final_eff,
+               atol=0.1 * np.sqrt(P.p))
+
+# %% [markdown]
+# The effective theory, which knows nothing of the decoder, of Adam or of the targets, predicts
+# where each embedding ends (the check allows an rms difference of 0.1 in units of the spread)
+# and, with one fitted clock, the shape of the approach.
+#
+# ## 4. The critical training fraction
+#
+# How large must a random training set be to pin the linear structure? For each size we draw
+# many random training sets, build $H$ from their parallelograms, and count how often
+# $\dim \ker H = 2$. The probability jumps from 0 to 1 over a narrow range of training
+# fractions; where it crosses ½ is the **critical fraction**. We compare it with real training:
+# the networks of the ensemble, 4 seeds at each training fraction, and the number of steps each
+# needs to reach 90 % validation accuracy (if it does within the budget).
+
+# %%
+n_total = task.n
+frac_grid = np.linspace(0.1, 0.95, 35)
+prob = theory.probability_unique(P.p, [arithmetic.n_train_from_fraction(n_total, f) for f in frac_grid],
+                                 n_splits=P.n_splits, seed=0)
+f_crit = theory.critical_fraction(frac_grid, prob)
+print(f"critical training fraction (P(unique linear structure) = 1/2): {f_crit:.3f}")
+
+t_gen = grid.to_array(first_step_reaching(hist, "val_acc", P.threshold), name="steps to generalise")
+unique = grid.to_array(np.array([theory.unique_linear_structure(pairs[m].numpy(), P.p) for m in train_mask]))
+lam3 = grid.to_array(np.array([theory.grokking_rate(theory.training_parallelograms(pairs[m].numpy(), P.p), P.p)
+                               for m in train_mask]))
+generalised = np.isfinite(t_gen.values)
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+ax = axes[0]
+ax.plot(frac_grid, prob, label="theory: P(unique linear structure)")
+ax.plot(P.fractions, unique.values.mean(1), "s", label="ensemble's training sets: unique")
+ax.plot(P.fractions, generalised.mean(1), "o", label=f"networks that generalised in {P.steps} steps")
+ax.axvline(f_crit, color="gray", ls=":", label=f"critical fraction {f_crit:.2f}")
+ax.set_xlabel("training fraction")
+ax.set_ylabel("probability / fraction of runs")
+ax.legend(fontsize=8)
+ax = axes[1]
+for j, f in enumerate(P.fractions):
+    ok = generalised[j]
+    ax.plot(np.full(ok.sum(), f), t_gen.values[j][ok], "o", color="C2", alpha=0.6)
+med = np.array([np.median(t_gen.values[j][generalised[j]]) if generalised[j].any() else np.nan
+                for j in range(len(P.fractions))])
+ax.plot(P.fractions, med, "-", color="C2", label="network: steps to 90% val. acc. (median)")
+ax.axvline(f_crit, color="gray", ls=":")
+ax.set_xlabel("training fraction")
+ax.set_ylabel("steps to generalise")
+ax2 = ax.twinx()
+inv_lam3 = [np.median(1 / row[row > 0]) if (row > 0).any() else np.nan for row in lam3.values]
+ax2.plot(P.fractions, inv_lam3, "s--", color="C3", label=r"theory: $1/\lambda_3$ (median)")
+ax2.set_ylabel(r"$1/\lambda_3$")
+ax2.grid(False)
+lines = ax.get_lines()[-1:] + ax2.get_lines()
+ax.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
+plt.show()
+
+table = np.column_stack([P.fractions, unique.values.mean(1), generalised.mean(1), med])
+print("fraction | unique structure | generalised | median steps to generalise | median 1/λ3")
+for row, il in zip(table, inv_lam3):
+    print(f"  {row[0]:.2f}   |      {row[1]:.2f}        |    {row[2]:.2f}     |          {row[3]:5.0f}           | {il:.4g}")
+
+cu.check_close("critical fraction from the Hessian null space", f_crit, 0.4, atol=0.05)
+cu.check_less("largest validation accuracy of a network whose training set does not pin the structure",
+              hist["val_acc"][-1][~unique.values.reshape(-1)].max() if (~unique.values).any() else 0.0,
+              P.threshold)
+cu.check_less("runs above the critical fraction that never generalised (fraction ≥ 0.6)",
+              1 - generalised[np.asarray(P.fractions) >= 0.6].mean(), 0.35)
+
+# %% [markdown]
+# The theory's critical fraction, about 0.4 of the table for $p = 10$, is a property of the
+# combinatorics of parallelograms alone. Two predictions are borne out by training: no network
+# whose training set leaves $\dim\ker H > 2$ generalises (second check), and almost every run
+# well above the critical fraction does (third check; the failures are runs stuck with a
+# decoder that fits neither set, a phase that Grokking II calls confusion). Between the two,
+# the training sets pin the structure but their grokking rate $\lambda_3$ is small, and the step
+# budget runs out first: the steps to generalise grow as the fraction falls towards the critical
+# one, as $1/\lambda_3$ does. The critical fraction of real training within a finite budget is
+# therefore *above* the combinatorial one, and approaches it as the budget grows
+# (`COURSE_SCALE=paper`).
+#
+# ## 5. Modular addition: the representation becomes a circle
+#
+# For $a + b \bmod p$ the structure that makes generalisation possible is not a line but a
+# circle: $a \mapsto (\cos 2\pi f a/p, \sin 2\pi f a/p)$ turns addition into rotation. A small
+# network finds it {footcite:p}`gromov2023grokking`: one-hot inputs $[\mathrm{onehot}(a),
+# \mathrm{onehot}(b)] \in \mathbb{R}^{2p}$, one hidden layer of $N$ units with the quadratic
+# activation $\sigma(z) = z^2$, $p$ outputs, mean squared error on one-hot targets, AdamW with
+# weight decay, half of the $p^2$ pairs for training. It groks within seconds on a CPU.
+
+# %%
+mpairs, mlabels = arithmetic.modular_addition(P.mod_p)
+X = arithmetic.one_hot_pairs(mpairs, P.mod_p)
+Yoh = torch.nn.functional.one_hot(mlabels, P.mod_p).float()
+mtrain = arithmetic.split_masks(len(X), P.mod_fraction, seeds=range(P.mod_seeds))
+mnet = BatchedMLP(P.mod_seeds, [2 * P.mod_p, P.mod_width, P.mod_p], "quadratic", bias=False,
+                  seeds=range(P.mod_seeds))
+mopt = BatchedAdamW(mnet.parameters(), lr=P.mod_lr, weight_decay=P.mod_wd)
+mhist = train_ensemble(mnet, mse_per_sample, X, Yoh, steps=P.mod_steps, optimizer=mopt,
+                       sample_weight=mtrain.float(), record_steps=range(0, P.mod_steps + 1, 50),
+                       progress=False,
+                       metrics={"train_acc": lambda m: accuracy(m(X), mlabels, mtrain),
+                                "val_acc": lambda m: accuracy(m(X), mlabels, ~mtrain)})
+mt_train = first_step_reaching(mhist, "train_acc", 0.99)
+mt_val = first_step_reaching(mhist, "val_acc", 0.99)
+print("steps to 99% training accuracy:  ", mt_train)
+print("steps to 99% validation accuracy:", mt_val)
+
+fig, ax = plt.subplots(figsize=(6, 4))
+for k in range(P.mod_seeds):
+    ax.plot(mhist["step"], mhist["train_acc"][:, k], color="C0", alpha=0.7, label="training" if k == 0 else None)
+    ax.plot(mhist["step"], mhist["val_acc"][:, k], color="C1", alpha=0.7, label="validation" if k == 0 else None)
+ax.set_xlabel("step")
+ax.set_ylabel("accuracy")
+ax.set_title(f"modular addition, p = {P.mod_p}, {P.mod_seeds} seeds")
+ax.legend()
+plt.show()
+
+cu.check_less("final validation error (all seeds)", 1 - mhist["val_acc"][-1].min(), 0.02)
+cu.check_less("steps to fit / steps to generalise (grokking: well below 1)", (mt_train / mt_val).max(), 0.5)
+
+# %% [markdown]
+# **The learned Fourier structure.** The first-layer weights give each symbol $a$ an embedding
+# $w_a \in \mathbb{R}^N$ (the column of the weight matrix that multiplies $\mathrm{onehot}(a)$).
+# The discrete Fourier transform over $a$ of each hidden unit's weights shows that each unit uses
+# essentially **one frequency** $f$ — its weights are $\cos(2\pi f a/p + \phi)$ — while the
+# network as a whole spreads its units over many frequencies, the exact solution of
+# {footcite:t}`gromov2023grokking` and the "Fourier multiplication" algorithm that
+# {footcite:t}`nanda2023progress` reverse-engineered in a transformer. Projected on their two
+# leading principal components, the embeddings restricted to the units of one frequency lie on a
+# circle, in the order $a f \bmod p$: addition has become rotation.
+
+# %%
+def first_layer(net, k):
+    """The (2p, N) first-layer weights of member k."""
+    lin = [m for m in net.member(k) if isinstance(m, torch.nn.Linear)][0]
+    return lin.weight.detach().T.numpy()
+
+
+def unit_spectra(W):
+    """Fourier power of each unit's weights over the p symbols, frequencies 1 … (p−1)/2: (f, N)."""
+    spec = np.abs(np.fft.rfft(W, axis=0)) ** 2
+    return spec[1:]
+
+
+W = first_layer(mnet, 0)[:P.mod_p]                     # (p, N): the embeddings of a
+spec = unit_spectra(W)
+share = spec.max(0) / spec.sum(0)                     # each unit's share in its own top frequency
+dominant = spec.argmax(0) + 1
+counts = np.bincount(dominant, minlength=P.mod_p // 2 + 1)[1:]
+f_star = int(np.argmax(counts)) + 1
+units = dominant == f_star
+Wf = W[:, units] - W[:, units].mean(0)
+_, S, Vt = np.linalg.svd(Wf, full_matrices=False)
+proj = Wf @ Vt[:2].T
+
+rng = np.random.default_rng(0)
+spec_r = unit_spectra(rng.standard_normal(W.shape))
+share_r = spec_r.max(0) / spec_r.sum(0)
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+ax = axes[0]
+ax.scatter(proj[:, 0], proj[:, 1], c=(np.arange(P.mod_p) * f_star) % P.mod_p, cmap="twilight")
+for a in range(P.mod_p):
+    ax.annotate(str(a), proj[a], fontsize=7)
+ax.set_xlabel("principal component 1")
+ax.set_ylabel("principal component 2")
+ax.set_title(f"embeddings, units of frequency f = {f_star}")
+ax.set_aspect("equal")
+ax = axes[1]
+ax.bar(np.arange(1, P.mod_p // 2 + 1), counts)
+ax.set_xlabel("dominant frequency f of a hidden unit")
+ax.set_ylabel("number of units")
+ax = axes[2]
+bins = np.linspace(0, 1, 21)
+ax.hist(share, bins=bins, alpha=0.7, label="trained")
+ax.hist(share_r, bins=bins, alpha=0.7, label="random weights")
+ax.set_xlabel("share of a unit's Fourier power in its top frequency")
+ax.set_ylabel("number of units")
+ax.legend()
+plt.show()
+
+radius = np.linalg.norm(proj, axis=1)
+angle = np.angle(proj[:, 0] + 1j * proj[:, 1])
+step = np.angle(np.exp(1j * (np.roll(angle, -1) - angle)))      # angle from a to a + 1
+print(f"median share of a unit's power in its top frequency: trained {np.median(share):.3f}, "
+      f"random {np.median(share_r):.3f}")
+print(f"angle from a to a+1 on the circle: mean |Δθ| = {np.abs(step).mean():.4f} rad, "
+      f"2π f/p = {2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p:.4f} rad")
+cu.check_less("median share of a unit's Fourier power outside its top frequency", 1 - np.median(share), 0.5)
+cu.check_less("spread of the radii of the PCA circle (std / mean)", radius.std() / radius.mean(), 0.25)
+cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
+               2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p, rtol=0.1)
+
+# %% [markdown]
+# ## 6. What it means
+#
+# Grokking is the slow formation of a structured representation after the fit: the training
+# loss is satisfied early by a decoder that memorises, while the embeddings keep moving towards
+# the structure that the data *imply*. An effective theory of the embeddings alone — the
+# parallelogram loss, normalised so that the embeddings cannot collapse — predicts which
+# training sets imply a unique structure (the null space of its Hessian), how fast it forms (its
+# third eigenvalue) and the critical training fraction. Whether the structure forms before the
+# decoder has memorised everything is a competition between two learning speeds; the next
+# chapter, Grokking II, maps that competition as phase diagrams and shows how to avoid the delay
+# on real data.
+#
+# ## Exercises
+#
+# :::{exercise} Counting parallelograms
+# :label: ex-grokking-count
+#
+# Show that the number of parallelograms of $p$ symbols is $\sum_s \binom{c_s}{2}$, where $c_s$
+# is the number of unordered pairs $a \le b$ with $a + b = s$. Compute it for $p = 10$ and check
+# with `exercises.check_parallelogram_count(10, your_answer)`.
+# :::
+#
+# :::{solution} ex-grokking-count
+# :class: dropdown
+#
+# A parallelogram is a choice of two different pairs with the same sum, so each sum contributes
+# $\binom{c_s}{2}$. For $p = 10$, $c_s = \lfloor s/2 \rfloor + 1$ for $s \le 9$ and
+# $c_s = \lfloor (18 - s)/2 \rfloor + 1$ for $s \ge 9$: the counts are
+# $1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1$, and
+# $\sum_s \binom{c_s}{2} = 2(0 + 0 + 1 + 1 + 3 + 3 + 6 + 6 + 10) + 10 = 70$.
+#
+# ```python
+# exercises.check_parallelogram_count(10, 70)
+# ```
+# :::
+#
+# :::{exercise} Does a training set pin the structure?
+# :label: ex-grokking-unique
+#
+# Write `is_unique(train_pairs, p)` that returns `True` exactly when the training parallelograms
+# leave only the translation and the linear structure as zero-loss directions
+# ($\dim\ker H = 2$). Check it with `exercises.check_unique_structure(is_unique)`.
+# :::
+#
+# :::{solution} ex-grokking-unique
+# :class: dropdown
+#
+# ```python
+# def is_unique(train_pairs, p):
+#     D = {(min(a, b), max(a, b)) for a, b in train_pairs}
+#     rows = []
+#     for s in range(2 * p - 1):
+#         same = sorted(q for q in D if sum(q) == s)
+#         for u in range(len(same)):
+#             for v in range(u + 1, len(same)):
+#                 row = np.zeros(p)
+#                 for i in same[u]: row[i] += 1
+#                 for i in same[v]: row[i] -= 1
+#                 rows.append(row)
+#     rank = np.linalg.matrix_rank(np.array(rows)) if rows else 0
+#     return bool(rank == p - 2)          # dim ker H = p − rank A
+#
+# exercises.check_unique_structure(is_unique)
+# ```
+# :::
+#
+# :::{exercise} The grokking rate and the training fraction
+# :label: ex-grokking-rate
+#
+# Using `theory.training_parallelograms` and `theory.grokking_rate`, compute the median
+# $\lambda_3$ over 100 random training sets at fractions 0.5, 0.7 and 0.9 of the $p = 10$ table.
+# By how much should the time to generalise shrink from 0.5 to 0.9? Compare with the median
+# steps to generalise measured in §4.
+# :::
+#
+# :::{solution} ex-grokking-rate
+# :class: dropdown
+#
+# ```python
+# rng = np.random.default_rng(0)
+# allp = theory.unordered_pairs(10)
+# for f in (0.5, 0.7, 0.9):
+#     n = arithmetic.n_train_from_fraction(55, f)
+#     lam = [theory.grokking_rate(theory.training_parallelograms(allp[rng.permutation(55)[:n]], 10), 10)
+#            for _ in range(100)]
+#     print(f, np.median(lam))
+# ```
+# $\lambda_3$ grows several-fold between 0.5 and 0.9 (at 0.5 many sets still have
+# $\lambda_3 = 0$). The effective theory predicts the time to generalise to scale as $1/\lambda_3$;
+# the network's steps fall by a smaller factor, because the decoder's own fitting time and
+# Adam's normalised steps add a part that does not depend on the fraction.
+# :::
+#
+# ## Summary
+#
+# - Grokking: the representation keeps learning after the fit; generalisation arrives when it
+#   has formed. The RQI measured on the embeddings alone predicts the validation accuracy.
+# - The effective loss (parallelogram defects over the spread) conserves the centre and the
+#   spread of the embeddings, so they cannot collapse; its Hessian's null space has dimension 2
+#   exactly when the training set pins a unique linear structure, and its third eigenvalue is
+#   the grokking rate.
+# - A random training set pins the structure above a critical fraction (≈ 0.4 for $p = 10$);
+#   real training within a finite budget needs a somewhat larger fraction, because the grokking
+#   rate vanishes at the critical point.
+# - In modular addition the representation is a circle, and the weights are Fourier modes.
+#
+# ## References
+#
+# ```{footbibliography}
+# ```

@@ -1,0 +1,84 @@
+"""The claims of book/05_grokking (Grokking I and II), checked at small sizes."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.data import arithmetic
+from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_reaching,
+                                   mse_per_sample, train_ensemble)
+from course_utils.exercises import grokking as exercises
+from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy
+from course_utils.theory import grokking as theory
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_critical_fraction_is_about_0_4():
+    fr = np.linspace(0.2, 0.7, 21)
+    prob = theory.probability_unique(10, [arithmetic.n_train_from_fraction(55, f) for f in fr], n_splits=150)
+    assert theory.critical_fraction(fr, prob) == pytest.approx(0.4, abs=0.05)
+    assert prob[0] == 0.0 and prob[-1] == 1.0
+
+
+def test_toy_ensemble_representation_and_null_space():
+    task = arithmetic.addition_task(10)
+    pairs, sums, Y = task.pairs, task.sums, task.targets
+    grid = Grid(fraction=[0.3, 0.8], seed=range(2))
+    train = arithmetic.split_masks(task.n, grid["fraction"], grid["seed"])
+    val = arithmetic.answerable(sums, train)
+    model = BatchedToyAdditionModel(grid.size, width=32, seeds=grid["seed"])
+    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=3e-3, weight_decay=0.0),
+                                              decoder=dict(lr=1e-3, weight_decay=1.0)))
+    hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=3000, optimizer=opt,
+                          sample_weight=train.float(), record_steps=[0, 3000], progress=False,
+                          metrics={"val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val)})
+    E = model.embedding.detach()[..., 0].numpy()
+    for k in range(grid.size):
+        unique = theory.unique_linear_structure(pairs[train[k]].numpy(), 10)
+        if not unique:                      # the structure is not pinned: no generalisation
+            assert hist["val_acc"][-1, k] < 0.9
+    big = [grid.member(fraction=0.8, seed=s) for s in range(2)]
+    assert max(theory.rqi(E[k]) for k in big) == 1.0
+    for k in big:
+        pred = theory.predicted_accuracy(E[k], pairs[train[k]].numpy(), pairs[val[k]].numpy())
+        if theory.rqi(E[k]) == 1.0:
+            assert pred == 1.0 and hist["val_acc"][-1, k] >= 0.75
+
+
+def test_modular_addition_groks_with_fourier_units():
+    p = 31
+    pairs, labels = arithmetic.modular_addition(p)
+    X = arithmetic.one_hot_pairs(pairs, p)
+    Yoh = torch.nn.functional.one_hot(labels, p).float()
+    train = arithmetic.split_masks(len(X), 0.5, seeds=[0])
+    net = BatchedMLP(1, [2 * p, 128, p], "quadratic", bias=False, seeds=[0])
+    opt = BatchedAdamW(net.parameters(), lr=1e-3, weight_decay=0.3)
+    hist = train_ensemble(net, mse_per_sample, X, Yoh, steps=2500, optimizer=opt, sample_weight=train.float(),
+                          record_steps=range(0, 2501, 50), progress=False,
+                          metrics={"train_acc": lambda m: accuracy(m(X), labels, train),
+                                   "val_acc": lambda m: accuracy(m(X), labels, ~train)})
+    t_tr = first_step_reaching(hist, "train_acc", 0.99)[0]
+    t_va = first_step_reaching(hist, "val_acc", 0.99)[0]
+    assert np.isfinite(t_va) and t_tr < 0.5 * t_va
+    W = [m for m in net.member(0) if isinstance(m, torch.nn.Linear)][0].weight.detach().T.numpy()[:p]
+    spec = (np.abs(np.fft.rfft(W, axis=0)) ** 2)[1:]
+    assert np.median(spec.max(0) / spec.sum(0)) > 0.5
+
+
+def test_exercise_checkers():
+    assert exercises.check_parallelogram_count(10, 70)
+    assert not exercises.check_parallelogram_count(10, 140)
+    assert exercises.check_unique_structure(lambda tp, p: theory.unique_linear_structure(tp, p))
+    assert not exercises.check_unique_structure(lambda tp, p: len(tp) > 20)
+    assert exercises.check_phase_classifier(
+        lambda tr, va, b: theory.PHASES[int(theory.classify_phase(tr, va, budget=b))])
+    assert not exercises.check_phase_classifier(lambda tr, va, b: "grokking")
+    with pytest.raises(ValueError):
+        exercises.check_phase_classifier(lambda tr, va, b: "other")
