@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from .kernels import gaussian_pair_expectation
+
 __all__ = [
     "empirical_eigenbasis", "gd_mode_factor", "gradient_flow_mode_factor", "gd_solution",
     "population_test_error", "gd_test_error_modes",
@@ -342,7 +344,8 @@ def relu_features_as_linear_problem(weights, beta, noise: float) -> tuple[np.nda
         Σ_ab = E[φ_a φ_b] = (s_a s_b / 2π) (sin ϑ_ab + (π − ϑ_ab) cos ϑ_ab),   s_a = |f_a|/√d,
         c_a  = E[φ_a y]   = f_a·β / (2√d),                                   (cos ϑ_ab = f̂_a·f̂_b)
 
-    (the first is the arc-cosine kernel, the second Stein's lemma). Regression on φ is then
+    (the first is the arc-cosine kernel, :func:`course_utils.theory.kernels.gaussian_pair_expectation`;
+    the second is Stein's lemma). Regression on φ is then
     linear regression with covariance Σ, best weights θ* = Σ⁻¹c and, as extra label noise, the
     part of y the features cannot express: σ_eff² = E[y²] − c·θ*. Returns the spectrum of Σ,
     θ* in its eigenbasis and σ_eff, ready for :func:`ridge_risk` (which treats the features as
@@ -355,11 +358,9 @@ def relu_features_as_linear_problem(weights, beta, noise: float) -> tuple[np.nda
     if noise < 0:
         raise ValueError(f"the noise level σ must be non-negative, got {noise}")
     d = F.shape[1]
-    s = np.linalg.norm(F, axis=1) / np.sqrt(d)
-    unit = F / np.linalg.norm(F, axis=1, keepdims=True)
-    cos = np.clip(unit @ unit.T, -1.0, 1.0)
-    angle = np.arccos(cos)
-    cov = np.outer(s, s) / (2 * np.pi) * (np.sin(angle) + (np.pi - angle) * cos)
+    gram = F @ F.T / d  # covariances of the pre-activations f_a·x/√d
+    q = np.diag(gram)
+    cov = gaussian_pair_expectation(q[:, None], gram, q[None, :], "relu")  # the arc-cosine kernel
     c = F @ beta / (2 * np.sqrt(d))
     lam, U = np.linalg.eigh(cov)
     lam = np.clip(lam, 0.0, None)
