@@ -732,8 +732,8 @@ cu.check_less("the NNGP is less sure where it is wrong: 1 <", 1.0, variance_rati
 # What this chapter did not touch is *training*. Gradient descent moves the weights; in the next
 # chapter we show that for wide networks the weights hardly move, the kernel that governs the
 # dynamics (the neural tangent kernel) is as deterministic as the NNGP kernel, and a trained wide
-# network is a kernel regression: "Training in the infinite-width limit: the neural tangent
-# kernel", the next chapter.
+# network is a kernel regression: [Training in the infinite-width limit: the neural tangent
+# kernel](02_ntk.ipynb).
 #
 # ## Exercises
 #

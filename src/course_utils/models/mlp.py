@@ -70,12 +70,13 @@ class MLP(nn.Module):
     ``sigma_w``, ``sigma_b`` are the standard deviations σ_w, σ_b (weights have variance
     σ_w²/fan_in at initialisation, biases σ_b²). ``parameterization`` is "ntk" or "standard"
     (see the module docstring). ``layers[l].weight`` holds the trained parameter of layer l,
-    of shape (fan_out, fan_in). ``generator`` makes the initialisation reproducible.
+    of shape (fan_out, fan_in). ``generator`` makes the initialisation reproducible; ``dtype``
+    defaults to torch's default dtype.
     """
 
     def __init__(self, d_in: int, width: int, depth: int, d_out: int = 1, *, activation: str | Callable = "relu",
                  sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0, parameterization: str = "ntk",
-                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+                 generator: torch.Generator | None = None, dtype: torch.dtype | None = None):
         super().__init__()
         _check(d_in, width, depth, d_out, sigma_w, sigma_b)
         if parameterization not in PARAMETERIZATIONS:

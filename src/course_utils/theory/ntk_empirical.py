@@ -65,13 +65,17 @@ def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
         raise ValueError("X1 and X2 must have shape (N, d)")
     names, f = _scalar_fn(model)
     params = {n: p.detach() for n, p in model.named_parameters() if n in names}
-    j1 = vmap(jacrev(f), in_dims=(None, 0), chunk_size=chunk_size)(params, X1)
-    j2 = j1 if X2 is None else vmap(jacrev(f), in_dims=(None, 0), chunk_size=chunk_size)(params, X2)
     n1 = X1.shape[0]
     n2 = n1 if X2 is None else X2.shape[0]
     theta = torch.zeros(n1, n2, dtype=X1.dtype, device=X1.device)
-    for n in names:
-        a, b = j1[n].reshape(n1, -1), j2[n].reshape(n2, -1)
+    for name in names:  # one parameter tensor at a time: Θ = Σ_tensors J_tensor(X1) J_tensor(X2)ᵀ
+
+        def f_one(p, x, name=name):
+            return f({**params, name: p}, x)
+
+        jac = vmap(jacrev(f_one), in_dims=(None, 0), chunk_size=chunk_size)
+        a = jac(params[name], X1).reshape(n1, -1)
+        b = a if X2 is None else jac(params[name], X2).reshape(n2, -1)
         theta += a @ b.T
     return theta
 
