@@ -42,6 +42,14 @@ def _as_spectrum(spectrum) -> np.ndarray:
     return lam
 
 
+def _spectrum_and_teacher(spectrum, w_star) -> tuple[np.ndarray, np.ndarray]:
+    lam = _as_spectrum(spectrum)
+    w = np.asarray(w_star, dtype=float)
+    if w.shape != lam.shape:
+        raise ValueError(f"w_star must have the shape of the spectrum {lam.shape}, got {w.shape}")
+    return lam, w
+
+
 def _check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -149,10 +157,7 @@ def gd_test_error_modes(spectrum, w_star, noise: float, n: int, lr: float, steps
     The first term is the part of the target not yet learned (bias), the second the label noise
     already learned (variance). Corrections are of relative order D/N. Shape (len(steps), D).
     """
-    lam = _as_spectrum(spectrum)
-    w = np.asarray(w_star, dtype=float)
-    if w.shape != lam.shape:
-        raise ValueError(f"w_star must have the shape of the spectrum {lam.shape}, got {w.shape}")
+    lam, w = _spectrum_and_teacher(spectrum, w_star)
     if n < 1:
         raise ValueError(f"the number of samples must be positive, got {n}")
     q = gd_mode_factor(lam, lr, steps)
@@ -278,10 +283,7 @@ def ridge_risk(spectrum, w_star, noise: float, n: int, ridge: float = 0.0) -> Ri
     size; ``ridge = 0`` gives the minimum-norm interpolator (D > N) or least squares (D < N).
     At the interpolation threshold (ridgeless, D = N) γ = 1 and the test error is infinite.
     """
-    lam = _as_spectrum(spectrum)
-    w = np.asarray(w_star, dtype=float)
-    if w.shape != lam.shape:
-        raise ValueError(f"w_star must have the shape of the spectrum {lam.shape}, got {w.shape}")
+    lam, w = _spectrum_and_teacher(spectrum, w_star)
     if noise < 0:
         raise ValueError(f"the noise level σ must be non-negative, got {noise}")
     kappa = effective_ridge(lam, n, ridge)
