@@ -58,7 +58,7 @@ notebooks: install
 # Re-run one chapter from its text source, store the outputs in the notebook, then check it.
 chapter: install
 	@test -n "$(CH)" || (echo "usage: make chapter CH=book/<part>/<chapter>.py" && exit 2)
-	$(VENV)/bin/jupytext --to ipynb --update --execute $(CH)
+	$(VENV)/bin/jupytext --to ipynb --execute $(CH)
 	$(PY) tools/clean_notebook.py $(basename $(CH)).ipynb
 	$(VENV)/bin/jupytext --sync $(CH)
 	$(PY) -m pytest $(basename $(CH)).ipynb --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg

@@ -26,7 +26,7 @@ def relative_error(measured, predicted) -> float:
 
 def _fmt(x) -> str:
     x = np.asarray(x, dtype=float)
-    return f"{float(x):.4g}" if x.size == 1 else f"array{tuple(x.shape)}"
+    return f"{x.item():.4g}" if x.size == 1 else f"array{tuple(x.shape)}"
 
 
 def _pct(x: float) -> str:

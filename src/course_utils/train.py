@@ -107,13 +107,15 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
         with torch.no_grad():
             return float(loss_fn(model(X), y))
 
-    for step in tqdm(range(steps + 1), desc=desc, disable=not progress, leave=False):
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    for step in range(steps + 1):
         if step in record:
             values = {"loss": full_loss()}
             with torch.no_grad():
                 values.update({name: float(f(model)) for name, f in metrics.items()})
             history.record(step, **values)
             if stop_when is not None and stop_when(history):
+                bar.total = step  # stopped early on purpose: the bar ends complete, not as a failure
                 break
         if step == steps:
             break
@@ -128,4 +130,6 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
         optimizer.zero_grad(set_to_none=True)
         loss_fn(model(xb), yb).backward()
         optimizer.step()
+        bar.update(1)
+    bar.close()
     return history
