@@ -1,10 +1,12 @@
 """The progress bar of course_utils.train ends complete, also when training stops early on purpose."""
 
+import importlib
+
 import torch
 from tqdm.std import tqdm as std_tqdm
 
 import course_utils as cu
-from course_utils import train as train_module
+train_module = importlib.import_module("course_utils.train")
 
 
 class RecordingBar(std_tqdm):
