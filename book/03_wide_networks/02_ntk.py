@@ -50,6 +50,7 @@ import torch
 
 import course_utils as cu
 from course_utils.exercises import wide_networks as exercises
+from course_utils.models.linear import half_mse
 from course_utils.models.mlp import MLP
 from course_utils.theory import kernels
 from course_utils.theory.ntk_empirical import LinearizedModel, empirical_ntk
@@ -244,10 +245,6 @@ y_train = target(t_train)
 y_tensor = torch.tensor(y_train)[:, None]
 
 
-def half_mse(model, X, y):
-    return 0.5 * ((model(X) - y) ** 2).mean()
-
-
 def train_gd(model, lr, steps, record=()):
     """Full-batch gradient descent on the 16 training points; returns f at the recorded steps (all inputs)."""
     opt = torch.optim.SGD(model.parameters(), lr=lr)
@@ -259,7 +256,7 @@ def train_gd(model, lr, steps, record=()):
         if step == steps:
             break
         opt.zero_grad()
-        half_mse(model, X_train, y_tensor).backward()
+        half_mse(model(X_train), y_tensor).backward()
         opt.step()
     return np.array(out)
 
@@ -290,7 +287,7 @@ f_lin_trained = train_gd(lin, lr, steps, record)
 f_lin_formula = kernel_prediction(Theta0, f0, lr, np.array(record))
 f_ker = kernel_prediction(Theta_relu, f0, lr, np.array(record))
 print(f"λ_max(Θ/N) = {lam_max:.4f}, learning rate η = {lr:.4f}, final training loss of the network "
-      f"{half_mse(model, X_train, y_tensor).item():.2e}")
+      f"{half_mse(model(X_train), y_tensor).item():.2e}")
 cu.check_close("linearised model trained by GD vs the kernel formula with its Θ₀", f_lin_trained, f_lin_formula,
                rtol=1e-8)
 
@@ -430,7 +427,7 @@ for step in range(params.sb_steps + 1):
     if step == params.sb_steps:
         break
     opt.zero_grad()
-    (0.5 * ((model(X_sb) - y_sb_t) ** 2).mean()).backward()
+    half_mse(model(X_sb), y_sb_t).backward()
     opt.step()
 residual_modes = np.array(residual_modes)
 r0 = np.array([np.cos(k * t_sb) @ (f0_sb - y_sb) for k in modes])
@@ -546,7 +543,7 @@ for ratio in cat_ratios:
                 record_to.append(np.inf)
                 continue
             o.zero_grad()
-            L = half_mse(m, X_train, y_tensor)
+            L = half_mse(m(X_train), y_tensor)
             record_to.append(L.item())
             L.backward()
             o.step()
