@@ -1,31 +1,37 @@
 """Benchmark: K toy grokking models trained one after another vs as one batched ensemble.
 
-Run by hand (not a test):
+Run by hand (not a test), from the repository root:
 
     .venv/bin/python benchmarks/ensemble_benchmark.py            # the numbers in benchmarks/README.md
-    .venv/bin/python benchmarks/ensemble_benchmark.py --quick    # a one-minute smoke run
+    .venv/bin/python benchmarks/ensemble_benchmark.py --quick    # a small smoke run (about a minute)
+    .venv/bin/python benchmarks/ensemble_benchmark.py --device cuda --threads 1   # on a GPU
 
 The model is the toy model of Liu et al. (2022): embeddings of dimension 1 for p = 10 symbols,
 decoder 1-H-H-30 with tanh, a full batch of 45 of the 55 pairs (a different random split per
 member), MSE on random target vectors, AdamW with one learning rate for the embeddings and one
-learning rate and weight decay per member for the decoder. Both sides do the same work: the same
-members (seeds, hyperparameters, training sets) for the same number of steps, without recording;
-the sequential side is plain PyTorch (``ToyAdditionModel`` + ``torch.optim.AdamW``), the ensemble
-side ``BatchedToyAdditionModel`` + ``BatchedAdamW`` + ``train_ensemble``. Model construction is
-outside the timings on both sides. Afterwards the final training losses of the two sides are
-compared, member by member, to show that they computed the same trajectories.
+learning rate and weight decay per member for the decoder.
+
+Both sides do the same work: the same members (seeds, hyperparameters, training pairs) for the
+same number of steps, nothing recorded. The sequential side is plain PyTorch (``ToyAdditionModel``
++ ``torch.optim.AdamW``, one member after another), the ensemble side ``BatchedToyAdditionModel``
++ ``BatchedAdamW`` + ``train_ensemble`` with each member's 45 pairs as per-member data. Model
+construction is outside the timings. The two sides run interleaved, in rounds (each round: a tenth
+of the members trained sequentially, then a tenth of the steps of the ensemble), so that other
+processes on the machine slow both sides alike. Afterwards the final training losses of the two
+sides are compared member by member: they computed the same trajectories.
 
 Measured, for each intra-op thread count in ``--threads``:
 
-1. paper size (H = 200): the batched-matmul rate for exactly the matmuls of one training step
-   (forward and backward, same shapes), the ensemble's effective rate (those FLOPs / its step
-   time), and sequential vs ensemble;
+1. paper size (H = 200): sequential vs ensemble, and the ensemble's effective rate (the FLOPs of
+   the matmuls of a step / its step time) against a probe that runs ``torch.bmm`` on exactly those
+   matmul shapes, interleaved with it; also the ensemble with ``BatchedAdamW(compile=True)``;
 2. course size (``--course-widths``): sequential vs ensemble;
+3. where an ensemble step's time goes: forward (and the two tanh in it), backward, optimiser update;
 
 then, with ``course_utils``' default thread count, the wall time of a 10 × 10 decoder-lr ×
 weight-decay grid with ``--grid-seeds`` seeds per cell at the course width, recording train and
 validation accuracy as a phase diagram needs them. ``uptime`` load averages are printed at the
-start and the end: other processes on the machine slow everything down.
+start and the end.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -73,37 +80,38 @@ def matmul_flops_per_step(K: int, H: int, N: int = N_TRAIN) -> float:
     return 3 * 2 * N * K * per_member
 
 
-def bmm_rate(K: int, H: int, device, repeats: int) -> float:
-    """GFLOP/s of torch.bmm on exactly the matmul shapes of one training step (same FLOP count)."""
-    N, d, O = N_TRAIN, EMBED_DIM, OUT_DIM
-    g = torch.Generator(device=device).manual_seed(0)
-    r = lambda *s: torch.randn(*s, generator=g, device=device)  # noqa: E731
-    x0, h1, h2 = r(K, N, d), r(K, N, H), r(K, N, H)
-    W1, W2, W3 = r(K, d, H), r(K, H, H), r(K, H, O)
-    g3, g2, g1 = r(K, N, O), r(K, N, H), r(K, N, H)
-
-    def step():
-        torch.bmm(x0, W1), torch.bmm(h1, W2), torch.bmm(h2, W3)                       # forward
-        torch.bmm(g3, W3.transpose(1, 2)), torch.bmm(h2.transpose(1, 2), g3)          # layer 3
-        torch.bmm(g2, W2.transpose(1, 2)), torch.bmm(h1.transpose(1, 2), g2)          # layer 2
-        torch.bmm(g1, W1.transpose(1, 2)), torch.bmm(x0.transpose(1, 2), g1)          # layer 1
-
-    for _ in range(3):
-        step()
-    sync(device)
-    best = float("inf")
-    for _ in range(3):           # best of three blocks: the machine's rate, not its noise
-        t = time.perf_counter()
-        for _ in range(repeats):
-            step()
-        sync(device)
-        best = min(best, (time.perf_counter() - t) / repeats)
-    return matmul_flops_per_step(K, H) / best / 1e9
-
-
 def sync(device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+class BmmProbe:
+    """torch.bmm on exactly the matmul shapes of one paper-size training step (same FLOP count)."""
+
+    def __init__(self, K: int, H: int, device):
+        N, d, O = N_TRAIN, EMBED_DIM, OUT_DIM
+        g = torch.Generator(device=device).manual_seed(0)
+        r = lambda *s: torch.randn(*s, generator=g, device=device)  # noqa: E731
+        self.x0, self.h1, self.h2 = r(K, N, d), r(K, N, H), r(K, N, H)
+        self.W1, self.W2, self.W3 = r(K, d, H), r(K, H, H), r(K, H, O)
+        self.g3, self.g2, self.g1 = r(K, N, O), r(K, N, H), r(K, N, H)
+        self.flops, self.device = matmul_flops_per_step(K, H), device
+        self.step()
+
+    def step(self) -> None:
+        bmm, T = torch.bmm, lambda t: t.transpose(1, 2)  # noqa: E731
+        bmm(self.x0, self.W1), bmm(self.h1, self.W2), bmm(self.h2, self.W3)      # forward
+        bmm(self.g3, T(self.W3)), bmm(T(self.h2), self.g3)                        # layer 3 backward
+        bmm(self.g2, T(self.W2)), bmm(T(self.h1), self.g2)                        # layer 2 backward
+        bmm(self.g1, T(self.W1)), bmm(T(self.x0), self.g1)                        # layer 1 backward
+
+    def time_per_step(self, repeats: int) -> float:
+        sync(self.device)
+        t = time.perf_counter()
+        for _ in range(repeats):
+            self.step()
+        sync(self.device)
+        return (time.perf_counter() - t) / repeats
 
 
 def members(K: int):
@@ -115,85 +123,117 @@ def members(K: int):
     return seeds, lr_dec, wd_dec, masks
 
 
-def run_sequential(K: int, H: int, steps: int, device) -> tuple[float, np.ndarray]:
-    pairs, sums = addition_table(P)
-    targets = target_vectors(P, OUT_DIM)[sums]
-    seeds, lr_dec, wd_dec, masks = members(K)
-    models, opts, data = [], [], []
-    for k in range(K):
-        model = ToyAdditionModel(P, EMBED_DIM, H, OUT_DIM, seed=seeds[k]).to(device)
-        models.append(model)
-        opts.append(torch.optim.AdamW(model.parameter_groups(
-            embedding=dict(lr=LR_EMBED, weight_decay=0.0),
-            decoder=dict(lr=float(lr_dec[k]), weight_decay=float(wd_dec[k])))))
-        data.append((pairs[masks[k]].to(device), targets[masks[k]].to(device)))
-    sync(device)
-    t = time.perf_counter()
-    for model, opt, (X, Y) in zip(models, opts, data):
-        for _ in range(steps):
-            opt.zero_grad(set_to_none=True)
-            F.mse_loss(model(X), Y).backward()
-            opt.step()
-    sync(device)
-    elapsed = time.perf_counter() - t
-    with torch.no_grad():
-        final = np.array([F.mse_loss(m(X), Y).item() for m, (X, Y) in zip(models, data)])
-    return elapsed, final
+class Sequential:
+    """K single models, each with its own torch.optim.AdamW: the loop a student would write."""
 
+    def __init__(self, K: int, H: int, device):
+        pairs, sums = addition_table(P)
+        targets = target_vectors(P, OUT_DIM)[sums]
+        seeds, lr_dec, wd_dec, masks = members(K)
+        self.models, self.opts, self.data, self.device = [], [], [], device
+        for k in range(K):
+            model = ToyAdditionModel(P, EMBED_DIM, H, OUT_DIM, seed=seeds[k]).to(device)
+            self.models.append(model)
+            self.opts.append(torch.optim.AdamW(model.parameter_groups(
+                embedding=dict(lr=LR_EMBED, weight_decay=0.0),
+                decoder=dict(lr=float(lr_dec[k]), weight_decay=float(wd_dec[k])))))
+            self.data.append((pairs[masks[k]].to(device), targets[masks[k]].to(device)))
 
-def run_ensemble(K: int, H: int, steps: int, device, compile: bool = False) -> tuple[float, np.ndarray, float]:
-    pairs, sums = addition_table(P)
-    targets = target_vectors(P, OUT_DIM)[sums]
-    seeds, lr_dec, wd_dec, masks = members(K)
-    # Member k's own 45 training pairs, as the sequential loop uses them: (K, 45, 2) and (K, 45, 30).
-    X = torch.stack([pairs[masks[k]] for k in range(K)]).to(device)
-    Y = torch.stack([targets[masks[k]] for k in range(K)]).to(device)
-    model = BatchedToyAdditionModel(K, P, EMBED_DIM, H, OUT_DIM, seeds=seeds).to(device)
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=LR_EMBED, weight_decay=0.0),
-                                              decoder=dict(lr=lr_dec, weight_decay=wd_dec)),
-                       compile=compile)
-    run = dict(optimizer=opt, per_member_data=True, record_steps=(), progress=False)
-    warmup = 0.0
-    if compile:   # the first steps compile the update: warm up outside the timed steps
+    def train(self, members: Sequence[int], steps: int) -> float:
+        """Train the given members, one after another, for ``steps`` steps each; return seconds."""
+        sync(self.device)
         t = time.perf_counter()
-        train_ensemble(model, mse_per_sample, X, Y, steps=3, **run)
-        warmup = time.perf_counter() - t
-    sync(device)
-    t = time.perf_counter()
-    train_ensemble(model, mse_per_sample, X, Y, steps=steps, **run)
-    sync(device)
-    elapsed = time.perf_counter() - t
-    with torch.no_grad():
-        final = mse_per_sample(model(X), Y).mean(dim=1).cpu().numpy()
-    return elapsed, final, warmup
+        for k in members:
+            model, opt, (X, Y) = self.models[k], self.opts[k], self.data[k]
+            for _ in range(steps):
+                opt.zero_grad(set_to_none=True)
+                F.mse_loss(model(X), Y).backward()
+                opt.step()
+        sync(self.device)
+        return time.perf_counter() - t
+
+    def final_losses(self) -> np.ndarray:
+        with torch.no_grad():
+            return np.array([F.mse_loss(m(X), Y).item() for m, (X, Y) in zip(self.models, self.data)])
 
 
-def compare(label: str, K: int, H: int, steps: int, device, rows: list, threads: int,
-            bmm: float | None = None, compile: bool = False, repeats: int = 2) -> None:
-    # Best of ``repeats`` runs on each side (fresh models each time): a busy machine only slows down.
-    t_seq, loss_seq = min((run_sequential(K, H, steps, device) for _ in range(repeats)), key=lambda r: r[0])
-    t_ens, loss_ens, _ = min((run_ensemble(K, H, steps, device) for _ in range(repeats)), key=lambda r: r[0])
+class Ensemble:
+    """The same K members as one BatchedToyAdditionModel + BatchedAdamW, trained by train_ensemble."""
+
+    def __init__(self, K: int, H: int, device, compile: bool = False):
+        pairs, sums = addition_table(P)
+        targets = target_vectors(P, OUT_DIM)[sums]
+        seeds, lr_dec, wd_dec, masks = members(K)
+        # Member k's own 45 training pairs, as the sequential loop has them: (K, 45, 2), (K, 45, 30).
+        self.X = torch.stack([pairs[masks[k]] for k in range(K)]).to(device)
+        self.Y = torch.stack([targets[masks[k]] for k in range(K)]).to(device)
+        self.model = BatchedToyAdditionModel(K, P, EMBED_DIM, H, OUT_DIM, seeds=seeds).to(device)
+        self.opt = BatchedAdamW(self.model.parameter_groups(
+            embedding=dict(lr=LR_EMBED, weight_decay=0.0), decoder=dict(lr=lr_dec, weight_decay=wd_dec)),
+            compile=compile)
+        self.device = device
+
+    def train(self, steps: int) -> float:
+        """``steps`` more steps of every member; return seconds."""
+        sync(self.device)
+        t = time.perf_counter()
+        train_ensemble(self.model, mse_per_sample, self.X, self.Y, steps=steps, optimizer=self.opt,
+                       per_member_data=True, record_steps=(), progress=False)
+        sync(self.device)
+        return time.perf_counter() - t
+
+    def final_losses(self) -> np.ndarray:
+        with torch.no_grad():
+            return mse_per_sample(self.model(self.X), self.Y).mean(dim=1).cpu().numpy()
+
+
+def compare(label: str, K: int, H: int, steps: int, device, rows: list, threads: int, *,
+            rounds: int, with_bmm: bool = False, compile: bool = False) -> None:
+    """Sequential vs ensemble, interleaved: in each of ``rounds`` rounds the sequential side trains
+    K/rounds members for all ``steps`` steps and the ensemble trains all K members for
+    steps/rounds steps (and, where asked, the batched-matmul probe and the compiled-update ensemble
+    run one block each). Over all rounds both sides do exactly the same work, and a busy machine
+    slows both alike. Totals give the speed-up; the fastest round of each gives the per-step rates."""
+    seq, ens = Sequential(K, H, device), Ensemble(K, H, device)
+    comp = Ensemble(K, H, device, compile=True) if compile else None
+    warmup = comp.train(3) if comp is not None else 0.0       # compiling happens here, untimed
+    probe = BmmProbe(K, H, device) if with_bmm else None
+    groups = np.array_split(np.arange(K), rounds)
+    chunks = [len(c) for c in np.array_split(np.arange(steps), rounds)]
+    t_seq, t_ens, t_comp, t_bmm = [], [], [], []
+    for group, chunk in zip(groups, chunks):
+        t_seq.append(seq.train(group, steps) / (len(group) * steps))    # per member-step
+        t_ens.append(ens.train(chunk) / chunk)                             # per ensemble step
+        if comp is not None:
+            t_comp.append(comp.train(chunk) / chunk)
+        if probe is not None:
+            t_bmm.append(probe.time_per_step(max(chunk // 2, 2)))
+    total_seq = sum(t * len(g) * steps for t, g in zip(t_seq, groups))
+    total_ens = sum(t * c for t, c in zip(t_ens, chunks))
+    loss_seq, loss_ens = seq.final_losses(), ens.final_losses()
     agree = float(np.max(np.abs(loss_ens - loss_seq) / np.abs(loss_seq)))
-    flops = matmul_flops_per_step(K, H) * steps
-    line = (f"  {label:<13} H={H:<4} K={K} steps={steps}: sequential {t_seq:7.2f} s "
-            f"({t_seq / (K * steps) * 1e3:.3f} ms per member-step), ensemble {t_ens:6.2f} s "
-            f"({t_ens / steps * 1e3:.2f} ms per step), speed-up {t_seq / t_ens:5.1f}x; "
-            f"ensemble {flops / t_ens / 1e9:.1f} GFLOP/s")
-    row = dict(case=label, H=H, threads=threads, seq=t_seq, ens=t_ens, speedup=t_seq / t_ens,
-               gflops=flops / t_ens / 1e9, agree=agree, steps=steps)
-    if bmm is not None:
-        line += f" = {100 * flops / t_ens / 1e9 / bmm:.0f}% of bmm"
-        row["bmm"] = bmm
+    flops = matmul_flops_per_step(K, H)
+    best_seq, best_ens = min(t_seq), min(t_ens)
+    row = dict(case=label, H=H, threads=threads, seq=total_seq, ens=total_ens,
+               speedup=total_seq / total_ens, best_speedup=K * best_seq / best_ens,
+               gflops=flops / best_ens / 1e9, agree=agree)
+    print(f"  {label:<11} H={H:<4} K={K}, {steps} steps, {rounds} interleaved rounds:")
+    print(f"      sequential {total_seq:6.2f} s, ensemble {total_ens:5.2f} s: speed-up {row['speedup']:5.1f}x "
+          f"(fastest rounds: {best_seq * 1e3:.3f} ms per member-step vs {best_ens * 1e3:.2f} ms per "
+          f"ensemble step, {row['best_speedup']:.1f}x)")
+    print(f"      final training losses agree: max relative difference {agree:.1e} over {K} members")
+    line = f"      ensemble: {row['gflops']:.1f} GFLOP/s of matmul work"
+    if probe is not None:
+        row["bmm"] = flops / min(t_bmm) / 1e9
+        line += f", batched-matmul probe {row['bmm']:.1f} GFLOP/s: {100 * row['gflops'] / row['bmm']:.0f}%"
     print(line)
-    print(f"  {'':<13} final losses agree: max relative difference {agree:.1e} over {K} members")
-    if compile:
-        t_c, _, warmup = run_ensemble(K, H, steps, device, compile=True)
-        c_rate = flops / t_c / 1e9
-        print(f"  {'':<13} ensemble with BatchedAdamW(compile=True), after 3 warm-up steps "
-              f"({warmup:.1f} s, compiling): {t_c:6.2f} s "
-              f"({t_c / steps * 1e3:.2f} ms per step), speed-up {t_seq / t_c:5.1f}x; {c_rate:.1f} GFLOP/s"
-              + (f" = {100 * c_rate / bmm:.0f}% of bmm" if bmm is not None else ""))
-        row.update(compiled=t_c, compiled_gflops=c_rate)
+    if comp is not None:
+        best_comp = min(t_comp)
+        row.update(compiled=sum(t * c for t, c in zip(t_comp, chunks)), compiled_gflops=flops / best_comp / 1e9)
+        print(f"      with BatchedAdamW(compile=True) (compiled in {warmup:.1f} s, untimed): "
+              f"{row['compiled']:.2f} s, speed-up {total_seq / row['compiled']:.1f}x; "
+              f"{row['compiled_gflops']:.1f} GFLOP/s"
+              + (f" = {100 * row['compiled_gflops'] / row['bmm']:.0f}% of the probe" if probe else ""))
     rows.append(row)
     sys.stdout.flush()
 
@@ -215,7 +255,7 @@ def breakdown(K: int, H: int, device, repeats: int) -> None:
             f()
         sync(device)
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             t = time.perf_counter()
             for _ in range(repeats):
                 f()
@@ -290,7 +330,7 @@ def main(argv=None) -> None:
     parser.add_argument("--paper-steps", type=int, default=100)
     parser.add_argument("--course-widths", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--course-steps", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=2, help="best of this many runs per side")
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per comparison")
     parser.add_argument("--grid-width", type=int, default=32)
     parser.add_argument("--grid-steps", type=int, default=5000)
     parser.add_argument("--grid-seeds", type=int, default=3)
@@ -301,7 +341,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.members, args.paper_steps, args.course_steps = 20, 10, 50
-        args.grid_steps, args.grid_seeds, args.repeats = 200, 1, 1
+        args.grid_steps, args.grid_seeds, args.rounds = 200, 1, 2
     device = torch.device(args.device)
     K = args.members
 
@@ -311,13 +351,11 @@ def main(argv=None) -> None:
     for threads in args.threads:
         torch.set_num_threads(threads)
         print(f"\n{threads} intra-op thread{'s' if threads > 1 else ''}:")
-        bmm = bmm_rate(K, 200, device, repeats=5 if args.quick else 20)
-        print(f"  batched matmul, the shapes of one paper-size step (K={K}, H=200): {bmm:.1f} GFLOP/s")
-        compare("paper size", K, 200, args.paper_steps, device, rows, threads, bmm=bmm,
-                compile=not args.no_compile, repeats=args.repeats)
+        compare("paper size", K, 200, args.paper_steps, device, rows, threads, rounds=args.rounds,
+                with_bmm=True, compile=not args.no_compile)
         for H in args.course_widths:
-            compare("course size", K, H, args.course_steps, device, rows, threads, repeats=args.repeats)
-        print("  where an ensemble step's time goes (best of 3 blocks):")
+            compare("course size", K, H, args.course_steps, device, rows, threads, rounds=args.rounds)
+        print("  where an ensemble step's time goes (best of 5 blocks):")
         for H in [200] + args.course_widths:
             breakdown(K, H, device, repeats=3 if args.quick else (10 if H == 200 else 50))
     torch.set_num_threads(DEFAULT_NUM_THREADS)
@@ -327,15 +365,15 @@ def main(argv=None) -> None:
     print(f"\nend: {load()}")
 
     print("\nsummary (markdown):\n")
-    print("| case | H | threads | sequential (s) | ensemble (s) | speed-up | ensemble GFLOP/s | of bmm rate |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | H | threads | sequential (s) | ensemble (s) | speed-up (totals) | speed-up (fastest rounds) | ensemble GFLOP/s | of bmm probe |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         of_bmm = f"{100 * r['gflops'] / r['bmm']:.0f}% of {r['bmm']:.1f}" if "bmm" in r else "–"
         print(f"| {r['case']} | {r['H']} | {r['threads']} | {r['seq']:.2f} | {r['ens']:.2f} | "
-              f"{r['speedup']:.1f}× | {r['gflops']:.1f} | {of_bmm} |")
+              f"{r['speedup']:.1f}× | {r['best_speedup']:.1f}× | {r['gflops']:.1f} | {of_bmm} |")
         if "compiled" in r:
-            print(f"| {r['case']}, compiled optimiser | {r['H']} | {r['threads']} | {r['seq']:.2f} | "
-                  f"{r['compiled']:.2f} | {r['seq'] / r['compiled']:.1f}× | {r['compiled_gflops']:.1f} | "
+            print(f"| {r['case']}, compiled update | {r['H']} | {r['threads']} | {r['seq']:.2f} | "
+                  f"{r['compiled']:.2f} | {r['seq'] / r['compiled']:.1f}× | – | {r['compiled_gflops']:.1f} | "
                   f"{100 * r['compiled_gflops'] / r['bmm']:.0f}% of {r['bmm']:.1f} |")
 
 
