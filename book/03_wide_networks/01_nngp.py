@@ -377,7 +377,7 @@ cu.check_close(f"n = {widest}: covariance error vs Gaussian sampling theory", co
 floor = {n: np.linalg.norm(cov_first_row[n] - K_circle[0]) / np.linalg.norm(K_circle[0]) for n in params.cov_widths}
 print("first row of the covariance, relative deviation from the kernel with all "
       f"{M_max:,} networks: " + ", ".join(f"n = {n}: {v:.3f}" for n, v in floor.items()))
-cu.check_less(f"n = {params.cov_widths[0]}: the finite-width bias exceeds the sampling noise (relative error)",
+cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2 × sampling error < measured error)",
               2 * sampling_theory[-1], cov_error[params.cov_widths[0]][-1])
 
 # %% [markdown]
@@ -709,7 +709,7 @@ variance_ratio = var_dig[wrong].mean() / var_dig[~wrong].mean()
 print(f"NNGP test accuracy on {len(wrong)} held-out digits: {accuracy:.2%} ({wrong.sum()} errors)")
 print(f"posterior variance on the misclassified digits / on the correct ones: {variance_ratio:.2f}")
 cu.check_less("test error of the NNGP classifier", 1 - accuracy, 0.03)
-cu.check_less("the NNGP is less sure where it is wrong: 1 <", 1.0, variance_ratio)
+cu.check_less("the NNGP is less sure where it is wrong (1 < variance ratio)", 1.0, variance_ratio)
 
 # %% [markdown]
 # About 99 % of the held-out digits are classified correctly by an infinitely wide network that
@@ -800,7 +800,7 @@ print(f"C for erf (q0 = 1): {C_erf:.4f}")
 exercises.check_one_layer_kurtosis(C_erf)
 
 # %% [markdown]
-# Bounded activations are more Gaussian than ReLU: erf's $C \approx 3.4$ against ReLU's 15, because
+# Bounded activations are more Gaussian than ReLU: erf's $C \approx 1.7$ against ReLU's 15, because
 # $\phi^2$ fluctuates less when $\phi$ saturates.
 #
 # :::{solution-end}
