@@ -26,7 +26,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 		echo "torch is already installed: keeping it"; \
 	elif [ "$(TORCH_CPU)" = "1" ]; then \
 		echo "no GPU found: installing the CPU build of torch $(TORCH_VERSION)"; \
-		$(PY) -m pip install "torch==$(TORCH_VERSION)" --extra-index-url $(TORCH_CPU_INDEX); \
+		if $(PY) -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/', timeout=10)" 2>/dev/null; then \
+			$(PY) -m pip install "torch==$(TORCH_VERSION)" --extra-index-url $(TORCH_CPU_INDEX); \
+		else \
+			echo "$(TORCH_CPU_INDEX) is out of reach: taking torch $(TORCH_VERSION) from the configured pip sources"; \
+			echo "(a machine without a local CPU wheel would get the CUDA build: see README.md)"; \
+			$(PY) -m pip install "torch==$(TORCH_VERSION)"; \
+		fi; \
 	else \
 		$(PY) -m pip install "torch==$(TORCH_VERSION)"; \
 	fi
