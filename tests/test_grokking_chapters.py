@@ -82,3 +82,46 @@ def test_exercise_checkers():
     assert not exercises.check_phase_classifier(lambda tr, va, b: "grokking")
     with pytest.raises(ValueError):
         exercises.check_phase_classifier(lambda tr, va, b: "other")
+
+
+# --- Grokking II -------------------------------------------------------------------------------
+
+def test_toy_phase_map_has_memorisation_and_confusion_corners():
+    """Fast decoders at small weight decay memorise; the strongest weight decay confuses."""
+    task = arithmetic.addition_task(10)
+    pairs, sums, Y = task.pairs, task.sums, task.targets
+    grid = Grid(decoder_wd=[0.01, 10.0], decoder_lr=[1e-3, 1e-2], seed=range(2))
+    train = arithmetic.split_masks(task.n, 0.8, seeds=range(grid.size))
+    val = arithmetic.answerable(sums, train)
+    model = BatchedToyAdditionModel(grid.size, width=32, seeds=grid["seed"])
+    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=2e-3, weight_decay=0.0),
+                                              decoder=dict(lr=grid["decoder_lr"], weight_decay=grid["decoder_wd"])))
+    steps = 3000
+    hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=steps, optimizer=opt,
+                          sample_weight=train.float(), record_steps=range(0, steps + 1, 100), progress=False,
+                          metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train),
+                                   "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val)})
+    phase = theory.classify_phase(first_step_reaching(hist, "train_acc", 0.9),
+                                  first_step_reaching(hist, "val_acc", 0.9), budget=steps)
+    ph = grid.to_array(phase).values                       # (wd, lr, seed)
+    assert (ph[0, 1] == 2).all()                           # small wd, fast decoder: memorisation
+    assert (ph[1] == 3).all()                              # strong weight decay: confusion
+
+
+def test_digits_large_init_groks_and_small_init_does_not():
+    from course_utils.data import classification as digits_data
+    z, labels = digits_data.load_digits()
+    z = digits_data.standardize(z)
+    perm = torch.randperm(len(z), generator=torch.Generator().manual_seed(0))
+    tr, te = perm[:200], perm[200:500]
+    net = BatchedMLP(2, [64, 128, 128, 10], "relu", init_scale=[8.0, 1.0], seeds=[0, 0])
+    opt = BatchedAdamW(net.parameters(), lr=3e-3, weight_decay=0.15)
+    Y = torch.nn.functional.one_hot(labels[tr], 10).float()
+    hist = train_ensemble(net, mse_per_sample, z[tr], Y, steps=3600, optimizer=opt, progress=False,
+                          record_steps=range(0, 3601, 120),
+                          metrics={"train_acc": lambda m: accuracy(m(z[tr]), labels[tr]),
+                                   "test_acc": lambda m: accuracy(m(z[te]), labels[te])})
+    t_fit = first_step_reaching(hist, "train_acc", 0.99)
+    t_gen = first_step_reaching(hist, "test_acc", 0.8)
+    assert t_fit[0] < 0.5 * t_gen[0]                      # α = 8: grokking
+    assert t_gen[1] <= t_fit[1] + 240                      # α = 1: no delay

@@ -121,5 +121,7 @@ def test_probability_unique_and_critical_fraction():
 
 def test_classify_phase():
     codes = G.classify_phase([100, 100, 100, np.nan], [200, 1000, np.nan, np.nan], budget=5000)
+    assert G.classify_phase(100, 600, budget=5000) == 0 and G.classify_phase(100, 601, budget=5000) == 1
+    assert G.classify_phase(100, 400, budget=5000, delay_ratio=3.0, min_delay=0) == 1
     assert [G.PHASES[c] for c in codes] == ["comprehension", "grokking", "memorisation", "confusion"]
     assert G.classify_phase(100, 6000, budget=5000) == 2

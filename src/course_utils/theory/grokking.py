@@ -324,8 +324,8 @@ def critical_fraction(fractions, probabilities, level: float = 0.5) -> float:
 PHASES = ("comprehension", "grokking", "memorisation", "confusion")
 
 
-def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 3.0,
-                   min_delay: float = 0.0) -> np.ndarray:
+def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 1.0,
+                   min_delay: float | None = None) -> np.ndarray:
     """Phase codes (indices into :data:`PHASES`) from the steps at which training and validation
     accuracy first pass the threshold (NaN or inf: never within ``budget``):
 
@@ -333,9 +333,14 @@ def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 
     - memorisation (2): training does, validation never does;
     - grokking (1): both do, but validation only after t_val > delay_ratio·t_train + min_delay;
     - comprehension (0): both do, validation within that delay.
+
+    The default rule (``delay_ratio=1``, ``min_delay=budget/10``): grokking when validation
+    arrives more than a tenth of the step budget after training, as in Liu et al. (2022), who
+    compare both with fixed step windows.
     """
     tr = np.asarray(train_step, dtype=float)
     va = np.asarray(val_step, dtype=float)
+    min_delay = budget / 10 if min_delay is None else float(min_delay)
     tr_ok = np.isfinite(tr) & (tr <= budget)
     va_ok = np.isfinite(va) & (va <= budget)
     late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay
