@@ -18,16 +18,16 @@
 #
 # **Grokking** is generalisation that comes late: the training accuracy reaches 100 % early,
 # the validation accuracy stays near chance, and then — hundreds or thousands of steps later —
-# the validation accuracy climbs to 100 % too {footcite:p}`power2022grokking`. A physicist asks:
+# the validation accuracy climbs to 100 % too {cite:p}`power2022grokking`. A physicist asks:
 # which slow degree of freedom is still moving after the training loss has nothing left to
-# explain? Following {footcite:t}`liu2022towards`, the answer is the **representation**: the
+# explain? Following {cite:t}`liu2022towards`, the answer is the **representation**: the
 # embeddings of the inputs slowly organise into a structure (a line for addition, a circle for
 # modular addition), and generalisation appears when — and because — that structure forms. We
 # build the toy model where this can be solved: an **effective theory** of the embeddings alone,
 # whose Hessian predicts when a training set is large enough (a critical training fraction) and
 # how fast the structure forms (a "grokking rate"). We end with modular addition, where a small
 # network groks in seconds and its weights turn out to be Fourier modes
-# {footcite:p}`nanda2023progress,gromov2023grokking`.
+# {cite:p}`nanda2023progress,gromov2023grokking`.
 #
 # **Prerequisites:** [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb)
 # (gradient flow, eigen-decomposition of a quadratic loss). **Runs in:** about two minutes on a
@@ -244,7 +244,7 @@ cu.check_less("steps to RQI ≥ 0.9 minus steps to 90% validation accuracy (late
 # ## 3. The effective theory
 #
 # The decoder can be anything; what must happen for generalisation is that the parallelograms
-# hold. {footcite:t}`liu2022towards` therefore replace the network by an **effective loss** on the
+# hold. {cite:t}`liu2022towards` therefore replace the network by an **effective loss** on the
 # embeddings alone: the squared defects of the training parallelograms, divided by the spread of
 # the embeddings,
 #
@@ -419,7 +419,7 @@ cu.check_less("runs above the critical fraction that never generalised (fraction
 #
 # For $a + b \bmod p$ the structure that makes generalisation possible is not a line but a
 # circle: $a \mapsto (\cos 2\pi f a/p, \sin 2\pi f a/p)$ turns addition into rotation. A small
-# network finds it {footcite:p}`gromov2023grokking`: one-hot inputs $[\mathrm{onehot}(a),
+# network finds it {cite:p}`gromov2023grokking`: one-hot inputs $[\mathrm{onehot}(a),
 # \mathrm{onehot}(b)] \in \mathbb{R}^{2p}$, one hidden layer of $N$ units with the quadratic
 # activation $\sigma(z) = z^2$, $p$ outputs, mean squared error on one-hot targets, AdamW with
 # weight decay, half of the $p^2$ pairs for training. It groks within seconds on a CPU.
@@ -461,8 +461,8 @@ cu.check_less("steps to fit / steps to generalise (grokking: well below 1)", (mt
 # The discrete Fourier transform over $a$ of each hidden unit's weights shows that each unit uses
 # essentially **one frequency** $f$ — its weights are $\cos(2\pi f a/p + \phi)$ — while the
 # network as a whole spreads its units over many frequencies, the exact solution of
-# {footcite:t}`gromov2023grokking` and the "Fourier multiplication" algorithm that
-# {footcite:t}`nanda2023progress` reverse-engineered in a transformer. Projected on their two
+# {cite:t}`gromov2023grokking` and the "Fourier multiplication" algorithm that
+# {cite:t}`nanda2023progress` reverse-engineered in a transformer. Projected on their two
 # leading principal components, the embeddings restricted to the units of one frequency lie on a
 # circle, in the order $a f \bmod p$: addition has become rotation.
 
@@ -637,5 +637,4 @@ cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
 #
 # ## References
 #
-# ```{footbibliography}
-# ```
+# The works cited in this chapter are listed in the course {doc}`bibliography <../bibliography>`.

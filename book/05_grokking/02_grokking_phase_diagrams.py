@@ -20,11 +20,11 @@
 # the representation forms slowly, and generalisation waits for it. Whether it comes late, early
 # or never depends on a competition between two speeds — how fast the representation learns and
 # how fast the decoder memorises. Physicists draw such competitions as **phase diagrams**. Here we
-# draw them for the toy model of {footcite:t}`liu2022towards`, with every cell of the diagram a
+# draw them for the toy model of {cite:t}`liu2022towards`, with every cell of the diagram a
 # member of one batched ensemble, and then move to real data: a deep MLP on a small set of
-# handwritten digits that groks when its weights start large {footcite:p}`liu2023omnigrok`, and
+# handwritten digits that groks when its weights start large {cite:p}`liu2023omnigrok`, and
 # stops grokking when we turn any of the knobs that make training "rich" instead of "lazy"
-# {footcite:p}`kumar2024grokking`.
+# {cite:p}`kumar2024grokking`.
 #
 # **Prerequisites:** [Grokking I](01_grokking_effective_theory.ipynb). **Runs in:** about three
 # minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` uses finer grids, more
@@ -95,7 +95,7 @@ P
 #
 # Train a model for a budget of $T$ steps and record when the training accuracy and the
 # validation accuracy first pass a threshold (90 %), $t_{\rm train}$ and $t_{\rm val}$. Four
-# outcomes are possible {footcite:p}`liu2022towards`:
+# outcomes are possible {cite:p}`liu2022towards`:
 #
 # | phase | training accuracy | validation accuracy |
 # |---|---|---|
@@ -214,7 +214,7 @@ cu.check_less("generalising (comprehension or grokking) cells: at most half of t
 #
 # ## 3. Grokking on real data
 #
-# Grokking is not special to algorithmic tasks {footcite:p}`liu2023omnigrok`. Take a deep MLP
+# Grokking is not special to algorithmic tasks {cite:p}`liu2023omnigrok`. Take a deep MLP
 # ($64 \to 128 \to 128 \to 10$, ReLU) on 200 images of scikit-learn's 8×8 digits (they ship with
 # scikit-learn: no download), mean squared error on one-hot targets, AdamW with a small weight
 # decay, and **initialise the weights large**, every layer's weights and biases times
@@ -226,7 +226,7 @@ cu.check_less("generalising (comprehension or grokking) cells: at most half of t
 # and such a kernel model generalises poorly here. Weight decay slowly shrinks the weights; once
 # the norm has come down far enough the features themselves start to change — the network enters
 # the **rich** regime, learns features adapted to the digits, and generalises. Grokking is this
-# transition from lazy to rich training {footcite:p}`kumar2024grokking`. It predicts that every
+# transition from lazy to rich training {cite:p}`kumar2024grokking`. It predicts that every
 # knob that makes training rich from the start removes the delay. The four knobs of lazy versus
 # rich learning, each with its one-line reason:
 #
@@ -480,5 +480,4 @@ cu.check_less("weakest weight decay: cells that generalise within the budget (fr
 #
 # ## References
 #
-# ```{footbibliography}
-# ```
+# The works cited in this chapter are listed in the course {doc}`bibliography <../bibliography>`.
