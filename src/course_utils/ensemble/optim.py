@@ -116,8 +116,10 @@ class _BatchedOptimizer(torch.optim.Optimizer):
         return cached[2], cached[3]
 
     def _members_per_chunk(self, p: torch.Tensor) -> int:
-        """How many members to update at once (all of them on a GPU, or for small tensors)."""
-        if p.device.type != "cpu" or self.chunk_elements is None or self._compiled is not None:
+        """How many members to update at once: all of them on a GPU and for tensors that fit in the
+        cache anyway (up to 4 chunks' worth), else as many as fit in ``chunk_elements``."""
+        if (p.device.type != "cpu" or self.chunk_elements is None or self._compiled is not None
+                or p.numel() <= 4 * self.chunk_elements):
             return self.n_members
         return max(1, self.chunk_elements // max(1, p.numel() // self.n_members))
 
