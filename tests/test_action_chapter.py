@@ -11,12 +11,10 @@ from course_utils.theory import action as theory
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread_float64():
-    before_threads, before_dtype = torch.get_num_threads(), torch.get_default_dtype()
-    torch.set_num_threads(1)
+def _float64():
+    before_dtype = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     yield
-    torch.set_num_threads(before_threads)
     torch.set_default_dtype(before_dtype)
 
 

@@ -12,14 +12,6 @@ from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target
 from course_utils.theory import grokking as theory
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_critical_fraction_is_about_0_4():
     fr = np.linspace(0.2, 0.7, 21)
     prob = theory.probability_unique(10, [arithmetic.n_train_from_fraction(55, f) for f in fr], n_splits=150)

@@ -16,11 +16,6 @@ from course_utils.models.linear import LinearModel, RandomFeatureModel, half_mse
 from course_utils.theory import linear as theory
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    cu.set_num_threads(1)
-
-
 def _train(model, X, y, **kw):
     return cu.train(model, half_mse, torch.from_numpy(X), torch.from_numpy(y), progress=False, **kw)
 

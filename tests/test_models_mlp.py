@@ -12,14 +12,6 @@ from course_utils.theory.ntk_empirical import LinearizedModel, empirical_ntk, ja
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One CPU thread, as in the chapters: many times faster for these small models on a 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 def _gen(seed=0):
     return torch.Generator().manual_seed(seed)
 

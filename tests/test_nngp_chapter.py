@@ -14,14 +14,6 @@ from course_utils.theory import kernels
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One CPU thread, as in the chapters: many times faster for these small models on a 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 def _draw(X, n_networks, seed, **arch):
     out = random_mlp_outputs(torch.as_tensor(X, dtype=torch.float32), n_networks,
                              generator=torch.Generator().manual_seed(seed), **arch)

@@ -17,14 +17,12 @@ N_TRAIN = 16
 
 
 @pytest.fixture(autouse=True)
-def float64_one_thread():
-    """As in the chapter: float64, and one CPU thread (many times faster for these small models)."""
-    old_dtype, old_threads = torch.get_default_dtype(), torch.get_num_threads()
+def float64():
+    """As in the chapter: float64."""
+    old_dtype = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
     yield
     torch.set_default_dtype(old_dtype)
-    torch.set_num_threads(old_threads)
 
 
 def _circle(t):

@@ -12,15 +12,6 @@ from course_utils.models.silu_net import action, init_params
 from course_utils.theory import action as A
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run many times faster on one thread on the 2-core reference machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _problem(balanced=True, N=120, E=5, H=4, M=3, seed=0, scale=1.0):
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(N) % M if balanced else torch.randint(0, M, (N,), generator=g)

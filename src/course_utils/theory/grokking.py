@@ -39,7 +39,6 @@ All functions take NumPy arrays (or tensors, converted) and return NumPy values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 

@@ -1,0 +1,19 @@
+"""Shared test settings."""
+
+import pytest
+import torch
+
+import course_utils as cu
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_cpu_thread():
+    """Run every test as the chapters run: on one CPU thread (course_utils.device's default).
+
+    The models of the tests are small; on the 2-core reference machine one thread is many times
+    faster for them, and the suite runs two test workers side by side.
+    """
+    before = torch.get_num_threads()
+    cu.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
