@@ -39,7 +39,6 @@ All functions take NumPy arrays (or tensors, converted) and return NumPy values.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "constraint_matrix",
