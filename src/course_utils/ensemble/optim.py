@@ -12,13 +12,13 @@ an ensemble follows the trajectories of its members trained alone (tested in
 
 Per-parameter-group learning rates work as in ``torch.optim``::
 
-    opt = BatchedAdamW([dict(params=model.embedding_parameters(), lr=1e-3, weight_decay=0.0),
+    opt = BatchedAdamW([dict(params=[model.embedding], lr=1e-3, weight_decay=0.0),
                         dict(params=model.decoder.parameters(), lr=lr_per_member, weight_decay=wd_per_member)])
 
 Speed (see ``benchmarks/README.md``): the update is a chain of elementwise operations, each one
-pass over memory. On a CPU the large tensors are therefore updated a few members at a time
-(``chunk_elements`` numbers per tensor, so that a chunk's parameter, gradient and moments stay in
-the CPU cache across the chain), which is 3–5× faster than whole-tensor passes at paper size and
+pass over memory. On a CPU with one intra-op thread (the course default), tensors too large for
+the cache are therefore updated a block of members at a time (``chunk_elements`` numbers per tensor, so that a block's parameter, gradient and
+moments stay in the cache across the chain). That is several times faster at paper size and
 changes no result (each element's arithmetic is the same). ``compile=True`` instead fuses the
 whole chain into one loop with ``torch.compile`` (needs a C++ compiler on a CPU; it falls back to
 the plain update, with a warning, where compiling fails).
@@ -35,8 +35,9 @@ from .layers import per_member
 
 __all__ = ["BatchedSGD", "BatchedAdam", "BatchedAdamW"]
 
-#: Numbers per tensor updated at once on a CPU (2**17 float32 = 512 KiB: parameter, gradient and
-#: two moments of a chunk fit in the 2 MiB L2 cache of the reference machine).
+#: Numbers per tensor updated at once on a CPU, for tensors of more than 4 times as many
+#: (2**17 float32 = 512 KiB per tensor: the fastest block size at paper size on the 2-core
+#: reference machine, whose cores have 1 MiB of L2 cache each).
 CHUNK_ELEMENTS = 2 ** 17
 
 
@@ -116,10 +117,12 @@ class _BatchedOptimizer(torch.optim.Optimizer):
         return cached[2], cached[3]
 
     def _members_per_chunk(self, p: torch.Tensor) -> int:
-        """How many members to update at once: all of them on a GPU and for tensors that fit in the
-        cache anyway (up to 4 chunks' worth), else as many as fit in ``chunk_elements``."""
+        """How many members to update at once: as many as fit in ``chunk_elements`` on a CPU with one
+        intra-op thread, for tensors larger than the cache (more than 4 chunks' worth); otherwise
+        all of them (on a GPU, or with several threads, each operation is already spread over
+        cores and caches, and more, smaller operations only cost more synchronisation)."""
         if (p.device.type != "cpu" or self.chunk_elements is None or self._compiled is not None
-                or p.numel() <= 4 * self.chunk_elements):
+                or p.numel() <= 4 * self.chunk_elements or torch.get_num_threads() > 1):
             return self.n_members
         return max(1, self.chunk_elements // max(1, p.numel() // self.n_members))
 
