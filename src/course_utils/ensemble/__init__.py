@@ -24,7 +24,7 @@ Example: 3 seeds Ã— 4 widths are not one ensemble (widths differ), but 3 seeds Ã
 
     grid = Grid(init_scale=[0.5, 1, 2, 4], seed=range(3))
     model = BatchedMLP(grid.size, [2, 64, 1], "relu", init_scale=grid["init_scale"], seeds=grid["seed"])
-    opt = BatchedSGD(model.parameters(), lr=0.05)
+    opt = BatchedSGD(model.parameters(), lr=0.02)
     hist = train_ensemble(model, mse_per_sample, X, y, steps=1000, optimizer=opt)
     final = grid.to_array(hist["loss"][-1], name="final loss").mean("seed")
 """
