@@ -8,6 +8,8 @@ Small modules, each with one job:
 - :mod:`course_utils.fits`     power-law fits
 - :mod:`course_utils.plotting` the house style and the plots that recur
 - :mod:`course_utils.train`    a small training loop with a recorded history
+- :mod:`course_utils.ensemble` many small models trained as one batched computation (sweeps, phase diagrams)
+- :mod:`course_utils.diagnostics` feature-learning diagnostics: weight change, effective dimension, alignment
 - :mod:`course_utils.data`     datasets, all available offline
 - :mod:`course_utils.models`   the models of the course
 - :mod:`course_utils.theory`   the analytic side: closed forms, kernels, effective theories
