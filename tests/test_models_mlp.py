@@ -36,7 +36,7 @@ def test_init_statistics():
     assert float(w.detach().var()) == pytest.approx(4.0 / 2000, rel=0.1)
     assert float(m.layers[0].bias.detach().std()) == pytest.approx(0.5, rel=0.05)
     n = MLP(10, 2000, 1, parameterization="ntk", generator=_gen(0))
-    assert float(n.layers[1].weight.std()) == pytest.approx(1.0, rel=0.1)
+    assert float(n.layers[1].weight.detach().std()) == pytest.approx(1.0, rel=0.1)
 
 
 def test_mlp_validates_arguments():
