@@ -34,15 +34,6 @@ SCALES = [1.0, 0.5, 2.0, 1.5]
 SEEDS = [11, 12, 13, 14]
 
 
-@pytest.fixture(autouse=True)
-def one_cpu_thread():
-    """As in the chapters (course_utils.device): one intra-op thread; small models run faster so."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture
 def float64():
     old = torch.get_default_dtype()

@@ -11,15 +11,6 @@ from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionMo
                                           random_train_masks, target_vectors)
 
 
-@pytest.fixture(autouse=True)
-def one_cpu_thread():
-    """As in the chapters (course_utils.device): one intra-op thread; small models run faster so."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def test_addition_table():
     pairs, sums = addition_table(10)
     assert pairs.shape == (55, 2) and sums.shape == (55,)
