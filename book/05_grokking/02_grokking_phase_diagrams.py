@@ -78,13 +78,11 @@ P = cu.scaled(
         mlp_steps=4000, mlp_record_every=80, test_threshold=0.8,
         real_wds=[0.05, 0.1, 0.2, 0.4], last_lrs=[1e-3, 3e-3, 1e-2, 3e-2],
     ),
-    paper=dict(
-        p=10, fraction=0.8, width=200, threshold=0.9,
-        steps=20000, record_every=100,
-        embed_lr=2e-3, decoder_lrs=np.logspace(-3.6, -1.8, 16), decoder_wds=np.logspace(-2, 1, 16), seeds=4,
-        embed_lrs=np.logspace(-3.8, -1.4, 16), decoder_wd_2=0.1, seeds_2=2,
-        n_train=200, n_test=1000, mlp_width=256, alpha=8.0, lr=3e-3, wd=0.15,
-        mlp_steps=8000, mlp_record_every=80, test_threshold=0.8,
+    paper=dict(  # only what changes at paper scale
+        width=200, steps=20000,
+        decoder_lrs=np.logspace(-3.6, -1.8, 16), decoder_wds=np.logspace(-2, 1, 16), seeds=4,
+        embed_lrs=np.logspace(-3.8, -1.4, 16), seeds_2=2,
+        n_test=1000, mlp_width=256, mlp_steps=8000,
         real_wds=[0.03, 0.05, 0.1, 0.2, 0.4, 0.8], last_lrs=[3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
     ),
 )
