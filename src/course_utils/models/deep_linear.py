@@ -64,8 +64,9 @@ def balanced_factors(A, widths: Sequence[int] = (), generator: torch.Generator |
     """Factors [W_1, …, W_L] with W_L⋯W_1 = A that are *balanced*: W_{l+1}ᵀW_{l+1} = W_l W_lᵀ.
 
     With the SVD A = U Σ Vᵀ of rank r: W_1 = Q_1 Σ^{1/L} Vᵀ, W_l = Q_l Σ^{1/L} Q_{l−1}ᵀ,
-    W_L = U Σ^{1/L} Q_{L−1}ᵀ, where Q_l (n_l × r) has random orthonormal columns
-    (Arora et al. 2018). Every hidden width must be at least r; L = len(widths) + 1.
+    W_L = U Σ^{1/L} Q_{L−1}ᵀ, where Q_l (n_l × r) has random orthonormal columns (the balanced
+    initialisation of Arora, Cohen, Golowich & Hu 2019). Every hidden width must be at least r;
+    L = len(widths) + 1. With A = U diag(u₀) Vᵀ this is the decoupled start of Saxe et al. (2014).
     A of shape (K, d_out, d_in) gives K members (factors of shape (K, n_l, n_{l−1})).
     """
     A = torch.as_tensor(A, dtype=dtype)

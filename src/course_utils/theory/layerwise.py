@@ -1,0 +1,330 @@
+"""Closed forms for layerwise (product-of-weights) learning: sigmoids, stages and saddles.
+
+Used by the chapter "Layerwise dynamics: sigmoids, stages and saddles"
+(book/04_feature_learning/01_layerwise_dynamics), where each formula is derived and checked
+against gradient-descent training and an ODE solve.
+
+Set-up. Independent inputs x_i with variances λ_i, a target f* = Σ_i S_i x_i, the population
+loss L = ½E[(f − f*)²], gradient flow in the time t (for gradient descent with step η, t = η × steps).
+
+* Linear model f = x·θ: θ̇_i = −λ_i(θ_i − S_i), so θ_i(t) = S_i + (θ_i(0) − S_i) e^{−λ_i t}
+  (:func:`linear_mode`, :func:`linear_time_to`).
+* Diagonal model f = Σ_i x_i a_i b_i: ȧ = −λ(ab − S)b, ḃ = −λ(ab − S)a conserve c = a² − b², and the
+  product w = ab obeys ẇ = λ(S − w)(a² + b²) = λ(S − w)√(c² + 4w²) (:func:`diagonal_mode`,
+  :func:`diagonal_time_to`, :func:`crossing_time`, :func:`is_stage_like`, :func:`conservation_drift`).
+* Balanced, decoupled deep linear networks (Saxe et al. 2014): the strength u = a^L of a singular
+  mode obeys u̇ = Lλ u^{2−2/L}(s − u) (:func:`saxe_rhs`, :func:`saxe_mode`, :func:`saxe_time_to`,
+  :func:`saxe_plateau_time`); depth 1 is the linear model, depth 2 the balanced diagonal model.
+* Random small initialisation of a two-layer linear network: :func:`silent_alignment_strength`;
+  large initialisation (the lazy, linearised network of the NTK chapter): :func:`lazy_residual`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.integrate import quad
+from scipy.special import hyp2f1
+
+__all__ = [
+    "linear_mode", "linear_time_to",
+    "diagonal_mode", "diagonal_time_to", "crossing_time", "small_init_midpoint", "rise_time",
+    "is_stage_like", "conservation_drift",
+    "saxe_rhs", "saxe_mode", "saxe_time_to", "saxe_plateau_time",
+    "silent_alignment_strength", "lazy_residual",
+]
+
+
+def _positive(x, name: str) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    if np.any(~np.isfinite(x)) or np.any(x <= 0):
+        raise ValueError(f"{name} must be finite and positive, got {x}")
+    return x
+
+
+def _times(t) -> np.ndarray:
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 0):
+        raise ValueError("times must be non-negative")
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# The linear model
+# --------------------------------------------------------------------------------------------
+
+def linear_mode(t, lam, S, theta0=0.0) -> np.ndarray:
+    """θ(t) = S + (θ₀ − S) e^{−λt}: gradient flow of the linear model on one input direction of
+    variance λ with target coefficient S (exponential relaxation, rate λ independent of S).
+    Arguments broadcast against each other."""
+    t, lam = _times(t), _positive(lam, "lam")
+    return S + (np.asarray(theta0, dtype=float) - S) * np.exp(-lam * t)
+
+
+def linear_time_to(fraction, lam, theta0=0.0, S=1.0) -> np.ndarray:
+    """The time at which θ(t) = fraction·S: t = ln[(S − θ₀)/(S(1 − fraction))]/λ (θ₀ = 0: −ln(1 − fraction)/λ)."""
+    lam = _positive(lam, "lam")
+    f = np.asarray(fraction, dtype=float)
+    if np.any(f >= 1):
+        raise ValueError("fraction must be below 1: θ reaches S only as t → ∞")
+    ratio = (S - np.asarray(theta0, dtype=float)) / (S * (1 - f))
+    if np.any(ratio < 1):
+        raise ValueError("θ₀ is already past fraction·S")
+    return np.log(ratio) / lam
+
+
+# --------------------------------------------------------------------------------------------
+# The diagonal model f = Σ x_i a_i b_i
+# --------------------------------------------------------------------------------------------
+
+def _diag_setup(lam, S, w0, c):
+    lam = _positive(lam, "lam")
+    S = np.asarray(S, dtype=float)
+    if np.any(S == 0):
+        raise ValueError("S must be non-zero (for S = 0 the product just decays to 0)")
+    sign = np.sign(S)             # ẇ = λ(S − w)√(c² + 4w²) is symmetric under (w, S) → (−w, −S)
+    S, w0 = S * sign, np.asarray(w0, dtype=float) * sign
+    q = np.abs(np.asarray(c, dtype=float)) / 2
+    if np.any((q == 0) & (w0 <= 0)):
+        raise ValueError("with a² − b² = 0 and w₀·S ≤ 0 the product never grows (it sits at, or "
+                         "approaches, the saddle w = 0): give w₀ with the sign of S, or c ≠ 0")
+    r = np.sqrt(S ** 2 + q ** 2)
+    y0 = w0 + np.sqrt(w0 ** 2 + q ** 2)
+    K = (y0 - (S + r)) / (y0 - (S - r))
+    return lam, S, sign, q, r, K
+
+
+def diagonal_mode(t, lam, S, w0, c=0.0) -> np.ndarray:
+    """w(t) = a(t)b(t) for the diagonal model under gradient flow, from w(0) = w₀ with a² − b² = c.
+
+    Derivation (chapter §2): ẇ = λ(S − w)√(c² + 4w²). With q = |c|/2, r = √(S² + q²) and the
+    variable y = w + √(w² + q²) (so w = (y − q²/y)/2), the ODE becomes the Riccati equation
+    ẏ = 2λy(S − w) = λ(2Sy + q² − y²) = −λ(y − y₊)(y − y₋), whose solution is
+
+        (y − y₊)/(y − y₋) = K e^{−2λrt},   y± = S ± r,   K = (y₀ − y₊)/(y₀ − y₋),
+
+    i.e. y(t) = (y₊ − g y₋)/(1 − g) with g = K e^{−2λrt}. For c = 0 (balanced) this is the logistic
+    w(t) = S/[1 + (S/w₀ − 1)e^{−2λSt}]. Arguments broadcast against each other.
+    """
+    t = _times(t)
+    lam, S, sign, q, r, K = _diag_setup(lam, S, w0, c)
+    g = K * np.exp(-2 * lam * r * t)
+    y = ((S + r) - g * (S - r)) / (1 - g)
+    return sign * (y - q ** 2 / y) / 2
+
+
+def diagonal_time_to(w, lam, S, w0, c=0.0) -> np.ndarray:
+    """The time at which the diagonal model's product reaches w (between w₀ and S):
+    t = ln[K (y − y₋)/(y − y₊)]/(2λr), the inverse of :func:`diagonal_mode`."""
+    lam, S_pos, sign, q, r, K = _diag_setup(lam, S, w0, c)
+    w = np.asarray(w, dtype=float) * sign
+    w0s = np.asarray(w0, dtype=float) * sign
+    if np.any((w - w0s) * (S_pos - w) < 0) or np.any(w == S_pos):
+        raise ValueError("w must lie between w₀ and S (S itself is reached only as t → ∞)")
+    y = w + np.sqrt(w ** 2 + q ** 2)
+    return np.log(K * (y - (S_pos - r)) / (y - (S_pos + r))) / (2 * lam * r)
+
+
+def crossing_time(fraction, lam, S, w0, c=0.0) -> np.ndarray:
+    """The time at which the diagonal model has learned ``fraction`` of its target, w = fraction·S.
+
+    The chapter calls fraction = 0.1 the *emergence* time, 0.5 the midpoint, 0.9 the *saturation* time.
+    """
+    f = np.asarray(fraction, dtype=float)
+    if np.any(f <= 0) or np.any(f >= 1):
+        raise ValueError(f"fraction must lie in (0, 1), got {f}")
+    return diagonal_time_to(f * np.asarray(S, dtype=float), lam, S, w0, c)
+
+
+def small_init_midpoint(lam, S, w0) -> np.ndarray:
+    """Leading order for w₀ ≪ S (balanced): the sigmoid's midpoint t½ = ln(S/w₀ − 1)/(2λS) ≈ ln(S/w₀)/(2λS)."""
+    lam, S, w0 = _positive(lam, "lam"), _positive(S, "S"), _positive(w0, "w0")
+    return np.log(S / w0 - 1) / (2 * lam * S)
+
+
+def rise_time(lam, S, low: float = 0.1, high: float = 0.9) -> np.ndarray:
+    """Width of the balanced sigmoid: t(high·S) − t(low·S) = ln[high(1 − low)/(low(1 − high))]/(2λS)
+    (= ln 81/(2λS) from 10 % to 90 %), independent of the initialisation."""
+    lam, S = _positive(lam, "lam"), _positive(S, "S")
+    if not 0 < low < high < 1:
+        raise ValueError(f"need 0 < low < high < 1, got low={low}, high={high}")
+    return np.log(high * (1 - low) / (low * (1 - high))) / (2 * lam * S)
+
+
+def is_stage_like(t_emerge, t_saturate) -> bool:
+    """Stage-like learning: ordered by emergence, every mode saturates before the next emerges,
+    t_sat(k) < t_em(k+1). Takes the emergence and saturation times of the modes (any order)."""
+    t_emerge, t_saturate = np.asarray(t_emerge, dtype=float), np.asarray(t_saturate, dtype=float)
+    if t_emerge.shape != t_saturate.shape or t_emerge.ndim != 1:
+        raise ValueError("t_emerge and t_saturate must be 1-d arrays of the same length")
+    if np.any(t_saturate <= t_emerge):
+        raise ValueError("each mode must saturate after it emerges")
+    order = np.argsort(t_emerge)
+    return bool(np.all(t_saturate[order][:-1] < t_emerge[order][1:]))
+
+
+def conservation_drift(lr: float, T: float, lam, S, w0, c=0.0) -> np.ndarray:
+    """First-order prediction of the relative change of c = a² − b² under gradient descent.
+
+    One step a ← a − ηgb, b ← b − ηga (g = λ(ab − S)) gives c ← c(1 − η²g²) exactly, so after
+    the time T = η × steps, ln(c_T/c_0) = Σ ln(1 − η²g²) ≈ −η ∫₀ᵀ g(t)² dt along the flow.
+    Returns −η ∫₀ᵀ λ²(w(t) − S)² dt (quadrature of the closed form), one value per mode.
+    """
+    if lr <= 0 or T <= 0:
+        raise ValueError(f"lr and T must be positive, got lr={lr}, T={T}")
+    lam, S, w0, c = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lam, S, w0, c)))
+    out = []
+    for li, si, wi, ci in zip(lam.ravel(), S.ravel(), w0.ravel(), c.ravel()):
+        def g2(t, li=li, si=si, wi=wi, ci=ci):
+            return (li * (diagonal_mode(t, li, si, wi, ci) - si)) ** 2
+        out.append(-lr * quad(g2, 0, T, limit=200, points=[float(crossing_time(0.5, li, si, wi, ci))]
+                              if (wi * si > 0 and abs(wi) < abs(si)) else None)[0])
+    return np.array(out).reshape(lam.shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Deep linear networks: balanced, decoupled modes (Saxe et al.)
+# --------------------------------------------------------------------------------------------
+
+def _check_depth(depth) -> int:
+    if int(depth) != depth or depth < 1:
+        raise ValueError(f"depth must be an integer ≥ 1, got {depth}")
+    return int(depth)
+
+
+def saxe_rhs(u, s, depth: int, lam=1.0) -> np.ndarray:
+    """du/dt = Lλ u^{2 − 2/L}(s − u): the strength u = a^L of a balanced, decoupled mode of a depth-L
+    linear network (each of its L layers carries a, so ȧ = λa^{L−1}(s − a^L)). Depth 1: the linear model."""
+    L = _check_depth(depth)
+    u = np.asarray(u, dtype=float)
+    return L * lam * np.abs(u) ** (2 - 2 / L) * (s - u)
+
+
+def _G(v, p):
+    """G(v) = ∫ v^{−p}/(1 − v) dv = v^{1−p}/(1−p) · ₂F₁(1, 1−p; 2−p; v) for p ≠ 1, 0 < v < 1."""
+    return v ** (1 - p) / (1 - p) * hyp2f1(1.0, 1 - p, 2 - p, v)
+
+
+def saxe_time_to(u, s, u0, depth: int, lam=1.0) -> np.ndarray:
+    """The time at which a balanced, decoupled mode of a depth-L linear network reaches strength u.
+
+    t = (1/Lλ)∫_{u₀}^{u} du'/(u'^p (s − u')), p = 2 − 2/L:
+    L = 1: ln[(s − u₀)/(s − u)]/λ;  L = 2: ln[u(s − u₀)/(u₀(s − u))]/(2λs) (Saxe et al. 2014);
+    L ≥ 3: s^{−p}[G(u/s) − G(u₀/s)]/(Lλ) with G(v) = v^{1−p}₂F₁(1, 1−p; 2−p; v)/(1−p). Needs 0 < u₀ ≤ u < s.
+    """
+    L = _check_depth(depth)
+    s, u0, lam = _positive(s, "s"), _positive(u0, "u0"), _positive(lam, "lam")
+    u = np.asarray(u, dtype=float)
+    if np.any(u0 >= s) or np.any(u < u0) or np.any(u >= s):
+        raise ValueError("saxe_time_to needs 0 < u0 ≤ u < s")
+    if L == 1:
+        return np.log((s - u0) / (s - u)) / lam
+    if L == 2:
+        return np.log(u * (s - u0) / (u0 * (s - u))) / (2 * lam * s)
+    p = 2 - 2 / L
+    return s ** (-p) * (_G(u / s, p) - _G(u0 / s, p)) / (L * lam)
+
+
+def saxe_mode(t, s, u0, depth: int, lam=1.0) -> np.ndarray:
+    """u(t) of a balanced, decoupled mode of a depth-L linear network, from u(0) = u₀ (0 < u₀ < s).
+
+    L = 1: s + (u₀ − s)e^{−λt}; L = 2: the logistic s/[1 + (s/u₀ − 1)e^{−2λst}]; L ≥ 3: the inverse of
+    :func:`saxe_time_to`, found by bisection in logit(u/s) (60 halvings: exact to rounding).
+    ``s``, ``u0``, ``lam`` are scalars; ``t`` an array of times.
+    """
+    L = _check_depth(depth)
+    t = _times(t)
+    s, u0, lam = float(_positive(s, "s")), float(_positive(u0, "u0")), float(_positive(lam, "lam"))
+    if u0 >= s:
+        raise ValueError("saxe_mode needs 0 < u0 < s")
+    if L == 1:
+        return s + (u0 - s) * np.exp(-lam * t)
+    if L == 2:
+        return s / (1 + (s / u0 - 1) * np.exp(-2 * lam * s * t))
+    v0 = u0 / s
+    lo = np.full(t.shape, np.log(v0 / (1 - v0)))
+    hi = np.full(t.shape, 40.0)                       # 1 − v = e^{−40}: beyond float64's reach of s − u
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        v = 1 / (1 + np.exp(-mid))
+        below = saxe_time_to(np.clip(v * s, u0, np.nextafter(s, 0)), s, u0, L, lam) < t
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return s / (1 + np.exp(-(lo + hi) / 2))
+
+
+def saxe_plateau_time(s, u0, depth: int, lam=1.0) -> np.ndarray:
+    """Leading order for u₀ ≪ s of the time to reach s/2 (the length of the plateau before mode s):
+    L = 1: ln 2/λ;  L = 2: ln(s/u₀)/(2λs);  L ≥ 3: 1/[(L − 2)λ s u₀^{1−2/L}] (a power of 1/u₀, not a log)."""
+    L = _check_depth(depth)
+    s, u0, lam = _positive(s, "s"), _positive(u0, "u0"), _positive(lam, "lam")
+    if L == 1:
+        return np.log(2) / lam * np.ones(np.broadcast(s, u0).shape)
+    if L == 2:
+        return np.log(s / u0) / (2 * lam * s)
+    return 1 / ((L - 2) * lam * s * u0 ** (1 - 2 / L))
+
+
+# --------------------------------------------------------------------------------------------
+# Random initialisation: small (silent alignment) and large (lazy)
+# --------------------------------------------------------------------------------------------
+
+def silent_alignment_strength(W1, W2, target_map) -> np.ndarray:
+    """Effective initial strengths u_eff,α = |W₁v_α + W₂ᵀu_α|²/4 of a two-layer linear network
+    W₂W₁ started from small random weights, for the singular modes (u_α, s_α, v_α) of the target M.
+
+    While the weights are small, Ẇ₁ = W₂ᵀM and Ẇ₂ = MW₁ᵀ; the hidden vectors x = W₁v_α and
+    y = W₂ᵀu_α obey ẋ = s_α y, ẏ = s_α x, so x + y grows as e^{s_α t}, x − y decays, and
+    u_α = x·y → ¼|x₀ + y₀|² e^{2s_α t}: the early growth of a balanced mode started at u_eff,α.
+    Returns one value per singular value of M (descending).
+    """
+    W1, W2, M = (np.asarray(a, dtype=float) for a in (W1, W2, target_map))
+    if W1.ndim != 2 or W2.ndim != 2 or W2.shape[1] != W1.shape[0] or M.shape != (W2.shape[0], W1.shape[1]):
+        raise ValueError(f"need W1 (h, d_in), W2 (d_out, h) and M (d_out, d_in), got {W1.shape}, {W2.shape}, {M.shape}")
+    U, _, Vt = np.linalg.svd(M, full_matrices=False)
+    z = W1 @ Vt.T + W2.T @ U                     # column α: x₀ + y₀ of mode α
+    return np.sum(z ** 2, axis=0) / 4
+
+
+def lazy_residual(weights: Sequence, target_map, t, lr: float | None = None) -> np.ndarray:
+    """The residual R(t) = W(t) − M of the *linearised* deep linear network (the lazy/NTK picture).
+
+    Linearising W_L⋯W_1 around the initial weights and training on ½‖W − M‖_F² gives
+    Ṙ = −Σ_l P_lP_lᵀ R Q_lᵀQ_l with P_l = W_L⋯W_{l+1}, Q_l = W_{l−1}⋯W_1: a linear ODE whose
+    generator is the tangent kernel Θ = Σ_l (P_lP_lᵀ) ⊗ (Q_lᵀQ_l), so R(t) = e^{−Θt}R(0).
+    With ``lr`` given, gradient descent on the linearised model instead, R(t) = (1 − ηΘ)^{t/η}R(0)
+    (exact for the linearised model; t = η × steps). Returns shape (len(t), d_out, d_in).
+    """
+    Ws = [np.asarray(W, dtype=float) for W in weights]
+    M = np.asarray(target_map, dtype=float)
+    t = _times(np.atleast_1d(t))
+    d_out, d_in = Ws[-1].shape[0], Ws[0].shape[1]
+    if M.shape != (d_out, d_in):
+        raise ValueError(f"target_map must have shape {(d_out, d_in)}, got {M.shape}")
+    Theta = np.zeros((d_out * d_in, d_out * d_in))
+    for l in range(len(Ws)):
+        P = np.eye(d_out)
+        for W in Ws[l + 1:][::-1]:
+            P = P @ W
+        Q = np.eye(d_in)
+        for W in Ws[:l]:
+            Q = W @ Q
+        Theta += np.kron(P @ P.T, Q.T @ Q)        # row-major vec(R): vec(A R B) = (A ⊗ Bᵀ) vec(R)
+    R0 = _product(Ws) - M
+    ev, E = np.linalg.eigh(Theta)
+    coef = E.T @ R0.ravel()
+    if lr is None:
+        decay = np.exp(-np.outer(t, ev))
+    else:
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        decay = (1 - lr * ev[None, :]) ** np.round(t / lr)[:, None]
+    R = (E[None] * decay[:, None, :]) @ coef
+    return R.reshape(len(t), d_out, d_in)
+
+
+def _product(Ws):
+    W = Ws[0]
+    for Wl in Ws[1:]:
+        W = Wl @ W
+    return W
