@@ -1,0 +1,75 @@
+"""Samples from a categorical distribution, the data of the chapter "Scaling laws from counting"
+(book/06_scaling/01_scaling_from_counting).
+
+A data set of N samples from a categorical distribution p over K categories is, for every
+estimator that does not care about the order of the samples, summarised by its counts
+n = (n_1, …, n_K) ~ Multinomial(N, p). So we draw counts directly, for many independent data
+sets at once (one row per draw). The Bernoulli case is K = 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["zipf_probabilities", "sample_counts", "sample_labels"]
+
+
+def _check_rng(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(0) "
+                         f"(got {type(rng).__name__})")
+    return rng
+
+
+def _check_probabilities(p) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 1 or p.size < 2:
+        raise ValueError(f"p must be a 1-d array of at least 2 probabilities, got shape {p.shape}")
+    if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"p must be non-negative and sum to 1 (it sums to {p.sum():.6g})")
+    return p / p.sum()
+
+
+def zipf_probabilities(K: int, exponent: float) -> np.ndarray:
+    """Zipf's law on K categories: p_k = k^(−exponent) / Σ_j j^(−exponent), k = 1, …, K.
+
+    ``exponent = 0`` is the uniform distribution. In the chapter the exponent is written 1 + α,
+    so that the tail mass beyond rank k falls as k^(−α).
+    """
+    if not isinstance(K, (int, np.integer)) or K < 2:
+        raise ValueError(f"the number of categories K must be an integer ≥ 2, got {K!r}")
+    if exponent < 0:
+        raise ValueError(f"the Zipf exponent must be non-negative, got {exponent}")
+    w = np.arange(1, K + 1, dtype=float) ** (-float(exponent))
+    return w / w.sum()
+
+
+def sample_counts(p, N: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Counts of ``draws`` independent data sets of N samples each: shape (draws, K), rows ~ Multinomial(N, p).
+
+    For K = 2 (a Bernoulli variable) this is one binomial draw per data set, which is fast.
+    """
+    p = _check_probabilities(p)
+    rng = _check_rng(rng)
+    if not isinstance(N, (int, np.integer)) or N < 0:
+        raise ValueError(f"the number of samples N must be a non-negative integer, got {N!r}")
+    if not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    if p.size == 2:
+        n1 = rng.binomial(N, p[0], size=draws)
+        return np.stack([n1, N - n1], axis=1)
+    return rng.multinomial(N, p, size=draws)
+
+
+def sample_labels(p, N: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """The samples themselves: integer labels in {0, …, K−1}, shape (draws, N), i.i.d. from p.
+
+    Used to train a model sample by sample (minibatches); ``np.bincount`` of a row gives its counts.
+    """
+    p = _check_probabilities(p)
+    rng = _check_rng(rng)
+    if not isinstance(N, (int, np.integer)) or N < 1:
+        raise ValueError(f"the number of samples N must be a positive integer, got {N!r}")
+    if not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    return rng.choice(p.size, size=(draws, N), p=p)
