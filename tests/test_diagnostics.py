@@ -40,3 +40,43 @@ def test_kernel_alignment():
     K = torch.stack([Y @ Y.T, noise @ noise.T])
     assert D.kernel_alignment(K, y).shape == (2,)
     assert D.kernel_alignment(D.feature_kernel(Y), y).item() == pytest.approx(1.0)
+
+
+def test_tangent_kernel_of_an_mlp():
+    from course_utils.models.mlp import MLP
+    from course_utils.theory.ntk_empirical import empirical_ntk, jacobian
+
+    X = torch.randn(6, 4, dtype=torch.float64)
+    for param in ("ntk", "standard"):
+        net = MLP(4, 16, 2, 1, sigma_b=0.3, parameterization=param, dtype=torch.float64,
+                  generator=torch.Generator().manual_seed(0))
+        assert torch.allclose(D.tangent_kernel(net, X), empirical_ntk(net, X), atol=1e-10)
+    # several outputs: the sum over outputs of each output's kernel
+    net = MLP(4, 8, 1, 3, sigma_b=0.5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    expected = torch.zeros(6, 6, dtype=torch.float64)
+    for c in range(3):
+        class One(torch.nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.net, self.c = net, c
+
+            def forward(self, x):
+                return self.net(x)[:, self.c:self.c + 1]
+
+        J = jacobian(One(c), X)
+        expected += J @ J.T
+    assert torch.allclose(D.tangent_kernel(net, X), expected, atol=1e-10)
+    with pytest.raises(ValueError):
+        D.tangent_kernel(net, X[0])
+    with pytest.raises(ValueError):
+        D.tangent_kernel(torch.nn.Linear(4, 1), X)
+
+
+def test_relative_kernel_change():
+    K0 = torch.eye(3, dtype=torch.float64)
+    assert D.relative_kernel_change(K0, K0).item() == 0.0
+    assert D.relative_kernel_change(3 * K0, K0).item() == pytest.approx(2.0)
+    batched = D.relative_kernel_change(torch.stack([K0, 2 * K0]), torch.stack([K0, K0]))
+    assert batched.tolist() == pytest.approx([0.0, 1.0])
+    with pytest.raises(ValueError):
+        D.relative_kernel_change(K0, torch.eye(4))

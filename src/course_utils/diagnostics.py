@@ -13,7 +13,10 @@ Reusable by every chapter that asks "lazy or rich?" (grokking, lazy versus rich 
   "minimal" features have a small effective dimension; lazy, "extended" features a large one;
 - :func:`kernel_alignment`: the centred kernel alignment (CKA-style) between a kernel and the
   labels, A(K, YYᵀ) = ⟨K_c, (YYᵀ)_c⟩_F / (‖K_c‖_F ‖(YYᵀ)_c‖_F) ∈ [0, 1] for one-hot Y (or any
-  targets); it rises as the features align with the task.
+  targets); it rises as the features align with the task. For balanced classes YYᵀ is proportional
+  to the projector onto the class indicators, so this is the alignment with the class projector;
+- :func:`tangent_kernel`: the empirical tangent kernel of an MLP summed over outputs, and
+  :func:`relative_kernel_change` ‖K_t − K_0‖_F/‖K_0‖_F: how far the kernel moved (lazy: → 0).
 
 Every function accepts a leading batch axis (an ensemble's members): parameters of shape
 (K, …) with ``batched=True``, features of shape (K, N, H). Inputs are torch tensors or NumPy
@@ -27,7 +30,7 @@ from collections.abc import Iterable
 import torch
 
 __all__ = ["weight_norm", "relative_weight_change", "snapshot", "feature_kernel",
-           "effective_dimension", "kernel_alignment"]
+           "effective_dimension", "kernel_alignment", "tangent_kernel", "relative_kernel_change"]
 
 
 def _t(x) -> torch.Tensor:
@@ -116,3 +119,42 @@ def kernel_alignment(kernel, targets, *, center: bool = True) -> torch.Tensor:
         K, T = _center(K), _center(T)
     num = (K * T).sum((-1, -2))
     return num / (K.pow(2).sum((-1, -2)).sqrt() * T.pow(2).sum().sqrt())
+
+
+def tangent_kernel(model, X: torch.Tensor) -> torch.Tensor:
+    """The empirical tangent kernel of a :class:`course_utils.models.mlp.MLP`, summed over its outputs:
+
+        Θ(x, x') = Σ_c ∇_θ f_c(x) · ∇_θ f_c(x'),   shape (N, N) for inputs X of shape (N, d).
+
+    Computed layer by layer without forming the Jacobian: for layer ℓ, z_ℓ = s_w h_{ℓ−1} W_ℓᵀ + s_b b_ℓ
+    (s_w, s_b the parameterisation's multipliers), so its weights and biases contribute
+    Σ_c (δ_c^ℓ(x)·δ_c^ℓ(x')) (s_w² h_{ℓ−1}(x)·h_{ℓ−1}(x') + s_b²), with δ_c^ℓ = ∂f_c/∂z_ℓ
+    (one backward pass per output). For one output it equals
+    :func:`course_utils.theory.ntk_empirical.empirical_ntk`. Used by the chapter on lazy versus rich
+    learning (book/04_feature_learning/02_lazy_vs_rich): how far the kernel moves during training.
+    """
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (N, d), got {tuple(X.shape)}")
+    if not hasattr(model, "layers") or not hasattr(model, "_scales"):
+        raise ValueError("tangent_kernel needs a course_utils.models.mlp.MLP (layers with known multipliers)")
+    X = X.detach()
+    out, pre = model(X, return_preactivations=True)
+    hidden = [X] + [model.phi(z).detach() for z in pre[:-1]]
+    deltas = [torch.autograd.grad(out[:, c].sum(), pre, retain_graph=c < out.shape[1] - 1)
+              for c in range(out.shape[1])]
+    K = torch.zeros(X.shape[0], X.shape[0], dtype=torch.float64, device=X.device)
+    for i, layer in enumerate(model.layers):
+        s_w, s_b = model._scales(layer.in_features)
+        dd = sum(d[i] @ d[i].T for d in deltas).to(torch.float64)
+        hh = hidden[i].to(torch.float64)
+        K += dd * (s_w ** 2 * hh @ hh.T + s_b ** 2)
+    return K
+
+
+def relative_kernel_change(kernel, initial) -> torch.Tensor:
+    """‖K_t − K_0‖_F/‖K_0‖_F: how far a kernel (e.g. the tangent kernel) has moved (…, N, N) → (…)."""
+    K, K0 = _t(kernel).to(torch.float64), _t(initial).to(torch.float64)
+    if K.shape != K0.shape or K.dim() < 2:
+        raise ValueError("the kernels must have the same shape (…, N, N), got "
+                         f"{tuple(K.shape)} and {tuple(K0.shape)}")
+    return (K - K0).pow(2).sum((-1, -2)).sqrt() / K0.pow(2).sum((-1, -2)).sqrt()
