@@ -33,8 +33,8 @@
 # (gradient flow mode by mode) and
 # [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
 # (the linearised, lazy network).
-# **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
-# uses finer grids and wider networks.
+# **Runs in:** under a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
+# uses finer grids, more step sizes and smaller initialisations.
 
 # %% tags=["hide-input"]
 # Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
@@ -77,7 +77,7 @@ P = cu.scaled(
         dln_width=256, dln_lr=0.005, dln_T=20.0,                                  # §3
         depth_a0=(0.05, 0.08, 0.12, 0.2, 0.3), depth_lr=0.02,
     ),
-    paper=dict(drift_lrs=(0.04, 0.02, 0.01, 0.005), grid_sigma=30, grid_ratio=30, dln_width=1024,
+    paper=dict(drift_lrs=(0.04, 0.02, 0.01, 0.005), grid_sigma=30, grid_ratio=30,
                depth_a0=(0.03, 0.05, 0.08, 0.12, 0.2, 0.3), depth_lr=0.01),
 )
 P
@@ -434,7 +434,7 @@ _ = cu.check_close("emergence and saturation times over the whole grid, GD vs cl
 # **The model.** A deep linear network $f(x) = W_L\cdots W_2W_1x$ with hidden widths $n_l$
 # (`course_utils.models.deep_linear.DeepLinearNetwork`), whitened inputs ($\mathbb E\,xx^\top = I$)
 # and targets $y = Mx$ (plus noise, which only adds a constant). Then
-# $L = \frac12\mathbb E\|y - f(x)\|^2 = \frac12\|W - M\|_F^2 + \text{const}$ with the end-to-end map
+# $\mathcal L = \frac12\mathbb E\|y - f(x)\|^2 = \frac12\|W - M\|_F^2 + \text{const}$ with the end-to-end map
 # $W = W_L\cdots W_1$ (`whitened_loss`; the tests check that it equals the loss on data with
 # $X^\top X/N = I$). Write $M = \sum_\alpha s_\alpha u_\alpha v_\alpha^\top$ (singular values
 # $s_1 > s_2 > \dots$) and $G = W - M$. With $P_l = W_L\cdots W_{l+1}$ and $Q_l = W_{l-1}\cdots W_1$,
@@ -492,7 +492,7 @@ for L in (1, 2, 3, 4, 6):
 # %% [markdown]
 # **The experiment: depth and plateaus.** A target map $M$ from $\mathbb R^8$ to $\mathbb R^6$ of rank 4,
 # $s = (3, 2, 1, \frac12)$ with random singular vectors, hidden width 16, depths $L = 2, 3, 4$,
-# decoupled balanced starts with per-layer scales $a_0$ from 0.05 to 0.5, one member per $a_0$,
+# decoupled balanced starts with per-layer scales $a_0$ from 0.05 to 0.3, one member per $a_0$,
 # trained by gradient descent on $\frac12\|W - M\|_F^2$. We read off the mode strengths
 # $u_\alpha(t) = u_\alpha^\top W(t)v_\alpha$.
 
@@ -639,7 +639,7 @@ u_r = mode_strengths(W_r)                                           # (time, mem
 u_eff = np.array([lw.silent_alignment_strength(W0[0][m], W0[1][m], M)[:4] for m in range(len(init_scales))])
 loss_r = 0.5 * np.sum((W_r - M) ** 2, axis=(2, 3))
 R_lazy = {m: lw.lazy_residual([W0[0][m], W0[1][m]], M, t_r, lr=P.dln_lr) for m in (3, 4)}
-rich = [m for m, sg in enumerate(init_scales) if sg <= 0.1]
+rich = [m for m in range(len(init_scales)) if np.all(u_eff[m] < s_modes / 4)]   # Saxe needs u_eff ≪ s
 half_r_gd = np.array([[np.interp(0.5, np.maximum.accumulate(u_r[:, m, k]) / s_modes[k], t_r) for k in range(4)]
                       for m in rich])
 half_r_th = np.array([lw.saxe_time_to(s_modes / 2, s_modes, u_eff[m], 2) for m in rich])
@@ -659,7 +659,7 @@ ax.set_yscale("log")
 ax.set_ylim(1e-4, 30)
 ax.set_xlabel("training time $t$")
 ax.set_ylabel("loss $\\frac{1}{2}\\|W - M\\|_F^2$")
-ax.set_title("markers: GD, width 256")
+ax.set_title(f"markers: GD, width {P.dln_width}")
 ax.legend(fontsize=7)
 for ax, m in zip(axes[1:], (0, 4)):
     for k in range(4):
