@@ -112,3 +112,28 @@ def test_softmax_with_label_smoothing_is_add_beta_and_weight_decay_keeps_the_law
         assert N[-1] * kl[-1] == pytest.approx((K - 1) / 2, rel=0.12)
     finally:
         torch.set_default_dtype(torch_dtype)
+
+
+def test_online_sgd_with_averaging_learns_at_the_rate_of_counting():
+    torch_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        from course_utils.data.counting import sample_labels
+        rng = np.random.default_rng(4)
+        K, draws, N_max = 5, 500, 4_000
+        p = zipf_probabilities(K, 1.0)
+        x = torch.tensor(sample_labels(p, N_max, draws, rng))
+        checkpoints = (500, 1_000, 2_000, 4_000)
+        theta, avg, rows, kl = torch.zeros(draws, K), torch.zeros(draws, K), torch.arange(draws), []
+        for t in range(1, N_max + 1):
+            grad = torch.softmax(theta, 1)
+            grad[rows, x[:, t - 1]] -= 1.0
+            theta -= 2.0 * t ** -0.5 * grad
+            avg += (theta - avg) / t
+            if t in checkpoints:
+                kl.append(th.kl_divergence(p, torch.softmax(avg, 1).numpy()).mean())
+        kl = np.array(kl)
+        assert cu.fit_power_law(checkpoints, kl).alpha == pytest.approx(1.0, abs=0.1)
+        assert N_max * kl[-1] == pytest.approx((K - 1) / 2, rel=0.15)
+    finally:
+        torch.set_default_dtype(torch_dtype)

@@ -60,7 +60,8 @@ def check_missing_mass_prefactor(prefactor, alpha: float, rtol: float = 1e-3, ve
     ok = abs(answer - reference) <= rtol * reference
     if verbose:
         if ok:
-            print(f"✓ A_M = {answer:.4f}: the missing mass of Zipf's law with α = {alpha} is A_M N^(−{alpha / (1 + alpha):.3f})")
+            print(f"✓ A_M = {answer:.4f}: the missing mass of Zipf's law with α = {alpha} is "
+                  f"A_M N^(−{alpha / (1 + alpha):.3f})")
         else:
             print(f"✗ not yet: your A_M = {answer:.4g} is off by {abs(answer / reference - 1):.1%} for α = {alpha}")
     return ok

@@ -46,7 +46,8 @@ def _probabilities(p, positive: bool = False) -> np.ndarray:
 def _beta(beta: float) -> float:
     beta = float(beta)
     if not beta > 0:
-        raise ValueError(f"the pseudo-count β must be positive (β = 0 gives an infinite expected log loss), got {beta}")
+        raise ValueError(f"the pseudo-count β must be positive (β = 0 gives an infinite expected log loss), "
+                         f"got {beta}")
     return beta
 
 
