@@ -1,0 +1,727 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Neural collapse: what do a classifier's last-layer features become when training goes on?
+#
+# Train a classifier until every training example is classified correctly, and then keep
+# training. The training error is zero, the loss keeps creeping down, and nothing visible
+# happens, yet the representation in the last hidden layer keeps changing.
+# {cite:t}`papyan2020prevalence` found that it settles into a rigid, symmetric shape:
+# all features of a class shrink onto their class mean, the class means spread out into the
+# most symmetric configuration possible (a *simplex equiangular tight frame*), the readout
+# weights line up with those means, and the network ends up classifying by the nearest class
+# mean. This is **neural collapse**. In a lazy network the features are frozen at
+# initialisation and nothing like this can happen: collapse is a form of feature learning. We
+# define the four measures, watch them in a small network on digits, and then derive collapse
+# exactly in a deep linear network, where it follows from a conservation law of gradient flow
+# and disappears when the initialisation is large.
+#
+# **Prerequisites:** [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
+# (the lazy regime, where features do not move) and [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb).
+# The layerwise-dynamics chapter of this part uses the same deep linear networks.
+# **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
+# trains longer, with more initialisation scales.
+
+# %% tags=["hide-input"]
+# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
+# numpy and matplotlib are kept); everywhere else it does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import course_utils as cu
+from course_utils.data.classification import gaussian_classes, load_digits, standardize, train_val_split
+from course_utils.exercises import neural_collapse as exercises
+from course_utils.models.deep_linear import DeepLinearNetwork, balanced_factors
+from course_utils.models.mlp import MLP
+from course_utils.theory import neural_collapse as nc
+
+cu.use_house_style()
+# Small networks: one CPU thread is the fastest device for them.
+device = cu.setup(seed=0, device="cpu")
+
+# %% [markdown]
+# ## Parameters
+#
+# The default trains one small network on 1000 digits for 8000 full-batch steps and seven deep
+# linear networks of each depth as one batch; `COURSE_SCALE=paper` trains longer and sweeps more
+# initialisation scales.
+
+# %%
+P = cu.scaled(
+    default=dict(mlp_width=64, mlp_depth=3, mlp_steps=8000, mlp_lr=0.05, mlp_wd=5e-3, per_class=100,
+                 dln_width=32, dln_steps=4000, dln_lr=0.5,
+                 sigmas=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)),
+    paper=dict(mlp_width=128, mlp_steps=16000,
+               dln_steps=8000, sigmas=(0.01, 0.014, 0.02, 0.035, 0.05, 0.07, 0.1, 0.14, 0.2, 0.5, 1.0)),
+)
+P
+
+# %% [markdown]
+# ## 1. Four measures of collapse
+#
+# Take the features $h_i\in\mathbb R^p$ of the $N$ training examples in the last hidden layer,
+# with labels $y_i\in\{1,\dots,C\}$, and the readout $f(x) = Wh + b$ with rows $w_c$. Let
+# $\mu_c$ be the mean feature of class $c$ and $\mu_G = \frac1C\sum_c\mu_c$ the global mean. The
+# within-class and between-class covariances are
+#
+# $$
+# \Sigma_W = \frac1N\sum_i (h_i - \mu_{y_i})(h_i - \mu_{y_i})^\top,\qquad
+# \Sigma_B = \frac1C\sum_c (\mu_c - \mu_G)(\mu_c - \mu_G)^\top .
+# $$
+#
+# {cite:t}`papyan2020prevalence` measure four things (`course_utils.theory.neural_collapse`):
+#
+# - **NC1, variability collapse**: $\mathrm{NC1} = \frac1C\operatorname{tr}(\Sigma_W\Sigma_B^+)$, the
+#   within-class scatter in units of the between-class scatter ($\Sigma_B^+$ is the
+#   pseudo-inverse: $\Sigma_B$ has rank $C-1$). It goes to 0 when every feature sits on its class
+#   mean. Because of $\Sigma_B^+$ it only sees scatter *within the span of the class means*; we
+#   also track the plain ratio $\operatorname{tr}\Sigma_W/\operatorname{tr}\Sigma_B$, which sees
+#   all directions.
+# - **NC2, simplex ETF**: normalise the centred means, $m_c = (\mu_c - \mu_G)/\|\mu_c - \mu_G\|$,
+#   and compare their Gram matrix $G_{cc'} = m_c\cdot m_{c'}$ with that of a simplex equiangular
+#   tight frame, $G_{\rm ETF} = \frac{C}{C-1}\bigl(I - \frac1C\mathbf 1\mathbf 1^\top\bigr)$: unit
+#   vectors with all pairwise cosines equal to $-1/(C-1)$, the largest possible equal angle between
+#   $C$ vectors. $\mathrm{NC2} = \|G - G_{\rm ETF}\|_F/\|G_{\rm ETF}\|_F$, together with the spread
+#   of the lengths, $\operatorname{std}_c\|\mu_c - \mu_G\|/\operatorname{mean}_c\|\mu_c - \mu_G\|$ ("equinorm").
+# - **NC3, self-duality**: with $M$ the $C\times p$ matrix of centred means,
+#   $\mathrm{NC3} = \bigl\|W/\|W\|_F - M/\|M\|_F\bigr\|_F\in[0, 2]$: zero when the readout rows *are*
+#   the centred class means, up to one overall scale.
+# - **NC4, nearest class centre**: the fraction of examples on which the network's prediction
+#   $\arg\max_c f_c(x)$ differs from $\arg\min_c\|h - \mu_c\|$.
+#
+# Why would a network end there? In the **unconstrained-features model** one treats the
+# last-layer features $h_i$ as free parameters, trained together with $W$. With cross-entropy and
+# weight decay its global minima are exactly the collapsed configuration, NC1–NC4 at once
+# {cite:p}`zhu2021geometric`; with the squared loss, gradient flow is driven to it
+# {cite:p}`mixon2022neural,han2022neural`. If the body of the network is expressive enough to put
+# the features wherever the loss wants them, it should put them there. That argument says where collapse ends, not how a network gets there or
+# which networks do; §3 answers both for a model we can solve.
+#
+# ## 2. Collapse in a small network on digits
+#
+# **The experiment.** An MLP with three hidden ReLU layers of 64 units (standard
+# parameterisation) learns scikit-learn's 8×8 digits (100 training images per class,
+# standardised pixels) with the squared loss on one-hot targets, full-batch gradient descent with
+# momentum 0.9, learning rate 0.05 and weight decay $5\cdot10^{-3}$, for 8000 steps: far into the
+# terminal phase, after the training error has reached zero. We measure NC1–NC4 on the training
+# set at log-spaced steps. (With cross-entropy and this budget the features collapse less cleanly:
+# see the exercises.)
+
+# %%
+z, y = load_digits()
+(z_train, y_train), (z_val, y_val) = train_val_split(z, y, P.per_class, 50, seed=0)
+X_train, X_val = standardize(z_train), standardize(z_val, z_train)
+Y_train = torch.nn.functional.one_hot(y_train, 10).float()
+labels = y_train.numpy()
+
+mlp = MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
+          generator=torch.Generator().manual_seed(0))
+opt = torch.optim.SGD(mlp.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=P.mlp_wd)
+
+
+def penultimate(model, X):
+    """(last-hidden-layer features, outputs) of an MLP."""
+    out, pre = model(X, return_preactivations=True)
+    return model.phi(pre[-2]), out
+
+
+record = cu.log_spaced_steps(P.mlp_steps, 40)
+mlp_hist = {k: [] for k in ("step", "loss", "train error", "val error", "NC1", "within/between", "NC2",
+                            "equinorm", "NC3", "NC4")}
+snapshots = {}
+for step in range(P.mlp_steps + 1):
+    if step in record:
+        with torch.no_grad():
+            H, out = penultimate(mlp, X_train)
+            m = nc.collapse_measures(H, labels, mlp.layers[-1].weight, out)
+            mlp_hist["step"].append(step)
+            mlp_hist["loss"].append(0.5 * ((out - Y_train) ** 2).sum(1).mean().item())
+            mlp_hist["train error"].append((out.argmax(1) != y_train).float().mean().item())
+            mlp_hist["val error"].append((mlp(X_val).argmax(1) != y_val).float().mean().item())
+            for k, v in m.items():
+                mlp_hist[k].append(v)
+            if step in (0, P.mlp_steps):
+                snapshots[step] = H.numpy().copy()
+    if step == P.mlp_steps:
+        break
+    opt.zero_grad()
+    out = mlp(X_train)
+    (0.5 * ((out - Y_train) ** 2).sum(1).mean()).backward()
+    opt.step()
+mlp_hist = {k: np.array(v) for k, v in mlp_hist.items()}
+zero_error = mlp_hist["step"][np.argmax(mlp_hist["train error"] == 0)]
+i_zero = int(np.argmax(mlp_hist["train error"] == 0))
+print(f"first recorded step with zero training error: {zero_error}; final validation error "
+      f"{mlp_hist['val error'][-1]:.3f}")
+print(f"measure          step 0   step {zero_error}   step {P.mlp_steps}")
+for k in ("NC1", "within/between", "NC2", "equinorm", "NC3", "NC4"):
+    print(f"{k:14s} {mlp_hist[k][0]:8.3g} {mlp_hist[k][i_zero]:10.3g} {mlp_hist[k][-1]:10.3g}")
+
+# %%
+steps_plot = np.maximum(mlp_hist["step"], 1)
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+panels = [("NC1", "within/between", "NC1 (dimensionless)"), ("NC2", "equinorm", "NC2 (dimensionless)"),
+          ("NC3", None, "NC3 (dimensionless)"), ("NC4", "train error", "fraction of training set")]
+for ax, (a, b, ylabel) in zip(axes, panels):
+    ax.plot(steps_plot, mlp_hist[a], "o-", ms=3, color=cu.plotting.PALETTE[0], label=a)
+    if b is not None:
+        ax.plot(steps_plot, mlp_hist[b], "s-", ms=3, color=cu.plotting.PALETTE[1], label=b)
+    ax.axvline(zero_error, color="k", ls=":", lw=1, label="training error reaches 0")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient-descent step (+1 at step 0)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+axes[3].set_ylim(5e-4, 1.5)
+plt.show()
+
+# %% [markdown]
+# All four measures fall. Variability collapse (NC1) is the fastest and largest effect: a factor
+# of more than a hundred, most of it while the training error is still falling. The geometry of
+# the means (NC2) and the alignment of the readout with them (NC3) come later and more slowly;
+# NC4 is exactly zero once the features of each class are tight. In the terminal phase, after the
+# last training example is classified correctly, the measures keep drifting down, slowly: by 10
+# to 15 % over the remaining two thirds of the run. (The early rise of NC1, during the first ten
+# steps, is the between-class scatter shrinking faster than the within-class scatter as the
+# first large gradient steps reshape the random features.) Here is the Gram matrix of the normalised centred means at
+# initialisation and at the end, next to the ETF, and the features projected on the plane of
+# the two leading principal directions of the class means.
+
+# %%
+def centred_mean_gram(H, y):
+    means, mu_G = nc.class_means(H, y)
+    Mn = (means - mu_G) / np.linalg.norm(means - mu_G, axis=1, keepdims=True)
+    return Mn @ Mn.T
+
+
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+grams = [(centred_mean_gram(snapshots[0], labels), "step 0"),
+         (centred_mean_gram(snapshots[P.mlp_steps], labels), f"step {P.mlp_steps}"),
+         (nc.etf_gram(10), "simplex ETF")]
+for ax, (G, title) in zip(axes, grams):
+    im = ax.imshow(G, vmin=-1, vmax=1, cmap="RdBu_r")
+    ax.set_title(f"$m_c\\cdot m_{{c'}}$, {title}")
+    ax.set_xlabel("class $c'$")
+    ax.set_ylabel("class $c$")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.grid(False)
+plt.colorbar(im, ax=axes, label="cosine between centred class means")
+plt.show()
+off = ~np.eye(10, dtype=bool)
+cos_end = grams[1][0][off]
+print(f"off-diagonal cosines at the end: mean {cos_end.mean():.3f} ± {cos_end.std():.3f} "
+      f"(ETF: {-1 / 9:.3f}); at step 0: mean {grams[0][0][off].mean():.3f} ± {grams[0][0][off].std():.3f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+for ax, step in zip(axes, (0, P.mlp_steps)):
+    H = snapshots[step]
+    means, mu_G = nc.class_means(H, labels)
+    _, _, Vt = np.linalg.svd(means - mu_G, full_matrices=False)
+    Z = (H - mu_G) @ Vt[:2].T
+    for c in range(10):
+        ax.plot(*Z[labels == c].T, ".", ms=3, alpha=0.5, color=plt.cm.tab10(c))
+        ax.plot(*((means[c] - mu_G) @ Vt[:2].T), "o", ms=9, mec="k", color=plt.cm.tab10(c),
+                label=str(c))
+    ax.set_title(f"last hidden layer, step {step}")
+    ax.set_xlabel("principal direction 1 of the class means")
+    ax.set_ylabel("principal direction 2")
+    ax.set_aspect("equal", adjustable="datalim")
+axes[1].legend(title="class", fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
+plt.show()
+
+# %% [markdown]
+# The *mean* of the off-diagonal cosines is close to $-1/9$ at any time (the centred means sum to
+# zero, which pins the average when their lengths are similar); what collapse changes is their
+# spread. At initialisation the cosines scatter widely (standard deviation 0.34): some random
+# class means nearly coincide, others point apart, and the classes overlap. At the end each class
+# is a tight cluster and the cosines are within about 0.07 of $-1/9$; what remains is structure
+# of the data: digits that look alike stay a little closer than the ETF would place them. The
+# numbers, with the tolerances we claim:
+
+# %%
+cu.check_less("training error at the end (terminal phase)", mlp_hist["train error"][-1], 1e-3)
+cu.check_less("NC1 at the end / NC1 at step 0 (falls by more than 50×)", mlp_hist["NC1"][-1] / mlp_hist["NC1"][0],
+              1 / 50)
+for k in ("NC1", "NC2", "NC3"):
+    cu.check_less(f"{k} still falls in the terminal phase: {k}(end) / {k}(first zero error)",
+                  mlp_hist[k][-1] / mlp_hist[k][i_zero], 1.0)
+cu.check_less("spread (std) of the cosines between centred means at the end", cos_end.std(), 0.1)
+cu.check_less("NC2 at the end", mlp_hist["NC2"][-1], 0.3)
+cu.check_less("NC2 at the end / NC2 at step 0", mlp_hist["NC2"][-1] / mlp_hist["NC2"][0], 0.5)
+cu.check_less("NC3 at the end", mlp_hist["NC3"][-1], 0.4)
+_ = cu.check_less("NC4 at the end", mlp_hist["NC4"][-1], 0.005)
+
+# %% [markdown]
+# Collapse is clear but not complete: NC2 and NC3 level off around 0.2 and 0.3 in this budget,
+# and a longer run moves them only slowly (at 16 000 steps the numbers are nearly the same). The
+# unconstrained-features argument assumes features that can go anywhere; the features of a real
+# network are computed from data in which some classes resemble each other, and weight decay
+# pays for every bit of feature geometry. How does training *get* to a collapsed state, and
+# what decides whether it does? In a deep linear network we can answer exactly.
+#
+# ## 3. Theory: collapse in a deep linear network
+#
+# **The model.** $f(x) = W_L\cdots W_2W_1x$ with $W_l\in\mathbb R^{n_l\times n_{l-1}}$, no biases
+# and no activations (`course_utils.models.deep_linear.DeepLinearNetwork`), trained by gradient
+# descent on $\mathcal L = \frac1{2N}\sum_i\|f(x_i) - e_{y_i}\|^2$ with one-hot targets $e_c$. The
+# penultimate features are $h = W_{L-1}\cdots W_1x$ and the readout is $W_L$. Write
+# $E = W_L\cdots W_1$ for the end-to-end map.
+#
+# **A conservation law.** The loss depends on the weights only through $E$. With
+# $G_E = \partial\mathcal L/\partial E = \frac1N\sum_i (Ex_i - e_{y_i})x_i^\top$, the chain rule gives
+# $G_l := \partial\mathcal L/\partial W_l = A_l^\top G_E B_l^\top$ with $A_l = W_L\cdots W_{l+1}$ (the
+# layers above) and $B_l = W_{l-1}\cdots W_1$ (the layers below). Since $A_l = A_{l+1}W_{l+1}$ and
+# $B_{l+1} = W_lB_l$,
+#
+# $$
+# W_{l+1}^\top G_{l+1} = W_{l+1}^\top A_{l+1}^\top G_E B_l^\top W_l^\top = A_l^\top G_EB_l^\top W_l^\top = G_lW_l^\top .
+# $$
+#
+# Under gradient flow $\dot W_l = -\eta G_l$ the two Gram matrices at layer $l$ therefore change at
+# the same rate, $\frac{d}{dt}(W_{l+1}^\top W_{l+1}) = -\eta(G_{l+1}^\top W_{l+1} + W_{l+1}^\top G_{l+1}) =
+# -\eta(W_lG_l^\top + G_lW_l^\top) = \frac{d}{dt}(W_lW_l^\top)$, and the **imbalances**
+#
+# $$
+# D_l = W_{l+1}^\top W_{l+1} - W_lW_l^\top \qquad (l = 1,\dots,L-1)
+# $$
+#
+# are conserved {cite:p}`du2018algorithmic,arora2018optimization`. A gradient-descent *step* of size
+# $\eta$ keeps the cancellation at first order and leaves
+#
+# $$
+# D_l \to D_l + \eta^2\bigl(G_{l+1}^\top G_{l+1} - G_lG_l^\top\bigr),
+# $$
+#
+# exactly: a drift of order $\eta^2$ per step, so of order $\eta$ over a fixed training time
+# $\eta t$. With weights initialised at scale $\sigma$ (entries of variance $\sigma^2/n_{l-1}$),
+# $D_l = O(\sigma^2)$ forever: small initialisation makes the network **balanced**.
+#
+# **What the readout cannot see.** Let $\Pi = W_L^+W_L$ be the projector on the row space of the
+# readout, the feature directions that affect the output. For a unit vector $v$ with $W_Lv = 0$,
+# $v^\top D_{L-1}v = \|W_Lv\|^2 - \|W_{L-1}^\top v\|^2 = -\|W_{L-1}^\top v\|^2$; summing over a basis of
+# those directions,
+#
+# $$
+# \boxed{\;\|(I - \Pi)W_{L-1}\|_F^2 = -\operatorname{tr}\bigl((I-\Pi)D_{L-1}\bigr)\;}
+# $$
+#
+# at every moment of training, for any weights. The penultimate layer can only put into the
+# directions the readout ignores what the conserved imbalance allows: $O(\sigma^2)$ in squared
+# norm. Now split the features, $h = \Pi h + (I - \Pi)h$. The visible part is
+# $\Pi h = W_L^+W_Lh = W_L^+f(x)$, a fixed linear image of the *output*. So
+#
+# $$
+# h = W_L^+ f(x) + h_\perp,\qquad h_\perp = (I - \Pi)W_{L-1}\,h_{L-2},
+# $$
+#
+# and once the network fits the one-hot targets, $f(x_i) = e_{y_i}$, the visible part is the same
+# for every example of a class: **all within-class variability lives in $h_\perp$**, whose size is
+# set by the initial imbalance. Small initialisation: the features collapse. Large
+# initialisation: $h_\perp$ is as large as the learned part, and it carries the random,
+# class-blind projection of the inputs' own scatter — no collapse, even though the network fits the
+# training set just as well.
+#
+# **How small is the remainder?** For $L = 2$, $h_\perp = (I-\Pi)W_1x$; the gradient of $W_1$ is
+# $W_2^\top G_E$, whose columns lie in the row space of $W_2$, so the invisible part of $W_1$ is
+# essentially the untouched random initial weights, of squared norm
+# $-\operatorname{tr}((I-\Pi)D_1) \approx (n_1 - C)(1 - C/n_1)\sigma^2$ (using
+# $\mathbb E\,D_1(0) = \sigma^2(C/n_1 - 1)I$). Acting on inputs whose within-class covariance is
+# $\Sigma_W^x$, it adds $\operatorname{tr}\Sigma_W^\perp \approx (n_1-C)(1-C/n_1)\sigma^2\operatorname{tr}\Sigma_W^x/d$
+# of within-class variance: $\operatorname{tr}\Sigma_W/\operatorname{tr}\Sigma_B\propto\sigma^2$.
+# For $L \ge 3$ the remainder is smaller: $h_{L-2}$ itself lies, up to $O(\sigma)$, in the learned
+# subspace, which $W_{L-1}$ maps into the readout's row space up to a tilt of order
+# $\|D\|/\text{gap} = O(\sigma^2)$, and the $O(\sigma)$ leftovers of $h_{L-2}$ meet the $O(\sigma)$
+# invisible part of $W_{L-1}$: $h_\perp = O(\sigma^2)$ and the ratio scales as $\sigma^4$.
+#
+# **The geometry of a balanced network.** If all $D_l = 0$, then
+# $(W_LW_L^\top)^k = (W_L\cdots W_{L-k+1})(W_L\cdots W_{L-k+1})^\top$ by induction on $k$: write
+# $(W_LW_L^\top)^{k+1} = W_L(W_L^\top W_L)^kW_L^\top$ and replace $W_L^\top W_L$ by $W_{L-1}W_{L-1}^\top$,
+# then $W_{L-1}^\top W_{L-1}$ by $W_{L-2}W_{L-2}^\top$, and so on. At $k = L$,
+#
+# $$
+# W_LW_L^\top = (EE^\top)^{1/L},\qquad h = W_L^+f(x) = W_L^\top(EE^\top)^{-1/L}Ex .
+# $$
+#
+# Every inner product among features and readout rows is then that of
+# $\tilde h = (EE^\top)^{-1/2L}Ex$ and $\tilde W = (EE^\top)^{1/2L}$ (check: $\tilde W\tilde h = Ex$,
+# $\tilde h\cdot\tilde h' = x^\top E^\top(EE^\top)^{-1/L}Ex'$, $\tilde W\tilde W^\top = (EE^\top)^{1/L}$), so
+# all four measures can be computed from $E$ alone (`nc.balanced_geometry`). At interpolation the
+# class means are $(EE^\top)^{-1/2L}e_c$ and the readout rows $(EE^\top)^{1/2L}e_c$. Gradient
+# descent from small initialisation ends at the minimum-norm interpolant
+# $E^* = Y^\top(X^\top)^+$ (`nc.least_squares_map`). If the classes are statistically alike,
+# $EE^\top = aI + b\mathbf 1\mathbf 1^\top$: after centring, the means form an exact simplex ETF
+# (NC2) and the readout rows are proportional to them (NC3). For a finite sample $EE^\top$ is
+# not exactly of that form, and the formula predicts by how much the geometry misses the ETF. A
+# remark on NC3: with no bias, the readout must also produce the global output mean $\frac1C\mathbf 1$,
+# which adds the same vector to every row of $W_L$; it shifts all class scores equally and plays
+# no role in classification, so for the deep linear network we measure NC3 with the mean row of
+# $W_L$ removed.
+#
+# {cite:t}`rangamani2022neural` derive collapse for deep homogeneous networks from the gradient
+# flow of the squared loss *with weight decay*, which they find necessary there: weight decay
+# drives the layers to balance. In a deep linear network without weight decay, a small
+# initialisation does the same job, through the conservation law.
+#
+# ## 4. The experiment: deep linear networks from small and large initialisation
+#
+# **Data.** $C = 4$ Gaussian classes in $d = 64$ dimensions, ten examples each,
+# $x = \mu_y + 0.15\,\xi$ with random class means of length about 1 and $\xi\sim\mathcal N(0, I)$: the
+# noise ($0.15\sqrt{64}\approx 1.2$) is larger than the signal, and the inputs are far from
+# collapsed ($\operatorname{tr}\Sigma_W/\operatorname{tr}\Sigma_B\approx 1.5$). With $N = 40 < d$ a
+# linear map can fit the targets exactly. **Networks.** Depth $L = 2$ and $L = 3$, hidden width
+# 32, initialisation scales $\sigma$ from 0.01 to 1 (one batched model per depth, one member per
+# $\sigma$), full-batch gradient descent with $\eta = 0.5$.
+
+# %%
+C, d, n_dln, noise = 4, 64, 40, 0.15
+z_dln, y_dln = gaussian_classes(n_dln, d, C, separation=1 / noise, seed=0, dtype=torch.float64)
+X = noise * z_dln
+Y = torch.nn.functional.one_hot(y_dln, C).double()
+labels_dln = y_dln.numpy()
+E_star = nc.least_squares_map(X, Y)
+sigmas = np.array(P.sigmas)
+print(f"inputs: NC1 = {nc.nc1(X, labels_dln):.3f}, tr Σ_W / tr Σ_B = {nc.within_class_ratio(X, labels_dln):.3f}")
+
+
+def train_dln(depth, sigmas, steps, lr, seed=1, **kw):
+    """One DeepLinearNetwork member per init scale, trained together by gradient descent."""
+    model = DeepLinearNetwork(d, P.dln_width, C, depth, init_scale=sigmas, n_members=len(sigmas),
+                              generator=torch.Generator().manual_seed(seed))
+    return model, nc.train_deep_linear(model, X, Y, lr=lr, steps=steps, **kw)
+
+
+record_dln = cu.log_spaced_steps(P.dln_steps, 30)
+dln, dln_hist = {}, {}
+for L in (2, 3):
+    dln[L], dln_hist[L] = train_dln(L, sigmas, P.dln_steps, P.dln_lr, labels=labels_dln, record=record_dln)
+    print(f"L = {L}: final training loss {dln_hist[L]['loss'][-1].max():.1e} or less for every σ")
+
+# %% [markdown]
+# **The conservation law.** First the bookkeeping: a depth-3 network at $\sigma = 0.05$, where we
+# accumulate the predicted $\eta^2(G_{l+1}^\top G_{l+1} - G_lG_l^\top)$ of every step (gradients from
+# autograd) and compare it with the measured change of $D_l$; then the same training time
+# $\eta t = 500$ at four learning rates, to see the drift shrink like $\eta$; and the identity for
+# the invisible part of the penultimate weights, at the end of training, for every $\sigma$.
+
+# %%
+def rising_fit(ax, x, y, *, label, color=None):
+    """Markers and the fitted power law y = A x^slope on log–log axes, with the slope in the legend."""
+    fit = cu.fit_power_law(x, y)
+    (pts,) = ax.plot(x, y, "o", color=color, label=label)
+    xs = np.geomspace(min(x), max(x), 50)
+    ax.plot(xs, fit(xs), "--", color=pts.get_color(), label=f"fit: slope {-fit.alpha:.2f} ± {fit.alpha_stderr:.2f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    return fit
+
+
+probe, probe_hist = train_dln(3, np.array([0.05]), 1000, 0.5, seed=2, accumulate_imbalance_change=True)
+probe0 = DeepLinearNetwork(d, P.dln_width, C, 3, init_scale=np.array([0.05]), n_members=1,
+                           generator=torch.Generator().manual_seed(2))
+change_measured = [(a - b)[0].numpy() for a, b in zip(probe.imbalance(), probe0.imbalance())]
+change_predicted = probe_hist["imbalance change"][0]
+for l in range(2):
+    cu.check_close(f"change of D_{l + 1} over 1000 GD steps vs the sum of η²(G_{l + 2}ᵀG_{l + 2} − G_{l + 1}G_{l + 1}ᵀ)",
+                   change_measured[l], change_predicted[l], rtol=1e-8)
+
+lrs = np.array([0.0625, 0.125, 0.25, 0.5])
+drift = []
+for lr in lrs:
+    m, _ = train_dln(3, np.array([0.05]), int(round(500 / lr)), lr, seed=2)
+    drift.append(np.sqrt(sum(float(((a - b) ** 2).sum()) for a, b in zip(m.imbalance(), probe0.imbalance()))))
+drift = np.array(drift)
+D0_norm = np.sqrt(sum(float((D ** 2).sum()) for D in probe0.imbalance()))
+
+inv = np.array([[nc.invisible_weight_norm2(dln[L].weights[-2][k].detach(), dln[L].weights[-1][k].detach())
+                 for k in range(len(sigmas))] for L in (2, 3)])
+cu.check_close("‖(I−Π)W_{L−1}‖² vs −tr((I−Π)D_{L−1}), every σ and depth", inv[..., 0], inv[..., 1], rtol=1e-8)
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+fit_drift = rising_fit(axes[0], lrs, drift, label="measured $\\|D(t)-D(0)\\|_F$ at $\\eta t = 500$")
+axes[0].axhline(D0_norm, color="k", ls=":", lw=1, label="$\\|D(0)\\|_F$ (the conserved value)")
+axes[0].set_xlabel("learning rate $\\eta$")
+axes[0].set_ylabel("drift of the imbalances")
+axes[0].legend(fontsize=8)
+for i, L in enumerate((2, 3)):
+    axes[1].plot(sigmas, inv[i, :, 1], "-", color=cu.plotting.PALETTE[i], label=f"$-\\mathrm{{tr}}((I-\\Pi)D)$, L = {L}")
+    axes[1].plot(sigmas, inv[i, :, 0], "o", mfc="none", color=cu.plotting.PALETTE[i],
+                 label=f"$\\|(I-\\Pi)W_{{L-1}}\\|_F^2$ measured, L = {L}")
+axes[1].plot(sigmas, (P.dln_width - C) * (1 - C / P.dln_width) * sigmas ** 2, "k--", lw=1,
+             label="$(n - C)(1 - C/n)\\,\\sigma^2$")
+axes[1].set_xscale("log")
+axes[1].set_yscale("log")
+axes[1].set_xlabel("initialisation scale $\\sigma$")
+axes[1].set_ylabel("invisible penultimate weights")
+axes[1].legend(fontsize=8)
+plt.show()
+print(f"drift ∝ η^{-fit_drift.alpha:.3f} (± {fit_drift.alpha_stderr:.3f}); ‖D(0)‖_F = {D0_norm:.4f}")
+cu.check_close("exponent of the drift of D vs learning rate", -fit_drift.alpha, 1.0, atol=0.1)
+_ = cu.check_less("relative drift ‖D(t) − D(0)‖/‖D(0)‖ at η = 0.0625", drift[0] / D0_norm, 0.05)
+
+# %% [markdown]
+# The change of $D_l$ is exactly the accumulated $\eta^2$ term, to rounding; at a fixed training
+# time it shrinks in proportion to the learning rate, so gradient flow conserves $D_l$. The
+# invisible part of the penultimate weights equals $-\operatorname{tr}((I-\Pi)D)$ at every $\sigma$,
+# and follows the $\sigma^2$ estimate from $\mathbb E\,D(0)$.
+#
+# **Collapse from small initialisation, none from large.** The measures during training, for a
+# small ($\sigma = 0.02$) and a large ($\sigma = 1$) initialisation of the depth-3 network. The
+# lines are the balanced-network prediction computed from the minimum-norm interpolant $E^*$ alone.
+
+# %%
+L = 3
+h_bal, W_bal = nc.balanced_geometry(E_star, X, L)
+pred = nc.collapse_measures(h_bal, labels_dln, W_bal, h_bal @ W_bal.T, center_classifier=True)
+i_small, i_large = int(np.argmin(abs(sigmas - 0.02))), int(np.argmin(abs(sigmas - 1.0)))
+H = dln_hist[L]
+st = np.maximum(H["step"], 1)
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+for j, (i, name) in enumerate(((i_small, "small"), (i_large, "large"))):
+    col = cu.plotting.PALETTE[j]
+    axes[0].plot(st, H["NC1"][:, i], "o", mfc="none", color=col, label=f"NC1, σ = {sigmas[i]:g} ({name})")
+    axes[0].plot(st, H["within/between"][:, i], "s", color=col, ms=4, label=f"tr Σ_W / tr Σ_B, σ = {sigmas[i]:g}")
+    axes[1].plot(st, H["NC2"][:, i], "o", mfc="none", color=col, label=f"NC2, σ = {sigmas[i]:g}")
+    axes[2].plot(st, H["NC3"][:, i], "o", mfc="none", color=col, label=f"NC3, σ = {sigmas[i]:g}")
+axes[1].axhline(pred["NC2"], color="k", label="balanced theory (from $E^*$)")
+axes[2].axhline(pred["NC3"], color="k", label="balanced theory (from $E^*$)")
+axes[0].axhline(nc.nc1(X, labels_dln), color="gray", ls=":", label="NC1 of the inputs")
+for ax, ylab in zip(axes, ("within-class scatter (dimensionless)", "NC2 (dimensionless)", "NC3, centred readout")):
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient-descent step (+1 at step 0)")
+    ax.set_ylabel(ylab)
+    ax.legend(fontsize=7)
+plt.show()
+print("measure         balanced theory   σ = %-6g   σ = %g" % (sigmas[i_small], sigmas[i_large]))
+for k in ("NC2", "equinorm", "NC3", "NC4"):
+    print(f"{k:15s} {pred[k]:12.4f} {H[k][-1, i_small]:12.4f} {H[k][-1, i_large]:10.4f}")
+print(f"NC1             {0:12.4f} {'< 1e-6' if H['NC1'][-1, i_small] < 1e-6 else 'ABOVE 1e-6':>12s} "
+      f"{H['NC1'][-1, i_large]:10.4f}")
+
+# %%
+for k, rtol in (("NC2", 0.02), ("equinorm", 0.05), ("NC3", 0.02)):
+    cu.check_close(f"{k} at σ = {sigmas[i_small]:g} vs the balanced theory", H[k][-1, i_small], pred[k], rtol=rtol)
+cu.check_less(f"NC1 at σ = {sigmas[i_small]:g}", H["NC1"][-1, i_small], 1e-6, verbose=False)
+print(f"✓ NC1 at σ = {sigmas[i_small]:g}: below 1e-6")
+cu.check_less(f"tr Σ_W/tr Σ_B at σ = {sigmas[i_small]:g}", H["within/between"][-1, i_small], 1e-5, verbose=False)
+print(f"✓ tr Σ_W / tr Σ_B at σ = {sigmas[i_small]:g}: below 1e-5")
+cu.check_less("σ = 1: the training loss is as small as for small σ", H["loss"][-1, i_large], 1e-8, verbose=False)
+print("✓ σ = 1: training loss below 1e-8 (the outputs are fitted as well as at small σ)")
+cu.check_less("σ = 1: tr Σ_W / tr Σ_B stays of order one (> 0.1)", 0.1, H["within/between"][-1, i_large])
+cu.check_less("σ = 1: NC1 stays at the level of the inputs (> 0.01)", 0.01, H["NC1"][-1, i_large])
+_ = cu.check_less("σ = 1: the readout is not aligned with the means (NC3 > 0.5)", 0.5, H["NC3"][-1, i_large])
+
+# %% [markdown]
+# From $\sigma = 0.02$ the network fits the targets, and its features collapse completely: NC1
+# and the scatter ratio fall by seven orders of magnitude or more, and the geometry (NC2, the
+# spread of the norms, NC3) lands on the balanced prediction to three digits — an ETF up to the
+# finite-sample asymmetry of the data, which the formula accounts for. On the way there NC2 makes
+# a large excursion (steps 200 to 700): a network from small initialisation learns the modes of
+# $E^*$ one after the other, in saddle-to-saddle steps, and in between the class means span fewer
+# than $C-1$ directions. From $\sigma = 1$ the
+# network fits the same targets equally well (the outputs are the same one-hot vectors), but the
+# features keep a within-class scatter comparable to their between-class scatter, NC1 stays at
+# the level of the inputs, and the readout is far from the means. Collapse is not implied by a
+# perfect fit: it is a property of the *path* gradient descent takes, fixed by the conserved
+# imbalance.
+#
+# **The remainder vs $\sigma$.** The scatter ratio at the end of training against $\sigma$, for
+# both depths; for $L = 2$ the line is the estimate of §3, for $L = 3$ the fitted slope is to be
+# compared with 4.
+
+# %%
+small = sigmas <= 0.2
+fig, ax = plt.subplots(figsize=(6.5, 4.2))
+fits = {}
+Sw_x = np.trace(nc.scatter_matrices(X, labels_dln)[0])
+Sb_bal = np.trace(nc.scatter_matrices(h_bal, labels_dln)[1])
+for i, L in enumerate((2, 3)):
+    ratio = dln_hist[L]["within/between"][-1]
+    fits[L] = rising_fit(ax, sigmas[small], ratio[small], color=cu.plotting.PALETTE[i], label=f"measured, L = {L}")
+    ax.plot(sigmas[~small], ratio[~small], "x", color=cu.plotting.PALETTE[i], label=f"L = {L}, σ > 0.2 (not fitted)")
+h2, _ = nc.balanced_geometry(E_star, X, 2)
+Sb_bal2 = np.trace(nc.scatter_matrices(h2, labels_dln)[1])
+theory_L2 = (P.dln_width - C) * (1 - C / P.dln_width) * sigmas ** 2 * Sw_x / d / Sb_bal2
+ax.plot(sigmas, theory_L2, "-", color=cu.plotting.PALETTE[0], lw=1, label="L = 2 theory: $(n-C)(1-C/n)\\sigma^2\\,\\mathrm{tr}\\Sigma_W^x/(d\\,\\mathrm{tr}\\Sigma_B)$")
+ax.set_xlabel("initialisation scale $\\sigma$")
+ax.set_ylabel("tr Σ_W / tr Σ_B after training")
+ax.legend(fontsize=7)
+plt.show()
+for L in (2, 3):
+    print(f"L = {L}: tr Σ_W / tr Σ_B ∝ σ^{-fits[L].alpha:.2f} (± {fits[L].alpha_stderr:.2f})")
+cu.check_close("L = 2: exponent of the remaining scatter vs σ", -fits[2].alpha, 2.0, atol=0.2)
+cu.check_close("L = 3: exponent of the remaining scatter vs σ", -fits[3].alpha, 4.0, atol=0.4)
+_ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)", dln_hist[2]["within/between"][-1][small],
+               theory_L2[small], rtol=0.3)
+
+# %% [markdown]
+# The depth-2 remainder follows the estimate within 15 %, the accuracy of its approximations
+# (the invisible weights are treated as random with respect to the data, and $\mathbb E\,D(0)$
+# stands for the actual $D(0)$). Depth 3 falls as $\sigma^4$: one more layer of
+# balance squares the suppression. At $\sigma\gtrsim 0.5$ the remainder is no longer small and the
+# power laws end.
+#
+# ## 5. What it means
+#
+# - Neural collapse is a statement about the features, not the outputs: two networks can fit the
+#   training set equally well, one with collapsed features and one without. In the lazy regime
+#   (large initialisation, frozen random features) there is no collapse.
+# - In deep linear networks collapse follows from a conservation law: gradient flow conserves
+#   $W_{l+1}^\top W_{l+1} - W_lW_l^\top$, so from a small initialisation the weights stay balanced; then
+#   the penultimate features are $W_L^+f(x)$ plus a remainder of order $\sigma$ (depth 2) or
+#   $\sigma^2$ (depth 3), and a network that fits one-hot targets collapses its features. The
+#   geometry of the collapsed means is $(EE^\top)^{-1/L}$, an ETF when the classes are alike.
+# - A non-linear network on real data, with weight decay and long training, collapses strongly
+#   in NC1 and NC4 and partly in NC2/NC3: the ETF of the unconstrained-features model is the
+#   end point when features are free, and real features are only partly free.
+#
+# ## Exercises
+#
+# :::{exercise} Build a simplex ETF
+# :label: ex-nc-etf
+#
+# Write `simplex_etf(C)` that returns a $C\times(C-1)$ NumPy array whose rows are $C$ unit vectors
+# in $\mathbb R^{C-1}$ with all pairwise cosines equal to $-1/(C-1)$. Check it with
+# `exercises.check_simplex_etf(simplex_etf)`. Why can $C$ such vectors not live in fewer than
+# $C-1$ dimensions, and why is $-1/(C-1)$ the most negative common cosine possible?
+# :::
+#
+# :::{solution-start} ex-nc-etf
+# :class: dropdown
+# :::
+#
+# The centred standard basis vectors $e_c - \frac1C\mathbf 1$ have Gram matrix $I - \frac1C\mathbf 1\mathbf 1^\top$,
+# a projector of rank $C-1$; rescaled by $\sqrt{C/(C-1)}$ they are unit vectors with cosines
+# $-1/(C-1)$. They span the $(C-1)$-dimensional subspace orthogonal to $\mathbf 1$, and writing them
+# in an orthonormal basis of that subspace gives coordinates in $\mathbb R^{C-1}$. The bound: for
+# unit vectors with common cosine $\gamma$, $0\le\|\sum_c v_c\|^2 = C + C(C-1)\gamma$, so
+# $\gamma\ge -1/(C-1)$, with equality iff $\sum_c v_c = 0$, which forces the vectors into $C-1$
+# dimensions; and the Gram matrix has rank $C-1$, so fewer dimensions are impossible.
+
+# %%
+def simplex_etf(C):
+    centred = np.eye(C) - np.ones((C, C)) / C
+    lam, U = np.linalg.eigh(centred)
+    basis = U[:, lam > 0.5]                   # orthonormal basis of the subspace orthogonal to 1
+    return np.sqrt(C / (C - 1)) * centred @ basis
+
+
+_ = exercises.check_simplex_etf(simplex_etf)
+
+# %% [markdown]
+# :::{solution-end}
+# :::
+#
+# :::{exercise} The readout of a balanced network
+# :label: ex-nc-balanced-readout
+#
+# Write `readout_gram(E, L)` that returns $W_LW_L^\top$ for a balanced depth-$L$ linear network with
+# end-to-end map $E$ (a $C\times d$ array), without building the network. Check it with
+# `exercises.check_balanced_readout_gram(readout_gram)`, which compares with networks built by
+# `balanced_factors`. What are the class means of the penultimate features of a balanced network
+# that fits one-hot targets, and when are they an ETF?
+# :::
+#
+# :::{solution-start} ex-nc-balanced-readout
+# :class: dropdown
+# :::
+#
+# From §3, $(W_LW_L^\top)^L = EE^\top$, so $W_LW_L^\top = (EE^\top)^{1/L}$, the unique positive
+# semi-definite $L$-th root (through the eigendecomposition). The class means are
+# $\mu_c = W_L^+e_c$, with Gram matrix $(EE^\top)^{-1/L}$; after centring they form a simplex ETF
+# exactly when the centred part of $EE^\top$ is proportional to $I - \frac1C\mathbf 1\mathbf 1^\top$.
+
+# %%
+def readout_gram(E, L):
+    lam, U = np.linalg.eigh(E @ E.T)
+    return (U * np.clip(lam, 0, None) ** (1 / L)) @ U.T
+
+
+_ = exercises.check_balanced_readout_gram(readout_gram)
+
+# %% [markdown]
+# :::{solution-end}
+# :::
+#
+# :::{exercise} What NC1 does not see
+# :label: ex-nc-nc1-blind
+#
+# Take collapsed features (every $h_i$ equal to its class mean) and add to each one noise
+# orthogonal to the span of the class means, with zero average over each class (so that the
+# class means do not move). Show that
+# $\operatorname{tr}(\Sigma_W\Sigma_B^+)$ stays exactly zero while $\operatorname{tr}\Sigma_W/\operatorname{tr}\Sigma_B$
+# grows. In the deep linear networks of §4, which of the two measures would you use to see the
+# effect of the initialisation scale, and why does NC1 fall faster with $\sigma$ than the ratio?
+# :::
+#
+# :::{solution} ex-nc-nc1-blind
+# :class: dropdown
+#
+# The class means do not move, so neither does $\Sigma_B$, and $\Sigma_B^+$ is supported on the
+# span $S$ of the centred means; noise orthogonal to $S$ contributes to $\Sigma_W$ only a block
+# outside $S$, and
+# $\operatorname{tr}(\Sigma_W\Sigma_B^+) = \operatorname{tr}(P_S\Sigma_WP_S\Sigma_B^+)$ with $P_S$ the
+# projector on $S$, which is zero. The trace ratio counts every direction. In the deep linear
+# network the remainder $h_\perp$ lives in the directions the readout ignores, nearly orthogonal to
+# the means: NC1 sees only the small tilt of the means out of the readout's row space (itself
+# $O(\sigma)$ or $O(\sigma^2)$), so it falls as a higher power of $\sigma$. The ratio measures the
+# remainder itself and is the right diagnostic.
+# :::
+#
+# :::{exercise} Cross-entropy instead of the squared loss
+# :label: ex-nc-cross-entropy
+#
+# Re-run §2 with `torch.nn.functional.cross_entropy(out, y_train)` as the loss (same optimiser,
+# learning rate 0.1, weight decay $5\cdot10^{-3}$, two hidden layers of 128 units). Which measures
+# still fall? Look at the singular values of the centred class means: are they all equal, as an
+# ETF requires?
+# :::
+#
+# :::{solution} ex-nc-cross-entropy
+# :class: dropdown
+#
+# In our run NC1 falls from 1.6 to about 0.14, NC3 from 1.4 to 0.35 and NC4 reaches 0, but NC2
+# stalls near 0.65: the singular values of the centred means spread from 1 down to about 0.25
+# (relative to the largest), where an ETF has nine equal ones. Within this budget, cross-entropy
+# with weight decay prefers lower-rank class means that keep the similarity structure of the
+# digits; the ETF, the global optimum of the unconstrained-features model, is approached only
+# slowly if at all. Squared loss with the same budget gets closer (§2).
+# :::
+#
+# ## Summary
+#
+# - NC1–NC4 measure within-class collapse, the simplex-ETF geometry of the class means, the
+#   alignment of the readout with the means, and nearest-class-mean behaviour.
+# - An MLP on digits trained far past zero training error: NC1 falls by more than a factor 100,
+#   NC4 reaches 0, NC2 and NC3 fall to about 0.2 and 0.3 (measured above).
+# - Deep linear networks conserve $D_l = W_{l+1}^\top W_{l+1} - W_lW_l^\top$ (measured drift $\propto\eta$);
+#   the readout-invisible part of the penultimate weights is $-\operatorname{tr}((I-\Pi)D)$, exactly.
+# - From small initialisation the features are $W_L^+f(x)$ up to a remainder $\propto\sigma^2$
+#   ($L = 2$) or $\sigma^4$ ($L = 3$) in the scatter ratio, and the means' geometry is
+#   $(EE^\top)^{-1/L}$, measured to three digits; from large initialisation there is no collapse.
+#
+# ## References
+#
+# The works cited in this chapter are listed in the course {doc}`bibliography <../bibliography>`.

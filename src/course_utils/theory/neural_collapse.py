@@ -1,0 +1,355 @@
+"""Neural collapse: the four measures NC1–NC4, and the deep-linear-network theory of why features collapse.
+
+Used by the chapter "Neural collapse" (book/04_feature_learning/03_neural_collapse).
+
+Conventions. Features ``H`` of shape (N, p) (one row per sample, e.g. the penultimate layer of a
+network), integer labels ``y`` in 0 … C−1, a linear classifier ``W`` of shape (C, p) (rows w_c, as in
+``nn.Linear``). With μ_G the global mean and μ_c the class means of the features,
+
+    Σ_W = (1/N) Σ_i (h_i − μ_{y_i})(h_i − μ_{y_i})ᵀ,       Σ_B = (1/C) Σ_c (μ_c − μ_G)(μ_c − μ_G)ᵀ.
+
+The measures of Papyan, Han & Donoho (2020):
+
+- NC1 (variability collapse): tr(Σ_W Σ_B⁺)/C  (:func:`nc1`), and the plain ratio tr Σ_W / tr Σ_B
+  (:func:`within_class_ratio`), which, unlike NC1, also sees scatter orthogonal to the class means;
+- NC2 (simplex ETF): ‖G − G_ETF‖_F/‖G_ETF‖_F for the Gram matrix G of the normalised centred means
+  m_c = (μ_c − μ_G)/‖μ_c − μ_G‖ and G_ETF = C/(C−1) (I − 11ᵀ/C) (:func:`nc2`); and the equinorm
+  spread std_c ‖μ_c − μ_G‖ / mean_c ‖μ_c − μ_G‖ (:func:`equinorm`);
+- NC3 (self-duality): ‖W/‖W‖_F − M/‖M‖_F‖_F with M the (C, p) matrix of centred means (:func:`nc3`);
+- NC4 (nearest class centre): the fraction of samples on which argmax_c (W h + b)_c differs from
+  argmin_c ‖h − μ_c‖ (:func:`nc4`).
+
+Deep linear networks f(x) = W_L ⋯ W_1 x (weights W_l of shape (n_l, n_{l−1}), data X of shape (N, d),
+targets Y of shape (N, C)) trained on L = (1/2N) ‖X Eᵀ − Y‖_F², E = W_L ⋯ W_1:
+
+- :func:`dln_gradients`: ∂L/∂W_l = (W_L⋯W_{l+1})ᵀ G_E (W_{l−1}⋯W_1)ᵀ with G_E = (X Eᵀ − Y)ᵀ X / N;
+- :func:`imbalance_step`: the imbalances D_l = W_{l+1}ᵀW_{l+1} − W_l W_lᵀ
+  (:meth:`course_utils.models.deep_linear.DeepLinearNetwork.imbalance`) are conserved by gradient
+  flow; one step of gradient descent changes them by exactly η² (G_{l+1}ᵀG_{l+1} − G_l G_lᵀ);
+- :func:`invisible_weight_norm2`: ‖(I − Π) W_{L−1}‖_F², the part of the penultimate weights that the
+  readout cannot see (Π the projector on the row space of W_L); it equals −tr((I − Π) D_{L−1});
+- :func:`balanced_geometry`: for balanced weights (all D_l = 0) the penultimate features are
+  h = W_L⁺ f(x), W_L W_Lᵀ = (EEᵀ)^{1/L}, and the features, class means and readout are, up to a
+  rotation, h̃ = (EEᵀ)^{−1/2L} E x and W̃ = (EEᵀ)^{1/2L};
+- :func:`least_squares_map`: the end-to-end map E* = Y X⁺ a deep linear network converges to;
+- :func:`train_deep_linear`: the experiment, gradient descent on many networks at once, recording the measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_gram", "nc2", "equinorm",
+           "nc3", "nc4", "collapse_measures",
+           "dln_gradients", "imbalance_step", "readout_projector",
+           "train_deep_linear",
+           "invisible_weight_norm2", "least_squares_map", "psd_power", "balanced_geometry"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The four measures
+# ----------------------------------------------------------------------------------------------
+
+def _np(a) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _features_labels(H, y) -> tuple[np.ndarray, np.ndarray, int]:
+    H = _np(H).astype(float)
+    y = _np(y)
+    if H.ndim != 2:
+        raise ValueError(f"features H must have shape (N, p), got {H.shape}")
+    if y.ndim != 1 or y.shape[0] != H.shape[0]:
+        raise ValueError(f"labels y must have shape (N,) = ({H.shape[0]},), got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise ValueError("labels y must be non-negative integers 0 … C−1")
+    C = int(y.max()) + 1
+    counts = np.bincount(y, minlength=C)
+    if C < 2 or np.any(counts == 0):
+        raise ValueError(f"every class 0 … C−1 needs at least one sample and C ≥ 2; counts per class: {counts.tolist()}")
+    return H, y.astype(int), C
+
+
+def class_means(H, y) -> tuple[np.ndarray, np.ndarray]:
+    """(μ_c for c = 0 … C−1 as a (C, p) array, the global mean μ_G of shape (p,)).
+
+    μ_G is the mean of the class means (the plain mean of all samples when classes are balanced).
+    """
+    H, y, C = _features_labels(H, y)
+    means = np.stack([H[y == c].mean(0) for c in range(C)])
+    return means, means.mean(0)
+
+
+def scatter_matrices(H, y) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ_W, Σ_B): Σ_W = (1/N) Σ_i (h_i − μ_{y_i})(h_i − μ_{y_i})ᵀ, Σ_B = (1/C) Σ_c (μ_c − μ_G)(μ_c − μ_G)ᵀ."""
+    H, y, C = _features_labels(H, y)
+    means, mu_G = class_means(H, y)
+    R = H - means[y]
+    Mc = means - mu_G
+    return R.T @ R / H.shape[0], Mc.T @ Mc / C
+
+
+def nc1(H, y, *, rcond: float = 1e-10) -> float:
+    """NC1 = tr(Σ_W Σ_B⁺)/C (Papyan, Han & Donoho 2020): within-class scatter in units of the
+    between-class scatter, measured in the (C−1)-dimensional span of the centred class means."""
+    Sw, Sb = scatter_matrices(H, y)
+    C = int(_np(y).max()) + 1
+    return float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rcond, hermitian=True)) / C)
+
+
+def within_class_ratio(H, y) -> float:
+    """tr Σ_W / tr Σ_B: the total within-class variance over the total between-class variance
+    (all directions, including those orthogonal to the class means, which NC1 does not see)."""
+    Sw, Sb = scatter_matrices(H, y)
+    return float(np.trace(Sw) / np.trace(Sb))
+
+
+def etf_gram(C: int) -> np.ndarray:
+    """The Gram matrix of a simplex equiangular tight frame of C unit vectors: C/(C−1) (I − 11ᵀ/C)
+    (ones on the diagonal, −1/(C−1) off it)."""
+    if not isinstance(C, (int, np.integer)) or C < 2:
+        raise ValueError(f"a simplex ETF needs C ≥ 2 vectors (an integer), got {C!r}")
+    return C / (C - 1) * (np.eye(C) - np.ones((C, C)) / C)
+
+
+def _normalised_centred_means(H, y) -> np.ndarray:
+    means, mu_G = class_means(H, y)
+    Mc = means - mu_G
+    norms = np.linalg.norm(Mc, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError("a class mean coincides with the global mean: its direction is undefined")
+    return Mc / norms
+
+
+def nc2(H, y) -> float:
+    """NC2 = ‖G − G_ETF‖_F / ‖G_ETF‖_F, G_cc' = m_c·m_c' for the normalised centred class means m_c,
+    G_ETF = :func:`etf_gram` (C). Zero exactly when the centred means point along a simplex ETF."""
+    M = _normalised_centred_means(H, y)
+    G_etf = etf_gram(M.shape[0])
+    return float(np.linalg.norm(M @ M.T - G_etf) / np.linalg.norm(G_etf))
+
+
+def equinorm(H, y) -> float:
+    """std_c ‖μ_c − μ_G‖ / mean_c ‖μ_c − μ_G‖: zero when the centred class means have equal lengths."""
+    means, mu_G = class_means(H, y)
+    n = np.linalg.norm(means - mu_G, axis=1)
+    return float(n.std() / n.mean())
+
+
+def nc3(W, H, y, *, center_classifier: bool = False) -> float:
+    """NC3 = ‖W/‖W‖_F − M/‖M‖_F‖_F, M the (C, p) centred class means, W the (C, p) classifier.
+
+    Between 0 (the classifier rows are the centred means, up to one overall scale) and 2. With
+    ``center_classifier`` the mean row is first subtracted from W (adding the same vector to every
+    row shifts all scores of a sample equally, so argmax predictions do not see it).
+    """
+    W = _np(W).astype(float)
+    means, mu_G = class_means(H, y)
+    if W.shape != means.shape:
+        raise ValueError(f"the classifier W must have shape (C, p) = {means.shape}, got {W.shape}")
+    if center_classifier:
+        W = W - W.mean(0)
+    M = means - mu_G
+    return float(np.linalg.norm(W / np.linalg.norm(W) - M / np.linalg.norm(M)))
+
+
+def nc4(scores, H, y) -> float:
+    """NC4: the fraction of samples on which the network's prediction argmax_c scores_c differs from
+    the nearest-class-centre prediction argmin_c ‖h − μ_c‖ (class means μ_c of the same H, y)."""
+    S = _np(scores).astype(float)
+    H, y, C = _features_labels(H, y)
+    if S.shape != (H.shape[0], C):
+        raise ValueError(f"scores must have shape (N, C) = {(H.shape[0], C)}, got {S.shape}")
+    means, _ = class_means(H, y)
+    d2 = (H ** 2).sum(1)[:, None] - 2 * H @ means.T + (means ** 2).sum(1)[None, :]
+    return float(np.mean(S.argmax(1) != d2.argmin(1)))
+
+
+def collapse_measures(H, y, W, scores, *, center_classifier: bool = False) -> dict[str, float]:
+    """All measures at once: dict with keys NC1, within/between, NC2, equinorm, NC3, NC4."""
+    return {"NC1": nc1(H, y), "within/between": within_class_ratio(H, y), "NC2": nc2(H, y),
+            "equinorm": equinorm(H, y), "NC3": nc3(W, H, y, center_classifier=center_classifier),
+            "NC4": nc4(scores, H, y)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Deep linear networks: conservation laws and the balanced geometry
+# ----------------------------------------------------------------------------------------------
+
+def _weights(weights: Sequence) -> list[np.ndarray]:
+    Ws = [_np(W).astype(float) for W in weights]
+    if len(Ws) < 2:
+        raise ValueError(f"a deep linear network needs at least two weight matrices, got {len(Ws)}")
+    for l, (A, B) in enumerate(zip(Ws[:-1], Ws[1:])):
+        if A.ndim != 2 or B.ndim != 2 or B.shape[1] != A.shape[0]:
+            raise ValueError(f"weights must chain: W_{l + 2} of shape {B.shape} cannot follow W_{l + 1} of "
+                             f"shape {A.shape} (need W_(l+1) of shape (n_(l+1), n_l))")
+    return Ws
+
+
+def dln_gradients(weights: Sequence, X, Y) -> tuple[list[np.ndarray], float]:
+    """([∂L/∂W_1, …, ∂L/∂W_L], L) for L = (1/2N) ‖X Eᵀ − Y‖_F², E = W_L ⋯ W_1:
+
+        ∂L/∂W_l = (W_L ⋯ W_{l+1})ᵀ G_E (W_{l−1} ⋯ W_1)ᵀ,   G_E = (X Eᵀ − Y)ᵀ X / N.
+    """
+    Ws = _weights(weights)
+    X, Y = _np(X).astype(float), _np(Y).astype(float)
+    if X.ndim != 2 or X.shape[1] != Ws[0].shape[1]:
+        raise ValueError(f"X must have shape (N, {Ws[0].shape[1]}), got {X.shape}")
+    if Y.shape != (X.shape[0], Ws[-1].shape[0]):
+        raise ValueError(f"Y must have shape (N, C) = {(X.shape[0], Ws[-1].shape[0])}, got {Y.shape}")
+    below = [np.eye(Ws[0].shape[1])]                  # below[l] = W_l ⋯ W_1 (l = 0: identity)
+    for W in Ws:
+        below.append(W @ below[-1])
+    E = below[-1]
+    R = X @ E.T - Y
+    G_E = R.T @ X / X.shape[0]
+    grads = [None] * len(Ws)
+    above = np.eye(Ws[-1].shape[0])                    # W_L ⋯ W_{l+1}
+    for l in range(len(Ws) - 1, -1, -1):
+        grads[l] = above.T @ G_E @ below[l].T
+        above = above @ Ws[l]
+    return grads, float(0.5 * np.sum(R ** 2) / X.shape[0])
+
+
+def imbalance_step(grads: Sequence, lr: float) -> list[np.ndarray]:
+    """The change of every D_l in one gradient-descent step W_l → W_l − η G_l:
+
+        ΔD_l = η² (G_{l+1}ᵀ G_{l+1} − G_l G_lᵀ)   (exact; the O(η) terms cancel).
+
+    Gradient flow conserves D_l because W_{l+1}ᵀ G_{l+1} = G_l W_lᵀ (both equal
+    (W_L⋯W_{l+1})ᵀ G_E (W_l⋯W_1)ᵀ); the step's O(η²) remainder is what it leaves.
+    """
+    if not lr > 0:
+        raise ValueError(f"the learning rate must be positive, got {lr}")
+    Gs = _weights(grads)
+    return [lr ** 2 * (B.T @ B - A @ A.T) for A, B in zip(Gs[:-1], Gs[1:])]
+
+
+def readout_projector(W_L) -> np.ndarray:
+    """Π = W_L⁺ W_L: the orthogonal projector on the row space of the readout, the feature directions it sees."""
+    W = _np(W_L).astype(float)
+    if W.ndim != 2:
+        raise ValueError(f"the readout must be a matrix (C, n), got shape {W.shape}")
+    return np.linalg.pinv(W) @ W
+
+
+def invisible_weight_norm2(W_below, W_L) -> tuple[float, float]:
+    """(‖(I − Π) W_{L−1}‖_F², −tr((I − Π) D_{L−1})) with Π = :func:`readout_projector` (W_L).
+
+    The two are equal for any weights: for v with W_L v = 0, vᵀ D_{L−1} v = −‖W_{L−1}ᵀ v‖². So the part of
+    the penultimate layer that the readout cannot see is fixed by the imbalance D_{L−1}, which
+    gradient flow conserves from initialisation.
+    """
+    A, B = _weights([W_below, W_L])
+    P_perp = np.eye(B.shape[1]) - readout_projector(B)
+    D = B.T @ B - A @ A.T
+    return float(np.sum((P_perp @ A) ** 2)), float(-np.trace(P_perp @ D))
+
+
+def least_squares_map(X, Y, *, rcond: float = 1e-12) -> np.ndarray:
+    """E* = Yᵀ (Xᵀ)⁺, the minimum-norm minimiser of ‖X Eᵀ − Y‖_F (shape (C, d)); for full-rank X with
+    N ≥ d, the unique least-squares solution Yᵀ X (XᵀX)⁻¹."""
+    X, Y = _np(X).astype(float), _np(Y).astype(float)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X (N, d) and Y (N, C) must have the same number of rows, got {X.shape} and {Y.shape}")
+    return (np.linalg.pinv(X, rcond=rcond) @ Y).T
+
+
+def psd_power(S, power: float, *, rcond: float = 1e-12) -> np.ndarray:
+    """S^power for a symmetric positive semi-definite S, through its eigendecomposition (negative
+    powers act on the eigenvalues above rcond·max only: a pseudo-inverse power)."""
+    S = _np(S).astype(float)
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise ValueError(f"S must be a square matrix, got shape {S.shape}")
+    lam, U = np.linalg.eigh(0.5 * (S + S.T))
+    if lam.min() < -1e-8 * max(abs(lam).max(), 1e-300):
+        raise ValueError(f"S must be positive semi-definite; its smallest eigenvalue is {lam.min():.3g}")
+    keep = lam > rcond * lam.max()
+    p = np.zeros_like(lam)
+    p[keep] = lam[keep] ** power
+    return (U * p) @ U.T
+
+
+def balanced_geometry(E, X, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """(h̃, W̃): the penultimate features and the readout of a *balanced* depth-L network with end-to-end map E.
+
+    Balance (D_l = 0 for every l) gives (W_L W_Lᵀ)^L = E Eᵀ, hence W_L W_Lᵀ = (EEᵀ)^{1/L}, and puts the
+    features h = W_{L−1} ⋯ W_1 x in the row space of W_L, so h = W_L⁺ f(x) = W_Lᵀ (EEᵀ)^{−1/L} E x. All
+    inner products (h·h', w_c·w_c', w_c·h) are then those of
+
+        h̃ = (EEᵀ)^{−1/(2L)} E x ∈ R^C,     W̃ = (EEᵀ)^{1/(2L)} (C × C),
+
+    which are returned as an (N, C) array of features and a (C, C) readout; the network's features
+    are these up to a rotation (which no collapse measure sees). Needs E of full row rank C.
+    """
+    if not isinstance(depth, (int, np.integer)) or depth < 2:
+        raise ValueError(f"depth L must be an integer ≥ 2 (the number of weight matrices), got {depth!r}")
+    E, X = _np(E).astype(float), _np(X).astype(float)
+    if E.ndim != 2 or X.ndim != 2 or X.shape[1] != E.shape[1]:
+        raise ValueError(f"E (C, d) and X (N, d) must agree on d, got {E.shape} and {X.shape}")
+    S = E @ E.T
+    if np.linalg.matrix_rank(S) < S.shape[0]:
+        raise ValueError("E Eᵀ is singular: the balanced geometry needs E of full row rank")
+    return X @ E.T @ psd_power(S, -1 / (2 * depth)), psd_power(S, 1 / (2 * depth))
+
+
+def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), accumulate_imbalance_change: bool = False):
+    """Full-batch gradient descent on L_k = (1/2N) ‖X E_kᵀ − Y‖_F² for every member k of a
+    :class:`~course_utils.models.deep_linear.DeepLinearNetwork` with ``n_members`` set (trained in place).
+
+    ``lr`` is a number or one learning rate per member. At the steps in ``record`` it stores the
+    loss of every member and, if ``labels`` are given, the measures of :func:`collapse_measures` of the
+    penultimate features h = W_{L−1}⋯W_1 x (NC3 with the mean readout row removed, see
+    :func:`nc3`), as arrays of shape (records, members). With ``accumulate_imbalance_change`` it also
+    returns, under "imbalance change", the sum over all steps of :func:`imbalance_step` per member
+    (gradients from autograd): the exact change of the imbalances D_l predicted by the step rule.
+    Used by the chapter "Neural collapse" §4 and its tests.
+    """
+    if model.n_members is None:
+        raise ValueError("train_deep_linear needs a DeepLinearNetwork with n_members set (one per run)")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    import torch
+
+    K, N = model.n_members, X.shape[0]
+    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (K,)).copy()
+    if np.any(lrs <= 0):
+        raise ValueError(f"learning rates must be positive, got {lrs.tolist()}")
+    lr_t = torch.as_tensor(lrs, dtype=model.weights[0].dtype)[:, None, None]
+    hist: dict[str, list] = {"step": [], "loss": []}
+    change = None
+    for step in range(steps + 1):
+        out = model(X)
+        loss = 0.5 * ((out - Y) ** 2).sum((1, 2)) / N
+        if step in record:
+            hist["step"].append(step)
+            hist["loss"].append(loss.detach().numpy().copy())
+            if labels is not None:
+                with torch.no_grad():
+                    h = X
+                    for W in list(model.weights)[:-1]:
+                        h = h @ W.transpose(-1, -2)
+                    ms = [collapse_measures(h[k], labels, model.weights[-1][k], out[k], center_classifier=True)
+                          for k in range(K)]
+                for key in ms[0]:
+                    hist.setdefault(key, []).append([m[key] for m in ms])
+        if step == steps:
+            break
+        model.zero_grad()
+        loss.sum().backward()
+        with torch.no_grad():
+            grads = [W.grad.clone() for W in model.weights]
+            if accumulate_imbalance_change:
+                now = [imbalance_step([g[k] for g in grads], lrs[k]) for k in range(K)]
+                change = now if change is None else [[a + b for a, b in zip(c, n)] for c, n in zip(change, now)]
+            for W, g in zip(model.weights, grads):
+                W -= lr_t * g
+    result = {k: np.array(v) for k, v in hist.items()}
+    if accumulate_imbalance_change:
+        result["imbalance change"] = change
+    return result
