@@ -31,7 +31,8 @@
 #
 # **Prerequisites:** [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
 # (the lazy regime, where features do not move) and [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb).
-# The layerwise-dynamics chapter of this part uses the same deep linear networks.
+# Helpful: [Layerwise dynamics](01_layerwise_dynamics.ipynb) (the same deep linear networks, and
+# why small initialisation learns in stages) and [lazy versus rich learning](02_lazy_vs_rich.ipynb).
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains longer, with more initialisation scales.
 
@@ -369,8 +370,9 @@ _ = cu.check_less("NC4 at the end", mlp_hist["NC4"][-1], 0.005)
 # $\tilde h\cdot\tilde h' = x^\top E^\top(EE^\top)^{-1/L}Ex'$, $\tilde W\tilde W^\top = (EE^\top)^{1/L}$), so
 # all four measures can be computed from $E$ alone (`nc.balanced_geometry`). At interpolation the
 # class means are $(EE^\top)^{-1/2L}e_c$ and the readout rows $(EE^\top)^{1/2L}e_c$. Gradient
-# descent from small initialisation ends at the minimum-norm interpolant
-# $E^* = Y^\top(X^\top)^+$ (`nc.least_squares_map`). If the classes are statistically alike,
+# descent from small initialisation ends, up to corrections of order $\sigma$, at the minimum-norm
+# interpolant $E^* = Y^\top(X^\top)^+$ (`nc.least_squares_map`): the gradient of $W_1$ only adds rows
+# in the span of the data. If the classes are statistically alike,
 # $EE^\top = aI + b\mathbf 1\mathbf 1^\top$: after centring, the means form an exact simplex ETF
 # (NC2) and the readout rows are proportional to them (NC3). For a finite sample $EE^\top$ is
 # not exactly of that form, and the formula predicts by how much the geometry misses the ETF. A
