@@ -1,0 +1,167 @@
+"""Multitask sparse parity: many "skills" of the same difficulty, met with power-law frequencies.
+
+An input is ``x = (c, z)``: a one-hot *control code* ``c`` of length ``n_skills`` that names the
+skill k to perform, followed by ``n_bits`` random *task bits* ``z ∈ {0, 1}^n_bits``. Skill k's
+answer is the parity of its own fixed subset ``S_k`` of ``m`` task bits,
+
+    y = Σ_{i ∈ S_k} z_i  mod 2          (labels "binary", in {0, 1}), or
+    y = Π_{i ∈ S_k} (1 − 2 z_i)          (labels "pm1", in {−1, +1}: y_pm1 = 1 − 2 y_binary),
+
+and skill k is asked with the Zipf probability ``p_k = k^−(α+1) / Σ_j j^−(α+1)``, k = 1 … n_skills
+(Michaud et al. 2023, "The quantization model of neural scaling"). The subsets ``S_k`` are drawn
+once from a seed. Everything is torch, vectorised over samples. Used by the chapter "Skills,
+quanta and emergence" (book/06_scaling/03_skills_and_quanta).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["zipf_probabilities", "skill_subsets", "MultitaskSparseParity"]
+
+LABELS = ("binary", "pm1")
+
+
+def zipf_probabilities(n_skills: int, alpha: float) -> torch.Tensor:
+    """The skill frequencies p_k = k^−(α+1) / Σ_{j=1}^{n_s} j^−(α+1), k = 1 … n_skills (float64)."""
+    if not isinstance(n_skills, int) or n_skills < 1:
+        raise ValueError(f"n_skills must be a positive integer, got {n_skills!r}")
+    if not alpha > 0:
+        raise ValueError(f"the Zipf exponent alpha must be positive (p_k ∝ k^-(alpha+1)), got {alpha}")
+    w = torch.arange(1, n_skills + 1, dtype=torch.float64) ** (-(float(alpha) + 1.0))
+    return w / w.sum()
+
+
+def skill_subsets(n_skills: int, n_bits: int, m: int, seed: int = 0) -> torch.Tensor:
+    """For each skill, the sorted indices of its ``m`` task bits: a (n_skills, m) long tensor.
+
+    Each row is a uniformly random m-subset of {0, …, n_bits − 1}, drawn from a generator seeded
+    with ``seed``; rows are distinct when there are enough subsets (C(n_bits, m) ≥ n_skills).
+    """
+    if not (isinstance(n_bits, int) and isinstance(m, int)) or not 1 <= m <= n_bits:
+        raise ValueError(f"need integers 1 ≤ m ≤ n_bits, got m={m!r}, n_bits={n_bits!r}")
+    if not isinstance(n_skills, int) or n_skills < 1:
+        raise ValueError(f"n_skills must be a positive integer, got {n_skills!r}")
+    gen = torch.Generator().manual_seed(int(seed))
+    rows: list[tuple[int, ...]] = []
+    seen: set[tuple[int, ...]] = set()
+    distinct = math.comb(n_bits, m) >= n_skills
+    while len(rows) < n_skills:
+        row = tuple(sorted(torch.randperm(n_bits, generator=gen)[:m].tolist()))
+        if distinct and row in seen:
+            continue
+        seen.add(row)
+        rows.append(row)
+    return torch.tensor(rows, dtype=torch.long)
+
+
+@dataclass
+class MultitaskSparseParity:
+    """The task: ``n_skills`` parities of ``m`` out of ``n_bits`` bits, asked with Zipf frequencies.
+
+    ``probabilities`` (p_k) and ``subsets`` (S_k, one row per skill) are computed from the
+    arguments; ``seed`` fixes the subsets. ``input_dim = n_skills + n_bits``.
+
+    Example::
+
+        task = MultitaskSparseParity(n_skills=6, n_bits=20, m=3, alpha=0.5)
+        x, y, skill = task.sample(1000, seed=0)        # x (1000, 26) float, y (1000,) long, skill (1000,)
+    """
+
+    n_skills: int
+    n_bits: int
+    m: int
+    alpha: float
+    seed: int = 0
+    probabilities: torch.Tensor = field(init=False, repr=False)
+    subsets: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.probabilities = zipf_probabilities(self.n_skills, self.alpha)
+        self.subsets = skill_subsets(self.n_skills, self.n_bits, self.m, self.seed)
+
+    @property
+    def input_dim(self) -> int:
+        """Length of an input: the control code plus the task bits."""
+        return self.n_skills + self.n_bits
+
+    def labels(self, skill: torch.Tensor, bits: torch.Tensor, labels: str = "binary") -> torch.Tensor:
+        """The answer of skill ``skill[i]`` on task bits ``bits[i]``: parity of bits[i, S_skill[i]].
+
+        ``labels="binary"`` gives {0, 1} (long), ``"pm1"`` gives {−1, +1} (float).
+        """
+        if labels not in LABELS:
+            raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+        skill, bits = torch.as_tensor(skill), torch.as_tensor(bits)
+        if bits.dim() != 2 or bits.shape[1] != self.n_bits or skill.shape != bits.shape[:1]:
+            raise ValueError(f"need skill of shape (N,) and bits of shape (N, {self.n_bits}), got "
+                             f"{tuple(skill.shape)} and {tuple(bits.shape)}")
+        if skill.numel() and (skill.min() < 0 or skill.max() >= self.n_skills):
+            raise ValueError(f"skill indices must lie in [0, {self.n_skills})")
+        chosen = torch.gather(bits.long(), 1, self.subsets[skill.long()])
+        parity = chosen.sum(dim=1) % 2
+        return parity if labels == "binary" else 1.0 - 2.0 * parity.to(torch.get_default_dtype())
+
+    def encode(self, skill: torch.Tensor, bits: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """The network input x = (one_hot(skill), bits), shape (N, n_skills + n_bits).
+
+        Dense: N × n_skills control entries. With many skills and only the skill counts needed (the
+        multilinear model), draw :meth:`sample_skills` instead.
+        """
+        skill = torch.as_tensor(skill).long()
+        control = torch.nn.functional.one_hot(skill, self.n_skills)
+        return torch.cat([control, torch.as_tensor(bits).long()], dim=1).to(dtype or torch.get_default_dtype())
+
+    @staticmethod
+    def _generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator:
+        if generator is None:
+            if seed is None:
+                raise ValueError("give a seed or a torch.Generator, so that the draw is reproducible")
+            generator = torch.Generator().manual_seed(int(seed))
+        return generator
+
+    def sample_skills(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
+                      skill: int | None = None) -> torch.Tensor:
+        """Draw only the skill indices of n samples, k ~ p_k (0-based, long): cheap for many skills.
+
+        Inverse-CDF sampling: k is the first index whose cumulative probability exceeds u ~ U(0, 1).
+        With ``skill`` every index is that skill. :meth:`sample` draws its skills with this.
+        """
+        if not isinstance(n, int) or n < 0:
+            raise ValueError(f"the number of samples n must be a non-negative integer, got {n!r}")
+        generator = self._generator(seed, generator)
+        if skill is not None:
+            if not 0 <= int(skill) < self.n_skills:
+                raise ValueError(f"skill must lie in [0, {self.n_skills}), got {skill}")
+            return torch.full((n,), int(skill), dtype=torch.long)
+        u = torch.rand(n, generator=generator, dtype=torch.float64)
+        return torch.searchsorted(torch.cumsum(self.probabilities, 0), u, right=True).clamp_(max=self.n_skills - 1)
+
+    def sample(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
+               skill: int | None = None, labels: str = "binary",
+               dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Draw n samples: skills k ~ p_k (or all equal to ``skill``), bits uniform; returns (x, y, skill).
+
+        Give a ``seed`` or a ``generator`` (a generator continues its stream: a fresh batch per call,
+        for online training). ``x`` has the default float dtype (or ``dtype``); ``skill`` is 0-based.
+        """
+        generator = self._generator(seed, generator)
+        k = self.sample_skills(n, generator=generator, skill=skill)
+        bits = torch.randint(0, 2, (n, self.n_bits), generator=generator)
+        return self.encode(k, bits, dtype), self.labels(k, bits, labels), k
+
+    def test_set(self, n_per_skill: int, seed: int = 100, labels: str = "binary",
+                 dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``n_per_skill`` samples of every skill, grouped by skill (rows k·n … (k+1)·n − 1 are skill k).
+
+        For per-skill accuracies: reshape a per-sample quantity to (n_skills, n_per_skill) and average.
+        Skill k's samples are drawn with seed ``seed + k``.
+        """
+        if not isinstance(n_per_skill, int) or n_per_skill < 1:
+            raise ValueError(f"n_per_skill must be a positive integer, got {n_per_skill!r}")
+        parts = [self.sample(n_per_skill, seed=seed + k, skill=k, labels=labels, dtype=dtype)
+                 for k in range(self.n_skills)]
+        return tuple(torch.cat([part[i] for part in parts]) for i in range(3))

@@ -1,0 +1,301 @@
+"""The multilinear model of skills ("quanta"): closed-form learning of each skill and the scaling laws.
+
+The model (Nam et al. 2024, in the spirit of Michaud et al. 2023's quantization model) is
+
+    f(x) = Σ_k a_k b_k g_k(x),        target  f*(x) = S Σ_k g_k(x),
+
+with skill functions g_k orthogonal under the data distribution, E[g_k g_l] = p_k δ_kl (for
+multitask sparse parity, g_k(x) = [control bit k is on] · (±1 parity of skill k's bits)). The
+training loss ½E[(f* − f)²] = ½ Σ_k p_k (S − s_k)² splits into one term per skill strength
+s_k = a_k b_k. Gradient flow ȧ_k = p_k b_k (S − s_k), ḃ_k = p_k a_k (S − s_k) from a_k = b_k gives
+
+    ṡ_k = p_k (a_k² + b_k²)(S − s_k) = 2 p_k s_k (S − s_k)
+    ⇒ s_k(t) = S / (1 + (S/s_k(0) − 1) e^{−2 S p_k t})                       (a sigmoid),
+
+the normalised loss L = E[(f* − f)²]/E[f*²] = Σ_k p_k (1 − s_k/S)², and, with Zipf frequencies
+p_k = k^−(α+1)/Z, the scaling laws (the "learned iff" argument, made exact by the continuum
+limit of the sums; τ = 2 S t):
+
+    time        L ≈ A_T τ^(−α/(α+1)) (− the Zipf tail beyond n_s, :func:`zipf_tail`),   A_T = Z^(−1/(α+1))/(α+1) ∫_0^∞ v^(−1/(α+1)) (1 − σ(v))² dv
+    data        L ≈ A_D D^(−α/(α+1)),   A_D = Z^(−1/(α+1)) Γ(α/(α+1))/(α+1)    (a skill is learned iff seen)
+    parameters  L = Σ_{k>N} p_k ≈ [(N+½)^(−α) − (n_s+½)^(−α)] / (α Z)           (N units, first N skills)
+    compute     L* ∝ C^(−α/(α+2))  on the frontier C = N · steps.
+
+Every closed form here is checked against :func:`gradient_descent` in ``tests/test_theory_quanta.py``.
+Used by the chapter "Skills, quanta and emergence" (book/06_scaling/03_skills_and_quanta).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate
+
+from ..data.sparse_parity import zipf_probabilities
+
+__all__ = ["exponents", "skill_probabilities", "normaliser", "zipf_tail", "skill_strength", "half_time", "gradient_descent",
+           "loss_from_strengths", "loss_time", "time_law_prefactor", "expected_loss_data", "data_law_prefactor",
+           "loss_parameters", "parameter_law_asymptote", "loss_with_units", "loss_time_parameters",
+           "compute_frontier", "lower_envelope"]
+
+
+def exponents(alpha: float) -> dict[str, float]:
+    """The four exponents of L ∝ X^(−exponent) for Zipf frequencies p_k ∝ k^−(α+1).
+
+    time α/(α+1), data α/(α+1), parameters α, compute α/(α+2).
+    """
+    alpha = _check_alpha(alpha)
+    return {"time": alpha / (alpha + 1), "data": alpha / (alpha + 1), "parameters": alpha,
+            "compute": alpha / (alpha + 2)}
+
+
+def _check_alpha(alpha: float) -> float:
+    if not alpha > 0:
+        raise ValueError(f"alpha must be positive (p_k ∝ k^-(alpha+1)), got {alpha}")
+    return float(alpha)
+
+
+def _check_p(p) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 1 or p.size == 0 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+        raise ValueError("p must be a 1-d array of skill probabilities (non-negative, summing to 1)")
+    return p
+
+
+def _check_init(S: float, s0: float) -> None:
+    if not S > 0:
+        raise ValueError(f"the target scale S must be positive, got {S}")
+    if not 0 < s0 < S:
+        raise ValueError(f"the initial strength s0 must lie in (0, S) = (0, {S}), got {s0}")
+
+
+def skill_probabilities(n_skills: int, alpha: float) -> np.ndarray:
+    """p_k = k^−(α+1)/Z for k = 1 … n_skills, as NumPy (the same as the data module's Zipf law)."""
+    return zipf_probabilities(n_skills, _check_alpha(alpha)).numpy()
+
+
+def normaliser(n_skills: int | float, alpha: float) -> float:
+    """Z = Σ_{k=1}^{n_s} k^−(α+1) (ζ(α+1) for ``n_skills=math.inf``)."""
+    alpha = _check_alpha(alpha)
+    if n_skills == math.inf:
+        from scipy.special import zeta
+        return float(zeta(alpha + 1))
+    return float(np.sum(np.arange(1, int(n_skills) + 1, dtype=float) ** (-(alpha + 1))))
+
+
+def zipf_tail(n_skills: int | float, alpha: float) -> float:
+    """(n_s + ½)^(−α) / (α Z): the weight the continuum Zipf law puts beyond the last skill n_s.
+
+    The continuum asymptotes of the time and data laws integrate over k up to ∞; with a finite
+    number of skills subtract this (valid while the learned skills k* ≪ n_s). Zero for n_s = ∞.
+    """
+    alpha = _check_alpha(alpha)
+    if n_skills == math.inf:
+        return 0.0
+    return (float(n_skills) + 0.5) ** (-alpha) / (alpha * normaliser(n_skills, alpha))
+
+
+def skill_strength(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
+    """s_k(t) = S / (1 + (S/s0 − 1) e^{−2 S p_k t}): the sigmoid of each skill under gradient flow.
+
+    ``t`` (gradient-flow time = learning rate × steps) and ``p`` broadcast: t of shape (R, 1) and
+    p of shape (n_s,) give (R, n_s). For a training set, put the empirical frequencies n_k/D in p.
+    """
+    _check_init(S, s0)
+    t, p = np.asarray(t, dtype=float), np.asarray(p, dtype=float)
+    if np.any(t < 0) or np.any(p < 0):
+        raise ValueError("times and rates must be non-negative")
+    return S / (1.0 + (S / s0 - 1.0) * np.exp(-2.0 * S * p * t))
+
+
+def half_time(p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
+    """The gradient-flow time at which skill k is half learned, s_k = S/2: t_k = ln(S/s0 − 1) / (2 S p_k).
+
+    It grows as 1/p_k ∝ k^(α+1) for Zipf frequencies; divide by the learning rate for GD steps.
+    """
+    _check_init(S, s0)
+    p = np.asarray(p, dtype=float)
+    if np.any(p <= 0):
+        raise ValueError("skill frequencies p must be positive (a skill with p = 0 is never learned)")
+    return math.log(S / s0 - 1.0) / (2.0 * S * p)
+
+
+def gradient_descent(p, steps: int, lr: float, *, S: float = 1.0, a0: float = 1e-2, b0: float | None = None,
+                     record_steps=None) -> np.ndarray:
+    """Plain gradient descent on ½ Σ_k p_k (S − a_k b_k)², all skills at once (vectorised).
+
+    a_k ← a_k + lr p_k b_k (S − a_k b_k),  b_k ← b_k + lr p_k a_k (S − a_k b_k), from a_k = a0,
+    b_k = b0 (default a0). Returns the strengths s_k = a_k b_k at ``record_steps`` (default: every
+    step), shape (len(record_steps), n_s). Stable for lr · 2 S max(p) < 2.
+    """
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 1 or np.any(p < 0):
+        raise ValueError("p must be a 1-d array of non-negative rates (skill frequencies)")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if not lr > 0:
+        raise ValueError(f"the learning rate must be positive, got {lr}")
+    b0 = a0 if b0 is None else b0
+    _check_init(S, a0 * b0)
+    if lr * 2 * S * p.max(initial=0.0) >= 2:
+        raise ValueError(f"lr = {lr} is unstable: need lr · 2 S max(p) < 2, i.e. lr < {1 / (S * p.max()):.3g}")
+    record = np.arange(steps + 1) if record_steps is None else np.asarray(record_steps, dtype=int)
+    if record.size and (record.min() < 0 or record.max() > steps or np.any(np.diff(record) <= 0)):
+        raise ValueError(f"record_steps must increase strictly and lie in [0, {steps}]")
+    a, b = np.full(p.size, float(a0)), np.full(p.size, float(b0))
+    out = np.empty((record.size, p.size))
+    j, lp = 0, lr * p
+    for step in range(steps + 1):
+        while j < record.size and record[j] == step:
+            out[j] = a * b
+            j += 1
+        if step == steps or j == record.size:
+            break
+        err = lp * (S - a * b)
+        a, b = a + err * b, b + err * a
+    return out
+
+
+def loss_from_strengths(s, p, S: float = 1.0) -> np.ndarray:
+    """The normalised test loss L = E[(f* − f)²]/E[f*²] = Σ_k p_k (1 − s_k/S)² (sum over the last axis)."""
+    p = _check_p(p)
+    s = np.asarray(s, dtype=float)
+    if s.shape[-1] != p.size:
+        raise ValueError(f"s has {s.shape[-1]} skills on its last axis, p has {p.size}")
+    return np.sum(p * (1.0 - s / S) ** 2, axis=-1)
+
+
+def loss_time(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
+    """L(t) = Σ_k p_k (1 − s_k(t)/S)² with the sigmoids of :func:`skill_strength` (gradient-flow time t)."""
+    t = np.asarray(t, dtype=float)
+    p = _check_p(p)
+    return loss_from_strengths(skill_strength(t[..., None], p, S, s0), p, S)
+
+
+def time_law_prefactor(alpha: float, n_skills: int | float = math.inf, S: float = 1.0,
+                       s0: float = 1e-4) -> float:
+    """A_T of the time law L(t) ≈ A_T τ^(−α/(α+1)), τ = 2 S t (continuum limit of the sum over k).
+
+    Substituting v = τ p_k in Σ_k p_k h(τ p_k), h(v) = (1 − σ(v))² = (R e^{−v}/(1 + R e^{−v}))²,
+    R = S/s0 − 1, gives A_T = Z^(−1/(α+1))/(α+1) ∫_0^∞ v^(−1/(α+1)) h(v) dv.
+    """
+    alpha = _check_alpha(alpha)
+    _check_init(S, s0)
+    R, q = S / s0 - 1.0, 1.0 / (alpha + 1.0)
+
+    def integrand(v):                      # v^(-q) h(v), written to avoid overflow of e^v
+        return v ** (-q) * (R * math.exp(-v) / (R * math.exp(-v) + 1.0)) ** 2
+
+    v0 = math.log(R)                       # h falls from 1 to 0 around v0 = ln(S/s0 - 1)
+    head = integrate.quad(integrand, 0, v0, limit=200)[0]
+    tail = integrate.quad(integrand, v0, v0 + 80.0, limit=200)[0]
+    return normaliser(n_skills, alpha) ** (-q) * q * (head + tail)
+
+
+def expected_loss_data(D, p) -> np.ndarray:
+    """E L(D) = Σ_k p_k (1 − p_k)^D: skills never seen in D samples stay unlearned, the others are learned.
+
+    The limit of long training on D samples (every skill with n_k ≥ 1 samples converges to s_k = S).
+    """
+    p = _check_p(p)
+    D = np.asarray(D, dtype=float)
+    if np.any(D < 0):
+        raise ValueError("the number of samples D must be non-negative")
+    return np.sum(p * np.exp(D[..., None] * np.log1p(-np.minimum(p, 1 - 1e-16))), axis=-1)
+
+
+def data_law_prefactor(alpha: float, n_skills: int | float = math.inf) -> float:
+    """A_D of the data law L(D) ≈ A_D D^(−α/(α+1)): A_D = Z^(−1/(α+1)) Γ(α/(α+1)) / (α+1)."""
+    alpha = _check_alpha(alpha)
+    q = 1.0 / (alpha + 1.0)
+    return normaliser(n_skills, alpha) ** (-q) * math.gamma(alpha * q) * q
+
+
+def loss_parameters(N, p) -> np.ndarray:
+    """L(N) = Σ_{k>N} p_k: a model with N skill units learns (at best) the N most frequent skills."""
+    p = _check_p(p)
+    N = np.asarray(N)
+    if np.any(N < 0) or np.any(N != np.round(N)):
+        raise ValueError("N (the number of skill units) must be a non-negative integer")
+    tail = np.concatenate([[1.0], 1.0 - np.cumsum(p)])
+    return np.clip(tail[np.minimum(N.astype(int), p.size)], 0.0, None)
+
+
+def parameter_law_asymptote(N, alpha: float, n_skills: int | float = math.inf) -> np.ndarray:
+    """L(N) ≈ [(N + ½)^(−α) − (n_s + ½)^(−α)] / (α Z): Σ_{k=N+1}^{n_s} k^−(α+1)/Z by the midpoint rule.
+
+    With n_s = ∞ it is the naive power law ∝ N^(−α); a finite n_s bends it down near N → n_s.
+    """
+    alpha = _check_alpha(alpha)
+    N = np.asarray(N, dtype=float)
+    return (N + 0.5) ** (-alpha) / (alpha * normaliser(n_skills, alpha)) - zipf_tail(n_skills, alpha)
+
+
+def loss_with_units(s, p, N, S: float = 1.0) -> np.ndarray:
+    """L(N) = Σ_{k≤N} p_k (1 − s_k/S)² + Σ_{k>N} p_k for every N in ``N``, from strengths s of all skills.
+
+    A model with N skill units is the full model with the units k > N removed (f has no term for
+    them), so one simulation of all n_s skills gives the loss of every smaller model. ``s`` has
+    shape (..., n_s); the result has shape (..., len(N)).
+    """
+    p = _check_p(p)
+    s = np.asarray(s, dtype=float)
+    N = np.asarray(N, dtype=int)
+    if s.shape[-1] != p.size:
+        raise ValueError(f"s has {s.shape[-1]} skills on its last axis, p has {p.size}")
+    if np.any(N < 0) or np.any(N > p.size):
+        raise ValueError(f"N must lie in [0, n_s = {p.size}]")
+    learned = np.cumsum(p * (1.0 - s / S) ** 2, axis=-1)
+    learned = np.concatenate([np.zeros(s.shape[:-1] + (1,)), learned], axis=-1)
+    tail = np.concatenate([[1.0], 1.0 - np.cumsum(p)])
+    return learned[..., N] + np.clip(tail[N], 0.0, None)
+
+
+def lower_envelope(x, y, x_eval) -> np.ndarray:
+    """min{ y_i : x_i ≤ x } at each x in ``x_eval``: the best loss reachable with a budget x.
+
+    With x_i = C = N · steps of every simulated (N, steps) pair this is the compute-optimal frontier.
+    Budgets below the smallest x_i give NaN.
+    """
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+    order = np.argsort(x, kind="stable")
+    best = np.minimum.accumulate(y[order])
+    idx = np.searchsorted(x[order], np.asarray(x_eval, dtype=float), side="right") - 1
+    return np.where(idx >= 0, best[np.maximum(idx, 0)], np.nan)
+
+
+def loss_time_parameters(t, N, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
+    """L(N, t) = Σ_{k≤N} p_k (1 − s_k(t)/S)² + Σ_{k>N} p_k: N units (the first N skills) trained for time t.
+
+    ``t`` and ``N`` broadcast against each other.
+    """
+    p = _check_p(p)
+    t, N = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(N))
+    k = np.arange(1, p.size + 1)
+    s = skill_strength(t[..., None], p, S, s0)
+    return np.sum(np.where(k <= N[..., None], p * (1 - s / S) ** 2, p), axis=-1)
+
+
+def compute_frontier(C, p, lr: float = 1.0, S: float = 1.0, s0: float = 1e-4,
+                     n_grid: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The compute-optimal loss L*(C) = min_N L(N, steps = C/N), C = N · steps (units × steps).
+
+    Minimises :func:`loss_time_parameters` (gradient-flow time t = lr · steps) over ``n_grid``
+    log-spaced integer N in [1, n_s] with steps ≥ 1. Returns (L*, N*) of the shape of C.
+    Theory: N* ∝ C^(1/(α+2)) and L* ∝ C^(−α/(α+2)).
+    """
+    p = _check_p(p)
+    C = np.asarray(C, dtype=float)
+    if np.any(C < 1):
+        raise ValueError("compute C = N · steps must be at least 1")
+    Ns = np.unique(np.round(np.geomspace(1, p.size, n_grid)).astype(int))
+    L = np.full(C.shape + (Ns.size,), np.inf)
+    for j, N in enumerate(Ns):
+        steps = C / N
+        ok = steps >= 1
+        L[..., j] = np.where(ok, loss_time_parameters(lr * np.where(ok, steps, 1.0), N, p, S, s0), np.inf)
+    best = np.argmin(L, axis=-1)
+    return np.take_along_axis(L, best[..., None], -1)[..., 0], Ns[best]
