@@ -72,10 +72,10 @@ C = cu.plotting.PALETTE
 # %%
 P = cu.scaled(
     default=dict(
-        n_samples=256, diag_lr=0.01, diag_T=80.0, drift_lrs=(0.04, 0.02, 0.01),   # §1
-        stage_lr=0.01, grid_sigma=14, grid_ratio=14,                             # §2
-        dln_width=256, dln_lr=0.005, dln_T=20.0,                                  # §3
-        depth_a0=(0.05, 0.08, 0.12, 0.2, 0.3), depth_lr=0.02,
+        n_samples=256, diag_lr=0.01, diag_T=80.0, drift_lrs=(0.04, 0.02, 0.01),   # §1–2
+        stage_lr=0.01, grid_sigma=14, grid_ratio=14,                             # §3
+        depth_a0=(0.05, 0.08, 0.12, 0.2, 0.3), depth_lr=0.02,                    # §4
+        dln_width=256, dln_lr=0.005, dln_T=20.0,                                  # §5
     ),
     paper=dict(drift_lrs=(0.04, 0.02, 0.01, 0.005), grid_sigma=30, grid_ratio=30,
                depth_a0=(0.03, 0.05, 0.08, 0.12, 0.2, 0.3), depth_lr=0.01),
@@ -139,14 +139,21 @@ P
 # correlated direction is learned first.
 #
 # For $c\neq 0$ put $q = |c|/2$, $r = \sqrt{S^2 + q^2}$ and $y = w + \sqrt{w^2 + q^2}$ (so that
-# $w = (y - q^2/y)/2$). Then $\dot y = \frac{y}{\sqrt{w^2+q^2}}\dot w = 2\lambda y(S - w) = \lambda(2Sy + q^2 - y^2)
-# = -\lambda(y - y_+)(y - y_-)$ with $y_\pm = S\pm r$, a Riccati equation whose solution is
+# $w = (y - q^2/y)/2$). Then
+#
+# $$
+# \dot y = \frac{y}{\sqrt{w^2+q^2}}\,\dot w = 2\lambda y(S - w) = \lambda(2Sy + q^2 - y^2) = -\lambda(y - y_+)(y - y_-),
+# \qquad y_\pm = S\pm r,
+# $$
+#
+# a Riccati equation whose solution is
 #
 # $$
 # \frac{y(t) - y_+}{y(t) - y_-} = \frac{y_0 - y_+}{y_0 - y_-}\,e^{-2\lambda r t} .
 # $$
 #
-# For $q\to 0$ it is the logistic again ($y = 2w$, $y_- = 0$). Both are in
+# For $q\to 0$ and $w_0 > 0$ it is the logistic again ($y = 2w$, $y_- = 0$); for $S < 0$ flip the signs
+# of $w$ and $S$ (the equation for $w$ is symmetric under it). Both are in
 # `course_utils.theory.layerwise` (`diagonal_mode`, and its inverse `diagonal_time_to`). Before
 # we trust them, an ODE solve of the $(a, b)$ equations for a few random starts:
 
@@ -166,7 +173,7 @@ _ = cu.check_less("closed form vs ODE solve, 5 random (λ, S, a₀, b₀): max |
 # %% [markdown]
 # **The experiment.** Four features with variances $\lambda = (1, 1, \frac14, \frac14)$ and target
 # coefficients $S = (2, \frac12, 2, \frac12)$, so the correlations $\lambda S$ are $2, \frac12, \frac12, \frac18$.
-# We draw $N = 256$ Gaussian inputs and rotate them so that their empirical covariance is exactly
+# We draw $N = 256$ Gaussian inputs and transform them linearly so that their empirical covariance is exactly
 # $\mathrm{diag}(\lambda)$: then the training loss *is* the population loss above, and training
 # tests the dynamics, not sampling noise. Both models are trained by full-batch gradient
 # descent on $\frac1{2N}\sum_\mu(f(x_\mu) - y_\mu)^2$ with autograd. The linear model starts at
@@ -466,8 +473,8 @@ _ = cu.check_close("emergence and saturation times over the whole grid, GD vs cl
 # For $L\geq3$, with $p = 2 - 2/L$, separating variables gives
 #
 # $$
-# t(u) = \frac{s^{-p}}{L}\bigl[G(u/s) - G(u_0/s)\bigr],\qquad
-# G(v) = \int\frac{v^{-p}\,dv}{1 - v} = \sum_{n\ge0}\frac{v^{n+1-p}}{n + 1 - p} = \frac{v^{1-p}}{1 - p}\,{}_2F_1(1, 1 - p; 2 - p; v),
+# t(u) = \frac{s^{-p}}{L}\bigl[\Phi(u/s) - \Phi(u_0/s)\bigr],\qquad
+# \Phi(v) = \int\frac{v^{-p}\,dv}{1 - v} = \sum_{n\ge0}\frac{v^{n+1-p}}{n + 1 - p} = \frac{v^{1-p}}{1 - p}\,{}_2F_1(1, 1 - p; 2 - p; v),
 # $$
 #
 # inverted numerically (`lw.saxe_mode`). For $u_0\ll s$ the time to reach $s/2$ is dominated by
@@ -603,7 +610,7 @@ for L, fit in fits.items():
 # network ($L = 2$) of hidden width $n$ with independent Gaussian weights of scale $\sigma$
 # ($W_{1}\sim\mathcal N(0, \sigma^2/d_{\rm in})$, $W_2\sim\mathcal N(0, \sigma^2/n)$, the module's default).
 #
-# **Small $\sigma$: silent alignment, then Saxe.** While the weights are small, $G\approx -M$ and
+# **Small $\sigma$: silent alignment {cite:p}`atanasov2022neural`, then Saxe.** While the weights are small, $G\approx -M$ and
 # $\dot W_1 = W_2^\top M$, $\dot W_2 = MW_1^\top$. Project on mode $\alpha$: the hidden-layer vectors
 # $x = W_1v_\alpha$ and $y = W_2^\top u_\alpha$ obey $\dot x = s_\alpha y$, $\dot y = s_\alpha x$ exactly, so
 # $x + y$ grows as $e^{s_\alpha t}$ and $x - y$ decays. After a time of order $1/s_\alpha$ the two layers are
@@ -701,7 +708,7 @@ _ = cu.check_less("σ = 1: all modes learned at about one rate (slowest/fastest 
 # shows. At $\sigma = 1$ the network is lazy: its trajectory is that of its linearisation to within
 # 0.1 % of the initial residual, and all four modes relax together (their half-learning times
 # within a factor 1.5 of each other, against more than 5 at $\sigma = 10^{-4}$), in a time
-# $\sim 1/[\sigma^2(1 + n/d_{\rm in})]$, hundreds of times shorter. Between $\sigma = 0.1$ (Saxe's
+# $\sim 1/[\sigma^2(1 + n/d_{\rm in})]$, about a hundred times shorter. Between $\sigma = 0.1$ (Saxe's
 # picture, and 50 % away from the linearisation) and $\sigma = 1$ the two limits exchange places.
 # Small initialisation and depth make learning stage-like; large initialisation makes it lazy.
 #
