@@ -32,6 +32,7 @@ def test_etf_gram():
 def test_measures_vanish_at_exact_collapse():
     H, y, V = _etf_features()
     m = nc.collapse_measures(H, y, V, H @ V.T)
+    assert np.allclose(nc.centred_mean_gram(H, y), nc.etf_gram(4))
     for key in ("NC1", "within/between", "NC2", "equinorm", "NC3", "NC4"):
         assert m[key] == pytest.approx(0.0, abs=1e-12), key
 

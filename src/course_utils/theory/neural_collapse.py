@@ -41,7 +41,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_gram", "nc2", "equinorm",
+__all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_gram", "centred_mean_gram", "nc2",
+           "equinorm",
            "nc3", "nc4", "collapse_measures",
            "dln_gradients", "imbalance_step", "readout_projector",
            "train_deep_linear",
@@ -116,21 +117,23 @@ def etf_gram(C: int) -> np.ndarray:
     return C / (C - 1) * (np.eye(C) - np.ones((C, C)) / C)
 
 
-def _normalised_centred_means(H, y) -> np.ndarray:
+def centred_mean_gram(H, y) -> np.ndarray:
+    """G_cc' = m_c·m_c', the cosines between the centred class means m_c = (μ_c − μ_G)/‖μ_c − μ_G‖ (C × C)."""
     means, mu_G = class_means(H, y)
     Mc = means - mu_G
     norms = np.linalg.norm(Mc, axis=1, keepdims=True)
     if np.any(norms == 0):
         raise ValueError("a class mean coincides with the global mean: its direction is undefined")
-    return Mc / norms
+    M = Mc / norms
+    return M @ M.T
 
 
 def nc2(H, y) -> float:
-    """NC2 = ‖G − G_ETF‖_F / ‖G_ETF‖_F, G_cc' = m_c·m_c' for the normalised centred class means m_c,
+    """NC2 = ‖G − G_ETF‖_F / ‖G_ETF‖_F with G = :func:`centred_mean_gram` (H, y) and
     G_ETF = :func:`etf_gram` (C). Zero exactly when the centred means point along a simplex ETF."""
-    M = _normalised_centred_means(H, y)
-    G_etf = etf_gram(M.shape[0])
-    return float(np.linalg.norm(M @ M.T - G_etf) / np.linalg.norm(G_etf))
+    G = centred_mean_gram(H, y)
+    G_etf = etf_gram(G.shape[0])
+    return float(np.linalg.norm(G - G_etf) / np.linalg.norm(G_etf))
 
 
 def equinorm(H, y) -> float:
