@@ -44,6 +44,32 @@ def test_toy_ensemble_representation_and_null_space():
             assert pred == 1.0 and hist["val_acc"][-1, k] >= 0.75
 
 
+def test_delayed_corner_representation_forms_before_the_fit():
+    """Grokking I §2: at embedding lr 2e-3 and decoder weight decay 2 the validation accuracy lags the
+    training accuracy, but the RQI (δ = 0.1) reaches 0.9 before the training accuracy does."""
+    task = arithmetic.addition_task(10)
+    pairs, sums, Y = task.pairs, task.sums, task.targets
+    seeds = [0, 2, 3]
+    train = arithmetic.split_masks(task.n, 0.8, seeds=seeds)
+    val = arithmetic.answerable(sums, train)
+    model = BatchedToyAdditionModel(len(seeds), width=32, seeds=seeds)
+    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=2e-3, weight_decay=0.0),
+                                              decoder=dict(lr=1e-3, weight_decay=2.0)))
+    hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=2500, optimizer=opt,
+                          sample_weight=train.float(), record_steps=range(0, 2501, 100), progress=False,
+                          metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train),
+                                   "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val),
+                                   "E": lambda m: m.embedding[..., 0].clone()})
+    steps = np.asarray(hist.steps)
+    t_train = first_step_reaching(hist, "train_acc", 0.9)
+    rqi = np.array([[theory.rqi(E, delta=0.1) for E in row] for row in hist["E"]])    # (records, K)
+    t_rqi = steps[(rqi >= 0.9).argmax(axis=0)]
+    assert (rqi[-1] >= 0.9).all() and np.isfinite(t_train).all()
+    assert (t_rqi < t_train).all()                                  # the representation comes first
+    at_fit = hist["val_acc"][np.searchsorted(steps, t_train), np.arange(len(seeds))]
+    assert (at_fit < 0.9).all()                                     # ... and the validation accuracy lags
+
+
 def test_modular_addition_groks_with_fourier_units():
     p = 31
     pairs, labels = arithmetic.modular_addition(p)

@@ -30,7 +30,7 @@
 # {cite:p}`nanda2023progress,gromov2023grokking`.
 #
 # **Prerequisites:** [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb)
-# (gradient flow, eigen-decomposition of a quadratic loss). **Runs in:** about two minutes on a
+# (gradient flow, eigen-decomposition of a quadratic loss). **Runs in:** about one minute on a
 # laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` uses the paper's decoder width 200,
 # more seeds and longer training (a GPU helps).
 
@@ -63,7 +63,7 @@ device = cu.setup(seed=0, device="cpu")
 # %% [markdown]
 # ## Parameters
 #
-# The default runs in about two minutes on a laptop CPU. `COURSE_SCALE=paper` uses the decoder
+# The default runs in about one minute on a laptop CPU. `COURSE_SCALE=paper` uses the decoder
 # of the paper (two hidden layers of 200 units), more seeds per training fraction and a longer
 # step budget.
 
@@ -74,6 +74,7 @@ P = cu.scaled(
         embed_lr=3e-3, decoder_lr=1e-3, decoder_wd=1.0,
         fractions=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], seeds=4,
         steps=6000, record_every=100, threshold=0.9,
+        grok_embed_lr=2e-3, grok_decoder_wd=2.0, grok_fraction=0.8, grok_seeds=8,   # the grokking corner
         n_splits=400,                                  # random splits per size (effective theory)
         mod_p=31, mod_width=128, mod_fraction=0.5, mod_lr=1e-3, mod_wd=0.3, mod_steps=3000, mod_seeds=3,
     ),
@@ -82,6 +83,7 @@ P = cu.scaled(
         embed_lr=3e-3, decoder_lr=1e-3, decoder_wd=1.0,
         fractions=[0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9], seeds=16,
         steps=30000, record_every=100, threshold=0.9,
+        grok_embed_lr=2e-3, grok_decoder_wd=2.0, grok_fraction=0.8, grok_seeds=32,
         n_splits=2000,
         mod_p=97, mod_width=512, mod_fraction=0.5, mod_lr=1e-3, mod_wd=0.3, mod_steps=10000, mod_seeds=4,
     ),
@@ -117,14 +119,20 @@ P
 # %%
 task = arithmetic.addition_task(P.p)
 pairs, sums, Y = task.pairs, task.sums, task.targets
-grid = Grid(fraction=P.fractions, seed=range(P.seeds))
-train_mask = arithmetic.split_masks(task.n, grid["fraction"], seeds=grid["seed"])   # (K, 55)
+grid = Grid(fraction=P.fractions, seed=range(P.seeds))           # the sweep over training fractions
+K_sweep, K_grok = grid.size, P.grok_seeds                        # + the grokking corner (§2)
+grok = np.arange(K_sweep, K_sweep + K_grok)                      # member indices of the grokking corner
+train_mask = torch.cat([arithmetic.split_masks(task.n, grid["fraction"], seeds=grid["seed"]),
+                        arithmetic.split_masks(task.n, P.grok_fraction, seeds=range(K_grok))])   # (K, 55)
 val_mask = arithmetic.answerable(sums, train_mask)
+embed_lr = np.r_[np.full(K_sweep, P.embed_lr), np.full(K_grok, P.grok_embed_lr)]
+decoder_wd = np.r_[np.full(K_sweep, P.decoder_wd), np.full(K_grok, P.grok_decoder_wd)]
 
-model = BatchedToyAdditionModel(grid.size, p=P.p, width=P.width, depth=P.depth, seeds=grid["seed"])
+model = BatchedToyAdditionModel(K_sweep + K_grok, p=P.p, width=P.width, depth=P.depth,
+                                seeds=np.r_[grid["seed"], np.arange(K_grok)])
 opt = BatchedAdamW(model.parameter_groups(
-    embedding=dict(lr=P.embed_lr, weight_decay=0.0),
-    decoder=dict(lr=P.decoder_lr, weight_decay=P.decoder_wd)))
+    embedding=dict(lr=embed_lr, weight_decay=0.0),
+    decoder=dict(lr=P.decoder_lr, weight_decay=decoder_wd)))
 
 metrics = {
     "train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train_mask),
@@ -136,7 +144,7 @@ hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=P.steps, opti
                       record_steps=range(0, P.steps + 1, P.record_every), progress=False)
 steps = hist["step"]
 E_traj = hist["E"]                                      # (records, K, p)
-print(f"{grid.size} toy models trained for {P.steps} steps")
+print(f"{K_sweep + K_grok} toy models trained for {P.steps} steps as one ensemble")
 
 # %% [markdown]
 # ## 2. Parallelograms, the permissible set, and the representation quality index
@@ -158,10 +166,11 @@ print(f"{grid.size} toy models trained for {P.steps} steps")
 #
 # and the accuracy it **predicts** is the fraction of validation pairs $(i, j)$ whose answer can
 # be read off a training answer: there is a training pair $(m, n)$ with the same sum and a
-# satisfied parallelogram $(i, j, m, n)$. We take $\delta = 0.05$.
+# satisfied parallelogram $(i, j, m, n)$. We take $\delta = 0.1$, the tolerance of the code of
+# {cite:t}`liu2022towards` (a mean squared defect below $0.01$ on embeddings of unit variance).
 
 # %%
-DELTA = 0.05
+DELTA = 0.1
 
 
 class _Hist(dict):
@@ -218,28 +227,112 @@ t_rqi = first_step_reaching(_Hist(steps, rqi), "rqi", P.threshold)
 print("steps to RQI ≥ 0.9:              ", t_rqi)
 print("final validation accuracy:       ", np.round(val_acc[-1], 3))
 print("final predicted accuracy:        ", np.round(pred[-1], 3))
+n_val = int(val_mask[sel].sum(1).min())               # validation pairs of the smallest set
 cu.check_close("final accuracy predicted by the representation vs final validation accuracy",
-               pred[-1], val_acc[-1], atol=0.15 * np.sqrt(len(sel)))
-cu.check_close("final RQI", rqi[-1].mean(), 1.0, atol=0.05)
+               pred[-1], val_acc[-1], atol=1 / n_val)
+cu.check_close("final RQI (mean over seeds)", rqi[-1].mean(), 1.0, atol=1.5 / len(theory.parallelograms(P.p)))
 cu.check_less("steps to RQI ≥ 0.9 minus steps to 90% validation accuracy (latest seed)",
               np.max(t_rqi - t_val), 1.0)
 
 # %% [markdown]
-# Three observations. The embeddings start in random order and end equally spaced,
-# $E_k = a + b k$: the network has discovered that the symbols are numbers on a line, and the
-# RQI reaches 1. The representation comes **first**: the RQI (and the accuracy it predicts)
-# reaches 90 % no later than the validation accuracy does (last check), and the validation
-# accuracy then climbs to the predicted value as the decoder learns to read the representation
-# (first check: root-mean-square difference over seeds at most 0.15 at the end). The prediction
-# is conservative: with the strict tolerance δ = 0.05, a seed whose embeddings are slightly off a
-# perfect line has RQI below 1 and a predicted accuracy below the measured one, because its
-# decoder tolerates the small defects. And training accuracy does not run ahead of
-# validation accuracy here: at this small default scale (decoder width 32) the decoder cannot
-# memorise the training table before the representation has formed, so the two rise together —
-# this run sits in the *comprehension* phase. Whether the decoder memorises first, leaving the
-# representation to form long after the fit (grokking), depends on how fast the decoder learns
-# compared with the embeddings: Grokking II maps that competition as a phase diagram, and §5
-# below shows a network that groks cleanly.
+# **A delayed corner: is it grokking?** The runs above learn the representation and fit the
+# training set at the same time. Grokking in the sense of {cite:t}`liu2022towards` needs a decoder
+# that fits the training pairs *before* the representation has formed. The natural place to look
+# is the corner of Grokking II's phase map that its rule labels "grokking": a slower
+# representation (embedding learning rate $2 \times 10^{-3}$ instead of $3 \times 10^{-3}$) and
+# twice the decoder's weight decay (2 instead of 1). These are 8 more members (seeds 0–7,
+# training fraction 0.8) of the same ensemble; the RQI tells us *when the representation forms*.
+
+# %%
+def rqi_curves(members):
+    """RQI and RQI-predicted validation accuracy along training: two arrays (records, len(members))."""
+    r = np.array([[theory.rqi(E_traj[t, k], delta=DELTA) for k in members] for t in range(len(steps))])
+    a = np.array([[theory.predicted_accuracy(E_traj[t, k], pairs[train_mask[k]].numpy(),
+                                             pairs[val_mask[k]].numpy(), delta=DELTA)
+                   for k in members] for t in range(len(steps))])
+    return r, a
+
+
+g_rqi, g_pred = rqi_curves(grok)
+g_train, g_val = hist["train_acc"][:, grok], hist["val_acc"][:, grok]
+g_t_train = first_step_reaching(hist, "train_acc", P.threshold)[grok]
+g_t_val = first_step_reaching(hist, "val_acc", P.threshold)[grok]
+g_t_rqi = first_step_reaching(_Hist(steps, g_rqi), "rqi", P.threshold)
+g_t_pred = first_step_reaching(_Hist(steps, g_pred), "rqi", P.threshold)
+groks = np.isfinite(g_t_val) & (g_t_val - g_t_train > P.steps / 10)     # "grokking" by Grokking II's rule
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+ax = axes[0]
+kg = int(np.flatnonzero(groks)[0])
+ax.plot(steps, g_train[:, kg], label="training accuracy")
+ax.plot(steps, g_val[:, kg], label="validation accuracy")
+ax.plot(steps, g_rqi[:, kg], "--", label="RQI")
+ax.plot(steps, g_pred[:, kg], ":", lw=2.5, label="accuracy predicted by RQI")
+ax.axvspan(g_t_train[kg], g_t_val[kg], color="0.9", zorder=0, label="fit, not yet generalised")
+ax.set_xlabel("step")
+ax.set_ylabel("fraction")
+ax.set_title(f"the delayed corner, seed {kg}")
+ax.legend(fontsize=8)
+ax = axes[1]
+ax.plot(g_t_train, g_t_val, "o", label="validation accuracy")
+ax.plot(g_t_train, g_t_pred, "x", ms=8, color="C3", label="accuracy predicted by RQI")
+lim = [0, P.steps]
+ax.plot(lim, lim, color="gray", lw=1, label="no delay")
+ax.set_xlabel(f"steps to {P.threshold:.0%} training accuracy")
+ax.set_ylabel(f"steps to {P.threshold:.0%} accuracy")
+ax.set_title(f"{K_grok} seeds: the delay")
+ax.legend(fontsize=8)
+plt.show()
+
+print("steps to 90% training accuracy:        ", g_t_train)
+print("steps to 90% validation accuracy:      ", g_t_val)
+print("steps to 90% RQI-predicted accuracy:   ", g_t_pred)
+print("steps to RQI ≥ 0.9:                    ", g_t_rqi)
+print(f"delay > {P.steps // 10} steps (Grokking II's rule): {groks.sum()} of {K_grok} seeds; "
+      f"median delay {np.median((g_t_val - g_t_train)[groks]):.0f} steps")
+window = [(steps >= g_t_train[k]) & (steps < g_t_val[k]) for k in np.flatnonzero(groks)]
+print("training accuracy in the window between the two (min):",
+      f"{min(g_train[w, k].min() for w, k in zip(window, np.flatnonzero(groks))):.2f}")
+print(f"validation pairs per seed: {val_mask[grok].sum(1).tolist()}")
+both = np.isfinite(g_t_pred) & np.isfinite(g_t_train)
+cu.check_less("delayed corner: steps to 90% RQI-predicted accuracy minus steps to 90% training accuracy "
+              "(latest seed)", np.max(g_t_pred[both] - g_t_train[both]), 1.0)
+cu.check_less("delayed corner: seeds with a delay > T/10 whose representation formed only after the fit",
+              np.sum(g_t_pred[groks] > g_t_train[groks]), 0.5)
+
+# %% [markdown]
+# What the two experiments show. In the first (embedding learning rate $3 \times 10^{-3}$, decoder
+# weight decay 1) the embeddings start in random order and end equally spaced, $E_k = a + b k$:
+# the network has discovered that the symbols are numbers on a line, and the RQI reaches 1. The
+# representation comes **first**: the RQI (and the accuracy it predicts) reaches 90 % a few
+# hundred steps before the validation accuracy does, and the validation accuracy then climbs to
+# the predicted value as the decoder learns to read the representation. At the end the
+# prediction is exact: the check allows a difference of one validation pair in one seed and
+# finds none, and the final RQI check allows, on average, one and a half of the 70
+# parallelograms to be missing. But the training accuracy does not run ahead of the validation
+# accuracy: this run is in the *comprehension* phase.
+#
+# The delayed corner looks like grokking by the threshold rule of Grokking II — the training
+# accuracy passes 90 % at 900–2000 steps, the validation accuracy in four of the eight seeds
+# only 800–3100 steps later — but the RQI shows that it is not the delay Liu et al. describe:
+# the representation was a line (RQI ≥ 0.9) *before* the training set was fit (both checks). The
+# late validation accuracy is the decoder's: its strong weight decay keeps its weights small,
+# and with 8 to 11 validation pairs per seed, 90 % means all of them or all but one, so the
+# validation curve waits until the weak decoder separates the last neighbouring sums. We
+# searched this small toy model for the genuine effect — a decoder that fits every training
+# pair on a disordered representation, after which the representation forms — over embedding
+# learning rates $10^{-4}$ to $5 \times 10^{-3}$, decoder learning rates $5 \times 10^{-4}$ to
+# $3 \times 10^{-2}$, decoder weight decays 0.03 to 4, decoder widths 32, 64 and 200,
+# embedding dimensions 1 and 2, larger initial scales of the embeddings (up to 10×) and of the
+# decoder (up to 8×), training fractions 0.5 to 0.8, and the classification loss, within 6000 to
+# 15000 steps (several hundred runs, as batched ensembles). No run reached 100 % training
+# accuracy more than a few hundred steps before 90 % validation accuracy: the runs that fit
+# early stayed in memorisation, with the validation accuracy far below 90 % to the end of the
+# budget. In this toy model at this scale, a decoder that has memorised leaves almost no
+# training loss to order the embeddings, and memorisation is stable. The clean
+# example of "fit first, generalise much later, as the representation forms" is modular
+# addition, §5, where the training accuracy reaches 99 % about ten times earlier than the
+# validation accuracy and the representation that appears is the circle.
 #
 # ## 3. The effective theory
 #
@@ -282,10 +375,12 @@ Z0 = float(((E0 - E0.mean()) ** 2).sum())
 t_eff = np.linspace(0, 20 * Z0 / (2 * H_spec[2]), 400)
 eff = theory.effective_gradient_flow(E0, P0, t_eff, max_dt=0.05 * Z0 / H_spec[-1])[..., 0]
 lin = theory.linear_flow(E0, P0, t_eff)[..., 0]
+# RK4 keeps the linear invariant Σ_k E_k to rounding error; the quadratic Z0 only to the
+# integrator's error, which at this step size is below 1e-7 of Z0 over the whole run.
 cu.check_close("conserved centre Σ_k E_k along the effective flow", eff.sum(1), np.full(len(t_eff), E0.sum()),
-               atol=1e-6 * len(t_eff))
+               atol=1e-10)
 cu.check_close("conserved spread Z0 along the effective flow",
-               ((eff - eff.mean(1, keepdims=True)) ** 2).sum(1), np.full(len(t_eff), Z0), rtol=1e-4)
+               ((eff - eff.mean(1, keepdims=True)) ** 2).sum(1), np.full(len(t_eff), Z0), rtol=1e-6)
 
 # %% [markdown]
 # **Effective theory versus the network.** The network is trained with Adam and a decoder, so
@@ -332,13 +427,15 @@ plt.show()
 
 final_eff = Et_eff[-1]
 final_net = Et[-1]
+spacing = np.abs(np.diff(np.sort(final_eff))).mean()     # distance between neighbouring embeddings
 cu.check_close("final normalised embeddings, network vs effective theory", final_net, final_eff,
-               atol=0.1 * np.sqrt(P.p))
+               atol=0.05 * spacing * np.sqrt(P.p))
 
 # %% [markdown]
 # The effective theory, which knows nothing of the decoder, of Adam or of the targets, predicts
-# where each embedding ends (the check allows an rms difference of 0.1 in units of the spread)
-# and, with one fitted clock, the shape of the approach.
+# where each embedding ends — the check allows a root-mean-square difference of 5 % of the
+# distance between neighbouring embeddings, and the network is within 2 % — and, with one
+# fitted clock, the shape of the approach.
 #
 # ## 4. The critical training fraction
 #
@@ -357,10 +454,11 @@ prob = theory.probability_unique(P.p, [arithmetic.n_train_from_fraction(n_total,
 f_crit = theory.critical_fraction(frac_grid, prob)
 print(f"critical training fraction (P(unique linear structure) = 1/2): {f_crit:.3f}")
 
-t_gen = grid.to_array(first_step_reaching(hist, "val_acc", P.threshold), name="steps to generalise")
-unique = grid.to_array(np.array([theory.unique_linear_structure(pairs[m].numpy(), P.p) for m in train_mask]))
+t_gen = grid.to_array(first_step_reaching(hist, "val_acc", P.threshold)[:K_sweep], name="steps to generalise")
+unique = grid.to_array(np.array([theory.unique_linear_structure(pairs[m].numpy(), P.p)
+                                 for m in train_mask[:K_sweep]]))
 lam3 = grid.to_array(np.array([theory.grokking_rate(theory.training_parallelograms(pairs[m].numpy(), P.p), P.p)
-                               for m in train_mask]))
+                               for m in train_mask[:K_sweep]]))
 generalised = np.isfinite(t_gen.values)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -398,7 +496,7 @@ for row, il in zip(table, inv_lam3):
 
 cu.check_close("critical fraction from the Hessian null space", f_crit, 0.4, atol=0.05)
 cu.check_less("largest validation accuracy of a network whose training set does not pin the structure",
-              hist["val_acc"][-1][~unique.values.reshape(-1)].max() if (~unique.values).any() else 0.0,
+              hist["val_acc"][-1, :K_sweep][~unique.values.reshape(-1)].max() if (~unique.values).any() else 0.0,
               P.threshold)
 cu.check_less("runs above the critical fraction that never generalised (fraction ≥ 0.6)",
               1 - generalised[np.asarray(P.fractions) >= 0.6].mean(), 0.35)
@@ -526,7 +624,7 @@ print(f"angle from a to a+1 on the circle: mean |Δθ| = {np.abs(step).mean():.4
 cu.check_less("median share of a unit's Fourier power outside its top frequency", 1 - np.median(share), 0.5)
 cu.check_less("spread of the radii of the PCA circle (std / mean)", radius.std() / radius.mean(), 0.25)
 cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
-               2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p, rtol=0.1)
+               2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p, rtol=0.01)
 
 # %% [markdown]
 # ## 6. What it means
@@ -624,8 +722,12 @@ cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
 #
 # ## Summary
 #
-# - Grokking: the representation keeps learning after the fit; generalisation arrives when it
-#   has formed. The RQI measured on the embeddings alone predicts the validation accuracy.
+# - The RQI, measured on the embeddings alone, predicts the validation accuracy: the
+#   representation forms first and the validation accuracy follows it. In the small toy model
+#   the representation also forms before the training set is fit (comprehension, or a delay that
+#   belongs to a weak decoder); a decoder that memorises first stays in memorisation. Grokking
+#   proper — fit first, generalise much later as the representation forms — appears in modular
+#   addition.
 # - The effective loss (parallelogram defects over the spread) conserves the centre and the
 #   spread of the embeddings, so they cannot collapse; its Hessian's null space has dimension 2
 #   exactly when the training set pins a unique linear structure, and its third eigenvalue is
