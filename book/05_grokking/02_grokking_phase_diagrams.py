@@ -28,7 +28,7 @@
 #
 # **Prerequisites:** [Grokking I](01_grokking_effective_theory.ipynb) and
 # [Lazy versus rich learning](../04_feature_learning/02_lazy_vs_rich.ipynb) (the four knobs and the
-# diagnostics of §3). **Runs in:** about three
+# diagnostics of §3). **Runs in:** about two
 # minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` uses finer grids, more
 # seeds, the paper's decoder width and longer budgets (a GPU helps).
 
@@ -65,7 +65,7 @@ device = cu.setup(seed=0)
 # %% [markdown]
 # ## Parameters
 #
-# The default runs in about three minutes on a laptop CPU: two 8 × 8 phase maps of the toy model
+# The default runs in about two minutes on a laptop CPU: two 8 × 8 phase maps of the toy model
 # (192 toy models in one ensemble) and 22 digit classifiers (a second ensemble).
 # `COURSE_SCALE=paper` refines the grids, adds seeds and uses the paper's decoder width.
 
