@@ -329,7 +329,11 @@ cu.check_less("delayed corner: seeds with a delay > T/10 whose representation fo
 # accuracy more than a few hundred steps before 90 % validation accuracy: the runs that fit
 # early stayed in memorisation, with the validation accuracy far below 90 % to the end of the
 # budget. In this toy model at this scale, a decoder that has memorised leaves almost no
-# training loss to order the embeddings, and memorisation is stable. The clean
+# training loss to order the embeddings, and memorisation is stable. Weight decay does favour
+# the structure — in the same search, runs that generalised ended with decoder weight norms
+# 10–25 % below those of runs that memorised — but only mildly: on the line the decoder must
+# still send 19 equally spaced points to 19 unrelated random targets, nearly as wiggly a
+# function as the memorising one. The clean
 # example of "fit first, generalise much later, as the representation forms" is modular
 # addition, §5, where the training accuracy reaches 99 % about ten times earlier than the
 # validation accuracy and the representation that appears is the circle.
