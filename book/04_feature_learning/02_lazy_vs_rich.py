@@ -31,7 +31,7 @@
 # **Prerequisites:** [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
 # (tangent kernel, lazy training, the NTK parameterisation).
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
-# adds seeds, widths and training samples.
+# adds seeds, widths and training samples (several minutes; the models stay small enough for a CPU).
 
 # %% tags=["hide-input"]
 # Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
@@ -79,7 +79,7 @@ params = cu.scaled(
     ),
     paper=dict(ntk_widths=(4, 16, 64, 256, 1024, 4096, 16384),
                mlp_widths=(64, 128, 256, 512, 1024, 2048, 4096, 8192), seeds=4,
-               mf_per_class=60, mf_val_per_class=100, mf_width=1024, mf_steps=2000),
+               mf_per_class=50, mf_val_per_class=100, mf_width=512, mf_steps=1000),
 )
 params
 
@@ -503,7 +503,9 @@ cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (wei
 # the slope is $-2$. On the rich side the weights grow like $\alpha^{-1}$, the scalar model's $\rho^{-1/2}$,
 # but with about half its prefactor: the network fits 10 outputs with a few directions of its
 # weights, not with all of them growing together, so its rich end is not the same constant
-# multiple of $\alpha^2$ as its lazy end. The width sweep reproduces the NTK chapter: the weights move
+# multiple of $\alpha^2$ as its lazy end. (The two smallest $\alpha$ end at a training loss two to four
+# times that of the others, printed above: their weights would still grow a little, which would
+# steepen the rich slope slightly.) The width sweep reproduces the NTK chapter: the weights move
 # like $n^{-1/2}$, and the tangent kernel falls faster than that bound, between $n^{-3/4}$ (ReLU
 # switching) and $n^{-1}$. The tangent kernel falls with $\alpha$ more slowly than the weights: a lazy
 # ReLU network's kernel change is the sum of a smooth part $\propto\alpha^{-2}$ and a part from the units
