@@ -190,8 +190,9 @@ params
 #
 # First the formula against a numerical solution of the equations of motion (`scipy`'s
 # `solve_ivp` at tolerance $10^{-10}$) and against gradient descent with a small step $\eta$
-# (plotted at $t = \eta\times$ step). Four models with $p = 16$ and random Gaussian weights (so
-# $\omega\ne0$), one per knob turned away from a lazy base point ($\alpha = 1$, $S = 1$, $\gamma = 1$, $Z = 4$).
+# (plotted at $t = \eta\times$ step). Five models with $p = 16$ and random Gaussian weights (so
+# $\omega\ne0$): a lazy base point ($\alpha = 1$, $S = 1$, $\gamma = 1$, $Z = 4$) and one model per knob turned
+# away from it.
 
 # %%
 p_small = 16
