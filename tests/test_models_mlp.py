@@ -100,7 +100,7 @@ def test_linearized_model():
     with torch.no_grad():
         for p in lin.params:
             p.add_(0.05 * torch.randn(p.shape, generator=_gen(2), dtype=p.dtype))
-    delta = torch.cat([(p - p0).reshape(-1) for p, p0 in zip(lin.params, m.parameters())])
+    delta = torch.cat([(p - p0).detach().reshape(-1) for p, p0 in zip(lin.params, m.parameters())])
     assert torch.allclose(lin(X)[:, 0], m(X)[:, 0] + J @ delta)
     assert lin.displacement() == pytest.approx(float(delta.norm()))
     # trainable by autograd; the original model is untouched

@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, jvp, vmap
 
+from .action import _quiet_forward_ad
+
 __all__ = ["jacobian", "empirical_ntk", "LinearizedModel"]
 
 
@@ -106,9 +108,11 @@ class LinearizedModel(nn.Module):
         def f(*ps):
             return functional_call(self._model, dict(zip(self._names, ps)), (x,))
 
-        f0, df = jvp(f, theta0, delta)
+        with _quiet_forward_ad():
+            f0, df = jvp(f, theta0, delta)
         return f0 + df
 
     def displacement(self) -> float:
         """‖θ − θ₀‖, the distance the parameters have moved from initialisation."""
-        return float(torch.sqrt(sum(((p - self.theta0[n]) ** 2).sum() for n, p in zip(self._names, self.params))))
+        return float(torch.sqrt(sum(((p.detach() - self.theta0[n]) ** 2).sum()
+                                  for n, p in zip(self._names, self.params))))
