@@ -17,3 +17,15 @@ def one_cpu_thread():
     cu.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def float64():
+    """float64 as the default dtype for one test, as in the chapters that compute in float64.
+
+    A test module that needs it everywhere says ``pytestmark = pytest.mark.usefixtures("float64")``.
+    """
+    old_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old_dtype)

@@ -34,14 +34,6 @@ SCALES = [1.0, 0.5, 2.0, 1.5]
 SEEDS = [11, 12, 13, 14]
 
 
-@pytest.fixture
-def float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
 def regression_data(n=24, seed=0):
     gen = torch.Generator().manual_seed(seed)
     X = torch.randn(n, SIZES[0], generator=gen)

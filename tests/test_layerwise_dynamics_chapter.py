@@ -11,13 +11,8 @@ from course_utils.models.deep_linear import DeepLinearNetwork, balanced_factors,
 from course_utils.theory import layerwise as lw
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    """As in the chapter: float64."""
-    old_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old_dtype)
+# As in the chapter: float64 (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def _exact_covariance_data(lam, n, seed=0):

@@ -14,13 +14,8 @@ from course_utils.models.mlp import MLP
 from course_utils.theory import lazy_rich as T
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    """As in the chapter: float64."""
-    old_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old_dtype)
+# As in the chapter: float64 (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def _converged_change(alpha, S, gamma, Z, p, seed=0, steps=3000):

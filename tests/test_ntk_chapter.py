@@ -16,13 +16,8 @@ SW2, SB2 = 2.0, 0.1
 N_TRAIN = 16
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    """As in the chapter: float64."""
-    old_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old_dtype)
+# As in the chapter: float64 (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def _circle(t):
