@@ -53,7 +53,7 @@ import torch
 import course_utils as cu
 from course_utils.data.classification import gaussian_classes, load_digits, standardize, train_val_split
 from course_utils.exercises import neural_collapse as exercises
-from course_utils.models.deep_linear import DeepLinearNetwork, balanced_factors
+from course_utils.models.deep_linear import DeepLinearNetwork
 from course_utils.models.mlp import MLP
 from course_utils.theory import neural_collapse as nc
 

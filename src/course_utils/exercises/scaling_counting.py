@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 from scipy.special import gamma, zeta
 
 from ..theory.counting import expected_kl
