@@ -90,3 +90,21 @@ def test_bad_sample_arguments_raise():
         task.labels(torch.zeros(4, dtype=torch.long), torch.zeros(4, 6))
     with pytest.raises(ValueError):
         task.labels(torch.full((4,), 7), torch.zeros(4, 5))
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 5])
+def test_relu_network_solves_the_first_skills_with_m_units_each(m):
+    task = MultitaskSparseParity(n_skills=5, n_bits=9, m=m, alpha=1.0, seed=3)
+    x, y, _ = task.test_set(100, seed=7)
+    for skills in (5, 2):
+        net = task.relu_network(skills)
+        assert net[0].out_features == m * skills
+        with torch.no_grad():
+            correct = (net(x).argmax(-1) == y).double().view(5, -1).mean(-1)
+        assert torch.all(correct[:skills] == 1.0)
+        if skills < 5:                                    # the others are at chance, not learned
+            assert correct[skills:].max() < 0.75
+    with pytest.raises(ValueError):
+        task.relu_network(0)
+    with pytest.raises(ValueError):
+        task.relu_network(6)

@@ -133,3 +133,36 @@ def test_exercise_checkers():
     assert not ex.check_compute_allocation(0.5, 0.5, alpha=1.0)
     with pytest.raises(ValueError):
         ex.check_compute_allocation("a third", 2 / 3)
+
+
+def test_parameter_emergence_narrow_networks_learn_only_the_most_frequent_skills():
+    """§6: at the same training, width 4 (room for ⌊4/m⌋ = 1 skill unit) learns at most skill 1,
+    width 64 learns the three most frequent skills."""
+    task = MultitaskSparseParity(n_skills=4, n_bits=12, m=3, alpha=1.0, seed=0)
+    x_test, y_test, _ = task.test_set(128)
+    K, B, steps = 2, 128, 2500
+    learned = {}
+    for width in (4, 64):
+        model = BatchedMLP(K, [task.input_dim, width, 2], "relu", seeds=range(10, 10 + K))
+        opt = BatchedAdam(model.parameters(), lr=3e-3)
+        stream = torch.Generator().manual_seed(2)
+        for _ in range(steps):
+            x, y, _ = task.sample(K * B, generator=stream)
+            loss = cross_entropy_per_sample(model(x.view(K, B, -1)), y.view(K, B)).mean(1).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        acc = _per_skill_accuracy(model, x_test, y_test, 4).numpy()            # (K, skills)
+        learned[width] = acc >= 0.9
+        if width == 4:
+            assert acc[:, 1:].max() < 0.65                                    # skills 2–4 stay at chance
+        else:
+            assert acc[:, :3].min() > 0.9                                     # skills 1–3 are learned
+    assert learned[4].sum(1).max() <= 4 // task.m
+    assert learned[64].sum(1).min() > learned[4].sum(1).max()
+    for n in learned.values():                                                # the most frequent ones
+        assert all(np.array_equal(row, np.arange(4) < row.sum()) for row in n)
+    net = task.relu_network()                                                 # m units per skill suffice
+    assert net[0].out_features == 12
+    with torch.no_grad():
+        assert ((net(x_test).argmax(-1) == y_test).double().mean() == 1.0)

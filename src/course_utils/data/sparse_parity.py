@@ -165,3 +165,33 @@ class MultitaskSparseParity:
         parts = [self.sample(n_per_skill, seed=seed + k, skill=k, labels=labels, dtype=dtype)
                  for k in range(self.n_skills)]
         return tuple(torch.cat([part[i] for part in parts]) for i in range(3))
+
+    def relu_network(self, skills: int | None = None) -> torch.nn.Sequential:
+        """A hand-made two-layer ReLU network that solves the first ``skills`` skills (default: all) exactly.
+
+        Skill k gets m hidden units, h_kj = ReLU(s_k − j − B(1 − c_k)), j = 0 … m−1, where
+        s_k = Σ_{i∈S_k} z_i counts its active bits and B = m + 1 switches them off unless its control
+        bit c_k is on. The logit of class 1 (class 0's is 0) is
+
+            f = −1 + 2 h_k0 + Σ_{j=1}^{m−1} (−1)^j 4 h_kj,
+
+        the piecewise-linear interpolation of −1, +1, −1, … at s_k = 0, 1, 2, …: its sign is the parity.
+        So m hidden units are enough for one skill ("a skill unit"), ``skills · m`` for ``skills`` of
+        them; the chapter compares trained networks of a given width with this count.
+        """
+        skills = self.n_skills if skills is None else skills
+        if not isinstance(skills, int) or not 1 <= skills <= self.n_skills:
+            raise ValueError(f"skills must be an integer in [1, {self.n_skills}], got {skills!r}")
+        m, B = self.m, self.m + 1
+        hidden, out = torch.nn.Linear(self.input_dim, skills * m), torch.nn.Linear(skills * m, 2)
+        with torch.no_grad():
+            for p in (*hidden.parameters(), *out.parameters()):
+                p.zero_()
+            for k in range(skills):
+                rows = slice(k * m, (k + 1) * m)
+                hidden.weight[rows, self.n_skills + self.subsets[k]] = 1.0      # s_k
+                hidden.weight[rows, k] = B                                    # + B c_k
+                hidden.bias[rows] = -torch.arange(m, dtype=hidden.bias.dtype) - B
+                out.weight[1, rows] = torch.tensor([2.0] + [4.0 * (-1) ** j for j in range(1, m)])
+            out.bias[1] = -1.0
+        return torch.nn.Sequential(hidden, torch.nn.ReLU(), out)
