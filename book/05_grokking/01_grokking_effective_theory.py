@@ -653,18 +653,21 @@ cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
 # with `exercises.check_parallelogram_count(10, your_answer)`.
 # :::
 #
-# :::{solution} ex-grokking-count
+# :::{solution-start} ex-grokking-count
 # :class: dropdown
+# :::
 #
 # A parallelogram is a choice of two different pairs with the same sum, so each sum contributes
 # $\binom{c_s}{2}$. For $p = 10$, $c_s = \lfloor s/2 \rfloor + 1$ for $s \le 9$ and
 # $c_s = \lfloor (18 - s)/2 \rfloor + 1$ for $s \ge 9$: the counts are
 # $1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1$, and
 # $\sum_s \binom{c_s}{2} = 2(0 + 0 + 1 + 1 + 3 + 3 + 6 + 6 + 10) + 10 = 70$.
-#
-# ```python
-# exercises.check_parallelogram_count(10, 70)
-# ```
+
+# %%
+exercises.check_parallelogram_count(10, 70)
+
+# %% [markdown]
+# :::{solution-end}
 # :::
 #
 # :::{exercise} Does a training set pin the structure?
@@ -675,26 +678,30 @@ cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
 # ($\dim\ker H = 2$). Check it with `exercises.check_unique_structure(is_unique)`.
 # :::
 #
-# :::{solution} ex-grokking-unique
+# :::{solution-start} ex-grokking-unique
 # :class: dropdown
-#
-# ```python
-# def is_unique(train_pairs, p):
-#     D = {(min(a, b), max(a, b)) for a, b in train_pairs}
-#     rows = []
-#     for s in range(2 * p - 1):
-#         same = sorted(q for q in D if sum(q) == s)
-#         for u in range(len(same)):
-#             for v in range(u + 1, len(same)):
-#                 row = np.zeros(p)
-#                 for i in same[u]: row[i] += 1
-#                 for i in same[v]: row[i] -= 1
-#                 rows.append(row)
-#     rank = np.linalg.matrix_rank(np.array(rows)) if rows else 0
-#     return bool(rank == p - 2)          # dim ker H = p − rank A
-#
-# exercises.check_unique_structure(is_unique)
-# ```
+# :::
+
+# %%
+def is_unique(train_pairs, p):
+    D = {(min(a, b), max(a, b)) for a, b in train_pairs}
+    rows = []
+    for s in range(2 * p - 1):
+        same = sorted(q for q in D if sum(q) == s)
+        for u in range(len(same)):
+            for v in range(u + 1, len(same)):
+                row = np.zeros(p)
+                np.add.at(row, list(same[u]), 1.0)
+                np.add.at(row, list(same[v]), -1.0)
+                rows.append(row)
+    rank = np.linalg.matrix_rank(np.array(rows)) if rows else 0
+    return bool(rank == p - 2)          # dim ker H = p − rank A
+
+
+exercises.check_unique_structure(is_unique)
+
+# %% [markdown]
+# :::{solution-end}
 # :::
 #
 # :::{exercise} The grokking rate and the training fraction

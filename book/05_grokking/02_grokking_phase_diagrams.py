@@ -438,21 +438,26 @@ cu.check_less("weakest weight decay: cells that generalise within the budget (fr
 # reached). Check it with `exercises.check_phase_classifier(phase)`.
 # :::
 #
-# :::{solution} ex-grokking-phases
+# :::{solution-start} ex-grokking-phases
 # :class: dropdown
-#
-# ```python
-# import math
-#
-# def phase(train_step, val_step, budget):
-#     if math.isnan(train_step) or train_step > budget:
-#         return "confusion"
-#     if math.isnan(val_step) or val_step > budget:
-#         return "memorisation"
-#     return "grokking" if val_step > train_step + budget / 10 else "comprehension"
-#
-# exercises.check_phase_classifier(phase)
-# ```
+# :::
+
+# %%
+import math
+
+
+def phase(train_step, val_step, budget):
+    if math.isnan(train_step) or train_step > budget:
+        return "confusion"
+    if math.isnan(val_step) or val_step > budget:
+        return "memorisation"
+    return "grokking" if val_step > train_step + budget / 10 else "comprehension"
+
+
+exercises.check_phase_classifier(phase)
+
+# %% [markdown]
+# :::{solution-end}
 # :::
 #
 # :::{exercise} Where is the Goldilocks zone?
