@@ -143,3 +143,38 @@ def test_digits_large_init_groks_and_small_init_does_not():
     t_gen = first_step_reaching(hist, "test_acc", 0.8)
     assert t_fit[0] < 0.5 * t_gen[0]                      # α = 8: grokking
     assert t_gen[1] <= t_fit[1] + 240                      # α = 1: no delay
+
+
+def test_toy_embeddings_freeze_when_the_training_set_is_fit():
+    """Grokking I §2: once a fast decoder fits every training pair, the normalised embeddings move
+    at least ~7× less than before the fit, and a memorised run's RQI stays (no grokking)."""
+    task = arithmetic.addition_task(10)
+    pairs, sums, Y = task.pairs, task.sums, task.targets
+    seeds = [0, 1, 2]
+    train = arithmetic.split_masks(task.n, 0.6, seeds=seeds)
+    val = arithmetic.answerable(sums, train)
+    model = BatchedToyAdditionModel(len(seeds), width=64, seeds=seeds)
+    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=2e-3, weight_decay=0.0),
+                                              decoder=dict(lr=1e-2, weight_decay=0.1)))
+    steps = 5000
+    record = np.unique(np.r_[0, np.geomspace(10, steps, 50).round().astype(int)])
+    hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=steps, optimizer=opt,
+                          sample_weight=train.float(), record_steps=record, progress=False,
+                          metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train),
+                                   "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val),
+                                   "E": lambda m: m.embedding[..., 0].clone()})
+    st = np.asarray(hist.steps)
+    E = np.array([[theory.normalise_embeddings(e)[:, 0] for e in row] for row in hist["E"]])   # (R, K, p)
+    t_fit = first_step_reaching(hist, "train_acc", 1.0)
+    assert (t_fit <= steps / 5).all()                                # every member fits early
+    k = np.arange(len(seeds))
+    i = np.searchsorted(st, t_fit)
+    before = np.abs(E[i, k] - E[0]).max(-1)
+    after = np.array([np.abs(E[i[j]:, j] - E[i[j], j]).max() for j in k])
+    assert (after < 0.15 * before).all()                             # frozen at the fit
+    val_fit = hist["val_acc"][i, k]
+    assert (val_fit < 0.9).all()                                     # memorised ...
+    rqi_fit = np.array([theory.rqi(E[i[j], j], delta=0.1) for j in k])
+    rqi_end = np.array([theory.rqi(E[-1, j], delta=0.1) for j in k])
+    assert np.abs(rqi_end - rqi_fit).max() <= 0.1                    # ... and the representation stays
+    assert (hist["val_acc"][-1] < 0.9).all()                         # no grokking
