@@ -19,7 +19,7 @@ import torch
 
 from course_utils.ensemble import (BatchedAdam, BatchedAdamW, BatchedLinear, BatchedMLP,
                                    BatchedSGD, EnsembleHistory, Grid, LabelledArray, accuracy,
-                                   cross_entropy_per_sample, first_step_reaching, mlp,
+                                   cross_entropy_per_sample, first_step_crossing, first_step_reaching, mlp,
                                    mse_per_sample, per_member, train_ensemble)
 from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel,
                                           addition_table, random_train_masks, target_vectors)
@@ -359,6 +359,18 @@ def test_first_step_reaching():
     np.testing.assert_array_equal(first_step_reaching(hist, "acc", 0.0, above=False), [0, np.nan, 0])
     np.testing.assert_array_equal(first_step_reaching(hist, "acc", 0.6, above=False), [0, 0, 0])
     np.testing.assert_array_equal(first_step_reaching(hist, "acc", 0.92), [20, 10, np.nan])
+
+
+
+def test_first_step_crossing_on_plain_arrays():
+    steps = [0, 10, 20]
+    values = np.array([[0.0, 0.5, 0.0], [0.5, 0.95, 0.0], [0.92, 1.0, 0.1]])
+    np.testing.assert_array_equal(first_step_crossing(steps, values, 0.9), [20, 10, np.nan])
+    one = first_step_crossing(steps, values[:, 0], 0.9)          # one series: a 0-d result
+    assert one.shape == () and float(one) == 20
+    assert float(first_step_crossing(steps, [3.0, 1.0, 0.5], 1.0, above=False)) == 10
+    with pytest.raises(ValueError, match="one row per step"):
+        first_step_crossing(steps, values[:2], 0.5)
 
 
 def test_training_arguments_are_checked():

@@ -50,7 +50,7 @@ import torch
 
 import course_utils as cu
 from course_utils.data import arithmetic
-from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_reaching,
+from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_crossing, first_step_reaching,
                                    mse_per_sample, train_ensemble)
 from course_utils.exercises import grokking as exercises
 from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy
@@ -177,14 +177,6 @@ print(f"{K_sweep + K_grok} toy models trained for {P.steps} steps as one ensembl
 DELTA = 0.1
 
 
-class _Hist(dict):
-    """A minimal history (``.steps`` and one named series) for ``first_step_reaching``."""
-
-    def __init__(self, steps, values, name="rqi"):
-        super().__init__({name: values})
-        self.steps = list(steps)
-
-
 member = grid.member(fraction=0.8, seed=0)
 D0 = pairs[train_mask[member]].numpy()
 P0 = theory.training_parallelograms(D0, P.p)
@@ -227,7 +219,7 @@ t_train = first_step_reaching(hist, "train_acc", P.threshold)[sel]
 t_val = first_step_reaching(hist, "val_acc", P.threshold)[sel]
 print("steps to 90% training accuracy:  ", t_train)
 print("steps to 90% validation accuracy:", t_val)
-t_rqi = first_step_reaching(_Hist(steps, rqi), "rqi", P.threshold)
+t_rqi = first_step_crossing(steps, rqi, P.threshold)
 print("steps to RQI ≥ 0.9:              ", t_rqi)
 print("final validation accuracy:       ", np.round(val_acc[-1], 3))
 print("final predicted accuracy:        ", np.round(pred[-1], 3))
@@ -261,8 +253,8 @@ g_rqi, g_pred = rqi_curves(grok)
 g_train, g_val = hist["train_acc"][:, grok], hist["val_acc"][:, grok]
 g_t_train = first_step_reaching(hist, "train_acc", P.threshold)[grok]
 g_t_val = first_step_reaching(hist, "val_acc", P.threshold)[grok]
-g_t_rqi = first_step_reaching(_Hist(steps, g_rqi), "rqi", P.threshold)
-g_t_pred = first_step_reaching(_Hist(steps, g_pred), "rqi", P.threshold)
+g_t_rqi = first_step_crossing(steps, g_rqi, P.threshold)
+g_t_pred = first_step_crossing(steps, g_pred, P.threshold)
 groks = np.isfinite(g_t_val) & (g_t_val - g_t_train > P.steps / 10)     # "grokking" by Grokking II's rule
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -490,8 +482,7 @@ defect_eff = theory.linearity_defect(eff)
 
 
 def first_below(x, y, level):
-    i = int(np.argmax(y <= level))
-    return x[i] if y[i] <= level else np.nan
+    return first_step_crossing(x, y, level, above=False)
 
 
 scale = first_below(t_eff, defect_eff, 0.1 * defect_eff[0]) / first_below(steps, defect_net, 0.1 * defect_net[0])

@@ -10,7 +10,7 @@ training step is a handful of batched matmuls instead of K Python loops:
   with per-member learning rates and weight decays in every parameter group, no shared state;
 - :mod:`~course_utils.ensemble.training` :func:`train_ensemble` (per-member seeds, data subsets,
   minibatches, history at chosen steps, early exit, progress bar; CPU or CUDA) and the per-sample
-  losses, :func:`accuracy`, :func:`first_step_reaching` (steps to a threshold);
+  losses, :func:`accuracy`, :func:`first_step_reaching` and :func:`first_step_crossing` (steps to a threshold);
 - :mod:`~course_utils.ensemble.grid`     :class:`Grid` (a sweep as members) and :class:`LabelledArray`
   (per-member results back on the grid, ready for a phase diagram).
 
@@ -32,13 +32,13 @@ Example: 3 seeds Ã— 4 widths are not one ensemble (widths differ), but 3 seeds Ã
 from .grid import Grid, LabelledArray
 from .layers import BatchedLinear, BatchedMLP, make_activation, mlp, per_member
 from .optim import BatchedAdam, BatchedAdamW, BatchedSGD
-from .training import (EnsembleHistory, accuracy, cross_entropy_per_sample, first_step_reaching,
+from .training import (EnsembleHistory, accuracy, cross_entropy_per_sample, first_step_crossing, first_step_reaching,
                        mse_per_sample, train_ensemble)
 
 __all__ = [
     "Grid", "LabelledArray",
     "BatchedLinear", "BatchedMLP", "make_activation", "mlp", "per_member",
     "BatchedAdam", "BatchedAdamW", "BatchedSGD",
-    "EnsembleHistory", "accuracy", "cross_entropy_per_sample", "first_step_reaching",
+    "EnsembleHistory", "accuracy", "cross_entropy_per_sample", "first_step_crossing", "first_step_reaching",
     "mse_per_sample", "train_ensemble",
 ]

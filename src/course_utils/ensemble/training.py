@@ -103,6 +103,21 @@ class EnsembleHistory(History):
         return hist
 
 
+def first_step_crossing(steps, values, threshold: float, *, above: bool = True, never=np.nan) -> np.ndarray:
+    """The first of ``steps`` at which ``values`` is ≥ ``threshold`` (≤ with ``above=False``).
+
+    t* = min{ t_i : v(t_i) ≥ threshold }, column by column: ``values`` has shape (len(steps), ...)
+    and the result has shape values.shape[1:] (a 0-d array for one series). Series that never get
+    there receive ``never`` (NaN by default). The resolution is that of ``steps``.
+    """
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if steps.ndim != 1 or values.shape[:1] != steps.shape:
+        raise ValueError(f"values must have one row per step: steps {steps.shape}, values {values.shape}")
+    hit = values >= threshold if above else values <= threshold
+    return np.where(hit.any(axis=0), steps[hit.argmax(axis=0)], never)
+
+
 def first_step_reaching(history: History, name: str, threshold: float, *, above: bool = True,
                         never=np.nan) -> np.ndarray:
     """For each member, the first recorded step at which ``history[name]`` is ≥ ``threshold``.
@@ -110,14 +125,12 @@ def first_step_reaching(history: History, name: str, threshold: float, *, above:
     With ``above=False``: ≤ ``threshold`` (e.g. a loss). Members that never get there receive
     ``never`` (NaN by default). The resolution is that of the record steps. Returns shape (K,).
     Grokking's phases are read from these "steps to threshold" of train and validation accuracy.
+    For plain arrays of steps and values use :func:`first_step_crossing`.
     """
     values = np.asarray(history[name], dtype=float)
-    steps = np.asarray(history.steps, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    hit = values >= threshold if above else values <= threshold
-    first = np.where(hit.any(axis=0), steps[hit.argmax(axis=0)], never)
-    return first.reshape(values.shape[1:])
+    return first_step_crossing(history.steps, values, threshold, above=above, never=never)
 
 
 class _MemberBatches:
