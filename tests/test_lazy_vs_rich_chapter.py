@@ -11,6 +11,7 @@ import course_utils as cu
 from course_utils import diagnostics
 from course_utils.data.classification import load_digits, standardize, train_val_split
 from course_utils.models.mlp import MLP
+from course_utils.models.scaled_init import train_scaled_relu_net
 from course_utils.theory import lazy_rich as T
 
 
@@ -65,24 +66,9 @@ def _digits(per_class, seed=0):
             standardize(z_val, reference=z_tr), y_val)
 
 
-def _relu_net(width, alpha, steps, lr=None, seed=0, X=None, Y=None):
-    net = MLP(64, width, 1, 10, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(seed))
-    W = [layer.weight for layer in net.layers]
-    with torch.no_grad():
-        for w in W:
-            w.mul_(alpha)
-        target = Y + net(X)
-    theta0 = diagnostics.snapshot(W)
-    K0 = diagnostics.tangent_kernel(net, X)
-    if lr is None:
-        lr = 1 / torch.linalg.eigvalsh(K0 / (X.shape[0] * 10)).max().item()
-    opt = torch.optim.SGD(W, lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        (0.5 * ((net(X) - target) ** 2).sum(1).mean()).backward()
-        opt.step()
-    return (diagnostics.relative_weight_change(W, theta0).item(),
-            diagnostics.relative_kernel_change(diagnostics.tangent_kernel(net, X), K0).item())
+def _relu_net(width, alpha, steps, X, Y):
+    run = train_scaled_relu_net(X, Y, width=width, alpha=alpha, steps=steps)
+    return run.weight_change, run.kernel_change
 
 
 def test_relu_network_weight_and_kernel_change_with_width_and_init_scale():

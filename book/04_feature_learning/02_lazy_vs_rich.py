@@ -56,6 +56,7 @@ from course_utils import diagnostics
 from course_utils.data.classification import load_digits, standardize, train_val_split
 from course_utils.exercises import lazy_rich as exercises
 from course_utils.models.mlp import MLP
+from course_utils.models.scaled_init import train_scaled_relu_net
 from course_utils.theory import lazy_rich as theory
 
 cu.use_house_style()
@@ -410,38 +411,20 @@ X_tr = standardize(z_tr)
 Y_tr = torch.nn.functional.one_hot(y_tr, 10).double()
 
 
-def train_relu_net(width, alpha, steps, seed, X=X_tr, Y=Y_tr, lr_alpha_one=None):
-    """One-hidden-layer ReLU network (NTK param.), initial weights × α, trained by GD on f − f₀ ≈ Y.
-    Returns (relative weight change, relative tangent-kernel change, final loss, lr at α = 1)."""
-    net = MLP(X.shape[1], width, 1, Y.shape[1], sigma_w=math.sqrt(2), sigma_b=0.0,
-              generator=torch.Generator().manual_seed(seed))
-    weights = [layer.weight for layer in net.layers]          # the biases have multiplier σ_b = 0
-    with torch.no_grad():
-        for W in weights:
-            W.mul_(alpha)
-        target = Y + net(X)
-    theta0 = diagnostics.snapshot(weights)
-    K0 = diagnostics.tangent_kernel(net, X)
-    lr_lazy = 1 / torch.linalg.eigvalsh(K0 / (X.shape[0] * Y.shape[1])).max().item()
-    lr = lr_lazy if alpha >= 1 else lr_alpha_one
-    opt = torch.optim.SGD(weights, lr=lr)
-    loss = torch.tensor(float("nan"))
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = 0.5 * ((net(X) - target) ** 2).sum(1).mean()
-        loss.backward()
-        opt.step()
-    return (diagnostics.relative_weight_change(weights, theta0).item(),
-            diagnostics.relative_kernel_change(diagnostics.tangent_kernel(net, X), K0).item(), loss.item(),
-            lr_lazy * alpha ** 2)
+def train_relu_net(width, alpha, steps, seed, lr=None):
+    """(relative weight change, relative tangent-kernel change, final loss) of one network."""
+    run = train_scaled_relu_net(X_tr, Y_tr, width=width, alpha=alpha, steps=steps, seed=seed, lr=lr)
+    return run.weight_change, run.kernel_change, run.loss
 
 
 alphas = np.array(params.mlp_alphas)
-lr_one = train_relu_net(params.mlp_width, 1.0, 0, 0)[3]      # the step at α = 1 (no training)
+# α ≥ 1: the lazy step of each network's own kernel; α < 1: the step at α = 1 (a smaller kernel allows more)
+lr_one = train_scaled_relu_net(X_tr, Y_tr, width=params.mlp_width, alpha=1.0, steps=0).lr
 by_alpha = np.array([[train_relu_net(params.mlp_width, a, params.lazy_steps if a >= 1 else params.rich_steps, s,
-                                     lr_alpha_one=lr_one)[:3] for a in alphas] for s in range(params.seeds)]).mean(0)
+                                     lr=None if a >= 1 else lr_one) for a in alphas]
+                     for s in range(params.seeds)]).mean(0)
 widths = np.array(params.mlp_widths)
-by_width = np.array([[train_relu_net(int(n), 1.0, params.lazy_steps, s)[:3] for n in widths]
+by_width = np.array([[train_relu_net(int(n), 1.0, params.lazy_steps, s) for n in widths]
                      for s in range(params.seeds)]).mean(0)
 print("final training loss (α sweep):", np.array2string(by_alpha[:, 2], precision=3))
 print("final training loss (width sweep):", np.array2string(by_width[:, 2], precision=3))
