@@ -178,3 +178,41 @@ def test_toy_embeddings_freeze_when_the_training_set_is_fit():
     rqi_end = np.array([theory.rqi(E[-1, j], delta=0.1) for j in k])
     assert np.abs(rqi_end - rqi_fit).max() <= 0.1                    # ... and the representation stays
     assert (hist["val_acc"][-1] < 0.9).all()                         # no grokking
+    rank = np.argsort(E, axis=-1)                                    # the order of the symbols ...
+    assert all((rank[i[j]:, j] == rank[i[j], j]).all() for j in k)  # ... is fixed from the fit on
+    assert (theory.order_inversions(E[i, k]) > 0).all()              # and it is not the line's order
+
+
+def test_toy_ordered_start_groks_after_the_fit():
+    """Grokking I §2, "preparing the order": with sorted initial embeddings, slow embeddings and a
+    fast decoder, some runs fit on an uneven line and then RQI and validation accuracy rise to 1
+    while the training accuracy stays at 100 %."""
+    task = arithmetic.addition_task(10)
+    pairs, sums, Y = task.pairs, task.sums, task.targets
+    seeds = [14, 16, 19]                                             # three of the chapter's 24 seeds
+    train = arithmetic.split_masks(task.n, 0.6, seeds=seeds)
+    val = arithmetic.answerable(sums, train)
+    model = BatchedToyAdditionModel(len(seeds), width=64, seeds=seeds)
+    with torch.no_grad():
+        model.embedding.copy_(model.embedding.sort(dim=1).values)
+    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=1e-4, weight_decay=0.0),
+                                              decoder=dict(lr=10 ** -2.5, weight_decay=0.3)))
+    steps = 2500
+    hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=steps, optimizer=opt,
+                          sample_weight=train.float(), record_steps=range(0, steps + 1, 25), progress=False,
+                          metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train),
+                                   "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val),
+                                   "E": lambda m: m.embedding[..., 0].clone()})
+    st = np.asarray(hist.steps)
+    t_fit = first_step_reaching(hist, "train_acc", 1.0)
+    t_val = first_step_reaching(hist, "val_acc", 0.9)
+    grokked = 0
+    for k in range(len(seeds)):
+        if not np.isfinite(t_fit[k]) or not np.isfinite(t_val[k]) or t_val[k] <= t_fit[k]:
+            continue
+        i, j = np.searchsorted(st, [t_fit[k], t_val[k]])
+        E = hist["E"][:, k]
+        if theory.rqi(E[i], delta=0.1) < 0.8 and hist["train_acc"][i:j + 1, k].min() == 1:
+            assert theory.rqi(E[-1], delta=0.1) == 1.0 and hist["val_acc"][-1, k] == 1.0
+            grokked += 1
+    assert grokked >= 2

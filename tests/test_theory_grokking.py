@@ -125,3 +125,28 @@ def test_classify_phase():
     assert G.classify_phase(100, 400, budget=5000, delay_ratio=3.0, min_delay=0) == 1
     assert [G.PHASES[c] for c in codes] == ["comprehension", "grokking", "memorisation", "confusion"]
     assert G.classify_phase(100, 6000, budget=5000) == 2
+
+
+def test_order_inversions_counts_pairs_out_of_line_order():
+    k = np.arange(10.0)
+    assert G.order_inversions(3 + 2 * k) == 0
+    assert G.order_inversions(3 - 2 * k) == 0                  # a line running the other way
+    E = k.copy()
+    E[[0, 1]] = E[[1, 0]]                                      # one adjacent swap
+    assert G.order_inversions(E) == 1
+    E = np.r_[k[1:5], 0.0, k[5:]]                              # symbol 4 moved to the front, past four others
+    assert G.order_inversions(E) == 4
+    rng = np.random.default_rng(0)
+    batch = rng.standard_normal((6, 3, 10))
+    out = G.order_inversions(batch)
+    assert out.shape == (6, 3) and (out >= 0).all() and (out <= 22).all()
+    perm = rng.permutation(10)                                  # brute force on one random order
+    n = sum(perm[i] > perm[j] for i in range(10) for j in range(i + 1, 10))
+    assert G.order_inversions(perm.astype(float)) == min(n, 45 - n)
+    # invariant under any increasing map of the values, e.g. normalisation
+    assert G.order_inversions(np.exp(batch)).tolist() == out.tolist()
+
+
+def test_order_inversions_rejects_a_single_symbol():
+    with pytest.raises(ValueError, match="p ≥ 2"):
+        G.order_inversions(np.array([1.0]))

@@ -31,6 +31,9 @@ i + j = m + n; a representation "knows" it when E_i + E_j = E_m + E_n.
   crosses ½;
 - :func:`linearity_defect`: 1 − R² of E_k against k, the distance of a representation from the
   linear structure (0 for E_k = a + b k);
+- :func:`order_inversions`: how far the *order* of one-dimensional embeddings is from the order
+  of the symbols (the number of pairs that a line E_k = a + b k would order differently). In
+  d = 1 it can only change when two embeddings cross;
 - :func:`classify_phase`: comprehension / grokking / memorisation / confusion from the steps at
   which training and validation accuracy pass a threshold (the phases of Grokking II).
 
@@ -45,7 +48,8 @@ __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "cons
            "permissible_parallelograms", "normalise_embeddings", "parallelogram_defects", "rqi",
            "predicted_accuracy", "effective_loss", "effective_loss_gradient", "effective_hessian",
            "hessian_spectrum", "null_space_dimension", "unique_linear_structure", "grokking_rate",
-           "linear_flow", "effective_gradient_flow", "linearity_defect", "probability_unique",
+           "linear_flow", "effective_gradient_flow", "linearity_defect", "order_inversions",
+           "probability_unique",
            "critical_fraction", "PHASES", "classify_phase"]
 
 
@@ -277,6 +281,20 @@ def linearity_defect(E) -> np.ndarray:
     b = (C @ k) / (k @ k)
     R = C - b[..., None] * k
     return (R ** 2).sum(axis=-1) / (C ** 2).sum(axis=-1)
+
+
+def order_inversions(E) -> np.ndarray:
+    """Inversions of one-dimensional embeddings relative to the symbols' order:
+    I(E) = min(n, p(p−1)/2 − n), n = #{i < j : E_i > E_j}. The minimum counts a line running
+    either way (b > 0 or b < 0) as ordered. ``E`` of shape (…, p); returns integers of shape (…).
+    0 for E_k = a + b k with b ≠ 0; it changes only when two embeddings cross (E_i = E_j)."""
+    E = _np(E)
+    if E.ndim == 0 or E.shape[-1] < 2:
+        raise ValueError(f"need embeddings of shape (..., p) with p ≥ 2, got shape {E.shape}")
+    p = E.shape[-1]
+    i, j = np.triu_indices(p, k=1)
+    n = (E[..., i] > E[..., j]).sum(axis=-1)
+    return np.minimum(n, p * (p - 1) // 2 - n)
 
 
 def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -> np.ndarray:
