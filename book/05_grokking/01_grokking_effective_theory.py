@@ -977,9 +977,11 @@ exercises.check_unique_structure(is_unique)
 # - The RQI, measured on the embeddings alone, predicts the validation accuracy: the
 #   representation forms first and the validation accuracy follows it. In the small toy model
 #   the representation also forms before the training set is fit (comprehension, or a delay that
-#   belongs to a weak decoder); a decoder that memorises first stays in memorisation. Grokking
-#   proper — fit first, generalise much later as the representation forms — appears in modular
-#   addition.
+#   belongs to a weak decoder); a decoder that memorises first stays in memorisation, held by two
+#   measured locks: the embeddings freeze at the fit, and on a line the symbols' order cannot
+#   change without breaking the fit. From an ordered start some runs fit first and then RQI and
+#   validation accuracy rise together to 1 (short delays). Grokking proper — fit first,
+#   generalise much later as the representation forms — appears in modular addition.
 # - The effective loss (parallelogram defects over the spread) conserves the centre and the
 #   spread of the embeddings, so they cannot collapse; its Hessian's null space has dimension 2
 #   exactly when the training set pins a unique linear structure, and its third eigenvalue is
