@@ -8,7 +8,7 @@ import torch
 from course_utils.ensemble import BatchedAdamW, mse_per_sample, train_ensemble
 from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel,
                                           addition_table, nearest_target_accuracy,
-                                          random_train_masks, target_vectors)
+                                          random_train_masks, target_vectors, toy_metrics)
 
 
 def test_addition_table():
@@ -103,3 +103,19 @@ def test_ensemble_fits_its_training_sets():
                           metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, masks)})
     assert (hist["loss"][-1] < 0.3 * hist["loss"][0]).all()
     assert (hist["train_acc"][-1] >= 0.9).all()
+
+
+def test_toy_metrics_records_accuracies_and_embeddings():
+    pairs, sums = addition_table(6)
+    Y = target_vectors(6, 8)
+    masks = random_train_masks(len(pairs), 12, seeds=[0, 1, 2])
+    model = BatchedToyAdditionModel(3, p=6, width=16, out_dim=8)
+    metrics = toy_metrics(pairs, Y, sums, masks, ~masks)
+    assert set(metrics) == {"train_acc", "val_acc", "E"}
+    out = model(pairs)
+    assert torch.equal(metrics["train_acc"](model), nearest_target_accuracy(out, Y, sums, masks))
+    assert torch.equal(metrics["val_acc"](model), nearest_target_accuracy(out, Y, sums, ~masks))
+    E = metrics["E"](model)
+    assert E.shape == (3, 6) and torch.equal(E, model.embedding[..., 0])
+    assert E.data_ptr() != model.embedding.data_ptr()          # a copy, not a view of the parameter
+    assert set(toy_metrics(pairs, Y, sums, masks, ~masks, embeddings=False)) == {"train_acc", "val_acc"}

@@ -150,3 +150,15 @@ def test_order_inversions_counts_pairs_out_of_line_order():
 def test_order_inversions_rejects_a_single_symbol():
     with pytest.raises(ValueError, match="p ≥ 2"):
         G.order_inversions(np.array([1.0]))
+
+
+def test_order_changes_counts_records_with_another_order():
+    k = np.arange(5.0)
+    traj = np.stack([k[::-1], k, 2 * k, k, k[[1, 0, 2, 3, 4]], 3 * k + 1])   # (6, 5)
+    assert G.order_changes(traj, 1) == 1        # only record 4 (a swap) differs from record 1's order
+    assert G.order_changes(traj, 0) == 5        # every later record differs from the reversed start
+    assert G.order_changes(traj, 5) == 0
+    with pytest.raises(ValueError, match="trajectory"):
+        G.order_changes(k, 0)
+    with pytest.raises(ValueError, match="start"):
+        G.order_changes(traj, 6)

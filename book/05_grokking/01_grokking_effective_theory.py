@@ -53,7 +53,7 @@ from course_utils.data import arithmetic
 from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_crossing, first_step_reaching,
                                    mse_per_sample, train_ensemble)
 from course_utils.exercises import grokking as exercises
-from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy
+from course_utils.models.grokking import BatchedToyAdditionModel, toy_metrics
 from course_utils.theory import grokking as theory
 
 cu.use_house_style()
@@ -142,11 +142,7 @@ opt = BatchedAdamW(model.parameter_groups(
     embedding=dict(lr=embed_lr, weight_decay=0.0),
     decoder=dict(lr=P.decoder_lr, weight_decay=decoder_wd)))
 
-metrics = {
-    "train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, train_mask),
-    "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val_mask),
-    "E": lambda m: m.embedding[..., 0].clone(),        # the embeddings, (K, p)
-}
+metrics = toy_metrics(pairs, Y, sums, train_mask, val_mask)     # training/validation accuracy, embeddings (K, p)
 hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=P.steps, optimizer=opt,
                       sample_weight=train_mask.float(), metrics=metrics,
                       record_steps=range(0, P.steps + 1, P.record_every), progress=False)
@@ -343,9 +339,7 @@ fz_record = np.unique(np.r_[0, np.geomspace(10, P.freeze_steps, 80).round().asty
 fz_hist = train_ensemble(
     fz_model, mse_per_sample, pairs, Y[sums], steps=P.freeze_steps, optimizer=fz_opt,
     sample_weight=fz_train.float(), record_steps=fz_record, progress=False,
-    metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, fz_train),
-             "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, fz_val),
-             "E": lambda m: m.embedding[..., 0].clone()})
+    metrics=toy_metrics(pairs, Y, sums, fz_train, fz_val))
 fz_steps = np.asarray(fz_hist.steps)
 fz_E = np.array([[theory.normalise_embeddings(E)[:, 0] for E in row]           # Ẽ: (records, K, p)
                  for row in fz_hist["E"]])
@@ -427,8 +421,7 @@ cu.check_less("|validation accuracy (end) − at the fit| for members that memor
 
 # %%
 inv = theory.order_inversions(fz_E)                                 # (records, K): inversions of the order
-rank = np.argsort(fz_E, axis=-1)                                    # the symbols sorted by their embedding
-reordered = np.array([(rank[i:, k] != rank[i, k]).any(-1).sum() for i, k in zip(i_fit, fit)])
+reordered = np.array([theory.order_changes(fz_E[:, k], i) for i, k in zip(i_fit, fit)])   # per member
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for j, k in enumerate(fit):
@@ -484,19 +477,23 @@ og_opt = BatchedAdamW(og_model.parameter_groups(
 og_hist = train_ensemble(
     og_model, mse_per_sample, pairs, Y[sums], steps=P.order_steps, optimizer=og_opt,
     sample_weight=og_train.float(), record_steps=range(0, P.order_steps + 1, 25), progress=False,
-    metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, og_train),
-             "val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, og_val),
-             "E": lambda m: m.embedding[..., 0].clone()})
+    metrics=toy_metrics(pairs, Y, sums, og_train, og_val))
 og_steps, og_E = np.asarray(og_hist.steps), og_hist["E"]           # og_E: (records, K, p)
 og_rqi = np.array([[theory.rqi(E, delta=DELTA) for E in row] for row in og_E])
 og_tr, og_va = og_hist["train_acc"], og_hist["val_acc"]
 og_fit = first_step_reaching(og_hist, "train_acc", 1.0)
 og_t_val = first_step_reaching(og_hist, "val_acc", P.threshold)
 fitted = np.flatnonzero(np.isfinite(og_fit))
-og_i = np.searchsorted(og_steps, og_fit[fitted])                   # record index of each run's fit
-disordered = fitted[(og_rqi[og_i, fitted] < 0.8) & (og_va[og_i, fitted] < P.threshold)]
-grokked = np.array([k for k in disordered if og_t_val[k] > og_fit[k]
-                    and og_tr[np.searchsorted(og_steps, og_fit[k]):np.searchsorted(og_steps, og_t_val[k]) + 1, k].min() == 1])
+i_f, i_v = np.searchsorted(og_steps, og_fit), np.searchsorted(og_steps, og_t_val)   # record index of fit / 90 % val.
+
+
+def train_acc_until_val(k):
+    """Run k's lowest training accuracy from its fit to its 90 % validation accuracy."""
+    return og_tr[i_f[k]:i_v[k] + 1, k].min()
+
+
+disordered = fitted[(og_rqi[i_f[fitted], fitted] < 0.8) & (og_va[i_f[fitted], fitted] < P.threshold)]
+grokked = np.array([k for k in disordered if og_t_val[k] > og_fit[k] and train_acc_until_val(k) == 1])
 frozen = np.setdiff1d(disordered, grokked)
 g_pred_og = {k: np.array([theory.predicted_accuracy(E, pairs[og_train[k]].numpy(), pairs[og_val[k]].numpy(),
                                                     delta=DELTA) for E in og_E[:, k]]) for k in grokked}
@@ -513,7 +510,7 @@ ax.set(xlim=(0, 4 * og_t_val[kl]), xlabel="step", ylabel="fraction", title=f"ord
 ax.legend(fontsize=8)
 ax = axes[1]
 for k in disordered:
-    i = np.searchsorted(og_steps, og_fit[k])
+    i = i_f[k]
     c = "C0" if k in grokked else "0.6"
     ax.plot(og_rqi[i:, k], og_va[i:, k], color=c, lw=1.2, alpha=0.8)
     ax.plot(og_rqi[i, k], og_va[i, k], "o", color=c, ms=5)
@@ -528,23 +525,21 @@ plt.show()
 print(f"{len(fitted)} of {len(og_seeds)} runs fit every training pair; {len(disordered)} of them on a "
       f"representation far from a line; {len(grokked)} grok, {len(frozen)} freeze")
 for k in grokked:
-    i, j = np.searchsorted(og_steps, [og_fit[k], og_t_val[k]])
+    i = i_f[k]
     print(f"seed {k}: fit at step {og_fit[k]:.0f} (RQI {og_rqi[i, k]:.2f}, validation {og_va[i, k]:.2f}); "
           f"90 % validation at {og_t_val[k]:.0f} ({og_t_val[k] / og_fit[k]:.2f}× later); "
           f"RQI ≥ 0.9 at {first_step_crossing(og_steps, og_rqi[:, k], 0.9):.0f}; end: RQI {og_rqi[-1, k]:.2f}, "
           f"validation {og_va[-1, k]:.2f}")
 print("frozen runs: |RQI(end) − RQI(fit)| ≤",
-      f"{max(abs(og_rqi[-1, k] - og_rqi[np.searchsorted(og_steps, og_fit[k]), k]) for k in frozen):.2f}")
+      f"{max(abs(og_rqi[-1, k] - og_rqi[i_f[k], k]) for k in frozen):.2f}")
 og_inv = theory.order_inversions(og_E)                             # (records, K)
-og_rank = np.argsort(og_E, axis=-1)
-og_reordered = sum((og_rank[i:, k] != og_rank[i, k]).any(-1).sum() for i, k in zip(og_i, fitted))
-print(f"inversions: largest at any step {og_inv.max()}, at the fits {og_inv[og_i, fitted].max()}")
+og_reordered = sum(theory.order_changes(og_E[:, k], i_f[k]) for k in fitted)
+print(f"inversions: largest at any step {og_inv.max()}, at the fits {og_inv[i_f[fitted], fitted].max()}")
 cu.check_less("records after the fit at which the order of the symbols differs from the order at the fit "
               "(ordered-start runs that fit)", og_reordered, 0.5)
 cu.check_less("runs that grok after the fit: fewer than 2 fails (2 − count, floored at 0)", max(0, 2 - len(grokked)), 0.5)
 cu.check_close("training accuracy between the fit and 90 % validation accuracy (grokking runs, lowest)",
-               min(og_tr[np.searchsorted(og_steps, og_fit[k]):np.searchsorted(og_steps, og_t_val[k]) + 1, k].min()
-                   for k in grokked), 1.0, atol=0.0)
+               min(train_acc_until_val(k) for k in grokked), 1.0, atol=0.0)
 cu.check_less("1 − RQI at the end (grokking runs, largest)", max(1 - og_rqi[-1, k] for k in grokked), 0.05)
 
 # %% [markdown]

@@ -31,7 +31,7 @@ from torch import nn
 from ..ensemble.layers import BatchedMLP, mlp, per_member
 
 __all__ = ["addition_table", "target_vectors", "random_train_masks", "nearest_target_accuracy",
-           "ToyAdditionModel", "BatchedToyAdditionModel"]
+           "toy_metrics", "ToyAdditionModel", "BatchedToyAdditionModel"]
 
 
 def addition_table(p: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,6 +81,19 @@ def nearest_target_accuracy(outputs: torch.Tensor, targets: torch.Tensor, labels
         return correct.mean(dim=-1)
     weight = weight.to(correct.dtype)
     return (correct * weight).sum(dim=-1) / weight.sum(dim=-1)
+
+
+def toy_metrics(pairs: torch.Tensor, targets: torch.Tensor, sums: torch.Tensor, train_mask: torch.Tensor,
+                val_mask: torch.Tensor, *, embeddings: bool = True) -> dict:
+    """What the grokking chapters record of a :class:`BatchedToyAdditionModel` while it trains, as
+    ``metrics`` for :func:`course_utils.ensemble.train_ensemble`: ``"train_acc"`` and ``"val_acc"``
+    (:func:`nearest_target_accuracy` on the (K, N) masks) and, with ``embeddings``, ``"E"``, the
+    one-dimensional embeddings E_k of every member, shape (K, p)."""
+    metrics = {"train_acc": lambda m: nearest_target_accuracy(m(pairs), targets, sums, train_mask),
+               "val_acc": lambda m: nearest_target_accuracy(m(pairs), targets, sums, val_mask)}
+    if embeddings:
+        metrics["E"] = lambda m: m.embedding[..., 0].clone()
+    return metrics
 
 
 def _check(p, embed_dim, width, out_dim, depth):

@@ -33,7 +33,8 @@ i + j = m + n; a representation "knows" it when E_i + E_j = E_m + E_n.
   linear structure (0 for E_k = a + b k);
 - :func:`order_inversions`: how far the *order* of one-dimensional embeddings is from the order
   of the symbols (the number of pairs that a line E_k = a + b k would order differently). In
-  d = 1 it can only change when two embeddings cross;
+  d = 1 it can only change when two embeddings cross; :func:`order_changes` counts the recorded
+  steps at which the order differs from the order at a given step (e.g. the fit);
 - :func:`classify_phase`: comprehension / grokking / memorisation / confusion from the steps at
   which training and validation accuracy pass a threshold (the phases of Grokking II).
 
@@ -48,7 +49,7 @@ __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "cons
            "permissible_parallelograms", "normalise_embeddings", "parallelogram_defects", "rqi",
            "predicted_accuracy", "effective_loss", "effective_loss_gradient", "effective_hessian",
            "hessian_spectrum", "null_space_dimension", "unique_linear_structure", "grokking_rate",
-           "linear_flow", "effective_gradient_flow", "linearity_defect", "order_inversions",
+           "linear_flow", "effective_gradient_flow", "linearity_defect", "order_inversions", "order_changes",
            "probability_unique",
            "critical_fraction", "PHASES", "classify_phase"]
 
@@ -295,6 +296,19 @@ def order_inversions(E) -> np.ndarray:
     i, j = np.triu_indices(p, k=1)
     n = (E[..., i] > E[..., j]).sum(axis=-1)
     return np.minimum(n, p * (p - 1) // 2 - n)
+
+
+def order_changes(E, start: int) -> int:
+    """Along a trajectory of one-dimensional embeddings ``E`` of shape (T, p): the number of records
+    t > ``start`` at which the symbols, sorted by their embedding, come in another order than at
+    ``start``, #{t > start : argsort E(t) ≠ argsort E(start)}. 0 when the order is fixed from ``start`` on."""
+    E = _np(E)
+    if E.ndim != 2:
+        raise ValueError(f"need a trajectory of shape (T, p), got shape {E.shape}")
+    if not 0 <= start < len(E):
+        raise ValueError(f"start must be a record index in [0, {len(E)}), got {start}")
+    rank = np.argsort(E[start:], axis=-1)
+    return int((rank[1:] != rank[0]).any(axis=-1).sum())
 
 
 def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -> np.ndarray:
