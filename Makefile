@@ -2,6 +2,7 @@
 #   make book     install everything, build the HTML book into _build/html
 #   make test     install everything, run the whole test suite (what CI runs)
 #   make chapter CH=book/01_foundations/01_linear_models.py   re-run one chapter, store its outputs, re-check it
+#   make robustness   every chapter at seeds 1-5 on an emulated other CPU: benchmarks/robustness.md (not in CI)
 # Everything is installed into a virtual environment in .venv (override with VENV=...).
 
 PYTHON ?= python3
@@ -15,8 +16,17 @@ TORCH_CPU ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 0 || echo 1)
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 # Notebooks run in parallel, one per worker, each on one CPU thread (see course_utils.device).
 WORKERS ?= 2
+# The tests execute every chapter under a configuration other than the one that stored its
+# outputs: another seed, and this CPU made to compute like another one (PyTorch's AVX2 kernels,
+# MKL's AVX2 path, OpenBLAS's Haswell kernels). `make test FOREIGN=` runs them as stored.
+FOREIGN ?= COURSE_SEED=1 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 OPENBLAS_CORETYPE=Haswell
+# nbval compares only the cells tagged `nbval-check-output` (deterministic on any CPU and seed);
+# every cell is executed, and a failed check (an exception) fails the test.
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# The stored run of a chapter: seed 0, strict checks, text progress bars.
+STORED := COURSE_SEED=0 COURSE_CHECKS=strict COURSE_PROGRESS=text
 
-.PHONY: install book test unit notebooks chapter sync clean
+.PHONY: install book test unit notebooks chapter robustness sync clean
 
 install: $(VENV)/.installed
 
@@ -46,29 +56,36 @@ book: install
 	@echo "The book is at _build/html/index.html"
 
 # The whole suite: the book builds from the stored outputs with warnings as errors, then one
-# pytest run does the unit tests, the theory-vs-experiment tests, the notebook/source pairing
-# checks, and nbval (every chapter re-executed once, its text outputs compared).
+# pytest run does the unit tests, the theory-vs-experiment tests, the notebook checks (paired
+# source, stored executed, fingerprint fresh) and nbval (every chapter re-executed once, under the
+# FOREIGN configuration, its checks raising on failure, its tagged cells compared).
 test: install
 	@status=0; \
 	$(VENV)/bin/jupyter-book build . -W --keep-going && $(PY) tools/check_build.py || status=1; \
-	$(PY) -m pytest tests book --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(WORKERS) --dist loadfile || status=1; \
+	env $(FOREIGN) COURSE_CHECKS=strict $(PY) -m pytest tests book $(NBVAL) -n $(WORKERS) --dist loadfile || status=1; \
 	exit $$status
 
 unit: install
 	$(PY) -m pytest tests
 
 notebooks: install
-	$(PY) -m pytest book --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -n $(WORKERS) --dist loadfile
+	env $(FOREIGN) COURSE_CHECKS=strict $(PY) -m pytest book $(NBVAL) -n $(WORKERS) --dist loadfile
 
-# Re-run one chapter from its text source, store the outputs in the notebook, then check it.
+# Re-run one chapter from its text source (once), store the outputs and the fingerprint in the
+# notebook, then run the notebook checks and the chapter's own tests (tests/ files naming it).
 chapter: install
 	@test -n "$(CH)" || (echo "usage: make chapter CH=book/<part>/<chapter>.py" && exit 2)
-	$(VENV)/bin/jupytext --to ipynb --execute $(CH)
+	env $(STORED) $(VENV)/bin/jupytext --to ipynb --execute $(CH)
 	$(PY) tools/clean_notebook.py $(basename $(CH)).ipynb
 	$(VENV)/bin/jupytext --sync $(CH)
-	$(PY) -m pytest $(basename $(CH)).ipynb --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-	$(PY) -m pytest tests/test_notebooks.py
+	$(PY) -m pytest -q tests/test_notebooks.py -k "$(notdir $(basename $(CH)))"
+	@tests=$$(grep -l "$(basename $(CH))" tests/test_*.py | grep -v test_notebooks.py); \
+	if [ -n "$$tests" ]; then $(PY) -m pytest -q $$tests; else echo "no tests/ file names $(basename $(CH))"; fi
+
+# Every chapter at seeds 1-5 on the emulated CPU, two at a time: benchmarks/robustness.md.
+# (About 12 chapters x 5 seeds x 1 min of one core; not part of CI.)
+robustness: install
+	$(PY) tools/robustness.py --seeds 1-5 --workers $(WORKERS)
 
 sync: install
 	$(VENV)/bin/jupytext --sync book/*/*.py

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -43,3 +45,87 @@ def test_relative_error():
     assert cu.relative_error([1.0, 1.0], [1.0, 2.0]) == pytest.approx(1 / np.sqrt(5))
     with pytest.raises(ValueError, match="zero prediction"):
         cu.relative_error([1.0], [0.0])
+
+
+def test_check_close_every_entry_catches_a_small_entry_the_norm_misses():
+    predicted = np.array([1.0, 1e-3])
+    measured = np.array([1.0, 2e-3])  # the small entry is off by a factor 2
+    cu.check_close("curve", measured, predicted, rtol=0.05, verbose=False)  # the norm hides it
+    with pytest.raises(AssertionError, match="1 of 2 within"):
+        cu.check_close("curve", measured, predicted, rtol=0.05, mode="every")
+    r = cu.check_close("curve", [1.0, 1.04e-3], predicted, rtol=0.05, mode="every", verbose=False)
+    assert r == pytest.approx(0.04e-3 / 0.05e-3)
+
+
+def test_check_close_log_mode_bounds_every_ratio():
+    with pytest.raises(AssertionError, match="largest ratio 2×"):
+        cu.check_close("curve", [1.0, 2e-3], [1.0, 1e-3], rtol=0.1, mode="log")
+    r = cu.check_close("curve", [1.05, 0.95e-3], [1.0, 1e-3], rtol=0.1, mode="log", verbose=False)
+    assert r == pytest.approx(-np.log(0.95))
+    with pytest.raises(ValueError, match="positive prediction"):
+        cu.check_close("curve", [1.0], [-1.0], rtol=0.1, mode="log")
+    with pytest.raises(AssertionError, match="positive measurement"):
+        cu.check_close("curve", [-1.0], [1.0], rtol=0.1, mode="log")
+    with pytest.raises(ValueError, match="mode"):
+        cu.check_close("curve", [1.0], [1.0], rtol=0.1, mode="max")
+
+
+def test_check_close_tolerance_is_atol_plus_rtol_times_the_norm():
+    # err 0.15 is allowed by 0.1 + 0.1·1 = 0.2, but not by max(0.1, 0.1·1)
+    cu.check_close("x", 1.15, 1.0, rtol=0.1, atol=0.1, verbose=False)
+    with pytest.raises(AssertionError):
+        cu.check_close("x", 1.25, 1.0, rtol=0.1, atol=0.1, verbose=False)
+    with pytest.raises(ValueError, match="rtol"):
+        cu.check_close("x", 1.0, 1.0, rtol=float("nan"))
+    with pytest.raises(ValueError, match="rtol"):
+        cu.check_close("x", 1.0, 1.0, rtol=-0.1)
+
+
+def test_check_less_is_strict_and_never_passes_nan():
+    with pytest.raises(AssertionError):
+        cu.check_less("x", 1.0, 1.0, verbose=False)
+    with pytest.raises(AssertionError):
+        cu.check_less("x", float("nan"), 1.0, verbose=False)
+
+
+def test_check_true_and_check_count(capsys):
+    assert cu.check_true("ordered", True, detail="120 < 240") == 1.0
+    assert capsys.readouterr().out.strip() == "✓ ordered (120 < 240)"
+    with pytest.raises(AssertionError, match="✗ ordered"):
+        cu.check_true("ordered", np.array([False]))
+    with pytest.raises(ValueError, match="True or False"):
+        cu.check_true("ordered", 1.0)
+    assert cu.check_count("runs that fit", 10, at_least=9, of=12) == 10
+    assert capsys.readouterr().out.strip() == "✓ runs that fit: 10 of 12 (≥ 9)"
+    with pytest.raises(AssertionError, match="8 of 12 \\(< 9\\)"):
+        cu.check_count("runs that fit", 8, at_least=9, of=12)
+    with pytest.raises(AssertionError, match="1 \\(> 0\\)"):
+        cu.check_count("reorderings", 1, at_most=0)
+    cu.check_count("reorderings", 0, at_least=0, at_most=0, verbose=False)
+    with pytest.raises(AssertionError, match="≠ 3"):
+        cu.check_count("exact", 2, at_least=3, at_most=3)
+    with pytest.raises(ValueError, match="integer"):
+        cu.check_count("runs", 70.7, at_least=70)
+    with pytest.raises(ValueError, match="at_least"):
+        cu.check_count("runs", 3)
+
+
+def test_warn_mode_and_the_check_log(monkeypatch, tmp_path, capsys):
+    log = tmp_path / "checks.jsonl"
+    monkeypatch.setenv("COURSE_CHECKS", "warn")
+    monkeypatch.setenv("COURSE_CHECK_LOG", str(log))
+    with pytest.warns(cu.checks.CheckWarning, match="✗ decay"):
+        r = cu.check_close("decay", 1.1, 1.0, rtol=0.01)
+    assert not r.passed and "✗ decay" in capsys.readouterr().out
+    cu.check_less("small", 0.1, 1.0)
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [(x["name"], x["passed"]) for x in lines] == [("decay", False), ("small", True)]
+    assert lines[1]["measured"] == pytest.approx(0.1) and lines[1]["bound"] == 1.0
+    monkeypatch.setenv("COURSE_CHECKS", "loose")
+    with pytest.raises(ValueError, match="COURSE_CHECKS"):
+        cu.check_less("small", 0.1, 1.0)
+
+
+def test_a_check_shows_nothing_under_a_notebook_cell():
+    r = cu.check_less("x", 0.1, 1.0, verbose=False)
+    assert isinstance(r, float) and r.passed and r._ipython_display_() is None

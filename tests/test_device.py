@@ -57,3 +57,20 @@ def test_setup_prints_the_device(capsys):
     dev = cu.setup(seed=1, device="cpu", num_threads=1)
     assert dev.type == "cpu"
     assert capsys.readouterr().out.strip() == "device: cpu, 1 CPU thread; seed 1"
+
+
+def test_course_seed_moves_every_derived_seed(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "2")
+    cu.setup(verbose=False)
+    assert cu.current_seed() == 2
+    assert cu.seed(5) == 5 + 2 * cu.device.SEED_STRIDE
+    assert list(cu.seed(range(3))) == [2 * cu.device.SEED_STRIDE + k for k in range(3)]
+    cu.setup(seed=0, verbose=False)  # an explicit seed wins over the environment
+    assert cu.seed(5) == 5 and list(cu.seed([0, 1])) == [0, 1]
+    monkeypatch.setenv("COURSE_SEED", "one")
+    with pytest.raises(ValueError, match="COURSE_SEED"):
+        cu.setup(verbose=False)
+    with pytest.raises(ValueError, match="non-negative"):
+        cu.seed(-1)
+    with pytest.raises(ValueError, match="integer"):
+        cu.seed(1.5)

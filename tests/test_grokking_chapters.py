@@ -1,4 +1,5 @@
-"""The claims of book/05_grokking (Grokking I and II), checked at small sizes."""
+"""The claims of book/05_grokking (Grokking I, book/05_grokking/01_grokking_effective_theory, and II,
+book/05_grokking/02_grokking_phase_diagrams), checked at small sizes."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Chapter 1, "Linear models and gradient flow": its theory-vs-experiment checks, at small sizes.
+"""Chapter 1, "Linear models and gradient flow" (book/01_foundations/01_linear_models): its theory-vs-experiment checks, at small sizes.
 
 Each test repeats one check of the chapter (same tolerance or a looser one where the sizes here
 are smaller), so a change in course_utils that breaks a claim of the chapter fails here too.

@@ -1,17 +1,21 @@
-"""The course's own invariants for chapters: each notebook is paired with its text source,
-stored executed, and installs course_utils from the repository named in _config.yml."""
+"""The course's own invariants for chapters: each notebook is paired with its text source, stored
+executed by the current code (its fingerprint is fresh), portable in what nbval compares, and installs
+course_utils from the repository named in _config.yml."""
 
 from __future__ import annotations
 
 import json
 import pathlib
 import re
+import sys
 
 import jupytext
 import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from freshness import stale_reasons  # noqa: E402
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts and "_build" not in p.parts)
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
@@ -71,3 +75,41 @@ def test_toc_lists_every_chapter_and_only_existing_files():
     for nb in NOTEBOOKS:
         ref = str(nb.relative_to(ROOT).with_suffix(""))
         assert ref in listed, f"{ref} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_outputs_are_fresh(path):
+    """The stored outputs were made by the current code: the chapter's and the course_utils modules'."""
+    reasons = stale_reasons(json.loads(path.read_text()))
+    source = path.relative_to(ROOT).with_suffix(".py")
+    assert not reasons, (f"{path.relative_to(ROOT)} stores outputs of older code: " + "; ".join(reasons)
+                         + f". Re-execute it: make chapter CH={source}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_outputs_show_no_widgets_or_overwritten_text(path):
+    """Progress bars are stored as text in their final state (make chapter sets COURSE_PROGRESS=text)."""
+    stored = json.loads(path.read_text())
+    for i, cell in enumerate(stored["cells"]):
+        for out in cell.get("outputs", []):
+            assert "application/vnd.jupyter.widget-view+json" not in out.get("data", {}), (
+                f"{path.name}: cell {i} stores a widget (a stale progress bar in the book); run `make chapter`")
+            if out.get("output_type") == "stream":
+                assert "\r" not in "".join(out["text"]), f"{path.name}: cell {i} stores a carriage return"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_compared_cells_are_marked_and_portable(path):
+    """nbval runs in lax mode: only cells tagged `nbval-check-output` are compared with their stored
+    outputs. Those must print nothing that depends on the seed or the CPU: the parameters cell is
+    compared in every chapter; a check line (✓ …) or a progress bar is never compared."""
+    stored = json.loads(path.read_text())
+    compared = [c for c in stored["cells"] if c["cell_type"] == "code"
+                and "nbval-check-output" in c.get("metadata", {}).get("tags", [])]
+    assert any("cu.scaled(" in "".join(c["source"]) for c in compared), (
+        f"{path.name}: tag the parameters cell `nbval-check-output` (its output is the same everywhere)")
+    for c in compared:
+        for out in c.get("outputs", []):
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            assert "✓" not in text and "it/s" not in text, (
+                f"{path.name}: a compared cell prints a check or a progress bar, which vary with the seed and CPU")

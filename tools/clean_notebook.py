@@ -1,19 +1,56 @@
-"""Remove volatile metadata (per-cell execution timestamps) from executed notebooks, in place.
+"""Tidy an executed chapter notebook in place and stamp its fingerprint.
 
-Run by `make chapter` after a chapter is executed, so that a re-run that changes nothing
-leaves nothing to diff. Usage: python tools/clean_notebook.py book/<part>/<chapter>.ipynb ...
+Run by `make chapter` after a chapter is executed:
+
+- removes volatile metadata (per-cell execution timestamps, the widget state) and numbers the
+  cell ids (``cell-0``, ``cell-1``, …), so that a re-run that changes nothing leaves nothing to diff;
+- keeps only what a terminal would show of text that rewrites itself: in a stream output, a
+  line's text after its last carriage return (a text progress bar keeps its final state);
+- drops widget outputs (a stored widget renders as a stale bar in the book);
+- stores the fingerprint of the code and of the course_utils modules it used (tools/freshness.py),
+  which the tests compare with the current code.
+
+Usage: python tools/clean_notebook.py book/<part>/<chapter>.ipynb ...
 """
 
 import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from freshness import stamp  # noqa: E402
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def final_text(text: str) -> str:
+    """What a terminal shows of ``text``: for each line, what follows its last carriage return."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
 
 def clean(path: Path) -> None:
-    nb = json.loads(path.read_text())
-    for cell in nb["cells"]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb.get("metadata", {}).pop("widgets", None)
+    for i, cell in enumerate(nb["cells"]):
         cell.get("metadata", {}).pop("execution", None)
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        if "id" in cell:
+            cell["id"] = f"cell-{i}"
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                text = final_text("".join(out["text"]))
+                if not text.strip():
+                    continue
+                out["text"] = text.splitlines(keepends=True)
+            elif WIDGET in out.get("data", {}):
+                out["data"].pop(WIDGET)
+                if not out["data"]:
+                    continue
+            outputs.append(out)
+        if cell["cell_type"] == "code":
+            cell["outputs"] = outputs
+    stamp(nb)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ from course_utils.theory import linear as theory
 cu.use_house_style()
 # The models of this chapter are tiny: the CPU is the fastest device for them, and float64 lets
 # theory and experiment agree to many digits (the models here are float64). Chapters with bigger
-# models call cu.setup(seed=0), which picks a GPU when there is one.
-device = cu.setup(seed=0, device="cpu")
+# models call cu.setup(), which picks a GPU when there is one.
+device = cu.setup(device="cpu")
 
 # %% [markdown]
 # ## Parameters
@@ -66,7 +66,7 @@ device = cu.setup(seed=0, device="cpu")
 # finite-size corrections discussed below are smaller. The numbers quoted in the text are those of
 # the default scale.
 
-# %%
+# %% tags=["nbval-check-output"]
 params = cu.scaled(
     default=dict(
         gd_features=10, gd_samples=50, gd_lr_times_top=1.5, gd_steps=1500,  # §1
@@ -126,7 +126,7 @@ params
 # the course's training loop and record, at every step, the distance of each mode from its target.
 
 # %%
-rng = np.random.default_rng(1)
+rng = np.random.default_rng(cu.seed(1))
 spectrum = 2.0 ** -np.arange(params.gd_features)
 w_star = rng.standard_normal(params.gd_features)
 X = gaussian_features(params.gd_samples, spectrum, rng)
@@ -263,7 +263,7 @@ gap_error = cu.check_close(f"largest GD–flow gap / (ηλ/2e), the {slow.sum()}
 # $\theta_i/w^*_i$ of four modes on a logarithmic grid of times.
 
 # %%
-rng = np.random.default_rng(2)
+rng = np.random.default_rng(cu.seed(2))
 spectrum = power_law_spectrum(params.sb_features, exponent=1.0)
 w_star = np.ones(params.sb_features) / np.sqrt(spectrum.sum())
 X = gaussian_features(params.sb_samples, spectrum, rng)
@@ -357,7 +357,7 @@ test_error_error = cu.check_close("test error over time", history["test error"],
 # first layer never learns), fitted to $N = 50$ noisy samples of a linear teacher.
 
 # %%
-rng = np.random.default_rng(3)
+rng = np.random.default_rng(cu.seed(3))
 d, N = params.mn_input_dim, params.mn_samples
 beta = rng.standard_normal(d) / np.sqrt(d)
 X = gaussian_features(N, np.ones(d), rng)
@@ -512,7 +512,7 @@ noise = params.bo_noise
 sample_sizes = np.array(params.bo_sample_sizes)
 n_grid = np.unique(np.geomspace(10, 4 * sample_sizes[-1], 60).astype(int))
 
-rng = np.random.default_rng(4)
+rng = np.random.default_rng(cu.seed(4))
 benign = {}
 for name, lam in spectra.items():
     # fewer draws at larger N, where one draw already averages over more samples
@@ -619,7 +619,7 @@ def exact_min_norm(P):
     return theory.min_norm_risk_isotropic(N, P, np.sum(w_star[:P] ** 2), np.sum(w_star[P:] ** 2), noise)
 
 
-rng = np.random.default_rng(5)
+rng = np.random.default_rng(cu.seed(5))
 # one set of random training sets per P; all three ridges are fitted to the same draws
 iso_errors = [ridge_test_errors(np.ones(D), w_star, noise, N, rng, ridge=list(ridges.values()),
                                 draws=params.dd_draws, seen=P) for P in P_exp]
@@ -641,7 +641,7 @@ iso_exact = np.array([exact_min_norm(P) for P in P_grid])
 
 # %%
 d = params.rf_input_dim
-rng = np.random.default_rng(6)
+rng = np.random.default_rng(cu.seed(6))
 beta = rng.standard_normal(d)
 beta /= np.linalg.norm(beta)
 F = random_feature_weights(d, D, rng)

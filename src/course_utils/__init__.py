@@ -5,6 +5,7 @@ Small modules, each with one job:
 - :mod:`course_utils.device`   device choice, seeding, threads, determinism (:func:`setup`)
 - :mod:`course_utils.scale`    the ``COURSE_SCALE`` switch for a chapter's parameters (:func:`scaled`)
 - :mod:`course_utils.checks`   theory-vs-experiment checks with explicit tolerances
+- :mod:`course_utils.progress` progress bars: live in Jupyter, plain text in stored notebooks
 - :mod:`course_utils.fits`     power-law fits
 - :mod:`course_utils.plotting` the house style and the plots that recur
 - :mod:`course_utils.train`    a small training loop with a recorded history
@@ -16,8 +17,9 @@ Small modules, each with one job:
 - :mod:`course_utils.exercises` checker functions for the chapters' exercises
 """
 
-from .checks import check_close, check_less, relative_error
-from .device import pick_device, seed_everything, set_num_threads, setup
+from .checks import CheckResult, check_close, check_count, check_less, check_true, relative_error
+from .device import current_seed, pick_device, seed, seed_everything, set_num_threads, setup
+from .progress import progress
 from .fits import PowerLawFit, fit_power_law
 from .plotting import use_house_style
 from .scale import current_scale, scaled
@@ -26,8 +28,9 @@ from .train import History, log_spaced_steps, train
 __version__ = "0.1.0"
 
 __all__ = [
-    "check_close", "check_less", "relative_error",
-    "pick_device", "seed_everything", "set_num_threads", "setup",
+    "CheckResult", "check_close", "check_count", "check_less", "check_true", "relative_error",
+    "current_seed", "pick_device", "seed", "seed_everything", "set_num_threads", "setup",
+    "progress",
     "PowerLawFit", "fit_power_law",
     "use_house_style",
     "current_scale", "scaled",

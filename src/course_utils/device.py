@@ -11,7 +11,14 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "seed_everything", "set_num_threads", "setup"]
+__all__ = ["pick_device", "seed_everything", "set_num_threads", "setup", "seed", "current_seed", "SEED_STRIDE"]
+
+#: Distance between the seeds of two runs of a chapter: the k-th seed of the run with base seed
+#: s is ``k + SEED_STRIDE * s`` (see :func:`seed`). Larger than any seed a chapter uses, so the
+#: streams of two base seeds never meet.
+SEED_STRIDE = 100_003
+
+_base_seed = 0
 
 #: Default number of CPU threads. On the course's 2-core reference machine small models run as
 #: fast (or faster) on one intra-op thread as on two, and one thread per notebook lets the test
@@ -78,14 +85,59 @@ def set_num_threads(n: int | None = None) -> int:
     return n
 
 
-def setup(seed: int = 0, device: str | None = None, num_threads: int | None = None,
+def current_seed() -> int:
+    """Return the base seed of this run: the one :func:`setup` was given (0 before any setup)."""
+    return _base_seed
+
+
+def seed(k=0):
+    """Return the ``k``-th seed of this run: ``k + SEED_STRIDE · s``, with s the base seed of :func:`setup`.
+
+    Chapters draw every random number from a seed made here (``np.random.default_rng(cu.seed(1))``,
+    ``torch.Generator().manual_seed(cu.seed(2))``, ``seeds=cu.seed(range(8))``) and never from a
+    literal, so that one switch, ``COURSE_SEED``, moves the whole chapter to other draws. At the
+    base seed 0 (the stored run) ``seed(k) == k``. ``k`` may be a non-negative integer or a
+    sequence of them (a range, list or integer array), which gives an integer array.
+    """
+    offset = SEED_STRIDE * _base_seed
+    if isinstance(k, (bool, np.bool_)):
+        raise ValueError(f"k must be a non-negative integer (or a sequence of them), got {k!r}")
+    if isinstance(k, (int, np.integer)):
+        if k < 0:
+            raise ValueError(f"k must be non-negative, got {k}")
+        return int(k) + offset
+    try:
+        arr = np.asarray(list(k) if isinstance(k, range) else k)
+    except TypeError:
+        raise ValueError(f"k must be a non-negative integer or a sequence of them, got {k!r}") from None
+    if arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
+        raise ValueError(f"k must be a non-negative integer or a sequence of them, got {k!r}")
+    return arr.astype(np.int64) + offset
+
+
+def _seed_from_environment() -> int:
+    text = os.environ.get("COURSE_SEED", "").strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise ValueError(f"COURSE_SEED must be a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def setup(seed: int | None = None, device: str | None = None, num_threads: int | None = None,
           deterministic: bool = True, verbose: bool = True) -> torch.device:
     """One call for a chapter's setup cell: seed, fix threads, make runs deterministic, pick a device.
 
-    Returns the device. With ``verbose`` it prints one line naming it, so a reader sees where
-    the chapter ran (``cpu`` in the stored book and in CI).
+    ``seed`` is the base seed of the run; ``None`` (what chapters use) reads the environment
+    variable ``COURSE_SEED`` and falls back to 0, the seed of the stored outputs. Every later
+    :func:`course_utils.seed` derives from it. Returns the device. With ``verbose`` it prints one
+    line naming it, so a reader sees where the chapter ran (``cpu`` in the stored book).
     """
+    global _base_seed
+    if seed is None:
+        seed = _seed_from_environment()
     seed_everything(seed)
+    _base_seed = int(seed)
     threads = set_num_threads(num_threads)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from .progress import progress as progress_bar
 
 __all__ = ["History", "log_spaced_steps", "train"]
 
@@ -107,7 +107,7 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
         with torch.no_grad():
             return float(loss_fn(model(X), y))
 
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(total=steps, desc=desc, disable=not progress)
     for step in range(steps + 1):
         if step in record:
             values = {"loss": full_loss()}

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from ..progress import progress as progress_bar
 
 from ..train import History
 
@@ -244,7 +244,7 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
         raise ValueError(f"record_steps must lie between 0 and steps={steps}")
     metrics = metrics or {}
     history = EnsembleHistory(K)
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(total=steps, desc=desc, disable=not progress)
     reached = torch.zeros(K, dtype=torch.bool, device=device)
 
     def member_losses(output, target, weight):

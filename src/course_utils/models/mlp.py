@@ -153,8 +153,8 @@ def random_mlp_outputs(X: torch.Tensor, n_networks: int, *, width: int, depth: i
     outs, pres = [], [[] for _ in range(depth)]
     starts = range(0, n_networks, chunk_size)
     if progress:
-        from tqdm.auto import tqdm
-        starts = tqdm(starts, desc="random networks", leave=False)
+        from ..progress import progress as progress_bar
+        starts = progress_bar(starts, desc="random networks")
     for start in starts:
         k = min(chunk_size, n_networks - start)
         h = X.T.unsqueeze(0).expand(k, -1, -1)  # (k, fan_in, N): columns are the inputs

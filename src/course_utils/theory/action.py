@@ -46,7 +46,7 @@ from fractions import Fraction
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from ..progress import progress as progress_bar
 
 from ..models.silu_net import PARAM_NAMES, _check_params, action, flatten_params, unflatten_params
 from ..train import History
@@ -394,7 +394,7 @@ def train_tracking_alignment(params: dict, train: tuple, val: tuple, *, steps: i
     p = {k: params[k].detach().clone() for k in PARAM_NAMES}
     value_and_grad = torch.func.grad_and_value(action)
     history = History()
-    for step in tqdm(range(steps + 1), desc=desc, disable=not progress, leave=False):
+    for step in progress_bar(range(steps + 1), desc=desc, disable=not progress):
         gT, sT = value_and_grad(p, *train)
         if step % record_every == 0 or step == steps:
             gV, sV = value_and_grad(p, *val)
