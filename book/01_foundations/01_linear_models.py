@@ -43,6 +43,7 @@ if "google.colab" in sys.modules:
 
 import matplotlib.pyplot as plt
 import numpy as np
+import scipy.stats
 import torch
 
 import course_utils as cu
@@ -72,12 +73,12 @@ params = cu.scaled(
         gd_features=10, gd_samples=50, gd_lr_times_top=1.5, gd_steps=1500,  # §1
         sb_features=64, sb_samples=32768, sb_noise=0.3, sb_steps=3000,      # §2
         mn_input_dim=20, mn_samples=50, mn_features=400, mn_steps=5000,     # §3.1
-        bo_spikes=5, bo_tail=4000, bo_noise=0.5, bo_samples_x_draws=6000,   # §3.3
+        bo_spikes=5, bo_tail=4000, bo_noise=0.5, bo_samples_x_draws=24_000, # §3.3
         bo_sample_sizes=(20, 40, 80, 160),
         dd_samples=100, dd_features=400, dd_noise=0.2, dd_draws=150,        # §3.4
         rf_input_dim=40, rf_noise=0.3, rf_draws=100, rf_test=4000,
     ),
-    paper=dict(sb_samples=65536, bo_tail=20_000, bo_samples_x_draws=20_000,
+    paper=dict(sb_samples=65536, bo_tail=20_000, bo_samples_x_draws=40_000,
                bo_sample_sizes=(20, 40, 80, 160, 320), dd_draws=1000, rf_draws=500, rf_test=10_000),
 )
 params
@@ -203,7 +204,7 @@ plt.show()
 # and step by step, and the gap to gradient flow is the predicted one.
 
 # %%
-cu.check_close("every mode at every step", measured, predicted_gd, atol=1e-9, verbose=False)
+cu.check_close("every mode at every step", measured, predicted_gd, atol=1e-9, mode="every", verbose=False)
 print(f"✓ every mode at every step: training = (1 − ηλ̂)^t to within 1e-9 ({measured.size} numbers)")
 cu.check_close("final weights vs closed form θ_t", model.weights(),
                theory.gd_solution(X, y, lr, [params.gd_steps])[0], rtol=1e-9, verbose=False)
@@ -211,7 +212,7 @@ print("✓ final weights: training = closed form to a relative 1e-9")
 slow = lr * lam_hat < 0.05
 gap_error = cu.check_close(f"largest GD–flow gap / (ηλ/2e), the {slow.sum()} modes with ηλ < 0.05",
                            largest_gap_measured[slow] / (lr * lam_hat[slow] / (2 * np.e)), np.ones(slow.sum()),
-                           rtol=0.05)
+                           rtol=0.05, mode="every")
 
 # %% [markdown]
 # **What it means.** Gradient descent on a quadratic loss is not one process but $D$
@@ -395,8 +396,9 @@ ax.legend()
 plt.show()
 
 # %%
-cu.check_close("training loss over time", history["loss"], loss_theory, rtol=1e-6, verbose=False)
-cu.check_close("distance to θ_mn over time", history["distance"], distance_theory, rtol=1e-6, verbose=False)
+cu.check_close("training loss over time", history["loss"], loss_theory, rtol=1e-6, mode="every", verbose=False)
+cu.check_close("distance to θ_mn over time", history["distance"], distance_theory, rtol=1e-6, mode="every",
+               verbose=False)
 print("✓ training loss and distance to θ_mn: training = closed form to a relative 1e-6 at every recorded step")
 cu.check_less("final distance to the minimum-norm interpolator", history["distance"][-1], 1e-4)
 loss_ratio = cu.check_less("final training loss / initial", history["loss"][-1] / history["loss"][0], 1e-8)
@@ -546,8 +548,14 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The checks: theory against experiment for both spectra (each average has a statistical error
-# of about 5%, the error bars), and the two claims in numbers.
+# The checks: theory against experiment for both spectra, and the two claims in numbers. Each
+# average has a statistical error of about 2–3% (the error bars; 1200 draws at $N = 20$ down to
+# 150 at $N = 160$). The flat tail also has a *systematic* excess: the self-consistent theory is
+# exact only as $N, D \to \infty$, and at $N = 20$ the measured error lies about 6% above it
+# (1.061 ± 0.015 times the theory, pooled over 2400 draws outside this chapter), falling roughly
+# like $1/N$ (1.03 at $N = 40$, 1.01 at $N = 80$, 1.00 at $N = 160$, each ± 0.02). The tolerance,
+# a relative error of 0.15 for the whole curve (dominated by its largest point, $N = 20$), is that 6%
+# plus four standard errors of about 2%.
 
 # %%
 for name, res in benign.items():
@@ -561,8 +569,8 @@ for claim, smaller, larger in claims:
 
 # %% [markdown]
 # Both models interpolate the same noisy labels. With the flat tail the excess test error
-# falls roughly like $k^*/N = 5/N$: the noise the interpolator must absorb is spread over
-# thousands of directions and costs only about $N/R$. With the power-law tail it levels off at
+# falls roughly like $\sigma^2 k^*/N = 5\sigma^2/N$: the noise the interpolator must absorb is spread over
+# thousands of directions and costs only about $\sigma^2 N/R$. With the power-law tail it levels off at
 # about $\sigma^2$, whatever $N$: the noise lands in the few large tail directions, $k^*/N$ stays of
 # order one, and more data does not help. The effective ranks printed above say the same in
 # numbers. Note that the flat tail is benign only while $N/R$ is small too: the two terms
@@ -684,7 +692,15 @@ plt.show()
 
 # %% [markdown]
 # The checks. The exact result must match the averages over draws within their statistical
-# error (we allow four standard errors). The self-consistent theory must match within 5% (6% for
+# error. There are 20 averages (one per $P$), so the check bounds the *largest* of 20 $|z|$-scores,
+# $z = (\text{experiment} - \text{exact})/\text{standard error}$, and the bound must account for the
+# number of points compared: if each $z$ is a standard normal, the chance that at least one of 20
+# exceeds 4 is at most $20 \times 2\Phi(-4) \approx 1.3\times10^{-3}$ (Bonferroni; printed below), whereas a
+# bound of 3 would fail about one run in 20 with a correct theory. Next to the peak one draw's
+# error is heavy-tailed and $z$ is a little wider than a standard normal (over 200 repetitions of
+# the 150 draws at $P = 90$ its standard deviation was 1.1 and no $|z|$ exceeded 3.2), still well
+# inside the bound; across the seeds 0–5 the largest $|z|$ lies between about 1.8 and 3.1.
+# The self-consistent theory must match within 5% (6% for
 # ReLU features, which it treats as Gaussian), except next to the peak without ridge, where its
 # finite-size error grows like $1/|N - P|$ (discussed below): there we compare only for
 # $|P - N| \ge 30$.
@@ -698,7 +714,11 @@ def at(grid):
 
 
 z = (iso_measured[:, 0] - iso_exact[at(P_grid)]) / iso_sem[:, 0]
-cu.check_less("isotropic, no ridge: largest |experiment − exact| in standard errors", np.abs(z).max(), 4.0)
+z_bound = 4.0
+false_alarm = len(P_exp) * 2 * scipy.stats.norm.sf(z_bound)   # Bonferroni: P(max of 20 |z| > 4) ≤ 20 P(|z| > 4)
+print(f"{len(P_exp)} z-scores: chance that a correct theory fails the bound {z_bound:g} ≤ {false_alarm:.1e}")
+cu.check_less("isotropic, no ridge: largest |experiment − exact| in standard errors (of 20)", np.abs(z).max(),
+              z_bound)
 away = np.abs(P_exp - N) >= 30
 for j, (name, rho) in enumerate(ridges.items()):
     use = away if rho == 0 else np.ones_like(away)
@@ -740,8 +760,9 @@ for P in (N - 20, N - 10, N + 10, N + 20):
 # smallest singular value of the feature matrix): an average over a hundred draws there usually
 # comes out *too small*, because the rare, very bad draws are missing from it. For ReLU features
 # the self-consistent theory's finite-size error next to the peak is about twice the isotropic
-# one (with `COURSE_SCALE=paper`'s 500 draws the measured error at $P = 90$ is some 15% above the
-# line, where the few draws of the default scale happen to land closer). Away from the peak,
+# one (in one run with `COURSE_SCALE=paper`, 500 draws, the measured error at $P = 90$ came out some
+# 15% above the line; the 100 draws of the default scale are too few to resolve it, and where
+# their average lands changes with the seed). Away from the peak,
 # treating non-Gaussian features as Gaussian costs a few percent.
 #
 # ## Exercises
