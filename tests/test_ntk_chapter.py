@@ -146,29 +146,34 @@ def test_spectral_bias_mode_by_mode():
 
 
 def test_catapult():
+    """Claims about the distribution over networks: at 1.5 η_c every network catapults (its loss rises
+    tenfold, then converges where ηλ_max/2 < 1); at 3 η_c most networks diverge (a few percent
+    converge even there, so a single network is not tested)."""
     X_all, y = _problem()
     X = X_all[:N_TRAIN]
     yt = torch.tensor(y)[:, None]
-    outcome = {}
-    for ratio in (1.5, 3.0):
-        model = _net(1024, seed=11)
-        lam0 = np.linalg.eigvalsh(empirical_ntk(model, X).numpy() / N_TRAIN).max()
-        lr = ratio * 2 / lam0
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        losses = []
-        for _ in range(200):
-            opt.zero_grad()
-            loss = 0.5 * ((model(X) - yt) ** 2).mean()
-            losses.append(loss.item())
-            if not losses[-1] < 1e6:
-                break
-            loss.backward()
-            opt.step()
-        lam_end = np.linalg.eigvalsh(empirical_ntk(model, X).numpy() / N_TRAIN).max() if losses[-1] < 1e6 else np.inf
-        outcome[ratio] = (losses, lr * lam_end / 2)
-    losses, edge = outcome[1.5]
-    assert max(losses) > 10 * losses[0] and losses[-1] < 1e-2 and edge < 1.0
-    assert not outcome[3.0][0][-1] < 1e6
+    outcome = {1.5: [], 3.0: []}
+    for s in range(6):
+        for ratio in outcome:
+            model = _net(1024, seed=11 + s)
+            lam0 = np.linalg.eigvalsh(empirical_ntk(model, X).numpy() / N_TRAIN).max()
+            lr = ratio * 2 / lam0
+            opt = torch.optim.SGD(model.parameters(), lr=lr)
+            losses = []
+            for _ in range(400):
+                opt.zero_grad()
+                loss = 0.5 * ((model(X) - yt) ** 2).mean()
+                losses.append(loss.item())
+                if not losses[-1] < 1e6:
+                    break
+                loss.backward()
+                opt.step()
+            lam_end = (np.linalg.eigvalsh(empirical_ntk(model, X).numpy() / N_TRAIN).max()
+                       if losses[-1] < 1e6 else np.inf)
+            outcome[ratio].append((losses, lr * lam_end / 2))
+    for losses, edge in outcome[1.5]:
+        assert max(losses) > 10 * losses[0] and losses[-1] < 1e-2 and edge < 1.0
+    assert sum(not losses[-1] < 1e6 for losses, _ in outcome[3.0]) >= 4
 
 
 def test_exercise_checker():
