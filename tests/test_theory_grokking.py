@@ -162,3 +162,22 @@ def test_order_changes_counts_records_with_another_order():
         G.order_changes(k, 0)
     with pytest.raises(ValueError, match="start"):
         G.order_changes(traj, 6)
+
+
+def test_order_changes_restricted_to_symbol_pairs():
+    k = np.arange(5.0)
+    traj = np.stack([k, k[[1, 0, 2, 3, 4]], k[[0, 1, 2, 4, 3]]])   # record 1 swaps 0, 1; record 2 swaps 3, 4
+    assert G.order_changes(traj, 0) == 2
+    assert G.order_changes(traj, 0, symbol_pairs=[(0, 1)]) == 1
+    assert G.order_changes(traj, 0, symbol_pairs=[(3, 4), (0, 2)]) == 1
+    assert G.order_changes(traj, 0, symbol_pairs=[(0, 2), (1, 3)]) == 0
+    assert G.order_changes(traj, 0, symbol_pairs=np.zeros((0, 2), dtype=int)) == 0
+
+
+def test_tied_symbol_pairs():
+    # {0,2} and {1,2} tie 0 and 1 through k = 2; {3,3} and {3,4} tie 3 and 4 through k = 3
+    tied = G.tied_symbol_pairs(np.array([[0, 2], [1, 2], [3, 3], [3, 4]]), 5)
+    assert {tuple(t) for t in tied.tolist()} == {(0, 1), (3, 4)}
+    assert G.tied_symbol_pairs(np.array([[0, 1]]), 3).shape == (0, 2)
+    everything = G.tied_symbol_pairs(G.unordered_pairs(4), 4)
+    assert len(everything) == 6                                  # the full table ties every pair

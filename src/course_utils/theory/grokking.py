@@ -50,6 +50,7 @@ __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "cons
            "predicted_accuracy", "effective_loss", "effective_loss_gradient", "effective_hessian",
            "hessian_spectrum", "null_space_dimension", "unique_linear_structure", "grokking_rate",
            "linear_flow", "effective_gradient_flow", "linearity_defect", "order_inversions", "order_changes",
+           "tied_symbol_pairs",
            "probability_unique",
            "critical_fraction", "PHASES", "classify_phase"]
 
@@ -298,17 +299,37 @@ def order_inversions(E) -> np.ndarray:
     return np.minimum(n, p * (p - 1) // 2 - n)
 
 
-def order_changes(E, start: int) -> int:
+def order_changes(E, start: int, symbol_pairs=None) -> int:
     """Along a trajectory of one-dimensional embeddings ``E`` of shape (T, p): the number of records
     t > ``start`` at which the symbols, sorted by their embedding, come in another order than at
-    ``start``, #{t > start : argsort E(t) ≠ argsort E(start)}. 0 when the order is fixed from ``start`` on."""
+    ``start``, #{t > start : argsort E(t) ≠ argsort E(start)}. 0 when the order is fixed from ``start`` on.
+
+    With ``symbol_pairs`` (an (n, 2) array of symbols i ≠ j), only the relative order of those pairs
+    counts: #{t > start : sign(E_i − E_j)(t) ≠ sign(E_i − E_j)(start) for some listed pair}."""
     E = _np(E)
     if E.ndim != 2:
         raise ValueError(f"need a trajectory of shape (T, p), got shape {E.shape}")
     if not 0 <= start < len(E):
         raise ValueError(f"start must be a record index in [0, {len(E)}), got {start}")
+    if symbol_pairs is not None:
+        sp = np.asarray(symbol_pairs, dtype=int).reshape(-1, 2)
+        if len(sp) == 0:
+            return 0
+        sign = np.sign(E[start:, sp[:, 0]] - E[start:, sp[:, 1]])
+        return int((sign[1:] != sign[0]).any(axis=-1).sum())
     rank = np.argsort(E[start:], axis=-1)
     return int((rank[1:] != rank[0]).any(axis=-1).sum())
+
+
+def tied_symbol_pairs(train_pairs, p: int) -> np.ndarray:
+    """The pairs of symbols i < j that a training set ties: some symbol k (k = i or j included) with
+    both {i, k} and {j, k} training pairs. Their sums differ, so E_i = E_j would send two training
+    pairs with different targets to the same decoder input: such a pair cannot cross without
+    breaking a fit. Returns an (n, 2) integer array."""
+    D = _pair_set(train_pairs)
+    out = [(i, j) for i in range(p) for j in range(i + 1, p)
+           if any((min(i, k), max(i, k)) in D and (min(j, k), max(j, k)) in D for k in range(p))]
+    return np.array(out, dtype=int).reshape(-1, 2)
 
 
 def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -> np.ndarray:
