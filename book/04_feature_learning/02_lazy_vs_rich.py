@@ -61,7 +61,7 @@ from course_utils.theory import lazy_rich as theory
 
 cu.use_house_style()
 # Small models: one CPU thread is the fastest device; float64 keeps rounding far below the effects.
-device = cu.setup(seed=0, device="cpu")
+device = cu.setup(device="cpu")
 torch.set_default_dtype(torch.float64)
 
 # %% [markdown]
@@ -70,16 +70,16 @@ torch.set_default_dtype(torch.float64)
 # The scalar model costs nothing; the networks are one- and two-hidden-layer MLPs on a few
 # hundred digits. `COURSE_SCALE=paper` averages over more seeds and goes to wider networks.
 
-# %%
+# %% tags=["nbval-check-output"]
 params = cu.scaled(
     default=dict(
-        p=64, knob_points=7, ntk_widths=(4, 16, 64, 256, 1024, 4096),     # §3–4 scalar model
+        p=64, knob_points=7, ntk_widths=(4, 16, 64, 256, 1024, 4096), width_draws=64,  # §3–4 scalar model
         mlp_per_class=20, mlp_width=256, mlp_alphas=(0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),  # §5
-        mlp_widths=(64, 128, 256, 512, 1024, 2048), lazy_steps=400, rich_steps=2500, seeds=1,
+        mlp_widths=(64, 128, 256, 512, 1024, 2048), lazy_steps=400, rich_steps=2500, seeds=1, lazy_seeds=3,
         mf_per_class=30, mf_val_per_class=50, mf_width=256, mf_steps=600,  # §6
     ),
     paper=dict(ntk_widths=(4, 16, 64, 256, 1024, 4096, 16384),
-               mlp_widths=(64, 128, 256, 512, 1024, 2048, 4096, 8192), seeds=4,
+               mlp_widths=(64, 128, 256, 512, 1024, 2048, 4096, 8192), seeds=4, lazy_seeds=6,
                mf_per_class=50, mf_val_per_class=100, mf_width=512, mf_steps=1000),
 )
 params
@@ -204,7 +204,7 @@ configs = {  # name: (alpha, S, gamma, Z)
     "small input γ = 0.05": (1.0, 1.0, 0.05, 4.0),
     "small output 1/Z = 1/64": (1.0, 1.0, 1.0, 64.0),
 }
-rng = np.random.default_rng(1)
+rng = np.random.default_rng(cu.seed(1))
 trajectories = {}
 for name, (alpha, S, gamma, Z) in configs.items():
     a0, b0 = alpha * rng.standard_normal(p_small), alpha * rng.standard_normal(p_small)
@@ -249,14 +249,17 @@ plt.show()
 for name, tr in trajectories.items():
     m = tr["model"]
     cu.check_close(f"{name}: w(t), closed form vs ODE", tr["ode_w"], m.output(tr["t"]), rtol=1e-6)
-    cu.check_close(f"{name}: ‖θ−θ₀‖/‖θ₀‖, closed form vs ODE", tr["ode_change"], m.relative_change(tr["t"]), rtol=1e-6)
+    # every point of the curve (it spans decades): rtol 1e-6, plus 1e-9 for the integrator's atol 1e-12 on θ
+    cu.check_close(f"{name}: ‖θ−θ₀‖/‖θ₀‖, closed form vs ODE", tr["ode_change"], m.relative_change(tr["t"]),
+                   rtol=1e-6, atol=1e-9, mode="every")
     cu.check_close(f"{name}: w(t), closed form vs GD (η → 0)", tr["gd_w"], m.output(tr["gd_t"]), rtol=2e-2)
 
 # %% [markdown]
 # The closed form and the numerical solution agree to the integrator's tolerance, and gradient
-# descent follows them within its discretisation error. The base model (lazy, $\rho\approx 3$)
+# descent follows them within its discretisation error. The base model (lazy: $\rho = \|\theta_0\|^2/8$,
+# about 4 on average over draws of its 32 weights, a few at any draw)
 # relaxes exponentially from the first instant and its weights move by a few percent. Each knob,
-# turned by a factor 10 to 20, brings $\rho$ down to $0.03$–$0.2$, and the dynamics change
+# turned by a factor 10 to 20, brings $\rho$ down to roughly $0.03$–$0.3$, and the dynamics change
 # character: a plateau, then a sigmoidal rise, and weights that grow by factors. (The input
 # and output knobs are also slower in absolute time, hence the rescaled time axis.)
 #
@@ -305,10 +308,10 @@ def converged_change(alpha, S, gamma, Z, p, seed=0, steps=4000):
 collapse = {}
 for knob, (key, values) in sweeps.items():
     kw = {**base, key: values}
-    collapse[knob] = converged_change(kw["alpha"], kw["S"], kw["gamma"], kw["Z"], p, seed=2)
-# width sweeps: NTK (Z = √p) and mean-field (Z = p) parameterisations, 16 draws of the weights per width
+    collapse[knob] = converged_change(kw["alpha"], kw["S"], kw["gamma"], kw["Z"], p, seed=cu.seed(2))
+# width sweeps: NTK (Z = √p) and mean-field (Z = p) parameterisations, `width_draws` draws of the weights per width
 ntk_p = np.array(params.ntk_widths)
-width_runs = {name: [converged_change(np.full(16, alpha), 1.0, 1.0, Zf(q), q, seed=3) for q in ntk_p]
+width_runs = {name: [converged_change(np.full(params.width_draws, alpha), 1.0, 1.0, Zf(q), q, seed=cu.seed(3)) for q in ntk_p]
               for name, alpha, Zf in (("NTK, Z = √p", 1.0, np.sqrt), ("mean field, Z = p", 0.3, float))}
 
 # %%
@@ -340,8 +343,8 @@ for j, (name, runs) in enumerate(width_runs.items()):
     c = cu.plotting.PALETTE[4 + j]
     ax.plot(ntk_p, [theory.relative_change_at_convergence(r[0]).mean() for r in runs], "-", color=c,
             label=f"{name}: theory")
-    ax.plot(ntk_p, mean_change[name], "*x"[j], ms=9, color=c, label=f"{name}: GD (mean of 16)")
-fit_ntk_scalar = cu.fit_power_law(ntk_p[1:], mean_change["NTK, Z = √p"][1:])
+    ax.plot(ntk_p, mean_change[name], "*x"[j], ms=9, color=c, label=f"{name}: GD (mean of {params.width_draws})")
+fit_ntk_scalar = cu.fit_power_law(ntk_p[2:], mean_change["NTK, Z = √p"][2:])
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("number of hidden units $p$")
@@ -356,13 +359,21 @@ all_out = np.concatenate([v[2] for v in collapse.values()])
 print(f"ρ spans {all_rho.min():.1e} … {all_rho.max():.1e}; relative change spans {all_change.min():.1e} … "
       f"{all_change.max():.1f}")
 cu.check_close("every run converged: γw/S at the end", all_out, np.ones_like(all_out), rtol=1e-6)
-cu.check_close("all four knobs: measured change vs the one-variable theory Δ(ρ)", all_change,
-               theory.relative_change_at_convergence(all_rho), rtol=1e-2)
+# mode="log": the changes span five decades, so every run is compared on its own (|ln(measured/theory)| ≤
+# ln 1.01). Gradient descent with step 0.05/Θ_max differs from the flow by O(ηΘ); the largest log-ratio
+# measured at seeds 0–5 is 8.4e-4, a twelfth of the tolerance.
+cu.check_close("all four knobs: measured change vs the one-variable theory Δ(ρ), every run", all_change,
+               theory.relative_change_at_convergence(all_rho), rtol=1e-2, mode="log")
 for name, runs in width_runs.items():
     cu.check_close(f"{name}: measured change vs Δ(ρ), every run at every width", np.concatenate([r[1] for r in runs]),
-                   theory.relative_change_at_convergence(np.concatenate([r[0] for r in runs])), rtol=1e-2)
-cu.check_close(f"NTK scaling: exponent of the mean change vs p ≥ {ntk_p[1]} (theory 1/2 as ρ → ∞)",
-               fit_ntk_scalar.alpha, 0.5, atol=0.05)
+                   theory.relative_change_at_convergence(np.concatenate([r[0] for r in runs])), rtol=1e-2, mode="log")
+# Where the tolerance comes from. Δ ≈ 1/2ρ ∝ 1/‖θ₀‖², and with mirrored units ‖θ₀‖²/α² is a χ² with p
+# degrees of freedom, so the mean change over draws is biased up by p/(p − 2): +14 % at p = 16, +3 % at
+# p = 64. Fitted over p ≥ 16 that bias steepens the exponent to 0.52 on average; over p ≥ 64 to 0.506.
+# The draws scatter it too: over 40 sets of 64 draws (of the theory curve) the exponent over p ≥ 64 had a
+# standard deviation of 0.0045. Bias + 4 standard deviations = 0.024 < 0.03.
+cu.check_close(f"NTK scaling: exponent of the mean change vs p ≥ {ntk_p[2]} (theory 1/2 as ρ → ∞)",
+               fit_ntk_scalar.alpha, 0.5, atol=0.03)
 mf = mean_change["mean field, Z = p"]
 cu.check_close("mean-field scaling: change at the largest width vs Δ(ρ = γα²/S), its p → ∞ limit", mf[-1],
                theory.relative_change_at_convergence(0.3 ** 2), rtol=0.05)
@@ -372,8 +383,9 @@ cu.check_close("mean-field scaling: change at the largest width vs Δ(ρ = γα�
 # relative change falls like $1/2\rho$ on the lazy side and grows like $\rho^{-1/2}$ on the rich
 # side, with the crossover at $\rho\approx1$, where the initial weights are as large as the
 # smallest weights that fit the target. In the NTK parameterisation the width alone pushes the
-# model along the curve towards the lazy end ($\rho\approx\sqrt p$; the fitted exponent of the change
-# is close to $1/2$ and approaches it as $\rho$ grows); in the mean-field parameterisation every
+# model along the curve towards the lazy end ($\rho\approx\sqrt p$; the fitted exponent of the mean change
+# over $p\ge64$ is within 0.03 of $1/2$; at smaller $p$ the mean over draws of $1/\|\theta_0\|^2$ exceeds
+# $1/\mathbb E\|\theta_0\|^2$ by $p/(p-2)$, which steepens it); in the mean-field parameterisation every
 # width sits at the same $\rho$ (the residual spread is the sampling noise of $\|\theta_0\|^2$ at
 # small $p$). This is the lazy/rich picture of {cite:t}`chizat2019lazy` and
 # {cite:t}`woodworth2020kernel` in its simplest form: the scale of the model relative to the task,
@@ -392,7 +404,9 @@ cu.check_close("mean-field scaling: change at the largest width vs Δ(ρ = γα�
 # initialisation above (otherwise a large $\alpha$ starts with a large random output that must be
 # unlearned first). The step is $\eta = 1/\lambda_{\max}(\Theta_0/NC)$ for $\alpha\ge1$ (time measured
 # in units of the initial kernel, as in the lazy limit of {cite:t}`chizat2019lazy`) and that of $\alpha = 1$
-# below; 400 steps in the lazy runs, 2500 in the rich ones (they have a plateau to cross).
+# below; 400 steps in the lazy runs, 2500 in the rich ones (they have a plateau to cross). Each lazy
+# point ($\alpha\ge1$) is the mean of three networks (`lazy_seeds`), because the kernel change of one
+# lazy network is noisy.
 # We record the relative change of the weights and of the tangent kernel on the training set,
 # $\Theta(x, x') = \sum_c\nabla_\theta f_c(x)\cdot\nabla_\theta f_c(x')$ (`diagnostics.tangent_kernel`,
 # `diagnostics.relative_kernel_change`).
@@ -406,26 +420,29 @@ cu.check_close("mean-field scaling: change at the largest width vs Δ(ρ = γα�
 
 # %%
 z_all, y_all = load_digits()
-(z_tr, y_tr), _ = train_val_split(z_all, y_all, params.mlp_per_class, 10, seed=0)
+(z_tr, y_tr), _ = train_val_split(z_all, y_all, params.mlp_per_class, 10, seed=cu.seed(0))
 X_tr = standardize(z_tr)
 Y_tr = torch.nn.functional.one_hot(y_tr, 10).double()
 
 
 def train_relu_net(width, alpha, steps, seed, lr=None):
     """(relative weight change, relative tangent-kernel change, final loss) of one network."""
-    run = train_scaled_relu_net(X_tr, Y_tr, width=width, alpha=alpha, steps=steps, seed=seed, lr=lr)
+    run = train_scaled_relu_net(X_tr, Y_tr, width=width, alpha=alpha, steps=steps, seed=int(seed), lr=lr)
     return run.weight_change, run.kernel_change, run.loss
 
 
 alphas = np.array(params.mlp_alphas)
 # α ≥ 1: the lazy step of each network's own kernel; α < 1: the step at α = 1 (a smaller kernel allows more)
-lr_one = train_scaled_relu_net(X_tr, Y_tr, width=params.mlp_width, alpha=1.0, steps=0).lr
-by_alpha = np.array([[train_relu_net(params.mlp_width, a, params.lazy_steps if a >= 1 else params.rich_steps, s,
-                                     lr=None if a >= 1 else lr_one) for a in alphas]
-                     for s in range(params.seeds)]).mean(0)
+lr_one = train_scaled_relu_net(X_tr, Y_tr, width=params.mlp_width, alpha=1.0, steps=0, seed=cu.seed(0)).lr
+# The kernel change of one lazy network is noisy (the few units that switch have random signs): the lazy
+# points average over `lazy_seeds` networks, the (more expensive) rich points over `seeds`.
+by_alpha = np.array([np.mean([train_relu_net(params.mlp_width, a, params.lazy_steps if a >= 1 else params.rich_steps, s,
+                                             lr=None if a >= 1 else lr_one)
+                              for s in cu.seed(range(params.lazy_seeds if a >= 1 else params.seeds))], axis=0)
+                     for a in cu.progress(alphas, desc="α sweep")])
 widths = np.array(params.mlp_widths)
 by_width = np.array([[train_relu_net(int(n), 1.0, params.lazy_steps, s) for n in widths]
-                     for s in range(params.seeds)]).mean(0)
+                     for s in cu.seed(range(params.seeds))]).mean(0)
 print("final training loss (α sweep):", np.array2string(by_alpha[:, 2], precision=3))
 print("final training loss (width sweep):", np.array2string(by_width[:, 2], precision=3))
 
@@ -472,9 +489,6 @@ cu.check_close("weights vs width: exponent (theory 1/2)", fit_w_n.alpha, 0.5, at
 cu.check_less("tangent kernel vs α, lazy side: exponent between the switching (1) and smooth (2) values", 1.0,
               fit_k_lazy.alpha)
 cu.check_less("...and below 2", fit_k_lazy.alpha, 2.0)
-slope_last = np.log(by_alpha[-2, 1] / by_alpha[-1, 1]) / np.log(alphas[-1] / alphas[-2])
-cu.check_less(f"tangent kernel: local exponent between α = {alphas[-2]:g} and {alphas[-1]:g} (→ 1 as switching dominates)",
-              slope_last, 1.5)
 cu.check_less("tangent kernel vs width: falls at least as fast as the n^-1/2 bound (0.5 < exponent)", 0.5,
               fit_k_n.alpha)
 cu.check_less("tangent kernel vs width: ...and no faster than smooth activations (exponent < 1)", fit_k_n.alpha, 1.0)
@@ -493,8 +507,11 @@ cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (wei
 # like $n^{-1/2}$, and the tangent kernel falls faster than that bound, between $n^{-3/4}$ (ReLU
 # switching) and $n^{-1}$. The tangent kernel falls with $\alpha$ more slowly than the weights: a lazy
 # ReLU network's kernel change is the sum of a smooth part $\propto\alpha^{-2}$ and a part from the units
-# that switch on or off, $\propto\alpha^{-1}$, which takes over at large $\alpha$ (the fitted slope over
-# $\alpha\ge1$ lies between the two, and the last octave is closer to 1).
+# that switch on or off, $\propto\alpha^{-1}$, which takes over at large $\alpha$: the fitted slope over
+# $\alpha\ge1$ lies between the two. (Whether the last octave alone is closer to 1 is beyond one
+# experiment's resolution: for single networks the slope between $\alpha = 4$ and 8 scattered from 0.8 to
+# 1.7 over twelve initialisations and data draws, about 1.27 on average; the switching part is a
+# random-sign sum over few units, hence the average over several lazy networks above.)
 #
 # ## 6. Minimal or extended features?
 #
@@ -523,7 +540,7 @@ cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (wei
 # random-feature model, EF by construction. The question is what full backpropagation does.
 
 # %%
-(z_mf, y_mf), (z_val, y_val) = train_val_split(z_all, y_all, params.mf_per_class, params.mf_val_per_class, seed=1)
+(z_mf, y_mf), (z_val, y_val) = train_val_split(z_all, y_all, params.mf_per_class, params.mf_val_per_class, seed=cu.seed(1))
 X_mf, X_val = standardize(z_mf), standardize(z_val, reference=z_mf)
 Y_mf = torch.nn.functional.one_hot(y_mf, 10).double()
 N_mf = X_mf.shape[0]
@@ -538,7 +555,7 @@ def last_hidden(net, X):
 def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
     """Two-hidden-layer ReLU net (NTK param.), weights × α, output κ(f − f₀); GD on the squared loss.
     ``lr=None``: 1/λ_max of the initial tangent kernel (of the readout alone with ``only_last``)."""
-    net = MLP(64, params.mf_width, 2, 10, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(seed))
+    net = MLP(64, params.mf_width, 2, 10, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(cu.seed(seed)))
     weights = [layer.weight for layer in net.layers]
     with torch.no_grad():
         for W in weights:
@@ -611,7 +628,7 @@ cu.check_less("rich full backprop (MF): d_eff below half that of last-layer-only
 cu.check_less("alignment: EF + 0.3 below MF", ef_s["cka"] + 0.3, rich_s["cka"])
 cu.check_less("lazy full backprop: d_eff within 10% of the EF value (features barely move)",
               abs(lazy_s["d_eff"] / ef_s["d_eff"] - 1), 0.1)
-cu.check_less("validation accuracy: EF below MF", runs[names[1]]["val_acc"], runs[names[0]]["val_acc"])
+# (No check on the validation accuracies: their differences are a few standard errors of one draw, see below.)
 
 # %% [markdown]
 # Full backpropagation in the rich regime concentrates the features: the spectrum of their
@@ -624,8 +641,9 @@ cu.check_less("validation accuracy: EF below MF", runs[names[1]]["val_acc"], run
 # network, trained on all layers, ends with features almost as extended as the random ones (its
 # hidden weights moved by a few percent, §5). Whether a network learns minimal features is decided
 # by the regime, $\rho$, not by which parameters are trained. (Nor is validation accuracy what tells
-# them apart on this easy task: the lazy network, with extended features, scores almost as well as the
-# rich one; the last-layer-only model, with no trained hidden layers, a few points less.) The margins
+# them apart on this easy task: in the table above all three score within a few points of each other,
+# and the rich network scored 0.95–0.96 at COURSE_SEED 0–3. The last-layer-only model scored 2 to 4 points below the rich one at COURSE_SEED 0–3, but on 500
+# validation images that is two to four standard errors of a single draw, so we do not claim it.) The margins
 # of the checks are wide: the effective dimensions differ by a factor of about four, the
 # alignments by about 0.5.
 # The same two diagnostics track grokking in
@@ -681,7 +699,7 @@ def relative_change(rho):
     return np.sqrt(1 + c2 - np.sqrt(2 * (1 + c2)))
 
 
-exercises.check_relative_change(relative_change)
+solved = exercises.check_relative_change(relative_change)
 
 # %% [markdown]
 # :::{solution-end}
