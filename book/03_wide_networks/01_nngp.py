@@ -55,7 +55,7 @@ from course_utils.models.mlp import MLP, random_mlp_outputs
 from course_utils.theory import kernels
 
 cu.use_house_style()
-device = cu.setup(seed=0)
+device = cu.setup()
 
 
 def draw_networks(X, n_networks, seed, **arch):
@@ -72,19 +72,19 @@ def draw_networks(X, n_networks, seed, **arch):
 # The default sizes run in about a minute on one CPU core; `COURSE_SCALE=paper` draws more
 # networks at larger widths, which shrinks every statistical error bar by about three.
 
-# %%
+# %% tags=["nbval-check-output"]
 params = cu.scaled(
     default=dict(
         kurtosis_networks=100_000, kurtosis_widths=(1, 2, 4, 8, 16, 32, 64),          # §3
         cov_networks=16_384, cov_widths=(2, 8, 32, 128),                              # §4
-        prop_width=128, prop_depth=30, prop_networks=64,                             # §5
+        prop_width=128, prop_depth=30, prop_networks=256,                            # §5
         gp_teachers=200, teacher_width=500, readout_widths=(16, 64, 256, 1024, 4096),  # §6
-        readout_seeds=4, digits_train=1000,
+        readout_seeds=16, digits_train=1000, digits_splits=10,
     ),
     paper=dict(kurtosis_networks=1_000_000, kurtosis_widths=(1, 2, 4, 8, 16, 32, 64, 128, 256),
-               cov_networks=131_072, cov_widths=(2, 8, 32, 128, 512), prop_width=512, prop_networks=256,
+               cov_networks=131_072, cov_widths=(2, 8, 32, 128, 512), prop_width=512, prop_networks=1024,
                gp_teachers=2000, teacher_width=2000, readout_widths=(16, 64, 256, 1024, 4096, 16384),
-               readout_seeds=16, digits_train=1500),
+               readout_seeds=64, digits_train=1500, digits_splits=20),
 )
 params
 
@@ -119,7 +119,7 @@ relu_arch = dict(activation="relu", sigma_w=math.sqrt(2.0))
 x_line = np.linspace(-3, 3, 241)[:, None]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
 for ax, n in zip(axes, (2, 2000)):
-    f = draw_networks(x_line, 6, seed=1, width=n, depth=2, sigma_b=math.sqrt(0.5), **relu_arch)
+    f = draw_networks(x_line, 6, seed=cu.seed(1), width=n, depth=2, sigma_b=math.sqrt(0.5), **relu_arch)
     ax.plot(x_line[:, 0], f.T, lw=1.3)
     ax.set_title(f"width n = {n}")
     ax.set_xlabel("input x (dimensionless)")
@@ -187,20 +187,27 @@ plt.show()
 # quadrature, and the quadrature against Monte Carlo, for a three-layer kernel on random inputs:
 
 # %%
-rng = np.random.default_rng(0)
+rng = np.random.default_rng(cu.seed(0))
 X_check = rng.standard_normal((6, 3))
 for act in ("relu", "erf"):
     closed = kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1, method="closed")
-    quad = kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1,
-                               method="quadrature", n_points=200)
-    # ReLU's kink makes Gauss–Hermite converge only like 1/n_points; erf converges exponentially
-    cu.check_close(f"{act}: closed form vs Gauss–Hermite quadrature", closed, quad,
-                   rtol=2e-3 if act == "relu" else 1e-9)
+    quad = {n: kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1,
+                                   method="quadrature", n_points=n) for n in (100, 200)}
+    # truncation error of 200 nodes: at most |Q₂₀₀ − Q₁₀₀| (ReLU's kink: error ∝ 1/n_points, so the two are
+    # equal; erf: faster than geometric, so the bound is generous), ×2 for safety, + a rounding floor
+    truncation = np.linalg.norm(quad[200] - quad[100]) / np.linalg.norm(closed)
+    cu.check_close(f"{act}: closed form vs Gauss–Hermite quadrature (200 nodes)", quad[200], closed,
+                   rtol=2 * truncation + 1e-12)
 for act in ("tanh", "silu"):
     quad = kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=1.5, sigma_b2=0.1)
-    mc = kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=1.5, sigma_b2=0.1,
-                             method="monte_carlo", n_samples=200_000)
-    cu.check_close(f"{act}: Gauss–Hermite vs Monte Carlo (2·10⁵ samples)", mc, quad, rtol=1e-2)
+    # ten independent Monte Carlo estimates of 10⁵ samples each: their mean, and its standard error from their spread
+    mc_runs = np.stack([kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=1.5, sigma_b2=0.1,
+                                            method="monte_carlo", n_samples=100_000, seed=cu.seed(11 + r))
+                        for r in range(10)])
+    mc, mc_se = mc_runs.mean(0), mc_runs.std(0, ddof=1) / math.sqrt(len(mc_runs))
+    # tolerance: 4 × the expected size ‖se‖ of the error of the mean (√ of the sum of its variances)
+    cu.check_close(f"{act}: Gauss–Hermite vs Monte Carlo (10⁶ samples, tolerance: 4 standard errors)", mc, quad,
+                   atol=4 * np.linalg.norm(mc_se))
 
 # %% [markdown]
 # **How a finite network departs from the limit.** At finite width the covariance
@@ -245,7 +252,7 @@ samples, kurtosis, kurtosis_se = {}, {}, {}
 for L in (1, 2):
     kurtosis[L], kurtosis_se[L] = [], []
     for n in widths:
-        f = draw_networks(x_one, params.kurtosis_networks, seed=100 * L + int(n), width=int(n), depth=L,
+        f = draw_networks(x_one, params.kurtosis_networks, seed=cu.seed(100 * L + int(n)), width=int(n), depth=L,
                           sigma_b=0.0, **relu_arch)[:, 0]
         samples[L, n] = f
         kurtosis[L].append(excess_kurtosis(f))
@@ -278,8 +285,10 @@ for i, L in enumerate((1, 2)):
             label=f"L = {L}: theory $3[(1+5/n)^L - 1]$")
     ax.plot(widths, kurtosis[L], "o", mfc="none", color=cu.plotting.PALETTE[i], label=f"L = {L}: measured")
     tail = widths >= 8
+    x = np.log(widths[tail]) - np.log(widths[tail]).mean()
+    slope_se = math.sqrt(np.sum(x ** 2 * (kurtosis_se[L][tail] / kurtosis[L][tail]) ** 2)) / np.sum(x ** 2)
     slopes[L] = (cu.fit_power_law(widths[tail], kurtosis[L][tail]),
-                 cu.fit_power_law(widths[tail], kernels.relu_excess_kurtosis(widths[tail], L)))
+                 cu.fit_power_law(widths[tail], kernels.relu_excess_kurtosis(widths[tail], L)), slope_se)
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("width n (units)")
@@ -288,13 +297,15 @@ ax.legend()
 plt.show()
 
 for L in (1, 2):
-    fit, fit_theory = slopes[L]
-    print(f"L = {L}: fitted κ ∝ n^(-{fit.alpha:.3f} ± {fit.alpha_stderr:.3f}) for n ≥ 8; "
+    fit, fit_theory, slope_se = slopes[L]
+    print(f"L = {L}: fitted κ ∝ n^(-{fit.alpha:.3f} ± {slope_se:.3f}) for n ≥ 8; "
           f"the theory curve over the same widths has slope -{fit_theory.alpha:.3f} (asymptotically -1)")
     z = (kurtosis[L] - kernels.relu_excess_kurtosis(widths, L)) / kurtosis_se[L]
     print("  (measured − theory)/standard error at n = " + ", ".join(f"{n}: {v:+.2f}" for n, v in zip(widths, z)))
     cu.check_less(f"L = {L}: largest |measured − theory| of the kurtosis, in standard errors", np.max(np.abs(z)), 4.0)
-    cu.check_close(f"L = {L}: fitted kurtosis exponent", fit.alpha, fit_theory.alpha, atol=0.1)
+    # tolerance: 4 standard errors of the exponent, propagated from the block errors of the kurtosis
+    cu.check_close(f"L = {L}: fitted kurtosis exponent (tolerance: 4 standard errors)", fit.alpha, fit_theory.alpha,
+                   atol=4 * slope_se)
 
 # %% [markdown]
 # The histograms show what the numbers say. At width 1 the output of a two-layer network is far
@@ -330,15 +341,18 @@ arch2 = dict(depth=2, sigma_b=math.sqrt(0.1), **relu_arch)
 K_circle = kernels.nngp_kernel(X_circle, depth=2, sigma_w2=2.0, sigma_b2=0.1)
 M_max = params.cov_networks
 Ms = 2 ** np.arange(6, int(np.log2(M_max)) + 1)
-cov_error, cov_first_row = {}, {}
+cov_error, cov_error_se, cov_first_row = {}, {}, {}
 for i, n in enumerate(params.cov_widths):
-    f = draw_networks(X_circle, M_max, seed=7 + i, width=n, **arch2)
-    errors = []
+    f = draw_networks(X_circle, M_max, seed=cu.seed(7 + i), width=n, **arch2)
+    errors, errors_se = [], []
     for M in Ms:  # split the draws into M_max/M independent ensembles of M networks each
         blocks = f.reshape(M_max // M, M, -1)
         C = np.einsum("bmi,bmj->bij", blocks, blocks) / M
-        errors.append(np.sqrt(np.mean(np.sum((C - K_circle) ** 2, axis=(1, 2)))) / np.linalg.norm(K_circle))
-    cov_error[n] = np.array(errors)
+        sq = np.sum((C - K_circle) ** 2, axis=(1, 2)) / np.linalg.norm(K_circle) ** 2  # one per ensemble
+        errors.append(np.sqrt(sq.mean()))
+        # standard error of the mean square over the ensembles (none when there is only one)
+        errors_se.append(np.std(sq, ddof=1) / math.sqrt(len(sq)) if len(sq) > 1 else np.nan)
+    cov_error[n], cov_error_se[n] = np.array(errors), np.array(errors_se)
     cov_first_row[n] = f.T @ f[:, 0] / M_max
 diag = np.diag(K_circle)
 sampling_theory = np.sqrt(np.sum(np.outer(diag, diag) + K_circle ** 2) / Ms) / np.linalg.norm(K_circle)
@@ -368,12 +382,26 @@ ax.legend()
 plt.show()
 
 widest = params.cov_widths[-1]
-well_averaged = Ms <= M_max // 8  # at least 8 independent ensembles in the average
+well_averaged = Ms <= M_max // 16  # at least 16 independent ensembles in each mean square
+# measured / Gaussian-theory mean square error, and its standard error from the spread between ensembles
+ratio = (cov_error[widest] ** 2 / sampling_theory ** 2)[well_averaged]
+ratio_se = (cov_error_se[widest] / sampling_theory ** 2)[well_averaged]
+# a finite network is not exactly Gaussian: its fourth moments exceed Gaussian ones by up to about the excess
+# kurtosis κ of §3 (for σ_b = 0, an upper bound here), which raises the sampling error by up to a factor 1 + κ
+kappa_widest = float(kernels.relu_excess_kurtosis(widest, 2))
 fit = cu.fit_power_law(Ms[well_averaged], cov_error[widest][well_averaged])
-print(f"n = {widest}: relative error ∝ M^(-{fit.alpha:.3f} ± {fit.alpha_stderr:.3f}) (theory: M^(-1/2))")
-cu.check_close("exponent of the covariance error vs number of networks", fit.alpha, 0.5, atol=0.05)
-cu.check_close(f"n = {widest}: covariance error vs Gaussian sampling theory", cov_error[widest][well_averaged],
-               sampling_theory[well_averaged], rtol=0.15)
+# standard error of the fitted exponent, propagated from the standard error of each ln(error)
+x = np.log(Ms[well_averaged]) - np.log(Ms[well_averaged]).mean()
+sd_log = cov_error_se[widest][well_averaged] / (2 * cov_error[widest][well_averaged] ** 2)
+alpha_se = math.sqrt(np.sum(x ** 2 * sd_log ** 2)) / np.sum(x ** 2)
+print(f"n = {widest}: relative error ∝ M^(-{fit.alpha:.3f} ± {alpha_se:.3f}) (theory: M^(-1/2))")
+print("  mean square error / Gaussian sampling theory at M = "
+      + ", ".join(f"{M}: {v:.3f} ± {e:.3f}" for M, v, e in zip(Ms[well_averaged], ratio, ratio_se))
+      + f" (non-Gaussian allowance 1 + κ = {1 + kappa_widest:.3f})")
+cu.check_less(f"n = {widest}: mean square error not below the Gaussian sampling theory (largest shortfall, in "
+              "standard errors)", np.max((1 - ratio) / ratio_se), 4.0)
+cu.check_less(f"n = {widest}: mean square error not above (1 + κ) × the Gaussian sampling theory (largest excess, in "
+              "standard errors)", np.max((ratio - 1 - kappa_widest) / ratio_se), 4.0)
 floor = {n: np.linalg.norm(cov_first_row[n] - K_circle[0]) / np.linalg.norm(K_circle[0]) for n in params.cov_widths}
 print("first row of the covariance, relative deviation from the kernel with all "
       f"{M_max:,} networks: " + ", ".join(f"n = {n}: {v:.3f}" for n, v in floor.items()))
@@ -383,9 +411,17 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # %% [markdown]
 # The wide networks' covariance lies on the arc-cosine recursion (left), and its error falls as
 # $M^{-1/2}$ on top of the sampling-noise prediction (right): at width 128 the networks are,
-# as far as second moments over $1.6\cdot10^4$ draws can tell, the Gaussian process (the last
-# three points average over fewer than eight independent ensembles and scatter more; the fit
-# and the check use the others). The width-2
+# as far as second moments over $1.6\cdot10^4$ draws can tell, the Gaussian process. The checks
+# compare, at every $M$ with at least 16 independent ensembles, the mean square error with the
+# sampling theory, in units of its standard error (the spread of the squared error between
+# ensembles divided by the square root of their number). The Gaussian formula is a lower bound:
+# a network of finite width has heavier tails (§3), which raise the variance of $\hat C$ by up to
+# about the factor $1 + \kappa$, with $\kappa = 3[(1+5/n)^2 - 1] \approx 0.24$ at $n = 128$; at some
+# seeds the measured mean square error sits visibly (several standard errors) above the Gaussian
+# value, within that allowance. The spread between ensembles is large, because one
+# ensemble's error is dominated by a few directions of the $9\times9$ matrix, so the last points,
+# averaged over fewer ensembles, scatter visibly, and the fitted exponent is only known to about
+# $\pm0.05$ (the standard error printed with it, propagated from those of the points). The width-2
 # networks level off: their covariance is a different kernel, off by a finite-width bias of order
 # $1/n$ that more networks cannot average away; at width 8 the floor is a few times lower.
 #
@@ -442,24 +478,44 @@ for name, sw2 in phases.items():
 # %% [markdown]
 # **The experiment.** Two inputs with correlation $0.6$ are sent through random tanh networks
 # of width 128 and depth 30 at the three values of $\sigma_w^2$; at every layer we measure the
-# correlation of the two preactivation vectors across the units and across 64 networks, and
+# correlation of the two preactivation vectors across the units and across 256 networks, and
 # compare with the iterated recursion. Then, on a grid of $(\sigma_w^2, \sigma_b^2)$, we measure
 # where the correlation has got to after 30 layers, starting from inputs with correlation $0.8$,
 # and place the measurements on the theoretical phase diagram.
+#
+# Two errors separate a measured correlation from the recursion. The **sampling error** we
+# estimate from the networks themselves (jackknife: recompute the correlation leaving out one
+# network at a time). The **finite-width shift** is of order $1/n$, like the kurtosis of §3, and
+# it accumulates with depth; we measure it by repeating every experiment at half the width: if
+# $c(n) = c(\infty) + b/n$, then $2c(n) - c(n/2) = c(\infty)$, up to $O(1/n^2)$. The checks compare
+# this extrapolation with the recursion, in units of its standard error.
 
 # %%
 X_pair = np.array([[1.0, 0.0], [0.6, 0.8]])  # unit vectors with x·x' = 0.6
 
 
 def layer_correlations(X, sw2, sb2, seed, n_networks, width, depth):
-    """Correlation of the preactivations of two inputs at every layer, measured across units and networks."""
+    """Correlation of the preactivations of two inputs at every layer, measured across units and networks,
+    and its standard error (jackknife: leave one network out)."""
     gen = torch.Generator(device=device).manual_seed(seed)
     _, pre = random_mlp_outputs(torch.as_tensor(X, dtype=torch.float32, device=device), n_networks, width=width,
                                 depth=depth, activation=act, sigma_w=math.sqrt(sw2), sigma_b=math.sqrt(sb2),
                                 generator=gen, return_preactivations=True)
     h = torch.stack(pre).double()  # (layers, networks, 2, width)
-    return ((h[:, :, 0] * h[:, :, 1]).mean((1, 2)) /
-            ((h[:, :, 0] ** 2).mean((1, 2)) * (h[:, :, 1] ** 2).mean((1, 2))).sqrt()).cpu().numpy()
+    sums = [s.cpu().numpy() for s in ((h[:, :, 0] * h[:, :, 1]).sum(-1), (h[:, :, 0] ** 2).sum(-1),
+                                      (h[:, :, 1] ** 2).sum(-1))]          # each (layers, networks)
+    (A, B, C), (A_all, B_all, C_all) = sums, [x.sum(1, keepdims=True) for x in sums]
+    corr = (A_all / np.sqrt(B_all * C_all))[:, 0]
+    loo = (A_all - A) / np.sqrt((B_all - B) * (C_all - C))               # one network left out
+    se = np.sqrt((n_networks - 1) * np.mean((loo - loo.mean(1, keepdims=True)) ** 2, axis=1))
+    return corr, se
+
+
+def extrapolated_correlations(X, sw2, sb2, seed, n_networks, width, depth):
+    """Correlations at widths n and n/2, and their 1/n extrapolation to infinite width, 2c(n) − c(n/2)."""
+    c_n, se_n = layer_correlations(X, sw2, sb2, seed, n_networks, width, depth)
+    c_half, se_half = layer_correlations(X, sw2, sb2, seed + 1, n_networks, width // 2, depth)
+    return dict(c=c_n, se=se_n, c_half=c_half, c_inf=2 * c_n - c_half, se_inf=np.sqrt(4 * se_n ** 2 + se_half ** 2))
 
 
 def theory_correlations(X, sw2, sb2, depth):
@@ -468,19 +524,23 @@ def theory_correlations(X, sw2, sb2, depth):
 
 
 L_prop = params.prop_depth
-corr_measured, corr_theory = {}, {}
+corr_runs, corr_theory = {}, {}
 for i, (name, sw2) in enumerate(phases.items()):
-    corr_measured[name] = layer_correlations(X_pair, sw2, sb2, 10 + i, params.prop_networks, params.prop_width, L_prop)
+    corr_runs[name] = extrapolated_correlations(X_pair, sw2, sb2, cu.seed(10 + 2 * i), params.prop_networks,
+                                                params.prop_width, L_prop)
     corr_theory[name] = theory_correlations(X_pair, sw2, sb2, L_prop - 1)
+corr_measured = {name: r["c"] for name, r in corr_runs.items()}
 
 # the phase diagram: χ₁ on a grid (theory), and 1 − c after L layers in networks (experiment)
 sw2_axis, sb2_axis = np.linspace(0.5, 4.0, 36), np.linspace(0.0, 0.3, 31)
 chi_grid = kernels.chi1(activation=act, sigma_w2=sw2_axis[None, :], sigma_b2=np.maximum(sb2_axis[:, None], 1e-3))
 X_pair8 = np.array([[1.0, 0.0], [0.8, 0.6]])
 probe = [(sw2, sb2_) for sb2_ in (0.05, 0.2) for sw2 in (1.0, 1.5, 2.0, 2.5, 3.0, 3.5)]
-decorrelation = np.array([1 - layer_correlations(X_pair8, sw2, sb2_, 50 + j, params.prop_networks,
-                                                 params.prop_width, L_prop)[-1]
-                          for j, (sw2, sb2_) in enumerate(probe)])
+probe_runs = [extrapolated_correlations(X_pair8, sw2, sb2_, cu.seed(50 + 2 * j), params.prop_networks,
+                                        params.prop_width, L_prop) for j, (sw2, sb2_) in enumerate(probe)]
+decorrelation = np.array([1 - r["c"][-1] for r in probe_runs])
+decorrelation_inf = np.array([1 - r["c_inf"][-1] for r in probe_runs])
+decorrelation_inf_se = np.array([r["se_inf"][-1] for r in probe_runs])
 decorrelation_theory = np.array([1 - theory_correlations(X_pair8, sw2, sb2_, L_prop - 1)[-1] for sw2, sb2_ in probe])
 
 # %%
@@ -517,13 +577,21 @@ ax.set_title("o: networks ordered, x: chaotic")
 ax.grid(False)
 plt.show()
 
-for name in phases:
-    cu.check_less(f"{name}: largest |measured − theory| of the correlation over {L_prop} layers",
-                  np.max(np.abs(corr_measured[name] - corr_theory[name])), 0.06)
-cu.check_less(f"phase-diagram probes: largest |measured − theory| of 1 − c after {L_prop} layers",
-              np.max(np.abs(decorrelation - decorrelation_theory)), 0.08)
-cu.check_less("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c < 0.02)",
-              np.sum((decorrelation < 0.02) != (decorrelation_theory < 0.02)), 0.5)
+for name, r in corr_runs.items():
+    deep = slice(-10, None)  # the last ten layers
+    z = (r["c_inf"] - corr_theory[name]) / r["se_inf"]
+    print(f"{name:8s}: measured − theory, mean over the last ten layers: "
+          f"width {params.prop_width}: {np.mean((r['c'] - corr_theory[name])[deep]):+.4f}, "
+          f"width {params.prop_width // 2}: {np.mean((r['c_half'] - corr_theory[name])[deep]):+.4f}; "
+          f"extrapolated to n = ∞: largest |Δ| over the layers = {np.max(np.abs(z)):.2f} standard errors")
+    cu.check_less(f"{name}: largest |extrapolated (n = ∞) − theory| of the correlation over {L_prop} layers, "
+                  "in standard errors", np.max(np.abs(z)), 4.0)
+z_probe = (decorrelation_inf - decorrelation_theory) / decorrelation_inf_se
+cu.check_less(f"phase-diagram probes: largest |extrapolated (n = ∞) − theory| of 1 − c after {L_prop} layers, "
+              "in standard errors", np.max(np.abs(z_probe)), 4.0)
+cu.check_count("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c < 0.02 at width "
+               f"{params.prop_width})", np.sum((decorrelation < 0.02) != (decorrelation_theory < 0.02)),
+               at_most=0, of=len(probe))
 
 # %% [markdown]
 # Left: the correlation map crosses the diagonal only at $c = 1$ in the ordered phase, is tangent
@@ -531,14 +599,18 @@ cu.check_less("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c 
 # phase. Middle: the measured correlations follow the iterated map through 30 layers: in the
 # ordered phase they converge to one within about ten layers ($\xi_c \approx 3.6$), in the chaotic
 # phase they drop to $c^* \approx 0.30$, and at criticality they drift slowly, as a power law
-# rather than exponentially. Right: the line $\chi_1 = 1$ separates the phases, and the networks
-# agree with it at every probed point: the measured decorrelation $1 - c$ after 30 layers matches
+# rather than exponentially. At width 128 the critical and chaotic correlations sit above the
+# recursion by a hundredth or two in the deepest layers (printed above): the finite-width shift,
+# of order $1/n$ and here of the same size as the sampling error, so the shifts printed for the
+# two widths scatter from seed to seed. The extrapolation to infinite width, which removes the
+# shift, agrees with the recursion within four standard errors at every layer. Right: the line $\chi_1 = 1$ separates the phases, and the networks agree with it at
+# every probed point: the decorrelation $1 - c$ after 30 layers, extrapolated in width, matches
 # the iterated map. Larger bias variance pushes the edge of chaos to larger $\sigma_w^2$.
 #
 # The correlation length makes "trainable depth" quantitative: it diverges at the edge of chaos,
 # and networks much deeper than $\xi_c$ cannot be trained {cite:p}`schoenholz2017deep`.
 # For ReLU, the length map itself is critical: the measured variance of the preactivations
-# (averaged over the units of 64 networks of width 128), against $q^\ell = (\sigma_w^2/2)^\ell\,q^0$:
+# (averaged over the units of 256 networks of width 128), against $q^\ell = (\sigma_w^2/2)^\ell\,q^0$:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -556,13 +628,14 @@ x_relu = np.array([[1.0, 0.0]])
 relu_depth = 30
 relu_var = {}
 for i, sw2 in enumerate((1.8, 2.0, 2.2)):
-    gen = torch.Generator(device=device).manual_seed(80 + i)
+    gen = torch.Generator(device=device).manual_seed(cu.seed(80 + i))
     _, pre = random_mlp_outputs(torch.as_tensor(x_relu, dtype=torch.float32, device=device), params.prop_networks,
                                 width=params.prop_width, depth=relu_depth, activation="relu",
                                 sigma_w=math.sqrt(sw2), sigma_b=0.0, generator=gen, return_preactivations=True)
-    measured = np.array([float((h.double() ** 2).mean()) for h in pre])
+    per_network = torch.stack([(h.double() ** 2).mean((-2, -1)) for h in pre]).cpu().numpy()  # (layers, networks)
+    measured = per_network.mean(1)
     theory_q = (sw2 / 2) ** np.arange(relu_depth) * float(kernels.input_kernel(x_relu, sigma_w2=sw2)[0, 0])
-    relu_var[sw2] = measured
+    relu_var[sw2] = per_network
     cu.plotting.theory_and_experiment(ax, np.arange(relu_depth), theory_q, measured,
                                       label=f"$\\sigma_w^2$ = {sw2}", color=cu.plotting.PALETTE[i])
 ax.set_yscale("log")
@@ -572,14 +645,26 @@ ax.set_title("ReLU, $\\sigma_b = 0$")
 ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
 plt.show()
 
-for sw2, measured in relu_var.items():
-    growth = math.exp(-cu.fit_power_law(np.exp(np.arange(relu_depth)), measured).alpha)  # q^ℓ ∝ growth^ℓ
-    cu.check_close(f"ReLU σ_w² = {sw2}: variance growth per layer", growth, sw2 / 2, atol=0.02)
+def growth_per_layer(q):
+    """q^ℓ ∝ growth^ℓ: the exponential of the least-squares slope of ln q^ℓ against ℓ."""
+    return math.exp(np.polyfit(np.arange(len(q)), np.log(q), 1)[0])
+
+
+for sw2, per_network in relu_var.items():
+    growth = growth_per_layer(per_network.mean(1))
+    # standard error: jackknife over the networks (each network's variance is a random walk in ln q)
+    M = per_network.shape[1]
+    loo = [growth_per_layer((per_network.sum(1) - per_network[:, m]) / (M - 1)) for m in range(M)]
+    growth_se = math.sqrt((M - 1) * np.var(loo))
+    print(f"ReLU σ_w² = {sw2}: growth per layer {growth:.4f} ± {growth_se:.4f} (theory σ_w²/2 = {sw2 / 2:g})")
+    cu.check_close(f"ReLU σ_w² = {sw2}: variance growth per layer (tolerance: 4 standard errors)", growth, sw2 / 2,
+                   atol=4 * growth_se)
 
 # %% [markdown]
 # Off criticality by 10 % in $\sigma_w^2$, a ReLU network's signal grows or shrinks by a factor
 # $1.1^{30} \approx 17$ over 30 layers; at $\sigma_w^2 = 2$ it stays put. The check compares the
-# measured growth factor per layer (a fit of $\ln q^\ell$ against $\ell$) with $\sigma_w^2/2$. The
+# measured growth factor per layer (a fit of $\ln q^\ell$ against $\ell$) with $\sigma_w^2/2$, within
+# four standard errors (jackknife over the networks). The
 # measured variances scatter more with depth: each layer multiplies the variance of a network
 # by a random factor with relative spread $\sqrt{5/n}$, so the spread after $L$ layers grows like
 # $\sqrt{5L/n}$, the same ratio of depth to width that controlled the kurtosis.
@@ -614,9 +699,9 @@ for sw2, measured in relu_var.items():
 # %%
 arch_1d = dict(depth=2, sigma_b=math.sqrt(0.5), **relu_arch)
 K_line = kernels.nngp_kernel(x_line, depth=2, sigma_w2=2.0, sigma_b2=0.5)
-teachers = draw_networks(x_line, params.gp_teachers, seed=2024, width=params.teacher_width, **arch_1d)
+teachers = draw_networks(x_line, params.gp_teachers, seed=cu.seed(2024), width=params.teacher_width, **arch_1d)
 noise_sd, n_obs = 0.1, 8
-rng = np.random.default_rng(3)
+rng = np.random.default_rng(cu.seed(3))
 inside, posteriors = [], []
 for f_true in teachers:
     idx = np.sort(rng.choice(len(x_line), n_obs, replace=False))
@@ -627,6 +712,8 @@ for f_true in teachers:
     inside.append(np.abs(f_true[rest] - mean[rest]) <= 2 * np.sqrt(var[rest]))
     posteriors.append((idx, y_obs, mean, var))
 coverage = float(np.mean(inside))
+# the points of one teacher are correlated: the standard error comes from the spread between teachers
+coverage_se = float(np.std(np.mean(inside, axis=1), ddof=1) / math.sqrt(len(inside)))
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
 idx, y_obs, mean, var = posteriors[0]
@@ -639,12 +726,15 @@ ax.set_xlabel("input x (dimensionless)")
 ax.set_ylabel("f(x)")
 ax.legend()
 plt.show()
-cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers", coverage, 2 * norm.cdf(2) - 1,
-               atol=0.02)
+print(f"coverage of the 2σ band: {coverage:.4f} ± {coverage_se:.4f} (standard error over the teachers)")
+cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers (tolerance: 4 standard errors)",
+               coverage, 2 * norm.cdf(2) - 1, atol=4 * coverage_se)
 
 # %% [markdown]
 # The posterior mean passes near the observations, and the band pinches there and widens
-# between and beyond them; the truth lies inside it as often as it should.
+# between and beyond them; the truth lies inside it as often as it should: the measured coverage
+# agrees with 95.4 % within four standard errors (the points of one teacher are correlated, so the
+# standard error comes from the spread of the coverage between teachers, about half a percent).
 #
 # **A finite network that is Bayesian in its last layer.** Freeze the hidden layers of one random
 # network of width $n$ and keep only the readout weights random, with their prior
@@ -652,16 +742,18 @@ cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers", c
 # *exactly* a Gaussian process, with the empirical kernel $\hat K^L$ of §2, and its posterior is
 # the formula above with $\hat K^L$ in place of $K^L$ (Bayesian linear regression on the random
 # features $\phi(f^{L-1})$). As $n$ grows, $\hat K^L \to K^L$ with fluctuations $\propto n^{-1/2}$,
-# so the finite network's posterior mean should approach the NNGP's at that rate.
+# so the finite network's posterior mean should approach the NNGP's at that rate. One network's
+# distance to the NNGP scatters by about half its value from draw to draw, so we average 16 networks
+# per width, and the exponent's tolerance is four of its standard errors, propagated from that scatter.
 
 # %%
 idx, y_obs, mean_nngp, _ = posteriors[0]
-readout_gap = []
+readout_gap, readout_gap_se = [], []
 for n in params.readout_widths:
     gaps = []
     for s in range(params.readout_seeds):
         net = MLP(1, n, 2, activation="relu", sigma_w=math.sqrt(2.0), sigma_b=math.sqrt(0.5),
-                  generator=torch.Generator().manual_seed(1000 * s + n), dtype=torch.float64)
+                  generator=torch.Generator().manual_seed(cu.seed(1000 * s + n)), dtype=torch.float64)
         with torch.no_grad():
             _, pre = net(torch.as_tensor(x_line), return_preactivations=True)
         features = torch.relu(pre[-2]).numpy()  # φ(f^{L-1}) at every input
@@ -670,7 +762,8 @@ for n in params.readout_widths:
                                          noise_var=noise_sd ** 2)
         gaps.append(np.linalg.norm(mean_n - mean_nngp) / np.linalg.norm(mean_nngp))
     readout_gap.append(np.mean(gaps))
-readout_gap = np.array(readout_gap)
+    readout_gap_se.append(np.std(gaps, ddof=1) / math.sqrt(len(gaps)))
+readout_gap, readout_gap_se = np.array(readout_gap), np.array(readout_gap_se)
 
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
 fit = cu.plotting.loglog_fit(ax, params.readout_widths, readout_gap, label="finite network, Bayesian readout",
@@ -681,39 +774,55 @@ ax.set_xlabel("width n (units)")
 ax.set_ylabel("relative distance to the NNGP posterior mean")
 ax.legend()
 plt.show()
-print(f"posterior mean of a width-n network → NNGP posterior mean as n^(-{fit.alpha:.3f} ± {fit.alpha_stderr:.3f})")
-cu.check_close("exponent of the approach to the NNGP posterior", fit.alpha, 0.5, atol=0.1)
+# standard error of the fitted exponent, propagated from the spread of the networks at each width
+x = np.log(params.readout_widths) - np.mean(np.log(params.readout_widths))
+alpha_se = math.sqrt(np.sum(x ** 2 * (readout_gap_se / readout_gap) ** 2)) / np.sum(x ** 2)
+print(f"posterior mean of a width-n network → NNGP posterior mean as n^(-{fit.alpha:.3f} ± {alpha_se:.3f}) "
+      f"({params.readout_seeds} networks per width)")
+cu.check_close("exponent of the approach to the NNGP posterior (tolerance: 4 standard errors)", fit.alpha, 0.5,
+               atol=4 * alpha_se)
 
 # %% [markdown]
 # **A small real problem.** The same formula classifies handwritten digits (scikit-learn's 8×8
 # digits, 64 pixels): regress the one-hot labels (shifted to $-0.1/0.9$) with the NNGP of a
-# two-hidden-layer ReLU network on 1000 training images, and predict the class with the
-# largest posterior mean, as {cite:t}`lee2018deep` did for MNIST and CIFAR-10. The inputs are
-# centred and scaled to norm $\sqrt d$, so that $K^0(x,x) = \sigma_b^2 + \sigma_w^2$ for all of them.
+# two-hidden-layer ReLU network on 1000 training images (ten random splits of the 1797 images),
+# and predict the class with the largest posterior mean, as {cite:t}`lee2018deep` did for MNIST
+# and CIFAR-10. The inputs are centred and scaled to norm $\sqrt d$, so that
+# $K^0(x,x) = \sigma_b^2 + \sigma_w^2$ for all of them.
 
 # %%
 digits = load_digits()
-order = np.random.default_rng(0).permutation(len(digits.target))
-X_dig, y_dig = digits.data[order].astype(float), digits.target[order]
+X_dig, y_dig = digits.data.astype(float), digits.target
 X_dig -= X_dig.mean(axis=0)
 X_dig *= math.sqrt(X_dig.shape[1]) / np.linalg.norm(X_dig, axis=1, keepdims=True)
 n_tr = params.digits_train
-K_dig = kernels.nngp_kernel(X_dig, depth=2, sigma_w2=2.0, sigma_b2=0.1)
-Y_onehot = np.eye(10)[y_dig[:n_tr]] - 0.1
-mean_dig, var_dig = kernels.gp_posterior(K_dig[:n_tr, :n_tr], K_dig[n_tr:, :n_tr], np.diag(K_dig)[n_tr:], Y_onehot,
-                                         noise_var=0.01 * np.mean(np.diag(K_dig)))
-predicted = mean_dig.argmax(axis=1)
-wrong = predicted != y_dig[n_tr:]
-accuracy = 1 - wrong.mean()
-variance_ratio = var_dig[wrong].mean() / var_dig[~wrong].mean()
-print(f"NNGP test accuracy on {len(wrong)} held-out digits: {accuracy:.2%} ({wrong.sum()} errors)")
-print(f"posterior variance on the misclassified digits / on the correct ones: {variance_ratio:.2f}")
-cu.check_less("test error of the NNGP classifier", 1 - accuracy, 0.03)
+K_dig = kernels.nngp_kernel(X_dig, depth=2, sigma_w2=2.0, sigma_b2=0.1)  # all pairs of digits, computed once
+test_error, var_wrong, var_right = [], [], []
+for k in range(params.digits_splits):  # random train/test splits
+    order = np.random.default_rng(cu.seed(k)).permutation(len(y_dig))
+    tr, te = order[:n_tr], order[n_tr:]
+    Y_onehot = np.eye(10)[y_dig[tr]] - 0.1
+    mean_dig, var_dig = kernels.gp_posterior(K_dig[np.ix_(tr, tr)], K_dig[np.ix_(te, tr)], np.diag(K_dig)[te],
+                                             Y_onehot, noise_var=0.01 * np.mean(np.diag(K_dig)))
+    wrong = mean_dig.argmax(axis=1) != y_dig[te]
+    test_error.append(wrong.mean())
+    var_wrong.extend(var_dig[wrong])
+    var_right.extend(var_dig[~wrong])
+test_error = np.array(test_error)
+error_mean, error_se = test_error.mean(), np.std(test_error, ddof=1) / math.sqrt(len(test_error))
+variance_ratio = np.mean(var_wrong) / np.mean(var_right)
+print(f"NNGP test error on {len(te)} held-out digits, {len(test_error)} random splits: "
+      + ", ".join(f"{e:.2%}" for e in test_error) + f"; mean {error_mean:.2%} ± {error_se:.2%}")
+print(f"posterior variance on the misclassified digits / on the correct ones (all splits): {variance_ratio:.2f}")
+cu.check_less("test error of the NNGP classifier, mean over the splits + 4 standard errors",
+              error_mean + 4 * error_se, 0.03)
 cu.check_less("the NNGP is less sure where it is wrong (1 < variance ratio)", 1.0, variance_ratio)
 
 # %% [markdown]
 # About 99 % of the held-out digits are classified correctly by an infinitely wide network that
-# was never trained, and the posterior variance is larger, on average, on the digits it gets wrong:
+# was never trained (the error of one split depends on which digits land in the test set: between
+# about 0.4 % and 2 % here, so the check bounds the mean over ten random splits, plus four standard
+# errors), and the posterior variance is larger, on average, on the digits it gets wrong:
 # the Bayesian posterior knows, to some degree, where it does not know.
 #
 # ## 7. What it means
@@ -752,7 +861,7 @@ cu.check_less("the NNGP is less sure where it is wrong (1 < variance ratio)", 1.
 
 # %%
 sigma_w2_answer = brentq(lambda s: float(kernels.chi1(activation="tanh", sigma_w2=s, sigma_b2=0.1)) - 1, 1.0, 4.0)
-exercises.check_critical_sigma_w2(sigma_w2_answer)
+_ = exercises.check_critical_sigma_w2(sigma_w2_answer)
 
 # %% [markdown]
 # It is larger than at $\sigma_b^2 = 0.05$ (where we found about 1.76). A bias adds a common
@@ -797,7 +906,7 @@ m2 = float(kernels.gaussian_expectation(lambda u: erf(u) ** 2, 1.0))
 m4 = float(kernels.gaussian_expectation(lambda u: erf(u) ** 4, 1.0))
 C_erf = 3 * (m4 - m2 ** 2) / m2 ** 2
 print(f"C for erf (q0 = 1): {C_erf:.4f}")
-exercises.check_one_layer_kurtosis(C_erf)
+_ = exercises.check_one_layer_kurtosis(C_erf)
 
 # %% [markdown]
 # Bounded activations are more Gaussian than ReLU: erf's $C \approx 1.7$ against ReLU's 15, because
@@ -843,7 +952,7 @@ exercises.check_one_layer_kurtosis(C_erf)
 # - Iterating the kernel map gives the order-to-chaos transition at $\chi_1 = 1$; He
 #   initialisation is critical for ReLU. Measured correlations through 30 layers follow the map.
 # - Bayesian inference with an infinitely wide network is Gaussian-process regression with the
-#   NNGP kernel: calibrated on data from the prior, and 99 % accurate on the digits.
+#   NNGP kernel: calibrated on data from the prior, and about 99 % accurate on the digits.
 #
 # ## References
 #
