@@ -62,7 +62,7 @@ from course_utils.theory.linear import effective_ridge
 
 cu.use_house_style()
 # Everything here is linear algebra on NumPy arrays: the CPU is the device.
-device = cu.setup(seed=0, device="cpu")
+device = cu.setup(device="cpu")
 C = cu.plotting.PALETTE
 
 # %% [markdown]
@@ -72,13 +72,13 @@ C = cu.plotting.PALETTE
 # two to four times as many draws and reaches two to four times larger sizes (several minutes on
 # a many-core CPU; everything here is NumPy linear algebra, so a GPU does not help).
 
-# %%
+# %% tags=["nbval-check-output"]
 params = cu.scaled(
     default=dict(
         alphas=(0.5, 1.0), M=8192, res_sizes=(8, 16, 32, 64, 128, 256), res_draws=32,          # §2
         var_alpha=1.0, var_M=2048, var_fixed=8, var_sizes=(64, 128, 256, 512, 1024, 2048), var_draws=32,
         manifold_sizes={1: (32, 64, 128, 256, 512, 1024), 2: (64, 128, 256, 512, 1024, 2048, 4096),   # §3
-                        3: (256, 512, 1024, 2048, 4096, 8192), 4: (256, 512, 1024, 2048, 4096, 8192)},
+                        3: (256, 512, 1024, 2048, 4096, 8192), 4: (512, 1024, 2048, 4096, 8192, 16384)},
         manifold_draws={1: 24, 2: 6, 3: 3, 4: 3}, n_ambient=32, n_test=4000,
         kernel_depth=3, kernel_sizes=(16, 32, 64, 128, 256), kernel_draws=10,                   # §4
     ),
@@ -87,7 +87,7 @@ params = cu.scaled(
                manifold_sizes={1: (32, 64, 128, 256, 512, 1024, 2048, 4096),
                                2: (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384),
                                3: (256, 512, 1024, 2048, 4096, 8192, 16384, 32768),
-                               4: (256, 512, 1024, 2048, 4096, 8192, 16384, 32768)},
+                               4: (512, 1024, 2048, 4096, 8192, 16384, 32768)},
                manifold_draws={1: 96, 2: 24, 3: 12, 4: 12}, kernel_draws=40),
 )
 params
@@ -204,14 +204,17 @@ params
 
 # %%
 res = {}
-rng = np.random.default_rng(1)
+rng = np.random.default_rng(cu.seed(1))
 sizes = np.array(params.res_sizes)
 for alpha in params.alphas:
     lam = power_law_spectrum(params.M, 1 + alpha)
     L_data = resolution_limited_losses(lam, sizes, limit="data", draws=params.res_draws, rng=rng)
     L_feat = resolution_limited_losses(lam, sizes, limit="features", draws=params.res_draws, rng=rng)
-    res[alpha] = dict(data=L_data.mean(0), features=L_feat.mean(0),
-                      finite=theory.resolution_limited_loss_finite(lam, sizes),
+    finite = theory.resolution_limited_loss_finite(lam, sizes)
+    res[alpha] = dict(data=L_data.mean(0), features=L_feat.mean(0), finite=finite,
+                      # standard error of the mean ratio measured / theory, at each size
+                      data_se=(L_data / finite).std(0, ddof=1) / np.sqrt(params.res_draws),
+                      features_se=(L_feat / finite).std(0, ddof=1) / np.sqrt(params.res_draws),
                       asymptotic=theory.resolution_limited_loss(sizes, alpha))
 
 # %%
@@ -238,15 +241,22 @@ for alpha, (fD, fP) in fits_res.items():
     cu.check_close(f"α = {alpha}: exponent α_P of L(P) at D = ∞", fP.alpha, alpha, atol=0.08)
     cu.check_close(f"α = {alpha}: duality α_D = α_P", fD.alpha, fP.alpha, atol=0.08)
     for limit in ("data", "features"):
-        # measured / theory at each size, whose root-mean-square deviation from 1 is checked
-        cu.check_close(f"α = {alpha}: measured L / deterministic equivalent ({limit} limit)",
-                       res[alpha][limit] / res[alpha]["finite"], np.ones(sizes.size), rtol=0.12)
+        # measured / theory at each size: its root-mean-square deviation from 1 is checked against four
+        # root-mean-square standard errors of the mean over the draws
+        se_rms = np.sqrt(np.mean(res[alpha][f"{limit}_se"] ** 2))
+        print(f"α = {alpha}, {limit} limit: measured / theory {np.round(res[alpha][limit] / res[alpha]['finite'], 2)}, "
+              f"standard errors {np.round(res[alpha][f'{limit}_se'], 2)}")
+        cu.check_close(f"α = {alpha}: measured L / deterministic equivalent ({limit} limit, r.m.s. over sizes)",
+                       res[alpha][limit] / res[alpha]["finite"], np.ones(sizes.size), rtol=4 * se_rms)
 
 # %% [markdown]
 # Both limits fall with the exponent $\alpha$ of the spectrum, $\alpha_D$ and $\alpha_P$ agree with
-# each other and with $\alpha$, and the curves lie on the theory (the ratio measured/theory is 1 to
-# within 12 % at every size, root-mean-square: at $N = 8$ the loss of one draw is dominated by a few
-# modes and scatters by tens of percent). The tolerance of 0.08 on the exponents covers the
+# each other and with $\alpha$, and the curves lie on the theory: the ratio measured/theory is 1
+# within its scatter (root-mean-square over the sizes, within four of its standard errors, printed).
+# That scatter is large at small $N$: at $N = 8$ the loss of one draw is dominated by a few modes
+# and varies by tens of percent, so the mean of 32 draws still moves by 5–10 % from seed to seed,
+# and an occasional unlucky size puts the ratio 15–25 % off 1 (a fixed tolerance of 12 % fails at
+# some seeds). The tolerance of 0.08 on the exponents covers the
 # scatter of 32 draws (the standard errors) and a small systematic effect:
 # at $M = 8192$ the spectrum is cut off, which lowers the loss at the largest $N$ (the solid line,
 # computed at finite $M$, bends away from the dotted asymptote for $\alpha = 0.5$, whose tail
@@ -290,12 +300,18 @@ for vary, f in fits_var.items():
     print(f"{vary:>8} grow: slope {f.alpha:.3f} ± {f.alpha_stderr:.3f}; coefficient N·excess at the largest N = "
           f"{var_sizes[-1] * v['excess'][-1]:.3f}, theory {n_s} L_∞ = {n_s * v['L_inf']:.3f}")
     cu.check_close(f"variance-limited exponent ({vary} grow)", f.alpha, 1.0, atol=0.1)
-    cu.check_close(f"excess loss vs L_∞ N_s/(N − N_s − 1) ({vary} grow)", v["excess"], v["theory"], rtol=0.1)
-cu.check_close("duality: the two excess curves agree", var["data"]["excess"], var["features"]["excess"], rtol=0.1)
+    # the excess spans 1.5 decades: every size is checked, in standard errors of the mean over the draws
+    cu.check_less(f"excess loss vs L_∞ N_s/(N − N_s − 1) ({vary} grow): largest |difference| in standard errors",
+                  np.max(np.abs(v["excess"] - v["theory"]) / v["excess_err"]), 4)
+cu.check_less("duality: largest |difference| of the two excess curves in standard errors",
+              np.max(np.abs(var["data"]["excess"] - var["features"]["excess"])
+                     / np.hypot(var["data"]["excess_err"], var["features"]["excess_err"])), 4)
 
 # %% [markdown]
 # The excess falls with slope one in both regimes and sits on the exact formula, and the two
-# curves (more data at 8 features, more features at 8 samples) coincide, as the duality says. The
+# curves (more data at 8 features, more features at 8 samples) coincide, as the duality says: at
+# every size the difference is within four standard errors of the mean over the 32 draws (the
+# formula is exact, so the scatter of the draws is the only error). The
 # fitted slopes are a little above 1 because $P/(D-P-1)$ is steeper than $P/D$ at the smallest
 # $D = 8P$; the formula itself is exact, and the slope tends to 1.
 #
@@ -355,9 +371,9 @@ cu.check_close("duality: the two excess curves agree", var["data"]["excess"], va
 
 # %%
 manifold = {}
-rng = np.random.default_rng(2)
+rng = np.random.default_rng(cu.seed(2))
 for d, Ds in params.manifold_sizes.items():
-    torus = TorusManifold(d, params.n_ambient, seed=d, max_frequency=2 if d == 1 else 1)
+    torus = TorusManifold(d, params.n_ambient, seed=cu.seed(d), max_frequency=2 if d == 1 else 1)
     phi_test, x_test, y_test = torus.sample(params.n_test, rng)
     rows = []
     for D in Ds:
@@ -425,7 +441,10 @@ for d, m in manifold.items():
 # argument is asymptotic: it needs $h$ small compared with the wavelength of the target, and at the
 # smallest $D$ the Taylor expansion is poor (for $d = 3$, 256 points leave a spacing $h\approx0.16$
 # against a wavelength of 1). The tolerances (8 % and 10 % of the exponent) allow for that
-# distance from the asymptote; the paper-scale run gets closer. For $d = 4$ the estimate $\hat d$ is a little
+# distance from the asymptote; the paper-scale run gets closer. The distance is largest for $d = 4$,
+# so there we start at $D = 512$: fitted from $D = 256$, the nearest-neighbour exponent is 6–9 %
+# below $2/d$ at seeds 1–5, on the edge of the tolerance, and one doubling further from the
+# asymptote moves it to 3–5 % below (measured at three seeds). For $d = 4$ the estimate $\hat d$ is a little
 # high at small $D$, a known bias of the estimator when $k$ neighbours already feel the curvature.
 #
 # A loss that falls as $D^{-4/d}$ becomes slow quickly: for $d = 8$ a tenfold increase of the data
@@ -511,7 +530,7 @@ print(f"target tail T(k) ∝ k^(-a): a = {fit_tail.alpha:.3f} ± {fit_tail.alpha
 # on $D$ images drawn without replacement, the loss measured on all 1797, averaged over 10 draws.
 
 # %%
-L_kernel = learning_curve(K, params.kernel_draws, seed=3)
+L_kernel = learning_curve(K, params.kernel_draws, seed=cu.seed(3))
 L_spectral = theory.spectral_learning_curve(lam_k, p_k, D_k)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -598,7 +617,7 @@ cu.check_less("the isotropic-target prediction misses by more than 0.2", 0.2, ab
 # The estimator needs only the sorted distances. On the digits (centred, 1797 points) it gives a
 # dimension of about 7 to 8 (from 8.1 at $k = 5$ to 6.8 at $k = 20$), falling slowly as $k$ grows (larger balls feel the curvature and the
 # edges of the data), in a space of 64 pixels. The manifold argument would then predict
-# $4/d\approx 0.5$–$0.6$ for a piecewise-linear model, close to the exponent 0.62 of kernel regression
+# $4/d\approx 0.5$–$0.6$ for a piecewise-linear model, close to the exponent of about 0.6 of kernel regression
 # in §4. Do not over-read it: kernel regression is not piecewise-linear interpolation, the labels
 # are not a smooth function on a clean manifold, and with 1797 points $\hat d$ depends on $k$; but
 # the order of magnitude, "an exponent of a few tenths because the data are only about eight-dimensional",
@@ -696,7 +715,7 @@ for a in (0.5, 2.0):
 for name, K_other in [("NTK, 3 hidden layers", kernels.ntk_kernel(Xd, depth=3, sigma_w2=2.0, sigma_b2=0.0)),
                       ("NNGP, 1 hidden layer", kernels.nngp_kernel(Xd, depth=1, sigma_w2=2.0, sigma_b2=0.0))]:
     s_other = spectral_analysis(K_other)
-    measured = cu.fit_power_law(D_k, learning_curve(K_other, params.kernel_draws, seed=4)).alpha
+    measured = cu.fit_power_law(D_k, learning_curve(K_other, params.kernel_draws, seed=cu.seed(4))).alpha
     print(f"{name}: b − 1 = {s_other['fit_spec'].alpha - 1:.2f}, a = {s_other['fit_tail'].alpha:.2f}, "
           f"measured exponent {measured:.2f}")
 

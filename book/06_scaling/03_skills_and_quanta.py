@@ -52,7 +52,6 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 import course_utils as cu
 from course_utils.data.sparse_parity import MultitaskSparseParity
@@ -61,7 +60,7 @@ from course_utils.exercises import skills_quanta as exercises
 from course_utils.theory import quanta
 
 cu.use_house_style()
-device = cu.setup(seed=0)
+device = cu.setup()
 C = cu.plotting.PALETTE
 
 # %% [markdown]
@@ -70,7 +69,7 @@ C = cu.plotting.PALETTE
 # The multilinear model is simulated with NumPy for $10^4$ skills (a few seconds); the networks
 # are small two-layer MLPs trained as batched ensembles (most of the time).
 
-# %%
+# %% tags=["nbval-check-output"]
 P = cu.scaled(
     default=dict(
         alpha=1.0, n_skills=10_000, lr=1.0, a0=0.01, steps=100_000, n_records=60,   # §2–3, the model
@@ -105,8 +104,8 @@ P
 # {cite:p}`barak2022hidden`. The generator is `course_utils.data.sparse_parity`:
 
 # %%
-task = MultitaskSparseParity(n_skills=P.mlp_skills, n_bits=P.mlp_bits, m=P.mlp_m, alpha=P.mlp_alpha, seed=0)
-x, y, skill = task.sample(4, seed=0)
+task = MultitaskSparseParity(n_skills=P.mlp_skills, n_bits=P.mlp_bits, m=P.mlp_m, alpha=P.mlp_alpha, seed=cu.seed(0))
+x, y, skill = task.sample(4, seed=cu.seed(0))
 print("p_k =", np.round(task.probabilities.numpy(), 3))
 print("subsets S_k (task-bit indices):", task.subsets.tolist())
 for xi, yi, ki in zip(x.int().tolist(), y.tolist(), skill.tolist()):
@@ -248,9 +247,9 @@ window = record >= 300
 A_T = quanta.time_law_prefactor(P.alpha, P.n_skills, s0=s0)
 
 # data: training sets from the generator, trained to convergence
-big_task = MultitaskSparseParity(n_skills=P.n_skills, n_bits=64, m=3, alpha=P.alpha, seed=0)
+big_task = MultitaskSparseParity(n_skills=P.n_skills, n_bits=64, m=3, alpha=P.alpha, seed=cu.seed(0))
 D = np.array(P.data_sizes)
-counts = np.array([np.bincount(big_task.sample_skills(int(d), seed=1000 * r + int(d)).numpy(), minlength=P.n_skills)
+counts = np.array([np.bincount(big_task.sample_skills(int(d), seed=cu.seed(1000 * r + int(d))).numpy(), minlength=P.n_skills)
                    for d in D for r in range(P.data_seeds)])
 rates = counts / np.repeat(D, P.data_seeds)[:, None]                       # n_k / D
 distinct, where = np.unique(rates, return_inverse=True)
@@ -354,8 +353,10 @@ cu.check_close("time exponent α/(α+1)", fit_T.alpha, theory_exp["time"], atol=
 cu.check_close("time law prefactor: GD loss vs A_T τ^(-α/(α+1)) in the window", loss_gd[window],
                A_T * (2 * P.lr * record[window]) ** (-theory_exp["time"]) - tail, rtol=0.05)
 cu.check_close("data exponent α/(α+1)", fit_D.alpha, theory_exp["data"], atol=0.05)
-cu.check_close("data law: mean GD loss vs Σ p_k (1 − p_k)^D", loss_data.mean(1), quanta.expected_loss_data(D, p),
-               rtol=0.1)
+# the mean over P.data_seeds training sets scatters by its standard error, which spans decades with D
+data_z = (loss_data.mean(1) - quanta.expected_loss_data(D, p)) / (loss_data.std(1, ddof=1) / np.sqrt(P.data_seeds))
+cu.check_less(f"data law: largest |mean GD loss − Σ p_k (1 − p_k)^D| over D, in standard errors of the mean "
+              f"({P.data_seeds} sets)", np.abs(data_z).max(), 4)
 cu.check_close(f"parameter law: GD loss of N units vs Σ_(k>N) p_k (N ≤ {n_learned})", loss_N,
                quanta.loss_parameters(N, p), rtol=0.01)
 cu.check_close("parameter exponent α, with the N + 1/2 and finite-n_s corrections", fit_N_corrected.alpha,
@@ -415,10 +416,10 @@ def train_online(task, model, *, steps, batch, lr, record_every, n_test, desc="o
     """Train the K members of a batched network with Adam, each on its own fresh batches; per-skill history."""
     K = model.n_members
     opt = BatchedAdam(model.parameters(), lr=lr)
-    stream = torch.Generator().manual_seed(12345)
-    x_test, y_test, _ = task.test_set(n_test)
+    stream = torch.Generator().manual_seed(cu.seed(12345))
+    x_test, y_test, _ = task.test_set(n_test, seed=cu.seed(100))
     acc, ce = [], []
-    for step in tqdm(range(steps + 1), desc=desc, leave=False):
+    for step in cu.progress(range(steps + 1), desc=desc):
         if step % record_every == 0:
             a, c = per_skill(model, x_test, y_test, task.n_skills)
             acc.append(a.numpy())
@@ -433,7 +434,7 @@ def train_online(task, model, *, steps, batch, lr, record_every, n_test, desc="o
     return np.arange(0, steps + 1, record_every), np.array(acc), np.array(ce)   # (R,), (R, K, n_s) ×2
 
 
-networks = BatchedMLP(P.mlp_seeds, [task.input_dim, P.width, 2], "relu", seeds=range(P.mlp_seeds))
+networks = BatchedMLP(P.mlp_seeds, [task.input_dim, P.width, 2], "relu", seeds=cu.seed(range(P.mlp_seeds)))
 t_rec, acc, ce = train_online(task, networks, steps=P.mlp_steps, batch=P.batch, lr=P.mlp_lr,
                               record_every=P.record_every, n_test=P.n_test)
 p_mlp = task.probabilities.numpy()
@@ -510,24 +511,26 @@ ax.set_ylabel("half-time $t_k$ (training steps)")
 ax.legend(fontsize=8)
 plt.show()
 
-cu.check_less("every network is past every skill's jump (lowest final accuracy above 0.8)", 0.8 - acc[-1].min(), 0)
+cu.check_count("final per-skill accuracies at or below 0.8 (every network past every skill's jump)",
+               int((acc[-1] <= 0.8).sum()), at_most=0, of=acc[-1].size)
 cu.check_close("half-time exponent of the networks vs 1/p_k (multilinear: 1)", -fit_p.alpha, 1.0, atol=0.25)
-cu.check_less("fraction of skill pairs learned against the order of frequency", inverted, 0.15)
+cu.check_less("fraction of skill pairs whose half-times are in the reverse order of frequency", inverted, 0.15)
 
 # %% [markdown]
 # The networks learn in order of frequency with a few exceptions, and the half-times grow roughly
-# as $1/p_k$: the fitted exponent of $t_k$ against $1/p_k$ is a little below the multilinear model's
-# 1 (the difference is one to two standard errors of the fit, and inside our tolerance of 0.25),
-# and all the late skills come earlier than the line calibrated on skill 1 predicts. The
+# as $1/p_k$: the fitted exponent of $t_k$ against $1/p_k$ is within 0.2 of the multilinear model's
+# 1 at every seed we ran (0–5; our tolerance is 0.25), and the late skills tend to come earlier
+# than the line calibrated on skill 1 predicts. The
 # multilinear picture gets the order and the rough scaling right; it misses two things that a
 # network has and the model has not:
 #
 # - **Shared features.** The skills are not orthogonal *for the network*: they share task bits
 #   (printed above: how many of each skill's bits are also used by a more frequent skill). A skill
-#   whose bits already have hidden units tuned to them is found faster than its frequency says.
-#   In our draw skill 7, all three of whose bits are used by more frequent skills, is learned
-#   about as early as skill 5, and well before skill 6, whose three bits are all new. Across
-#   skills, reuse makes late skills cheaper: an exponent below 1.
+#   whose bits already have hidden units tuned to them can be found faster than its frequency
+#   says. Which bits are shared depends on the draw of the subsets (it changes with the seed),
+#   and with eight skills and four networks we do not test this skill by skill; it is the
+#   simplest reason why the order of frequency has exceptions and why reuse would make late
+#   skills cheaper: an exponent below 1.
 # - **The optimiser.** Adam divides each parameter's step by its own gradient scale. The weights
 #   from skill $k$'s control bit receive gradient only from skill-$k$ samples; normalised, they
 #   move at a speed nearly independent of $p_k$, which again weakens the $1/p_k$ dependence (see
@@ -547,14 +550,14 @@ cu.check_less("fraction of skill pairs learned against the order of frequency", 
 
 # %%
 sizes = np.array(P.emergence_sizes)
-x_train, y_train, k_train = task.sample(int(sizes.max()), seed=7)
+x_train, y_train, k_train = task.sample(int(sizes.max()), seed=cu.seed(7))
 mask = torch.tensor(np.arange(sizes.max())[None, :] < sizes[:, None], dtype=torch.float64)
 n_k = np.array([np.bincount(k_train[:d].numpy(), minlength=P.mlp_skills) for d in sizes])     # (len(D), n_s)
-x_test, y_test, _ = task.test_set(P.n_test)
-model = BatchedMLP(sizes.size, [task.input_dim, P.width, 2], "relu", seeds=range(100, 100 + sizes.size))
+x_test, y_test, _ = task.test_set(P.n_test, seed=cu.seed(100))
+model = BatchedMLP(sizes.size, [task.input_dim, P.width, 2], "relu", seeds=cu.seed(range(100, 100 + sizes.size)))
 history = train_ensemble(model, cross_entropy_per_sample, x_train, y_train, steps=P.emergence_steps,
                          optimizer=BatchedAdam(model.parameters(), lr=P.mlp_lr), sample_weight=mask,
-                         batch_size=P.batch, record_steps=[P.emergence_steps],
+                         data_seeds=cu.seed(range(sizes.size)), batch_size=P.batch, record_steps=[P.emergence_steps],
                          metrics={"acc": lambda m: per_skill(m, x_test, y_test, P.mlp_skills)[0]},
                          desc="data emergence")
 acc_D = history["acc"][-1]                                                  # (len(D), n_s)
@@ -582,14 +585,17 @@ print(f"learned skills per D: {dict(zip(sizes.tolist(), learned.sum(1).tolist())
 print(f"unlearned skills had at most {n_c_low} samples; learned skills had at least {n_c_high}")
 cu.check_less("every skill with ≥ 1500 training samples is learned (lowest accuracy above 0.9)",
               0.9 - acc_D[n_k >= 1500].min(), 0)
-cu.check_less("no skill with ≤ 300 training samples is (highest accuracy below 0.7)", acc_D[n_k <= 300].max(), 0.7)
-cu.check_less("the number of learned skills never falls as D grows", -np.diff(learned.sum(1)).min(), 1)
+cu.check_less("no skill with ≤ 300 training samples is learned (highest accuracy below 0.9)", acc_D[n_k <= 300].max(), 0.9)
+cu.check_count("sizes D at which fewer skills are learned than at the next smaller D", int((np.diff(learned.sum(1)) < 0).sum()),
+               at_most=0, of=sizes.size - 1)
 
 # %% [markdown]
 # Each skill switches from chance to perfect as $D$ grows, the frequent ones first; plotted against
 # its own sample count $n_k$ all skills fall close to one curve, with a threshold $n_c$ of several
 # hundred samples. The threshold is not sharp in the count alone: the least-sampled learned skill and
-# the most-sampled unlearned one (printed) overlap. That is the multilinear data law with "seen once"
+# the most-sampled unlearned one (printed) overlap, and a skill just below the threshold is sometimes
+# partly learned (over seeds 0–5 the highest accuracy of a skill with at most 300 samples ranges from
+# about 0.55 to 0.7, never the 0.9 we call learned). That is the multilinear data law with "seen once"
 # replaced by "seen $n_c$ times": skill $k$ is learned iff $p_k D \gtrsim n_c$, $k_* \propto (D/n_c)^{1/(\alpha+1)}$
 # and the same exponent $\alpha/(\alpha+1)$ with a prefactor that grows with $n_c$ (the first
 # exercise). Around the threshold the count is not everything: which random bits a skill uses and
@@ -616,7 +622,7 @@ cu.check_less("the number of learned skills never falls as D grows", -np.diff(le
 # order of frequency, $n_s = 8$ skills from width $24$ on. The construction works:
 
 # %%
-x_test, y_test, _ = task.test_set(P.n_test)
+x_test, y_test, _ = task.test_set(P.n_test, seed=cu.seed(100))
 hand_made = BatchedMLP.from_members([task.relu_network()], "relu")
 acc_hand = per_skill(hand_made, x_test, y_test, P.mlp_skills)[0][0].numpy()
 print(f"hand-made network: {task.m * P.mlp_skills} hidden units, accuracy per skill {acc_hand}")
@@ -652,7 +658,7 @@ def padded(width, seed, max_width):
 
 
 widths = np.array(P.widths)
-members = [padded(int(w), 200 + s, int(widths.max())) for w in widths for s in range(P.width_seeds)]
+members = [padded(int(w), cu.seed(200 + s), int(widths.max())) for w in widths for s in range(P.width_seeds)]
 by_width = BatchedMLP.from_members(members, "relu")
 t_w, acc_w, _ = train_online(task, by_width, steps=P.width_steps, batch=P.batch, lr=P.mlp_lr,
                              record_every=P.width_steps // 12, n_test=P.n_test, desc="width sweep")
@@ -694,50 +700,76 @@ pairs_w = [(i, j) for i in range(P.mlp_skills) for j in range(i + 1, P.mlp_skill
 inversions = np.mean([[l[s, j] and not l[s, i] for i, j in pairs_w] for l in learned for s in range(l.shape[0])])
 prefix = np.mean([np.array_equal(l[s], np.arange(P.mlp_skills) < l[s].sum()) for l in learned for s in range(l.shape[0])])
 in_between = np.mean(np.concatenate([((a > 0.65) & (a < 0.9)).ravel() for a in final]))
+n_final = sum(a.size for a in final)
+gained = [n - h for n, h in zip(n_learned_w, halfway)]                                     # second half, per network
+mid = (widths >= 8) & (widths <= 32)            # above ⌊w/m⌋ = 1 and, unlike w = 64, not yet out of time
+units_pooled = (np.repeat(widths[mid], P.width_seeds).sum()
+                / np.concatenate([n for n, keep in zip(n_learned_w, mid) if keep]).sum())
 print("width w                   ", "  ".join(f"{w:>5d}" for w in all_widths))
 print("skills learned, mean      ", "  ".join(f"{n.mean():>5.1f}" for n in n_learned_w))
 print("  per network             ", "  ".join(f"{''.join(map(str, n)):>5}" for n in n_learned_w))
 print("  halfway through training", "  ".join(f"{''.join(map(str, n)):>5}" for n in halfway))
-print("hidden units per skill    ", "  ".join(f"{w / n.mean():>5.1f}" for w, n in zip(all_widths, n_learned_w)))
+print("gained in the second half ", "  ".join(f"{g.mean():>5.1f}" for g in gained))
+print("hidden units per skill    ", "  ".join(f"{w / n.mean():>5.1f}" if n.sum() else "    –"
+                                            for w, n in zip(all_widths, n_learned_w)))
+print(f"hidden units per learned skill, widths {widths[mid].min()}–{widths[mid].max()} pooled: {units_pooled:.1f} "
+      f"(the construction: {task.m})")
 print(f"networks whose learned skills are exactly the most frequent ones: {prefix:.0%}; "
       f"skill pairs learned against the order of frequency: {inversions:.1%}")
-print(f"final accuracies between chance and learned (0.65–0.9): {in_between:.0%}")
+print(f"final accuracies between chance and learned (0.65–0.9): {in_between:.0%} "
+      f"± {np.sqrt(in_between * (1 - in_between) / n_final):.0%} (binomial standard error, {n_final} accuracies)")
 
 # %%
 cu.check_less("largest weight of the unused hidden units after training (they stay zero)", leak, 1e-12)
 cu.check_less("largest fall of the mean number of learned skills from one width to the next",
               max(0, -np.diff([n.mean() for n in n_learned_w]).min()), 0.5)
-cu.check_less(f"the narrowest networks (w = {all_widths[0]}) learn fewer skills than the widest (w = {P.width})",
-              n_learned_w[0].max(), n_learned_w[-1].min())
+cu.check_true(f"the narrowest networks (w = {all_widths[0]}) learn fewer skills than the widest (w = {P.width})",
+              n_learned_w[0].max() < n_learned_w[-1].min(),
+              detail=f"at most {n_learned_w[0].max()} against at least {n_learned_w[-1].min()}")
 cu.check_less("fraction of skill pairs learned against the order of frequency", inversions, 0.05)
-cu.check_less(f"no trained network holds more skills than ⌊w/{task.m}⌋ (the construction's count)",
-              max((n - w // task.m).max() for w, n in zip(all_widths, n_learned_w)), 1)
-cu.check_less("fraction of final per-skill accuracies between chance and learned (0.65–0.9)", in_between, 0.15)
-cu.check_less(f"skills gained or lost in the second half of training, widths ≤ {widths[3]} (all networks together)",
-              sum(np.abs(n_learned_w[i] - halfway[i]).sum() for i in range(4)), 2)
+cu.check_count(f"trained networks that hold more skills than ⌊w/{task.m}⌋ (the construction's count)",
+               sum(int((n > w // task.m).sum()) for w, n in zip(all_widths, n_learned_w)), at_most=0,
+               of=sum(n.size for n in n_learned_w))
+cu.check_less("fraction of final per-skill accuracies between chance and learned (0.65–0.9)", in_between, 0.25)
+cu.check_less(f"the construction's m = {task.m} / hidden units per learned skill (widths "
+              f"{widths[mid].min()}–{widths[mid].max()}, pooled)", task.m / units_pooled, 2 / 3)
+cu.check_count(f"skills gained in the second half of training by the networks of width ≥ 16",
+               int(sum(g.sum() for w, g in zip(widths, gained) if w >= 16)), at_least=1)
 
 # %% [markdown]
 # Width adds skills the way the multilinear rule says it should, in order of frequency: nearly
-# every network has learned exactly the most frequent skills $1, \dots, n$ and no others (printed),
-# and each skill goes from chance to learned within one or two doublings of the width (left), as
-# abrupt in width as it is in time and in data. The number of learned skills grows from about one
-# at $w = 4$ to all eight at $w = 128$. What the rule does not get right is the price of a skill:
+# every network has learned exactly the most frequent skills $1, \dots, n$ and no others (printed;
+# fewer than 5 % of the skill pairs are learned against the order, checked), and each skill goes
+# from chance to learned within one or two doublings of the width (left), as abrupt in width as it
+# is in time and in data: at the end only about one final accuracy in ten lies between chance and
+# learned (0.65–0.9). That fraction is a proportion of some 150 accuracies, with a binomial
+# standard error of about 3 % (printed); the check's bound of 25 % is four standard errors above
+# the values we measured, and half of what a gradual rise, spread evenly between 0.5 and 1,
+# would give. The number of learned skills grows from at most one at $w = 4$ to all eight at
+# $w = 128$. What the rule does not get right is the price of a skill:
 #
 # - **A skill unit is several neurons.** No trained network holds more than the construction's
 #   $\lfloor w/m\rfloor$ skills, and most hold far fewer: gradient descent from a random start
-#   spends six to ten hidden units per learned skill (printed: $w$ divided by the mean number
-#   learned), two to three times the $m = 3$ of the hand-made network. Trained networks do not
+#   spends about twice the $m = 3$ hidden units of the hand-made network per learned skill, or more
+#   (printed: $w$ divided by the mean number learned; pooled over the widths 8 to 32, which are
+#   neither capped at one skill by $\lfloor w/m\rfloor$ nor short of training time, about 6 to 8
+#   units per skill over seeds 0–5, and checked to be more than $1.5\,m$). Trained networks do not
 #   find the sparing solution; where the extra units go (units that never latched onto a skill's
 #   bits, redundant copies, units shared by skills with common bits) we have not taken apart
 #   here. So the "unit" of the multilinear rule is, for trained networks, a group of neurons
 #   whose size we measure rather than derive, and "$N$ units hold the $N$ most frequent skills"
 #   holds with $N = w/u$, $u$ the hidden units per skill. At $w = 128$ the ratio means nothing:
 #   the network has run out of skills, not of units.
-# - **Converged, or still learning?** Between the middle and the end of training the networks of
-#   width up to 32 gained at most one skill between them (printed: the learned counts halfway),
-#   so for them the width is the bottleneck and the count is what they can learn. The width-64
-#   networks were still adding skills at the end: their count is a lower bound, set partly by the
-#   training time. The width-128 networks of §4 had all eight skills after fewer steps than the
+# - **Converged, or still learning?** Not converged. Between the middle and the end of training
+#   the networks of width 16 and more were still adding skills (printed: the learned counts
+#   halfway and the mean gain per network; checked: they gain some at every seed), while those
+#   of width 4 and 8 had mostly stopped at one skill. (Whether the widths up to 32 have stopped
+#   depends on the draw: in some runs they gain nothing more, but on average over seeds the
+#   width-16 and width-32 networks gain about half a skill each in the second half, and the
+#   width-64 ones about one.) So the counts are what each width learns in
+#   12 000 steps, lower bounds on what it could learn eventually, and the units per skill above
+#   are upper bounds; the training time limits the count more, the wider the network. The
+#   width-128 networks of §4 had all eight skills after fewer steps than the
 #   width-64 ones had been trained here: wider networks also find their skills sooner, the
 #   trade-off between size and time behind the compute frontier of §3.
 # - **From counts to a law.** If every skill costs $u$ hidden units, the loss of a width-$w$
@@ -897,12 +929,12 @@ exercises.check_compute_allocation(1 / (P.alpha + 2), (P.alpha + 1) / (P.alpha +
 # $\sum_{k>n}p_k \approx n^{-\alpha}/(\alpha Z)$ becomes $L \propto w^{-\alpha/(1+\gamma)}$: skills that
 # grow more expensive slow the parameter law down, and $\gamma = 0$ gives back the exponent
 # $\alpha$ of §3. The fits below (a million skills, widths $10^2$ to $10^4$ in units of $u$)
-# agree. From §6, the marginal cost rises from about 6 hidden units per skill at the smallest
-# widths to about 12 between widths 32 and 64, which is what $\gamma > 0$ would give. But the
-# last value is an upper bound (the width-64 networks were still learning, so their count is
-# too low), and at the smallest widths the counts are fractions of a skill averaged over three
-# seeds. Eight skills do not decide between the two; hundreds of skills and wider networks
-# would.
+# agree. From §6, the marginal cost (printed) is a ratio of differences of counts averaged over
+# three networks, and it moves a lot from seed to seed; between widths 32 and 64 it tends to be
+# larger than at the small widths, which is what $\gamma > 0$ would give. But the width-64
+# networks were still learning (their count is too low, the marginal cost too high), and at the
+# smallest widths the counts are fractions of a skill. Eight skills do not decide between the
+# two; hundreds of skills and wider networks would.
 
 # %%
 def skills_that_fit(w, gamma, n_max=1_000_000):
@@ -917,7 +949,8 @@ for gamma in (0.0, 0.5, 1.0):
     cu.check_close(f"γ = {gamma}: exponent of L(w) vs α/(1+γ)", fit_w.alpha, P.alpha / (1 + gamma), atol=0.03)
 n_mean = np.array([n.mean() for n in n_learned_w])
 print("widths                  ", "  ".join(f"{a:>3d}→{b:<3d}" for a, b in zip(all_widths[:-2], all_widths[1:-1])))
-print("units per added skill   ", "  ".join(f"{c:>7.1f}" for c in np.diff(all_widths[:-1]) / np.diff(n_mean[:-1])))
+print("units per added skill   ", "  ".join(f"{dw / dn:>7.1f}" if dn > 0 else "      –"
+                                         for dw, dn in zip(np.diff(all_widths[:-1]), np.diff(n_mean[:-1]))))
 
 # %% [markdown]
 # :::{solution-end}
@@ -937,9 +970,9 @@ print("units per added skill   ", "  ".join(f"{c:>7.1f}" for c in np.diff(all_wi
 #   more slowly, because skills share features and Adam rescales the clocks.
 # - With data, a network learns skill $k$ once it has seen about $n_c$ (several hundred) of its
 #   samples: emergence as a counting threshold.
-# - With width, a network learns the most frequent skills and no others, from about one skill at 4
+# - With width, a network learns the most frequent skills and no others, from at most one skill at 4
 #   hidden units to all eight at 128, each appearing within a doubling or two of the width. A
-#   hand-made network needs $m = 3$ units per skill; trained networks spend six to ten, so the
+#   hand-made network needs $m = 3$ units per skill; trained networks spend about twice as many, so the
 #   "skill unit" of the parameter law is a group of neurons whose size is measured, not derived.
 #
 # ## References
