@@ -743,9 +743,9 @@ cu.check_count(f"skills gained in the second half of training by the networks of
 # from chance to learned within one or two doublings of the width (left), as abrupt in width as it
 # is in time and in data: at the end only about one final accuracy in ten lies between chance and
 # learned (0.65–0.9). That fraction is a proportion of some 150 accuracies, with a binomial
-# standard error of about 3 % (printed); the check's bound of 25 % is four standard errors above
-# the values we measured, and half of what a gradual rise, spread evenly between 0.5 and 1,
-# would give. The number of learned skills grows from at most one at $w = 4$ to all eight at
+# standard error of about 2–3 % (printed); over seeds 0–5 it lies between 6 % and 11 %. The
+# check's bound of 25 % is more than four standard errors above the largest of these, and half of
+# what a gradual rise, spread evenly between 0.5 and 1, would give. The number of learned skills grows from at most one at $w = 4$ to all eight at
 # $w = 128$. What the rule does not get right is the price of a skill:
 #
 # - **A skill unit is several neurons.** No trained network holds more than the construction's
@@ -763,10 +763,10 @@ cu.check_count(f"skills gained in the second half of training by the networks of
 # - **Converged, or still learning?** Not converged. Between the middle and the end of training
 #   the networks of width 16 and more were still adding skills (printed: the learned counts
 #   halfway and the mean gain per network; checked: they gain some at every seed), while those
-#   of width 4 and 8 had mostly stopped at one skill. (Whether the widths up to 32 have stopped
-#   depends on the draw: in some runs they gain nothing more, but on average over seeds the
-#   width-16 and width-32 networks gain about half a skill each in the second half, and the
-#   width-64 ones about one.) So the counts are what each width learns in
+#   of width 4 and 8 had mostly stopped at one skill. Whether the widths 16 and 32 have stopped
+#   depends on the draw: in the stored run they gain almost nothing more, at other seeds several
+#   of them gain a skill in the second half; the width-64 networks gain the most. So the counts are
+#   what each width learns in
 #   12 000 steps, lower bounds on what it could learn eventually, and the units per skill above
 #   are upper bounds; the training time limits the count more, the wider the network. The
 #   width-128 networks of §4 had all eight skills after fewer steps than the
