@@ -378,9 +378,12 @@ cu.check_close("ReLU: exponent of the kernel change (estimate: 3/4)", fits["relu
                atol=exponent_tolerance(fits["relu", 0], 0.15))
 cu.check_close("erf: exponent of network − linearised (theory 1)", fits["erf", 1].alpha, 1.0,
                atol=exponent_tolerance(fits["erf", 1], 0.15))
-for act in ("relu", "erf"):
-    cu.check_close(f"{act}: exponent of network − analytic NTK (fluctuations of Θ₀, theory 1/2)",
-                   fits[act, 2].alpha, 0.5, atol=exponent_tolerance(fits[act, 2], 0.2))
+cu.check_close("erf: exponent of network − analytic NTK (fluctuations of Θ₀, theory 1/2)",
+               fits["erf", 2].alpha, 0.5, atol=exponent_tolerance(fits["erf", 2], 0.2))
+# ReLU: the measured exponent lies below 1/2 at every seed we ran (see the text); the claim kept is
+# that the distance falls, by more than four standard errors of the fitted exponent
+cu.check_less("ReLU: network − analytic NTK falls with width: 0 < exponent − 4 s.e.", 0.0,
+              fits["relu", 2].alpha - 4 * fits["relu", 2].alpha_stderr)
 cu.check_less("ReLU: both approximations within 2% of rms y at the largest width",
               max(sweep["relu"][-1, 1], sweep["relu"][-1, 2]), 0.02)
 
@@ -394,9 +397,13 @@ cu.check_less("ReLU: both approximations within 2% of rms y at the largest width
 # - **The network is its linearisation.** The distance between the trained network and its
 #   linearised model, over the whole trajectory and at test inputs, falls like $n^{-1}$ for erf
 #   and more slowly for ReLU (whose linearisation is only piecewise valid).
-# - **The linearisation is the infinite-width kernel regression.** What remains between a wide
-#   network and kernel regression with the analytic NTK is dominated by the $n^{-1/2}$ fluctuation
-#   of $\Theta_0$ around $\Theta$ at initialisation (§1), not by training.
+# - **The linearisation is the infinite-width kernel regression.** For erf, what remains between
+#   a wide network and kernel regression with the analytic NTK falls like the $n^{-1/2}$
+#   fluctuation of $\Theta_0$ around $\Theta$ at initialisation (§1), not faster. For ReLU it falls
+#   more slowly than that: the fitted exponent was 0.29–0.42 at seeds 0–5 (each ± 0.02–0.04), never
+#   1/2. The $n^{-1/2}$ argument does not account for this, and we have not found what does
+#   (ReLU's network−linearised gap, a second part of this distance, falls only about as fast as
+#   $n^{-1/2}$ here, not like $n^{-1}$ as for erf); we leave it open.
 #
 # A wide network in the NTK parameterisation trains *lazily*: it learns, but its features, the
 # gradients $\nabla_\theta f$, stay where they were at initialisation {cite:p}`chizat2019lazy`.
@@ -750,7 +757,7 @@ cu.check_count("η = 3.0 η_c: networks that still converge (≤ 5 %, + 4 s.e.)"
 # - A wide network then trains as its linearisation, and its prediction is kernel regression with
 #   the analytic NTK plus the initial function. We measured the approach: the kernel's change
 #   falls like $n^{-1}$ (erf) or about $n^{-3/4}$ (ReLU), both inside the $n^{-1/2}$ bound, and
-#   the distance to the analytic kernel regression like $n^{-1/2}$.
+#   the distance to the analytic kernel regression like $n^{-1/2}$ for erf, more slowly for ReLU.
 # - Everything Chapter 1 said about linear models then holds for wide networks: modes learned in
 #   order of their NTK eigenvalue (spectral bias), a critical learning rate $2/\lambda_{\max}$, and
 #   an implicit bias set by the kernel.
