@@ -59,21 +59,21 @@ from course_utils.theory import neural_collapse as nc
 
 cu.use_house_style()
 # Small networks: one CPU thread is the fastest device for them.
-device = cu.setup(seed=0, device="cpu")
+device = cu.setup(device="cpu")
 
 # %% [markdown]
 # ## Parameters
 #
-# The default trains one small network on 1000 digits for 8000 full-batch steps and seven deep
-# linear networks of each depth as one batch; `COURSE_SCALE=paper` trains longer and sweeps more
+# The default trains four small networks on 1000 digits for 8000 full-batch steps (one batch) and
+# seven deep linear networks of each depth as one batch; `COURSE_SCALE=paper` trains longer and sweeps more
 # initialisation scales.
 
-# %%
+# %% tags=["nbval-check-output"]
 P = cu.scaled(
-    default=dict(mlp_width=64, mlp_depth=3, mlp_steps=8000, mlp_lr=0.05, mlp_wd=5e-3, per_class=100,
-                 dln_width=32, dln_steps=4000, dln_lr=0.5,
+    default=dict(mlp_width=64, mlp_depth=3, mlp_steps=8000, mlp_lr=0.05, mlp_wd=5e-3, per_class=100, mlp_members=4,
+                 dln_width=32, dln_steps=10000, dln_lr=0.5,
                  sigmas=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)),
-    paper=dict(mlp_steps=16000, dln_steps=8000, sigmas=(0.01, 0.014, 0.02, 0.035, 0.05, 0.07, 0.1, 0.14, 0.2, 0.5, 1.0)),
+    paper=dict(mlp_steps=16000, dln_steps=20000, sigmas=(0.01, 0.014, 0.02, 0.035, 0.05, 0.07, 0.1, 0.14, 0.2, 0.5, 1.0)),
 )
 P
 
@@ -123,71 +123,87 @@ P
 # **The experiment.** An MLP with three hidden ReLU layers of 64 units (standard
 # parameterisation) learns scikit-learn's 8×8 digits (100 training images per class,
 # standardised pixels) with the squared loss on one-hot targets, full-batch gradient descent with
-# momentum 0.9, learning rate 0.05 and weight decay $5\cdot10^{-3}$, for 8000 steps: far into the
-# terminal phase, after the training error has reached zero. We measure NC1–NC4 on the training
-# set at log-spaced steps. (With cross-entropy and this budget the features collapse less cleanly:
-# see the exercises.)
+# momentum 0.9, learning rate 0.05 and weight decay $5\cdot10^{-3}$, for 8000 steps: into the
+# terminal phase, where the training error is zero or nearly so. We train four networks from four
+# random initialisations on the same data (one batched model: each member has its own weights, and
+# gradient descent with momentum and weight decay acts on each member separately), because how far
+# one network collapses in this budget depends on its initialisation, and measure NC1–NC4 on the
+# training set at log-spaced steps. (With cross-entropy and this budget the features collapse less
+# cleanly: see the exercises.)
 
 # %%
 z, y = load_digits()
-(z_train, y_train), (z_val, y_val) = train_val_split(z, y, P.per_class, 50, seed=0)
+(z_train, y_train), (z_val, y_val) = train_val_split(z, y, P.per_class, 50, seed=cu.seed(0))
 X_train, X_val = standardize(z_train), standardize(z_val, z_train)
 Y_train = torch.nn.functional.one_hot(y_train, 10).float()
 labels = y_train.numpy()
+K_mlp, N_train = P.mlp_members, len(labels)
 
-mlp = MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
-          generator=torch.Generator().manual_seed(0))
-opt = torch.optim.SGD(mlp.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=P.mlp_wd)
+# K networks, each an MLP drawn with its own generator, stacked into batched weights (K, out, in)
+nets = [MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
+            generator=torch.Generator().manual_seed(int(s))) for s in cu.seed(range(K_mlp))]
+Ws = [torch.stack([n.layers[i].weight.detach() for n in nets]).requires_grad_() for i in range(P.mlp_depth + 1)]
+bs = [torch.stack([n.layers[i].bias.detach() for n in nets])[:, None, :].requires_grad_() for i in range(P.mlp_depth + 1)]
+opt = torch.optim.SGD(Ws + bs, lr=P.mlp_lr, momentum=0.9, weight_decay=P.mlp_wd)
 
 
-def penultimate(model, X):
-    """(last-hidden-layer features, outputs) of an MLP."""
-    out, pre = model(X, return_preactivations=True)
-    return model.phi(pre[-2]), out
+def penultimate(X):
+    """(last-hidden-layer features, outputs) of every member, shapes (K, N, width) and (K, N, 10)."""
+    h = X.expand(K_mlp, *X.shape)
+    for i, (W, b) in enumerate(zip(Ws, bs)):
+        z_i = torch.baddbmm(b, h, W.transpose(1, 2))
+        h = torch.relu(z_i) if i < P.mlp_depth else h
+    return h, z_i
 
 
 record = cu.log_spaced_steps(P.mlp_steps, 40)
-mlp_hist = {k: [] for k in ("step", "loss", "train error", "val error", "NC1", "within/between", "NC2",
+mlp_hist = {k: [] for k in ("step", "train errors", "val error", "NC1", "within/between", "NC2",
                             "equinorm", "NC3", "NC4")}
 snapshots = {}
-for step in range(P.mlp_steps + 1):
+for step in cu.progress(range(P.mlp_steps + 1), desc="MLPs on digits"):
     if step in record:
         with torch.no_grad():
-            H, out = penultimate(mlp, X_train)
-            m = nc.collapse_measures(H, labels, mlp.layers[-1].weight, out)
+            H, out = penultimate(X_train)
+            ms = [nc.collapse_measures(H[k], labels, Ws[-1][k], out[k]) for k in range(K_mlp)]
             mlp_hist["step"].append(step)
-            mlp_hist["loss"].append(0.5 * ((out - Y_train) ** 2).sum(1).mean().item())
-            mlp_hist["train error"].append((out.argmax(1) != y_train).float().mean().item())
-            mlp_hist["val error"].append((mlp(X_val).argmax(1) != y_val).float().mean().item())
-            for k, v in m.items():
-                mlp_hist[k].append(v)
+            mlp_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
+            mlp_hist["val error"].append((penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1).numpy())
+            for key in ms[0]:
+                mlp_hist[key].append([m[key] for m in ms])
             if step in (0, P.mlp_steps):
                 snapshots[step] = H.numpy().copy()
     if step == P.mlp_steps:
         break
     opt.zero_grad()
-    out = mlp(X_train)
-    (0.5 * ((out - Y_train) ** 2).sum(1).mean()).backward()
+    out = penultimate(X_train)[1]
+    (0.5 * ((out - Y_train) ** 2).sum(-1).mean(-1)).sum().backward()
     opt.step()
-mlp_hist = {k: np.array(v) for k, v in mlp_hist.items()}
-zero_error = mlp_hist["step"][np.argmax(mlp_hist["train error"] == 0)]
-i_zero = int(np.argmax(mlp_hist["train error"] == 0))
-print(f"first recorded step with zero training error: {zero_error}; final validation error "
-      f"{mlp_hist['val error'][-1]:.3f}")
-print(f"measure          step 0   step {zero_error}   step {P.mlp_steps}")
+mlp_hist = {k: np.array(v) for k, v in mlp_hist.items()}         # (records,) or (records, K)
+i_half = int(np.argmin(abs(mlp_hist["step"] - P.mlp_steps / 2)))
+print(f"{K_mlp} networks; training examples misclassified at the end: {mlp_hist['train errors'][-1].tolist()} "
+      f"(of {N_train}); validation error {mlp_hist['val error'][-1].min():.3f}–{mlp_hist['val error'][-1].max():.3f}")
+print(f"measure         step 0 (mean)   step {mlp_hist['step'][i_half]} (range)   step {P.mlp_steps} (range)")
 for k in ("NC1", "within/between", "NC2", "equinorm", "NC3", "NC4"):
-    print(f"{k:14s} {mlp_hist[k][0]:8.3g} {mlp_hist[k][i_zero]:10.3g} {mlp_hist[k][-1]:10.3g}")
+    v = mlp_hist[k]
+    print(f"{k:14s} {v[0].mean():10.3g}      {v[i_half].min():7.3g}–{v[i_half].max():<7.3g}    "
+          f"{v[-1].min():7.3g}–{v[-1].max():.3g}")
 
 # %%
 steps_plot = np.maximum(mlp_hist["step"], 1)
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
 panels = [("NC1", "within/between", "NC1 (dimensionless)"), ("NC2", "equinorm", "NC2 (dimensionless)"),
-          ("NC3", None, "NC3 (dimensionless)"), ("NC4", "train error", "fraction of training set")]
+          ("NC3", None, "NC3 (dimensionless)"), ("NC4", None, "fraction of training set")]
 for ax, (a, b, ylabel) in zip(axes, panels):
-    ax.plot(steps_plot, mlp_hist[a], "o-", ms=3, color=cu.plotting.PALETTE[0], label=a)
-    if b is not None:
-        ax.plot(steps_plot, mlp_hist[b], "s-", ms=3, color=cu.plotting.PALETTE[1], label=b)
-    ax.axvline(zero_error, color="k", ls=":", lw=1, label="training error reaches 0")
+    for k in range(K_mlp):
+        ax.plot(steps_plot, mlp_hist[a][:, k], "-", lw=1.5 if k == 0 else 0.8, color=cu.plotting.PALETTE[0],
+                label=f"{a} ({K_mlp} networks)" if k == 0 else None)
+        if b is not None:
+            ax.plot(steps_plot, mlp_hist[b][:, k], "--", lw=1.5 if k == 0 else 0.8, color=cu.plotting.PALETTE[1],
+                    label=b if k == 0 else None)
+    if a == "NC4":
+        ax.plot(steps_plot, mlp_hist["train errors"].mean(1) / N_train, "s-", ms=3, color=cu.plotting.PALETTE[2],
+                label="training error (mean)")
+    ax.axvline(mlp_hist["step"][i_half], color="k", ls=":", lw=1, label="half of the run")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("gradient-descent step (+1 at step 0)")
@@ -197,21 +213,28 @@ axes[3].set_ylim(5e-4, 1.5)
 plt.show()
 
 # %% [markdown]
-# All four measures fall. Variability collapse (NC1) is the fastest and largest effect: a factor
-# of more than a hundred, most of it while the training error is still falling. The geometry of
-# the means (NC2) and the alignment of the readout with them (NC3) come later and more slowly;
-# NC4 is exactly zero once the features of each class are tight. In the terminal phase, after the
-# last training example is classified correctly, the measures keep drifting down, slowly: by 10
-# to 15 % over the remaining two thirds of the run. (The early rise of NC1, during the first ten
-# steps, is the between-class scatter shrinking faster than the within-class scatter as the
-# first large gradient steps reshape the random features.) Here is the Gram matrix of the normalised centred means at
-# initialisation and at the end, next to the ETF, and the features projected on the plane of
-# the two leading principal directions of the class means.
+# All four measures fall, in every network. Variability collapse (NC1) is the fastest and largest
+# effect: a factor of 50 to 200, most of it while the training error is still falling. The
+# geometry of the means (NC2) and the alignment of the readout with them (NC3) come later, more
+# slowly and less far, and how far depends on the initialisation: at the end NC2 lies between
+# about 0.15 and 0.5 and NC3 between 0.25 and 0.55 (the range of eight networks at COURSE_SEED 0
+# and 1). NC4 is zero or a few examples in a thousand once the features of each class are tight.
+# The terminal phase is not quiet, and we claim nothing about the direction of the drift in the
+# second half of the run. Most networks drift slowly there (the four at COURSE_SEED 1: NC1 down by
+# 4–13 %, NC2 and NC3 by −30 % to +2 %), but a network can also go through a transient instability:
+# one of the four at COURSE_SEED 0 had, near step 4000, NC4 back at 5 % of the training examples,
+# NC2 back near 0.8 and a nearly degenerate between-class covariance (NC1, which divides by it
+# through $\Sigma_B^+$, in the tens of thousands), and had recovered most of the way by the end. The
+# table above shows the range of each measure at half-time. (The early rise of NC1, during the first ten steps, is the
+# between-class scatter shrinking faster than the within-class scatter as the first large gradient
+# steps reshape the random features.) Here is the Gram matrix of the normalised centred means of
+# the first network at initialisation and at the end, next to the ETF, and its features projected
+# on the plane of the two leading principal directions of the class means.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-grams = [(nc.centred_mean_gram(snapshots[0], labels), "step 0"),
-         (nc.centred_mean_gram(snapshots[P.mlp_steps], labels), f"step {P.mlp_steps}"),
+grams = [(nc.centred_mean_gram(snapshots[0][0], labels), "step 0"),
+         (nc.centred_mean_gram(snapshots[P.mlp_steps][0], labels), f"step {P.mlp_steps}"),
          (nc.etf_gram(10), "simplex ETF")]
 for ax, (G, title) in zip(axes, grams):
     im = ax.imshow(G, vmin=-1, vmax=1, cmap="RdBu_r")
@@ -224,13 +247,14 @@ for ax, (G, title) in zip(axes, grams):
 plt.colorbar(im, ax=axes, label="cosine between centred class means")
 plt.show()
 off = ~np.eye(10, dtype=bool)
-cos_end = grams[1][0][off]
-print(f"off-diagonal cosines at the end: mean {cos_end.mean():.3f} ± {cos_end.std():.3f} "
-      f"(ETF: {-1 / 9:.3f}); at step 0: mean {grams[0][0][off].mean():.3f} ± {grams[0][0][off].std():.3f}")
+cos_std = {step: np.array([nc.centred_mean_gram(H_k, labels)[off].std() for H_k in snapshots[step]])
+           for step in (0, P.mlp_steps)}
+print(f"spread (std) of the off-diagonal cosines, {K_mlp} networks: step 0: {cos_std[0].min():.2f}–{cos_std[0].max():.2f}; "
+      f"step {P.mlp_steps}: {cos_std[P.mlp_steps].min():.2f}–{cos_std[P.mlp_steps].max():.2f} (ETF: 0, all cosines {-1 / 9:.3f})")
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 for ax, step in zip(axes, (0, P.mlp_steps)):
-    H = snapshots[step]
+    H = snapshots[step][0]
     means, mu_G = nc.class_means(H, labels)
     _, _, Vt = np.linalg.svd(means - mu_G, full_matrices=False)
     Z = (H - mu_G) @ Vt[:2].T
@@ -248,28 +272,36 @@ plt.show()
 # %% [markdown]
 # The *mean* of the off-diagonal cosines is close to $-1/9$ at any time (the centred means sum to
 # zero, which pins the average when their lengths are similar); what collapse changes is their
-# spread. At initialisation the cosines scatter widely (standard deviation 0.34): some random
+# spread. At initialisation the cosines scatter widely (standard deviation about 0.3): some random
 # class means nearly coincide, others point apart, and the classes overlap. At the end each class
-# is a tight cluster and the cosines are within about 0.07 of $-1/9$; what remains is structure
-# of the data: digits that look alike stay a little closer than the ETF would place them. The
-# numbers, with the tolerances we claim:
+# is a tight cluster and the spread has shrunk, to between about 0.05 and 0.18 depending on the
+# network; what remains is structure of the data: digits that look alike stay closer than the ETF
+# would place them.
+#
+# The claims, and where their tolerances come from. How far a network collapses in this budget
+# varies from initialisation to initialisation, so the geometric claims are about the mean over the
+# four networks, with a margin of at least four standard errors of that mean. The member-to-member
+# spread was measured on eight networks (COURSE_SEED 0 and 1): NC1(end)/NC1(0) has a log-standard
+# deviation of 0.3 around $e^{-4.8}\approx 1/120$; NC2(end)/NC2(0) has mean 0.37 and standard deviation 0.15; NC3(end) has mean 0.38
+# and standard deviation 0.1. With four networks the standard errors are half those deviations. A
+# few training examples may stay misclassified (zero to two per network in those eight runs); the
+# count claim allows ten in 4000, about five Poisson standard deviations above the mean seen.
 
 # %%
-cu.check_less("training error at the end (terminal phase)", mlp_hist["train error"][-1], 1e-3)
-cu.check_less("NC1 at the end / NC1 at step 0 (falls by more than 50×)", mlp_hist["NC1"][-1] / mlp_hist["NC1"][0],
-              1 / 50)
-for k in ("NC1", "NC2", "NC3"):
-    cu.check_less(f"{k} still falls in the terminal phase: {k}(end) / {k}(first zero error)",
-                  mlp_hist[k][-1] / mlp_hist[k][i_zero], 1.0)
-cu.check_less("spread (std) of the cosines between centred means at the end", cos_end.std(), 0.1)
-cu.check_less("NC2 at the end", mlp_hist["NC2"][-1], 0.3)
-cu.check_less("NC2 at the end / NC2 at step 0", mlp_hist["NC2"][-1] / mlp_hist["NC2"][0], 0.5)
-cu.check_less("NC3 at the end", mlp_hist["NC3"][-1], 0.4)
-_ = cu.check_less("NC4 at the end", mlp_hist["NC4"][-1], 0.005)
+final_errors = int(mlp_hist["train errors"][-1].sum())
+cu.check_count(f"training examples misclassified at the end, all {K_mlp} networks (terminal phase: ≤ 1 in 400)",
+               final_errors, at_most=K_mlp * N_train // 400, of=K_mlp * N_train)
+cu.check_less("NC1(end)/NC1(0), geometric mean over the networks (falls by more than 50×)",
+              np.exp(np.log(mlp_hist["NC1"][-1] / mlp_hist["NC1"][0]).mean()), 1 / 50)
+cu.check_less("NC2(end)/NC2(0), mean over the networks (NC2 falls by more than 30 %)",
+              (mlp_hist["NC2"][-1] / mlp_hist["NC2"][0]).mean(), 0.7)
+cu.check_less("NC3 at the end, mean over the networks (from ≈ 1.4 at initialisation)", mlp_hist["NC3"][-1].mean(), 0.6)
+cu.check_count(f"training examples where the prediction ≠ the nearest class mean at the end, all {K_mlp} networks (NC4 ≤ 1 %)",
+               int(np.rint(mlp_hist["NC4"][-1] * N_train).sum()), at_most=K_mlp * N_train // 100, of=K_mlp * N_train)
 
 # %% [markdown]
-# Collapse is clear but not complete: NC2 and NC3 level off around 0.2 and 0.3 in this budget,
-# and a longer run moves them only slowly (at 16 000 steps the numbers are nearly the same). The
+# Collapse is clear but not complete: NC1 and NC4 collapse in every network, NC2 and NC3 stop at
+# 0.15–0.55 in this budget, and a longer run moves them only slowly. The
 # unconstrained-features argument assumes features that can go anywhere; the features of a real
 # network are computed from data in which some classes resemble each other, and weight decay
 # pays for every bit of feature geometry. How does training *get* to a collapsed state, and
@@ -387,11 +419,13 @@ _ = cu.check_less("NC4 at the end", mlp_hist["NC4"][-1], 0.005)
 # collapsed ($\operatorname{tr}\Sigma_W/\operatorname{tr}\Sigma_B\approx 1.5$). With $N = 40 < d$ a
 # linear map can fit the targets exactly. **Networks.** Depth $L = 2$ and $L = 3$, hidden width
 # 32, initialisation scales $\sigma$ from 0.01 to 1 (one batched model per depth, one member per
-# $\sigma$), full-batch gradient descent with $\eta = 0.5$.
+# $\sigma$), full-batch gradient descent with $\eta = 0.5$ for 10 000 steps, until every member fits the
+# targets (training loss below $10^{-10}$; how long that takes depends on the draw of the data, through
+# its slowest direction: at 4000 steps some draws are still at $10^{-7}$).
 
 # %%
 C, d, n_dln, noise = 4, 64, 40, 0.15
-z_dln, y_dln = gaussian_classes(n_dln, d, C, separation=1 / noise, seed=0, dtype=torch.float64)
+z_dln, y_dln = gaussian_classes(n_dln, d, C, separation=1 / noise, seed=cu.seed(0), dtype=torch.float64)
 X = noise * z_dln
 Y = torch.nn.functional.one_hot(y_dln, C).double()
 labels_dln = y_dln.numpy()
@@ -403,7 +437,7 @@ print(f"inputs: NC1 = {nc.nc1(X, labels_dln):.3f}, tr Σ_W / tr Σ_B = {nc.withi
 def train_dln(depth, sigmas, steps, lr, seed=1, **kw):
     """One DeepLinearNetwork member per init scale, trained together by gradient descent."""
     model = DeepLinearNetwork(d, P.dln_width, C, depth, init_scale=sigmas, n_members=len(sigmas),
-                              generator=torch.Generator().manual_seed(seed))
+                              generator=torch.Generator().manual_seed(cu.seed(seed)))
     return model, nc.train_deep_linear(model, X, Y, lr=lr, steps=steps, **kw)
 
 
@@ -411,7 +445,14 @@ record_dln = cu.log_spaced_steps(P.dln_steps, 30)
 dln, dln_hist = {}, {}
 for L in (2, 3):
     dln[L], dln_hist[L] = train_dln(L, sigmas, P.dln_steps, P.dln_lr, labels=labels_dln, record=record_dln)
-    print(f"L = {L}: final training loss {dln_hist[L]['loss'][-1].max():.1e} or less for every σ")
+# The remainders of §3 are properties of networks that *fit* the targets: an unfitted residual r adds
+# its own within-class scatter, W_L⁺r (a 4000-step run at COURSE_SEED=1 showed an excess scatter ratio
+# ≈ 2.6 × the loss at σ = 0.01, L = 3). The slowest data direction sets how long fitting takes and
+# varies with the draw of the data, hence 10 000 steps; loss < 1e-10 keeps that excess below 3e-10, a
+# few percent of the smallest remainder measured below (≈ 1e-8).
+for L in (2, 3):
+    cu.check_less(f"L = {L}: every σ fits the targets (largest final training loss)", dln_hist[L]["loss"][-1].max(),
+                  1e-10)
 
 # %% [markdown]
 # **The conservation law.** First the bookkeeping: a depth-3 network at $\sigma = 0.05$, where we
@@ -434,14 +475,14 @@ def rising_fit(ax, x, y, *, label, color=None):
 
 probe, probe_hist = train_dln(3, np.array([0.05]), 1000, 0.5, seed=2, accumulate_imbalance_change=True)
 probe0 = DeepLinearNetwork(d, P.dln_width, C, 3, init_scale=np.array([0.05]), n_members=1,
-                           generator=torch.Generator().manual_seed(2))
+                           generator=torch.Generator().manual_seed(cu.seed(2)))
 change_measured = [(a - b)[0].numpy() for a, b in zip(probe.imbalance(), probe0.imbalance())]
 change_predicted = probe_hist["imbalance change"][0]
 # Agreement to rounding: the checks raise if it fails, and print a fixed line (the digits of a
 # rounding error differ from machine to machine).
 for l in range(2):
-    cu.check_close(f"ΔD_{l + 1}", change_measured[l], change_predicted[l], rtol=1e-8, verbose=False)
-    print(f"✓ change of D_{l + 1} over 1000 GD steps = sum of η²(G_{l + 2}ᵀG_{l + 2} − G_{l + 1}G_{l + 1}ᵀ), "
+    ok = cu.check_close(f"ΔD_{l + 1}", change_measured[l], change_predicted[l], rtol=1e-8, verbose=False).passed
+    print(f"{'✓' if ok else '✗'} change of D_{l + 1} over 1000 GD steps = sum of η²(G_{l + 2}ᵀG_{l + 2} − G_{l + 1}G_{l + 1}ᵀ), "
           f"to a relative error below 1e-8")
 
 lrs = np.array([0.0625, 0.125, 0.25, 0.5])
@@ -454,8 +495,8 @@ D0_norm = np.sqrt(sum(float((D ** 2).sum()) for D in probe0.imbalance()))
 
 inv = np.array([[nc.invisible_weight_norm2(dln[L].weights[-2][k].detach(), dln[L].weights[-1][k].detach())
                  for k in range(len(sigmas))] for L in (2, 3)])
-cu.check_close("invisible weights", inv[..., 0], inv[..., 1], rtol=1e-8, verbose=False)
-print("✓ ‖(I−Π)W_{L−1}‖² = −tr((I−Π)D_{L−1}) for every σ and depth, to a relative error below 1e-8")
+ok = cu.check_close("invisible weights", inv[..., 0], inv[..., 1], rtol=1e-8, verbose=False).passed
+print(("✓" if ok else "✗") + " ‖(I−Π)W_{L−1}‖² = −tr((I−Π)D_{L−1}) for every σ and depth, to a relative error below 1e-8")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 fit_drift = rising_fit(axes[0], lrs, drift, label="measured $\\|D(t)-D(0)\\|_F$ at $\\eta t = 500$")
@@ -477,13 +518,16 @@ axes[1].set_xlabel("initialisation scale $\\sigma$")
 axes[1].set_ylabel("squared norm of the invisible weights")
 axes[1].legend(fontsize=8)
 plt.show()
-print(f"drift ∝ η^{-fit_drift.alpha:.3f} (± {fit_drift.alpha_stderr:.3f}); ‖D(0)‖_F = {D0_norm:.4f}")
+print(f"drift ∝ η^{-fit_drift.alpha:.3f} (± {fit_drift.alpha_stderr:.3f}); ‖D(0)‖_F = {D0_norm:.4f}; "
+      f"relative drift at η = {lrs[0]:g}: {drift[0] / D0_norm:.3f}")
+# The claim is the proportionality to η (so the flow, η → 0, conserves D). The size of the drift at a
+# given η is not a prediction: it depends on the draw (3–5 % of ‖D(0)‖ at η = 0.0625 for COURSE_SEED 0–2).
 cu.check_close("exponent of the drift of D vs learning rate", -fit_drift.alpha, 1.0, atol=0.1)
-_ = cu.check_less("relative drift ‖D(t) − D(0)‖/‖D(0)‖ at η = 0.0625", drift[0] / D0_norm, 0.05)
 
 # %% [markdown]
 # The change of $D_l$ is exactly the accumulated $\eta^2$ term, to rounding; at a fixed training
-# time it shrinks in proportion to the learning rate, so gradient flow conserves $D_l$. The
+# time it shrinks in proportion to the learning rate (at $\eta = 0.0625$ it is a few percent of
+# $\|D(0)\|$, how many depending on the draw), so gradient flow conserves $D_l$. The
 # invisible part of the penultimate weights equals $-\operatorname{tr}((I-\Pi)D)$ at every $\sigma$,
 # and follows the $\sigma^2$ estimate from $\mathbb E\,D(0)$.
 #
@@ -522,24 +566,28 @@ print(f"NC1             {0:12.4f} {'< 1e-6' if H['NC1'][-1, i_small] < 1e-6 else
       f"{H['NC1'][-1, i_large]:10.4f}")
 
 # %%
+# The balanced geometry neglects the imbalance D = O(σ²) and the O(σ) remainder of the features: at σ = 0.02
+# NC2 and NC3 differed from it by 0.02–0.7 % at COURSE_SEED 0–2, the equinorm spread (a small number itself)
+# by up to 0.5 %.
 for k, rtol in (("NC2", 0.02), ("equinorm", 0.05), ("NC3", 0.02)):
     cu.check_close(f"{k} at σ = {sigmas[i_small]:g} vs the balanced theory", H[k][-1, i_small], pred[k], rtol=rtol)
-cu.check_less(f"NC1 at σ = {sigmas[i_small]:g}", H["NC1"][-1, i_small], 1e-6, verbose=False)
-print(f"✓ NC1 at σ = {sigmas[i_small]:g}: below 1e-6")
-cu.check_less(f"tr Σ_W/tr Σ_B at σ = {sigmas[i_small]:g}", H["within/between"][-1, i_small], 1e-5, verbose=False)
-print(f"✓ tr Σ_W / tr Σ_B at σ = {sigmas[i_small]:g}: below 1e-5")
-cu.check_less("σ = 1: the training loss is as small as for small σ", H["loss"][-1, i_large], 1e-8, verbose=False)
-print("✓ σ = 1: training loss below 1e-8 (the outputs are fitted as well as at small σ)")
+ok = cu.check_less(f"NC1 at σ = {sigmas[i_small]:g}", H["NC1"][-1, i_small], 1e-6, verbose=False).passed
+print(f"{'✓' if ok else '✗'} NC1 at σ = {sigmas[i_small]:g}: below 1e-6")
+ok = cu.check_less(f"tr Σ_W/tr Σ_B at σ = {sigmas[i_small]:g}", H["within/between"][-1, i_small], 1e-5, verbose=False).passed
+print(f"{'✓' if ok else '✗'} tr Σ_W / tr Σ_B at σ = {sigmas[i_small]:g}: below 1e-5")
+ok = cu.check_less("σ = 1: the training loss is as small as for small σ", H["loss"][-1, i_large], 1e-8, verbose=False).passed
+print(f"{'✓' if ok else '✗'} σ = 1: training loss below 1e-8 (the outputs are fitted as well as at small σ)")
 cu.check_less("σ = 1: tr Σ_W / tr Σ_B stays of order one (> 0.1)", 0.1, H["within/between"][-1, i_large])
 cu.check_less("σ = 1: NC1 stays at the level of the inputs (> 0.01)", 0.01, H["NC1"][-1, i_large])
 _ = cu.check_less("σ = 1: the readout is not aligned with the means (NC3 > 0.5)", 0.5, H["NC3"][-1, i_large])
 
 # %% [markdown]
 # From $\sigma = 0.02$ the network fits the targets, and its features collapse completely: NC1
-# and the scatter ratio fall by seven orders of magnitude or more, and the geometry (NC2, the
-# spread of the norms, NC3) lands on the balanced prediction to three digits — an ETF up to the
+# and the scatter ratio fall by five orders of magnitude or more (below $10^{-6}$ and $10^{-5}$), and the geometry (NC2, the
+# spread of the norms, NC3) lands on the balanced prediction to within a percent (between 0.02 % and
+# 0.7 % for NC2 and NC3 at COURSE_SEED 0–2; what is left are the $O(\sigma)$ corrections to balance) — an ETF up to the
 # finite-sample asymmetry of the data, which the formula accounts for. On the way there NC2 makes
-# a large excursion (steps 200 to 700): a network from small initialisation learns the modes of
+# a large excursion (over a few hundred steps): a network from small initialisation learns the modes of
 # $E^*$ one after the other, in saddle-to-saddle steps, and in between the class means span fewer
 # than $C-1$ directions. From $\sigma = 1$ the
 # network fits the same targets equally well (the outputs are the same one-hot vectors), but the
@@ -578,7 +626,7 @@ _ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)",
                theory_L2[small], rtol=0.3)
 
 # %% [markdown]
-# The depth-2 remainder follows the estimate within 15 %, the accuracy of its approximations
+# The depth-2 remainder follows the estimate within about 15 %, the accuracy of its approximations
 # (the invisible weights are treated as random with respect to the data, and $\mathbb E\,D(0)$
 # stands for the actual $D(0)$). Depth 3 falls as $\sigma^4$: one more layer of
 # balance squares the suppression. At $\sigma\gtrsim 0.5$ the remainder is no longer small and the
@@ -703,9 +751,9 @@ _ = exercises.check_balanced_readout_gram(readout_gram)
 # :::{solution} ex-nc-cross-entropy
 # :class: dropdown
 #
-# In our run NC1 falls from 1.6 to about 0.14, NC3 from 1.4 to 0.35 and NC4 reaches 0, but NC2
-# stalls near 0.65: the singular values of the centred means spread from 1 down to about 0.25
-# (relative to the largest), where an ETF has nine equal ones. Within this budget, cross-entropy
+# NC1, NC3 and NC4 fall, but NC2 stalls far from 0 (in one run at COURSE_SEED 0, not part of the
+# checked experiments: NC1 from 1.6 to about 0.14, NC3 from 1.4 to 0.35, NC4 to 0, NC2 near 0.65): the
+# singular values of the centred means spread out, where an ETF has nine equal ones. Within this budget, cross-entropy
 # with weight decay prefers lower-rank class means that keep the similarity structure of the
 # digits; the ETF, the global optimum of the unconstrained-features model, is approached only
 # slowly if at all. Squared loss with the same budget gets closer (§2).
@@ -715,13 +763,13 @@ _ = exercises.check_balanced_readout_gram(readout_gram)
 #
 # - NC1–NC4 measure within-class collapse, the simplex-ETF geometry of the class means, the
 #   alignment of the readout with the means, and nearest-class-mean behaviour.
-# - An MLP on digits trained far past zero training error: NC1 falls by more than a factor 100,
-#   NC4 reaches 0, NC2 and NC3 fall to about 0.2 and 0.3 (measured above).
+# - Four MLPs on digits trained into the terminal phase: NC1 falls by a factor 50 to 200, NC4
+#   reaches 0 or nearly, NC2 and NC3 fall to 0.15–0.55, how far depending on the initialisation.
 # - Deep linear networks conserve $D_l = W_{l+1}^\top W_{l+1} - W_lW_l^\top$ (measured drift $\propto\eta$);
 #   the readout-invisible part of the penultimate weights is $-\operatorname{tr}((I-\Pi)D)$, exactly.
 # - From small initialisation the features are $W_L^+f(x)$ up to a remainder $\propto\sigma^2$
 #   ($L = 2$) or $\sigma^4$ ($L = 3$) in the scatter ratio, and the means' geometry is
-#   $(EE^\top)^{-1/L}$, measured to three digits; from large initialisation there is no collapse.
+#   $(EE^\top)^{-1/L}$, measured to within a percent; from large initialisation there is no collapse.
 #
 # ## References
 #
