@@ -58,7 +58,7 @@ from course_utils.theory import grokking as theory
 
 cu.use_house_style()
 # The models are small: a CPU is the fastest device for them.
-device = cu.setup(seed=0, device="cpu")
+device = cu.setup(device="cpu")
 
 # %% [markdown]
 # ## Parameters
@@ -67,7 +67,7 @@ device = cu.setup(seed=0, device="cpu")
 # of the paper (two hidden layers of 200 units), more seeds per training fraction and a longer
 # step budget.
 
-# %%
+# %% tags=["nbval-check-output"]
 P = cu.scaled(
     default=dict(
         p=10, width=32, depth=2,                       # toy model: symbols, decoder width/depth
@@ -79,7 +79,7 @@ P = cu.scaled(
         mod_p=31, mod_width=128, mod_fraction=0.5, mod_lr=1e-3, mod_wd=0.3, mod_steps=3000, mod_seeds=3,
         freeze_fraction=0.6, freeze_width=64, freeze_embed_lr=2e-3, freeze_decoder_lr=1e-2,  # fast fits (§2)
         freeze_decoder_wd=[0.1, 0.3, 1.0], freeze_seeds=4, freeze_steps=10000,
-        order_seeds=24, order_embed_lr=1e-4, order_decoder_lr=10 ** -2.5, order_decoder_wd=0.3,  # ordered start (§2)
+        order_seeds=72, order_embed_lr=1e-4, order_decoder_lr=10 ** -2.5, order_decoder_wd=0.3,  # ordered start (§2)
         order_steps=4000,
     ),
     paper=dict(
@@ -92,7 +92,7 @@ P = cu.scaled(
         mod_p=97, mod_width=512, mod_fraction=0.5, mod_lr=1e-3, mod_wd=0.3, mod_steps=10000, mod_seeds=4,
         freeze_fraction=0.6, freeze_width=64, freeze_embed_lr=2e-3, freeze_decoder_lr=1e-2,
         freeze_decoder_wd=[0.1, 0.3, 1.0], freeze_seeds=16, freeze_steps=30000,
-        order_seeds=96, order_embed_lr=1e-4, order_decoder_lr=10 ** -2.5, order_decoder_wd=0.3,
+        order_seeds=288, order_embed_lr=1e-4, order_decoder_lr=10 ** -2.5, order_decoder_wd=0.3,
         order_steps=8000,
     ),
 )
@@ -125,19 +125,19 @@ P
 # batched ensemble, trained as one computation.
 
 # %%
-task = arithmetic.addition_task(P.p)
+task = arithmetic.addition_task(P.p, target_seed=cu.seed(0))
 pairs, sums, Y = task.pairs, task.sums, task.targets
 grid = Grid(fraction=P.fractions, seed=range(P.seeds))           # the sweep over training fractions
 K_sweep, K_grok = grid.size, P.grok_seeds                        # + the grokking corner (§2)
 grok = np.arange(K_sweep, K_sweep + K_grok)                      # member indices of the grokking corner
-train_mask = torch.cat([arithmetic.split_masks(task.n, grid["fraction"], seeds=grid["seed"]),
-                        arithmetic.split_masks(task.n, P.grok_fraction, seeds=range(K_grok))])   # (K, 55)
+train_mask = torch.cat([arithmetic.split_masks(task.n, grid["fraction"], seeds=cu.seed(grid["seed"])),
+                        arithmetic.split_masks(task.n, P.grok_fraction, seeds=cu.seed(range(K_grok)))])   # (K, 55)
 val_mask = arithmetic.answerable(sums, train_mask)
 embed_lr = np.r_[np.full(K_sweep, P.embed_lr), np.full(K_grok, P.grok_embed_lr)]
 decoder_wd = np.r_[np.full(K_sweep, P.decoder_wd), np.full(K_grok, P.grok_decoder_wd)]
 
 model = BatchedToyAdditionModel(K_sweep + K_grok, p=P.p, width=P.width, depth=P.depth,
-                                seeds=np.r_[grid["seed"], np.arange(K_grok)])
+                                seeds=cu.seed(np.r_[grid["seed"], np.arange(K_grok)]))
 opt = BatchedAdamW(model.parameter_groups(
     embedding=dict(lr=embed_lr, weight_decay=0.0),
     decoder=dict(lr=P.decoder_lr, weight_decay=decoder_wd)))
@@ -203,7 +203,7 @@ ax.set_title(f"training fraction 0.8, mean over {P.seeds} seeds")
 ax.set_xlim(0, steps[-1] / 2)
 ax.legend()
 ax = axes[1]
-k0 = sel[0]
+k0 = sel[int(np.argmax(rqi[-1]))]                       # a run that forms the line (highest final RQI)
 Et = np.stack([theory.normalise_embeddings(E_traj[t, k0])[:, 0] for t in range(len(steps))])
 for i in range(P.p):
     ax.plot(steps, Et[:, i], color=plt.cm.viridis(i / (P.p - 1)))
@@ -223,12 +223,17 @@ t_rqi = first_step_crossing(steps, rqi, P.threshold)
 print("steps to RQI ≥ 0.9:              ", t_rqi)
 print("final validation accuracy:       ", np.round(val_acc[-1], 3))
 print("final predicted accuracy:        ", np.round(pred[-1], 3))
-n_val = int(val_mask[sel].sum(1).min())               # validation pairs of the smallest set
-cu.check_close("final accuracy predicted by the representation vs final validation accuracy",
-               pred[-1], val_acc[-1], atol=1 / n_val)
-cu.check_close("final RQI (mean over seeds)", rqi[-1].mean(), 1.0, atol=1.5 / len(theory.parallelograms(P.p)))
-cu.check_less("steps to RQI ≥ 0.9 minus steps to 90% validation accuracy (latest seed)",
-              np.max(t_rqi - t_val), 1.0)
+gen = np.isfinite(t_val)                              # the runs that reach 90 % validation accuracy
+n_val_sel = val_mask[sel].sum(1).numpy()              # validation pairs of each run
+miss = np.abs(np.round(pred[-1] * n_val_sel) - np.round(val_acc[-1] * n_val_sel))   # in validation pairs
+print(f"{gen.sum()} of {len(sel)} runs reach 90 % validation accuracy; the others memorise")
+cu.check_count("runs whose final accuracy predicted by the representation misses the final validation "
+               "accuracy by more than one validation pair", int((miss > 1).sum()), at_most=0, of=len(sel))
+cu.check_count("runs at training fraction 0.8 that generalise", int(gen.sum()), at_least=1, of=len(sel))
+cu.check_less("1 − final RQI of the runs that generalise (largest; bound: the RQI threshold 0.9)",
+              1 - rqi[-1][gen].min(), 1 - P.threshold)
+cu.check_true("RQI ≥ 0.9 no later than 90% validation accuracy (every run that generalises)",
+              bool(np.all(t_rqi[gen] <= t_val[gen])), detail=f"RQI − validation: {(t_rqi - t_val)[gen]}")
 
 # %% [markdown]
 # **A delayed corner: is it grokking?** The runs above learn the representation and fit the
@@ -259,12 +264,14 @@ groks = np.isfinite(g_t_val) & (g_t_val - g_t_train > P.steps / 10)     # "grokk
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]
-kg = int(np.flatnonzero(groks)[0])
+delays = np.where(np.isfinite(g_t_val - g_t_train), g_t_val - g_t_train, -np.inf)
+kg = int(np.flatnonzero(groks)[0]) if groks.any() else int(np.argmax(delays))   # grokking, else longest delay
 ax.plot(steps, g_train[:, kg], label="training accuracy")
 ax.plot(steps, g_val[:, kg], label="validation accuracy")
 ax.plot(steps, g_rqi[:, kg], "--", label="RQI")
 ax.plot(steps, g_pred[:, kg], ":", lw=2.5, label="accuracy predicted by RQI")
-ax.axvspan(g_t_train[kg], g_t_val[kg], color="0.9", zorder=0, label="fit, not yet generalised")
+if np.isfinite(g_t_train[kg]) and np.isfinite(g_t_val[kg]):
+    ax.axvspan(g_t_train[kg], g_t_val[kg], color="0.9", zorder=0, label="fit, not yet generalised")
 ax.set_xlabel("step")
 ax.set_ylabel("fraction")
 ax.set_title(f"the delayed corner, seed {kg}")
@@ -284,37 +291,43 @@ print("steps to 90% training accuracy:        ", g_t_train)
 print("steps to 90% validation accuracy:      ", g_t_val)
 print("steps to 90% RQI-predicted accuracy:   ", g_t_pred)
 print("steps to RQI ≥ 0.9:                    ", g_t_rqi)
-print(f"delay > {P.steps // 10} steps (Grokking II's rule): {groks.sum()} of {K_grok} seeds; "
-      f"median delay {np.median((g_t_val - g_t_train)[groks]):.0f} steps")
-window = [(steps >= g_t_train[k]) & (steps < g_t_val[k]) for k in np.flatnonzero(groks)]
-print("training accuracy in the window between the two (min):",
-      f"{min(g_train[w, k].min() for w, k in zip(window, np.flatnonzero(groks))):.2f}")
+print(f"delay > {P.steps // 10} steps (Grokking II's rule): {groks.sum()} of {K_grok} seeds"
+      + (f"; median delay {np.median((g_t_val - g_t_train)[groks]):.0f} steps" if groks.any() else ""))
 print(f"validation pairs per seed: {val_mask[grok].sum(1).tolist()}")
 both = np.isfinite(g_t_pred) & np.isfinite(g_t_train)
-cu.check_less("delayed corner: steps to 90% RQI-predicted accuracy minus steps to 90% training accuracy "
-              "(latest seed)", np.max(g_t_pred[both] - g_t_train[both]), 1.0)
-cu.check_less("delayed corner: seeds with a delay > T/10 whose representation formed only after the fit",
-              np.sum(g_t_pred[groks] > g_t_train[groks]), 0.5)
+cu.check_count("delayed corner: runs whose RQI-predicted accuracy reaches 90% after the training accuracy does",
+               int(np.sum(g_t_pred[both] > g_t_train[both])), at_most=0, of=int(both.sum()))
+cu.check_count("delayed corner: seeds with a delay > T/10 whose representation formed only after the fit",
+               int(np.sum(~(g_t_pred[groks] <= g_t_train[groks]))), at_most=0, of=int(groks.sum()))
 
 # %% [markdown]
 # What the two experiments show. In the first (embedding learning rate $3 \times 10^{-3}$, decoder
-# weight decay 1) the embeddings start in random order and end equally spaced, $E_k = a + b k$:
-# the network has discovered that the symbols are numbers on a line, and the RQI reaches 1. The
-# representation comes **first**: the RQI (and the accuracy it predicts) reaches 90 % a few
-# hundred steps before the validation accuracy does, and the validation accuracy then climbs to
-# the predicted value as the decoder learns to read the representation. At the end the
-# prediction is exact: the check allows a difference of one validation pair in one seed and
-# finds none, and the final RQI check allows, on average, one and a half of the 70
-# parallelograms to be missing. But the training accuracy does not run ahead of the validation
-# accuracy: this run is in the *comprehension* phase.
+# weight decay 1) the runs that generalise start with embeddings in random order and end equally
+# spaced, $E_k = a + b k$: the network has discovered that the symbols are numbers on a line, and
+# the RQI reaches 1 or nearly (above the threshold 0.9 in every such run; at some seeds a few of
+# the 70 parallelograms stay just outside the tolerance $\delta$). In
+# every such run the representation comes **first**: the RQI reaches 90 % no later than the
+# validation accuracy (in the stored run a few hundred steps before it), and the validation
+# accuracy then climbs to the predicted value as the decoder learns to read the representation.
+# At the end the prediction is exact to one validation pair in every run, including the runs that
+# do not generalise. Not every run generalises at these settings: some memorise (their RQI stays
+# well below 1 and so does their validation accuracy). How many depends strongly on the draw —
+# above all on the draw of the random target vectors $Y_s$, which all runs of the chapter share:
+# at the course's seeds 0–5, between one and four of the four runs at fraction 0.8 generalise
+# (over eight runs per target draw, between two and eight of eight), so the claim checked here is
+# about the runs that do. And in them the training accuracy does not run ahead of the validation
+# accuracy: they are in the *comprehension* phase.
 #
-# The delayed corner looks like grokking by the threshold rule of Grokking II — the training
-# accuracy passes 90 % at 900–2000 steps, the validation accuracy in four of the eight seeds
-# only 800–3100 steps later — but the RQI shows that it is not the delay Liu et al. describe:
-# the representation was a line (RQI ≥ 0.9) *before* the training set was fit (both checks). The
-# late validation accuracy is the decoder's: its strong weight decay keeps its weights small,
-# and with 8 to 11 validation pairs per seed, 90 % means all of them or all but one, so the
-# validation curve waits until the weak decoder separates the last neighbouring sums.
+# The delayed corner can look like grokking by the threshold rule of Grokking II — in some seeds
+# the validation accuracy passes 90 % more than $T/10$ steps after the training accuracy (the
+# printout above gives the count and the delays; it varies with the draw, and at some seeds no run
+# of the corner does) — but the RQI shows that it is not the delay Liu et al. describe: in every
+# run in which both happen, the accuracy predicted by the representation reaches 90 % no later
+# than the training accuracy does — the representation was a line *before* the training set was
+# fit (both checks). The late validation accuracy is the decoder's: its strong weight decay keeps
+# its weights small, and with about ten validation pairs per seed, 90 % means all of them or all
+# but one, so the validation curve waits until the weak decoder separates the last neighbouring
+# sums.
 #
 # **Why the toy model does not grok: the embeddings freeze at the fit.** Genuine grokking needs a
 # decoder that fits every training pair on a disordered representation, *after* which the
@@ -329,9 +342,9 @@ cu.check_less("delayed corner: seeds with a delay > T/10 whose representation fo
 
 # %%
 fz = Grid(decoder_wd=P.freeze_decoder_wd, seed=range(P.freeze_seeds))
-fz_train = arithmetic.split_masks(task.n, P.freeze_fraction, seeds=fz["seed"])
+fz_train = arithmetic.split_masks(task.n, P.freeze_fraction, seeds=cu.seed(fz["seed"]))
 fz_val = arithmetic.answerable(sums, fz_train)
-fz_model = BatchedToyAdditionModel(fz.size, p=P.p, width=P.freeze_width, depth=P.depth, seeds=fz["seed"])
+fz_model = BatchedToyAdditionModel(fz.size, p=P.p, width=P.freeze_width, depth=P.depth, seeds=cu.seed(fz["seed"]))
 fz_opt = BatchedAdamW(fz_model.parameter_groups(
     embedding=dict(lr=P.freeze_embed_lr, weight_decay=0.0),
     decoder=dict(lr=P.freeze_decoder_lr, weight_decay=fz["decoder_wd"])))
@@ -387,25 +400,25 @@ for wd in P.freeze_decoder_wd:
 cu.check_less("movement of Ẽ after the fit / movement before it (largest over members)",
               np.max(after / before), 0.15)
 cu.check_less("|RQI(end) − RQI(fit)| for members that memorised (largest)",
-              np.max(np.abs(rqi_end - rqi_fit)[mem]), 0.1)
-cu.check_less("|validation accuracy (end) − at the fit| for members that memorised (largest)",
-              np.max(np.abs(val_end - val_fit)[mem]), 0.15)
+              np.max(np.abs(rqi_end - rqi_fit)[mem], initial=0.0), 0.1)
+cu.check_count("members that memorised and reach 90 % validation accuracy by the end (grok)",
+               int(np.sum(val_end[mem] >= P.threshold)), at_most=0, of=int(mem.sum()))
 
 # %% [markdown]
-# The measurement answers it. Nine of the twelve runs fit every training pair by step 1000 (at
-# steps 160–670); of the other three, one never fits and two fit only at steps 1200 and 3500.
-# Before the fit the normalised embeddings travel far — $\max_k |\Delta \tilde E_k|$ of 0.6 to
-# 1.7, the size of the whole (unit-spread) representation. At the fit they stop: over the next 15
-# to 60 fit times they move by only 0.02 to 0.07, between 9.7 and 70 times less (the first check
-# allows no less than 6.7 times), for every decoder weight decay: whatever the representation was
-# at the fit, it stays. Six of the nine runs had memorised — validation accuracy 6–73 % at the fit
-# — and their RQI at the end equals their RQI at the fit to within 0.09 (six of the 70
-# parallelograms; second check), their validation accuracy to within 0.13 (third check): they do
-# not grok, they stay in memorisation. The other three (dotted) had formed the line before the
-# fit, like the delayed corner; their validation accuracy stays at 85–100 %, and their RQI even
-# drifts down (0.9–0.96 at the fit, 0.56–0.8 at the end): a parallelogram's defect combines four
-# embeddings, so motions of 0.06 each can change it by up to 0.24, more than the tolerance
-# $\delta = 0.1$ — the RQI at this tolerance reacts to motions that barely change the accuracy.
+# The measurement answers it (the printout lists, run by run, when each fits and how far its
+# embeddings move; which runs fit by step 1000, and when, changes with the draw). Before the fit the
+# normalised embeddings travel far — $\max_k |\Delta \tilde E_k|$ of order 1, the size of the
+# whole (unit-spread) representation. At the fit they stop: over the following ten or more fit
+# times they move by a few hundredths, at least 6.7 times less than before (the first check, on
+# the run that moves most), for every decoder weight decay: whatever the representation was at
+# the fit, it stays. The runs that had memorised — validation accuracy below 90 % at the fit —
+# end with their RQI within 0.1 of its value at the fit (seven of the 70 parallelograms; second
+# check), and none of them reaches 90 % validation accuracy (third check): they do not grok, they
+# stay in memorisation. Runs that had formed the line before the fit (dotted), like the delayed corner,
+# keep a high validation accuracy, and their RQI can even drift down: a parallelogram's defect
+# combines four embeddings, so motions of 0.06 each can change it by up to 0.24, more than the
+# tolerance $\delta = 0.1$ — the RQI at this tolerance reacts to motions that barely change the
+# accuracy.
 #
 # **The order of the symbols is locked.** A second reason makes memorisation permanent in
 # $d = 1$, and it is topological. On a line, the symbols have an *order*, and the linear
@@ -415,13 +428,21 @@ cu.check_less("|validation accuracy (end) − at the fit| for members that memor
 # $p = 10$). An inversion can only be removed by two embeddings *crossing*, $E_i = E_j$ at some
 # moment. At that moment the pairs $(i, k)$ and $(j, k)$, for every third symbol $k$, reach the
 # decoder as the same input $E_i + E_k = E_j + E_k$ although their sums differ: a decoder that
-# has fit both targets must now give one of them a wrong answer. Before the fit the decoder is
-# still near its random start and a crossing costs little; after it, each crossing is a barrier
-# in the training loss. The same twelve runs, read this way:
+# has fit both targets must now give one of them a wrong answer — provided both are training
+# pairs for some $k$: the training set **ties** $i$ and $j$ (`theory.tied_symbol_pairs`). Before
+# the fit the decoder is still near its random start and a crossing costs little; after it, each
+# crossing of tied symbols is a barrier in the training loss. Two symbols that no $k$ ties can
+# cross, or even merge, at no cost: at fraction 0.6 most pairs are tied, but at some seeds a run
+# has an untied pair whose order flips back and forth after the fit (the printout counts them).
+# The same twelve runs, read this way:
 
 # %%
 inv = theory.order_inversions(fz_E)                                 # (records, K): inversions of the order
-reordered = np.array([theory.order_changes(fz_E[:, k], i) for i, k in zip(i_fit, fit)])   # per member
+# only pairs of symbols that the training set ties can be locked (tied_symbol_pairs: some k with both {i, k}
+# and {j, k} training pairs); two untied symbols may cross, or merge, at no cost to the fit
+reordered = np.array([theory.order_changes(fz_E[:, k], i, theory.tied_symbol_pairs(pairs[fz_train[k]], P.p))
+                      for i, k in zip(i_fit, fit)])                                           # per member
+untied = [P.p * (P.p - 1) // 2 - len(theory.tied_symbol_pairs(pairs[fz_train[k]], P.p)) for k in fit]
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for j, k in enumerate(fit):
@@ -440,15 +461,17 @@ print("inversions at the start:", inv[0, fit].tolist())
 print("inversions at the fit:  ", inv[i_fit, fit].tolist())
 print("inversions at the end:  ", inv[-1, fit].tolist())
 print("validation accuracy at the fit:", val_fit.tolist())
-cu.check_less("records after the fit at which the order of the symbols differs from the order at the fit "
-              "(all members that fit)", reordered.sum(), 0.5)
+print("pairs of symbols not tied by the training set:", untied)
+cu.check_count("records after the fit at which the order of two tied symbols differs from the order at the fit "
+               "(all members that fit)", int(reordered.sum()), at_most=0,
+               of=int(sum(len(fz_steps) - i for i in i_fit)))
 
 # %% [markdown]
-# Before the fit the order improves (inversions fall, e.g. from 15 to 4 or from 8 to 0); from
-# the fit on, the order of the ten symbols is the same at every recorded step, in every run (the
-# check allows no change at all and finds none). Every run that generalised had reached an
-# inversion-free order by the fit; the memorised runs keep their inversions, and
-# a run whose order is right but whose spacing is uneven keeps its RQI too (0.7). Outside this
+# Before the fit the order improves (the inversions fall, in some runs to none); from the fit on,
+# the relative order of every two tied symbols is the same at every recorded step, in every run
+# (the check allows no change at all). A run that generalises needs an inversion-free order by the fit; the
+# memorised runs keep their inversions, and a run whose order is right but whose spacing is uneven
+# keeps its RQI too. Outside this
 # chapter the lock held even where the freeze did not: with the paper's own decoder (width 200)
 # and settings (45 training pairs, embedding learning rate $10^{-3}$) and a strong decoder weight
 # decay (5 to 9, so that the training loss never reaches zero and the embeddings keep feeling a
@@ -457,7 +480,7 @@ cu.check_less("records after the fit at which the order of the symbols differs f
 # and 3, or 9 and 8) — the parallelograms that avoid symbol 0 hold (50 of 70; 49 in one run),
 # none of the 20 through it, and 0 would have to cross several neighbours to reach its place.
 #
-# **Preparing the order.** What if the barrier is removed by hand? Give 24 more runs an ordered
+# **Preparing the order.** What if the barrier is removed by hand? Give 72 more runs an ordered
 # start: the same random initial values of the embeddings, sorted so that $E_0 < E_1 < \dots <
 # E_9$ (no inversion, uneven spacing). To let the decoder fit before the spacing has relaxed, the
 # embeddings learn slowly (learning rate $10^{-4}$) and the decoder fast ($10^{-2.5}$, weight decay
@@ -468,9 +491,10 @@ cu.check_less("records after the fit at which the order of the symbols differs f
 
 # %%
 og_seeds = np.arange(P.order_seeds)
-og_train = arithmetic.split_masks(task.n, P.freeze_fraction, seeds=og_seeds)
+og_train = arithmetic.split_masks(task.n, P.freeze_fraction, seeds=cu.seed(og_seeds))
 og_val = arithmetic.answerable(sums, og_train)
-og_model = BatchedToyAdditionModel(len(og_seeds), p=P.p, width=P.freeze_width, depth=P.depth, seeds=og_seeds)
+og_model = BatchedToyAdditionModel(len(og_seeds), p=P.p, width=P.freeze_width, depth=P.depth,
+                                   seeds=cu.seed(og_seeds))
 with torch.no_grad():                                   # the ordered start: sort each run's initial values
     og_model.embedding.copy_(og_model.embedding.sort(dim=1).values)
 og_opt = BatchedAdamW(og_model.parameter_groups(
@@ -502,7 +526,7 @@ g_pred_og = {k: np.array([theory.predicted_accuracy(E, pairs[og_train[k]].numpy(
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]
-kl = max(grokked, key=lambda k: og_t_val[k] / og_fit[k])          # the longest delay
+kl = max(grokked, key=lambda k: og_t_val[k] / og_fit[k]) if len(grokked) else fitted[0]   # the longest delay
 ax.plot(og_steps, og_tr[:, kl], label="training accuracy")
 ax.plot(og_steps, og_va[:, kl], label="validation accuracy")
 ax.plot(og_steps, og_rqi[:, kl], "--", label="RQI")
@@ -533,35 +557,48 @@ for k in grokked:
           f"RQI ≥ 0.9 at {first_step_crossing(og_steps, og_rqi[:, k], 0.9):.0f}; end: RQI {og_rqi[-1, k]:.2f}, "
           f"validation {og_va[-1, k]:.2f}")
 print("frozen runs: |RQI(end) − RQI(fit)| ≤",
-      f"{max(abs(og_rqi[-1, k] - og_rqi[i_f[k], k]) for k in frozen):.2f}")
+      f"{max((abs(og_rqi[-1, k] - og_rqi[i_f[k], k]) for k in frozen), default=0.0):.2f}")
 og_inv = theory.order_inversions(og_E)                             # (records, K)
-og_reordered = sum(theory.order_changes(og_E[:, k], i_f[k]) for k in fitted)
+og_reordered = sum(theory.order_changes(og_E[:, k], i_f[k], theory.tied_symbol_pairs(pairs[og_train[k]], P.p))
+                   for k in fitted)
 print(f"inversions: largest at any step {og_inv.max()}, at the fits {og_inv[i_f[fitted], fitted].max()}")
-cu.check_less("records after the fit at which the order of the symbols differs from the order at the fit "
-              "(ordered-start runs that fit)", og_reordered, 0.5)
-cu.check_less("runs that grok after the fit: fewer than 2 fails (2 − count, floored at 0)", max(0, 2 - len(grokked)), 0.5)
-cu.check_close("training accuracy between the fit and 90 % validation accuracy (grokking runs, lowest)",
-               min(train_acc_until_val(k) for k in grokked), 1.0, atol=0.0)
-cu.check_less("1 − RQI at the end (grokking runs, largest)", max(1 - og_rqi[-1, k] for k in grokked), 0.05)
+cu.check_count("records after the fit at which the order of two tied symbols differs from the order at the fit "
+               "(ordered-start runs that fit)", int(og_reordered), at_most=0,
+               of=int(sum(len(og_steps) - i_f[k] for k in fitted)))
+cu.check_count("ordered-start runs that grok after the fit", len(grokked), at_least=2, of=len(disordered))
+cu.check_true("training accuracy stays at 100 % between the fit and 90 % validation accuracy (every grokking run)",
+              all(train_acc_until_val(k) == 1 for k in grokked))
+rise = np.array([og_rqi[-1, k] - og_rqi[i_f[k], k] for k in grokked])
+# Most grokking runs lift their RQI with the validation accuracy (about nine in ten at the seeds we ran; in
+# the others the decoder alone lifts the validation accuracy): at least half of them, a bound four standard
+# errors of a fraction 0.9 over ten runs below it.
+print(f"RQI rise after the fit (grokking runs): {np.round(rise, 2).tolist()}")
+cu.check_count("grokking runs whose RQI rises after the fit by more than δ = 0.1", int(np.sum(rise > DELTA)),
+               at_least=int(np.ceil(len(grokked) / 2)), of=len(grokked))
 
 # %% [markdown]
-# Of the 24 runs, 23 fit every training pair (at steps 375–900), 19 of them on a representation
-# still far from a line. Four of these **grok**: the training accuracy is already 100 %, and
-# then the RQI and the validation accuracy climb *together* to 1 (left: the run with the
-# longest delay — 55 % validation accuracy and RQI 0.36 at the fit, 90 % validation accuracy
-# 2.1 times later, the RQI-predicted accuracy following). On the right, every run that fit on a
-# disordered line, after its fit: the four grokking runs travel up and to the right in the
-# RQI–accuracy plane, to (1, 1); the other fifteen stay where they fit (their
-# RQI changes by at most 0.2) — the freeze again. No run changes its order after its fit (an
-# ordered start can still pick up one inversion *before* it, while crossings are cheap).
+# Nearly all of the 72 runs fit every training pair, most of them on a representation still far
+# from a line (the printout gives the counts). A minority of these **grok** — how many changes
+# with the draw, but at least two at every seed (the check after the order check): the training
+# accuracy is already 100 %, and then the RQI and the
+# validation accuracy climb *together* (left: the run with the longest delay, the RQI-predicted
+# accuracy following). On the right, every run that fit on a disordered line, after its fit: the
+# grokking runs travel up and to the right in the RQI–accuracy plane, towards (1, 1) — most reach
+# it within the budget, some end on the way; in a few the RQI does not move and the decoder alone
+# lifts the validation accuracy (the last check asks that at least half of the grokking runs raise
+# their RQI by more than $\delta$; about nine in ten do) —; the others stay where they fit — the
+# freeze again. No run changes its order after
+# its fit, in the order of its tied symbols (an ordered start can still pick up an inversion
+# *before* it, while crossings are cheap).
 #
 # So the mechanism of Liu et al. does exist in the toy model — fit first, then the representation
 # relaxes to the line and generalisation follows — but only under two conditions our runs
-# measured separately: the order must already be right at the fit (in $d = 1$ it can only be
-# repaired before), and the relaxation must outrun the freeze, which it does here in 4 of 19 runs
-# and only for 1.03 to 2.1 fit times. The checks: no run reorders after its fit; at least two
-# runs grok (four do); the training accuracy is exactly 1 throughout each grokking window; the
-# grokking runs end at RQI 1. Searches outside this chapter (about 1 100 runs, as batched
+# measured separately: the order of the tied symbols must already be right at the fit (in $d = 1$ it can only be
+# repaired before), and the relaxation must outrun the freeze, which it does here in a minority
+# of the runs and only for delays of a few fit times at most. The checks: no run reorders after
+# its fit; at least two runs grok; the training accuracy is exactly 1 throughout each grokking
+# window; most grokking runs raise their RQI after the fit. Searches outside this
+# chapter (about 1 100 runs, as batched
 # ensembles, from *random* starts: embedding learning rates $3 \times 10^{-5}$ to $5 \times
 # 10^{-3}$, decoder learning rates $10^{-4}$ to $3 \times 10^{-2}$, decoder weight decays 0 to
 # 20, widths 32–200, embedding dimensions 1 and 2, larger initial scales of embeddings and
@@ -570,8 +607,8 @@ cu.check_less("1 − RQI at the end (grokking runs, largest)", max(1 - og_rqi[-1
 # disordered representation and generalised long after; in $d = 2$, where the embeddings can pass
 # around each other and there is no order to lock, the RQI rose after the fit by at most 0.4 and
 # stalled below 0.6. The clean example of "fit first, generalise much later, as the
-# representation forms" is modular addition, §5, where the training accuracy reaches 99 % about
-# ten times earlier than the validation accuracy and the representation that appears is the
+# representation forms" is modular addition, §5, where the training accuracy reaches 99 % several
+# times earlier than the validation accuracy and the representation that appears is the
 # circle.
 #
 # ## 3. The effective theory
@@ -610,7 +647,7 @@ print("eigenvalues of H:", np.round(H_spec, 3))
 print(f"null-space dimension {theory.null_space_dimension(P0, P.p)}, grokking rate λ3 = {H_spec[2]:.4g}")
 
 # The effective theory's trajectory, started from the network's own initial embeddings.
-E0 = E_traj[0, k0]
+E0 = E_traj[0, k0].astype(np.float64)          # the theory is integrated in float64
 Z0 = float(((E0 - E0.mean()) ** 2).sum())
 t_eff = np.linspace(0, 20 * Z0 / (2 * H_spec[2]), 400)
 eff = theory.effective_gradient_flow(E0, P0, t_eff, max_dt=0.05 * Z0 / H_spec[-1])[..., 0]
@@ -673,8 +710,8 @@ cu.check_close("final normalised embeddings, network vs effective theory", final
 # %% [markdown]
 # The effective theory, which knows nothing of the decoder, of Adam or of the targets, predicts
 # where each embedding ends — the check allows a root-mean-square difference of 5 % of the
-# distance between neighbouring embeddings, and the network is within 2 % — and, with one
-# fitted clock, the shape of the approach.
+# distance between neighbouring embeddings — and, with one fitted clock, the shape of the
+# approach.
 #
 # ## 4. The critical training fraction
 #
@@ -689,7 +726,7 @@ cu.check_close("final normalised embeddings, network vs effective theory", final
 n_total = task.n
 frac_grid = np.linspace(0.1, 0.95, 35)
 prob = theory.probability_unique(P.p, [arithmetic.n_train_from_fraction(n_total, f) for f in frac_grid],
-                                 n_splits=P.n_splits, seed=0)
+                                 n_splits=P.n_splits, seed=cu.seed(0))
 f_crit = theory.critical_fraction(frac_grid, prob)
 print(f"critical training fraction (P(unique linear structure) = 1/2): {f_crit:.3f}")
 
@@ -737,15 +774,19 @@ cu.check_close("critical fraction from the Hessian null space", f_crit, 0.4, ato
 cu.check_less("largest validation accuracy of a network whose training set does not pin the structure",
               hist["val_acc"][-1, :K_sweep][~unique.values.reshape(-1)].max() if (~unique.values).any() else 0.0,
               P.threshold)
-cu.check_less("runs above the critical fraction that never generalised (fraction ≥ 0.6)",
-              1 - generalised[np.asarray(P.fractions) >= 0.6].mean(), 0.35)
+above = generalised[np.asarray(P.fractions) >= 0.6]
+cu.check_count("runs at training fractions ≥ 0.6 that generalised", int(above.sum()), at_least=1, of=above.size)
 
 # %% [markdown]
 # The theory's critical fraction, about 0.4 of the table for $p = 10$, is a property of the
-# combinatorics of parallelograms alone. Two predictions are borne out by training: no network
-# whose training set leaves $\dim\ker H > 2$ generalises (second check), and almost every run
-# well above the critical fraction does (third check; the failures are runs stuck with a
-# decoder that fits neither set, a phase that Grokking II calls confusion). Between the two,
+# combinatorics of parallelograms alone. Its prediction holds in every run: no network whose
+# training set leaves $\dim\ker H > 2$ generalises (second check). The converse is not
+# guaranteed: a pinned structure makes generalisation *possible*, and above the critical fraction
+# runs do generalise (third check), but how many of the runs at fractions ≥ 0.6 do changes a lot
+# with the draw — from most of them to fewer than half at the course's seeds 0–5. The others lose
+# the competition of §2: their decoder memorises (or, at small fractions, fits neither set, a
+# phase that Grokking II calls confusion) before the representation forms, and which runs lose
+# depends strongly on the random target vectors, shared by all runs of a draw. Between the two,
 # the training sets pin the structure but their grokking rate $\lambda_3$ is small, and the step
 # budget runs out first: the steps to generalise grow as the fraction falls towards the critical
 # one, as $1/\lambda_3$ does. The critical fraction of real training within a finite budget is
@@ -765,9 +806,9 @@ cu.check_less("runs above the critical fraction that never generalised (fraction
 mpairs, mlabels = arithmetic.modular_addition(P.mod_p)
 X = arithmetic.one_hot_pairs(mpairs, P.mod_p)
 Yoh = torch.nn.functional.one_hot(mlabels, P.mod_p).float()
-mtrain = arithmetic.split_masks(len(X), P.mod_fraction, seeds=range(P.mod_seeds))
+mtrain = arithmetic.split_masks(len(X), P.mod_fraction, seeds=cu.seed(range(P.mod_seeds)))
 mnet = BatchedMLP(P.mod_seeds, [2 * P.mod_p, P.mod_width, P.mod_p], "quadratic", bias=False,
-                  seeds=range(P.mod_seeds))
+                  seeds=cu.seed(range(P.mod_seeds)))
 mopt = BatchedAdamW(mnet.parameters(), lr=P.mod_lr, weight_decay=P.mod_wd)
 mhist = train_ensemble(mnet, mse_per_sample, X, Yoh, steps=P.mod_steps, optimizer=mopt,
                        sample_weight=mtrain.float(), record_steps=range(0, P.mod_steps + 1, 50),
@@ -827,7 +868,9 @@ Wf = W[:, units] - W[:, units].mean(0)
 _, S, Vt = np.linalg.svd(Wf, full_matrices=False)
 proj = Wf @ Vt[:2].T
 
-rng = np.random.default_rng(0)
+share_all = np.concatenate([(lambda sp: sp.max(0) / sp.sum(0))(unit_spectra(first_layer(mnet, k)[:P.mod_p]))
+                            for k in range(P.mod_seeds)])   # every unit of every network
+rng = np.random.default_rng(cu.seed(0))
 spec_r = unit_spectra(rng.standard_normal(W.shape))
 share_r = spec_r.max(0) / spec_r.sum(0)
 
@@ -856,11 +899,12 @@ plt.show()
 radius = np.linalg.norm(proj, axis=1)
 angle = np.angle(proj[:, 0] + 1j * proj[:, 1])
 step = np.angle(np.exp(1j * (np.roll(angle, -1) - angle)))      # angle from a to a + 1
-print(f"median share of a unit's power in its top frequency: trained {np.median(share):.3f}, "
-      f"random {np.median(share_r):.3f}")
+print(f"median share of a unit's power in its top frequency: trained {np.median(share):.3f} (network 0), "
+      f"{np.median(share_all):.3f} (all {P.mod_seeds} networks), random {np.median(share_r):.3f}")
 print(f"angle from a to a+1 on the circle: mean |Δθ| = {np.abs(step).mean():.4f} rad, "
       f"2π f/p = {2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p:.4f} rad")
-cu.check_less("median share of a unit's Fourier power outside its top frequency", 1 - np.median(share), 0.5)
+cu.check_less("median share of a unit's Fourier power outside its top frequency (all units of all networks)",
+              1 - np.median(share_all), 0.5)
 cu.check_less("spread of the radii of the PCA circle (std / mean)", radius.std() / radius.mean(), 0.25)
 cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
                2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p, rtol=0.01)
@@ -902,7 +946,7 @@ cu.check_close("rotation per unit step of a on the circle", np.abs(step).mean(),
 # $\sum_s \binom{c_s}{2} = 2(0 + 0 + 1 + 1 + 3 + 3 + 6 + 6 + 10) + 10 = 70$.
 
 # %%
-exercises.check_parallelogram_count(10, 70)
+count_ok = exercises.check_parallelogram_count(10, 70)
 
 # %% [markdown]
 # :::{solution-end}
@@ -936,7 +980,7 @@ def is_unique(train_pairs, p):
     return bool(rank == p - 2)          # dim ker H = p − rank A
 
 
-exercises.check_unique_structure(is_unique)
+unique_ok = exercises.check_unique_structure(is_unique)
 
 # %% [markdown]
 # :::{solution-end}
@@ -977,7 +1021,7 @@ exercises.check_unique_structure(is_unique)
 #   belongs to a weak decoder); a decoder that memorises first stays in memorisation, held by two
 #   measured locks: the embeddings freeze at the fit, and on a line the symbols' order cannot
 #   change without breaking the fit. From an ordered start some runs fit first and then RQI and
-#   validation accuracy rise together to 1 (short delays). Grokking proper — fit first,
+#   validation accuracy rise together towards 1 (short delays). Grokking proper — fit first,
 #   generalise much later as the representation forms — appears in modular addition.
 # - The effective loss (parallelogram defects over the spread) conserves the centre and the
 #   spread of the embeddings, so they cannot collapse; its Hessian's null space has dimension 2

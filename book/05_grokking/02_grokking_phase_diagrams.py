@@ -60,7 +60,7 @@ from course_utils.plotting import phase_diagram
 from course_utils.theory import grokking as theory
 
 cu.use_house_style()
-device = cu.setup(seed=0)
+device = cu.setup()
 
 # %% [markdown]
 # ## Parameters
@@ -69,7 +69,7 @@ device = cu.setup(seed=0)
 # (192 toy models in one ensemble) and 22 digit classifiers (a second ensemble).
 # `COURSE_SCALE=paper` refines the grids, adds seeds and uses the paper's decoder width.
 
-# %%
+# %% tags=["nbval-check-output"]
 P = cu.scaled(
     default=dict(
         p=10, fraction=0.8, width=32, threshold=0.9,
@@ -124,7 +124,7 @@ P
 # rate at a fixed weight decay (1 seed per cell). Each member has its own training split.
 
 # %%
-task = arithmetic.addition_task(P.p)
+task = arithmetic.addition_task(P.p, target_seed=cu.seed(0))
 pairs, sums, Y = task.pairs, task.sums, task.targets
 grid1 = Grid(decoder_wd=P.decoder_wds, decoder_lr=P.decoder_lrs, seed=range(P.seeds))
 grid2 = Grid(embed_lr=P.embed_lrs, decoder_lr=P.decoder_lrs, seed=range(P.seeds_2))
@@ -132,8 +132,8 @@ K1, K2 = grid1.size, grid2.size
 embed_lr = np.concatenate([np.full(K1, P.embed_lr), grid2["embed_lr"]])
 decoder_lr = np.concatenate([grid1["decoder_lr"], grid2["decoder_lr"]])
 decoder_wd = np.concatenate([grid1["decoder_wd"], np.full(K2, P.decoder_wd_2)])
-seeds = np.concatenate([grid1["seed"], grid2["seed"]])
-split_seeds = np.arange(K1 + K2)                   # every member its own random training set
+seeds = cu.seed(np.concatenate([grid1["seed"], grid2["seed"]]))
+split_seeds = cu.seed(np.arange(K1 + K2))                 # every member its own random training set
 train_mask = arithmetic.split_masks(task.n, P.fraction, seeds=split_seeds)
 val_mask = arithmetic.answerable(sums, train_mask)
 
@@ -193,12 +193,14 @@ if grok.any():
 
 # %%
 v1 = phase1.transpose("decoder_wd", "decoder_lr").values     # rows: weight decay, columns: lr
-cu.check_less("phases absent from the lr × weight decay map", 4 - len([c for c in found1.values() if c > 0]), 0.5)
-cu.check_less("fastest decoders at small weight decay that do not memorise (fraction)",
-              np.mean(v1[: len(P.decoder_wds) // 2, -1] != 2), 0.25)
-cu.check_less("largest weight decay: runs that are not confused (fraction)", np.mean(v1[-1] != 3), 0.25)
-cu.check_less("generalising (comprehension or grokking) cells: at most half of the moderate-lr cells fail",
-              1 - np.mean(np.isin(v1[: len(P.decoder_wds) // 2, 1:3], [0, 1])), 0.5)
+cu.check_count("phases present in the lr × weight decay map", sum(c > 0 for c in found1.values()), at_least=4, of=4)
+fast = v1[: len(P.decoder_wds) // 2, -1]
+cu.check_count("fastest decoders at small weight decay that do not memorise (cells)", int(np.sum(fast != 2)),
+               at_most=0, of=fast.size)
+cu.check_count("largest weight decay: cells that are not confused", int(np.sum(v1[-1] != 3)), at_most=1, of=v1.shape[1])
+moderate = v1[: len(P.decoder_wds) // 2, 1:3]
+cu.check_count("moderate-lr cells at small weight decay that do not generalise (comprehension or grokking)",
+               int(np.sum(~np.isin(moderate, [0, 1]))), at_most=moderate.size // 2 - 1, of=moderate.size)
 
 # %% [markdown]
 # In the second map the competition is explicit: for a given decoder learning rate, a
@@ -208,7 +210,7 @@ cu.check_less("generalising (comprehension or grokking) cells: at most half of t
 # grokking cells sit at the edges of the comprehension region — next to memorisation, next to
 # confusion, and at the slowest decoders. The maps are noisy (two seeds, one seed in the second
 # map: cells near a boundary flip from seed to seed), and at this small scale the delays are
-# modest (the ratio $t_{\rm val}/t_{\rm train}$ printed above, at most about 3). The rule reads
+# modest (the ratio $t_{\rm val}/t_{\rm train}$ printed above is a few at most). The rule reads
 # phases from accuracies only, and a delay is not always the delay of a representation: in
 # [Grokking I](01_grokking_effective_theory.ipynb) (§2, "a delayed corner") the RQI of the cell
 # at decoder weight decay 2 shows the embeddings on their line *before* the training set is fit,
@@ -251,7 +253,7 @@ cu.check_less("generalising (comprehension or grokking) cells: at most half of t
 # %%
 z, labels = digits_data.load_digits()
 z = digits_data.standardize(z)
-perm = torch.randperm(len(z), generator=torch.Generator().manual_seed(0))
+perm = torch.randperm(len(z), generator=torch.Generator().manual_seed(cu.seed(0)))
 tr_idx, te_idx = perm[:P.n_train], perm[P.n_train:P.n_train + P.n_test]
 a = P.alpha
 #            name,               init,  input,    target, output,    weight decay, last-layer lr
@@ -289,7 +291,7 @@ class ScaledOutput(torch.nn.Module):
 
 K = len(members)
 net = BatchedMLP(K, [64, P.mlp_width, P.mlp_width, 10], "relu", init_scale=init_s.numpy(),
-                 seeds=[0] * K)
+                 seeds=cu.seed([0] * K))
 mlp_model = ScaledOutput(net, out_s).to(device)
 Xtr = (z[tr_idx][None] * in_s.view(-1, 1, 1)).to(device)        # per-member inputs (K, N, 64)
 Xte = (z[te_idx][None] * in_s.view(-1, 1, 1)).to(device)
@@ -363,15 +365,19 @@ print(f"baseline: fits at step {mt_train[0]:.0f}, generalises at step {mt_test[0
 cu.check_less("baseline: test accuracy when the training set is fit (lazy fit, near chance)",
               float(np.interp(mt_train[0], msteps, mhist["test_acc"][:, 0])), 0.5)
 cu.check_less("baseline: steps to fit / steps to generalise (grokking)", mt_train[0] / mt_test[0], 0.7)
-cu.check_less("largest delay with any knob turned, in units of the baseline's delay",
-              np.nanmax(np.where(np.isfinite(knob_delay), knob_delay, np.inf)) / base_delay, 0.5)
+knob_delay = np.where(np.isfinite(knob_delay), knob_delay, np.inf)   # a knob that never generalises: no pass
+cu.check_less("largest delay with one of the four rich knobs turned, in units of the baseline's delay",
+              knob_delay[:4].max() / base_delay, 0.25)
+cu.check_less("delay with weight decay × 2, in units of the baseline's delay", knob_delay[4] / base_delay, 1.0)
 
 # %% [markdown]
 # The baseline groks: the training set is fit early with test accuracy near chance, and the test
-# accuracy rises much later. Every knob removes (or much shortens) the delay — the last check
-# bounds the largest remaining delay by half of the baseline's; a stronger weight decay shortens
-# it rather than removing it. (Larger targets and smaller outputs give identical curves: for MSE
-# they are the same rescaling of the loss, seen from the two sides.) The diagnostics of feature
+# accuracy rises much later. Every knob that makes training rich removes the delay — the
+# check bounds the largest remaining delay by a quarter of the baseline's (the delays are read
+# on records 80 steps apart, a few per cent of the baseline's delay); a stronger weight decay
+# only shortens it (last check: less than the baseline's).
+# (Larger targets and smaller outputs give identical curves: for MSE they are the same rescaling
+# of the loss, seen from the two sides.) The diagnostics of feature
 # learning tell the story. In the lazy baseline the feature kernel of the last hidden layer stays
 # high-dimensional (effective dimension about 30) and poorly aligned with the labels (CKA about
 # 0.4) for the first half of training, while weight decay steadily shrinks the weights (the
@@ -409,8 +415,9 @@ ax.set_title(r"digits, $\alpha = 8$")
 plt.show()
 print("cells per phase:", {theory.PHASES[c]: int((ph3.values == c).sum()) for c in range(4)})
 print(f"wall time: toy ensemble {toy_seconds:.0f} s, digits ensemble {mlp_seconds:.0f} s")
-cu.check_less("weakest weight decay: cells that generalise within the budget (fraction)",
-              np.mean(np.isin(ph3.transpose("weight_decay", "last_lr").values[0], [0, 1])), 0.5)
+weakest = ph3.transpose("weight_decay", "last_lr").values[0]
+cu.check_count("weakest weight decay: cells that generalise within the budget", int(np.sum(np.isin(weakest, [0, 1]))),
+               at_most=len(weakest) // 2 - 1, of=len(weakest))
 
 # %% [markdown]
 # Weak weight decay leaves the large-initialisation network lazy within the budget:
@@ -454,7 +461,7 @@ def phase(train_step, val_step, budget):
     return "grokking" if val_step > train_step + budget / 10 else "comprehension"
 
 
-exercises.check_phase_classifier(phase)
+phase_ok = exercises.check_phase_classifier(phase)
 
 # %% [markdown]
 # :::{solution-end}
