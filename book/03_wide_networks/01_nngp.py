@@ -382,7 +382,10 @@ ax.legend()
 plt.show()
 
 widest = params.cov_widths[-1]
-well_averaged = Ms <= M_max // 16  # at least 16 independent ensembles in each mean square
+# at least 64 independent ensembles in each mean square: one ensemble's squared error has a relative spread of
+# about 1 and a skewed distribution, so with fewer ensembles a low mean comes with a low estimated spread, and
+# the standard error estimated from them is not to be trusted
+well_averaged = Ms <= M_max // 64
 # measured / Gaussian-theory mean square error, and its standard error from the spread between ensembles
 ratio = (cov_error[widest] ** 2 / sampling_theory ** 2)[well_averaged]
 ratio_se = (cov_error_se[widest] / sampling_theory ** 2)[well_averaged]
@@ -412,7 +415,7 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # The wide networks' covariance lies on the arc-cosine recursion (left), and its error falls as
 # $M^{-1/2}$ on top of the sampling-noise prediction (right): at width 128 the networks are,
 # as far as second moments over $1.6\cdot10^4$ draws can tell, the Gaussian process. The checks
-# compare, at every $M$ with at least 16 independent ensembles, the mean square error with the
+# compare, at every $M$ with at least 64 independent ensembles, the mean square error with the
 # sampling theory, in units of its standard error (the spread of the squared error between
 # ensembles divided by the square root of their number). The Gaussian formula is a lower bound:
 # a network of finite width has heavier tails (§3), which raise the variance of $\hat C$ by up to
