@@ -419,9 +419,9 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # sampling theory, in units of its standard error (the spread of the squared error between
 # ensembles divided by the square root of their number). The Gaussian formula is a lower bound:
 # a network of finite width has heavier tails (§3), which raise the variance of $\hat C$ by up to
-# about the factor $1 + \kappa$, with $\kappa = 3[(1+5/n)^2 - 1] \approx 0.24$ at $n = 128$; at some
-# seeds the measured mean square error sits visibly (several standard errors) above the Gaussian
-# value, within that allowance. The spread between ensembles is large, because one
+# about the factor $1 + \kappa$, with $\kappa = 3[(1+5/n)^2 - 1] \approx 0.24$ at $n = 128$, so the
+# checks bound the measured mean square error between the Gaussian value and $1 + \kappa$ times
+# it, each within four standard errors. The spread between ensembles is large, because one
 # ensemble's error is dominated by a few directions of the $9\times9$ matrix, so the last points,
 # averaged over fewer ensembles, scatter visibly, and the fitted exponent is only known to about
 # $\pm0.05$ (the standard error printed with it, propagated from those of the points). The width-2
