@@ -444,7 +444,7 @@ for d, m in manifold.items():
 # distance from the asymptote; the paper-scale run gets closer. The distance is largest for $d = 4$,
 # so there we start at $D = 512$: fitted from $D = 256$, the nearest-neighbour exponent is 6–9 %
 # below $2/d$ at seeds 1–5, on the edge of the tolerance, and one doubling further from the
-# asymptote moves it to 1–5 % below at the seeds we ran. For $d = 4$ the estimate $\hat d$ is a little
+# asymptote moves it to 1–6 % below at the seeds we ran. For $d = 4$ the estimate $\hat d$ is a little
 # high at small $D$, a known bias of the estimator when $k$ neighbours already feel the curvature.
 #
 # A loss that falls as $D^{-4/d}$ becomes slow quickly: for $d = 8$ a tenfold increase of the data
