@@ -19,6 +19,7 @@ from freshness import stale_reasons  # noqa: E402
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts and "_build" not in p.parts)
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+BAR = re.compile(r"\|\s*(\d+)/(\d+) \[")   # a tqdm text bar: "…| 8000/8001 [00:46<00:00, …]"
 
 
 def test_there_are_chapters():
@@ -95,7 +96,15 @@ def test_stored_outputs_show_no_widgets_or_overwritten_text(path):
             assert "application/vnd.jupyter.widget-view+json" not in out.get("data", {}), (
                 f"{path.name}: cell {i} stores a widget (a stale progress bar in the book); run `make chapter`")
             if out.get("output_type") == "stream":
-                assert "\r" not in "".join(out["text"]), f"{path.name}: cell {i} stores a carriage return"
+                text = "".join(out["text"])
+                assert "\r" not in text, f"{path.name}: cell {i} stores a carriage return"
+                for n, total in BAR.findall(text):
+                    assert n == total, (f"{path.name}: cell {i} stores a progress bar stopped at {n}/{total} "
+                                        "(a loop that breaks before its bar completes, or a bar stored mid-run)")
+        outs = cell.get("outputs", [])
+        for a, b in zip(outs, outs[1:]):
+            assert not (a.get("output_type") == b.get("output_type") == "stream" and a["name"] == b["name"]), (
+                f"{path.name}: cell {i} stores consecutive outputs of one stream (clean it: tools/clean_notebook.py)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -4,8 +4,9 @@ Run by `make chapter` after a chapter is executed:
 
 - removes volatile metadata (per-cell execution timestamps, the widget state) and numbers the
   cell ids (``cell-0``, ``cell-1``, …), so that a re-run that changes nothing leaves nothing to diff;
-- keeps only what a terminal would show of text that rewrites itself: in a stream output, a
-  line's text after its last carriage return (a text progress bar keeps its final state);
+- keeps only what a terminal would show of text that rewrites itself: consecutive outputs of one
+  stream are joined (the kernel may send each update of a progress bar as its own output), then
+  each line keeps its text after its last carriage return (a text progress bar keeps its final state);
 - drops widget outputs (a stored widget renders as a stale bar in the book);
 - stores the fingerprint of the code and of the course_utils modules it used (tools/freshness.py),
   which the tests compare with the current code.
@@ -38,15 +39,20 @@ def clean(path: Path) -> None:
         outputs = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
-                text = final_text("".join(out["text"]))
-                if not text.strip():
-                    continue
-                out["text"] = text.splitlines(keepends=True)
+                if outputs and outputs[-1].get("output_type") == "stream" and outputs[-1]["name"] == out["name"]:
+                    outputs[-1]["text"] = "".join(outputs[-1]["text"]) + "".join(out["text"])
+                else:
+                    outputs.append(out)
+                continue
             elif WIDGET in out.get("data", {}):
                 out["data"].pop(WIDGET)
                 if not out["data"]:
                     continue
             outputs.append(out)
+        for out in outputs:
+            if out.get("output_type") == "stream":
+                out["text"] = final_text("".join(out["text"])).splitlines(keepends=True)
+        outputs = [out for out in outputs if out.get("output_type") != "stream" or "".join(out["text"]).strip()]
         if cell["cell_type"] == "code":
             cell["outputs"] = outputs
     stamp(nb)
