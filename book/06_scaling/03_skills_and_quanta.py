@@ -425,7 +425,7 @@ def train_online(task, model, *, steps, batch, lr, record_every, n_test, desc="o
             acc.append(a.numpy())
             ce.append(c.numpy())
         if step == steps:
-            break
+            continue                      # the last record: no step after it (the bar completes)
         x, y, _ = task.sample(K * batch, generator=stream)
         loss = cross_entropy_per_sample(model(x.view(K, batch, -1)), y.view(K, batch)).mean(1).sum()
         opt.zero_grad(set_to_none=True)

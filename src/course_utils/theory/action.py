@@ -401,6 +401,6 @@ def train_tracking_alignment(params: dict, train: tuple, val: tuple, *, steps: i
             align = sum((gT[k] * gV[k]).sum() for k in PARAM_NAMES)
             history.record(step, S_T=float(sT), S_V=float(sV), alignment=float(align))
         if step == steps:
-            break
+            continue                      # the last record: no step after it (the bar completes)
         p = {k: p[k] - lr * gT[k] for k in PARAM_NAMES}
     return p, history
