@@ -89,6 +89,17 @@ def test_nearest_target_accuracy():
     assert nearest_target_accuracy(half, Y, sums, ~mask).item() == 0.0
 
 
+def test_nearest_target_accuracy_with_targets_per_member():
+    """Member k is scored against its own targets: right with its own, wrong with the other's."""
+    pairs, sums = addition_table(5)
+    Y0, Y1 = target_vectors(5, 8, seed=0), target_vectors(5, 8, seed=1)
+    outputs = torch.stack([Y0[sums], Y1[sums]])                       # each member fits its own targets
+    assert nearest_target_accuracy(outputs, torch.stack([Y0, Y1]), sums).tolist() == [1.0, 1.0]
+    assert nearest_target_accuracy(outputs, torch.stack([Y1, Y0]), sums).tolist()[0] < 0.5
+    with pytest.raises(ValueError, match="targets must have shape"):
+        nearest_target_accuracy(outputs, Y0[:, :4], sums)
+
+
 def test_ensemble_fits_its_training_sets():
     """Trained as in the paper (AdamW, embedding and decoder learning rates), every member fits."""
     torch.manual_seed(0)

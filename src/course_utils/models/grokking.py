@@ -71,10 +71,14 @@ def nearest_target_accuracy(outputs: torch.Tensor, targets: torch.Tensor, labels
                             weight: torch.Tensor | None = None) -> torch.Tensor:
     """Fraction of samples whose output is nearest (Euclidean) to the target vector of their label.
 
-    ``outputs`` (…, N, D), ``targets`` (C, D), ``labels`` (N,) → accuracies of shape (…); with
-    ``weight`` ((N,) or (…, N), e.g. a 0/1 mask) the weighted fraction.
+    ``outputs`` (…, N, D), ``targets`` (C, D) shared by all, or (…, C, D) one set per member (e.g.
+    (K, C, D) for an ensemble whose members each have their own random targets), ``labels`` (N,)
+    → accuracies of shape (…); with ``weight`` ((N,) or (…, N), e.g. a 0/1 mask) the weighted fraction.
     """
-    targets = targets.to(outputs.dtype).expand(*outputs.shape[:-2], *targets.shape)
+    if targets.dim() < 2 or targets.shape[-1] != outputs.shape[-1]:
+        raise ValueError(f"targets must have shape (C, D) or (…, C, D) with D = {outputs.shape[-1]} (the "
+                         f"outputs' last axis), got {tuple(targets.shape)}")
+    targets = targets.to(outputs.dtype).expand(*outputs.shape[:-2], *targets.shape[-2:])
     predicted = torch.cdist(outputs, targets, compute_mode="donot_use_mm_for_euclid_dist").argmin(dim=-1)
     correct = (predicted == labels).to(outputs.dtype)
     if weight is None:
