@@ -97,6 +97,18 @@ def test_clean_notebook_keeps_the_final_state_of_text_bars_and_stamps(tmp_path):
     assert freshness.stale_reasons(out) == []
 
 
+def test_clean_notebook_joins_a_bar_sent_in_pieces():
+    """The kernel sends each update of a text bar as its own output; stored: one output, final state."""
+    outputs = [{"output_type": "stream", "name": "stderr", "text": "\rfit:   0%| 0/8 [00:00<?, ?it/s]"},
+               {"output_type": "stream", "name": "stderr", "text": "\rfit: 100%| 8/8 [00:01<00:00]"},
+               {"output_type": "stream", "name": "stdout", "text": "done\n"},
+               {"output_type": "stream", "name": "stderr", "text": "\n"},
+               {"output_type": "stream", "name": "stdout", "text": "next\n"}]
+    tidy = clean_notebook.tidy_outputs(outputs)
+    assert [(o["name"], "".join(o["text"])) for o in tidy] == [("stderr", "fit: 100%| 8/8 [00:01<00:00]"),
+                                                               ("stdout", "done\nnext\n")]
+
+
 @pytest.mark.parametrize("text, shown", [("a\rb\n", "b\n"), ("x\n", "x\n"), ("1\r2\r3", "3"), ("a\nb\rc\n", "a\nc\n")])
 def test_final_text_is_what_a_terminal_shows(text, shown):
     assert clean_notebook.final_text(text) == shown

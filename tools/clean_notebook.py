@@ -29,6 +29,39 @@ def final_text(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
+def join_streams(outputs: list[dict]) -> list[dict]:
+    """Join consecutive outputs of one stream (stdout or stderr) into one output."""
+    joined: list[dict] = []
+    for out in outputs:
+        previous = joined[-1] if joined else {}
+        if out.get("output_type") == previous.get("output_type") == "stream" and out["name"] == previous["name"]:
+            previous["text"] = "".join(previous["text"]) + "".join(out["text"])
+        else:
+            joined.append(out)
+    return joined
+
+
+def tidy_outputs(outputs: list[dict]) -> list[dict]:
+    """A cell's outputs as they should be stored: no widgets, each stream once and in its final state."""
+    kept = []
+    for out in outputs:
+        if WIDGET in out.get("data", {}):
+            out["data"].pop(WIDGET)
+            if not out["data"]:
+                continue
+        kept.append(out)
+    kept = join_streams(kept)
+    for out in kept:
+        if out.get("output_type") == "stream":
+            out["text"] = final_text("".join(out["text"]))
+    kept = [out for out in kept if out.get("output_type") != "stream" or out["text"].strip()]
+    kept = join_streams(kept)               # dropping a blank output can make two of one stream neighbours
+    for out in kept:
+        if out.get("output_type") == "stream":
+            out["text"] = out["text"].splitlines(keepends=True)
+    return kept
+
+
 def clean(path: Path) -> None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb.get("metadata", {}).pop("widgets", None)
@@ -36,25 +69,8 @@ def clean(path: Path) -> None:
         cell.get("metadata", {}).pop("execution", None)
         if "id" in cell:
             cell["id"] = f"cell-{i}"
-        outputs = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                if outputs and outputs[-1].get("output_type") == "stream" and outputs[-1]["name"] == out["name"]:
-                    outputs[-1]["text"] = "".join(outputs[-1]["text"]) + "".join(out["text"])
-                else:
-                    outputs.append(out)
-                continue
-            elif WIDGET in out.get("data", {}):
-                out["data"].pop(WIDGET)
-                if not out["data"]:
-                    continue
-            outputs.append(out)
-        for out in outputs:
-            if out.get("output_type") == "stream":
-                out["text"] = final_text("".join(out["text"])).splitlines(keepends=True)
-        outputs = [out for out in outputs if out.get("output_type") != "stream" or "".join(out["text"]).strip()]
         if cell["cell_type"] == "code":
-            cell["outputs"] = outputs
+            cell["outputs"] = tidy_outputs(cell.get("outputs", []))
     stamp(nb)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
