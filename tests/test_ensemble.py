@@ -98,6 +98,17 @@ def test_per_member_repeats_scalars_and_checks_lengths():
         per_member([1.0, float("nan")], 2, "lr")
 
 
+def test_batched_mlp_features_are_the_last_hidden_layer():
+    model = BatchedMLP(K, SIZES, "tanh", init_scale=SCALES, seeds=SEEDS)
+    X = torch.randn(5, SIZES[0])
+    h = model.features(X)
+    assert h.shape == (K, 5, SIZES[-2])
+    for k in range(K):
+        single = model.member(k)
+        torch.testing.assert_close(h[k], single[:-1](X), rtol=1e-6, atol=1e-6)   # all but the readout
+    torch.testing.assert_close(model.layers[-1](h), model(X), rtol=0, atol=0)
+
+
 def test_batched_mlp_members_are_the_single_networks():
     model = BatchedMLP(K, SIZES, "tanh", init_scale=SCALES, seeds=SEEDS)
     X = torch.randn(5, SIZES[0])

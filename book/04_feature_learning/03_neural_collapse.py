@@ -52,6 +52,7 @@ import torch
 
 import course_utils as cu
 from course_utils.data.classification import gaussian_classes, load_digits, standardize, train_val_split
+from course_utils.ensemble import BatchedMLP
 from course_utils.exercises import neural_collapse as exercises
 from course_utils.models.deep_linear import DeepLinearNetwork
 from course_utils.models.mlp import MLP
@@ -147,22 +148,20 @@ Y_train = torch.nn.functional.one_hot(y_train, 10).float()
 labels = y_train.numpy()
 K_mlp, N_train = P.mlp_members, len(labels)
 
-# K networks, each an MLP drawn with its own generator, stacked into batched weights (K, out, in)
+# K networks trained as one batched model; member k starts as the MLP drawn with seed cu.seed(k)
 nets = [MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
             generator=torch.Generator().manual_seed(int(s))) for s in cu.seed(range(K_mlp))]
-Ws = [torch.stack([n.layers[i].weight.detach() for n in nets]).requires_grad_() for i in range(P.mlp_depth + 1)]
-bs = [torch.stack([n.layers[i].bias.detach() for n in nets])[:, None, :].requires_grad_() for i in range(P.mlp_depth + 1)]
-opt = torch.optim.SGD(Ws + bs, lr=P.mlp_lr, momentum=0.9, weight_decay=P.mlp_wd)
+mlps = BatchedMLP(K_mlp, [64] + [P.mlp_width] * P.mlp_depth + [10], "relu", init=None)
+for i, layer in enumerate(mlps.layers):
+    layer.load_linears([n.layers[i] for n in nets])
+opt = torch.optim.SGD(mlps.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=P.mlp_wd)
 warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / P.mlp_warmup))  # linear ramp
 
 
 def penultimate(X):
     """(last-hidden-layer features, outputs) of every member, shapes (K, N, width) and (K, N, 10)."""
-    h = X.expand(K_mlp, *X.shape)
-    for i, (W, b) in enumerate(zip(Ws, bs)):
-        z_i = torch.baddbmm(b, h, W.transpose(1, 2))
-        h = torch.relu(z_i) if i < P.mlp_depth else h
-    return h, z_i
+    H = mlps.features(X)
+    return H, mlps.layers[-1](H)
 
 
 record = cu.log_spaced_steps(P.mlp_steps, 40)
@@ -173,7 +172,8 @@ for step in cu.progress(range(P.mlp_steps + 1), desc="MLPs on digits"):
     if step in record:
         with torch.no_grad():
             H, out = penultimate(X_train)
-            ms = [nc.collapse_measures(H[k], labels, Ws[-1][k], out[k]) for k in range(K_mlp)]
+            readout = mlps.layers[-1].weight.transpose(1, 2)       # (K, 10, width): rows w_c
+            ms = [nc.collapse_measures(H[k], labels, readout[k], out[k]) for k in range(K_mlp)]
             mlp_hist["step"].append(step)
             mlp_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
             mlp_hist["val error"].append((penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1).numpy())

@@ -309,9 +309,7 @@ class ScaledOutput(torch.nn.Module):
 
     def features(self, x):
         """The last hidden layer's activations, (K, N, width)."""
-        for layer in self.net.layers[:-1]:
-            x = self.net.act(layer(x))
-        return x
+        return self.net.features(x)
 
 
 K = len(members)

@@ -195,10 +195,13 @@ class BatchedMLP(nn.Module):
                                for s, c in zip(seeds, scales)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i < len(self.layers) - 1:
-                x = self.act(x)
+        return self.layers[-1](self.features(x))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The activations of the last hidden layer, h = φ(W_{L−1} ⋯ φ(W_1 x + b_1) ⋯ + b_{L−1}), shape
+        (K, N, sizes[-2]); the output is ``self.layers[-1](h)``. With no hidden layer, the input itself."""
+        for layer in self.layers[:-1]:
+            x = self.act(layer(x))
         return x
 
     def _linears(self, model: nn.Sequential) -> list[nn.Linear]:
