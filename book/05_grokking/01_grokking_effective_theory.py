@@ -231,7 +231,7 @@ cu.check_count("runs whose final accuracy predicted by the representation misses
                "accuracy by more than one validation pair", int((miss > 1).sum()), at_most=0, of=len(sel))
 cu.check_count("runs at training fraction 0.8 that generalise", int(gen.sum()), at_least=1, of=len(sel))
 cu.check_less("1 − final RQI of the runs that generalise (largest; bound: the RQI threshold 0.9)",
-              1 - rqi[-1][gen].min(), 1 - P.threshold)
+              1 - np.min(rqi[-1][gen], initial=1.0), 1 - P.threshold)
 cu.check_true("RQI ≥ 0.9 no later than 90% validation accuracy (every run that generalises)",
               bool(np.all(t_rqi[gen] <= t_val[gen])), detail=f"RQI − validation: {(t_rqi - t_val)[gen]}")
 
@@ -312,10 +312,9 @@ cu.check_count("delayed corner: seeds with a delay > T/10 whose representation f
 # At the end the prediction is exact to one validation pair in every run, including the runs that
 # do not generalise. Not every run generalises at these settings: some memorise (their RQI stays
 # well below 1 and so does their validation accuracy). How many depends strongly on the draw —
-# above all on the draw of the random target vectors $Y_s$, which all runs of the chapter share:
-# at the course's seeds 0–5, between one and four of the four runs at fraction 0.8 generalise
-# (over eight runs per target draw, between two and eight of eight), so the claim checked here is
-# about the runs that do. And in them the training accuracy does not run ahead of the validation
+# the random target vectors $Y_s$ are one draw shared by all runs of the chapter: at the course's
+# seeds 0–5, between one and four of the four runs at fraction 0.8 generalise, so the claim
+# checked here is about the runs that do. And in them the training accuracy does not run ahead of the validation
 # accuracy: they are in the *comprehension* phase.
 #
 # The delayed corner can look like grokking by the threshold rule of Grokking II — in some seeds
@@ -433,7 +432,7 @@ cu.check_count("members that memorised and reach 90 % validation accuracy by the
 # the fit the decoder is still near its random start and a crossing costs little; after it, each
 # crossing of tied symbols is a barrier in the training loss. Two symbols that no $k$ ties can
 # cross, or even merge, at no cost: at fraction 0.6 most pairs are tied, but at some seeds a run
-# has an untied pair whose order flips back and forth after the fit (the printout counts them).
+# has untied pairs, whose order is free to change after the fit (the printout counts them).
 # The same twelve runs, read this way:
 
 # %%
@@ -519,6 +518,7 @@ def train_acc_until_val(k):
 
 
 disordered = fitted[(og_rqi[i_f[fitted], fitted] < 0.8) & (og_va[i_f[fitted], fitted] < P.threshold)]
+# grokking, by definition: 90 % validation accuracy after the fit, with the training accuracy at 100 % all along
 grokked = np.array([k for k in disordered if og_t_val[k] > og_fit[k] and train_acc_until_val(k) == 1])
 frozen = np.setdiff1d(disordered, grokked)
 g_pred_og = {k: np.array([theory.predicted_accuracy(E, pairs[og_train[k]].numpy(), pairs[og_val[k]].numpy(),
@@ -526,14 +526,16 @@ g_pred_og = {k: np.array([theory.predicted_accuracy(E, pairs[og_train[k]].numpy(
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]
-kl = max(grokked, key=lambda k: og_t_val[k] / og_fit[k]) if len(grokked) else fitted[0]   # the longest delay
-ax.plot(og_steps, og_tr[:, kl], label="training accuracy")
-ax.plot(og_steps, og_va[:, kl], label="validation accuracy")
-ax.plot(og_steps, og_rqi[:, kl], "--", label="RQI")
-ax.plot(og_steps, g_pred_og[kl], ":", lw=2.5, label="accuracy predicted by RQI")
-ax.axvspan(og_fit[kl], og_t_val[kl], color="0.9", zorder=0, label="fit, not yet generalised")
-ax.set(xlim=(0, 4 * og_t_val[kl]), xlabel="step", ylabel="fraction", title=f"ordered start, seed {kl}: grokking")
-ax.legend(fontsize=8)
+if len(grokked):                                              # (the check below fails if none groks)
+    kl = max(grokked, key=lambda k: og_t_val[k] / og_fit[k])   # the longest delay
+    ax.plot(og_steps, og_tr[:, kl], label="training accuracy")
+    ax.plot(og_steps, og_va[:, kl], label="validation accuracy")
+    ax.plot(og_steps, og_rqi[:, kl], "--", label="RQI")
+    ax.plot(og_steps, g_pred_og[kl], ":", lw=2.5, label="accuracy predicted by RQI")
+    ax.axvspan(og_fit[kl], og_t_val[kl], color="0.9", zorder=0, label="fit, not yet generalised")
+    ax.set(xlim=(0, 4 * og_t_val[kl]), title=f"ordered start, seed {kl}: grokking")
+    ax.legend(fontsize=8)
+ax.set(xlabel="step", ylabel="fraction")
 ax = axes[1]
 for k in disordered:
     i = i_f[k]
@@ -566,12 +568,10 @@ cu.check_count("records after the fit at which the order of two tied symbols dif
                "(ordered-start runs that fit)", int(og_reordered), at_most=0,
                of=int(sum(len(og_steps) - i_f[k] for k in fitted)))
 cu.check_count("ordered-start runs that grok after the fit", len(grokked), at_least=2, of=len(disordered))
-cu.check_true("training accuracy stays at 100 % between the fit and 90 % validation accuracy (every grokking run)",
-              all(train_acc_until_val(k) == 1 for k in grokked))
 rise = np.array([og_rqi[-1, k] - og_rqi[i_f[k], k] for k in grokked])
-# Most grokking runs lift their RQI with the validation accuracy (about nine in ten at the seeds we ran; in
-# the others the decoder alone lifts the validation accuracy): at least half of them, a bound four standard
-# errors of a fraction 0.9 over ten runs below it.
+# Most grokking runs lift their RQI with the validation accuracy (in the others the decoder alone lifts
+# the validation accuracy): at least half of them, a bound four standard errors of a fraction 0.9 over
+# ten runs below it (the fraction seen at seeds 0-5 is in benchmarks/robustness.md).
 print(f"RQI rise after the fit (grokking runs): {np.round(rise, 2).tolist()}")
 cu.check_count("grokking runs whose RQI rises after the fit by more than δ = 0.1", int(np.sum(rise > DELTA)),
                at_least=int(np.ceil(len(grokked) / 2)), of=len(grokked))
@@ -586,7 +586,7 @@ cu.check_count("grokking runs whose RQI rises after the fit by more than δ = 0.
 # grokking runs travel up and to the right in the RQI–accuracy plane, towards (1, 1) — most reach
 # it within the budget, some end on the way; in a few the RQI does not move and the decoder alone
 # lifts the validation accuracy (the last check asks that at least half of the grokking runs raise
-# their RQI by more than $\delta$; about nine in ten do) —; the others stay where they fit — the
+# their RQI by more than $\delta$; most do) —; the others stay where they fit — the
 # freeze again. No run changes its order after
 # its fit, in the order of its tied symbols (an ordered start can still pick up an inversion
 # *before* it, while crossings are cheap).
@@ -596,8 +596,8 @@ cu.check_count("grokking runs whose RQI rises after the fit by more than δ = 0.
 # measured separately: the order of the tied symbols must already be right at the fit (in $d = 1$ it can only be
 # repaired before), and the relaxation must outrun the freeze, which it does here in a minority
 # of the runs and only for delays of a few fit times at most. The checks: no run reorders after
-# its fit; at least two runs grok; the training accuracy is exactly 1 throughout each grokking
-# window; most grokking runs raise their RQI after the fit. Searches outside this
+# its fit; at least two runs grok (a grokking run, by definition here, keeps its training
+# accuracy at 1 from the fit until it generalises); most grokking runs raise their RQI after the fit. Searches outside this
 # chapter (about 1 100 runs, as batched
 # ensembles, from *random* starts: embedding learning rates $3 \times 10^{-5}$ to $5 \times
 # 10^{-3}$, decoder learning rates $10^{-4}$ to $3 \times 10^{-2}$, decoder weight decays 0 to
@@ -646,8 +646,9 @@ H_spec = theory.hessian_spectrum(P0, P.p)
 print("eigenvalues of H:", np.round(H_spec, 3))
 print(f"null-space dimension {theory.null_space_dimension(P0, P.p)}, grokking rate λ3 = {H_spec[2]:.4g}")
 
-# The effective theory's trajectory, started from the network's own initial embeddings.
-E0 = E_traj[0, k0].astype(np.float64)          # the theory is integrated in float64
+# The effective theory's trajectory, started from the initial embeddings of run k0 of §2 (a selected
+# run: the one with the highest final RQI); E0 and Z0 in float64, the reference values of the checks.
+E0 = E_traj[0, k0].astype(np.float64)
 Z0 = float(((E0 - E0.mean()) ** 2).sum())
 t_eff = np.linspace(0, 20 * Z0 / (2 * H_spec[2]), 400)
 eff = theory.effective_gradient_flow(E0, P0, t_eff, max_dt=0.05 * Z0 / H_spec[-1])[..., 0]
