@@ -436,7 +436,8 @@ ax.legend(ncol=2, fontsize=7, loc="lower right")
 plt.show()
 
 print("fitted exponents of the error (t ≤ 0.03): " + ", ".join(
-    f"K = {K}: {slopes[K]:.3f} (omitted terms: {omitted_slopes[K]:.3f})" for K in (1, 2, 3, 4))
+    f"K = {K}: {slopes[K]:.3f} (omitted terms: {omitted_slopes[K]:.3f}; leading order K + 1 = {K + 1})"
+    for K in (1, 2, 3, 4))
     + f"; source coefficients: {slopes['source']:.3f} (omitted: {omitted_slopes['source']:.3f})")
 for K in (1, 2, 3, 4):
     cu.check_close(f"error of the partial sum up to S{K}: fitted exponent (t ≤ 0.03) vs that of the omitted terms",

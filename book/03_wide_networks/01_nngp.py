@@ -949,7 +949,8 @@ _ = exercises.check_one_layer_kurtosis(C_erf)
 #   $K^\ell = \sigma_b^2 + \sigma_w^2\,\mathbb E[\phi(u)\phi(v)]$.
 # - ReLU (arc-cosine) and erf have closed forms; any activation can be integrated on a
 #   Gauss–Hermite grid. Measured covariances of $1.6\cdot 10^4$ networks agree with the kernel to
-#   the sampling noise, which falls as $M^{-1/2}$ (fitted exponent in §4).
+#   the sampling noise, which falls as $M^{-1/2}$ (§4: the mean square error lies on the sampling
+#   theory at every $M$ within four standard errors; the fitted exponent is printed, not checked).
 # - The non-Gaussianity of a finite network is of order depth/width; for ReLU the excess kurtosis
 #   is $3[(1+5/n)^L - 1]$, confirmed at every width, with fitted exponents close to $-1$.
 # - Iterating the kernel map gives the order-to-chaos transition at $\chi_1 = 1$; He

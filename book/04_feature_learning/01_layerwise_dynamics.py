@@ -727,14 +727,14 @@ cu.check_less(f"σ = {init_scales[0]:g}: the modes' half-learning times spread m
 # four plateaus, one per singular mode, each ended by a sigmoid at the time Saxe's solution gives from
 # the silently aligned $u_{\rm eff}$ (every time within 3 %); the plateaus last about $\ln(1/\sigma^2)/(2s)$, so
 # each factor of 10 in $\sigma$ shifts the end of plateau $\alpha$ by $\ln 100/(2s_\alpha)$, as the table
-# shows. At $\sigma = 1$ the network is lazy: its trajectory is that of its linearisation to about
-# 0.1 % of the initial residual, and all four modes relax together, in a time
+# shows. At $\sigma = 1$ the network is lazy: its trajectory is that of its linearisation to within
+# 1 % of the initial residual (the check; the printed distance is smaller), and all four modes relax together, in a time
 # $\sim 1/[\sigma^2(1 + n/d_{\rm in})]$, about a hundred times shorter. We read each mode's half-learning
 # time off its error along its output direction, $\|u_\alpha^\top(W - M)\|$ (the mode strength alone
 # will not do here: a random start can put $u_\alpha(0)$ close to $s_\alpha$, leaving that mode almost
 # nothing to learn). The slowest and the fastest differ by less than the spread of the tangent
 # kernel's rates (a factor of about 2, printed above), against more than 5 at $\sigma = 10^{-4}$, where the
-# spread is that of the singular values. Between $\sigma = 0.1$ (Saxe's picture, and more than half
+# spread is that of the singular values. Between $\sigma = 0.1$ (Saxe's picture, and more than 0.3 of
 # the initial residual away from the linearisation) and $\sigma = 1$ the two limits exchange places.
 # Small initialisation and depth make learning stage-like; large initialisation makes it lazy.
 #

@@ -509,9 +509,9 @@ cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (wei
 # ReLU network's kernel change is the sum of a smooth part $\propto\alpha^{-2}$ and a part from the units
 # that switch on or off, $\propto\alpha^{-1}$, which takes over at large $\alpha$: the fitted slope over
 # $\alpha\ge1$ lies between the two. (Whether the last octave alone is closer to 1 is beyond one
-# experiment's resolution: for single networks the slope between $\alpha = 4$ and 8 scattered from 0.8 to
-# 1.7 over twelve initialisations and data draws, about 1.27 on average; the switching part is a
-# random-sign sum over few units, hence the average over several lazy networks above.)
+# experiment's resolution: the switching part is a random-sign sum over few units, so for a single
+# network the slope between $\alpha = 4$ and 8 changes much from draw to draw; hence the average over
+# several lazy networks above, and no claim about the last octave.)
 #
 # ## 6. Minimal or extended features?
 #

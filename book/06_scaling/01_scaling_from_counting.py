@@ -215,13 +215,13 @@ plt.show()
 # asymptote and rises to it. Now the numbers: the simulation against the exact sum,
 # the exponent fitted in the asymptotic window $Np(1-p) \ge 10$ for every coin, the coefficient
 # at $N = 10^5$, and the next-order coefficient $c_2$ against the exact sum at large $N$.
-# Simulation and exact sum are compared point by point in standard errors. With 84 points the
-# largest $|z|$ of a correct sum exceeds 4.5 with probability at most $84\times2\Phi(-4.5) \approx 6\times10^{-4}$
+# Simulation and exact sum are compared point by point in standard errors. With 80 points (4 coins,
+# 20 distinct $N$) the largest $|z|$ of a correct sum exceeds 4.5 with probability at most $80\times2\Phi(-4.5) \approx 5\times10^{-4}$
 # (Bonferroni), so that is the bound; the same rule, with the number of points compared, sets the
 # bounds of the later simulation-versus-exact checks of this chapter.
 
 # %%
-# 84 (p, N) points: for a correct exact sum, P(max |z| > 4.5) ≤ 84 × 2Φ(−4.5) ≈ 6e-4 (Bonferroni). The fair
+# 80 (p, N) points: for a correct exact sum, P(max |z| > 4.5) ≤ 80 × 2Φ(−4.5) ≈ 5e-4 (Bonferroni). The fair
 # coin at N = 1 has one KL value for both outcomes (standard error 0): the floor 1e-15 stands in for rounding.
 z = max(np.max(np.abs(coin_sim[p] - coin_exact[p]) / np.maximum(coin_err[p], 1e-15)) for p in coin_p)
 _ = cu.check_less("simulation vs exact sum, largest deviation over all (p, N) in standard errors", z, 4.5)

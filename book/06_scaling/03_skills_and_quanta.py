@@ -752,7 +752,8 @@ cu.check_count(f"skills gained in the second half of training by the networks of
 #   $\lfloor w/m\rfloor$ skills, and most hold far fewer: gradient descent from a random start
 #   spends about twice the $m = 3$ hidden units of the hand-made network per learned skill, or more
 #   (printed: $w$ divided by the mean number learned; pooled over the widths 8 to 32, which are
-#   neither capped at one skill by $\lfloor w/m\rfloor$ nor short of training time, about 6 to 8
+#   neither capped at one skill by $\lfloor w/m\rfloor$ nor as short of training time as $w = 64$ (they
+#   still gain skills late in the run, so these are upper bounds), about 6 to 8
 #   units per skill over seeds 0–5, and checked to be more than $1.5\,m$). Trained networks do not
 #   find the sparing solution; where the extra units go (units that never latched onto a skill's
 #   bits, redundant copies, units shared by skills with common bits) we have not taken apart
