@@ -1,7 +1,17 @@
 """Shared test settings."""
 
+import os
+import tempfile
+
 import pytest
 import torch
+
+# torch.compile (BatchedAdamW(compile=True)) caches its compiled kernels on disk, and the cache does not
+# tell an emulated CPU (ATEN_CPU_CAPABILITY=avx2, as `make test` sets) from the native one: a kernel
+# compiled under one and loaded under the other gave wrong trajectories or a segfault. One cache per
+# capability. (Set before any compile; an explicit TORCHINDUCTOR_CACHE_DIR is left alone.)
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(
+    tempfile.gettempdir(), f"torchinductor_{os.environ.get('USER', 'user')}_{os.environ.get('ATEN_CPU_CAPABILITY', 'native')}"))
 
 import course_utils as cu
 
