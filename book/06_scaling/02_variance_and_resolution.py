@@ -122,7 +122,7 @@ params
 #
 # **The model** {cite:p}`bahri2024explaining,maloney2022solvable`. Features $x\in\mathbb R^M$ are
 # Gaussian, $x\sim\mathcal N(0, \Lambda)$, with the power-law spectrum of
-# [Chapter 1](../01_foundations/01_linear_models.ipynb)
+# [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb)
 #
 # $$
 # \Lambda = \mathrm{diag}(\lambda_1, \dots, \lambda_M), \qquad \lambda_i = i^{-(1+\alpha)}, \qquad \alpha > 0,
@@ -133,7 +133,7 @@ params
 # student sees $P$ random projections $z = Vx$ ($V\in\mathbb R^{P\times M}$ standard normal) and is
 # linear in them, $f(x) = \theta\cdot Vx$: a random-feature model with $P$ parameters. It is fitted
 # to $D$ samples by least squares of minimum norm (gradient descent from $\theta = 0$ converges
-# there, Chapter 1). Its test loss is exact, with no test set:
+# there: [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb)). Its test loss is exact, with no test set:
 # $L = \mathbb E_x(f - y)^2 = \|\Lambda^{1/2}(V^\top\theta - w)\|^2$.
 #
 # **Duality.** Write the data as $X = G\Lambda^{1/2}$ with $G\in\mathbb R^{D\times M}$ standard
@@ -153,13 +153,14 @@ params
 #
 # **Resolution-limited, $P = \infty$.** As $P\to\infty$ the student's kernel
 # $x^\top V^\top Vx'/P \to x\cdot x'$, and it becomes minimum-norm regression on $x$ itself: ridgeless
-# regression on a power-law spectrum, solved in Chapter 1. Its deterministic-equivalent risk, with
+# regression on a power-law spectrum, solved in
+# [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb). Its deterministic-equivalent risk, with
 # the teacher's power $w_i^2$ replaced by its mean 1, is
 #
 # $$
 # L(D) = \frac{\kappa^2}{1-\gamma}\sum_i\frac{\lambda_i}{(\lambda_i+\kappa)^2},\qquad
 # \sum_i\frac{\lambda_i}{\lambda_i+\kappa} = D,\qquad \gamma = \frac1D\sum_i\frac{\lambda_i^2}{(\lambda_i+\kappa)^2}.
-# $$
+# $$ (eq-varres-deterministic-equivalent)
 #
 # For $\lambda_i = i^{-b}$, $b = 1+\alpha$, and $D\gg1$ the sums become integrals in $u = \kappa^{1/b}i$:
 # with $I_1 = \int_0^\infty\frac{du}{1+u^b} = \frac{\pi/b}{\sin(\pi/b)}$, $I_2 = \int_0^\infty\frac{du}{(1+u^b)^2}$ and
@@ -170,14 +171,14 @@ params
 # \kappa = \Bigl(\frac{I_1}{D}\Bigr)^{1+\alpha},\qquad
 # L(D) = \kappa^{1-1/b}\,I_3\,\frac{I_1}{I_3} = \kappa^{\alpha/(1+\alpha)} I_1
 # = \boxed{\,I_1^{1+\alpha}\,D^{-\alpha}\,}.
-# $$
+# $$ (eq-varres-resolution-limited)
 #
 # The picture behind it: the $D$ samples pin down the modes with $\lambda_i > \kappa$, the first
 # $D/I_1$ of them, and the loss is the teacher's power in the modes they cannot resolve,
 # $\sum_{\lambda_i<\kappa}\lambda_i \propto \kappa^{\alpha/(1+\alpha)}\propto D^{-\alpha}$. The naive tail
 # sum $\sum_{i>D}\lambda_i\approx D^{-\alpha}/\alpha$ has the right exponent but not the right constant
 # (for $\alpha = 1$: $(\pi/2)^2 = 2.47$ instead of 1). By duality $L(P)$ at $D = \infty$ is the same
-# function: $\alpha_D = \alpha_P = \alpha$. `theory.resolution_limited_loss` is the boxed formula and
+# function: $\alpha_D = \alpha_P = \alpha$. `theory.resolution_limited_loss` is {eq}`eq-varres-resolution-limited` and
 # `theory.resolution_limited_loss_finite` the deterministic equivalent at finite $M$.
 #
 # **Variance-limited, $D > P$.** The student's features $z = Vx$ are Gaussian, and
@@ -191,7 +192,7 @@ params
 # L = L_\infty(P)\Bigl(1 + \mathbb E\,\mathrm{tr}\bigl[\Sigma_z(Z^\top Z)^{-1}\bigr]\Bigr)
 # = L_\infty(P)\Bigl(1 + \frac{P}{D-P-1}\Bigr),\qquad
 # L - L_\infty \approx \frac{P\,L_\infty(P)}{D}.
-# $$
+# $$ (eq-varres-variance-limited)
 #
 # Exponent 1, coefficient $P\,L_\infty(P)$, exact at every $D \ge P+2$. By duality, at fixed
 # $D$ and $P > D+1$: $L = L_\infty(D)\,(1 + D/(P-D-1))$ (`theory.variance_limited_loss`).
@@ -308,7 +309,8 @@ cu.check_less("duality: largest |difference| of the two excess curves in standar
                      / np.hypot(var["data"]["excess_err"], var["features"]["excess_err"])), 4)
 
 # %% [markdown]
-# The excess falls with slope one in both regimes and sits on the exact formula, and the two
+# The excess falls with slope one in both regimes and sits on the exact formula
+# {eq}`eq-varres-variance-limited`, and the two
 # curves (more data at 8 features, more features at 8 samples) coincide, as the duality says: at
 # every size the difference is within four standard errors of the mean over the 32 draws (the
 # formula is exact, so the scatter of the draws is the only error). The
@@ -342,7 +344,7 @@ cu.check_less("duality: largest |difference| of the two excess curves in standar
 # $$
 # L \propto D^{-c/d},\qquad c = 4\ \text{(piecewise linear, squared loss)},\qquad
 # c = 2\ \text{(piecewise constant: nearest neighbour, error}\ \approx\nabla f\cdot\delta x\text{)}.
-# $$
+# $$ (eq-varres-manifold)
 #
 # The exponent is set by $d$, not by $n$: the curse of dimensionality is the intrinsic dimension's.
 #
@@ -436,7 +438,7 @@ for d, m in manifold.items():
 # %% [markdown]
 # Every exponent follows the intrinsic dimension: the nearest-neighbour distance falls as
 # $D^{-1/d}$ to within a few percent, nearest-neighbour regression as $D^{-2/d}$, piecewise-linear
-# interpolation as $D^{-4/d}$, and $\hat d$ finds $d$ from distances in $\mathbb R^{32}$. The losses fall
+# interpolation as $D^{-4/d}$ ({eq}`eq-varres-manifold`), and $\hat d$ finds $d$ from distances in $\mathbb R^{32}$. The losses fall
 # somewhat more slowly than predicted (measured/predicted below 1 in the last panel) because the
 # argument is asymptotic: it needs $h$ small compared with the wavelength of the target, and at the
 # smallest $D$ the Taylor expansion is poor (for $d = 3$, 256 points leave a spacing $h\approx0.16$
@@ -463,14 +465,15 @@ for d, m in manifold.items():
 # and the target $y$ (the one-hot labels, centred: ten outputs, the loss summed over them) has
 # power $p_k = \sum_c (u_k\cdot y_c)^2/N$ on mode $k$. Kernel regression on $D$ samples is then the
 # linear problem of §2 with $\lambda_k$ and $w_k^2 = p_k/\lambda_k$ {cite:p}`bordelon2020spectrum,canatar2021spectral`,
-# and its deterministic-equivalent learning curve is Chapter 1's formula
+# and its deterministic-equivalent learning curve is the formula of
+# [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb), {eq}`eq-varres-deterministic-equivalent` here,
 # (`theory.spectral_learning_curve`). If $\lambda_k\propto k^{-b}$ and $p_k\propto k^{-(1+a)}$, the effective
 # ridge is $\kappa\propto D^{-b}$, the modes above it are learned, and
 #
 # $$
 # L(D) \approx \sum_{\lambda_k < \kappa} p_k + \kappa^2\sum_{\lambda_k>\kappa}\frac{p_k}{\lambda_k^2}
 # \propto D^{-a} + D^{-2b}\quad\Longrightarrow\quad L\propto D^{-\min(a,\,2b)}
-# $$
+# $$ (eq-varres-kernel-exponent)
 #
 # (`theory.kernel_learning_curve_exponent`). The spectrum alone does not fix $a$: it takes an
 # assumption about the target, a **source condition**. In §2 the isotropic teacher had
