@@ -173,3 +173,67 @@ def test_exercise_checkers(capsys):
         ex.check_critical_sigma_w2("big")
     assert ex.check_one_layer_kurtosis(15.0, activation="relu")
     assert not ex.check_one_layer_kurtosis(3.0, activation="erf")
+
+
+def _square_gradients(X, sw2, sb2, n_networks, width, depth, seed):
+    """‖∂f/∂f^ℓ‖² per hidden layer of random tanh networks (layers, networks), by the chapter's hand-written backprop."""
+    gen = torch.Generator().manual_seed(seed)
+    h = torch.tensor(X, dtype=torch.float32).T.unsqueeze(0).expand(n_networks, -1, -1)
+    sizes = [X.shape[1]] + [width] * depth + [1]
+    weights, pre = [], []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = torch.randn(n_networks, b, a, generator=gen) * math.sqrt(sw2 / a)
+        z = torch.baddbmm(torch.randn(n_networks, b, 1, generator=gen) * math.sqrt(sb2), W, h)
+        weights.append(W)
+        if i < depth:
+            pre.append(z)
+            h = torch.tanh(z)
+    delta, out = weights[-1].transpose(1, 2).expand(-1, -1, X.shape[0]), [None] * depth
+    for layer in range(depth - 1, -1, -1):
+        delta = delta * (1 - torch.tanh(pre[layer]) ** 2)
+        out[layer] = (delta.double() ** 2).sum(1).mean(-1)
+        if layer > 0:
+            delta = torch.bmm(weights[layer].transpose(1, 2), delta)
+    return torch.stack(out).numpy()
+
+
+@pytest.mark.parametrize("sw2", [1.0, 3.0])
+def test_squared_gradient_grows_by_chi1_per_layer(sw2):
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+
+    def growth(g):
+        return math.exp(-np.polyfit(np.arange(len(g)), np.log(g), 1)[0])
+
+    fits = []
+    for width, seed in ((64, 1), (32, 2)):
+        g = _square_gradients(X, sw2, 0.05, 128, width, 15, seed)[4:]
+        M = g.shape[1]
+        loo = [growth((g.sum(1) - g[:, m]) / (M - 1)) for m in range(M)]
+        fits.append((growth(g.mean(1)), math.sqrt((M - 1) * np.var(loo))))
+    (g_n, se_n), (g_half, se_half) = fits
+    chi = float(kernels.chi1(activation="tanh", sigma_w2=sw2, sigma_b2=0.05))
+    # the 1/n extrapolation 2g(n) − g(n/2) is χ₁ within 4 standard errors; and the phases are told apart
+    assert 2 * g_n - g_half == pytest.approx(chi, abs=4 * math.sqrt(4 * se_n ** 2 + se_half ** 2))
+    assert (g_n > 1) == (chi > 1)
+
+
+def test_covariance_bias_falls_like_one_over_width_and_spares_the_relu_diagonal():
+    angles = np.linspace(0, np.pi, 5)
+    X = math.sqrt(2) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    K = kernels.nngp_kernel(X, depth=2, sigma_w2=2.0, sigma_b2=0.1)
+    widths, far, far_se = np.array([8, 16, 32]), [], []
+    for n in widths:
+        _, pre = random_mlp_outputs(torch.tensor(X, dtype=torch.float32), 8192, width=int(n), depth=2,
+                                    sigma_w=math.sqrt(2.0), sigma_b=math.sqrt(0.1),
+                                    generator=torch.Generator().manual_seed(int(n)), return_preactivations=True)
+        phi = torch.relu(pre[-1]).double()
+        K_hat = (0.1 + 2.0 * torch.einsum("mia,mja->mij", phi, phi) / n).numpy()
+        d = K_hat[:, 0, -1] - K[0, -1]
+        far.append(-d.mean())
+        far_se.append(d.std(ddof=1) / math.sqrt(len(d)))
+        diag = np.mean(np.diagonal(K_hat, axis1=1, axis2=2) - np.diag(K), axis=1)
+        assert abs(diag.mean()) < 4 * diag.std(ddof=1) / math.sqrt(len(diag))
+    far, far_se = np.array(far), np.array(far_se)
+    x = np.log(widths) - np.log(widths).mean()
+    alpha_se = math.sqrt(np.sum(x ** 2 * (far_se / far) ** 2)) / np.sum(x ** 2)
+    assert cu.fit_power_law(widths, far).alpha == pytest.approx(1.0, abs=4 * alpha_se)

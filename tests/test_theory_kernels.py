@@ -22,11 +22,24 @@ def test_closed_forms_match_quadrature(act, derivative):
     k11, k22 = rng.uniform(0.2, 3.0, 20), rng.uniform(0.2, 3.0, 20)
     k12 = rng.uniform(-0.95, 0.95, 20) * np.sqrt(k11 * k22)
     closed = kernels.gaussian_pair_expectation(k11, k12, k22, act, derivative=derivative, method="closed")
-    quad = kernels.gaussian_pair_expectation(k11, k12, k22, act, derivative=derivative, method="quadrature",
-                                             n_points=300)
-    # smooth integrands converge exponentially; ReLU's kink (and the step function) only like 1/n_points
-    tol = (2e-2 if derivative else 5e-3) if act == "relu" else 1e-8
-    assert np.allclose(closed, quad, rtol=tol, atol=tol)
+    quad = kernels.gaussian_pair_expectation(k11, k12, k22, act, derivative=derivative, method="quadrature")
+    # ReLU's kink lies on a panel edge of the composite rule, so it converges as fast as the smooth ones
+    assert np.allclose(quad, closed, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("act", ["relu", "erf"])
+@pytest.mark.parametrize("scale", [1e-4, 1e2, 1e4, 1e6])
+def test_closed_forms_match_quadrature_at_any_scale_and_correlation(act, scale):
+    rng = np.random.default_rng(2)
+    k11, k22 = rng.uniform(0.2, 3.0, 30) * scale, rng.uniform(0.2, 3.0, 30) * scale
+    rho = np.concatenate([rng.uniform(-0.999, 0.999, 24), [1 - 1e-4, 1 - 1e-8, 1.0, -1.0, -1 + 1e-6, 0.0]])
+    k12 = rho * np.sqrt(k11 * k22)
+    for derivative in (False, True):
+        closed = kernels.gaussian_pair_expectation(k11, k12, k22, act, derivative=derivative, method="closed")
+        quad = kernels.gaussian_pair_expectation(k11, k12, k22, act, derivative=derivative, method="quadrature")
+        # rtol 1e-9, not 1e-10: near |ρ| = 1 at large variances the closed form for erf' subtracts two numbers of
+        # order k², (1 + 2k11)(1 + 2k22) − 4k12², and loses digits itself
+        assert np.allclose(quad, closed, rtol=1e-9, atol=1e-12 * np.abs(closed).max())
 
 
 @pytest.mark.parametrize("act", ["tanh", "silu", "erf"])
@@ -70,9 +83,8 @@ def test_nngp_cross_kernel_is_consistent(X):
 @pytest.mark.parametrize("act", ["relu", "erf"])
 def test_ntk_closed_form_matches_quadrature(X, act):
     closed = kernels.ntk_kernel(X, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1)
-    quad = kernels.ntk_kernel(X, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1, method="quadrature",
-                              n_points=300)
-    assert np.allclose(closed, quad, rtol=1e-2 if act == "relu" else 1e-8)
+    quad = kernels.ntk_kernel(X, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1, method="quadrature")
+    assert np.allclose(closed, quad, rtol=1e-10)
 
 
 def test_ntk_one_layer_relu_formula(X):
@@ -173,3 +185,74 @@ def test_bad_arguments_raise():
         kernels.input_kernel(X, np.ones((2, 4)))
     with pytest.raises(ValueError, match="learning rate"):
         kernels.kernel_regression_dynamics(np.eye(2), np.eye(2), np.ones(2), 1.0, lr=0.0)
+
+
+# ---- the quadrature against an independent reference (scipy.integrate.quad), at large variances ----
+
+def _quad_1d(g, q):
+    """E[g(√q z)] by adaptive quadrature in u, split where the activations bend (an independent reference)."""
+    from scipy.integrate import quad
+
+    def density(u):
+        return float(g(np.asarray(u))) * math.exp(-u * u / (2 * q)) / math.sqrt(2 * math.pi * q)
+
+    edges = [-np.inf, -8.0, -1.0, 0.0, 1.0, 8.0, np.inf]
+    return sum(quad(density, a, b, epsabs=0, epsrel=1e-12, limit=500)[0] for a, b in zip(edges[:-1], edges[1:]))
+
+
+def _quad_pair(f, g, k11, k12, k22):
+    """E[f(u) g(v)] by nested adaptive quadrature in (u, v), split at the bends (an independent reference)."""
+    from scipy.integrate import quad
+
+    s1, s2 = math.sqrt(k11), math.sqrt(k22)
+    rho = k12 / (s1 * s2)
+    sc = s2 * math.sqrt(1 - rho ** 2)
+
+    def inner(u):
+        m = s2 * rho * u / s1
+        edges = sorted({m - 12 * sc, -1.0, 0.0, 1.0, m + 12 * sc})
+        edges = [e for e in edges if m - 12 * sc <= e <= m + 12 * sc]
+        dens = lambda v: float(g(np.asarray(v))) * math.exp(-(v - m) ** 2 / (2 * sc ** 2)) / math.sqrt(2 * math.pi * sc ** 2)
+        return sum(quad(dens, a, b, epsabs=0, epsrel=1e-10, limit=500)[0] for a, b in zip(edges[:-1], edges[1:]))
+
+    outer_edges = sorted({-12 * s1, -1.0, 0.0, 1.0, 12 * s1})
+    dens = lambda u: float(f(np.asarray(u))) * inner(u) * math.exp(-u * u / (2 * k11)) / math.sqrt(2 * math.pi * k11)
+    return sum(quad(dens, a, b, epsabs=0, epsrel=1e-10, limit=500)[0] for a, b in zip(outer_edges[:-1], outer_edges[1:]))
+
+
+@pytest.mark.parametrize("act", ["tanh", "silu", "erf", "relu"])
+@pytest.mark.parametrize("q", [1e-3, 1.0, 10.0, 20.0, 100.0, 1e3, 1e4])
+def test_gaussian_expectation_is_converged_at_any_variance(act, q):
+    phi, dphi = kernels.ACTIVATIONS[act]
+    for g in (lambda u: phi(u) ** 2, lambda u: dphi(u) ** 2):
+        assert float(kernels.gaussian_expectation(g, q)) == pytest.approx(_quad_1d(g, q), rel=1e-10, abs=1e-300)
+
+
+@pytest.mark.parametrize("act", ["tanh", "silu"])
+@pytest.mark.parametrize("k11,k12,k22", [(1.0, 0.5, 2.0), (20.0, 12.0, 10.0), (100.0, -30.0, 80.0),
+                                         (150.0, 149.0, 150.0), (0.01, 0.002, 400.0)])
+def test_pair_quadrature_matches_nested_scipy_quad(act, k11, k12, k22):
+    phi, dphi = kernels.ACTIVATIONS[act]
+    for derivative, f in ((False, phi), (True, dphi)):
+        got = float(kernels.gaussian_pair_expectation(k11, k12, k22, act, derivative=derivative, method="quadrature"))
+        assert got == pytest.approx(_quad_pair(f, f, k11, k12, k22), rel=1e-8, abs=1e-12)
+
+
+def test_chi1_of_tanh_at_large_variance():
+    # χ₁ = σ_w² E[tanh'(√q z)²] at q = 100 (σ_b² = 100 makes q* ≥ 100): the old 100-node Gauss–Hermite rule
+    # returned 12 % of the true value here
+    q = float(kernels.variance_fixed_point(activation="tanh", sigma_w2=1.5, sigma_b2=100.0))
+    dphi = kernels.ACTIVATIONS["tanh"][1]
+    assert float(kernels.chi1(activation="tanh", sigma_w2=1.5, sigma_b2=100.0)) == pytest.approx(
+        1.5 * _quad_1d(lambda u: dphi(u) ** 2, q), rel=1e-10)
+
+
+def test_quadrature_raises_instead_of_returning_nan():
+    with pytest.raises(ValueError, match="not finite"):
+        kernels.gaussian_expectation(lambda u: np.exp(u ** 4), 4.0)  # overflows to inf at the outer nodes
+    with pytest.raises(ValueError, match="not finite"):
+        kernels.gaussian_pair_expectation(1.0, 0.5, 1.0, lambda u: np.where(u > 0, np.nan, u), method="quadrature")
+    with pytest.raises(ValueError, match="order"):
+        kernels.gaussian_expectation(np.tanh, 1.0, order=600)
+    with pytest.raises(ValueError, match="order"):
+        kernels.gaussian_pair_expectation(1.0, 0.5, 1.0, "tanh", order=1)
