@@ -86,6 +86,40 @@ def test_top_n_surface_is_data_limited_then_model_limited():
     assert n_star[0] < n_star[1] < n_star[2]
 
 
+def test_optimal_loss_exponent_follows_the_log_corrected_prediction():
+    """Along the valley, −dlnL*/dlnN = α_F/(1+α_F) (envelope theorem), α_F the floor's local exponent."""
+    K, alpha, beta = 300, 1.0, 0.5
+    p = zipf_probabilities(K, 1 + alpha)
+    ns = np.arange(1, K - 1)                # F(K − 1) = 0: one category in the bucket is stored exactly
+    floors = np.array([th.top_n_floor(p, int(n)) for n in ns])
+    alpha_F = -np.gradient(np.log(floors), np.log(ns))
+    N = np.array([100, 300, 1000, 3000])
+    heuristic = ns[:, None] / (2 * N[None, :]) + floors[:, None]
+    n_opt = ns[heuristic.argmin(0)]
+    # the envelope theorem: the heuristic's local exponent is α_F/(1+α_F) at n*
+    L_h = heuristic.min(0)
+    local = -np.diff(np.log(L_h)) / np.diff(np.log(N))
+    predicted = alpha_F[n_opt - 1] / (1 + alpha_F[n_opt - 1])
+    assert local == pytest.approx(0.5 * (predicted[1:] + predicted[:-1]), abs=0.03)
+    assert np.all(alpha_F[n_opt - 1] > alpha)          # the logarithm steepens the floor
+    # the exact optimum over n follows the prediction's fitted exponent, not α/(1+α)
+    exact = np.array([min(th.top_n_expected_kl(p, [int(n_)], int(n), beta)[0] for n in range(1, K, 3))
+                      for n_ in N])
+    a_exact, a_pred = cu.fit_power_law(N, exact).alpha, cu.fit_power_law(N, L_h).alpha
+    assert a_exact == pytest.approx(a_pred, abs=0.05)
+    assert a_exact > alpha / (1 + alpha) + 0.05
+
+
+def test_increments_follow_the_missing_mass_not_one_over_n():
+    K, alpha, beta = 1000, 1.0, 1e-3
+    p = zipf_probabilities(K, 1 + alpha)
+    N = np.array([30, 100, 300, 1000, 3000])
+    increment = th.expected_kl(p, N, beta) - th.expected_kl(p, N + 1, beta)
+    assert cu.fit_power_law(N, N * increment).alpha == pytest.approx(alpha / (1 + alpha), abs=0.03)
+    ratio = N * increment / th.missing_mass(p, N)
+    assert ratio.max() / ratio.min() < 1.2
+
+
 def test_softmax_with_label_smoothing_is_add_beta_and_weight_decay_keeps_the_law():
     torch_dtype = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
