@@ -1,4 +1,4 @@
-"""Chapter 1, "Linear models and gradient flow" (book/01_foundations/01_linear_models): its theory-vs-experiment checks, at small sizes.
+"""The chapter "Linear models and gradient flow" (book/01_foundations/01_linear_models): its theory-vs-experiment checks, at small sizes.
 
 Each test repeats one check of the chapter (same tolerance or a looser one where the sizes here
 are smaller), so a change in course_utils that breaks a claim of the chapter fails here too.
@@ -73,22 +73,39 @@ def test_section3_1_gradient_descent_finds_the_min_norm_interpolator():
                   verbose=False)
 
 
-def test_section3_3_benign_and_tempered_overfitting():
+def test_section3_3_benign_tempered_and_malignant_overfitting():
     s, tail, sigma = 5, 1500, 0.5
     flat = np.r_[np.ones(s), np.full(tail, 1 / tail)]
     power = np.r_[np.ones(s), power_law_spectrum(tail, 2.0) / power_law_spectrum(tail, 2.0).sum()]
     w = np.r_[np.ones(s) / np.sqrt(s), np.zeros(tail)]
+    w_tail = np.r_[np.zeros(s), np.ones(tail)]
     rng = np.random.default_rng(4)
     excess = {}
-    for name, lam in [("flat", flat), ("power", power)]:
-        measured = np.array([ridge_test_errors(lam, w, sigma, n, rng, draws=3000 // n).mean() - sigma**2
+    for name, lam, target in [("flat", flat, w), ("power", power, w), ("malignant", flat, w_tail)]:
+        measured = np.array([ridge_test_errors(lam, target, sigma, n, rng, draws=3000 // n).mean() - sigma**2
                              for n in (20, 40)])
-        predicted = np.array([theory.ridge_risk(lam, w, sigma, n).excess for n in (20, 40)])
+        predicted = np.array([theory.ridge_risk(lam, target, sigma, n).excess for n in (20, 40)])
         cu.check_close(name, measured, predicted, rtol=0.15, verbose=False)
         excess[name] = measured
     assert excess["flat"][-1] < sigma**2 / 5 < sigma**2 / 2 < excess["power"][-1]
+    assert excess["malignant"][-1] > 0.9   # the target's whole variance (1) is missed
     k_star = next(k for k in range(flat.size) if theory.effective_ranks(flat, k)[0] >= 40)
     assert k_star == s
+
+
+def test_section3_3_flat_tail_finite_size_excess_is_exact():
+    """The experiment agrees with the exact finite-N expectation, which lies above the self-consistent theory."""
+    s, tail, sigma, n = 5, 1000, 0.5, 20
+    flat = np.r_[np.ones(s), np.full(tail, 1 / tail)]
+    w = np.r_[np.ones(s) / np.sqrt(s), np.zeros(tail)]
+    rng = np.random.default_rng(7)
+    measured = ridge_test_errors(flat, w, sigma, n, rng, draws=1500) - sigma**2
+    exact = theory.flat_tail_min_norm_errors(np.ones(s), w[:s], tail, 1.0, sigma, n, rng, draws=4000) - sigma**2
+    z = (measured.mean() - exact.mean()) / np.hypot(measured.std() / np.sqrt(measured.size),
+                                                    exact.std() / np.sqrt(exact.size))
+    assert abs(z) < 4
+    de = theory.ridge_risk(flat, w, sigma, n).excess
+    assert (exact.mean() - de) / (exact.std() / np.sqrt(exact.size)) > 4
 
 
 def test_section3_4_double_descent_exact_and_self_consistent():

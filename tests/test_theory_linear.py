@@ -132,3 +132,44 @@ def test_relu_features_as_linear_problem_matches_monte_carlo():
     assert np.linalg.norm(theta_star) == pytest.approx(np.linalg.norm(best), rel=0.03)
     with pytest.raises(ValueError, match="beta"):
         th.relu_features_as_linear_problem(F, beta[:3], 0.3)
+
+
+def test_flat_tail_min_norm_errors_match_a_direct_simulation():
+    from course_utils.models.linear import ridge_test_errors
+    s, T, sigma, n = 3, 200, 0.4, 15
+    lam = np.r_[np.array([1.0, 0.5, 0.25]), np.full(T, 0.8 / T)]
+    w = np.r_[np.array([0.6, -0.5, 0.3]), np.zeros(T)]
+    rng = np.random.default_rng(0)
+    direct = ridge_test_errors(lam, w, sigma, n, rng, draws=3000)
+    exact = th.flat_tail_min_norm_errors(lam[:s], w[:s], T, 0.8, sigma, n, rng, draws=3000)
+    se = np.hypot(direct.std() / np.sqrt(direct.size), exact.std() / np.sqrt(exact.size))
+    assert abs(direct.mean() - exact.mean()) < 4 * se
+    assert exact.std() < direct.std()   # the label noise is averaged in closed form
+
+
+def test_flat_tail_infinite_limit_is_ridge_on_the_head():
+    """T → ∞: the tail's Gram matrix is v·I, so the interpolator is ridge regression on the head with ρ = v/N."""
+    from course_utils.models.linear import ridge_test_errors
+    lam, w, sigma, n, v = np.array([1.0, 0.3]), np.array([0.8, 0.6]), 0.5, 12, 0.7
+    rng = np.random.default_rng(1)
+    limit = th.flat_tail_min_norm_errors(lam, w, np.inf, v, sigma, n, rng, draws=20_000)
+    ridge = ridge_test_errors(lam, w, sigma, n, rng, ridge=v / n, draws=20_000)
+    se = np.hypot(limit.std() / np.sqrt(limit.size), ridge.std() / np.sqrt(ridge.size))
+    assert abs(limit.mean() - ridge.mean()) < 4 * se
+    # and a very wide tail approaches it (its own noise cost σ²(N − s)v/T → 0)
+    wide = th.flat_tail_min_norm_errors(lam, w, 200_000, v, sigma, n, rng, draws=400)
+    assert wide.mean() == pytest.approx(limit.mean(), rel=0.02)
+
+
+def test_flat_tail_min_norm_errors_arguments():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="tail_dim"):
+        th.flat_tail_min_norm_errors([1.0], [1.0], 10, 1.0, 0.1, 20, rng)   # T < N
+    with pytest.raises(ValueError, match="w_head"):
+        th.flat_tail_min_norm_errors([1.0, 1.0], [1.0], 100, 1.0, 0.1, 20, rng)
+    with pytest.raises(ValueError, match="total variance"):
+        th.flat_tail_min_norm_errors([1.0], [1.0], 100, 0.0, 0.1, 20, rng)
+    with pytest.raises(ValueError, match="Generator"):
+        th.flat_tail_min_norm_errors([1.0], [1.0], 100, 1.0, 0.1, 20, 0)
+    with pytest.raises(ValueError, match="draws"):
+        th.flat_tail_min_norm_errors([1.0], [1.0], 100, 1.0, 0.1, 20, rng, draws=0)

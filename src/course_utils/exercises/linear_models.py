@@ -1,4 +1,5 @@
-"""Checkers for the exercises of Chapter 1, "Linear models and gradient flow".
+"""Checkers for the exercises of the chapter "Linear models and gradient flow"
+(book/01_foundations/01_linear_models).
 
 Each checker prints a one-line verdict and returns True or False; it raises ``ValueError`` only
 when the answer has the wrong type or shape, with a message that says what was expected.

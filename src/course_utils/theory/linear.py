@@ -1,14 +1,17 @@
 """Exact and asymptotic theory of linear regression: gradient descent mode by mode, interpolation,
-ridge, and the double-descent curve. Chapter 1 ("Linear models and gradient flow") uses all of it.
+ridge, and the double-descent curve. The chapter "Linear models and gradient flow"
+(book/01_foundations/01_linear_models) uses all of it.
 
 Conventions (the same as in the chapter):
 
-* data: ``X`` of shape (N, D) (N samples, D features), labels ``y`` of shape (N,);
+* data: ``X`` of shape (N, D) (N samples, D features: the chapter writes P for the number of
+  features a model uses once there can be more of them than samples, §3), labels ``y`` of shape (N,);
 * loss: L(θ) = (1/2N) ‖Xθ − y‖², whose gradient is Σ̂θ − b with the empirical covariance
   Σ̂ = XᵀX/N and b = Xᵀy/N;
 * population: features x ~ N(0, Σ) with Σ = diag(λ_1, …, λ_D) ("the spectrum"), labels
   y = x·w* + σξ with ξ ~ N(0, 1); the coefficients ``w_star`` are given in the eigenbasis of Σ;
-* test error: E_(x,y)[(y − x·θ)²] = (θ − w*)ᵀ Σ (θ − w*) + σ², the label noise included.
+* test error: E_(x,y)[(y − x·θ)²] = (θ − w*)ᵀ Σ (θ − w*) + σ², the label noise included;
+* ridge: ρ, in the normalisation (1/2N)‖Xθ − y‖² + (ρ/2)‖θ‖² (λ always denotes an eigenvalue).
 
 The estimators (:func:`min_norm_solution`, :func:`ridge_solution`, :func:`gd_limit`) and
 :func:`population_test_error` accept leading batch dimensions (``X`` of shape (..., N, D)), so
@@ -28,7 +31,8 @@ __all__ = [
     "empirical_eigenbasis", "gd_mode_factor", "gradient_flow_mode_factor", "gd_solution",
     "population_test_error", "gd_test_error_modes",
     "min_norm_solution", "ridge_solution", "gd_limit",
-    "effective_ridge", "RidgeRisk", "ridge_risk", "min_norm_risk_isotropic", "effective_ranks",
+    "effective_ridge", "RidgeRisk", "ridge_risk", "min_norm_risk_isotropic", "flat_tail_min_norm_errors",
+    "effective_ranks",
     "relu_features_as_linear_problem",
 ]
 
@@ -67,7 +71,7 @@ def _check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
 def empirical_eigenbasis(X) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues λ̂_k (descending) and eigenvectors u_k (columns) of Σ̂ = XᵀX / N.
 
-    Gradient descent on L(θ) = (1/2N)‖Xθ − y‖² is diagonal in this basis (Chapter 1, §1).
+    Gradient descent on L(θ) = (1/2N)‖Xθ − y‖² is diagonal in this basis (§1 of the chapter).
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
@@ -186,7 +190,8 @@ def min_norm_solution(X, y) -> np.ndarray:
 def ridge_solution(X, y, ridge: float) -> np.ndarray:
     """Minimiser of (1/2N)‖Xθ − y‖² + (ridge/2)‖θ‖²: θ = (Σ̂ + ridge·I)⁻¹ Xᵀy/N (batched).
 
-    Computed in whichever of the D×D or N×N forms is smaller: (XᵀX + Nλ)⁻¹Xᵀy = Xᵀ(XXᵀ + Nλ)⁻¹y.
+    Computed in whichever of the D×D or N×N forms is smaller: (XᵀX + Nρ)⁻¹Xᵀy = Xᵀ(XXᵀ + Nρ)⁻¹y,
+    with ρ = ``ridge``.
     ``ridge = 0`` gives :func:`min_norm_solution`.
     """
     if ridge < 0:
@@ -206,7 +211,7 @@ def gd_limit(X, y, theta0) -> np.ndarray:
 
     The data only move θ within the row space of X; the component of θ0 orthogonal to it
     (the null space, non-empty when D > N) is never touched. From θ0 = 0 this is the
-    minimum-norm solution. (The answer to the second exercise of Chapter 1.)
+    minimum-norm solution. (The answer to the second exercise of the chapter.)
     """
     X, y = _check_data(X, y)
     theta0 = np.asarray(theta0, dtype=float)
@@ -226,7 +231,9 @@ def _df1(lam, kappa):
 
 
 def effective_ridge(spectrum, n: int, ridge: float) -> float:
-    """The effective (renormalised) ridge κ of N samples: the root of κ = λ + (κ/N) Σ_i λ_i/(λ_i + κ).
+    """The effective (renormalised) ridge κ of N samples: the root of κ = ρ + (κ/N) Σ_i λ_i/(λ_i + κ).
+
+    ρ = ``ridge``, λ_i the eigenvalues of Σ (equation eq-linear-kappa of the chapter).
 
     κ ≥ ``ridge`` always: a finite sample regularises by itself. Ridgeless (``ridge = 0``) with
     fewer features than samples gives κ = 0; with more, κ > 0 is fixed by Σ_i λ_i/(λ_i + κ) = N
@@ -271,7 +278,7 @@ class RidgeRisk:
 
 
 def ridge_risk(spectrum, w_star, noise: float, n: int, ridge: float = 0.0) -> RidgeRisk:
-    """Deterministic-equivalent test error of ridge regression with N samples (Chapter 1, §3).
+    """Deterministic-equivalent test error of ridge regression with N samples (§3.2 of the chapter).
 
     With κ = :func:`effective_ridge` and γ = (1/N) Σ_i λ_i²/(λ_i + κ)²,
 
@@ -322,6 +329,78 @@ def min_norm_risk_isotropic(n: int, p: int, signal_seen: float, signal_unseen: f
     return np.inf
 
 
+def flat_tail_min_norm_errors(head_spectrum, w_head, tail_dim: float, tail_variance: float, noise: float,
+                              n: int, rng: np.random.Generator, draws: int = 100) -> np.ndarray:
+    """Exact finite-N test errors of the min-norm interpolator on a head plus a flat tail, one per draw.
+
+    Features: a head of s directions with variances ``head_spectrum`` that carries the whole
+    signal, y = x_head·w_head + σξ, and a flat tail of T = ``tail_dim`` directions of variance
+    v/T each (v = ``tail_variance``, their total). Because Σ_tail ∝ I, the interpolator
+    θ = Xᵀ(XXᵀ)⁻¹y and its test error depend on the tail only through its N × N Gram matrix
+    K = X_tail X_tailᵀ, which is (v/T)·Wishart_N(T, I). With A = X_h X_hᵀ + K and
+    G = X_hᵀA⁻¹X_h, averaging over the label noise in closed form,
+
+        head:  (Gw − w)ᵀΛ(Gw − w) + σ² tr(Λ X_hᵀA⁻²X_h),
+        tail:  (v/T) [wᵀGw − ‖Gw‖² + σ² (tr A⁻¹ − ‖A⁻¹X_h‖²_F)]     (θ_tailᵀΣ_tail θ_tail, using K = A − X_hX_hᵀ),
+
+    and the test error of the draw is their sum + σ². K is drawn by Bartlett's decomposition
+    (an N × N triangular matrix instead of N × T Gaussian numbers), so one draw costs O(N³)
+    instead of O(N²T): the exact expectation at finite N and T to any precision, to compare
+    with a simulation and with the deterministic equivalent :func:`ridge_risk`.
+    ``tail_dim = np.inf`` gives the limit T → ∞ at fixed N, where K = v·I and the interpolator is
+    exactly ridge regression on the head with ``ridge`` v/N (a flat tail acts as a ridge).
+    Returns shape (draws,); their mean estimates the expected test error, label noise included.
+    """
+    lam = _as_spectrum(head_spectrum)
+    w = np.asarray(w_head, dtype=float)
+    if w.shape != lam.shape:
+        raise ValueError(f"w_head must have the shape of the head spectrum {lam.shape}, got {w.shape}")
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"the number of samples n must be a positive integer, got {n!r}")
+    if not (tail_dim == np.inf or float(tail_dim).is_integer()) or not tail_dim >= n:
+        raise ValueError(f"tail_dim must be an integer ≥ n = {n} (the tail Gram matrix is then invertible) "
+                         f"or np.inf, got {tail_dim!r}")
+    if not tail_variance > 0:
+        raise ValueError(f"the tail's total variance must be positive, got {tail_variance}")
+    if noise < 0:
+        raise ValueError(f"the noise level σ must be non-negative, got {noise}")
+    if not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    s, v = lam.size, float(tail_variance)
+    out = np.empty(draws)
+    batch = max(1, min(draws, 2_000_000 // (n * n)))
+    rows, cols = np.tril_indices(n, -1)
+    if tail_dim == np.inf:  # K = v·I: ridge on the head, in its s × s form (push-through identity)
+        batch = max(1, min(draws, 2_000_000 // (n * s)))
+    for start in range(0, draws, batch):
+        b = min(batch, draws - start)
+        Xh = rng.standard_normal((b, n, s)) * np.sqrt(lam)
+        if tail_dim == np.inf:
+            W = np.swapaxes(Xh, 1, 2) @ Xh                        # X_hᵀX_h, (b, s, s)
+            M = np.linalg.inv(W + v * np.eye(s))
+            G = M @ W                                             # X_hᵀA⁻¹X_h = (W + v)⁻¹W
+            Gw = G @ w
+            variance = np.einsum("j,bjk,bkj->b", lam, G, M)      # tr(Λ X_hᵀA⁻²X_h) = tr(Λ (W+v)⁻¹W(W+v)⁻¹)
+            out[start:start + b] = np.sum(lam * (Gw - w) ** 2, axis=1) + noise**2 * variance + noise**2
+            continue
+        # Bartlett: K = (v/T) L Lᵀ, L lower triangular, L_ii² ~ χ²(T − i), L_ij ~ N(0, 1) below the diagonal
+        L = np.zeros((b, n, n))
+        L[:, np.arange(n), np.arange(n)] = np.sqrt(rng.chisquare(float(tail_dim) - np.arange(n), size=(b, n)))
+        L[:, rows, cols] = rng.standard_normal((b, rows.size))
+        K = (v / tail_dim) * (L @ np.swapaxes(L, 1, 2))
+        A_inv = np.linalg.inv(Xh @ np.swapaxes(Xh, 1, 2) + K)
+        AX = A_inv @ Xh                                           # A⁻¹X_h, (b, n, s)
+        G = np.swapaxes(Xh, 1, 2) @ AX                            # X_hᵀA⁻¹X_h, (b, s, s)
+        Gw = G @ w
+        head = np.sum(lam * (Gw - w) ** 2, axis=1) + noise**2 * np.sum(lam * AX**2, axis=(1, 2))
+        tail = (v / tail_dim) * (np.sum(Gw * w, axis=1) - np.sum(Gw**2, axis=1)
+                                 + noise**2 * (np.trace(A_inv, axis1=1, axis2=2) - np.sum(AX**2, axis=(1, 2))))
+        out[start:start + b] = head + tail + noise**2
+    return out
+
+
 def effective_ranks(spectrum, k: int) -> tuple[float, float]:
     """Bartlett et al.'s effective ranks of the tail of a spectrum beyond its first k eigenvalues.
 
@@ -351,7 +430,7 @@ def relu_features_as_linear_problem(weights, beta, noise: float) -> tuple[np.nda
     linear regression with covariance Σ, best weights θ* = Σ⁻¹c and, as extra label noise, the
     part of y the features cannot express: σ_eff² = E[y²] − c·θ*. Returns the spectrum of Σ,
     θ* in its eigenbasis and σ_eff, ready for :func:`ridge_risk` (which treats the features as
-    Gaussian: an approximation here, checked in Chapter 1).
+    Gaussian: an approximation here, checked in §3.4 of the chapter).
     """
     F = np.asarray(weights, dtype=float)
     beta = np.asarray(beta, dtype=float)
