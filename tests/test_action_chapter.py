@@ -60,6 +60,49 @@ def trained(digits):
     return dict(zT=zT, yT=yT, theta0=theta0, theta=theta, hist=hist)
 
 
+def test_source_ubwj_coefficient_is_off_by_six():
+    z, y = data.gaussian_classes(200, 6, 4, separation=2.0, seed=0)
+    theta = init_params(6, 8, 4, generator=torch.Generator().manual_seed(2))
+    no_bias = dict(theta, b=torch.zeros_like(theta["b"]))
+    ad = (theory.taylor_coefficients_along_ray(lambda p: action(p, z, y), theta, 3)[3]
+          - theory.taylor_coefficients_along_ray(lambda p: action(p, z, y), no_bias, 3)[3])
+    J = theory.correlations(z, y, 4, max_order=1)
+    total = float(torch.einsum("ab,b,bg,ag->", theta["U"], theta["b"], theta["W"], J[1]))
+    assert ad == pytest.approx(total / (2 * 4), rel=1e-9)
+    assert ad / (total / (12 * 4)) == pytest.approx(6, rel=1e-9)
+
+
+def test_first_steps_from_a_small_start_follow_the_quadratic_action(digits):
+    z, y = digits
+    (zT, yT), _ = data.train_val_split(z, y, 20, 10, seed=0)
+    zT = data.standardize(zT)
+    J = theory.correlations(zT, yT, 10, max_order=1)
+    s1 = float(torch.linalg.svdvals(J[1])[0]) / 20
+    base = init_params(64, 32, 10, generator=torch.Generator().manual_seed(0))
+    shares = {}
+    for name, scale in (("small", 1e-3), ("default", 1.0)):
+        p = {k: scale * v for k, v in base.items()}
+        linear = theory.quadratic_action_descent(p, J, lr=0.5, steps=40)
+        grad = torch.func.grad(action)
+        rel, share, share_lin, r = [], [], [], []
+        for step in range(41):
+            g = grad(p, zT, yT)
+            g2 = {"U": J[1] @ p["W"].T / 20, "W": p["U"].T @ J[1] / 20, "b": torch.zeros_like(p["b"])}
+            r.append(float(sum(((g[k] - g2[k]) ** 2).sum() for k in g) ** 0.5 / sum((g2[k] ** 2).sum() for k in g) ** 0.5))
+            uw, uw_lin = p["U"] @ p["W"], linear[step]["U"] @ linear[step]["W"]
+            rel.append(float((uw - uw_lin).norm() / uw_lin.norm()))
+            share.append(theory.top_singular_share(uw, J[1]))
+            share_lin.append(theory.top_singular_share(uw_lin, J[1]))
+            p = {k: p[k] - 0.5 * g[k] for k in p}
+        shares[name] = share
+        if name == "small":
+            t_q = int(np.argmax(np.array(r) > 0.02)) - 1
+            assert t_q > 10
+            assert max(rel[:t_q + 1]) < 2 * (1 + 0.5 * s1) * 0.02
+            assert share[t_q] > 0.5 and abs(share[t_q] - share_lin[t_q]) < 0.01
+    assert shares["default"][t_q] < 0.5
+
+
 def test_alignment_zero_is_the_validation_minimum(trained):
     h = trained["hist"]
     steps, sv = h["step"], h["S_V"]
@@ -81,6 +124,7 @@ def test_training_biases_the_products_to_negative_values(trained):
         prod = Jk * uw
         prod0 = Jk * theory.uw_tensor(trained["theta0"], order)
         assert float(prod.sum() / prod.abs().sum()) < -0.5
+        assert float((prod[prod != 0] < 0).double().mean()) > 0.5  # mostly negative (the source: positive)
         assert abs(float(prod0.sum() / prod0.abs().sum())) < 0.2
 
 

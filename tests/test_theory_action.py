@@ -145,3 +145,51 @@ def test_bad_arguments():
         A.train_tracking_alignment(p, (z, y), (z, y), steps=0, lr=0.1)
     with pytest.raises(ValueError, match="M must be"):
         A.s0(1)
+
+
+def test_quadratic_action_descent_is_gradient_descent_on_s2():
+    for balanced in (True, False):
+        p, z, y, M = _problem(balanced=balanced, scale=0.3)
+        J = A.correlations(z, y, M, max_order=1)
+        path = A.quadratic_action_descent(p, J, lr=0.2, steps=3)
+        assert len(path) == 4
+
+        def s2(r):  # S2 = (c₁/M)(Σ U W J⁽¹⁾ + Σ U b J⁽⁰⁾), c₁ = 1/2, differentiable
+            return (torch.einsum("ab,bg,ag->", r["U"], r["W"], J[1])
+                    + torch.einsum("ab,b,a->", r["U"], r["b"], J[0])) / (2 * M)
+
+        q = {k: v.clone() for k, v in p.items()}
+        for step in range(1, 4):
+            g = torch.func.grad(s2)(q)
+            q = {k: q[k] - 0.2 * g[k] for k in q}
+            for k in ("U", "W", "b"):
+                torch.testing.assert_close(path[step][k], q[k], rtol=1e-12, atol=1e-14)
+
+
+def test_quadratic_action_descent_grows_the_top_singular_direction():
+    p, z, y, M = _problem(scale=1e-3, E=6, M=4, H=5)
+    J = A.correlations(z, y, M, max_order=1)
+    s1 = float(torch.linalg.svdvals(J[1])[0]) / (2 * M)
+    path = A.quadratic_action_descent(p, J, lr=0.5, steps=400)
+    shares = [A.top_singular_share(r["U"] @ r["W"], J[1]) for r in path]
+    assert shares[-1] > 0.999 and shares[-1] > shares[0]
+    # the top mode's amplitude grows by (1 + lr s1)^2 per step once it dominates
+    amp = [abs(float(torch.linalg.svdvals(r["U"] @ r["W"])[0])) for r in path[-3:]]
+    assert amp[2] / amp[1] == pytest.approx((1 + 0.5 * s1) ** 2, rel=1e-3)
+
+
+def test_top_singular_share():
+    J1 = torch.tensor([[3.0, 0.0, 0.0], [0.0, -1.0, 0.0]], dtype=torch.float64)
+    assert A.top_singular_share(torch.tensor([[2.0, 0, 0], [0, 0, 0]]), J1) == pytest.approx(1.0)
+    assert A.top_singular_share(-J1, J1) == pytest.approx(0.9)
+    assert A.top_singular_share(torch.tensor([[0.0, 1, 0], [0, 0, 1]]), J1) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="shape"):
+        A.top_singular_share(torch.ones(3, 2), J1)
+    with pytest.raises(ValueError, match="zero"):
+        A.top_singular_share(torch.zeros(2, 3), J1)
+    p, z, y, M = _problem()
+    J = A.correlations(z, y, M, max_order=1)
+    with pytest.raises(ValueError, match="steps"):
+        A.quadratic_action_descent(p, J, lr=0.1, steps=-1)
+    with pytest.raises(ValueError, match="lr"):
+        A.quadratic_action_descent(p, J, lr=0.0, steps=1)

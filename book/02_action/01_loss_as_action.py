@@ -74,8 +74,10 @@ P = cu.scaled(
     default=dict(
         synth_n=600, synth_E=8, synth_H=16, synth_M=4,            # §3: synthetic check
         digits_H=32, ray_t=(0.01, 1.0), ray_points=25,           # §3: digits, and the ray tθ
-        per_class_train=20, per_class_val=60,                      # §4, §5: the training run
+        per_class_train=20, per_class_val=60,                      # §3.3–§5: the training run
         H=64, lr=0.5, steps=1000,
+        small_init=1e-3, early_steps=60, quadratic_eps=0.02,        # §3.3: the first steps
+        ray_check_t=0.05,                                          # §5: the ray through trained θ
         sweep_E=(1, 2, 4, 8, 16, 32, 64, 128), sweep_seeds=8, sweep_steps=400, sweep_H=32,
         fashion_mnist=False,
     ),
@@ -92,7 +94,7 @@ P
 # $$
 # f_\alpha(z;\theta) = \sum_{\beta=1}^{H} U_{\alpha\beta}\,\sigma\Big(\sum_{\gamma=1}^{E} W_{\beta\gamma} z_\gamma + b_\beta\Big),
 # \qquad \sigma(x) = \frac{x}{1+e^{-x}}\ \ (\text{SiLU}),
-# $$
+# $$ (eq-action-model)
 #
 # with parameters $\theta = (U, W, b)$, $U\in\mathbb{R}^{M\times H}$, $W \in \mathbb{R}^{H\times E}$,
 # $b \in \mathbb{R}^H$, and turns the logits into probabilities with the softmax,
@@ -108,22 +110,26 @@ P
 #
 # $$
 # S(\theta) = -\sum_{z,m} p(z,m)\,\ln q_m(z;\theta) = \mathbb{E}_z\big[\ln Z(z)\big] - \mathbb{E}_{z,m}\big[f_m(z)\big]
-# $$
+# $$ (eq-action-cross-entropy)
 #
 # plays the role of an action: training is the search for its minimum. Add and subtract the
 # entropy of the labels given the inputs, $H[m|z] = -\sum p(z,m)\ln p(m|z)$:
 #
 # $$
 # S(\theta) = H[m|z] + \mathbb{E}_z\, D_{\mathrm{KL}}\big(p(\cdot|z)\,\big\|\,q(\cdot|z;\theta)\big) .
-# $$
+# $$ (eq-action-kl)
 #
 # The relative entropy $D_{\mathrm{KL}}$ {cite:p}`cover2006elements` is non-negative and
-# vanishes only when $q = p(\cdot|z)$, so the minimum of the action is the entropy of the data,
-# and the relative entropy differs from $S$ by a $\theta$-independent constant. For the digits
-# below every image has one label, $H[m|z] = 0$, and the training loss can go to zero. We check
-# the identity on a toy distribution where $H[m|z] > 0$: four inputs (one-hot, $E = 4$), three
-# classes, and a table $p(m|z)$; at random parameters $S - \mathbb{E}_z D_{\mathrm{KL}}$ must be
-# the same number, $H[m|z]$.
+# vanishes only when $q = p(\cdot|z)$, so the minimum of the action is $H[m|z]$, the entropy of
+# the labels given the inputs, and the relative entropy differs from $S$ by a
+# $\theta$-independent constant. (The source this chapter follows writes the minimum as $H[p]$,
+# the entropy of the data distribution. Read literally, that is the joint entropy
+# $H[z, m] = H[z] + H[m|z]$, larger by the entropy of the inputs, which no network can remove:
+# the cross-entropy only scores the labels. We use $H[m|z]$, and the check below tells the two
+# apart.) For the digits below every image has one label, $H[m|z] = 0$, and the training loss
+# can go to zero. We check {eq}`eq-action-kl` on a toy distribution where $H[m|z] > 0$: four
+# inputs (one-hot, $E = 4$), three classes, and a table $p(m|z)$; at random parameters
+# $S - \mathbb{E}_z D_{\mathrm{KL}}$ must be the same number, $H[m|z]$.
 
 # %%
 z_toy = torch.eye(4)
@@ -131,6 +137,8 @@ p_z = torch.tensor([0.1, 0.2, 0.3, 0.4])
 p_m_given_z = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.05, 0.15, 0.8]])
 p_zm = p_z[:, None] * p_m_given_z
 entropy = float(-(p_zm * p_m_given_z.log()).sum())
+joint_entropy = float(-(p_zm * p_zm.log()).sum())
+print(f"H[m|z] = {entropy:.4f} nats; H[z, m] (the source's H[p], read literally) = {joint_entropy:.4f} nats")
 gen = torch.Generator().manual_seed(cu.seed(1))
 for trial in range(3):
     th = init_params(4, 5, 3, scale=3.0, generator=gen)
@@ -148,7 +156,7 @@ for trial in range(3):
 # \frac{\partial \ln q_m}{\partial\theta} = \frac{\partial f_m}{\partial\theta} - \sum_\alpha q_\alpha \frac{\partial f_\alpha}{\partial\theta},
 # \qquad\text{so}\qquad
 # \frac{\partial S}{\partial\theta} = -\,\mathbb{E}_{z,m}\Big[\frac{\partial f_m}{\partial\theta} - \sum_\alpha q_\alpha\frac{\partial f_\alpha}{\partial\theta}\Big].
-# $$
+# $$ (eq-action-force)
 #
 # The gradient of the action is the gap between the logit gradient of the true class and its
 # average under the model's own distribution: a "force" that vanishes when the model's $q$ agrees
@@ -177,7 +185,7 @@ for k in ("U", "W", "b"):
 # $$
 # \sigma(x) = \tfrac12 x + \tfrac14 x^2 + 0\cdot x^3 - \tfrac1{48}x^4 + \dots,\qquad
 # \sigma'(0) = \tfrac12,\ \ \sigma''(0) = \tfrac12,\ \ \sigma'''(0) = 0,\ \ \sigma''''(0) = -\tfrac12 .
-# $$
+# $$ (eq-action-silu-series)
 #
 # **Step 2: the logits, degree by degree.** With $a_\beta = \sum_\gamma W_{\beta\gamma}z_\gamma + b_\beta$
 # (first order in $\theta$), $f_\alpha = \sum_n c_n \sum_\beta U_{\alpha\beta}\, a_\beta^{\,n}$; the
@@ -192,7 +200,7 @@ for k in ("U", "W", "b"):
 # $$
 # S = \ln M + \frac1M\sum_\alpha \Big(\mathbb{E}_z - M p(\alpha)\,\mathbb{E}_{z|\alpha}\Big) f_\alpha(z)
 #       + \tfrac12\,\mathbb{E}_z \operatorname{Var}_\alpha f(z) + \dots
-# $$
+# $$ (eq-action-cumulants)
 #
 # The second term is linear in $f$, the third is quadratic in $f$ and so of degree $\ge 4$ in
 # $\theta$. Everything the data contribute to the linear term sits in the **class–input
@@ -200,7 +208,7 @@ for k in ("U", "W", "b"):
 #
 # $$
 # J_{\alpha\gamma_1\cdots\gamma_k} = \mathbb{E}_{z}\big[z_{\gamma_1}\cdots z_{\gamma_k}\big] - M p(\alpha)\, \mathbb{E}_{z|\alpha}\big[z_{\gamma_1}\cdots z_{\gamma_k}\big],
-# $$
+# $$ (eq-action-J)
 #
 # which for **balanced classes**, $p(\alpha) = 1/M$, are the differences between the moments of
 # all the data and those of class $\alpha$: $J_{\alpha\gamma} = \mathbb{E}_z[z_\gamma] - \mathbb{E}_{z|\alpha}[z_\gamma]$,
@@ -219,14 +227,14 @@ for k in ("U", "W", "b"):
 #       \;+\; \frac{\sigma'(0)}{M}\sum_{\alpha,\beta}U_{\alpha\beta}b_\beta J_\alpha
 #     \;=\; \sum_{\alpha,\gamma}\frac{J_{\alpha\gamma}}{2M}\sum_\beta U_{\alpha\beta}W_{\beta\gamma}
 #     \quad(\text{balanced}),
-# $$
+# $$ (eq-action-s2)
 #
 # $$
 # S_3 = \frac{\sigma''(0)}{2M}\Big[\sum U_{\alpha\beta}W_{\beta\gamma}W_{\beta\delta}J_{\alpha\gamma\delta}
 #        + 2\sum U_{\alpha\beta}\,b_\beta\,W_{\beta\gamma}J_{\alpha\gamma} + \sum U_{\alpha\beta}b_\beta^2 J_\alpha\Big]
 #     = \frac{1}{4M}\sum U_{\alpha\beta}W_{\beta\gamma}W_{\beta\delta}J_{\alpha\gamma\delta}
 #       + \frac{1}{2M}\sum U_{\alpha\beta}\,b_\beta\,W_{\beta\gamma}J_{\alpha\gamma}\quad(\text{balanced}).
-# $$
+# $$ (eq-action-s3)
 #
 # For balanced classes the $U$–$b$ cross term of $S_2$ vanishes: a bias alone cannot tell the
 # classes apart. $S_2$ is a bilinear form in $U$ and $W$, the same form as the loss of a deep
@@ -238,7 +246,7 @@ for k in ("U", "W", "b"):
 # $$
 # S^{(J)}_{n+1} = \frac{\sigma^{(n)}(0)}{n!}\,\frac1M\sum_{\alpha,\beta} U_{\alpha\beta}\Big(\mathbb{E}_z - Mp(\alpha)\mathbb{E}_{z|\alpha}\Big)\big[a_\beta^{\,n}\big]
 #   \;\xrightarrow{\;b=0\;}\; \frac{\sigma^{(n)}(0)}{n!}\,\frac1M\sum U_{\alpha\beta}W_{\beta\gamma_1}\cdots W_{\beta\gamma_n}\,J_{\alpha\gamma_1\cdots\gamma_n},
-# $$
+# $$ (eq-action-general-term)
 #
 # the $n$-th order class–input correlation contracted with $n$ copies of $W$. It is *all* of
 # $S_{n+1}$ only up to $n + 1 = 3$. From degree 4 on the cumulants of $\ln Z$ add terms that are
@@ -248,7 +256,7 @@ for k in ("U", "W", "b"):
 # S_4 = \underbrace{\tfrac{\sigma'''(0)}{3!}(\dots)}_{=\,0\ \text{for SiLU}} + \frac{\sigma'(0)^2}{2}\,\mathbb{E}_z\operatorname{Var}_\alpha\Big[\sum_\beta U_{\alpha\beta}a_\beta\Big] \;\ge 0,
 # \qquad
 # S_5 = S_5^{(J)} + \frac{\sigma'(0)\sigma''(0)}{2}\,\mathbb{E}_z\operatorname{Cov}_\alpha\Big[\sum_\beta U_{\alpha\beta}a_\beta,\ \sum_\beta U_{\alpha\beta}a_\beta^2\Big].
-# $$
+# $$ (eq-action-s4-s5)
 #
 # For SiLU the quartic term is a pure variance, a quartic wall around the origin: the action near
 # $\theta = 0$ looks like a $\phi^4$ theory with an indefinite quadratic "mass" term $S_2$.
@@ -262,8 +270,12 @@ for k in ("U", "W", "b"):
 # $\sigma''(0)/2! = \tfrac14$ (not $\sigma''(0)/3! = \tfrac1{12}$), and the degree-$(n+1)$ term
 # carries the $n$-th derivative of $\sigma$ ($S_2$ the first, $S_3$ the second), with
 # $\sigma'''(0) = 0$ removing the $UW^3J$ term from $S_4$. And the general term misses the
-# variance terms from degree 4 on. The numbers decide: below, the derived coefficients agree with
-# automatic differentiation to machine precision, and the source's are off by exactly $n+1$.
+# variance terms from degree 4 on. One term of the source's $S_3$ is off by more than $n + 1$: it
+# gives the $UbWJ$ term the coefficient of its $UWWJ$ term, $\sigma''(0)/3!\,M = 1/12M$, where
+# {eq}`eq-action-s3` has $1/2M$, six times larger: the factor $n + 1 = 3$ of the product rule times
+# the factor 2 of the cross term $2\,b_\beta (Wz)_\beta$ in $a_\beta^2$. The numbers decide: below,
+# the derived coefficients agree with automatic differentiation to machine precision, the
+# source's general term is off by exactly $n+1$, and its $UbWJ$ coefficient by exactly 6.
 # (`course_utils.theory.action` implements every closed form; its docstrings give the equations.)
 
 # %%
@@ -309,7 +321,9 @@ compare_terms(autograd_syn, closed_syn, "synthetic")
 
 # %% [markdown]
 # The source's coefficients fail the same test, by exactly the factor $n+1$ ($2$ for $S_2$,
-# $3$ for $S_3$):
+# $3$ for $S_3$). To test the $UbWJ$ term on its own, autograd gives it as the difference of
+# $S_3$ along the ray with and without the bias (the other two terms of {eq}`eq-action-s3` do not
+# contain $b$, or vanish for balanced classes):
 
 # %%
 for n in (1, 2):
@@ -317,9 +331,18 @@ for n in (1, 2):
     print(f"S{n + 1}: autograd {autograd_syn[n + 1]:.6e}, source form {source:.6e}, "
           f"relative error of the source form {abs(source - autograd_syn[n + 1]) / abs(autograd_syn[n + 1]):.1%}")
     cu.check_close(f"S{n + 1} autograd / source form", autograd_syn[n + 1] / source, n + 1, rtol=1e-9)
+no_bias = dict(theta_syn, b=torch.zeros_like(theta_syn["b"]))
+ubwj_autograd = autograd_syn[3] - theory.taylor_coefficients_along_ray(lambda p: action(p, z_syn, y_syn), no_bias, 3)[3]
+J_syn = theory.correlations(z_syn, y_syn, P.synth_M, max_order=1)
+ubwj_sum = float(torch.einsum("ab,b,bg,ag->", theta_syn["U"], theta_syn["b"], theta_syn["W"], J_syn[1]))
+ubwj_source = ubwj_sum / (12 * P.synth_M)  # the source's coefficient, σ''(0)/3! per class
+print(f"UbWJ term of S3: autograd {ubwj_autograd:.6e}, derived (1/2M) {ubwj_sum / (2 * P.synth_M):.6e}, "
+      f"source (1/12M) {ubwj_source:.6e}")
+cu.check_close("UbWJ term of S3: autograd vs derived 1/2M", ubwj_autograd, ubwj_sum / (2 * P.synth_M), rtol=1e-9)
+cu.check_close("UbWJ term of S3: autograd / source form (1/12M)", ubwj_autograd / ubwj_source, 6.0, rtol=1e-9)
 
 # %% [markdown]
-# The whole Hessian at the origin, $S_2 = \tfrac12\theta^\top\mathbf{H}\theta$, has only $U$–$W$
+# The whole Hessian at the origin, $S_2 = \tfrac12\theta^\top\mathbf{H}\theta$ ({eq}`eq-action-s2`), has only $U$–$W$
 # (and, for unbalanced classes, $U$–$b$) blocks,
 # $\partial^2 S/\partial U_{\alpha\beta}\partial W_{\beta'\gamma} = \delta_{\beta\beta'}J_{\alpha\gamma}/2M$.
 # `torch.func.hessian` agrees, entry by entry:
@@ -450,8 +473,146 @@ cu.check_close("error of the source's partial sum: fitted exponent vs that of wh
 
 # %% [markdown]
 # The terms are not small at $t = 1$ (PyTorch's default scale): there the partial sums have
-# drifted away from $S$, and the expansion describes the start of training, $t$ well below 1,
-# not its end. Which terms matter once the network has learned is the subject of §5.
+# drifted away from $S$. The expansion describes a neighbourhood of $\theta = 0$; training from
+# PyTorch's default scale starts outside it, training from a small initialisation inside.
+#
+# ### 3.3 The first steps of training: where the series holds
+#
+# **The theory.** Near $\theta = 0$ the action is $S_0 + S_2$, {eq}`eq-action-s2`, bilinear in $U$
+# and $W$. Gradient descent with step $\eta$ on it is a *linear* map: with balanced classes and
+# $A = -J_{\alpha\gamma}/2M$ (an $M\times E$ matrix),
+#
+# $$
+# U \leftarrow U + \eta\,A\,W^\top, \qquad W \leftarrow W + \eta\,U^\top A, \qquad b \leftarrow b .
+# $$ (eq-action-quadratic-descent)
+#
+# Write $A = \sum_i s_i\, l_i r_i^\top$ (singular values $s_1 \ge s_2 \ge \dots$). For each hidden
+# unit $\beta$ the combination $l_i\cdot U_{:\beta} + r_i\cdot W_{\beta:}$ is multiplied by
+# $1 + \eta s_i$ at every step and $l_i\cdot U_{:\beta} - r_i\cdot W_{\beta:}$ by $1 - \eta s_i$. So
+# $UW = \sum_\beta U_{:\beta}W_{\beta:}$ grows fastest along $l_1 r_1^\top$, by $(1+\eta s_1)^2$ per
+# step, and its share along that direction,
+# $\;\text{share} = (l_1^\top\, UW\, r_1)^2/\lVert UW\rVert^2$, goes to 1 (for a random $UW$ it is
+# about $1/ME$). The network first learns the one pattern of class–input correlations with
+# the largest singular value of $-J$: the early phase of a deep linear network trained from small
+# weights {cite:p}`saxe2014exact`, with $-J/2M$ in the role of its input–output correlation. The
+# bias does not move at this order ($\partial S_2/\partial b = 0$ for balanced classes).
+#
+# **How long it holds.** We measure at each step how much everything beyond $S_2$ changes the
+# gradient, $r_t = \lVert\nabla S - \nabla S_2\rVert / \lVert\nabla S_2\rVert$, and call the steps
+# with $r_t \le 2\,\%$ the *quadratic regime*. An estimate of what that allows: a step moves
+# $\theta$ off the linear path by at most $\eta s_1 r_t\lVert\theta\rVert$ (since
+# $\lVert\nabla S_2\rVert \le s_1\lVert\theta\rVert$). Once the top mode carries $\theta$, these
+# deviations grow like it, by $1 + \eta s_1$ per step, and so does $r_t$ (it is proportional to
+# $\lVert\theta\rVert$); summed over the steps they come to about
+# $\eta s_1 r_t\sum_{j\ge0}(1+\eta s_1)^{-j} = (1+\eta s_1)\,r_t$ relative to $\theta$, and twice that for
+# the product $UW$. In the quadratic regime the network's $UW$ should therefore follow
+# {eq}`eq-action-quadratic-descent` to within $2(1+\eta s_1)\times 2\,\%$, and its share (a ratio
+# of squares) to within twice that; and there the partial sum up to $S_5$ should give the fall of
+# the loss, $S_0 - S(\theta_t)$, to within 1 % (the same test as along the rays of §5).
+#
+# **The experiment.** The training set of §4 (20 digits per class, standardised pixels, $E = 64$),
+# $H = 64$, $\eta = 0.5$, and two starts: PyTorch's default draw scaled by $10^{-3}$, and the same
+# draw unscaled (the start of §4, $t = 1$ on the ray, where the series had drifted).
+
+# %%
+(zT, yT), (zV, yV) = data.train_val_split(z_all, y_all, P.per_class_train, P.per_class_val, seed=cu.seed(0))
+zT, zV = data.standardize(zT, reference=zT), data.standardize(zV, reference=zT)
+J = theory.correlations(zT, yT, 10, max_order=2)
+s1 = float(torch.linalg.svdvals(J[1])[0]) / (2 * 10)  # top singular value of A = −J/2M
+theta0 = init_params(64, P.H, 10, generator=torch.Generator().manual_seed(cu.seed(0)))
+value_and_grad = torch.func.grad_and_value(action)
+
+
+def grad_s2(p):
+    """∇S2 for balanced classes: ∂/∂U = (J/2M) Wᵀ, ∂/∂W = Uᵀ (J/2M), ∂/∂b = 0."""
+    return {"U": J[1] @ p["W"].T / 20, "W": p["U"].T @ J[1] / 20, "b": torch.zeros_like(p["b"])}
+
+
+early = {}
+for name, scale in (("small", P.small_init), ("default", 1.0)):
+    p = {k: scale * v for k, v in theta0.items()}
+    linear = theory.quadratic_action_descent(p, J, lr=P.lr, steps=P.early_steps)
+    rec = {key: [] for key in ("S", "r", "share", "share_lin", "rel", "terms")}
+    for step in cu.progress(range(P.early_steps + 1), desc=f"first steps, {name} start"):
+        g, S = value_and_grad(p, zT, yT)
+        g2 = grad_s2(p)
+        uw, uw_lin = p["U"] @ p["W"], linear[step]["U"] @ linear[step]["W"]
+        for key, value in (("S", float(S)),
+                           ("r", float(sum(((g[k] - g2[k]) ** 2).sum() for k in g) ** 0.5
+                                       / sum((g2[k] ** 2).sum() for k in g) ** 0.5)),
+                           ("share", theory.top_singular_share(uw, J[1])),
+                           ("share_lin", theory.top_singular_share(uw_lin, J[1])),
+                           ("rel", float((uw - uw_lin).norm() / uw_lin.norm())),
+                           ("terms", theory.closed_form_taylor_terms(p, zT, yT, 10) if name == "small" else np.zeros(6))):
+            rec[key].append(value)
+        if step == P.early_steps:
+            continue                      # the last record: no step after it (the bar completes)
+        p = {k: p[k] - P.lr * g[k] for k in p}
+    early[name] = {key: np.array(v) for key, v in rec.items()}
+
+sm, df = early["small"], early["default"]
+t_q = int(np.argmax(sm["r"] > P.quadratic_eps)) - 1  # last step before r_t first exceeds 2 %
+partial5 = sm["terms"].sum(1)
+fall = sm["terms"][:, 0] - sm["S"]  # S0 − S(θ_t) = ln M − S(θ_t), the fall of the loss
+print(f"top singular value of A = −J/2M: s1 = {s1:.4f}; the top mode grows by (1 + η s1)² = {(1 + P.lr * s1) ** 2:.3f} per step")
+print(f"quadratic regime (r_t ≤ {P.quadratic_eps:.0%}): steps 0 … {t_q}; there the loss fell by {sm['S'][0] - sm['S'][t_q]:.2e} nats")
+print(f"at step {t_q}: share of ‖UW‖² along −J's top direction {sm['share'][t_q]:.3f} (linear theory "
+      f"{sm['share_lin'][t_q]:.3f}); from the default start {df['share'][t_q]:.3f} (linear theory {df['share_lin'][t_q]:.3f})")
+print(f"largest |UW − UW_linear|/|UW_linear| in the quadratic regime: {sm['rel'][:t_q + 1].max():.2e} (small start); "
+      f"default start at step {t_q}: {df['rel'][t_q]:.2f}")
+print(f"|S − (S0 + … + S5)|: largest in the quadratic regime {np.abs(sm['S'] - partial5)[:t_q + 1].max():.1e} nats; "
+      f"at step {P.early_steps} {abs(sm['S'][-1] - partial5[-1]):.2f} nats (S = {sm['S'][-1]:.2f})")
+
+# %%
+steps_e = np.arange(P.early_steps + 1)
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+ax = axes[0]
+ax.axvspan(0, t_q, color="0.92", label="quadratic regime ($r_t \\leq 2\\,\\%$)")
+ax.plot(steps_e, sm["share"], "o", color=cu.plotting.PALETTE[0], markerfacecolor="none",
+        label=f"experiment, start $\\times 10^{{{int(np.log10(P.small_init))}}}$")
+ax.plot(steps_e, sm["share_lin"], "-", color=cu.plotting.PALETTE[0], label="theory: descent on $S_0 + S_2$")
+ax.plot(steps_e, df["share"], "s", color=cu.plotting.PALETTE[1], markerfacecolor="none",
+        label="experiment, default start")
+ax.plot(steps_e, df["share_lin"], "--", color=cu.plotting.PALETTE[1], label="theory from the default start")
+ax.set_xlabel("gradient-descent step $t$")
+ax.set_ylabel("share of $\\Vert UW\\Vert^2$ along $l_1 r_1^\\top$")
+ax.legend(fontsize=8)
+ax = axes[1]
+ax.axvspan(0, t_q, color="0.92")
+ax.plot(steps_e, fall, "o", color="k", markerfacecolor="none",
+        label="experiment: $S_0 - S(\\theta_t)$")
+ax.plot(steps_e, -sm["terms"][:, 2], "--", color=cu.plotting.PALETTE[2], label="theory: $-S_2(\\theta_t)$")
+ax.plot(steps_e, sm["terms"][:, 0] - partial5, "-", color=cu.plotting.PALETTE[3],
+        label="theory: $-(S_2 + \\dots + S_5)(\\theta_t)$")
+ax.set_yscale("symlog", linthresh=1e-8)
+ax.set_xlabel("gradient-descent step $t$ (start $\\times 10^{%d}$)" % int(np.log10(P.small_init)))
+ax.set_ylabel("fall of the loss (nats)")
+ax.legend(fontsize=8)
+plt.show()
+
+bound = 2 * (1 + P.lr * s1) * P.quadratic_eps  # the estimate of the text: errors add up to (1 + η s1) r_t, ×2 for UW
+cu.check_less(f"quadratic regime: |UW − descent on S0+S2|/|UW| (largest, steps ≤ t_q) < 2(1 + η s1)·{P.quadratic_eps:.0%}",
+              sm["rel"][:t_q + 1].max(), bound)
+cu.check_close("quadratic regime: share along −J's top direction, network vs descent on S0+S2 (every step)",
+               sm["share"][:t_q + 1], sm["share_lin"][:t_q + 1], atol=2 * bound, mode="every")
+cu.check_less("UW grows along −J's top singular direction first: 0.5 < share at the end of the quadratic regime",
+              0.5, sm["share"][t_q])
+cu.check_less("from the default start UW does not concentrate: share at the same step < 0.5", df["share"][t_q], 0.5)
+cu.check_less("quadratic regime: |S − (S0 + … + S5)| − 1 % of |S0 − S| < 1e-13 (the series gives the fall of the loss)",
+              np.max(np.abs(sm["S"] - partial5)[:t_q + 1] - 0.01 * np.abs(fall[:t_q + 1])), 1e-13)  # 1e-13: rounding of S ≈ 2.3
+cu.check_less(f"beyond the quadratic regime other directions are learned: share at step {P.early_steps} < share at t_q",
+              sm["share"][-1], sm["share"][t_q])
+
+# %% [markdown]
+# From the small start the network does, step for step, what {eq}`eq-action-quadratic-descent`
+# says: $UW$ turns into the top singular direction of $-J$ while the loss has hardly moved (the
+# printed fall), and the partial sums of the series follow the loss. Once $\lVert\theta\rVert$ is of
+# order one the higher terms take over: the share falls again as other directions are learned, and
+# by the end of the window the partial sum up to $S_5$ misses the loss by the printed amount: the
+# series no longer describes the network. From PyTorch's default start the network is never in the
+# quadratic regime: the same linear theory predicts the same concentration, and $UW$ does not
+# follow it. What a network "learns first" in the sense of the expansion is what it learns from a
+# small initialisation.
 #
 # ## 4. Training, and early stopping as a condition on gradients
 #
@@ -460,7 +621,7 @@ cu.check_close("error of the source's partial sum: fitted exponent vs that of wh
 #
 # $$
 # \frac{dS_V}{dt} = \nabla S_V\cdot\dot\theta = -\eta\,\nabla S_T\cdot\nabla S_V .
-# $$
+# $$ (eq-action-early-stopping)
 #
 # While the two gradients point the same way, a step on the training data also helps on unseen
 # data; once $\nabla S_T\cdot\nabla S_V < 0$ every step *hurts* it. The validation loss is
@@ -476,9 +637,6 @@ cu.check_close("error of the source's partial sum: fitted exponent vs that of wh
 # $\nabla S_T\cdot\nabla S_V$.
 
 # %%
-(zT, yT), (zV, yV) = data.train_val_split(z_all, y_all, P.per_class_train, P.per_class_val, seed=cu.seed(0))
-zT, zV = data.standardize(zT, reference=zT), data.standardize(zV, reference=zT)
-theta0 = init_params(64, P.H, 10, generator=torch.Generator().manual_seed(cu.seed(0)))
 theta_trained, hist = theory.train_tracking_alignment(theta0, (zT, yT), (zV, yV), steps=P.steps, lr=P.lr)
 steps, S_T, S_V, align = hist["step"], hist["S_T"], hist["S_V"], hist["alignment"]
 step_min = int(steps[np.argmin(S_V)])
@@ -525,13 +683,15 @@ cu.check_close("one-step change of S_V vs −η ∇S_T·∇S_V (all steps)", dSV
 # start random. Their *product* is what enters $S_2$, and lowering $S_2$ means making it negative
 # entry by entry: training should bias the product to one sign while each factor stays centred.
 # The same holds one order up for $J_{\alpha\gamma\delta}$ and $\sum_\beta U_{\alpha\beta}W_{\beta\gamma}W_{\beta\delta}$.
-# Here are the distributions at the trained parameters of §4 and, for contrast, the product at
+# The trained parameters of §4 lie far outside the quadratic regime of §3.3: there the products
+# are not terms of a series that sums to $S$, but they still say how the weights line up with the
+# data's class contrasts ($S_2$ and the $UWW$ part of $S_3$ are their sums, {eq}`eq-action-s2` and
+# {eq}`eq-action-s3`). Here are the distributions at the trained parameters and, for contrast, the product at
 # the initialisation (the spike of $J$ at zero comes from the blank border pixels, which never
 # vary). We measure the bias by $\sum x/\sum|x|$ over the entries $x$ of the
 # product: $-1$ if all are negative, near $0$ for random signs.
 
 # %%
-J = theory.correlations(zT, yT, 10, max_order=2)
 fig, axes = plt.subplots(2, 3, figsize=(12, 6))
 stats = {}
 for row, order in enumerate((1, 2)):
@@ -570,6 +730,19 @@ for order in (1, 2):
     cu.check_less(f"trained product biased to negative values (order {order}): Σx/Σ|x|",
                   stats[order]["bias"], -0.5)
 cu.check_less("most trained first-order products negative: 0.65 < fraction", 0.65, stats[1]["neg"])
+cu.check_less("most trained second-order products negative (the source: mostly positive): 0.5 < fraction",
+              0.5, stats[2]["neg"])
+
+# %% [markdown]
+# **A sign the source has the other way.** The source states that the products
+# $J_{\alpha\gamma\delta}\,(\sum_\beta UWW)_{\alpha\gamma\delta}$ are mostly positive after training. Here
+# they are negative in most of the non-zero entries (the fraction printed above) and their sum is
+# negative. It is the sign that lowers the action near $\theta = 0$: the coefficient
+# $\sigma''(0)/2$ of the $UWWJ$ term in {eq}`eq-action-s3` is positive, so $S_3$ falls as
+# $\sum UWWJ$ becomes negative, as $S_2$ falls with $\sum UWJ$. With
+# $J$ defined the other way round (class moment minus data moment) every product would change
+# sign; with the $J$ of {eq}`eq-action-J`, the one that enters $S_2$ and $S_3$ as written, the
+# source's statement does not hold for this network.
 
 # %% [markdown]
 # **Which term dominates?** In $S_2$, for balanced classes, there is nothing to compare: the
@@ -582,8 +755,20 @@ cu.check_less("most trained first-order products negative: 0.65 < fraction", 0.6
 # dimensions carry class information. The same counting gives the degree-$(n+1)$ term $E^n$
 # entries: the source suggests that this growth of the number of exploitable correlations with
 # the embedding dimension is one root of the power laws of loss against model size
-# {cite:p}`kaplan2020scaling`, a suggestion that the scaling-law chapters test (we do not
-# here).
+# {cite:p}`kaplan2020scaling`. That suggestion is not tested here, nor in any other chapter of
+# this course: no loss-against-$E$ power law is measured, and the scaling chapters
+# (e.g. [Scaling laws from counting](../06_scaling/01_scaling_from_counting.ipynb)) study other
+# mechanisms.
+#
+# **What the comparison means.** We compare the two terms at trained parameters, where the series
+# has diverged: the table below prints $S_2$ and $S_3$ there beside the loss $S(\theta)$ itself,
+# and at large $E$ they are several nats below zero while the loss is a fraction of a nat. They are
+# not terms of a sum that approaches $S$. But the two $S_3$ terms are both of degree 3, so their
+# ratio is the same at every point $t\theta$ of the ray through the trained parameters, and along
+# that ray the series does converge for small $t$: in every run we check that at $t = 0.05$ the
+# partial sum up to $S_5$ gives the fall of the loss, $S_0 - S(t\theta)$, to within 1 %. So the
+# ratio says which $S_3$ term dominates near $\theta = 0$ in the direction that training has taken;
+# it says nothing about the loss at the trained parameters.
 #
 # **The experiment.** To vary $E$ at fixed data we embed the standardised digits with a random
 # linear map, $z = R^\top x$ with $R_{i\gamma} \sim \mathcal{N}(0, 1/64)$, $E$ from 1 to 128, train
@@ -595,7 +780,8 @@ cu.check_less("most trained first-order products negative: 0.65 < fraction", 0.6
 zs_all = data.standardize(z_all)
 sweep = {"ratio": np.zeros((len(P.sweep_E), P.sweep_seeds)), "offdiag": np.zeros((len(P.sweep_E), P.sweep_seeds)),
          "Ub": np.zeros((len(P.sweep_E), P.sweep_seeds)), "S2": np.zeros((len(P.sweep_E), P.sweep_seeds)),
-         "S3": np.zeros((len(P.sweep_E), P.sweep_seeds))}
+         "S3": np.zeros((len(P.sweep_E), P.sweep_seeds)), "S": np.zeros((len(P.sweep_E), P.sweep_seeds)),
+         "ray_err": np.zeros((len(P.sweep_E), P.sweep_seeds))}
 for i, E in enumerate(cu.progress(P.sweep_E, desc="embedding dimensions")):
     for s in range(P.sweep_seeds):
         R = torch.randn(64, E, generator=torch.Generator().manual_seed(cu.seed(100 + s))) / 8
@@ -609,13 +795,22 @@ for i, E in enumerate(cu.progress(P.sweep_E, desc="embedding dimensions")):
         sweep["ratio"][i, s] = abs(t3["UWWJ"] / t3["UbWJ"])
         sweep["offdiag"][i, s] = 1 - float(torch.diagonal(prod, dim1=1, dim2=2).sum() / prod.sum())
         sweep["Ub"][i, s], sweep["S2"][i, s], sweep["S3"][i, s] = abs(t2["Ub"]), sum(t2.values()), sum(t3.values())
+        sweep["S"][i, s] = float(action(th, zt, yt))
+        # along the ray tθ: partial sum up to S5 against the fall of the loss S0 − S(tθ)
+        terms_th, t = theory.closed_form_taylor_terms(th, zt, yt, 10), P.ray_check_t
+        S_t = float(action({k: t * v for k, v in th.items()}, zt, yt))
+        sweep["ray_err"][i, s] = abs(S_t - sum(terms_th[k] * t ** k for k in range(6))) / (terms_th[0] - S_t)
 log_ratio = np.log(sweep["ratio"])
 ratio_gm = np.exp(log_ratio.mean(1))
 log_ratio_se = log_ratio.std(1, ddof=1) / np.sqrt(P.sweep_seeds)  # standard error of ln(geometric mean)
-print(" E   |UWWJ|/|UbWJ| (geo. mean)   seeds with UbWJ larger   off-diagonal share of UWWJ   S2      S3")
+print(" E   |UWWJ|/|UbWJ| (geo. mean)   seeds with UbWJ larger   off-diagonal share of UWWJ"
+      "   at trained θ: S2     S3      S(θ)")
 for i, E in enumerate(P.sweep_E):
     print(f"{E:3d}   {ratio_gm[i]:10.2f}               {int((sweep['ratio'][i] < 1).sum())}/{P.sweep_seeds}"
-          f"                    {sweep['offdiag'][i].mean():6.1%}                {sweep['S2'][i].mean():6.2f}  {sweep['S3'][i].mean():6.2f}")
+          f"                    {sweep['offdiag'][i].mean():6.1%}                     {sweep['S2'][i].mean():6.2f}"
+          f"  {sweep['S3'][i].mean():6.2f}  {sweep['S'][i].mean():6.3f}")
+print(f"along the rays tθ at t = {P.ray_check_t}: |S − (S0 + … + S5)| / (S0 − S), largest over all "
+      f"{sweep['ray_err'].size} runs: {sweep['ray_err'].max():.1e}")
 
 # %%
 Es = np.array(P.sweep_E, dtype=float)
@@ -658,14 +853,20 @@ cu.check_less("large E: the UWW term dominates S3 (geo. mean ratio at the larges
 cu.check_less("the ratio grows with E between √E and E: 0.5 − 0.15 < exponent", 0.35, growth)
 cu.check_less("... and exponent < 1 + 0.15", growth, 1.15)
 cu.check_less("off-diagonal share of UWWJ at the largest E > 0.9", 0.9, sweep["offdiag"][-1].mean())
+cu.check_count(f"runs whose series converges along the ray: at t = {P.ray_check_t} the partial sum up to S5 "
+               "gives S0 − S(tθ) within 1 %", int((sweep["ray_err"] < 0.01).sum()),
+               at_least=sweep["ray_err"].size, of=sweep["ray_err"].size)
 
 # %% [markdown]
 # ## 6. What it means
 #
 # - Near $\theta = 0$ the network sees the data only through the class–input correlations $J$:
 #   $S_2$ couples the first moments of the classes to $UW$, $S_3$ the second moments to $UWW$
-#   (and the first to $UbW$). The directions that lower $S_2$ fastest are the top singular
-#   directions of $-J$, as in a deep linear network.
+#   (and the first to $UbW$). From a small initialisation gradient descent is then a linear map,
+#   {eq}`eq-action-quadratic-descent`, and $UW$ turns into the top singular direction of $-J$
+#   before the loss has moved appreciably, as in a deep linear network; the network follows the linear theory
+#   step for step while the higher terms change the gradient by less than 2 %. From PyTorch's
+#   default scale it starts outside that regime, and $UW$ does not concentrate.
 # - The coefficients follow from the Taylor coefficients of the activation,
 #   $\sigma^{(n)}(0)/n!$, not $\sigma^{(n)}(0)/(n+1)!$: automatic differentiation agrees with the
 #   derived forms to about $10^{-15}$ and rejects the source's by exactly $n+1$. From degree 4 on
@@ -673,14 +874,17 @@ cu.check_less("off-diagonal share of UWWJ at the largest E > 0.9", 0.9, sweep["o
 #   positive variance.
 # - At the trained parameters the products $J\cdot UW$ and $J\cdot UWW$ are biased to negative
 #   values while each factor stays centred: training aligns the weights with the data's class
-#   contrasts. In $S_3$ the $UWW$ term dominates at large $E$, because it has $E$ times as many
-#   entries, most of them off-diagonal.
+#   contrasts (the source's "mostly positive" for $J\cdot UWW$ does not hold here). There the
+#   series has diverged; along the ray through the trained parameters, where it converges, the
+#   $UWW$ term dominates $S_3$ at large $E$, because it has $E$ times as many entries, most of them
+#   off-diagonal.
 # - Training stops helping when the training and validation gradients become orthogonal; the
 #   zero of $\nabla S_T\cdot\nabla S_V$ marked the minimum of the validation loss to within a
 #   step.
 #
-# Next, the wide-network chapters expand in another small parameter, one over the width, instead
-# of in $\theta$.
+# Next, [Networks at initialisation: the Gaussian-process limit](../03_wide_networks/01_nngp.ipynb)
+# and [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
+# expand in another small parameter, one over the width, instead of in $\theta$.
 
 # %% [markdown]
 # ## Exercises
@@ -788,16 +992,23 @@ exercises.check_two_hidden_layer_s3(s3_two_layers)
 #
 # ## Summary
 #
-# - The cross-entropy is an action whose minimum is the data entropy; $\theta = 0$ is a stationary
-#   point with $S_0 = \ln M$ and $S_1 = 0$.
-# - $S_2 = \frac{1}{2M}\sum J_{\alpha\gamma}(UW)_{\alpha\gamma}$ and
+# - The cross-entropy is an action whose minimum is the entropy of the labels given the inputs,
+#   $H[m|z]$ (not the source's $H[p]$); $\theta = 0$ is a stationary point with $S_0 = \ln M$
+#   and $S_1 = 0$.
+# - $S_2 = \frac{1}{2M}\sum J_{\alpha\gamma}(UW)_{\alpha\gamma}$ ({eq}`eq-action-s2`) and
 #   $S_3 = \frac{1}{4M}\sum UWWJ_{\alpha\gamma\delta} + \frac{1}{2M}\sum UbWJ_{\alpha\gamma}$ for
-#   balanced classes; the degree-$(n+1)$ term of the $J$ series carries $\sigma^{(n)}(0)/n!$;
+#   balanced classes ({eq}`eq-action-s3`); the degree-$(n+1)$ term of the $J$ series carries
+#   $\sigma^{(n)}(0)/n!$ ({eq}`eq-action-general-term`);
 #   from degree 4 on the cumulants of $\ln Z$ add terms of another form.
-# - Automatic differentiation along a ray confirms every coefficient to machine precision.
-# - Training biases $J\cdot UW$ and $J\cdot UWW$ to negative values; at large $E$ the $UWW$ term
-#   dominates $S_3$.
-# - Early stopping is the condition $\nabla S_T\cdot\nabla S_V = 0$.
+# - Automatic differentiation along a ray confirms every coefficient to machine precision; the
+#   source's are off by $n + 1$, its $UbWJ$ coefficient by 6.
+# - From a small initialisation the first steps are gradient descent on $S_0 + S_2$: $UW$ grows
+#   along the top singular direction of $-J$, as in a deep linear network, and the series
+#   describes the loss. From the default scale $UW$ does not follow this linear theory, and at the
+#   trained parameters the series has diverged.
+# - Training biases $J\cdot UW$ and $J\cdot UWW$ to negative values; along the ray through the
+#   trained parameters the $UWW$ term dominates $S_3$ at large $E$.
+# - Early stopping is the condition $\nabla S_T\cdot\nabla S_V = 0$ ({eq}`eq-action-early-stopping`).
 #
 # ## References
 #

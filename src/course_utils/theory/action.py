@@ -33,7 +33,13 @@ The numerical side (:func:`taylor_coefficients_along_ray`, :func:`hessian_at_zer
 same coefficients by automatic differentiation, and :func:`train_tracking_alignment` follows
 ∇S_T · ∇S_V, the early-stopping condition, during gradient descent.
 
-Used by book/02_action/01_loss_as_action.
+Near θ = 0 the action is S0 + S2, bilinear in U and W: gradient descent on it
+(:func:`quadratic_action_descent`) is a linear map that grows U W along the top singular
+direction of −J⁽¹⁾ first, as in a deep linear network; :func:`top_singular_share` measures how
+much of U W lies there.
+
+Used by book/02_action/01_loss_as_action (equation labels there: eq-action-s2, eq-action-s3,
+eq-action-general-term, eq-action-s4-s5, eq-action-early-stopping, eq-action-quadratic-descent).
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ __all__ = [
     "closed_form_taylor_terms", "source_coefficient", "derived_coefficient",
     "taylor_coefficients_along_ray", "hessian_at_zero", "hessian_closed_form",
     "gradient_alignment", "first_sign_change", "train_tracking_alignment",
+    "quadratic_action_descent", "top_singular_share",
 ]
 
 
@@ -404,3 +411,55 @@ def train_tracking_alignment(params: dict, train: tuple, val: tuple, *, steps: i
             continue                      # the last record: no step after it (the bar completes)
         p = {k: p[k] - lr * gT[k] for k in PARAM_NAMES}
     return p, history
+
+
+# ----------------------------------------------------------------------------------------------
+# The first steps: gradient descent on the quadratic action S0 + S2
+# ----------------------------------------------------------------------------------------------
+
+def quadratic_action_descent(params: dict, J: dict, *, lr: float, steps: int) -> list[dict]:
+    """Gradient descent θ ← θ − lr ∇S2 on the quadratic action S0 + S2 alone, from ``params``.
+
+    With A = −c₁ J⁽¹⁾/M and a = −c₁ J⁽⁰⁾/M (c₁ = σ'(0) = 1/2; a = 0 for balanced classes) the
+    step is linear in θ (eq-action-quadratic-descent of the chapter):
+
+        U ← U + lr (A Wᵀ + a bᵀ),   W ← W + lr Uᵀ A,   b ← b + lr Uᵀ a.
+
+    For each hidden unit β the combination l_i·U_{:β} + r_i·W_{β:} along a singular pair
+    (l_i, s_i, r_i) of A grows by the factor 1 + lr·s_i per step, and l_i·U_{:β} − r_i·W_{β:} shrinks
+    by 1 − lr·s_i: U W grows fastest along the top singular direction l₁r₁ᵀ of −J⁽¹⁾.
+    Returns the parameters after 0, 1, …, ``steps`` steps (``steps + 1`` dicts, float64).
+    """
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    p, M = _p64(params), _M_of(J)
+    if J[1].shape != (M, p["W"].shape[1]) or p["U"].shape[0] != M:
+        raise ValueError(f"J⁽¹⁾ has shape {tuple(J[1].shape)}, but the parameters need (M, E) = "
+                         f"({p['U'].shape[0]}, {p['W'].shape[1]})")
+    c1 = float(silu_taylor_coefficients(1)[1])
+    A, a = -c1 / M * J[1].to(torch.float64), -c1 / M * J[0].to(torch.float64)
+    out = [p]
+    for _ in range(steps):
+        U, W, b = p["U"], p["W"], p["b"]
+        p = {"U": U + lr * (A @ W.T + a[:, None] * b[None, :]), "W": W + lr * U.T @ A, "b": b + lr * U.T @ a}
+        out.append(p)
+    return out
+
+
+def top_singular_share(uw: torch.Tensor, J1: torch.Tensor) -> float:
+    """The share of ‖U W‖² that lies along the top singular direction of J⁽¹⁾ (or of −J⁽¹⁾):
+
+        share = (l₁ᵀ (U W) r₁)² / ‖U W‖²_F,
+
+    with l₁, r₁ the left and right singular vectors of the largest singular value of J⁽¹⁾ (the sign
+    of J does not matter). 1 when U W ∝ l₁r₁ᵀ; 1/min(M, E) on average for a random U W.
+    """
+    if uw.dim() != 2 or J1.dim() != 2 or uw.shape != J1.shape:
+        raise ValueError(f"uw and J1 must be matrices of one shape (M, E), got {tuple(uw.shape)} and {tuple(J1.shape)}")
+    norm2 = float((uw.to(torch.float64) ** 2).sum())
+    if norm2 == 0:
+        raise ValueError("uw is zero: its share along any direction is undefined")
+    L, _, Vh = torch.linalg.svd(J1.to(torch.float64))
+    return float(L[:, 0] @ uw.to(torch.float64) @ Vh[0]) ** 2 / norm2
