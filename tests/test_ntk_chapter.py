@@ -189,3 +189,28 @@ def test_exercise_checker():
     assert not ex.check_relu_ntk_one_layer(nngp_only)
     with pytest.raises(ValueError):
         ex.check_relu_ntk_one_layer(lambda X1, X2, a, b: np.zeros(3))
+
+
+def test_relu_gap_splits_into_fluctuation_and_an_anticorrelated_departure():
+    """The chapter's decomposition f_net − f_Θ = (f_net − f_lin) + (f_lin − f_Θ): the second part (Θ₀ ≠ Θ)
+    falls as n^(−1/2); for ReLU the first part is of the same size and anticorrelated with it."""
+    X_all, y = _problem()
+    Theta = kernels.ntk_kernel(X_all.numpy(), depth=1, activation="relu", sigma_w2=SW2, sigma_b2=SB2)
+    lr = 1.0 / np.linalg.eigvalsh(Theta[:N_TRAIN, :N_TRAIN] / N_TRAIN).max()
+    widths, fluct, rho = [256, 1024, 4096], [], []
+    for n in widths:
+        a, b = [], []
+        for s in range(4):
+            model = _net(n, seed=20 + s)
+            with torch.no_grad():
+                f0 = model(X_all)[:, 0].numpy()
+            T0 = empirical_ntk(model, X_all).numpy()
+            f_T = _train(model, X_all, y, lr, 200)
+            f_lin = _kernel_prediction(T0, f0, y, lr, 200)
+            a.append(f_T - f_lin)
+            b.append(f_lin - _kernel_prediction(Theta, f0, y, lr, 200))
+        a, b = np.array(a), np.array(b)
+        fluct.append(np.sqrt(np.mean(b ** 2)))
+        rho.append(np.sum(a * b) / np.sqrt(np.sum(a ** 2) * np.sum(b ** 2)))
+    assert cu.fit_power_law(widths, fluct).alpha == pytest.approx(0.5, abs=0.15)
+    assert max(rho) < 0
