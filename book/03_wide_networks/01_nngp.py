@@ -161,7 +161,7 @@ plt.show()
 # $$
 # \boxed{\;K^\ell(x, x') = \sigma_b^2 + \sigma_w^2\; \mathbb E_{(u, v)\sim\mathcal N(0,\,\Sigma^{\ell-1})}\bigl[\phi(u)\,\phi(v)\bigr],
 # \qquad \Sigma^{\ell-1} = \begin{pmatrix} K^{\ell-1}(x,x) & K^{\ell-1}(x,x') \\ K^{\ell-1}(x,x') & K^{\ell-1}(x',x')\end{pmatrix}.\;}
-# $$
+# $$ (eq-nngp-recursion)
 #
 # So at finite width, $f^\ell$ is a Gaussian whose covariance is itself random, a *mixture* of
 # Gaussians; as $n\to\infty$ the mixture narrows onto one Gaussian process with kernel $K^\ell$,
@@ -182,8 +182,14 @@ plt.show()
 # $\frac{2}{\pi}\arcsin\bigl(2\Sigma_{12}/\sqrt{(1+2\Sigma_{11})(1+2\Sigma_{22})}\bigr)$. For any
 # other activation (tanh, SiLU, ...) we integrate numerically, writing $u = \sqrt{\Sigma_{11}}\,z_1$,
 # $v = \sqrt{\Sigma_{22}}\,(\rho z_1 + \sqrt{1-\rho^2}\,z_2)$ with independent standard normal
-# $z_1, z_2$ on a Gauss–Hermite grid. All of it is in `course_utils.theory.kernels`
-# (`nngp_kernel`, `gaussian_pair_expectation`). First, the closed forms against the generic
+# $z_1, z_2$: given $z_1$, $v$ is Gaussian, so the expectation is a nested pair of one-dimensional
+# integrals, each done by Gauss–Legendre quadrature on panels that follow both scales of the
+# integrand: the width of the Gaussian and the places where $\phi$ bends (near $u = 0$, over a
+# width of order one in $u$). A fixed grid in $z$ (Gauss–Hermite, which this course used at
+# first) cannot do both: tanh's bend has width $1/\sqrt q$ in $z$, and at large variance it falls
+# between the nodes. All of it is in `course_utils.theory.kernels` (`nngp_kernel`,
+# `gaussian_pair_expectation`; its tests compare the quadrature with SciPy's adaptive
+# `integrate.quad` for variances up to $10^4$). First, the closed forms against the generic
 # quadrature, and the quadrature against Monte Carlo, for a three-layer kernel on random inputs:
 
 # %%
@@ -191,12 +197,12 @@ rng = np.random.default_rng(cu.seed(0))
 X_check = rng.standard_normal((6, 3))
 for act in ("relu", "erf"):
     closed = kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1, method="closed")
-    quad = {n: kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1,
-                                   method="quadrature", n_points=n) for n in (100, 200)}
-    # truncation error of 200 nodes: at most |Q₂₀₀ − Q₁₀₀| (ReLU's kink: error ∝ 1/n_points, so the two are
-    # equal; erf: faster than geometric, so the bound is generous), ×2 for safety, + a rounding floor
-    truncation = np.linalg.norm(quad[200] - quad[100]) / np.linalg.norm(closed)
-    cu.check_close(f"{act}: closed form vs Gauss–Hermite quadrature (200 nodes)", quad[200], closed,
+    quad = {order: kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=2.0, sigma_b2=0.1,
+                                       method="quadrature", order=order) for order in (8, 12)}
+    # truncation error of 8 nodes per panel: at most |Q₈ − Q₁₂| (the error falls geometrically with the order,
+    # ReLU's kink included, since it lies on a panel edge), ×2 for safety, + a rounding floor
+    truncation = np.linalg.norm(quad[8] - quad[12]) / np.linalg.norm(closed)
+    cu.check_close(f"{act}: closed form vs quadrature (8 Gauss–Legendre nodes per panel)", quad[8], closed,
                    rtol=2 * truncation + 1e-12)
 for act in ("tanh", "silu"):
     quad = kernels.nngp_kernel(X_check, depth=3, activation=act, sigma_w2=1.5, sigma_b2=0.1)
@@ -206,7 +212,7 @@ for act in ("tanh", "silu"):
                         for r in range(10)])
     mc, mc_se = mc_runs.mean(0), mc_runs.std(0, ddof=1) / math.sqrt(len(mc_runs))
     # tolerance: 4 × the expected size ‖se‖ of the error of the mean (√ of the sum of its variances)
-    cu.check_close(f"{act}: Gauss–Hermite vs Monte Carlo (10⁶ samples, tolerance: 4 standard errors)", mc, quad,
+    cu.check_close(f"{act}: quadrature vs Monte Carlo (10⁶ samples, tolerance: 4 standard errors)", mc, quad,
                    atol=4 * np.linalg.norm(mc_se))
 
 # %% [markdown]
@@ -228,7 +234,7 @@ for act in ("tanh", "silu"):
 #
 # $$
 # \kappa_L(n) = 3\left[\left(1 + \frac5n\right)^{L} - 1\right] \;\approx\; \frac{15\,L}{n}\qquad (n \gg L).
-# $$
+# $$ (eq-nngp-kurtosis)
 #
 # The non-Gaussianity falls like $1/n$, and it grows with depth: what controls it is the ratio
 # $L/n$ {cite:p}`roberts2022principles`. Deep, narrow networks are far from the Gaussian limit.
@@ -341,9 +347,22 @@ arch2 = dict(depth=2, sigma_b=math.sqrt(0.1), **relu_arch)
 K_circle = kernels.nngp_kernel(X_circle, depth=2, sigma_w2=2.0, sigma_b2=0.1)
 M_max = params.cov_networks
 Ms = 2 ** np.arange(6, int(np.log2(M_max)) + 1)
-cov_error, cov_error_se, cov_first_row = {}, {}, {}
+cov_error, cov_error_se, cov_first_row, bias, bias_se, diag_bias, diag_bias_se = {}, {}, {}, {}, {}, {}, {}
 for i, n in enumerate(params.cov_widths):
-    f = draw_networks(X_circle, M_max, seed=cu.seed(7 + i), width=n, **arch2)
+    gen = torch.Generator(device=device).manual_seed(cu.seed(7 + i))
+    out, pre = random_mlp_outputs(torch.as_tensor(X_circle, dtype=torch.float32, device=device), M_max, width=n,
+                                  generator=gen, return_preactivations=True, **arch2)
+    f = out[..., 0].double().cpu().numpy()
+    # each network's readout kernel K̂ᴸ = σ_b² + σ_w² φ(f^{L-1})·φ(f^{L-1})/n: the exact covariance of its output
+    # given its hidden layers; averaged over networks it estimates E Ĉ without the readout's sampling noise
+    features = torch.relu(pre[-1]).double()
+    K_hat = (0.1 + 2.0 * torch.einsum("mia,mja->mij", features, features) / n).cpu().numpy()
+    del out, pre, features
+    far = K_hat[:, 0, -1] - K_circle[0, -1]            # the two inputs farthest apart (ϑ = π)
+    diag_dev = np.mean(np.diagonal(K_hat, axis1=1, axis2=2) - np.diag(K_circle), axis=1)
+    bias[n], bias_se[n] = far.mean(), far.std(ddof=1) / math.sqrt(M_max)
+    diag_bias[n], diag_bias_se[n] = diag_dev.mean(), diag_dev.std(ddof=1) / math.sqrt(M_max)
+    del K_hat
     errors, errors_se = [], []
     for M in Ms:  # split the draws into M_max/M independent ensembles of M networks each
         blocks = f.reshape(M_max // M, M, -1)
@@ -419,7 +438,7 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # sampling theory, in units of its standard error (the spread of the squared error between
 # ensembles divided by the square root of their number). The Gaussian formula is a lower bound:
 # a network of finite width has heavier tails (§3), which raise the variance of $\hat C$ by up to
-# about the factor $1 + \kappa$, with $\kappa = 3[(1+5/n)^2 - 1] \approx 0.24$ at $n = 128$, so the
+# about the factor $1 + \kappa$, with $\kappa$ from {eq}`eq-nngp-kurtosis`, $3[(1+5/n)^2 - 1] \approx 0.24$ at $n = 128$, so the
 # checks bound the measured mean square error between the Gaussian value and $1 + \kappa$ times
 # it, each within four standard errors. The spread between ensembles is large, because one
 # ensemble's error is dominated by a few directions of the $9\times9$ matrix, so the last points,
@@ -428,9 +447,65 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # networks level off: their covariance is a different kernel, off by a finite-width bias of order
 # $1/n$ that more networks cannot average away; at width 8 the floor is a few times lower.
 #
+# **The finite-width bias, measured.** Where does the $1/n$ come from? With two hidden layers,
+# the first layer's preactivations are exactly Gaussian; given the hidden layers, the output of
+# one network is exactly Gaussian with the random covariance $\hat K^L$ (§2), and averaging over
+# the weights of the last hidden layer gives $\mathbb E[\hat K^L \mid \hat K^{L-1}] = \sigma_b^2 + \sigma_w^2\,F(\hat K^{L-1})$, with
+# $F$ the map of {eq}`eq-nngp-recursion`. $\hat K^{L-1}$ fluctuates around $K^{L-1}$ by
+# $O(n^{-1/2})$; the first-order term of a Taylor expansion of $F$ averages out, the second-order
+# one does not, so $\mathbb E\,\hat C - K^L = O(1/n)$ wherever $F$ is curved. On the diagonal it is
+# not: $\mathbb E[\mathrm{relu}(u)^2] = q/2$ is linear in the variance, so for ReLU the diagonal
+# of the covariance is unbiased at every width. To measure the bias without the sampling noise
+# of the readout, we average, over the same networks, each one's $\hat K^L$ (computed from its
+# last hidden layer: the exact covariance of its output given its hidden layers) instead of
+# $f f^\top$, and follow the entry with the largest bias, the two inputs farthest apart
+# ($\vartheta = \pi$). Its standard error is the spread of $\hat K^L$ over the networks divided by
+# $\sqrt M$. The exponent is fitted at widths $n \ge 8$ (at $n = 2$ the $1/n^2$ term is not small).
+
+# %%
+bias_widths = np.array([n for n in params.cov_widths if n >= 8])
+minus_bias = np.array([-bias[n] for n in bias_widths])
+minus_bias_se = np.array([bias_se[n] for n in bias_widths])
+fit_bias = cu.fit_power_law(bias_widths, minus_bias)
+# standard error of the fitted exponent, propagated from the standard error of each ln|bias|
+x = np.log(bias_widths) - np.log(bias_widths).mean()
+bias_alpha_se = math.sqrt(np.sum(x ** 2 * (minus_bias_se / minus_bias) ** 2)) / np.sum(x ** 2)
+
+fig, ax = plt.subplots(figsize=(5.5, 3.6))
+all_widths = np.array(params.cov_widths)
+ax.errorbar(all_widths, [-bias[n] for n in all_widths], yerr=[bias_se[n] for n in all_widths], fmt="o", mfc="none",
+            color=cu.plotting.PALETTE[0], label="networks: $K^L - \\mathbb{E}\\,\\hat K^L$ at $\\vartheta = \\pi$")
+n_fine = np.geomspace(bias_widths[0], bias_widths[-1], 50)
+ax.plot(n_fine, fit_bias(n_fine), "--", color=cu.plotting.PALETTE[0],
+        label=f"fit ($n \\geq 8$): $n^{{-{fit_bias.alpha:.2f}}}$")
+ax.plot(n_fine, minus_bias[0] * bias_widths[0] / n_fine, "k:", label="$1/n$")
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlabel("width n (units)")
+ax.set_ylabel("finite-width bias of the covariance")
+ax.legend(fontsize=8)
+plt.show()
+for n in params.cov_widths:
+    print(f"n = {n:4d}: bias at ϑ = π {bias[n]:+.5f} ± {bias_se[n]:.5f} (n × bias = {n * bias[n]:+.3f}); "
+          f"mean bias of the diagonal {diag_bias[n]:+.5f} ± {diag_bias_se[n]:.5f}")
+print(f"bias ∝ n^(-{fit_bias.alpha:.3f} ± {bias_alpha_se:.3f}) over n = {', '.join(map(str, bias_widths))}")
+cu.check_close("exponent of the finite-width bias of the covariance, n ≥ 8 (tolerance: 4 standard errors)",
+               fit_bias.alpha, 1.0, atol=4 * bias_alpha_se)
+cu.check_less("ReLU: the diagonal of the covariance is unbiased (largest |mean bias| over the widths, in standard "
+              "errors)", max(abs(diag_bias[n]) / diag_bias_se[n] for n in params.cov_widths), 4.0)
+
+# %% [markdown]
+# The bias of the far entry falls as $1/n$: the fitted exponent agrees with one within four of its
+# standard errors (printed with $n$ times the bias at each width; at width 2 the $1/n^2$ term is
+# not small, which is why the fit starts at 8). Finite width lowers the covariance of distant
+# inputs, and the diagonal shows no bias at any width, within four standard errors, as the
+# linearity of $\mathbb E[\mathrm{relu}^2]$ requires. With $1.6\cdot10^4$ networks the bias at width
+# 128 is measurable at all only because the readout's noise was averaged analytically; in $\hat C$
+# itself it is buried under the sampling noise (the right panel above).
+#
 # ## 5. Depth: fixed points, order and chaos
 #
-# The recursion $K^{\ell-1}\mapsto K^\ell$ is a map, and deep networks iterate it. What it does to
+# The recursion {eq}`eq-nngp-recursion`, $K^{\ell-1}\mapsto K^\ell$, is a map, and deep networks iterate it. What it does to
 # a pair of inputs decides whether a deep network can be trained at all
 # {cite:p}`poole2016exponential,schoenholz2017deep`.
 #
@@ -445,14 +520,14 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 #
 # $$
 # M(c) = \frac{1}{q^*}\Bigl(\sigma_b^2 + \sigma_w^2\,\mathbb E\bigl[\phi(u)\phi(v)\bigr]\Bigr),\qquad (u, v)\sim\mathcal N\!\Bigl(0,\ q^*\begin{pmatrix}1 & c\\ c & 1\end{pmatrix}\Bigr).
-# $$
+# $$ (eq-nngp-correlation-map)
 #
 # $c = 1$ (identical inputs) is always a fixed point. Its stability is the slope there; by
 # Price's theorem $\partial_c\,\mathbb E[\phi(u)\phi(v)] = q^*\,\mathbb E[\phi'(u)\phi'(v)]$, so
 #
 # $$
 # \chi_1 = M'(1) = \sigma_w^2\int\! Dz\,\bigl[\phi'(\sqrt{q^*}\,z)\bigr]^2 .
-# $$
+# $$ (eq-nngp-chi1)
 #
 # - $\chi_1 < 1$, the **ordered phase**: every pair of inputs converges to $c = 1$; a deep
 #   network maps all inputs to the same output and forgets where it started.
@@ -461,8 +536,9 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # - $\chi_1 = 1$, the **edge of chaos**. Near a fixed point $|c^\ell - c^*| \propto e^{-\ell/\xi_c}$
 #   with $\xi_c = -1/\ln M'(c^*)$, and $\xi_c$ diverges here: information about the input
 #   survives through many layers. $\chi_1$ is also the factor by which the squared gradient grows
-#   per layer in backpropagation, so only near $\chi_1 = 1$ can a deep network be trained
-#   {cite:p}`schoenholz2017deep`. For ReLU with $\sigma_b = 0$, $\chi_1 = \sigma_w^2/2$: He's
+#   per layer in backpropagation (derived and measured at the end of this section), so away from
+#   $\chi_1 = 1$ gradients vanish or explode exponentially with depth {cite:p}`schoenholz2017deep`.
+#   For ReLU with $\sigma_b = 0$, $\chi_1 = \sigma_w^2/2$: He's
 #   $\sigma_w^2 = 2$ is exactly critical.
 #
 # The library has it all (`variance_fixed_point`, `correlation_map`, `chi1`,
@@ -610,9 +686,12 @@ cu.check_count("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c
 # every probed point: the decorrelation $1 - c$ after 30 layers, extrapolated in width, matches
 # the iterated map. Larger bias variance pushes the edge of chaos to larger $\sigma_w^2$.
 #
-# The correlation length makes "trainable depth" quantitative: it diverges at the edge of chaos,
-# and networks much deeper than $\xi_c$ cannot be trained {cite:p}`schoenholz2017deep`.
-# For ReLU, the length map itself is critical: the measured variance of the preactivations
+# The correlation length makes "trainable depth" quantitative: it diverges at the edge of chaos.
+# {cite:t}`schoenholz2017deep` trained tanh networks on MNIST and CIFAR-10 over a grid of depths
+# and $\sigma_w^2$ and found that the deepest trainable networks have about $6\,\xi_c$ layers. This
+# chapter trains no networks, so that statement is theirs, not a result shown here; what we show
+# are its two ingredients, the correlation length (left, below) and the growth of gradients with
+# depth (at the end of this section). For ReLU, the length map itself is critical: the measured variance of the preactivations
 # (averaged over the units of 256 networks of width 128), against $q^\ell = (\sigma_w^2/2)^\ell\,q^0$:
 
 # %%
@@ -672,6 +751,112 @@ for sw2, per_network in relu_var.items():
 # by a random factor with relative spread $\sqrt{5/n}$, so the spread after $L$ layers grows like
 # $\sqrt{5L/n}$, the same ratio of depth to width that controlled the kurtosis.
 #
+# **Gradients.** Backpropagation runs through the same layers in the opposite direction. Write
+# $\delta^\ell_j = \partial f^L/\partial f^\ell_j$ for the gradient of the (scalar) output with
+# respect to the preactivations of hidden layer $\ell$. The chain rule gives
+# $\delta^{\ell-1}_j = \phi'(f^{\ell-1}_j)\sum_i W^\ell_{ij}\,\delta^\ell_i$. Averaging over the weights
+# as if those of the backward pass were independent of the preactivations of the forward pass (the
+# "gradient independence" of mean-field theory, exact for these averages as $n\to\infty$),
+# $\mathbb E\|\delta^{\ell-1}\|^2 = \sigma_w^2\,\mathbb E[\phi'(f^{\ell-1})^2]\,\mathbb E\|\delta^\ell\|^2$, so
+#
+# $$
+# \mathbb E\,\|\delta^\ell\|^2 = \prod_{k=\ell}^{L-1}\chi(q^k) \;\approx\; \chi_1^{\,L-\ell},
+# \qquad \chi(q) = \sigma_w^2\int\! Dz\,\bigl[\phi'(\sqrt q\,z)\bigr]^2 ,
+# $$ (eq-nngp-gradient)
+#
+# with $\chi(q^*) = \chi_1$ of {eq}`eq-nngp-chi1` once the variance has reached its fixed point.
+# The gradient of the weights of layer $\ell$, $\delta^\ell\,\phi(f^{\ell-1})^\top$, carries the same
+# factor, since $\|\phi(f^{\ell-1})\|^2$ is fixed by $q^*$. We backpropagate by hand through the
+# tanh networks of the three phases (width 128, 30 layers, 256 networks, the two inputs of the
+# correlation experiment), and fit the growth of $\mathbb E\|\delta^\ell\|^2$ per layer, from the
+# output down, over the layers $\ell \ge 5$ where $q^\ell$ has reached $q^*$; its standard error is a
+# jackknife over the networks. Like the correlations, the growth is shifted at finite width by
+# $O(1/n)$ (the per-network variance fluctuates, and $\chi(q)$ is curved), so we repeat at half the
+# width and compare the extrapolation $2g(n) - g(n/2)$ with $\chi_1$.
+
+# %%
+def backprop_square_gradients(X, sw2, sb2, seed, n_networks, width, depth):
+    """‖∂f/∂f^ℓ‖² at every hidden layer ℓ of random tanh networks (output width 1), averaged over the inputs:
+    an array (layers, networks). The backward pass is written out: δ^{ℓ-1} = φ'(f^{ℓ-1}) ⊙ (W^ℓ)ᵀ δ^ℓ."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    h = torch.as_tensor(X, dtype=torch.float32, device=device).T.unsqueeze(0).expand(n_networks, -1, -1)
+    sizes = [X.shape[1]] + [width] * depth + [1]
+    weights, pre = [], []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = torch.randn(n_networks, b, a, generator=gen, device=device) * math.sqrt(sw2 / a)
+        bias = torch.randn(n_networks, b, 1, generator=gen, device=device) * math.sqrt(sb2)
+        z = torch.baddbmm(bias, W, h)
+        weights.append(W)
+        if i < depth:
+            pre.append(z)
+            h = torch.tanh(z)
+    delta = weights[-1].transpose(1, 2).expand(-1, -1, X.shape[0])     # ∂f/∂φ(f^{L-1}) = (W^L)ᵀ
+    squares = [None] * depth
+    for layer in range(depth - 1, -1, -1):
+        delta = delta * (1 - torch.tanh(pre[layer]) ** 2)                # δ^ℓ = φ'(f^ℓ) ⊙ ∂f/∂φ(f^ℓ)
+        squares[layer] = (delta.double() ** 2).sum(1).mean(-1)           # ‖δ^ℓ‖², mean over the inputs
+        if layer > 0:
+            delta = torch.bmm(weights[layer].transpose(1, 2), delta)
+    return torch.stack(squares).cpu().numpy()
+
+
+def backward_growth(g):
+    """E‖δ^ℓ‖² ∝ growth^(L−ℓ): the exponential of minus the least-squares slope of ln E‖δ^ℓ‖² against ℓ."""
+    return math.exp(-np.polyfit(np.arange(len(g)), np.log(g), 1)[0])
+
+
+q0_pair = float(kernels.input_kernel(X_pair[:1], sigma_w2=1.0, sigma_b2=0.0)[0, 0])  # |x|²/d of both inputs
+first_fitted = 5
+fig, ax = plt.subplots(figsize=(6, 3.8))
+gradient_growth = {}
+for i, (name, sw2) in enumerate(phases.items()):
+    g = backprop_square_gradients(X_pair, sw2, sb2, cu.seed(90 + i), params.prop_networks, params.prop_width, L_prop)
+    q_layers = [sb2 + sw2 * q0_pair]
+    for _ in range(L_prop - 1):
+        q_layers.append(float(kernels.variance_map(q_layers[-1], activation=act, sigma_w2=sw2, sigma_b2=sb2)))
+    dphi = kernels.activation_derivative(act)
+    chi_layers = sw2 * kernels.gaussian_expectation(lambda u: dphi(u) ** 2, np.array(q_layers))
+    theory_g = np.cumprod(chi_layers[::-1])[::-1]            # E‖δ^ℓ‖² = Π_{k ≥ ℓ} χ(q^k)
+    cu.plotting.theory_and_experiment(ax, np.arange(L_prop), theory_g, g.mean(1), label=name,
+                                      color=cu.plotting.PALETTE[i])
+    g_half = backprop_square_gradients(X_pair, sw2, sb2, cu.seed(95 + i), params.prop_networks,
+                                       params.prop_width // 2, L_prop)
+    fits = []
+    for squares in (g, g_half):
+        M = squares.shape[1]
+        tail = slice(first_fitted, None)
+        loo = [backward_growth(((squares.sum(1) - squares[:, m]) / (M - 1))[tail]) for m in range(M)]
+        fits.append((backward_growth(squares.mean(1)[tail]), math.sqrt((M - 1) * np.var(loo))))
+    (growth, growth_se), (growth_half, growth_half_se) = fits
+    gradient_growth[name] = dict(n=growth, n_se=growth_se, half=growth_half,
+                                 inf=2 * growth - growth_half, inf_se=math.sqrt(4 * growth_se ** 2 + growth_half_se ** 2),
+                                 chi=float(kernels.chi1(activation=act, sigma_w2=sw2, sigma_b2=sb2)))
+ax.set_yscale("log")
+ax.set_xlabel("layer $\\ell$")
+ax.set_ylabel("squared gradient $\\mathbb{E}\\,\\|\\partial f/\\partial f^\\ell\\|^2$")
+ax.set_title(f"tanh, width {params.prop_width}")
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+plt.show()
+for name, r in gradient_growth.items():
+    print(f"{name:8s}: squared gradient grows by {r['n']:.4f} ± {r['n_se']:.4f} per layer towards the input at "
+          f"width {params.prop_width}, {r['half']:.4f} at width {params.prop_width // 2}, extrapolated to n = ∞ "
+          f"{r['inf']:.4f} ± {r['inf_se']:.4f} (theory χ₁ = {r['chi']:.4f}); over {L_prop} layers "
+          f"χ₁^{L_prop} = {r['chi'] ** L_prop:.3g}")
+    cu.check_close(f"{name}: growth of the squared gradient per layer, extrapolated to n = ∞, = χ₁ (tolerance: "
+                   "4 standard errors)", r["inf"], r["chi"], atol=4 * r["inf_se"])
+
+# %% [markdown]
+# The squared gradient follows {eq}`eq-nngp-gradient` through all 30 layers: it falls by
+# $\chi_1 \approx 0.76$ per layer from the output to the input in the ordered phase, grows by
+# $\chi_1 \approx 1.21$ in the chaotic phase, and stays level at the edge of chaos; the growth per
+# layer, extrapolated to infinite width, agrees with $\chi_1$ within four standard errors in each
+# phase (printed above, with the values at the two widths). Over 30
+# layers that is a factor $\chi_1^{30}$ (printed) between the gradients of the first and the last
+# layer: in the ordered phase the first layers get gradients smaller by that factor than the
+# last, in the chaotic phase larger. Whether, and up to which depth, such networks then train is
+# the question Schoenholz et al. answered with training runs; here we have shown the mechanism
+# they invoked, not their result.
+#
 # ## 6. Bayesian inference with an infinitely wide network
 #
 # Put the random network to use. Treat the initialisation as a **prior** over functions and
@@ -684,13 +869,13 @@ for sw2, per_network in relu_var.items():
 # $$
 # \bar f(x_*) = k_*^\top (K + \sigma_\varepsilon^2 I)^{-1} y, \qquad
 # \operatorname{Var} f(x_*) = K(x_*, x_*) - k_*^\top (K + \sigma_\varepsilon^2 I)^{-1} k_*,
-# $$
+# $$ (eq-nngp-gp-posterior)
 #
 # with $K_{\mu\nu} = K(x_\mu, x_\nu)$ and $(k_*)_\mu = K(x_*, x_\mu)$ {cite:p}`williams1997computing,lee2018deep`.
 # Exact Bayesian inference with an infinitely wide network of any depth costs one $N\times N$
 # linear solve; nothing is trained. (The posterior mean is kernel ridge regression with ridge
-# $\sigma_\varepsilon^2$: Chapter 1's "ridge is a posterior mean" again, with a kernel in place of
-# the features.) `course_utils.theory.kernels.gp_posterior` implements it.
+# $\sigma_\varepsilon^2$: "ridge is a posterior mean" from [Linear models and gradient
+# flow](../01_foundations/01_linear_models.ipynb) again, with a kernel in place of the features.) `course_utils.theory.kernels.gp_posterior` implements it.
 #
 # **A well-specified test.** If the data really come from the prior, the posterior is
 # *calibrated*: the truth lies within two posterior standard deviations of the mean 95.4 % of the
@@ -743,7 +928,7 @@ cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers (to
 # network of width $n$ and keep only the readout weights random, with their prior
 # $\mathcal N(0, \sigma_w^2/n)$ and the bias $\mathcal N(0, \sigma_b^2)$. The output is then
 # *exactly* a Gaussian process, with the empirical kernel $\hat K^L$ of §2, and its posterior is
-# the formula above with $\hat K^L$ in place of $K^L$ (Bayesian linear regression on the random
+# {eq}`eq-nngp-gp-posterior` with $\hat K^L$ in place of $K^L$ (Bayesian linear regression on the random
 # features $\phi(f^{L-1})$). As $n$ grows, $\hat K^L \to K^L$ with fluctuations $\propto n^{-1/2}$,
 # so the finite network's posterior mean should approach the NNGP's at that rate. One network's
 # distance to the NNGP scatters by about half its value from draw to draw, so we average 16 networks
@@ -834,10 +1019,11 @@ cu.check_less("the NNGP is less sure where it is wrong (1 < variance ratio)", 1.
 #   computed layer by layer from the activation and $(\sigma_w^2, \sigma_b^2)$ alone; the
 #   measured covariance of thousands of networks agrees with it within the sampling noise.
 # - Finite width shows up as non-Gaussianity, of order $L/n$ (exactly $3[(1+5/n)^L - 1]$ for
-#   ReLU), and as a $1/n$ bias in the covariance of deep networks. Depth makes a network *less*
+#   ReLU), and as a $1/n$ bias in the covariance of networks with two or more hidden layers. Depth makes a network *less*
 #   Gaussian at fixed width.
 # - Iterating the kernel map explains initialisation: the edge of chaos $\chi_1 = 1$ is where a
-#   signal survives many layers; He initialisation is the critical point of ReLU networks.
+#   signal survives many layers and gradients neither vanish nor explode; He initialisation is
+#   the critical point of ReLU networks.
 # - Conditioning the Gaussian process on data is exact Bayesian inference with an infinitely wide
 #   network, and it works on real data.
 #
@@ -937,8 +1123,10 @@ _ = exercises.check_one_layer_kurtosis(C_erf)
 # at $\sigma_w^2 = 2$ the variance diverges linearly in depth instead. All inputs then become
 # perfectly correlated after about $\xi_c = -1/\ln(\sigma_w^2/2)$ layers, a very deep ReLU
 # network with biases has the same output for every input, and gradients carry no information
-# about the input: such networks train only if $\sigma_w^2$ is close enough to 2 that $\xi_c$
-# exceeds the depth.
+# about the input; the squared gradients shrink by $\chi_1 = \sigma_w^2/2$ per layer on their way
+# to the input ({eq}`eq-nngp-gradient`). Networks much deeper than $\xi_c$ are therefore expected
+# to be hard to train unless $\sigma_w^2$ is close enough to 2 that $\xi_c$ exceeds the depth, which
+# is what {cite:t}`schoenholz2017deep` found for tanh networks (this chapter does not train any).
 # :::
 #
 # ## Summary
@@ -947,14 +1135,20 @@ _ = exercises.check_one_layer_kurtosis(C_erf)
 #   empirical kernel that concentrates as the width grows: the output of an infinitely wide
 #   network is a Gaussian process with the NNGP kernel
 #   $K^\ell = \sigma_b^2 + \sigma_w^2\,\mathbb E[\phi(u)\phi(v)]$.
-# - ReLU (arc-cosine) and erf have closed forms; any activation can be integrated on a
-#   Gauss–Hermite grid. Measured covariances of $1.6\cdot 10^4$ networks agree with the kernel to
+# - ReLU (arc-cosine) and erf have closed forms; any activation can be integrated numerically,
+#   on panels that follow both the Gaussian's width and the activation's bend, so that the
+#   kernel stays accurate at any variance. Measured covariances of $1.6\cdot 10^4$ networks agree with the kernel to
 #   the sampling noise, which falls as $M^{-1/2}$ (§4: the mean square error lies on the sampling
 #   theory at every $M$ within four standard errors; the fitted exponent is printed, not checked).
 # - The non-Gaussianity of a finite network is of order depth/width; for ReLU the excess kurtosis
-#   is $3[(1+5/n)^L - 1]$, confirmed at every width, with fitted exponents close to $-1$.
+#   is $3[(1+5/n)^L - 1]$, confirmed at every width, with fitted exponents close to $-1$. The
+#   covariance itself is biased by $O(1/n)$ (fitted exponent within four standard errors of 1),
+#   except on the diagonal, which for ReLU is unbiased at every width.
 # - Iterating the kernel map gives the order-to-chaos transition at $\chi_1 = 1$; He
-#   initialisation is critical for ReLU. Measured correlations through 30 layers follow the map.
+#   initialisation is critical for ReLU. Measured correlations through 30 layers follow the map,
+#   and squared gradients grow by $\chi_1$ per layer towards the input, as measured in all three
+#   phases. That networks much deeper than the correlation length do not train is
+#   {cite:t}`schoenholz2017deep`'s finding, not shown here.
 # - Bayesian inference with an infinitely wide network is Gaussian-process regression with the
 #   NNGP kernel: calibrated on data from the prior, and about 99 % accurate on the digits.
 #
