@@ -1,6 +1,7 @@
 """The theory-vs-experiment checks of the chapter "Neural collapse" (book/04_feature_learning/03_neural_collapse),
 at small sizes: collapse in an MLP on digits, the conservation law of deep linear networks, collapse from
-small and none from large initialisation, and the scaling of the remaining scatter with the init scale."""
+small and none from large initialisation, the scaling of the remaining scatter with the init scale, and (§5)
+the MLP without weight decay from small and standard initialisation."""
 
 import numpy as np
 import pytest
@@ -124,3 +125,49 @@ def test_exercise_checkers():
     assert not ex.check_balanced_readout_gram(lambda E, L: E @ E.T)
     with pytest.raises(ValueError):
         ex.check_balanced_readout_gram(lambda E, L: np.zeros(3))
+
+
+def test_relu_without_weight_decay_small_init_collapses_more_but_the_means_stay_partly_unseen():
+    """§5 at small size: the chapter's MLP without weight decay, all weights × s for s = 0.1 and 1 (one
+    batched model, the same draw), 2000 steps on 50 images per class."""
+    from course_utils.ensemble import BatchedMLP
+
+    z, y = load_digits(dtype=torch.float32)
+    (zt, yt), _ = train_val_split(z, y, 50, 50, seed=0)
+    X, labels = standardize(zt), yt.numpy()
+    Y = torch.nn.functional.one_hot(yt, 10).float()
+    scales = torch.tensor([0.1, 1.0])
+    net = MLP(64, 64, 3, 10, activation="relu", parameterization="standard", dtype=torch.float32,
+              generator=torch.Generator().manual_seed(0))
+    model = BatchedMLP(2, [64, 64, 64, 64, 10], "relu", init=None)
+    with torch.no_grad():
+        for i, layer in enumerate(model.layers):
+            layer.load_linears([net.layers[i], net.layers[i]])
+            layer.weight.mul_(scales[:, None, None])
+            layer.bias.mul_(scales[:, None, None])
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    ramp = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 500))
+    for _ in range(2000):
+        opt.zero_grad()
+        (0.5 * ((model(X) - Y) ** 2).sum(-1).mean(-1)).sum().backward()
+        opt.step()
+        ramp.step()
+    with torch.no_grad():
+        H = model.features(X)
+        out = model.layers[-1](H)
+        W = model.layers[-1].weight.transpose(1, 2)
+    assert (out.argmax(-1) != yt).sum().item() <= 2                        # both fit the training set
+    ratio = [nc.within_class_ratio(H[k], labels) for k in range(2)]
+    split = [nc.readout_split(H[k], labels, W[k]) for k in range(2)]
+    assert ratio[0] < ratio[1] / 5                                         # small init: far less scatter
+    for k in range(2):
+        assert split[k]["visible"] < 0.25 * ratio[k]                       # fitted: the scatter is unseen
+        assert split[k]["invisible means"] > 0.15                          # ... and so is part of the means
+        assert nc.nc3(W[k], H[k], labels) > 0.5
+        assert nc.nc3_of_a_fitted_readout(W[k], split[k]["invisible means"]) == pytest.approx(
+            nc.nc3(W[k], H[k], labels), abs=0.05)
+    W_in, b_in, W_out = (t.detach() for t in (model.layers[-2].weight[0].T, model.layers[-2].bias[0, 0],
+                                                model.layers[-1].weight[0].T))
+    delta = nc.unit_imbalance(W_in, b_in, W_out)
+    norms = ((W_out ** 2).sum(0) + (W_in ** 2).sum(1) + b_in ** 2).numpy()
+    assert np.linalg.norm(delta) < 0.2 * np.linalg.norm(norms)             # s = 0.1: balanced units

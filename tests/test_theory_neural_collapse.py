@@ -216,3 +216,82 @@ def test_train_deep_linear_records_and_validates():
         nc.train_deep_linear(net, X, Y, lr=-0.1, steps=1)
     with pytest.raises(ValueError):
         nc.train_deep_linear(net, X, Y, lr=0.1, steps=-1)
+
+
+def test_readout_split_sees_only_the_readout_row_space():
+    """Features = readout-visible class structure + within-class noise in the readout's null space, then
+    add visible noise: the split sends each to its side, the parts add up to the scatter ratio."""
+    rng = np.random.default_rng(0)
+    C, p, per = 3, 6, 40
+    W = np.hstack([np.eye(C), np.zeros((C, p - C))])              # reads the first C coordinates
+    y = np.repeat(np.arange(C), per)
+    means = np.hstack([np.eye(C), 0.5 * rng.standard_normal((C, p - C))])
+    H = means[y] + np.hstack([np.zeros((len(y), C)), 0.1 * rng.standard_normal((len(y), p - C))])
+    s = nc.readout_split(H, y, W)
+    assert s["visible"] == pytest.approx(0.0, abs=1e-14)
+    assert s["invisible"] == pytest.approx(nc.within_class_ratio(H, y), rel=1e-12)
+    mu, mu_G = nc.class_means(H, y)
+    M = mu - mu_G
+    assert s["invisible means"] == pytest.approx(np.sum(M[:, C:] ** 2) / np.sum(M ** 2), rel=1e-12)
+    H2 = H + np.hstack([0.2 * rng.standard_normal((len(y), C)), np.zeros((len(y), p - C))])
+    s2 = nc.readout_split(H2, y, W)
+    assert s2["visible"] > 0.01
+    assert s2["visible"] + s2["invisible"] == pytest.approx(nc.within_class_ratio(H2, y), rel=1e-12)
+    # a fitted readout (W h + b = one-hot targets) leaves no visible within-class scatter
+    Wr = rng.standard_normal((C, p))
+    targets = np.eye(C)[y]
+    H3 = (np.linalg.pinv(Wr) @ (targets - 0.1).T).T + H @ (np.eye(p) - np.linalg.pinv(Wr) @ Wr)
+    assert nc.readout_split(H3, y, Wr)["visible"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError):
+        nc.readout_split(H, y, W.T)
+
+
+def test_unit_imbalance_is_conserved_by_small_steps_of_a_relu_layer():
+    """δ_j of a two-layer ReLU network with biases drifts by O(η²) per step: conserved by the flow."""
+    torch.manual_seed(0)
+    X, Y = torch.randn(30, 5, dtype=torch.float64), torch.randn(30, 3, dtype=torch.float64)
+    W1 = torch.randn(8, 5, dtype=torch.float64, requires_grad=True)
+    b1 = torch.randn(8, dtype=torch.float64, requires_grad=True)
+    W2 = torch.randn(3, 8, dtype=torch.float64, requires_grad=True)
+    d0 = nc.unit_imbalance(W1.detach(), b1.detach(), W2.detach())
+    assert d0 == pytest.approx((W2.detach() ** 2).sum(0).numpy() - (W1.detach() ** 2).sum(1).numpy()
+                               - b1.detach().numpy() ** 2)
+    drift = {}
+    for lr in (1e-3, 2e-3):
+        params = [t.detach().clone().requires_grad_() for t in (W1, b1, W2)]
+        for _ in range(int(round(0.2 / lr))):                       # the same time η t = 0.2
+            loss = 0.5 * ((torch.relu(X @ params[0].T + params[1]) @ params[2].T - Y) ** 2).sum(1).mean()
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for t, g in zip(params, grads):
+                    t -= lr * g
+        d = nc.unit_imbalance(*(t.detach() for t in params))
+        drift[lr] = np.abs(d - d0).max()
+    assert drift[2e-3] / drift[1e-3] == pytest.approx(2.0, rel=0.1)        # drift ∝ η: zero for the flow
+    assert drift[1e-3] < 1e-2 * np.abs(d0).max()
+    with pytest.raises(ValueError):
+        nc.unit_imbalance(W1.detach(), b1.detach(), W2.detach().T)
+
+
+def test_nc3_of_a_fitted_readout():
+    """A readout that fits one-hot targets exactly: NC3 follows from κ_W and the unseen share of the means;
+    an isometric readout that sees all of the means gives NC3 = 0."""
+    rng = np.random.default_rng(2)
+    C, p = 4, 9
+    y = np.repeat(np.arange(C), 15)
+    T = np.eye(C)[y]
+    for _ in range(3):
+        W, b = rng.standard_normal((C, p)), rng.standard_normal(C)
+        Pi = np.linalg.pinv(W) @ W
+        hidden = (rng.standard_normal((C, p))[y] + 0.3 * rng.standard_normal((len(y), p))) @ (np.eye(p) - Pi)
+        H = (np.linalg.pinv(W) @ (T - b).T).T + hidden
+        u = nc.readout_split(H, y, W)["invisible means"]
+        assert 0.05 < u < 0.99
+        assert nc.nc3_of_a_fitted_readout(W, u) == pytest.approx(nc.nc3(W, H, y), rel=1e-10)
+    Q, _ = np.linalg.qr(rng.standard_normal((p, C)))
+    W = 2.0 * (np.eye(C) - 1 / C) @ Q.T                      # an isometry (× 2) on the centred class directions
+    H = (np.linalg.pinv(W) @ (T - 1 / C).T).T
+    assert nc.nc3(W, H, y) == pytest.approx(0.0, abs=1e-7)
+    assert nc.nc3_of_a_fitted_readout(W, 0.0) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError):
+        nc.nc3_of_a_fitted_readout(W, 1.0)

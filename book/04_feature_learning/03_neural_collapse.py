@@ -27,7 +27,8 @@
 # initialisation and nothing like this can happen: collapse is a form of feature learning. We
 # define the four measures, watch them in a small network on digits, and then derive collapse
 # exactly in a deep linear network, where it follows from a conservation law of gradient flow
-# and disappears when the initialisation is large.
+# and disappears when the initialisation is large. Last, we go back to the non-linear network, without
+# weight decay, to see how much of that survives.
 #
 # **Prerequisites:** [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
 # (the lazy regime, where features do not move) and [Linear models and gradient flow](../01_foundations/01_linear_models.ipynb).
@@ -74,8 +75,10 @@ P = cu.scaled(
     default=dict(mlp_width=64, mlp_depth=3, mlp_steps=8000, mlp_lr=0.05, mlp_warmup=500, mlp_wd=5e-3, per_class=100,
                  mlp_members=4,
                  dln_width=32, dln_steps=10000, dln_lr=0.5,
-                 sigmas=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)),
-    paper=dict(mlp_steps=16000, dln_steps=20000, sigmas=(0.01, 0.014, 0.02, 0.035, 0.05, 0.07, 0.1, 0.14, 0.2, 0.5, 1.0)),
+                 sigmas=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+                 nowd_scales=(0.1, 0.3, 1.0), nowd_seeds=2, nowd_steps=3000),
+    paper=dict(mlp_steps=16000, dln_steps=20000, sigmas=(0.01, 0.014, 0.02, 0.035, 0.05, 0.07, 0.1, 0.14, 0.2, 0.5, 1.0),
+               nowd_scales=(0.1, 0.2, 0.3, 0.5, 1.0), nowd_seeds=4, nowd_steps=8000),
 )
 P
 
@@ -90,7 +93,7 @@ P
 # $$
 # \Sigma_W = \frac1N\sum_i (h_i - \mu_{y_i})(h_i - \mu_{y_i})^\top,\qquad
 # \Sigma_B = \frac1C\sum_c (\mu_c - \mu_G)(\mu_c - \mu_G)^\top .
-# $$
+# $$ (eq-nc-scatter)
 #
 # {cite:t}`papyan2020prevalence` measure four things (`course_utils.theory.neural_collapse`):
 #
@@ -138,7 +141,8 @@ P
 # gradient descent with momentum and weight decay acts on each member separately), because how far
 # one network collapses in this budget depends on its initialisation, and measure NC1–NC4 on the
 # training set at log-spaced steps. (With cross-entropy and this budget the features collapse less
-# cleanly: see the exercises.)
+# cleanly: see the exercises. Weight decay by itself favours collapse; §5 trains the same networks
+# without it.)
 
 # %%
 z, y = load_digits()
@@ -314,10 +318,12 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 # %% [markdown]
 # Collapse is clear but not complete: NC1 and NC4 collapse in every network, NC2 and NC3 stop
 # near 0.2 and 0.3 in this budget, and the second half of the run hardly moves them. The
-# unconstrained-features argument assumes features that can go anywhere; the features of a real
-# network are computed from data in which some classes resemble each other, and weight decay
-# pays for every bit of feature geometry. How does training *get* to a collapsed state, and
-# what decides whether it does? In a deep linear network we can answer exactly.
+# unconstrained-features model predicts the direction (its optimum has NC2 = NC3 = 0), not these
+# values: it assumes features that can go anywhere, and the features of a real network are
+# computed from data. **No theory in this chapter predicts the two plateau values**; §5 shows what
+# they are made of (the readout's singular values), and the checks above claim only the falls,
+# with bounds from the 24 networks. How does training *get* to a collapsed state, and what decides
+# whether it does? In a deep linear network we can answer exactly.
 #
 # ## 3. Theory: collapse in a deep linear network
 #
@@ -343,14 +349,14 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 #
 # $$
 # D_l = W_{l+1}^\top W_{l+1} - W_lW_l^\top \qquad (l = 1,\dots,L-1)
-# $$
+# $$ (eq-nc-imbalance)
 #
 # are conserved {cite:p}`du2018algorithmic,arora2018optimization`. A gradient-descent *step* of size
 # $\eta$ keeps the cancellation at first order and leaves
 #
 # $$
 # D_l \to D_l + \eta^2\bigl(G_{l+1}^\top G_{l+1} - G_lG_l^\top\bigr),
-# $$
+# $$ (eq-nc-step-drift)
 #
 # exactly: a drift of order $\eta^2$ per step, so of order $\eta$ over a fixed training time
 # $\eta t$. With weights initialised at scale $\sigma$ (entries of variance $\sigma^2/n_{l-1}$),
@@ -363,7 +369,7 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 #
 # $$
 # \boxed{\;\|(I - \Pi)W_{L-1}\|_F^2 = -\operatorname{tr}\bigl((I-\Pi)D_{L-1}\bigr)\;}
-# $$
+# $$ (eq-nc-invisible)
 #
 # at every moment of training, for any weights. The penultimate layer can only put into the
 # directions the readout ignores what the conserved imbalance allows: $O(\sigma^2)$ in squared
@@ -372,7 +378,7 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 #
 # $$
 # h = W_L^+ f(x) + h_\perp,\qquad h_\perp = (I - \Pi)W_{L-1}\,h_{L-2},
-# $$
+# $$ (eq-nc-visible-split)
 #
 # and once the network fits the one-hot targets, $f(x_i) = e_{y_i}$, the visible part is the same
 # for every example of a class: **all within-class variability lives in $h_\perp$**, whose size is
@@ -400,7 +406,7 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 #
 # $$
 # W_LW_L^\top = (EE^\top)^{1/L},\qquad h = W_L^+f(x) = W_L^\top(EE^\top)^{-1/L}Ex .
-# $$
+# $$ (eq-nc-balanced)
 #
 # Every inner product among features and readout rows is then that of
 # $\tilde h = (EE^\top)^{-1/2L}Ex$ and $\tilde W = (EE^\top)^{1/2L}$ (check: $\tilde W\tilde h = Ex$,
@@ -421,7 +427,9 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 # {cite:t}`rangamani2022neural` derive collapse for deep homogeneous networks from the gradient
 # flow of the squared loss *with weight decay*, which they find necessary there: weight decay
 # drives the layers to balance. In a deep linear network without weight decay, a small
-# initialisation does the same job, through the conservation law.
+# initialisation does the same job, through the conservation law; {cite:t}`nam2025position` make the
+# same point, with neural collapse one of the phenomena they trace to layerwise linear models.
+# Whether a *non-linear* network without weight decay does the same is tested in §5.
 #
 # ## 4. The experiment: deep linear networks from small and large initialisation
 #
@@ -468,10 +476,10 @@ for L in (2, 3):
 
 # %% [markdown]
 # **The conservation law.** First the bookkeeping: a depth-3 network at $\sigma = 0.05$, where we
-# accumulate the predicted $\eta^2(G_{l+1}^\top G_{l+1} - G_lG_l^\top)$ of every step (gradients from
+# accumulate the predicted $\eta^2(G_{l+1}^\top G_{l+1} - G_lG_l^\top)$ of every step ({eq}`eq-nc-step-drift`, gradients from
 # autograd) and compare it with the measured change of $D_l$; then the same training time
-# $\eta t = 500$ at four learning rates, to see the drift shrink like $\eta$; and the identity for
-# the invisible part of the penultimate weights, at the end of training, for every $\sigma$.
+# $\eta t = 500$ at four learning rates, to see the drift shrink like $\eta$; and the identity
+# {eq}`eq-nc-invisible` for the invisible part of the penultimate weights, at the end of training, for every $\sigma$.
 
 # %%
 def rising_fit(ax, x, y, *, label, color=None):
@@ -600,8 +608,11 @@ _ = cu.check_less("σ = 1: the readout is not aligned with the means (NC3 > 0.5)
 # 0.7 % for NC2 and NC3 at COURSE_SEED 0–2; what is left are the $O(\sigma)$ corrections to balance) — an ETF up to the
 # finite-sample asymmetry of the data, which the formula accounts for. On the way there NC2 makes
 # a large excursion (over a few hundred steps): a network from small initialisation learns the modes of
-# $E^*$ one after the other, in saddle-to-saddle steps, and in between the class means span fewer
-# than $C-1$ directions. From $\sigma = 1$ the
+# $E^*$ one after the other, in saddle-to-saddle steps {cite:p}`saxe2014exact,jacot2021saddle`, and in
+# between the class means span fewer than $C-1$ directions. (For whitened inputs and depth 2 each mode
+# of strength $s$ grows along the logistic of a balanced scalar network $u = ab$,
+# $u(t) = s/[1 + (s/u_0 - 1)e^{-2\eta st}]$, derived in
+# [Layerwise dynamics](01_layerwise_dynamics.ipynb) {cite:p}`saxe2014exact,nam2025position`.[^nc-rate]) From $\sigma = 1$ the
 # network fits the same targets equally well (the outputs are the same one-hot vectors), but the
 # features keep a within-class scatter comparable to their between-class scatter, NC1 stays at
 # the level of the inputs, and the readout is far from the means. Collapse is not implied by a
@@ -611,6 +622,12 @@ _ = cu.check_less("σ = 1: the readout is not aligned with the means (NC3 > 0.5)
 # **The remainder vs $\sigma$.** The scatter ratio at the end of training against $\sigma$, for
 # both depths; for $L = 2$ the line is the estimate of §3, for $L = 3$ the fitted slope is to be
 # compared with 4.
+#
+# [^nc-rate]: The rate is $2\eta s$: with $a = b$, $\dot a = \eta b(s - ab)$ and $\dot b = \eta a(s - ab)$
+#     give $\dot u = \eta(a^2 + b^2)(s - u) = 2\eta u(s - u)$. Readers who compare with the doctoral
+#     thesis behind {cite:t}`nam2025position` and {cite:t}`nam2024visualising`, where this scalar-network
+#     solution (and the minimal/extended-features language of [lazy versus rich](02_lazy_vs_rich.ipynb))
+#     comes from, will find the rate written there (its Eq. 6.12) without the factor 2.
 
 # %%
 small = sigmas <= 0.2
@@ -643,8 +660,310 @@ _ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)",
 # stands for the actual $D(0)$). Depth 3 falls as $\sigma^4$: one more layer of
 # balance squares the suppression. At $\sigma\gtrsim 0.5$ the remainder is no longer small and the
 # power laws end.
+
+# %% [markdown]
+# ## 5. Back to the ReLU network: does the initialisation decide?
 #
-# ## 5. What it means
+# The MLPs of §2 were trained with weight decay, and weight decay by itself pulls features toward
+# collapse: it is what makes the collapsed configuration the minimum of the unconstrained-features
+# model, and what balances the layers in {cite:t}`rangamani2022neural`. So §2 does not test what §3
+# and §4 found without any regularisation: collapse that follows from a small initialisation through
+# the conservation law, and none from a large one. Here is that test. The same digits, architecture,
+# optimiser, learning rate and ramp as §2, **no weight decay**, and every initial weight multiplied
+# by a factor $s$ (`nowd_scales`): network $k$ at scale $s$ is network $k$ of §2 times $s$, so $s = 1$
+# is §2's initialisation. All the networks, `nowd_seeds` draws at each scale, are one batched model,
+# trained for `nowd_steps` steps.
+#
+# What carries over from §3, and what does not?
+#
+# **Exactly: where the within-class scatter lives.** The readout is affine, $f = Wh + b$, so the
+# part of a feature that the readout sees is $\Pi h = W^+(f(x) - b)$ with $\Pi = W^+W$, as in
+# {eq}`eq-nc-visible-split`. Once a network fits, that part is the same for every example of a
+# class: whatever the activation, all within-class scatter of a fitted network is invisible to the
+# readout (`nc.readout_split` measures the two parts).
+#
+# **Only in part: the conservation law.** A ReLU unit is positively homogeneous: multiplying its
+# incoming weights and bias by $c > 0$ and its outgoing weights by $1/c$ leaves the network's
+# function unchanged, and gradient flow conserves, for every unit $j$ of the last hidden layer,
+#
+# $$
+# \delta_j = \|W_L[:, j]\|^2 - \|W_{L-1}[j, :]\|^2 - b_j^2
+# $$ (eq-nc-unit-imbalance)
+#
+# {cite:p}`du2018algorithmic` (`nc.unit_imbalance`): the diagonal of $D_{L-1}$ in
+# {eq}`eq-nc-imbalance`, with the bias as one more input, and nothing more. The rest of $D_{L-1}$,
+# which {eq}`eq-nc-invisible` needs to pin the invisible part of $W_{L-1}$, is not conserved. The
+# gradient of $W_{L-1}$ is $\sum_i\operatorname{diag}(\phi'(z_i))\,W_L^\top r_i\,h_{L-2,i}^\top$
+# (residuals $r_i$, pre-activations $z_i$), and the ReLU's mask $\phi'(z_i)$ takes it out of the
+# readout's row space: learning itself writes into the directions the readout cannot see, and
+# nothing makes what it writes small when $s$ is small.
+#
+# What to expect, then: a small $s$ balances the units ($\delta_j = O(s^2)$ for ever) and removes the
+# scatter the features inherit from the initialisation, as in the deep linear network; but a floor
+# of scatter written by learning may remain, which the deep-linear power law ($\propto\sigma^4$ for
+# $L\ge3$, §4) knows nothing about. Whether there is one, and what happens to NC2 and NC3, is for
+# the experiment to say.
+
+# %%
+# One batched model: member (i, k) is network k of §2 (the same draw, cu.seed(k)) with every weight × s_i.
+s_nowd = np.array(P.nowd_scales)
+nowd_members = [(s, k) for s in s_nowd for k in range(P.nowd_seeds)]
+K_nowd = len(nowd_members)
+nets_nowd = [MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
+                 generator=torch.Generator().manual_seed(int(cu.seed(k)))) for _, k in nowd_members]
+mlps_nowd = BatchedMLP(K_nowd, [64] + [P.mlp_width] * P.mlp_depth + [10], "relu", init=None)
+scale_of_member = torch.tensor([s for s, _ in nowd_members], dtype=torch.get_default_dtype())
+with torch.no_grad():
+    for i, layer in enumerate(mlps_nowd.layers):
+        layer.load_linears([n.layers[i] for n in nets_nowd])
+        layer.weight.mul_(scale_of_member[:, None, None])
+        layer.bias.mul_(scale_of_member[:, None, None])
+opt_nowd = torch.optim.SGD(mlps_nowd.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=0.0)
+warmup_nowd = torch.optim.lr_scheduler.LambdaLR(opt_nowd, lambda t: min(1.0, (t + 1) / P.mlp_warmup))
+
+
+def last_unit_imbalance(model):
+    """δ_j of every unit of the last hidden layer, per member: array (K, width)."""
+    W_in, b_in, W_out = model.layers[-2].weight, model.layers[-2].bias, model.layers[-1].weight   # (K, in, out) layout
+    return np.stack([nc.unit_imbalance(W_in[k].T.detach(), b_in[k, 0].detach(), W_out[k].T.detach())
+                     for k in range(model.n_members)])
+
+
+def unit_norms(model):
+    """‖w_j^out‖² + ‖w_j^in‖² + b_j² of every unit of the last hidden layer, per member: array (K, width)."""
+    W_in, b_in, W_out = (t.detach().numpy() for t in (model.layers[-2].weight, model.layers[-2].bias, model.layers[-1].weight))
+    return (W_out ** 2).sum(2) + (W_in ** 2).sum(1) + b_in[:, 0] ** 2
+
+
+delta_start = last_unit_imbalance(mlps_nowd)
+record_nowd = cu.log_spaced_steps(P.nowd_steps, 25)
+nowd_hist = {k: [] for k in ("step", "train errors", "within/between", "NC1")}
+for step in cu.progress(range(P.nowd_steps + 1), desc="MLPs without weight decay"):
+    if step in record_nowd:
+        with torch.no_grad():
+            H = mlps_nowd.features(X_train)
+            out = mlps_nowd.layers[-1](H)
+            nowd_hist["step"].append(step)
+            nowd_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
+            nowd_hist["within/between"].append([nc.within_class_ratio(H[k], labels) for k in range(K_nowd)])
+            nowd_hist["NC1"].append([nc.nc1(H[k], labels) for k in range(K_nowd)])
+    if step == P.nowd_steps:
+        continue                                                   # recorded the end: no step after it
+    opt_nowd.zero_grad()
+    loss = (0.5 * ((mlps_nowd(X_train) - Y_train) ** 2).sum(-1).mean(-1)).sum()
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss of the MLPs without weight decay is {loss.item()} at step {step}")
+    loss.backward()
+    opt_nowd.step()
+    warmup_nowd.step()
+nowd_hist = {k: np.array(v) for k, v in nowd_hist.items()}
+
+
+def end_state(model):
+    """Collapse measures, the readout split and the last-layer units of every member at the end."""
+    with torch.no_grad():
+        H = model.features(X_train)
+        out = model.layers[-1](H)
+        readout = model.layers[-1].weight.transpose(1, 2)
+        rows = []
+        for k in range(model.n_members):
+            split = nc.readout_split(H[k], labels, readout[k])
+            from_readout = nc.readout_geometry(readout[k])
+            # class-mean residuals: W(μ_c − μ_G) = e_c − 1/C + R̄_c, R̄ (C × C); their size sets how well a fit is "exact"
+            R_bar = torch.stack([(out[k][y_train == c] - Y_train[y_train == c]).mean(0) for c in range(10)])
+            R_bar = R_bar - R_bar.mean(0)
+            rows.append({**nc.collapse_measures(H[k], labels, readout[k], out[k]), **split,
+                         "loss": float(0.5 * ((out[k] - Y_train) ** 2).sum(-1).mean()),
+                         "residual": float(torch.linalg.norm(R_bar) / 3.0),      # ‖R̄‖_F / ‖J‖_F, ‖J‖_F = √(C − 1) = 3
+                         "NC2 from readout": from_readout["NC2"], "NC3 from readout": from_readout["NC3"],
+                         "NC3 of a fit": nc.nc3_of_a_fitted_readout(readout[k], split["invisible means"])})
+    return {key: np.array([r[key] for r in rows]) for key in rows[0]}
+
+
+end_nowd = end_state(mlps_nowd)                                    # arrays over the K_nowd members
+end_wd = end_state(mlps)                                           # the K_mlp networks of §2 (weight decay)
+norms_end = np.linalg.norm(unit_norms(mlps_nowd), axis=1)
+balance = np.linalg.norm(last_unit_imbalance(mlps_nowd), axis=1) / norms_end       # ‖δ(T)‖ / ‖n(T)‖
+drift_delta = np.linalg.norm(last_unit_imbalance(mlps_nowd) - delta_start, axis=1) / norms_end
+by_scale = lambda v: np.asarray(v).reshape(len(s_nowd), P.nowd_seeds)             # (scales, draws)
+gmean = lambda v: np.exp(np.log(by_scale(v)).mean(1))                              # geometric mean per scale
+
+print(f"{K_nowd} networks without weight decay, {P.nowd_steps} steps: training examples misclassified at the end "
+      f"{nowd_hist['train errors'][-1].tolist()} (of {N_train}); training loss "
+      f"{end_nowd['loss'].min():.1e}–{end_nowd['loss'].max():.1e}")
+print("   s    draw  trΣ_W/trΣ_B  (visible part)    NC1      NC2    NC3   means invisible  ‖δ‖/‖n‖  drift of δ")
+for j, (s, k) in enumerate(nowd_members):
+    print(f"{s:5g}  {k:4d}  {end_nowd['within/between'][j]:10.3g}  ({end_nowd['visible'][j]:8.1e})  "
+          f"{end_nowd['NC1'][j]:9.2e}  {end_nowd['NC2'][j]:5.2f}  {end_nowd['NC3'][j]:5.2f}  "
+          f"{end_nowd['invisible means'][j]:10.2f}      {balance[j]:7.3f}  {drift_delta[j]:7.3f}")
+print(f"§2, weight decay {P.mlp_wd:g}, s = 1: trΣ_W/trΣ_B {end_wd['within/between'].min():.3g}–{end_wd['within/between'].max():.3g}, "
+      f"NC3 {end_wd['NC3'].min():.2f}–{end_wd['NC3'].max():.2f}, means invisible {end_wd['invisible means'].min():.1e}–"
+      f"{end_wd['invisible means'].max():.1e}")
+
+# %%
+st_nowd = np.maximum(nowd_hist["step"], 1)
+colors = {s: cu.plotting.PALETTE[i] for i, s in enumerate(s_nowd)}
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.9))
+for j, (s, k) in enumerate(nowd_members):
+    axes[0].plot(st_nowd, nowd_hist["within/between"][:, j], "-", color=colors[s], lw=1.2,
+                 label=f"s = {s:g}" if k == 0 else None)
+axes[0].set_xscale("log")
+axes[0].set_yscale("log")
+axes[0].set_xlabel("gradient-descent step (+1 at step 0)")
+axes[0].set_ylabel("tr Σ_W / tr Σ_B, last hidden layer")
+axes[0].set_title("no weight decay", fontsize=10)
+axes[0].legend(fontsize=8)
+for key, marker, name in (("within/between", "o", "tr Σ_W / tr Σ_B"), ("NC1", "s", "NC1")):
+    axes[1].plot(np.repeat(s_nowd, P.nowd_seeds), end_nowd[key], marker, mfc="none", ls="none",
+                 label=f"{name}, each network")
+i_ref = int(np.argmin(abs(s_nowd - 0.3)))
+s_line = np.geomspace(s_nowd.min(), s_nowd[i_ref], 20)
+axes[1].plot(s_line, gmean(end_nowd["within/between"])[i_ref] * (s_line / s_nowd[i_ref]) ** 4, "k--", lw=1,
+             label="deep linear, L ≥ 3: ∝ $s^4$ (through s = 0.3)")
+axes[1].plot(np.ones(K_mlp), end_wd["within/between"], "*", ms=9, color=cu.plotting.PALETTE[3],
+             label=f"tr Σ_W / tr Σ_B, §2 (weight decay {P.mlp_wd:g})")
+axes[1].set_xscale("log")
+axes[1].set_yscale("log")
+axes[1].set_xlabel("initialisation scale $s$ (weights × s)")
+axes[1].set_ylabel("within-class scatter at the end")
+axes[1].legend(fontsize=7)
+axes[2].plot(np.repeat(s_nowd, P.nowd_seeds), end_nowd["NC3"], "o", mfc="none", ls="none", label="NC3, no weight decay")
+axes[2].plot(np.repeat(s_nowd, P.nowd_seeds), end_nowd["invisible means"], "s", mfc="none", ls="none",
+             label="share of the means' spread the readout cannot see")
+axes[2].plot(np.ones(K_mlp), end_wd["NC3"], "*", ms=9, color=cu.plotting.PALETTE[0], label="NC3, §2 (weight decay)")
+axes[2].plot(np.ones(K_mlp), end_wd["invisible means"], "P", ms=8, color=cu.plotting.PALETTE[1],
+             label="unseen share of the means, §2 (weight decay)")
+axes[2].set_xscale("log")
+axes[2].set_ylim(0, 1.5)
+axes[2].set_xlabel("initialisation scale $s$ (weights × s)")
+axes[2].set_ylabel("NC3; fraction of ‖M‖²")
+axes[2].legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# **What the experiment says.** Every network fits the training set, and its within-class scatter is
+# almost all invisible to the readout (the "visible part" column is the image under $W^+$ of the
+# small residual), as §3 says of any fitted network. Then:
+#
+# - **Small initialisation collapses more, without weight decay.** At $s = 0.1$ the scatter ratio is
+#   many times below that at $s = 1$ (the check asks for five), the direction of §3–4. The
+#   units of the last layer are balanced there ($\|\delta\|/\|n\|$ of a few percent, with
+#   $n_j = \|W_L[:, j]\|^2 + \|W_{L-1}[j, :]\|^2 + b_j^2$), and far from balanced at $s = 1$; and
+#   $\delta$ is conserved, {eq}`eq-nc-unit-imbalance`: its drift since initialisation is a few percent
+#   of $\|n\|$ at every $s$ (last column), so these runs are close to gradient flow.
+# - **But the deep-linear law does not hold.** At the end of the run the scatter ratio at $s = 0.1$ is
+#   below that at $s = 0.3$ by far less than $s^4$ (the dashed line) would give, 81, or even $s^2$, 9
+#   (the check; in the table, by about a factor of two). The curves at $s = 0.3$ have flattened and
+#   those at $s = 0.1$ still creep down (left panel): how low a much longer run would take them is
+#   not shown here, but at equal training time the deep-linear suppression is absent. Since
+#   $\delta$ is conserved, this is no artefact of the step size; what remains is, as anticipated
+#   above, scatter that learning writes through the ReLU masks.
+# - **At $s = 1$ the collapse is partial, not absent.** The scatter ratio stays above 0.1, like the
+#   deep linear network's at $\sigma = 1$, but NC1 still falls by more than a factor of ten from its
+#   start (the check; NC1 at step 0 is in the table of §2). A width-64 ReLU network at the standard
+#   initialisation is not lazy: its features move.
+# - **NC3 does not improve with a small initialisation.** Without weight decay NC3 stays above 0.5 at
+#   every $s$ (checked), where the networks of §2 end near 0.3; the reason is the "means invisible"
+#   column: a large share of the spread of the class means (the check: more than 15 %) lies in
+#   directions the readout does not see (next cell).
+#
+# The checks, and their tolerances. The fit and the visible share are claims about every network:
+# no more misclassified examples than §2 allows (one in 400), and a visible share below a quarter
+# of the scatter (the largest, at $s = 0.1$, is printed). The comparisons between scales use the
+# geometric mean over the draws: the ratio of $s = 0.1$ to $s = 1$ must be below $1/5$; the ratio
+# at $s = 1$ must stay above 0.1, the bound used for the deep linear network in §4, while its NC1
+# falls below a tenth of its start; and the fall
+# from $s = 0.3$ to $s = 0.1$ must be smaller than $(0.1/0.3)^2$, so that not even the depth-2 law
+# $\propto\sigma^2$, let alone $\sigma^4$, describes it. Balance at $s = 0.1$ means
+# $\|\delta\|/\|n\| < 0.2$; NC3 above 0.5 and an unseen share above 0.15 in every network. Each bound
+# lies a factor of two or more from every value measured at COURSE_SEED 0–5 (the table
+# `benchmarks/robustness.md`), where the draw-to-draw spread is visible in the printed table.
+
+# %%
+j_small, j_mid, j_large = (int(np.argmin(abs(s_nowd - v))) for v in (0.1, 0.3, 1.0))
+final_errors_nowd = int(nowd_hist["train errors"][-1].sum())
+cu.check_count(f"training examples misclassified at the end, all {K_nowd} networks without weight decay (≤ 1 in 400)",
+               final_errors_nowd, at_most=K_nowd * N_train // 400, of=K_nowd * N_train)
+cu.check_less("largest visible share of the within-class scatter, all networks without weight decay (fitted: < 0.25)",
+              (end_nowd["visible"] / end_nowd["within/between"]).max(), 0.25)
+cu.check_less(f"tr Σ_W/tr Σ_B at s = {s_nowd[j_small]:g} over s = 1, geometric means over the draws (< 1/5)",
+              gmean(end_nowd["within/between"])[j_small] / gmean(end_nowd["within/between"])[j_large], 1 / 5)
+cu.check_less("s = 1: tr Σ_W/tr Σ_B stays above 0.1 (geometric mean over the draws)", 0.1,
+              gmean(end_nowd["within/between"])[j_large])
+cu.check_less("s = 1: NC1(end)/NC1(0) below 1/10 (geometric mean over the draws): partial collapse",
+              gmean(nowd_hist["NC1"][-1] / nowd_hist["NC1"][0])[j_large], 1 / 10)
+cu.check_less(f"from s = {s_nowd[j_mid]:g} to {s_nowd[j_small]:g} tr Σ_W/tr Σ_B falls by less than (s ratio)² (not s⁴)",
+              (s_nowd[j_small] / s_nowd[j_mid]) ** 2,
+              gmean(end_nowd["within/between"])[j_small] / gmean(end_nowd["within/between"])[j_mid])
+cu.check_less(f"s = {s_nowd[j_small]:g}: last-layer units balanced, largest ‖δ‖/‖n‖ over the draws (< 0.2)",
+              by_scale(balance)[j_small].max(), 0.2)
+cu.check_less("no weight decay: NC3 stays above 0.5 in every network", 0.5, end_nowd["NC3"].min())
+_ = cu.check_less("no weight decay: the readout misses ≥ 15 % of the means' spread in every network", 0.15,
+                  end_nowd["invisible means"].min())
+
+# %% [markdown]
+# **What sets NC3, and the plateaus of §2.** For a network whose affine readout fits one-hot
+# targets, NC3 follows from two numbers. The fit says $W(\mu_c - \mu_G) = e_c - \frac1C\mathbf 1$,
+# that is $WM^\top = J$ with $J = I - \frac1C\mathbf 1\mathbf 1^\top$ and $M$ the centred means, so
+# $\langle W, M\rangle_F = \operatorname{tr}J = C - 1$ whatever the network; the part of the means the
+# readout sees is $JW^{+\top}$, of squared norm $\|W^+J\|_F^2$, and the rest is the unseen share $u$
+# of $\|M\|_F^2$ (`readout_split`'s "invisible means"). Hence
+#
+# $$
+# \mathrm{NC3} = \sqrt{2 - 2\kappa_W\sqrt{1 - u}},\qquad \kappa_W = \frac{C - 1}{\|W\|_F\,\|W^+J\|_F}\le 1
+# $$ (eq-nc-nc3-fit)
+#
+# (`nc.nc3_of_a_fitted_readout`), with $\kappa_W = 1$ (Cauchy–Schwarz) exactly when $W$ is a multiple
+# of an isometry on the centred class directions. Self-duality can fail in two ways: a readout with
+# unequal singular values ($\kappa_W < 1$), and means the readout does not fully see ($u > 0$). When
+# $u = 0$ the means are $JW^{+\top}$, their Gram matrix is $J(WW^\top)^{-1}J$, and NC2 too follows from
+# the readout alone (`nc.readout_geometry`), as the deep linear network's geometry followed from $E$
+# in {eq}`eq-nc-balanced`. Below, for every group of networks: NC3 measured, {eq}`eq-nc-nc3-fit`, its
+# value at $u = 0$ (the readout's anisotropy alone), $u$, and the class-mean residual
+# $\|\bar R\|_F/\|J\|_F$ that makes a fit inexact ($W M^\top = J + \bar R$).
+
+# %%
+print("                       NC3 measured   NC3 of a fit: from κ_W and u   from κ_W alone (u = 0)   unseen share u   ‖R̄‖/‖J‖")
+groups = [(f"no w.d., s = {s:g}", end_nowd, by_scale(np.arange(K_nowd))[i]) for i, s in enumerate(s_nowd)]
+groups.append((f"w.d. {P.mlp_wd:g} (§2)", end_wd, np.arange(K_mlp)))
+for name, e, idx in groups:
+    rng_ = lambda key, f=".2f": f"{e[key][idx].min():{f}}–{e[key][idx].max():{f}}"
+    print(f"{name:22s} {rng_('NC3'):>12s}   {rng_('NC3 of a fit'):>22s}       {rng_('NC3 from readout'):>14s}        "
+          f"{rng_('invisible means'):>11s}    {rng_('residual', '.3f')}")
+rel = lambda a, b: np.abs(a / b - 1)
+print(f"§2 (weight decay): NC2 {end_wd['NC2'].min():.3f}–{end_wd['NC2'].max():.3f}, from the readout alone "
+      f"{end_wd['NC2 from readout'].min():.3f}–{end_wd['NC2 from readout'].max():.3f} (largest relative difference "
+      f"{rel(end_wd['NC2'], end_wd['NC2 from readout']).max():.2f}); NC3 from the readout alone within "
+      f"{rel(end_wd['NC3'], end_wd['NC3 from readout']).max():.2f} (relative) of the measured")
+cu.check_less("weight decay (§2): the readout sees the class means, unseen share u < 0.02 in every network",
+              end_wd["invisible means"].max(), 0.02)
+_ = cu.check_close("no weight decay: NC3 vs the fitted-readout formula (eq-nc-nc3-fit), every network",
+                   end_nowd["NC3"], end_nowd["NC3 of a fit"], atol=0.02, mode="every")
+
+# %% [markdown]
+# Without weight decay these networks fit to a class-mean residual of a few thousandths, and
+# {eq}`eq-nc-nc3-fit` reproduces their NC3 (the check below allows 0.02: the error is of first order
+# in the residual $\epsilon = \|\bar R\|_F/\|J\|_F$, about $2\epsilon/\mathrm{NC3}$). What keeps NC3 large
+# is the unseen share: with $u$ set to zero the readout's anisotropy alone would give a much smaller
+# NC3 (third column against the first). With weight decay the unseen share is nearly zero (the check
+# bounds it by 0.02): weight decay removes every weight the loss does not need, and with them the
+# parts of the means the readout ignores. What is left of NC2 and NC3 in §2 is then the readout's
+# own anisotropy: computed from $W$ alone, both land within the printed relative difference of the
+# measured values, which is of the size of the class-mean residual that weight decay leaves (last
+# column; with that residual, {eq}`eq-nc-nc3-fit` and the readout-only values are approximations, so
+# we print rather than check them). The plateau values of §2 are those of the trained readout's
+# singular values; an ETF needs them equal on the centred class directions, as in the
+# unconstrained-features model, which has no data. **What sets those singular values, and hence the
+# values near 0.2 and 0.3, is not predicted by any theory in this chapter**, and no check claims them.
+#
+# What survives of the deep-linear picture in a ReLU network without weight decay, then: that a
+# fitted network's within-class scatter is unseen by the readout (exact), and that a smaller
+# initialisation, with its balanced units, leaves less of it (measured). What does not survive: the
+# power law in $s$ and collapse to the end, because the conservation law of a ReLU network is only
+# per unit and learning writes into the unseen directions; and self-duality, because the class means
+# keep a large unseen part. Weight decay, which §2 used, is what removes it.
+#
+# ## 6. What it means
 #
 # - Neural collapse is a statement about the features, not the outputs: two networks can fit the
 #   training set equally well, one with collapsed features and one without. In the lazy regime
@@ -654,9 +973,17 @@ _ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)",
 #   the penultimate features are $W_L^+f(x)$ plus a remainder of order $\sigma$ (depth 2) or
 #   $\sigma^2$ (depth 3), and a network that fits one-hot targets collapses its features. The
 #   geometry of the collapsed means is $(EE^\top)^{-1/L}$, an ETF when the classes are alike.
-# - A non-linear network on real data, with weight decay and long training, collapses strongly
-#   in NC1 and NC4 and partly in NC2/NC3: the ETF of the unconstrained-features model is the
-#   end point when features are free, and real features are only partly free.
+# - In a ReLU network what §3 says about *fitted* networks holds exactly: the within-class scatter
+#   lives in the directions the readout cannot see. Without weight decay a small initialisation
+#   collapses the features much more than the standard one, with balanced units, as in the deep
+#   linear network. But the conservation law keeps only the per-unit balance
+#   ({eq}`eq-nc-unit-imbalance`), and learning writes scatter into the unseen directions through the
+#   ReLU masks: as $s$ shrinks the scatter falls far more slowly than $\sigma^4$, and the
+#   readout does not align with the means, because much of their spread stays unseen.
+# - Weight decay removes the unseen part of the means, which is why the networks of §2 reach small
+#   NC3; what remains of NC2 and NC3 is the readout's own anisotropy ({eq}`eq-nc-nc3-fit`). The ETF
+#   of the unconstrained-features model is the end point when features are free; no theory here
+#   predicts how far from it a real network's readout stays.
 #
 # ## Exercises
 #
@@ -709,7 +1036,7 @@ _ = exercises.check_simplex_etf(simplex_etf)
 # :class: dropdown
 # :::
 #
-# From §3, $(W_LW_L^\top)^L = EE^\top$, so $W_LW_L^\top = (EE^\top)^{1/L}$, the unique positive
+# From §3 ({eq}`eq-nc-balanced`), $(W_LW_L^\top)^L = EE^\top$, so $W_LW_L^\top = (EE^\top)^{1/L}$, the unique positive
 # semi-definite $L$-th root (through the eigendecomposition). The class means are
 # $\mu_c = W_L^+e_c$, with Gram matrix $(EE^\top)^{-1/L}$; after centring they form a simplex ETF
 # exactly when the centred part of $EE^\top$ is proportional to $I - \frac1C\mathbf 1\mathbf 1^\top$.
@@ -775,14 +1102,19 @@ _ = exercises.check_balanced_readout_gram(readout_gram)
 #
 # - NC1–NC4 measure within-class collapse, the simplex-ETF geometry of the class means, the
 #   alignment of the readout with the means, and nearest-class-mean behaviour.
-# - Four MLPs on digits trained into the terminal phase (with a learning-rate ramp, without which
-#   ReLU units die and some networks never fit): NC1 falls by a factor 110 to 220, NC4 reaches 0
-#   or nearly, NC2 and NC3 fall to about 0.2 and 0.3 and then barely move.
-# - Deep linear networks conserve $D_l = W_{l+1}^\top W_{l+1} - W_lW_l^\top$ (measured drift $\propto\eta$);
-#   the readout-invisible part of the penultimate weights is $-\operatorname{tr}((I-\Pi)D)$, exactly.
+# - Four MLPs on digits trained into the terminal phase with weight decay (and a learning-rate ramp,
+#   without which ReLU units die and some networks never fit): NC1 falls by a factor 110 to 220, NC4
+#   reaches 0 or nearly, NC2 and NC3 fall to about 0.2 and 0.3 and then barely move; nothing here
+#   predicts those two values.
+# - Deep linear networks conserve $D_l = W_{l+1}^\top W_{l+1} - W_lW_l^\top$ ({eq}`eq-nc-imbalance`; measured drift $\propto\eta$);
+#   the readout-invisible part of the penultimate weights is $-\operatorname{tr}((I-\Pi)D)$, exactly ({eq}`eq-nc-invisible`).
 # - From small initialisation the features are $W_L^+f(x)$ up to a remainder $\propto\sigma^2$
 #   ($L = 2$) or $\sigma^4$ ($L = 3$) in the scatter ratio, and the means' geometry is
 #   $(EE^\top)^{-1/L}$, measured to within a percent; from large initialisation there is no collapse.
+# - The same ReLU networks without weight decay: from a small initialisation the features collapse
+#   far more than from the standard one, but below $s\approx 0.3$ the remaining scatter falls far
+#   more slowly than the deep-linear $\sigma^4$ (learning writes it, through the ReLU masks), and NC3
+#   stays large: a share of the class means the readout cannot see, which weight decay removes.
 #
 # ## References
 #

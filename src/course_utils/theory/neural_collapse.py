@@ -33,6 +33,14 @@ targets Y of shape (N, C)) trained on L = (1/2N) ‖X Eᵀ − Y‖_F², E = W_L
   rotation, h̃ = (EEᵀ)^{−1/2L} E x and W̃ = (EEᵀ)^{1/2L};
 - :func:`least_squares_map`: the end-to-end map E* = Y X⁺ a deep linear network converges to;
 - :func:`train_deep_linear`: the experiment, gradient descent on many networks at once, recording the measures.
+
+Any network with a linear readout f = W h + b (the ReLU networks of the chapter's §5):
+
+- :func:`readout_split`: the within-class scatter and the centred class means split into the part the
+  readout sees, Π = W⁺W, and the part it cannot see, I − Π. Since Π h = W⁺(f(x) − b), a network that
+  fits its targets has no visible within-class scatter: all of it is invisible;
+- :func:`unit_imbalance`: the per-unit imbalance δ_j = ‖W_out[:, j]‖² − ‖W_in[j, :]‖² − b_j² of a hidden
+  ReLU layer, which gradient flow conserves (the only conservation law a ReLU network keeps of D_l).
 """
 
 from __future__ import annotations
@@ -46,7 +54,8 @@ __all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_
            "nc3", "nc4", "collapse_measures",
            "dln_gradients", "imbalance_step", "readout_projector",
            "train_deep_linear",
-           "invisible_weight_norm2", "least_squares_map", "psd_power", "balanced_geometry"]
+           "invisible_weight_norm2", "least_squares_map", "psd_power", "balanced_geometry",
+           "readout_split", "unit_imbalance", "nc3_of_a_fitted_readout", "readout_geometry"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -356,3 +365,97 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
     if accumulate_imbalance_change:
         result["imbalance change"] = change
     return result
+
+
+# ----------------------------------------------------------------------------------------------
+# Non-linear networks with a linear readout
+# ----------------------------------------------------------------------------------------------
+
+def readout_split(H, y, W) -> dict[str, float]:
+    """Split the within-class scatter and the centred class means by what the readout W (C, p) sees.
+
+    With Π = W⁺W the projector on the row space of W, Σ_W, Σ_B from :func:`scatter_matrices` and M the
+    (C, p) matrix of centred class means, returns
+
+    - "visible":   tr(Π Σ_W Π) / tr Σ_B,
+    - "invisible": tr((I − Π) Σ_W (I − Π)) / tr Σ_B   (the two add up to :func:`within_class_ratio`),
+    - "invisible means": ‖M (I − Π)‖_F² / ‖M‖_F², the fraction of the class means' spread that the readout
+      cannot see.
+
+    For a readout f = W h + b, Π h = W⁺(f − b): once the outputs fit the targets, every example of a class
+    has the same visible part, and the within-class scatter is all invisible (chapter "Neural collapse", §3).
+    """
+    H, y, C = _features_labels(H, y)
+    W = _np(W).astype(float)
+    if W.ndim != 2 or W.shape != (C, H.shape[1]):
+        raise ValueError(f"the readout W must have shape (C, p) = {(C, H.shape[1])}, got {W.shape}")
+    Pi = readout_projector(W)
+    means, mu_G = class_means(H, y)
+    R, M = H - means[y], means - mu_G
+    Sb = np.sum(M ** 2) / C
+    if Sb == 0:
+        raise ValueError("all class means coincide: the between-class scatter is zero")
+    R_vis, M_vis = R @ Pi, M @ Pi
+    N = H.shape[0]
+    return {"visible": float(np.sum(R_vis ** 2) / N / Sb), "invisible": float(np.sum((R - R_vis) ** 2) / N / Sb),
+            "invisible means": float(np.sum((M - M_vis) ** 2) / np.sum(M ** 2))}
+
+
+def unit_imbalance(W_in, b_in, W_out) -> np.ndarray:
+    """δ_j = ‖W_out[:, j]‖² − ‖W_in[j, :]‖² − b_in[j]² for every unit j of a hidden layer h = φ(W_in x + b_in)
+    read by W_out (shapes as in ``nn.Linear``: W_in (n, n_prev), b_in (n,) or None, W_out (n_next, n)).
+
+    For a positively homogeneous φ (ReLU: φ(cz) = cφ(z) for c > 0) gradient flow conserves every δ_j
+    (Du, Hu & Lee 2018): scaling a unit's incoming weights by c and its outgoing ones by 1/c leaves the
+    function unchanged, and the gradient is orthogonal to that symmetry. It is the diagonal of the deep
+    linear network's D_l = W_{l+1}ᵀW_{l+1} − W_lW_lᵀ (with the bias as one more input); a ReLU network
+    conserves no more of D_l than that. Used by the chapter "Neural collapse" §5.
+    """
+    A, B = _np(W_in).astype(float), _np(W_out).astype(float)
+    if A.ndim != 2 or B.ndim != 2 or B.shape[1] != A.shape[0]:
+        raise ValueError(f"W_out (n_next, n) must read the n units of W_in (n, n_prev), got {B.shape} and {A.shape}")
+    b = np.zeros(A.shape[0]) if b_in is None else _np(b_in).astype(float).reshape(-1)
+    if b.shape != (A.shape[0],):
+        raise ValueError(f"b_in must have shape ({A.shape[0]},), got {b.shape}")
+    return (B ** 2).sum(0) - (A ** 2).sum(1) - b ** 2
+
+
+def nc3_of_a_fitted_readout(W, invisible_means: float) -> float:
+    """NC3 of a network whose affine readout f = W h + b fits one-hot targets exactly, from two numbers:
+
+        NC3 = √(2 − 2 κ_W √(1 − u)),     κ_W = (C − 1) / (‖W‖_F ‖W⁺J‖_F),   J = I − 11ᵀ/C,
+
+    u = ``invisible_means`` the share of the centred means' spread that the readout cannot see
+    (:func:`readout_split`). Derivation: a fit gives W(μ_c − μ_G) = e_c − 1/C, i.e. W Mᵀ = J, so
+    ⟨W, M⟩_F = tr J = C − 1; the visible part of M is J W⁺ᵀ, of norm ‖W⁺J‖_F, and ‖M‖_F² = ‖W⁺J‖_F²/(1 − u).
+    κ_W ≤ 1 (Cauchy–Schwarz), with equality when W is a multiple of an isometry on the centred class
+    directions. So NC3 = 0 needs both an isotropic readout (κ_W = 1) and means it fully sees (u = 0);
+    the measured NC3 differs from this value by terms of the order of the class-mean residuals.
+    """
+    W = _np(W).astype(float)
+    if W.ndim != 2 or W.shape[0] < 2:
+        raise ValueError(f"the readout W must be a (C, p) matrix with C ≥ 2, got shape {W.shape}")
+    if not 0.0 <= invisible_means < 1.0:
+        raise ValueError(f"the invisible share of the means must be in [0, 1), got {invisible_means}")
+    C = W.shape[0]
+    J = np.eye(C) - np.ones((C, C)) / C
+    kappa = (C - 1) / (np.linalg.norm(W) * np.linalg.norm(np.linalg.pinv(W) @ J))
+    return float(np.sqrt(max(0.0, 2 - 2 * kappa * np.sqrt(1 - invisible_means))))
+
+
+def readout_geometry(W) -> dict[str, float]:
+    """NC2, equinorm and NC3 predicted from the readout W (C, p) alone, for a network whose affine readout
+    fits one-hot targets exactly and sees all of its class means (``readout_split(...)["invisible means"]`` = 0).
+
+    A fit gives W(μ_c − μ_G) = e_c − 1/C, i.e. W Mᵀ = J (J = I − 11ᵀ/C); if M lies in the row space of W,
+    M = J W⁺ᵀ, whose Gram matrix is J (W Wᵀ)⁻¹ J. The measures are those of these means (:func:`nc2`,
+    :func:`equinorm`, :func:`nc3`); NC3 equals :func:`nc3_of_a_fitted_readout` (W, 0). An ETF needs
+    J (W Wᵀ)⁻¹ J ∝ J: a readout whose singular values are equal on the centred class directions.
+    """
+    W = _np(W).astype(float)
+    if W.ndim != 2 or W.shape[0] < 2 or W.shape[1] < W.shape[0]:
+        raise ValueError(f"the readout W must be a (C, p) matrix with 2 ≤ C ≤ p, got shape {W.shape}")
+    C = W.shape[0]
+    M = (np.eye(C) - np.ones((C, C)) / C) @ np.linalg.pinv(W).T              # the class means, one per class
+    y = np.arange(C)
+    return {"NC2": nc2(M, y), "equinorm": equinorm(M, y), "NC3": nc3(W, M, y)}
