@@ -68,7 +68,8 @@ def _digits(per_class, seed=0):
 
 def _relu_net(width, alpha, steps, X, Y):
     run = train_scaled_relu_net(X, Y, width=width, alpha=alpha, steps=steps)
-    return run.weight_change, run.kernel_change
+    return (run.weight_change, run.kernel_change, run.kernel_linear, run.kernel_quadratic, run.kernel_switching,
+            run.preactivation_change)
 
 
 def test_relu_network_weight_and_kernel_change_with_width_and_init_scale():
@@ -76,10 +77,20 @@ def test_relu_network_weight_and_kernel_change_with_width_and_init_scale():
     widths = [64, 256, 1024]
     by_width = np.array([_relu_net(n, 1.0, 150, X=X, Y=Y) for n in widths])
     assert cu.fit_power_law(widths, by_width[:, 0]).alpha == pytest.approx(0.5, abs=0.12)
-    assert 0.5 < cu.fit_power_law(widths, by_width[:, 1]).alpha < 1.1
+    e_q = cu.fit_power_law(widths, by_width[:, 5]).alpha              # q ∝ n^(−e_q), e_q → 1/2 when lazy
+    assert e_q == pytest.approx(0.5, abs=0.12)
+    # the kernel's parts: linear ∝ q/√n, quadratic ∝ q², switching ∝ √(q/n) (the chapter's §5)
+    assert cu.fit_power_law(widths, by_width[:, 2]).alpha == pytest.approx(e_q + 0.5, abs=0.15)
+    assert cu.fit_power_law(widths, by_width[:, 3]).alpha == pytest.approx(2 * e_q, abs=0.15)
+    assert cu.fit_power_law(widths, by_width[:, 4]).alpha == pytest.approx((e_q + 1) / 2, abs=0.1)
     alphas = [1.0, 2.0, 4.0]
     by_alpha = np.array([_relu_net(128, a, 150, X=X, Y=Y) for a in alphas])
     assert cu.fit_power_law(alphas, by_alpha[:, 0]).alpha == pytest.approx(2.0, abs=0.15)
+    e_qa = cu.fit_power_law(alphas, by_alpha[:, 5]).alpha
+    assert e_qa == pytest.approx(2.0, abs=0.1)
+    assert cu.fit_power_law(alphas, by_alpha[:, 2]).alpha == pytest.approx(e_qa, abs=0.15)
+    assert cu.fit_power_law(alphas, by_alpha[:, 3]).alpha == pytest.approx(2 * e_qa, abs=0.15)
+    # the total mixes the parts: its slope lies between the switching (≈ 1) and smooth (≈ 2) values
     assert 0.9 < cu.fit_power_law(alphas, by_alpha[:, 1]).alpha < 2.0
 
 

@@ -54,3 +54,31 @@ def test_bad_arguments():
         train_scaled_relu_net(X, Y, width=8, alpha=0.0, steps=1)
     with pytest.raises(ValueError, match="square"):
         lazy_step(torch.ones(3, 4), 2)
+
+
+def test_one_hidden_layer_kernel_is_the_tangent_kernel_and_the_parts_add_up():
+    from course_utils.models.scaled_init import kernel_change_parts, one_hidden_layer_kernel
+
+    X, Y = _data(n=10, d=6, c=3)
+    net = MLP(6, 40, 1, 3, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(1))
+    W0, V0 = (layer.weight.detach().clone() for layer in net.layers)
+    K = one_hidden_layer_kernel(W0, V0, X)
+    assert torch.allclose(K, diagnostics.tangent_kernel(net, X), rtol=1e-10, atol=1e-12)
+    gen = torch.Generator().manual_seed(2)
+    W, V = W0 + 0.05 * torch.randn(W0.shape, generator=gen), V0 + 0.05 * torch.randn(V0.shape, generator=gen)
+    p = kernel_change_parts(W0, V0, W, V, X)
+    assert 0 < p["switched_fraction"] < 0.5 and p["preactivation_change"] > 0
+    # the three parts add up to the total (as matrices; their norms obey the triangle inequality)
+    assert p["total"] <= p["linear"] + p["quadratic"] + p["switching"] + 1e-12
+    # no switch: the switching part vanishes; halving Δθ halves the linear part and quarters the quadratic one
+    p_small = kernel_change_parts(W0, V0, W0 + 1e-9 * (W - W0), V0 + 1e-9 * (V - V0), X)
+    assert p_small["switching"] == 0.0 and p_small["switched_fraction"] == 0.0
+    p_half = kernel_change_parts(W0, V0, W0 + 1e-4 * (W - W0), V0 + 1e-4 * (V - V0), X)
+    p_quarter = kernel_change_parts(W0, V0, W0 + 0.5e-4 * (W - W0), V0 + 0.5e-4 * (V - V0), X)
+    if p_half["switched_fraction"] == 0.0 and p_quarter["switched_fraction"] == 0.0:
+        assert p_half["linear"] / p_quarter["linear"] == pytest.approx(2.0, rel=1e-6)
+        assert p_half["quadratic"] / p_quarter["quadratic"] == pytest.approx(4.0, rel=1e-3)  # rounding: Θ₀ − Θ₀
+    with pytest.raises(ValueError, match="mask"):
+        one_hidden_layer_kernel(W0, V0, X, mask=torch.ones(3, 3))
+    with pytest.raises(ValueError, match="need W"):
+        one_hidden_layer_kernel(W0, V0, X[:, :4])

@@ -30,7 +30,7 @@
 #
 # **Prerequisites:** [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
 # (tangent kernel, lazy training, the NTK parameterisation).
-# **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
+# **Runs in:** two to three minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # adds seeds, widths and training samples (several minutes; the models stay small enough for a CPU).
 
 # %% tags=["hide-input"]
@@ -94,7 +94,7 @@ params
 # $$
 # f(x) = \frac{\gamma x}{Z}\sum_{i=1}^p a_i b_i \equiv \gamma\, w\, x, \qquad
 # w = \frac1Z\sum_{i=1}^p a_i b_i,
-# $$
+# $$ (eq-lazyrich-model)
 #
 # trained by gradient flow on the target $y = S x$. It has four scales: the initial weights
 # $a_i, b_i\sim\mathcal N(0,\alpha^2)$ (**initialisation scale** $\alpha$), the **target scale**
@@ -102,7 +102,9 @@ params
 # **output scale** $1/Z$. $Z = \sqrt p$ is the NTK parameterisation of the previous part, $Z = p$ the
 # mean-field one. With inputs of unit variance, $\mathbb E[x^2] = 1$, the loss is
 # $L = \frac12\mathbb E[(f(x) - Sx)^2] = \frac12(\gamma w - S)^2$: the network can only ever learn
-# one number, $\gamma w = S$. What is interesting is *how* its $2p$ weights get there.
+# one number, $\gamma w = S$. What is interesting is *how* its $2p$ weights get there. (This scalar
+# network, and the reading of lazy versus rich through its weight-to-target ratio and four knobs below,
+# follow {cite:t}`nam2025position`; the closed-form solution is derived here in full.)
 #
 # ## 2. The exact solution
 #
@@ -110,7 +112,7 @@ params
 #
 # $$
 # \dot a_i = g\, b_i,\qquad \dot b_i = g\, a_i,\qquad g(t) = \frac{\gamma}{Z}\bigl(S - \gamma w(t)\bigr),
-# $$
+# $$ (eq-lazyrich-eom)
 #
 # the same scalar $g$ for every unit. Two consequences. First, $\frac{d}{dt}(a_i^2 - b_i^2) =
 # 2g(a_ib_i - b_ia_i) = 0$: each unit conserves $\delta_i = a_i^2 - b_i^2$ (the layers stay as
@@ -122,7 +124,7 @@ params
 # \begin{pmatrix}a_i(\tau)\\ b_i(\tau)\end{pmatrix} =
 # \begin{pmatrix}\cosh\tau & \sinh\tau\\ \sinh\tau & \cosh\tau\end{pmatrix}
 # \begin{pmatrix}a_i(0)\\ b_i(0)\end{pmatrix}.
-# $$
+# $$ (eq-lazyrich-boost)
 #
 # (The conserved $a_i^2 - b_i^2$ is the boost's invariant "interval".) Multiplying out,
 # $a_ib_i(\tau) = \frac12(a_i^2 + b_i^2)\sinh 2\tau + a_ib_i\cosh 2\tau$ with initial values on the right.
@@ -133,7 +135,7 @@ params
 # w(\tau) = \frac{Q}{2Z}\sinh 2\tau + w_0\cosh 2\tau,\qquad
 # \|\theta(\tau)\|^2 = Q\cosh 2\tau + 2Zw_0\sinh 2\tau,\qquad
 # \|\theta(\tau) - \theta_0\|^2 = 2(\cosh\tau - 1)\bigl(Q\cosh\tau + 2Zw_0\sinh\tau\bigr).
-# $$
+# $$ (eq-lazyrich-weights)
 #
 # **The weight-to-target ratio.** Measure the output in units of the target and the weights in
 # units of the smallest weights that fit the target. Those are $a_i = b_i$ with
@@ -142,7 +144,7 @@ params
 # $$
 # \boxed{\;\rho = \frac{\gamma\,\|\theta_0\|^2}{2ZS}\;\approx\;\frac{\gamma\,p\,\alpha^2}{ZS},
 # \qquad \omega = \frac{\gamma w_0}{S}\quad(|\omega|\le\rho).\;}
-# $$
+# $$ (eq-lazyrich-rho)
 #
 # $\rho$ is the **weight-to-target ratio**; $\omega$ says how much of the target the network
 # already outputs. Then $\gamma w/S = \rho\sinh 2\tau + \omega\cosh 2\tau$, and the rapidity obeys
@@ -154,7 +156,7 @@ params
 # $$
 # \frac{s(t) - s_+}{s(t) - s_-} = \frac{1 - s_+}{1 - s_-}\,e^{-\lambda t},\qquad
 # \lambda = \frac{2\gamma S}{Z}\sqrt{1 + \rho^2 - \omega^2},
-# $$
+# $$ (eq-lazyrich-closed-form)
 #
 # so $s(t)$, hence $\tau(t)$, $w(t)$ and every weight, is an explicit function of time
 # (`theory.ScalarModel`). At $t\to\infty$, $s\to s_+$: the rapidity at convergence solves
@@ -167,7 +169,7 @@ params
 # \dfrac{1}{2\rho} & \rho\gg 1 \text{ (lazy)},\\[2mm]
 # \rho^{-1/2} & \rho\ll 1 \text{ (rich)},
 # \end{cases}
-# $$
+# $$ (eq-lazyrich-change)
 #
 # using $\sinh 2\tau_\infty = 1/\rho$ at $\omega = 0$. The norm itself grows by the factor
 # $\|\theta_\infty\|/\|\theta_0\| = \sqrt{\cosh 2\tau_\infty} = (1 + \rho^{-2})^{1/4}$ (at $\omega = 0$): barely for
@@ -265,7 +267,7 @@ for name, tr in trajectories.items():
 #
 # ## 4. The four knobs are one knob
 #
-# Now the relative weight change at convergence against $\rho$, for each knob swept on its own
+# Now the relative weight change at convergence {eq}`eq-lazyrich-change` against $\rho$, for each knob swept on its own
 # over five decades around the base point $\alpha = 1$, $S = \gamma = 1$, $Z = \sqrt p$ ($p = 64$).
 # To compare with the one-variable curve we start from $\omega = 0$ exactly: the units come in
 # mirrored pairs $(a, b)$ and $(a, -b)$, so that $w_0 = 0$ ("antisymmetric" initialisation; the
@@ -411,12 +413,15 @@ cu.check_close("mean-field scaling: change at the largest width vs Δ(ρ = γα�
 # $\Theta(x, x') = \sum_c\nabla_\theta f_c(x)\cdot\nabla_\theta f_c(x')$ (`diagnostics.tangent_kernel`,
 # `diagnostics.relative_kernel_change`).
 #
-# What to expect. On the lazy side the scalar model says $\Delta\theta/\theta\approx 1/2\rho\propto\alpha^{-2}$;
-# on the rich side $\propto\rho^{-1/2}\propto\alpha^{-1}$. With width, §2 of the NTK chapter's argument
-# gives $\Delta\theta/\theta\propto n^{-1/2}$, and for the kernel of a ReLU network a change $\propto n^{-3/4}$
-# (units whose kink crosses a training input, with random signs), between the bound $n^{-1/2}$
-# and the $n^{-1}$ of smooth activations. The same argument in $\alpha$: a fraction $\propto\alpha^{-2}$ of
-# units switch, and their random-sign contributions add up to a relative kernel change $\propto\alpha^{-1}$.
+# What to expect. On the lazy side the scalar model {eq}`eq-lazyrich-change` says $\Delta\theta/\theta\approx 1/2\rho\propto\alpha^{-2}$;
+# on the rich side $\propto\rho^{-1/2}\propto\alpha^{-1}$. With width, the argument of §2 of
+# [Training in the infinite-width limit: the neural tangent kernel](../03_wide_networks/02_ntk.ipynb)
+# gives $\Delta\theta/\theta\propto n^{-1/2}$. The kernel of a ReLU network moves in two ways: smoothly,
+# $\propto n^{-1}$ as for smooth activations, and through the units whose kink crosses a training
+# input, which add up with random signs to a change $\propto n^{-3/4}$, between the bound $n^{-1/2}$ and
+# $n^{-1}$. The same argument in $\alpha$: a fraction $\propto\alpha^{-2}$ of units switch, and their
+# random-sign contributions add up to a relative kernel change $\propto\alpha^{-1}$. Below we measure the
+# two separately.
 
 # %%
 z_all, y_all = load_digits()
@@ -426,31 +431,36 @@ Y_tr = torch.nn.functional.one_hot(y_tr, 10).double()
 
 
 def train_relu_net(width, alpha, steps, seed, lr=None):
-    """(relative weight change, relative tangent-kernel change, final loss) of one network."""
+    """One network: (relative weight change, relative tangent-kernel change, final loss, the kernel change's
+    linear, quadratic and switching parts, the switched fraction f_s, the preactivation change q)."""
     run = train_scaled_relu_net(X_tr, Y_tr, width=width, alpha=alpha, steps=steps, seed=int(seed), lr=lr)
-    return run.weight_change, run.kernel_change, run.loss
+    return (run.weight_change, run.kernel_change, run.loss, run.kernel_linear, run.kernel_quadratic,
+            run.kernel_switching, run.switched_fraction, run.preactivation_change)
 
 
+WEIGHTS, KERNEL, LOSS, LINEAR, QUADRATIC, SWITCHING, SWITCHED, Q = range(8)
 alphas = np.array(params.mlp_alphas)
 # α ≥ 1: the lazy step of each network's own kernel; α < 1: the step at α = 1 (a smaller kernel allows more)
 lr_one = train_scaled_relu_net(X_tr, Y_tr, width=params.mlp_width, alpha=1.0, steps=0, seed=cu.seed(0)).lr
 # The kernel change of one lazy network is noisy (the few units that switch have random signs): the lazy
 # points average over `lazy_seeds` networks, the (more expensive) rich points over `seeds`.
-by_alpha = np.array([np.mean([train_relu_net(params.mlp_width, a, params.lazy_steps if a >= 1 else params.rich_steps, s,
-                                             lr=None if a >= 1 else lr_one)
-                              for s in cu.seed(range(params.lazy_seeds if a >= 1 else params.seeds))], axis=0)
-                     for a in cu.progress(alphas, desc="α sweep")])
+runs_alpha = [np.array([train_relu_net(params.mlp_width, a, params.lazy_steps if a >= 1 else params.rich_steps, s,
+                                       lr=None if a >= 1 else lr_one)
+                        for s in cu.seed(range(params.lazy_seeds if a >= 1 else params.seeds))])
+              for a in cu.progress(alphas, desc="α sweep")]
+by_alpha = np.array([r.mean(0) for r in runs_alpha])
 widths = np.array(params.mlp_widths)
-by_width = np.array([[train_relu_net(int(n), 1.0, params.lazy_steps, s) for n in widths]
-                     for s in cu.seed(range(params.seeds))]).mean(0)
-print("final training loss (α sweep):", np.array2string(by_alpha[:, 2], precision=3))
-print("final training loss (width sweep):", np.array2string(by_width[:, 2], precision=3))
+runs_width = np.array([[train_relu_net(int(n), 1.0, params.lazy_steps, s) for n in widths]
+                       for s in cu.seed(range(params.seeds))])                  # (seed, width, quantity)
+by_width = runs_width.mean(0)
+print("final training loss (α sweep):", np.array2string(by_alpha[:, LOSS], precision=3))
+print("final training loss (width sweep):", np.array2string(by_width[:, LOSS], precision=3))
 
 # %%
 lazy, rich = alphas >= 1, alphas <= 0.25
 # one constant maps the network onto the scalar model: ρ = c α², fitted to the lazy end
 c_rho = brentq(lambda c: theory.relative_change_at_convergence(c * alphas[-1] ** 2) - by_alpha[-1, 0], 1e-3, 1e4)
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
 ax = axes[0]
 a_line = np.geomspace(alphas.min(), alphas.max(), 200)
 ax.plot(a_line, theory.relative_change_at_convergence(c_rho * a_line ** 2), "-", color=cu.plotting.PALETTE[0],
@@ -461,37 +471,36 @@ fit_k_lazy = cu.fit_power_law(alphas[lazy], by_alpha[lazy, 1])
 ax.plot(alphas, by_alpha[:, 0], "o", color=cu.plotting.PALETTE[0],
         label=f"network: weights (slopes {-fit_w_lazy.alpha:.2f} lazy, {-fit_w_rich.alpha:.2f} rich)")
 ax.plot(alphas, by_alpha[:, 1], "s", mfc="none", color=cu.plotting.PALETTE[1],
-        label=f"network: tangent kernel (lazy slope {-fit_k_lazy.alpha:.2f})")
-ax.plot(alphas[lazy], fit_k_lazy(alphas[lazy]), "--", color=cu.plotting.PALETTE[1])
+        label=f"network: tangent kernel, total (lazy slope {-fit_k_lazy.alpha:.2f})")
+for col, mk, c, name in ((LINEAR, "^", 2, "linear part"), (SWITCHING, "D", 3, "switching part")):
+    ax.plot(alphas[lazy], by_alpha[lazy, col], mk, mfc="none", ms=5, color=cu.plotting.PALETTE[c], label=f"kernel: {name}")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("initialisation scale $\\alpha$")
 ax.set_ylabel("relative change at the end of training")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7.5)
 ax = axes[1]
 fit_w_n = cu.plotting.loglog_fit(ax, widths, by_width[:, 0], label="weights $\\|\\Delta\\theta\\|/\\|\\theta_0\\|$",
                                  color=cu.plotting.PALETTE[0], exponent_name="slope −")
-fit_k_n = cu.plotting.loglog_fit(ax, widths, by_width[:, 1], label="tangent kernel $\\|\\Delta\\Theta\\|/\\|\\Theta_0\\|$",
+fit_k_n = cu.plotting.loglog_fit(ax, widths, by_width[:, 1], label="tangent kernel, total",
                                  color=cu.plotting.PALETTE[1], marker="s", exponent_name="slope −")
+for col, mk, c, name, slope in ((LINEAR, "^", 2, "linear part", 1.0), (SWITCHING, "D", 3, "switching part", 0.75)):
+    ax.plot(widths, by_width[:, col], mk, mfc="none", color=cu.plotting.PALETTE[c], label=f"kernel: {name}")
+    ax.plot(widths, by_width[0, col] * (widths / widths[0]) ** -slope, ":", color=cu.plotting.PALETTE[c],
+            label=f"$\\propto n^{{-{slope:g}}}$ (its large-$n$ law)")
 ax.plot(widths, by_width[0, 0] * (widths / widths[0]) ** -0.5, ":", color="k", label="$\\propto n^{-1/2}$ (theory for the weights)")
 ax.set_xlabel("width $n$ (hidden units)")
 ax.set_ylabel("relative change at the end of training")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
 print(f"weights: α^-{fit_w_lazy.alpha:.2f}±{fit_w_lazy.alpha_stderr:.2f} (lazy), α^-{fit_w_rich.alpha:.2f}"
       f"±{fit_w_rich.alpha_stderr:.2f} (rich), n^-{fit_w_n.alpha:.3f}±{fit_w_n.alpha_stderr:.3f}")
-print(f"tangent kernel: α^-{fit_k_lazy.alpha:.2f}±{fit_k_lazy.alpha_stderr:.2f} (lazy), "
+print(f"tangent kernel, total: α^-{fit_k_lazy.alpha:.2f}±{fit_k_lazy.alpha_stderr:.2f} (lazy), "
       f"n^-{fit_k_n.alpha:.2f}±{fit_k_n.alpha_stderr:.2f}")
 cu.check_close("weights vs α, lazy side: exponent (scalar model: 2)", fit_w_lazy.alpha, 2.0, atol=0.1)
 cu.check_close("weights vs α, rich side: exponent (scalar model: 1)", fit_w_rich.alpha, 1.0, atol=0.25)
 cu.check_close("weights vs width: exponent (theory 1/2)", fit_w_n.alpha, 0.5, atol=0.1)
-cu.check_less("tangent kernel vs α, lazy side: exponent between the switching (1) and smooth (2) values", 1.0,
-              fit_k_lazy.alpha)
-cu.check_less("...and below 2", fit_k_lazy.alpha, 2.0)
-cu.check_less("tangent kernel vs width: falls at least as fast as the n^-1/2 bound (0.5 < exponent)", 0.5,
-              fit_k_n.alpha)
-cu.check_less("tangent kernel vs width: ...and no faster than smooth activations (exponent < 1)", fit_k_n.alpha, 1.0)
 cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (weights)", by_alpha[lazy, 0][:-1],
                theory.relative_change_at_convergence(c_rho * alphas[lazy][:-1] ** 2), rtol=0.05)
 
@@ -504,14 +513,96 @@ cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (wei
 # multiple of $\alpha^2$ as its lazy end. (The two smallest $\alpha$ end at a training loss two to four
 # times that of the others, printed above: their weights would still grow a little, which would
 # steepen the rich slope slightly.) The width sweep reproduces the NTK chapter: the weights move
-# like $n^{-1/2}$, and the tangent kernel falls faster than that bound, between $n^{-3/4}$ (ReLU
-# switching) and $n^{-1}$. The tangent kernel falls with $\alpha$ more slowly than the weights: a lazy
-# ReLU network's kernel change is the sum of a smooth part $\propto\alpha^{-2}$ and a part from the units
-# that switch on or off, $\propto\alpha^{-1}$, which takes over at large $\alpha$: the fitted slope over
-# $\alpha\ge1$ lies between the two. (Whether the last octave alone is closer to 1 is beyond one
-# experiment's resolution: the switching part is a random-sign sum over few units, so for a single
-# network the slope between $\alpha = 4$ and 8 changes much from draw to draw; hence the average over
-# several lazy networks above, and no claim about the last octave.)
+# like $n^{-1/2}$.
+#
+# **The kernel, part by part.** The total kernel change mixes two laws, so its fitted slopes above
+# (printed) are neither. For this network the tangent kernel is a quadratic polynomial in the weights
+# once the on/off pattern of the ReLUs is held fixed (`scaled_init.one_hidden_layer_kernel`), so its
+# change splits exactly into three parts (`scaled_init.kernel_change_parts`): the part **linear** in
+# the weight change $\Delta\theta$ and the part **quadratic** in it, both with the initial ReLU pattern
+# frozen, and the **switching** part, from the units that turned on or off at a training input. Each
+# has its own law, in terms of one measured number, the mean relative change of the preactivations,
+# $q = \langle|\Delta z_{j\mu}|/\sigma_\mu\rangle$ ($\sigma_\mu$ the spread of $z_{j\mu}$ over units at input $\mu$;
+# lazy theory: $q\propto\alpha^{-2}n^{-1/2}$):
+#
+# - a unit switches at input $\mu$ when $\Delta z$ carries $z$ across zero; for $z\sim\mathcal N(0,\sigma_\mu^2)$
+#   independent of $\Delta z$ that happens with probability $\langle|\Delta z|\rangle/(\sqrt{2\pi}\sigma_\mu)$: a switched fraction
+#   $f_s\approx q/\sqrt{2\pi}$;
+# - each switch changes a row of $\Theta$ by $\pm$ one unit's share, $\sim\|\Theta\|/n$, with a random sign (on and
+#   off equally likely): $nf_s$ such terms add up to $\|\Delta\Theta_{\rm sw}\|/\|\Theta\|\propto\sqrt{f_s/n}\propto\sqrt{q/n}$,
+#   i.e. $\alpha^{-1}n^{-3/4}$;
+# - the linear part is a sum over $n$ units of changes $\propto q$ with random signs: $\propto q/\sqrt n$, i.e.
+#   $\alpha^{-2}n^{-1}$ (the $n^{-1}$ of smooth activations);
+# - the quadratic part adds $n$ positive terms $\propto q^2/n$: $\propto q^2$, i.e. $\alpha^{-4}n^{-1}$.
+#
+# With $q\propto\alpha^{-e_\alpha}n^{-e_n}$ measured, these predict the exponent of each part over the
+# range we measure; in the lazy limit $e_\alpha = 2$, $e_n = 1/2$ they become $1, 3/4$ (switching),
+# $2, 1$ (linear) and $4, 1$ (quadratic). The fitted exponents are checked against their predictions within
+# the 99 % interval of the fits: Student's $t$ for the fit's degrees of freedom times the combined
+# standard error (each seed's network is its own point).
+
+# %%
+from scipy import stats as sstats
+
+a_pts = np.concatenate([np.full(len(r), a) for a, r in zip(alphas, runs_alpha) if a >= 1])
+a_runs = np.concatenate([r for a, r in zip(alphas, runs_alpha) if a >= 1])
+n_pts, n_runs = np.tile(widths, params.seeds), runs_width.reshape(-1, runs_width.shape[-1])
+kernel_laws = {}
+for sweep, x, R, asym in (("α", a_pts, a_runs, 2.0), ("n", n_pts, n_runs, 0.5)):
+    fit_q = cu.fit_power_law(x, R[:, Q])
+    shift = 0.5 if sweep == "n" else 0.0          # the extra 1/√n of a random-sign sum over n units
+    for col, name, slope, se_factor in ((LINEAR, "linear", lambda e: e + shift, 1.0),
+                                        (QUADRATIC, "quadratic", lambda e: 2 * e, 2.0),
+                                        (SWITCHING, "switching", lambda e: (e + 2 * shift) / 2, 0.5)):
+        fit = cu.fit_power_law(x, R[:, col])
+        tol = sstats.t.ppf(0.995, len(x) - 2) * math.hypot(fit.alpha_stderr, se_factor * fit_q.alpha_stderr)
+        kernel_laws[(sweep, name)] = dict(fit=fit, predicted=slope(fit_q.alpha), lazy_limit=slope(asym), tol=tol)
+    kernel_laws[(sweep, "q")] = dict(fit=fit_q, predicted=asym, lazy_limit=asym, tol=np.nan)
+    kernel_laws[(sweep, "f_s")] = dict(fit=cu.fit_power_law(x, R[:, SWITCHED]), predicted=fit_q.alpha,
+                                       lazy_limit=asym, tol=np.nan)
+print(f"{'':22s}{'measured':>16s}{'predicted from q':>19s}{'lazy limit':>12s}")
+for (sweep, name), v in kernel_laws.items():
+    print(f"{name + ' vs ' + sweep:22s}{v['fit'].alpha:9.3f} ± {v['fit'].alpha_stderr:.3f}{v['predicted']:15.3f}"
+          f"{v['lazy_limit']:14.2f}")
+ratio_fs = np.concatenate([a_runs[:, SWITCHED] / a_runs[:, Q], n_runs[:, SWITCHED] / n_runs[:, Q]])
+print(f"f_s/q over all lazy runs: {ratio_fs.min():.3f} … {ratio_fs.max():.3f} (Gaussian estimate 1/√(2π) = "
+      f"{1 / math.sqrt(2 * math.pi):.3f}); by α (mean over seeds): "
+      + ", ".join(f"{a:g}: {np.mean(r[:, SWITCHED] / r[:, Q]):.3f}" for a, r in zip(alphas, runs_alpha) if a >= 1)
+      + f"; switched (unit, input) pairs per network at α = {alphas[-1]:g}: "
+      f"{runs_alpha[-1][:, SWITCHED].mean() * params.mlp_width * len(X_tr):.0f}")
+cross = np.concatenate([a_runs[:, KERNEL] ** 2 / (a_runs[:, LINEAR] ** 2 + a_runs[:, QUADRATIC] ** 2 + a_runs[:, SWITCHING] ** 2),
+                        n_runs[:, KERNEL] ** 2 / (n_runs[:, LINEAR] ** 2 + n_runs[:, QUADRATIC] ** 2 + n_runs[:, SWITCHING] ** 2)])
+print(f"‖ΔΘ‖² / (sum of the parts' squares): {cross.min():.2f} … {cross.max():.2f}")
+for (sweep, name), v in kernel_laws.items():
+    # not checked: the switching part vs α (it falls faster than the estimate; see below)
+    if name in ("linear", "quadratic", "switching") and (sweep, name) != ("α", "switching"):
+        cu.check_close(f"tangent kernel, {name} part vs {sweep}: exponent (predicted from q's; lazy limit "
+                       f"{v['lazy_limit']:g})", v["fit"].alpha, v["predicted"], atol=v["tol"])
+
+# %% [markdown]
+# The total kernel change is the sum of the three parts as matrices; the ratio of its squared norm to the
+# sum of the parts' squared norms (printed) is close to one, so the parts are nearly orthogonal, as
+# sums with independent random signs should be. With width, each part follows its own law with the
+# exponent predicted from $q$, within the fits' 99 % intervals: the switching part falls as
+# $\sqrt{q/n}$, which is $n^{-3/4}$ where $q\propto n^{-1/2}$. With $\alpha$, the linear and quadratic
+# parts do too; the switching part falls somewhat faster than the estimate $\sqrt{q/n}\propto\alpha^{-1}$
+# (table), and we do not claim its exponent: over $\alpha = 1$–8 the assumption that switches add with
+# independent random signs is only approximate (at $\alpha = 1$, where many units switch, a partly
+# coherent excess of units switching the same way would add a part $\propto f_s\propto\alpha^{-2}$; we have
+# not isolated it). The switched fraction is close to the Gaussian estimate $q/\sqrt{2\pi}$ (range
+# printed, with the number of pairs that switch in a network at $\alpha = 8$, which is small, so that
+# ratio is the noisiest). So the slopes of the *total* change are
+# crossovers: with width, from the linear part ($\approx n^{-1}$), which dominates at $n = 64$, to the
+# switching part ($\approx n^{-3/4}$), which dominates at the widest networks; with $\alpha$, from the
+# linear and quadratic parts ($\alpha^{-2}$, $\alpha^{-4}$) at $\alpha = 1$ to the switching part
+# ($\alpha^{-1}$) at $\alpha = 8$. A fitted slope of the total therefore depends on the range fitted,
+# which is why it is printed, not checked. Where the measured exponents differ from the lazy limits
+# it is because $q$ itself does: with width $q$ falls more slowly than $n^{-1/2}$ over $n = 64$–2048
+# (printed); the narrow networks also end at a higher training loss after the same 400 steps (printed
+# above). The predictions from the measured $q$ absorb this, and where $q\propto n^{-1/2}$ they become
+# $n^{-3/4}$ and $n^{-1}$. (The Gaussian estimate of the switched fraction ignores that $z$ and $\Delta z$
+# are not independent: a unit's weights move only through the inputs at which it is on. We have not
+# measured how much of the deviation from $q/\sqrt{2\pi}$ that explains.)
 #
 # ## 6. Minimal or extended features?
 #
@@ -532,6 +623,11 @@ cu.check_close("scalar model with ρ = cα² vs the network at α = 1, 2, 4 (wei
 #
 # **Minimal features** (MF): few directions, aligned with the classes. **Extended features** (EF):
 # many directions, weakly aligned: random features, whose only use is to feed a linear readout.
+# The two terms, and the diagnosis through the eigenvalues of the last layer's features, come from
+# {cite:t}`nam2024visualising`; the doctoral work they belong to calls a network MF when
+# $\kappa_{\rm CKA} = 1 - A < 0.1$ on held-out data, and the MF kernel is then close to a multiple of the class
+# projector, with its top $C - 1$ eigenvalues nearly equal. We report $\kappa_{\rm CKA}$ on the training digits
+# and on 500 held-out ones, with the spread $\lambda_1/\lambda_9$ of the top nine held-out eigenvalues.
 # We train the same two-hidden-layer ReLU network (width 256, 300 digits) from the same initial
 # weights in three ways: full backpropagation in the rich regime (two knobs turned: initial weights
 # $\times\,0.25$, output $\times\,0.3$), training only the last layer from that same initialisation,
@@ -567,31 +663,43 @@ def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
     elif lr is None:                # from the initial tangent kernel: 1/λ_max(κ²Θ₀/NC)
         lr = 1 / (kappa ** 2 * torch.linalg.eigvalsh(diagnostics.tangent_kernel(net, X_mf) / (N_mf * 10)).max().item())
     opt = torch.optim.SGD(weights[-1:] if only_last else weights, lr=lr)
-    for _ in range(steps):
+    loss = torch.tensor(float("nan"))
+    for k in range(steps):
+        if k == steps // 2:
+            phi_val_half, loss_half = last_hidden(net, X_val), loss.item()
         opt.zero_grad()
         loss = 0.5 * ((kappa * (net(X_mf) - f0_tr) - Y_mf) ** 2).sum(1).mean()
         loss.backward()
         opt.step()
     with torch.no_grad():
         val_acc = ((net(X_val) - f0_val).argmax(1) == y_val).double().mean().item()
-    return dict(phi0=phi0, phi=last_hidden(net, X_mf), loss=loss.item(), val_acc=val_acc)
+    return dict(phi0=phi0, phi=last_hidden(net, X_mf), phi_val=last_hidden(net, X_val), loss=loss.item(), val_acc=val_acc,
+                phi_val_half=phi_val_half, loss_half=loss_half)
 
 
 runs = {"full backprop, rich (α = 0.25, κ = 0.3)": train_two_layer(0.25, 0.3, 60.0, params.mf_steps),
         "last layer only, same init": train_two_layer(0.25, 0.3, None, params.mf_steps, only_last=True),
         "full backprop, lazy (α = 1, κ = 1)": train_two_layer(1.0, 1.0, None, params.mf_steps)}
-stats = {}
+stats, names_mf = {}, list(runs)
 for name, r in runs.items():
-    K = diagnostics.feature_kernel(r["phi"], center=True)
+    K, K_v = (diagnostics.feature_kernel(r[key], center=True) for key in ("phi", "phi_val"))
+    lam_v = torch.linalg.eigvalsh(K_v).flip(0)
     stats[name] = dict(d_eff=diagnostics.effective_dimension(K).item(), cka=diagnostics.kernel_alignment(K, y_mf).item(),
-                       spectrum=torch.linalg.eigvalsh(K).flip(0).clamp_min(0).numpy())
+                       spectrum=torch.linalg.eigvalsh(K).flip(0).clamp_min(0).numpy(),
+                       kappa_val=1 - diagnostics.kernel_alignment(K_v, y_val).item(), spread_val=(lam_v[0] / lam_v[8]).item())
 K_init = diagnostics.feature_kernel(runs["last layer only, same init"]["phi0"], center=True)
 d_eff_init, cka_init = diagnostics.effective_dimension(K_init).item(), diagnostics.kernel_alignment(K_init, y_mf).item()
-print(f"{'':42s} d_eff   alignment   training loss   validation accuracy")
-print(f"{'initial features (rich init)':42s} {d_eff_init:5.1f}   {cka_init:.3f}")
+print(f"{'':42s} d_eff   A      1 − A   held-out 1 − A   held-out λ₁/λ₉   training loss   validation accuracy")
+print(f"{'initial features (rich init)':42s} {d_eff_init:5.1f}   {cka_init:.3f}  {1 - cka_init:.3f}")
 for name, r in runs.items():
-    print(f"{name:42s} {stats[name]['d_eff']:5.1f}   {stats[name]['cka']:.3f}       {r['loss']:.4f}"
-          f"          {r['val_acc']:.3f}")
+    st = stats[name]
+    print(f"{name:42s} {st['d_eff']:5.1f}   {st['cka']:.3f}  {1 - st['cka']:.3f}   {st['kappa_val']:.3f}"
+          f"            {st['spread_val']:6.1f}           {r['loss']:.4f}          {r['val_acc']:.3f}")
+r_rich = runs[names_mf[0]]
+kappa_half = 1 - diagnostics.kernel_alignment(diagnostics.feature_kernel(r_rich["phi_val_half"], center=True), y_val).item()
+print(f"rich full backprop, half-way (step {params.mf_steps // 2}): held-out κ_CKA = {kappa_half:.3f} at training loss "
+      f"{r_rich['loss_half']:.4f}; at the end (step {params.mf_steps}): {stats[names_mf[0]]['kappa_val']:.3f} at "
+      f"{r_rich['loss']:.4f}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
@@ -608,7 +716,7 @@ axes[0].set_ylabel("normalised eigenvalue $\\lambda_i/\\sum_j\\lambda_j$")
 axes[0].legend(fontsize=7.5)
 names = list(stats)
 order = torch.argsort(y_mf)
-for i, (name, title) in enumerate(zip(names[:2], ("rich full backprop (MF)", "last layer only (EF)"))):
+for i, (name, title) in enumerate(zip(names[:2], ("rich full backprop", "last layer only (EF)"))):
     K = diagnostics.feature_kernel(runs[name]["phi"], center=True)[order][:, order].numpy()
     d = np.sqrt(np.diag(K))
     ax_in = axes[1].inset_axes([0.02 + 0.5 * i, 0.1, 0.46, 0.8])
@@ -623,29 +731,46 @@ plt.show()
 
 rich_s, ef_s, lazy_s = (stats[n] for n in names)
 cu.check_close("last layer only: the features are the initial ones (d_eff)", ef_s["d_eff"], d_eff_init, rtol=1e-12)
-cu.check_less("rich full backprop (MF): d_eff below half that of last-layer-only (EF)", rich_s["d_eff"],
+cu.check_less("rich full backprop: d_eff below half that of last-layer-only (EF)", rich_s["d_eff"],
               0.5 * ef_s["d_eff"])
-cu.check_less("alignment: EF + 0.3 below MF", ef_s["cka"] + 0.3, rich_s["cka"])
+cu.check_less("alignment: EF + 0.3 below rich full backprop", ef_s["cka"] + 0.3, rich_s["cka"])
 cu.check_less("lazy full backprop: d_eff within 10% of the EF value (features barely move)",
               abs(lazy_s["d_eff"] / ef_s["d_eff"] - 1), 0.1)
+# The minimal-feature criterion of the MF/EF work, κ_CKA = 1 − A < 0.1 on held-out data, is not met: say so, and check it
+cu.check_less("rich full backprop on held-out digits: κ_CKA = 1 − A above the MF threshold 0.1 (not MF there)", 0.1,
+              rich_s["kappa_val"])
 # (No check on the validation accuracies: their differences are a few standard errors of one draw, see below.)
 
 # %% [markdown]
 # Full backpropagation in the rich regime concentrates the features: the spectrum of their
 # kernel drops steeply after the first nine or so eigenvalues, the effective dimension falls to
 # about a quarter of the initial one, and the alignment with the class projector more than doubles;
-# the kernel, sorted by class, shows blocks. Those are minimal features. Training only the last
-# layer leaves the random, extended features: a slowly decaying spectrum with dozens of relevant
-# directions and an alignment of about 0.4, the level of random ReLU features on these digits. The
-# lazy control shows that full backpropagation by itself is not enough: at the NTK scale the same
-# network, trained on all layers, ends with features almost as extended as the random ones (its
-# hidden weights moved by a few percent, §5). Whether a network learns minimal features is decided
-# by the regime, $\rho$, not by which parameters are trained. (Nor is validation accuracy what tells
-# them apart on this easy task: in the table above all three score within a few points of each other,
-# and the rich network scored 0.95–0.96 at COURSE_SEED 0–3. The last-layer-only model scored 2 to 4 points below the rich one at COURSE_SEED 0–3, but on 500
-# validation images that is two to four standard errors of a single draw, so we do not claim it.) The margins
-# of the checks are wide: the effective dimensions differ by a factor of about four, the
-# alignments by about 0.5.
+# the kernel, sorted by class, shows blocks. Training only the last layer leaves the random, extended
+# features: a slowly decaying spectrum with dozens of relevant directions and an alignment of about
+# 0.4, the level of random ReLU features on these digits. The lazy control shows that full
+# backpropagation by itself is not enough: at the NTK scale the same network, trained on all layers,
+# ends with features almost as extended as the random ones (its hidden weights moved by a few
+# percent, §5). Whether a network concentrates its features is decided by the regime, $\rho$, not by
+# which parameters are trained. The margins of these checks are wide: the effective dimensions
+# differ by a factor of about four, the alignments by about 0.5.
+#
+# **But is it the minimal-feature regime?** Not by the criterion of the MF/EF work. On the training
+# digits $\kappa_{\rm CKA}$ is near the threshold 0.1 (table); on held-out digits it is about twice the threshold
+# (checked: above 0.1), and the top nine eigenvalues of the held-out kernel spread by a factor of
+# several (printed), where MF features would have them nearly equal. Over the second half of training
+# the held-out $\kappa_{\rm CKA}$ hardly moves while the training loss keeps falling (printed): with the squared
+# loss the gradient vanishes as the training set is fitted, so nothing pulls the within-class spread
+# of the features to zero or equalises the class directions; and the
+# held-out $\kappa_{\rm CKA}$ is limited by the held-out errors too (a misclassified digit sits with the wrong
+# class). What the rich network learns here is a low-dimensional, class-aligned representation of
+# its training set, of about the dimension of the task, that carries over to new digits only in part:
+# a step from EF towards MF, not the MF regime itself. Continued training towards the class means,
+# neural collapse, is what makes the features minimal; the next chapter,
+# [Neural collapse](03_neural_collapse.ipynb), follows it. (Nor does validation accuracy tell the three
+# networks apart on this easy task: in the table above all three score within a few points of each
+# other, and the rich network scored 0.95–0.96 at COURSE_SEED 0–3. The last-layer-only model scored 2 to
+# 4 points below the rich one at COURSE_SEED 0–3, but on 500 validation images that is two to four
+# standard errors of a single draw, so we do not claim it.)
 # The same two diagnostics track grokking in
 # [Grokking II](../05_grokking/02_grokking_phase_diagrams.ipynb): a network that starts lazy
 # generalises when its feature kernel turns from extended to minimal.
@@ -655,7 +780,7 @@ cu.check_less("lazy full backprop: d_eff within 10% of the EF value (features ba
 # - The lazy regime of the NTK chapter is one end of a single axis. For the two-layer linear
 #   model the whole dynamics is a Lorentz boost of every unit by one rapidity, solved in closed
 #   form, and depends on the initialisation only through the weight-to-target ratio
-#   $\rho = \gamma\|\theta_0\|^2/2ZS$ (and the initial output).
+#   $\rho = \gamma\|\theta_0\|^2/2ZS$ {eq}`eq-lazyrich-rho` (and the initial output).
 # - $\rho\gg1$: the weights move by $1/2\rho$ of their size and the output relaxes at the tangent
 #   kernel's rate: lazy. $\rho\ll1$: the weights grow by $\rho^{-1/2}$, after a plateau of length
 #   $\ln(1/\rho)$: rich. Smaller initialisation, larger targets, smaller inputs and smaller outputs
@@ -663,9 +788,10 @@ cu.check_less("lazy full backprop: d_eff within 10% of the EF value (features ba
 # - A real ReLU network follows the scalar model on its lazy side quantitatively and with the
 #   right exponents on its rich side; its weights move like $n^{-1/2}$ with width, its tangent
 #   kernel faster.
-# - What rich learning buys is minimal features: a last hidden layer whose kernel has about as
-#   many directions as there are classes and is aligned with them. Lazy learning and last-layer
-#   training keep extended random features.
+# - What rich learning buys is concentrated features: a last hidden layer whose kernel has about as
+#   many directions as there are classes and is aligned with them on the training set, a step towards
+#   minimal features (not yet the MF regime on held-out data). Lazy learning and last-layer training
+#   keep extended random features.
 #
 # ## Exercises
 #
@@ -688,7 +814,7 @@ cu.check_less("lazy full backprop: d_eff within 10% of the EF value (features ba
 #
 # $$
 # \Delta(\rho) = \sqrt{1 + \sqrt{1 + \rho^{-2}} - \sqrt{2\bigl(1 + \sqrt{1 + \rho^{-2}}\bigr)}}.
-# $$
+# $$ (eq-lazyrich-delta)
 #
 # For $\rho\to\infty$, $\sqrt{1 + \rho^{-2}}\approx 1 + 1/2\rho^2$ and $\Delta^2\approx 1/4\rho^2$: $\Delta\approx 1/2\rho$.
 # For $\rho\to0$ the middle term dominates, $\Delta^2\approx 1/\rho$: $\Delta\approx\rho^{-1/2}$.
@@ -731,7 +857,7 @@ solved = exercises.check_relative_change(relative_change)
 # :label: ex-lazyrich-meanfield
 #
 # In the mean-field parameterisation $Z = p$ with $a_i, b_i\sim\mathcal N(0,\alpha^2)$, show that
-# $\rho\to\gamma\alpha^2/S$ as $p\to\infty$. Using the closed form, compute the time at which the output
+# $\rho\to\gamma\alpha^2/S$ as $p\to\infty$. Using the closed form {eq}`eq-lazyrich-closed-form`, compute the time at which the output
 # of a rich model ($\omega = 0$) reaches half the target, and compare with $\ln(1/\rho)/\lambda$ for
 # $\rho = 10^{-2}, 10^{-4}, 10^{-6}$.
 # :::
@@ -763,13 +889,15 @@ for rho_ex in (1e-2, 1e-4, 1e-6):
 # - Two-layer linear model: each unit is boosted by a common rapidity; with the conserved
 #   $a_i^2 - b_i^2$ the output follows a closed form that matches the ODE solution to $10^{-6}$ and
 #   gradient descent to its discretisation error.
-# - One number decides lazy versus rich: $\rho = \gamma\|\theta_0\|^2/2ZS$. All four knobs collapse onto
+# - One number decides lazy versus rich: $\rho = \gamma\|\theta_0\|^2/2ZS$ {eq}`eq-lazyrich-rho`. All four knobs collapse onto
 #   the curve $\Delta(\rho)$, $\approx 1/2\rho$ lazy and $\approx\rho^{-1/2}$ rich (checked to 1 % over 28 runs);
 #   $Z = \sqrt p$ drives the model lazy as $p^{-1/2}$.
 # - A ReLU network on digits: weight change $\propto\alpha^{-2}$ (lazy), $\alpha^{-1}$ (rich), $n^{-1/2}$
-#   (width); tangent-kernel change faster than $n^{-1/2}$ with width.
-# - Rich full backpropagation learns minimal features (low effective dimension, high alignment
-#   with the class projector); last-layer training and lazy backpropagation keep extended ones.
+#   (width); the tangent kernel's change splits into a smooth part, $\propto n^{-1}$ and $\alpha^{-2}$, and
+#   a part from ReLU switching, $\propto n^{-3/4}$ (both through the measured preactivation change).
+# - Rich full backpropagation concentrates the features (low effective dimension, high alignment
+#   with the class projector on the training set; on held-out digits short of the MF criterion
+#   $\kappa_{\rm CKA} < 0.1$); last-layer training and lazy backpropagation keep extended ones.
 #
 # ## References
 #

@@ -8,6 +8,11 @@ tangent kernel by α² per layer, so a large α is lazy and a small α is rich. 
 output, the network learns the one-hot targets Y from f − f₀ = 0, whatever α:
 
     L(θ) = (1/2N) Σ_μ ‖f(x_μ; θ) − f(x_μ; θ₀) − y_μ‖².
+
+How the tangent kernel moves is split into three parts (:func:`kernel_change_parts`): the part
+linear in the weight change Δθ and the part quadratic in it, both with the ReLU on/off pattern
+frozen at initialisation (smooth in θ), and the part from units that switched on or off at a
+training input (the kink of the ReLU).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import torch
 from .. import diagnostics
 from .mlp import MLP
 
-__all__ = ["ScaledInitRun", "lazy_step", "train_scaled_relu_net"]
+__all__ = ["ScaledInitRun", "lazy_step", "one_hidden_layer_kernel", "kernel_change_parts", "train_scaled_relu_net"]
 
 
 class ScaledInitRun(NamedTuple):
@@ -30,6 +35,11 @@ class ScaledInitRun(NamedTuple):
     kernel_change: float   # ‖K_T − K₀‖_F/‖K₀‖_F of the tangent kernel
     loss: float            # the training loss at the last step taken (NaN if steps = 0)
     lr: float              # the learning rate used
+    kernel_linear: float = 0.0     # ‖ΔΘ_lin‖_F/‖Θ₀‖_F: first order in Δθ, ReLU pattern frozen
+    kernel_quadratic: float = 0.0  # ‖ΔΘ_quad‖_F/‖Θ₀‖_F: second order in Δθ, ReLU pattern frozen
+    kernel_switching: float = 0.0  # ‖ΔΘ_sw‖_F/‖Θ₀‖_F: from the units that switched on or off
+    switched_fraction: float = 0.0  # fraction of (unit, input) pairs whose ReLU switched
+    preactivation_change: float = 0.0  # q = mean |Δz_jμ|/σ_μ, σ_μ = α s_w ‖x_μ‖ the initial std of z_jμ
 
 
 def lazy_step(K0: torch.Tensor, n_outputs: int) -> float:
@@ -42,10 +52,65 @@ def lazy_step(K0: torch.Tensor, n_outputs: int) -> float:
     return 1 / torch.linalg.eigvalsh(K0 / (K0.shape[0] * n_outputs)).max().item()
 
 
+def one_hidden_layer_kernel(W: torch.Tensor, V: torch.Tensor, X: torch.Tensor,
+                            mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The tangent kernel of f = s₂ V relu(s₁ W x) (no biases; s₁ = √2/√d, s₂ = √2/√n, the NTK
+    parameterisation of :class:`course_utils.models.mlp.MLP` with σ_w² = 2), summed over the C outputs:
+
+        Θ(x_μ, x_ν) = s₂² [ C Σ_j h_jμ h_jν + s₁² x_μ·x_ν Σ_j (Σ_c V_cj²) m_jμ m_jν ],
+
+    with z_jμ = s₁ W_j·x_μ, the ReLU pattern m_jμ = 1[z_jμ > 0] and h_jμ = m_jμ z_jμ. ``mask`` replaces
+    the pattern m (shape (N, n)): with the pattern of another set of weights frozen in, Θ is a
+    polynomial of degree two in the weights. ``mask=None`` gives the kernel of
+    :func:`course_utils.diagnostics.tangent_kernel` for this network. Shapes: W (n, d), V (C, n), X (N, d).
+    """
+    if W.ndim != 2 or V.ndim != 2 or X.ndim != 2 or W.shape[1] != X.shape[1] or V.shape[1] != W.shape[0]:
+        raise ValueError(f"need W (n, d), V (C, n), X (N, d); got {tuple(W.shape)}, {tuple(V.shape)}, {tuple(X.shape)}")
+    s1, s2 = math.sqrt(2 / W.shape[1]), math.sqrt(2 / W.shape[0])
+    z = s1 * X.detach() @ W.detach().T
+    m = (z > 0).to(z.dtype) if mask is None else mask.to(z.dtype)
+    if m.shape != z.shape:
+        raise ValueError(f"mask must have shape {tuple(z.shape)}, got {tuple(m.shape)}")
+    h = m * z
+    D = V.detach().pow(2).sum(0)
+    return s2 ** 2 * (V.shape[0] * h @ h.T + ((m * D) @ m.T) * (s1 ** 2 * X.detach() @ X.detach().T))
+
+
+def kernel_change_parts(W0: torch.Tensor, V0: torch.Tensor, W: torch.Tensor, V: torch.Tensor,
+                        X: torch.Tensor) -> dict[str, float]:
+    """Split the change Θ_T − Θ₀ of :func:`one_hidden_layer_kernel` from weights (W0, V0) to (W, V) into
+
+        ΔΘ_lin  = [Θ_m₀(θ₀ + Δθ) − Θ_m₀(θ₀ − Δθ)]/2       (first order in Δθ, pattern m₀ frozen),
+        ΔΘ_quad = [Θ_m₀(θ₀ + Δθ) + Θ_m₀(θ₀ − Δθ)]/2 − Θ₀  (second order; exact, Θ_m₀ is quadratic),
+        ΔΘ_sw   = Θ_T − Θ_m₀(θ₀ + Δθ)                     (the units whose pattern switched),
+
+    which add up to Θ_T − Θ₀ exactly. Returns their Frobenius norms relative to ‖Θ₀‖_F ("linear",
+    "quadratic", "switching", and "total"), the fraction of (unit, input) pairs that switched, and
+    the mean relative change of the preactivations q = mean |z_T − z₀|/σ_μ, σ_μ² = E_W z_jμ² = s₁²‖x_μ‖² α²
+    estimated as the mean of z₀² over units at each input.
+    """
+    s1 = math.sqrt(2 / W0.shape[1])
+    z0, z = s1 * X @ W0.detach().T, s1 * X @ W.detach().T
+    m0 = (z0 > 0).to(z0.dtype)
+    dW, dV = W.detach() - W0.detach(), V.detach() - V0.detach()
+    K0 = one_hidden_layer_kernel(W0, V0, X)
+    plus = one_hidden_layer_kernel(W0 + dW, V0 + dV, X, mask=m0)
+    minus = one_hidden_layer_kernel(W0 - dW, V0 - dV, X, mask=m0)
+    KT = one_hidden_layer_kernel(W, V, X)
+    norm = K0.norm()
+    sigma = z0.pow(2).mean(1, keepdim=True).sqrt()
+    return dict(linear=((plus - minus) / 2).norm().div(norm).item(),
+                quadratic=((plus + minus) / 2 - K0).norm().div(norm).item(),
+                switching=(KT - plus).norm().div(norm).item(), total=(KT - K0).norm().div(norm).item(),
+                switched_fraction=((z > 0) != (z0 > 0)).to(z0.dtype).mean().item(),
+                preactivation_change=((z - z0).abs() / sigma).mean().item())
+
+
 def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha: float, steps: int,
                           seed: int = 0, lr: float | None = None) -> ScaledInitRun:
     """Train the one-hidden-layer ReLU network with initial weights × ``alpha`` by full-batch gradient
-    descent on L above for ``steps`` steps, and return how far its weights and tangent kernel moved.
+    descent on L above for ``steps`` steps, and return how far its weights and tangent kernel moved
+    (the kernel's change also in the three parts of :func:`kernel_change_parts`).
 
     ``lr=None`` takes the lazy step :func:`lazy_step` of the network's own initial tangent kernel.
     """
@@ -71,6 +136,8 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
         loss = 0.5 * ((net(X) - target) ** 2).sum(1).mean()
         loss.backward()
         opt.step()
+    parts = kernel_change_parts(theta0[0], theta0[1], weights[0], weights[1], X)
     return ScaledInitRun(diagnostics.relative_weight_change(weights, theta0).item(),
                          diagnostics.relative_kernel_change(diagnostics.tangent_kernel(net, X), K0).item(),
-                         loss.item(), lr)
+                         loss.item(), lr, parts["linear"], parts["quadratic"], parts["switching"],
+                         parts["switched_fraction"], parts["preactivation_change"])
