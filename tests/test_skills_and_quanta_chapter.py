@@ -166,3 +166,20 @@ def test_parameter_emergence_narrow_networks_learn_only_the_most_frequent_skills
     assert net[0].out_features == 12
     with torch.no_grad():
         assert ((net(x_test).argmax(-1) == y_test).double().mean() == 1.0)
+
+
+def test_finite_size_bias_of_the_time_slope_at_small_alpha():
+    """§3, α < 1: a world of few skills fits too steep a time slope, as its finite sum of sigmoids predicts;
+    adding the Zipf tail back (or a world ten times larger) gives α/(α+1)."""
+    alpha, M, steps = 0.6, 2000, 20_000
+    rec = np.unique(np.round(np.geomspace(100, steps, 25)).astype(int))
+    p = {n: quanta.skill_probabilities(n, alpha) for n in (M, 10 * M)}
+    s = quanta.gradient_descent(np.concatenate([p[M], p[10 * M][:M]]), steps, 1.0, a0=A0, record_steps=rec)
+    small = quanta.loss_from_strengths(s[:, :M], p[M])
+    big = np.sum(p[10 * M][:M] * (1 - s[:, M:]) ** 2, axis=1) + p[10 * M][M:].sum()   # k > M never learned
+    gamma = alpha / (alpha + 1)
+    fit_small, fit_big = cu.fit_power_law(rec, small).alpha, cu.fit_power_law(rec, big).alpha
+    assert fit_small - gamma > 0.01                                                      # the bias
+    assert fit_small == pytest.approx(cu.fit_power_law(rec, quanta.loss_time(rec, p[M], s0=A0 ** 2)).alpha, abs=0.003)
+    assert cu.fit_power_law(rec, small + quanta.zipf_tail(M, alpha)).alpha == pytest.approx(gamma, abs=0.005)
+    assert abs(fit_big - gamma) < fit_small - gamma

@@ -129,3 +129,44 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError):
         quanta.expected_loss_data(-1, p)
     assert quanta.normaliser(math.inf, 1.0) == pytest.approx(math.pi ** 2 / 6)
+
+
+def test_gradient_descent_fast_path_is_the_two_vector_update():
+    """a0 = b0 runs one vector in place; it must equal the plain two-vector update bit for bit."""
+    p = quanta.skill_probabilities(50, 0.6)
+    rec = np.array([0, 1, 7, 100, 999])
+    fast = quanta.gradient_descent(p, 999, 0.8, a0=0.03, record_steps=rec)
+    a = b = np.full(p.size, 0.03)
+    ref = []
+    for step in range(1000):
+        if step in rec:
+            ref.append(a * b)
+        err = 0.8 * p * (1.0 - a * b)
+        a, b = a + err * b, b + err * a
+    assert np.array_equal(fast, np.array(ref))
+
+
+def test_logistic_fit_and_calibrated_sigmoids():
+    p = np.array([0.5, 0.2, 0.05])
+    t = np.linspace(0, 400, 801)
+    # the multilinear sigmoids are logistic in t with r_k t_k = ln(S/s0 - 1) for every skill
+    s = quanta.skill_strength(t[:, None], p, s0=1e-3)
+    t_h, r = quanta.fit_logistic(t, s[:, 0])
+    assert t_h == pytest.approx(quanta.half_time(p[0], s0=1e-3), rel=1e-6)
+    assert r == pytest.approx(2 * p[0], rel=1e-6)
+    assert np.allclose(quanta.calibrated_sigmoids(t, p, p[0], t_h, r), s, atol=1e-6)
+    with pytest.raises(ValueError):
+        quanta.fit_logistic(t, np.zeros_like(t))          # never crosses one half
+    with pytest.raises(ValueError):
+        quanta.logistic(t, -1.0, 1.0)
+
+
+def test_count_threshold_law_and_its_fit():
+    n = np.array([10.0, 100.0, 300.0, 1000.0, 3000.0])
+    a = quanta.count_threshold_law(n, 400.0)
+    assert np.allclose(a, [0.025, 0.25, 0.75, 1.0, 1.0])
+    assert quanta.fit_count_threshold(n, a) == pytest.approx(400.0, rel=1e-4)
+    with pytest.raises(ValueError):
+        quanta.count_threshold_law(n, 0.0)
+    with pytest.raises(ValueError):
+        quanta.fit_count_threshold(np.array([0.0, 1.0]), np.array([0.0, 1.0]))

@@ -21,6 +21,10 @@ limit of the sums; τ = 2 S t):
     parameters  L = Σ_{k>N} p_k ≈ [(N+½)^(−α) − (n_s+½)^(−α)] / (α Z)           (N units, first N skills)
     compute     L* ∝ C^(−α/(α+2))  on the frontier C = N · steps.
 
+For trained networks, :func:`fit_logistic` and :func:`calibrated_sigmoids` calibrate the sigmoid on one
+skill and move it to the others (p_1 t → p_k t), and :func:`count_threshold_law` is the count law
+R_k/S = min(n_k/D_c, 1) of a skill that needs D_c samples (:func:`fit_count_threshold` calibrates D_c).
+
 Every closed form here is checked against :func:`gradient_descent` in ``tests/test_theory_quanta.py``.
 Used by the chapter "Skills, quanta and emergence" (book/06_scaling/03_skills_and_quanta).
 """
@@ -37,7 +41,8 @@ from ..data.sparse_parity import zipf_probabilities
 __all__ = ["exponents", "skill_probabilities", "normaliser", "zipf_tail", "skill_strength", "half_time", "gradient_descent",
            "loss_from_strengths", "loss_time", "time_law_prefactor", "expected_loss_data", "data_law_prefactor",
            "loss_parameters", "parameter_law_asymptote", "loss_with_units", "loss_time_parameters",
-           "compute_frontier", "lower_envelope"]
+           "compute_frontier", "lower_envelope", "logistic", "fit_logistic", "calibrated_sigmoids",
+           "count_threshold_law", "fit_count_threshold"]
 
 
 def exponents(alpha: float) -> dict[str, float]:
@@ -143,9 +148,25 @@ def gradient_descent(p, steps: int, lr: float, *, S: float = 1.0, a0: float = 1e
     record = np.arange(steps + 1) if record_steps is None else np.asarray(record_steps, dtype=int)
     if record.size and (record.min() < 0 or record.max() > steps or np.any(np.diff(record) <= 0)):
         raise ValueError(f"record_steps must increase strictly and lie in [0, {steps}]")
-    a, b = np.full(p.size, float(a0)), np.full(p.size, float(b0))
     out = np.empty((record.size, p.size))
     j, lp = 0, lr * p
+    if a0 == b0:
+        # a_k = b_k at every step (the two updates are the same floating-point operations), so one
+        # vector suffices: a ← a + lr p (S − a²) a, computed in place (about 2.5× faster; bit-identical)
+        a, err = np.full(p.size, float(a0)), np.empty(p.size)
+        for step in range(steps + 1):
+            while j < record.size and record[j] == step:
+                np.multiply(a, a, out=out[j])
+                j += 1
+            if step == steps or j == record.size:
+                break
+            np.multiply(a, a, out=err)
+            np.subtract(S, err, out=err)
+            err *= lp
+            err *= a
+            a += err
+        return out
+    a, b = np.full(p.size, float(a0)), np.full(p.size, float(b0))
     for step in range(steps + 1):
         while j < record.size and record[j] == step:
             out[j] = a * b
@@ -299,3 +320,69 @@ def compute_frontier(C, p, lr: float = 1.0, S: float = 1.0, s0: float = 1e-4,
         L[..., j] = np.where(ok, loss_time_parameters(lr * np.where(ok, steps, 1.0), N, p, S, s0), np.inf)
     best = np.argmin(L, axis=-1)
     return np.take_along_axis(L, best[..., None], -1)[..., 0], Ns[best]
+
+
+def logistic(t, t_half: float, rate: float) -> np.ndarray:
+    """σ(t) = 1 / (1 + e^{−r (t − t_half)}): the multilinear sigmoid s_k(t)/S written with its half-time.
+
+    With t_half = ln(S/s0 − 1)/(2 S p_k) and r = 2 S p_k this is :func:`skill_strength` / S; the
+    product r · t_half = ln(S/s0 − 1) is the same for every skill (one curve in p_k t).
+    """
+    if not (t_half > 0 and rate > 0):
+        raise ValueError(f"t_half and rate must be positive, got {t_half} and {rate}")
+    x = np.clip(rate * (np.asarray(t, dtype=float) - t_half), -700.0, 700.0)
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def fit_logistic(t, a) -> tuple[float, float]:
+    """Least-squares fit of a(t) ≈ :func:`logistic` (t, t_half, rate) to a curve that rises from 0 to 1.
+
+    Returns (t_half, rate). Used to calibrate the multilinear sigmoid on one skill of a trained
+    network (a = (accuracy − ½)/½, the accuracy above chance as a fraction of its maximum).
+    """
+    from scipy.optimize import least_squares
+
+    t, a = np.asarray(t, dtype=float), np.asarray(a, dtype=float)
+    if t.shape != a.shape or t.ndim != 1 or t.size < 3:
+        raise ValueError("t and a must be 1-d arrays of the same length (at least 3 points)")
+    if not (a.min() < 0.5 < a.max()):
+        raise ValueError("the curve must cross one half to locate its half-time")
+    t0 = t[np.argmax(a >= 0.5)]
+    t0 = t0 if t0 > 0 else t[t > 0].min()
+    x0 = np.log([t0, 4.0 / t0])
+    res = least_squares(lambda x: logistic(t, *np.exp(x)) - a, x0)
+    t_half, rate = np.exp(res.x)
+    return float(t_half), float(rate)
+
+
+def calibrated_sigmoids(t, p, p_ref: float, t_half_ref: float, rate_ref: float) -> np.ndarray:
+    """The multilinear prediction for every skill, calibrated on one: a_k(t) = σ(r_k (t − t_k)),
+
+    t_k = t_ref p_ref / p_k and r_k = r_ref p_k / p_ref (every skill the same curve in p_k t,
+    Eq. eq-quanta-sigmoid of the chapter). ``t`` of shape (R,) and ``p`` of shape (n_s,) give (R, n_s).
+    """
+    p = np.asarray(p, dtype=float)
+    if np.any(p <= 0) or not p_ref > 0:
+        raise ValueError("skill frequencies must be positive")
+    t = np.asarray(t, dtype=float)[..., None]
+    return logistic(t * p / p_ref, t_half_ref, rate_ref)
+
+
+def count_threshold_law(n, D_c: float) -> np.ndarray:
+    """R_k/S = min(n_k / D_c, 1): the learned fraction of a skill seen n_k times, full at D_c samples."""
+    if not D_c > 0:
+        raise ValueError(f"D_c must be positive, got {D_c}")
+    return np.minimum(np.asarray(n, dtype=float) / D_c, 1.0)
+
+
+def fit_count_threshold(n, a) -> float:
+    """The D_c that minimises Σ (min(n/D_c, 1) − a)² over the points (n, a) of one skill (bounded search)."""
+    from scipy.optimize import minimize_scalar
+
+    n, a = np.asarray(n, dtype=float), np.asarray(a, dtype=float)
+    if n.shape != a.shape or n.size < 2 or np.any(n <= 0):
+        raise ValueError("n and a must have the same shape, at least 2 points, n > 0")
+    lo, hi = np.log(n.min()) - np.log(10.0), np.log(n.max()) + np.log(10.0)
+    res = minimize_scalar(lambda x: np.sum((count_threshold_law(n, np.exp(x)) - a) ** 2), bounds=(lo, hi),
+                          method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(res.x))
