@@ -153,14 +153,45 @@ Y_train = torch.nn.functional.one_hot(y_train, 10).float()
 labels = y_train.numpy()
 K_mlp, N_train = P.mlp_members, len(labels)
 
-# K networks trained as one batched model; member k starts as the MLP drawn with seed cu.seed(k)
-nets = [MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
-            generator=torch.Generator().manual_seed(int(s))) for s in cu.seed(range(K_mlp))]
-mlps = BatchedMLP(K_mlp, [64] + [P.mlp_width] * P.mlp_depth + [10], "relu", init=None)
-for i, layer in enumerate(mlps.layers):
-    layer.load_linears([n.layers[i] for n in nets])
-opt = torch.optim.SGD(mlps.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=P.mlp_wd)
-warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / P.mlp_warmup))  # linear ramp
+
+def digit_mlps(members):
+    """One BatchedMLP for the digits: member i is the MLP drawn with seed cu.seed(k_i), every weight and
+    bias multiplied by s_i; ``members`` is a list of pairs (s_i, k_i)."""
+    nets = [MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
+                generator=torch.Generator().manual_seed(int(cu.seed(k)))) for _, k in members]
+    model = BatchedMLP(len(members), [64] + [P.mlp_width] * P.mlp_depth + [10], "relu", init=None)
+    scale = torch.tensor([s for s, _ in members], dtype=torch.get_default_dtype())
+    with torch.no_grad():
+        for i, layer in enumerate(model.layers):
+            layer.load_linears([n.layers[i] for n in nets])
+            layer.weight.mul_(scale[:, None, None])
+            layer.bias.mul_(scale[:, None, None])
+    return model
+
+
+def train_digit_mlps(model, steps, weight_decay, record_steps, measure, desc):
+    """Full-batch SGD (momentum 0.9, learning rate ramped up linearly over P.mlp_warmup steps) on the squared
+    loss ½‖f(x) − y‖² averaged over the training digits, every member at once; calls measure(step), without
+    gradients, at the steps in record_steps (the last step included)."""
+    opt = torch.optim.SGD(model.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=weight_decay)
+    warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / P.mlp_warmup))
+    for step in cu.progress(range(steps + 1), desc=desc):
+        if step in record_steps:
+            with torch.no_grad():
+                measure(step)
+        if step == steps:
+            continue                                               # recorded the end: no step after it
+        opt.zero_grad()
+        loss = (0.5 * ((model(X_train) - Y_train) ** 2).sum(-1).mean(-1)).sum()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{desc}: the loss is {loss.item()} at step {step}: training diverged")
+        loss.backward()
+        opt.step()
+        warmup.step()
+
+
+# K networks trained as one batched model; member k is the MLP drawn with seed cu.seed(k)
+mlps = digit_mlps([(1.0, k) for k in range(K_mlp)])
 
 
 def penultimate(X):
@@ -173,29 +204,22 @@ record = cu.log_spaced_steps(P.mlp_steps, 40)
 mlp_hist = {k: [] for k in ("step", "train errors", "val error", "NC1", "within/between", "NC2",
                             "equinorm", "NC3", "NC4")}
 snapshots = {}
-for step in cu.progress(range(P.mlp_steps + 1), desc="MLPs on digits"):
-    if step in record:
-        with torch.no_grad():
-            H, out = penultimate(X_train)
-            readout = mlps.layers[-1].weight.transpose(1, 2)       # (K, 10, width): rows w_c
-            ms = [nc.collapse_measures(H[k], labels, readout[k], out[k]) for k in range(K_mlp)]
-            mlp_hist["step"].append(step)
-            mlp_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
-            mlp_hist["val error"].append((penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1).numpy())
-            for key in ms[0]:
-                mlp_hist[key].append([m[key] for m in ms])
-            if step in (0, P.mlp_steps):
-                snapshots[step] = H.numpy().copy()
-    if step == P.mlp_steps:
-        continue                                                   # recorded the end: no step after it
-    opt.zero_grad()
-    out = penultimate(X_train)[1]
-    loss = (0.5 * ((out - Y_train) ** 2).sum(-1).mean(-1)).sum()
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"the MLP loss is {loss.item()} at step {step}: training diverged")
-    loss.backward()
-    opt.step()
-    warmup.step()
+
+
+def measure_mlps(step):
+    H, out = penultimate(X_train)
+    readout = mlps.layers[-1].weight.transpose(1, 2)               # (K, 10, width): rows w_c
+    ms = [nc.collapse_measures(H[k], labels, readout[k], out[k]) for k in range(K_mlp)]
+    mlp_hist["step"].append(step)
+    mlp_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
+    mlp_hist["val error"].append((penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1).numpy())
+    for key in ms[0]:
+        mlp_hist[key].append([m[key] for m in ms])
+    if step in (0, P.mlp_steps):
+        snapshots[step] = H.numpy().copy()
+
+
+train_digit_mlps(mlps, P.mlp_steps, P.mlp_wd, record, measure_mlps, desc="MLPs on digits")
 mlp_hist = {k: np.array(v) for k, v in mlp_hist.items()}         # (records,) or (records, K)
 i_half = int(np.argmin(abs(mlp_hist["step"] - P.mlp_steps / 2)))
 print(f"{K_mlp} networks; training examples misclassified at the end: {mlp_hist['train errors'][-1].tolist()} "
@@ -710,17 +734,7 @@ _ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)",
 s_nowd = np.array(P.nowd_scales)
 nowd_members = [(s, k) for s in s_nowd for k in range(P.nowd_seeds)]
 K_nowd = len(nowd_members)
-nets_nowd = [MLP(64, P.mlp_width, P.mlp_depth, 10, activation="relu", parameterization="standard",
-                 generator=torch.Generator().manual_seed(int(cu.seed(k)))) for _, k in nowd_members]
-mlps_nowd = BatchedMLP(K_nowd, [64] + [P.mlp_width] * P.mlp_depth + [10], "relu", init=None)
-scale_of_member = torch.tensor([s for s, _ in nowd_members], dtype=torch.get_default_dtype())
-with torch.no_grad():
-    for i, layer in enumerate(mlps_nowd.layers):
-        layer.load_linears([n.layers[i] for n in nets_nowd])
-        layer.weight.mul_(scale_of_member[:, None, None])
-        layer.bias.mul_(scale_of_member[:, None, None])
-opt_nowd = torch.optim.SGD(mlps_nowd.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=0.0)
-warmup_nowd = torch.optim.lr_scheduler.LambdaLR(opt_nowd, lambda t: min(1.0, (t + 1) / P.mlp_warmup))
+mlps_nowd = digit_mlps(nowd_members)
 
 
 def last_unit_imbalance(model):
@@ -739,24 +753,18 @@ def unit_norms(model):
 delta_start = last_unit_imbalance(mlps_nowd)
 record_nowd = cu.log_spaced_steps(P.nowd_steps, 25)
 nowd_hist = {k: [] for k in ("step", "train errors", "within/between", "NC1")}
-for step in cu.progress(range(P.nowd_steps + 1), desc="MLPs without weight decay"):
-    if step in record_nowd:
-        with torch.no_grad():
-            H = mlps_nowd.features(X_train)
-            out = mlps_nowd.layers[-1](H)
-            nowd_hist["step"].append(step)
-            nowd_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
-            nowd_hist["within/between"].append([nc.within_class_ratio(H[k], labels) for k in range(K_nowd)])
-            nowd_hist["NC1"].append([nc.nc1(H[k], labels) for k in range(K_nowd)])
-    if step == P.nowd_steps:
-        continue                                                   # recorded the end: no step after it
-    opt_nowd.zero_grad()
-    loss = (0.5 * ((mlps_nowd(X_train) - Y_train) ** 2).sum(-1).mean(-1)).sum()
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"the loss of the MLPs without weight decay is {loss.item()} at step {step}")
-    loss.backward()
-    opt_nowd.step()
-    warmup_nowd.step()
+
+
+def measure_nowd(step):
+    H = mlps_nowd.features(X_train)
+    out = mlps_nowd.layers[-1](H)
+    nowd_hist["step"].append(step)
+    nowd_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
+    nowd_hist["within/between"].append([nc.within_class_ratio(H[k], labels) for k in range(K_nowd)])
+    nowd_hist["NC1"].append([nc.nc1(H[k], labels) for k in range(K_nowd)])
+
+
+train_digit_mlps(mlps_nowd, P.nowd_steps, 0.0, record_nowd, measure_nowd, desc="MLPs without weight decay")
 nowd_hist = {k: np.array(v) for k, v in nowd_hist.items()}
 
 
