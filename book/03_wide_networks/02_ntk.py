@@ -257,18 +257,22 @@ y_train = target(t_train)
 y_tensor = torch.tensor(y_train)[:, None]
 
 
-def train_gd(model, lr, steps, record=()):
-    """Full-batch gradient descent on the 16 training points; returns f at the recorded steps (all inputs)."""
+def train_gd(model, lr, steps, record=(), X=None, y=None, X_eval=None):
+    """Full-batch gradient descent on ½ mean (f(x) − y)² over the inputs X (default: the 16 training points);
+    returns f at the recorded steps on X_eval (default: all inputs), shape (records, len(X_eval))."""
+    X = X_train if X is None else X
+    y = y_tensor if y is None else y
+    X_eval = X_all if X_eval is None else X_eval
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     out = []
     for step in range(steps + 1):
         if step in record:
             with torch.no_grad():
-                out.append(model(X_all)[:, 0].numpy().copy())
+                out.append(model(X_eval)[:, 0].numpy().copy())
         if step == steps:
             break
         opt.zero_grad()
-        half_mse(model(X_train), y_tensor).backward()
+        half_mse(model(X), y).backward()
         opt.step()
     return np.array(out)
 
@@ -553,19 +557,8 @@ def spectral_run(activation, centred, seed=7):
     with torch.no_grad():
         f0 = model(X_sb)[:, 0].numpy()
     y = 0.5 * sum(np.cos(k * t_sb) for k in modes) + (f0 if centred else 0)
-    opt = torch.optim.SGD(model.parameters(), lr=lr_k)
-    y_t = torch.tensor(y)[:, None]
-    measured = []
-    for step in range(params.sb_steps + 1):
-        if step in sb_record:
-            with torch.no_grad():
-                r = model(X_sb)[:, 0].numpy() - y
-            measured.append([np.cos(k * t_sb) @ r for k in modes])
-        if step == params.sb_steps:
-            continue
-        opt.zero_grad()
-        half_mse(model(X_sb), y_t).backward()
-        opt.step()
+    f = train_gd(model, lr_k, params.sb_steps, record=sb_record, X=X_sb, y=torch.tensor(y)[:, None], X_eval=X_sb)
+    measured = [[np.cos(k * t_sb) @ (f_t - y) for k in modes] for f_t in f]
     r0 = np.array([np.cos(k * t_sb) @ (f0 - y) for k in modes])
     theory = (1 - lr_k * lam[list(modes)])[None, :] ** sb_record[:, None] * r0[None, :]
     return dict(measured=np.array(measured), theory=theory, r0=r0, lam=lam,
