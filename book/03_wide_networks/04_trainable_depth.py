@@ -557,6 +557,12 @@ for i, sw2 in enumerate(sw2_grid):
     print(f"σ_w² {sw2:4.2f}: ln(ratio) per added layer {slope:+.3f} ± {math.sqrt(cov[0, 0]):.3f}; "
           f"mean field {depth_slopes[-1][2]:+.3f}, with the 1/n shift {depth_slopes[-1][2] - jensen[i]:+.3f}")
 slope_m, slope_se, slope_th = np.array(depth_slopes).T
+j24 = int(np.argmin(np.abs(depths - 24)))
+for s_show in (0.85, 4.5):
+    i = int(np.argmin(np.abs(sw2_grid - s_show)))
+    print(f"L = {depths[j24]}, σ_w² {sw2_grid[i]:.2f}: first/last squared gradient at step 0 "
+          f"{np.exp(np.log(init_ratio[j24, i]).mean()):.2g}; test accuracy after training "
+          + ", ".join(f"{a:.2f}" for a in test_acc[j24, i]))
 cu.check_less("ordered side, width 48: largest |slope − (mean field − v/2n)| in standard errors of the fit",
               np.max(np.abs(slope_m - (slope_th - jensen))[ordered_grid] / slope_se[ordered_grid]), 4.0)
 cu.check_count("values of σ_w² whose slope lies between mean field − v/2n and mean field (± 4 s.e.)",
@@ -583,12 +589,11 @@ cu.check_count("values of σ_w² whose slope lies between mean field − v/2n an
 #   instead of 0.25 gives about 4 (printed). What the data fix is the proportionality to $\xi_c$;
 #   the factor is a property of the task, the budget and what one calls "trained".
 # - **The rule predicts individual runs.** With the fitted constant, "trains if $L < c\,\xi_c$"
-#   gets at most one run in ten wrong (12 of 240 at seed 0), the misses being runs next to the
-#   boundary.
+#   gets at most one run in ten wrong (12 of 240 at seed 0).
 #
 # Right: before training, the ratio of the first layer's squared gradient to the last hidden layer's
 # changes by a factor $\chi_1$ per added layer, as {eq}`eq-depth-gradient` says: at 64 layers it is
-# about $10^{-11}$ at $\sigma_w^2 = 0.85$ and $10^{+9}$ at $\sigma_w^2 = 4.5$. These networks are narrow (48
+# about $10^{-11}$ at $\sigma_w^2 = 0.85$ and $10^{13}$ at $\sigma_w^2 = 6.5$. These networks are narrow (48
 # units for up to 64 layers), and the finite width shows: we average the *logarithm* of the ratio
 # over networks, and a product of $L$ random factors, each with relative variance $v/n$,
 # $v = 3\,\mathbb E[\phi'^4]/\mathbb E[\phi'^2]^2 - 1$, has $\mathbb E\ln = L\,(\ln\chi_1 - v/2n) + O(L/n^2)$
@@ -598,9 +603,10 @@ cu.check_count("values of σ_w² whose slope lies between mean field − v/2n an
 # 64 inputs of a network decorrelate there, and averaging the gradient over nearly independent
 # inputs within each network removes most of the log-normal shift. Both are checked.
 #
-# The gradients do not decide trainability on their own: at $\sigma_w^2 = 4.5$ and 24 layers the
-# first layer's squared gradient is about $10^{3.5}$ times the last one's, and these networks train; at
-# $\sigma_w^2 = 0.85$ and 24 layers it is $10^{-3}$ times, and they fail, where $24 \approx 9\,\xi_c$.
+# The gradients do not decide trainability on their own (last printed lines): at $\sigma_w^2 = 4.5$ and
+# 24 layers the first layer's squared gradient is some $10^3$ times the last one's, and these networks
+# train ($24 \approx 3.7\,\xi_c$); at $\sigma_w^2 = 0.85$ and 24 layers it is some $10^{-3}$ times, and they
+# fail ($24 \approx 9\,\xi_c$).
 # What separates success from failure across both phases is the depth in units of $\xi_c$.
 #
 # ## 5. What it means
@@ -616,10 +622,10 @@ cu.check_count("values of σ_w² whose slope lies between mean field − v/2n an
 #   digits the boundary is $L^* \approx 6\,\xi_c$, the constant Schoenholz et al. found on MNIST and
 #   CIFAR-10. The practical rule: initialise near $\chi_1 = 1$ if the network is deep, or keep
 #   $L$ below a few $\xi_c$.
-# - What this chapter does not show: the edge of chaos does not make *every* depth trainable with a
-#   fixed budget (the default scale stops at 64 layers; `COURSE_SCALE=paper` goes to 256), and it says
-#   nothing about how fast or how well a network trains once it can; that is where the dynamics of
-#   training, the subject of the NTK chapter and of part 4, take over.
+# - What this chapter does not show: whether networks at the edge of chaos train at *any* depth within
+#   a fixed budget (the default scale stops at 64 layers; `COURSE_SCALE=paper` goes to 256), and how
+#   fast or how well a network trains once it can; that is the dynamics of training, the subject of
+#   [Training in the infinite-width limit: the neural tangent kernel](02_ntk.ipynb) and of part 4.
 #
 # ## Exercises
 #
