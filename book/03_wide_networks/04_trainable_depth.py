@@ -241,7 +241,8 @@ for k, width in enumerate(P.corr_widths):
         C = sp.pair_correlation_decay(c_start[select][:, :pairs], q=corr_theory["q_star"][select],
                                       sigma_w2=sw2_corr[select], sigma_b2=sb2, width=width, depth=P.corr_depth,
                                       n_networks=n_networks, dtype=dtype,
-                                      generator=torch.Generator().manual_seed(cu.seed(10 + 2 * k + (phase == "chaotic"))))
+                                      generator=torch.Generator(device=device).manual_seed(
+                                          cu.seed(10 + 2 * k + (phase == "chaotic"))))
         for C_s, i in zip(C, np.nonzero(select)[0]):
             corr_runs[i, width] = correlation_gap(C_s, chaotic[i])
 
@@ -331,6 +332,7 @@ cu.check_less("the window's nonlinearity: largest |1/ξ_c of the window − asym
 X_all, y_all = load_digits(dtype=torch.float32)
 X_all = X_all - X_all.mean(0)
 X_all = X_all * math.sqrt(X_all.shape[1]) / X_all.norm(dim=1, keepdim=True)       # |x|² = d for every digit
+X_all, y_all = X_all.to(device), y_all.to(device)
 d_in = X_all.shape[1]
 sw2_grid = np.array([0.7, 0.85, 1.0, 1.2, 1.45, sw2_crit, 2.3, 3.2, 4.5, 6.5])
 grid_theory = sp.depth_scales(sw2_grid, sigma_b2=sb2)
@@ -338,11 +340,12 @@ grid_theory = sp.depth_scales(sw2_grid, sigma_b2=sb2)
 
 def square_gradients(sw2, width, depth, n_networks, n_inputs, seed):
     """‖∂ℓ_i/∂Wˡ‖² (networks, inputs, layers) of fresh networks, each given its own random digits."""
-    gen = torch.Generator().manual_seed(seed)
-    model = BatchedMLP(n_networks, [d_in] + [width] * depth + [10], "tanh", init=None)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    model = BatchedMLP(n_networks, [d_in] + [width] * depth + [10], "tanh", init=None).to(device)
     sp.init_gaussian(model, sw2, sb2, gen)
-    idx = torch.randint(len(X_all), (n_networks, n_inputs), generator=gen)
-    return sp.per_sample_weight_gradients(model, X_all[idx], y_all[idx], cross_entropy_per_sample).numpy()
+    idx = torch.randint(len(X_all), (n_networks, n_inputs), generator=gen, device=device)
+    g = sp.per_sample_weight_gradients(model, X_all[idx], y_all[idx], cross_entropy_per_sample)
+    return g.cpu().numpy()
 
 
 def growth_per_layer(G, window):
@@ -447,7 +450,7 @@ print(f"finite-width shift of the growth per layer at width {gn_big}: {np.min(sh
 # gradient to the last hidden layer's, the profile of §3 read across total depth.
 
 # %%
-order = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(cu.seed(50)))
+order = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(cu.seed(50))).to(device)
 train_idx, test_idx = order[:P.n_train], order[P.n_train:]
 X_tr, y_tr, X_te, y_te = X_all[train_idx], y_all[train_idx], X_all[test_idx], y_all[test_idx]
 S = P.train_seeds
@@ -455,16 +458,16 @@ members_sw2 = np.repeat(sw2_grid, S)                      # member k: σ_w² = s
 test_acc = np.zeros((len(P.train_depths), len(sw2_grid), S))
 init_ratio = np.zeros((len(P.train_depths), len(sw2_grid), S))
 for j, L in enumerate(P.train_depths):
-    model = BatchedMLP(len(members_sw2), [d_in] + [P.train_width] * L + [10], "tanh", init=None)
-    sp.init_gaussian(model, members_sw2, sb2, torch.Generator().manual_seed(cu.seed(100 + j)))
-    g0 = sp.per_sample_weight_gradients(model, X_tr[:64], y_tr[:64], cross_entropy_per_sample).numpy().mean(1)
+    model = BatchedMLP(len(members_sw2), [d_in] + [P.train_width] * L + [10], "tanh", init=None).to(device)
+    sp.init_gaussian(model, members_sw2, sb2, torch.Generator(device=device).manual_seed(cu.seed(100 + j)))
+    g0 = sp.per_sample_weight_gradients(model, X_tr[:64], y_tr[:64], cross_entropy_per_sample).cpu().numpy().mean(1)
     init_ratio[j] = (g0[:, 0] / g0[:, L - 1]).reshape(len(sw2_grid), S)   # first layer / last hidden layer
     train_ensemble(model, cross_entropy_per_sample, X_tr, y_tr, steps=P.train_steps,
                    optimizer=BatchedSGD(model.parameters(), lr=P.train_lr), batch_size=P.train_batch,
                    data_seeds=[cu.seed(200 + 31 * j + k) for k in range(len(members_sw2))],
                    record_steps=[P.train_steps], desc=f"depth {L}")
     with torch.no_grad():
-        test_acc[j] = accuracy(model(X_te), y_te).numpy().reshape(len(sw2_grid), S)
+        test_acc[j] = accuracy(model(X_te), y_te).cpu().numpy().reshape(len(sw2_grid), S)
 
 # %%
 depths = np.array(P.train_depths)

@@ -154,7 +154,8 @@ def init_gaussian(model, sigma_w2, sigma_b2: float, generator: torch.Generator) 
     every weight of member k ~ N(0, σ_w²[k]/fan_in), every bias ~ N(0, σ_b²), readout included.
 
     ``sigma_w2`` is a number or one value per member; the draws come from ``generator`` (one normal
-    draw per layer for all members at once, weights then bias).
+    draw per layer for all members at once, weights then bias), on the generator's device, and are
+    copied to the model's.
     """
     from ..ensemble.layers import per_member
 
@@ -173,10 +174,12 @@ def init_gaussian(model, sigma_w2, sigma_b2: float, generator: torch.Generator) 
         for layer in layers:
             w = layer.weight
             scale = torch.sqrt(sw2 / layer.in_features).to(w.device, w.dtype)[:, None, None]
-            w.copy_(torch.randn(w.shape, generator=generator, dtype=w.dtype).to(w.device) * scale)
+            w.copy_(torch.randn(w.shape, generator=generator, device=generator.device, dtype=w.dtype).to(w.device)
+                    * scale)
             if layer.bias is not None:
                 b = layer.bias
-                b.copy_(torch.randn(b.shape, generator=generator, dtype=b.dtype).to(b.device) * math.sqrt(sb2))
+                b.copy_(torch.randn(b.shape, generator=generator, device=generator.device, dtype=b.dtype).to(b.device)
+                        * math.sqrt(sb2))
 
 
 def per_sample_weight_gradients(model, X: torch.Tensor, y: torch.Tensor,
@@ -222,6 +225,7 @@ def pair_correlation_decay(c_start, *, q, activation: str = "tanh", sigma_w2, si
     ``depth`` − 1 more layers; the same Z, ζ serve every σ_w² (common random numbers). Entry [s, m, k, ℓ]
     is cˡ = hˡ(x₀)·hˡ(x_k)/(|hˡ(x₀)| |hˡ(x_k)|) across the units of network m. Averaged over networks it
     follows the correlation map cˡ⁺¹ = M(cˡ) up to O(1/width), and approaches c* as χ_cˡ.
+    Everything runs on the device of ``generator`` (e.g. ``torch.Generator(device="cuda")``).
     """
     s = np.atleast_1d(np.asarray(sigma_w2, dtype=float))
     if s.ndim != 1 or not np.all(np.isfinite(s)) or not np.all(s > 0):
@@ -243,16 +247,19 @@ def pair_correlation_decay(c_start, *, q, activation: str = "tanh", sigma_w2, si
     phi = {"tanh": torch.tanh, "relu": torch.relu}.get(activation)
     if phi is None:
         raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    dev = generator.device
     S, M, P = s.size, n_networks, c0.shape[1]
     # input k ↦ coefficients on the basis (x₀, e_1 … e_P): column 0 is x₀ itself
     coef = np.zeros((S, P + 1, P + 1))
     coef[:, 0, 0] = 1.0
     coef[:, 0, 1:] = c0
     coef[:, np.arange(1, P + 1), np.arange(1, P + 1)] = np.sqrt(1 - c0 ** 2)
-    z = torch.randn(M, width, P + 1, generator=generator, dtype=dtype)                # the basis, per network
-    h = torch.einsum("mua,sab->smub", z, torch.tensor(coef, dtype=dtype))
-    h = h * torch.tensor(np.sqrt(qs), dtype=dtype)[:, None, None, None]               # (S, M, width, P + 1)
-    sw = torch.tensor(np.sqrt(s), dtype=dtype)[:, None, None, None]
+    z = torch.randn(M, width, P + 1, generator=generator, device=dev, dtype=dtype)    # the basis, per network
+    h = torch.einsum("mua,sab->smub", z, torch.tensor(coef, dtype=dtype, device=dev))
+    h = h * torch.tensor(np.sqrt(qs), dtype=dtype, device=dev)[:, None, None, None]   # (S, M, width, P + 1)
+    sw = torch.tensor(np.sqrt(s), dtype=dtype, device=dev)[:, None, None, None]
 
     def corr(h):
         n = h.norm(dim=2)                                                             # (S, M, P + 1)
@@ -260,11 +267,11 @@ def pair_correlation_decay(c_start, *, q, activation: str = "tanh", sigma_w2, si
 
     out = [corr(h)]
     for _ in range(depth - 1):
-        W = torch.randn(M, width, width, generator=generator, dtype=dtype) / math.sqrt(width)
-        b = torch.randn(M, width, 1, generator=generator, dtype=dtype) * math.sqrt(sb2)
+        W = torch.randn(M, width, width, generator=generator, device=dev, dtype=dtype) / math.sqrt(width)
+        b = torch.randn(M, width, 1, generator=generator, device=dev, dtype=dtype) * math.sqrt(sb2)
         h = sw * torch.matmul(W, phi(h)) + b
         out.append(corr(h))
-    return torch.stack(out, -1).numpy()
+    return torch.stack(out, -1).cpu().numpy()
 
 
 def crossing_depth(depths, score, threshold: float) -> np.ndarray:
