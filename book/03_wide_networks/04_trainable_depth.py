@@ -474,7 +474,9 @@ depths = np.array(P.train_depths)
 xi_grid = grid_theory["xi_c"]
 L_star_seed = sp.crossing_depth(depths, np.moveaxis(test_acc, 0, -1), P.threshold)    # (σ_w², seeds)
 L_star = sp.crossing_depth(depths, test_acc.mean(2).T, P.threshold)                   # from the mean over seeds
-inside = np.isfinite(L_star)                                     # the boundary lies within the sampled depths
+# the boundary lies within the sampled depths, away from the edge of chaos (where ξ_c = ∞ and only the
+# training budget can limit the depth)
+inside = np.isfinite(L_star) & (xi_grid < 1e3)
 L_star_se = np.zeros(len(sw2_grid))                              # s.e. of ln L* over the seeds that cross
 for i in np.nonzero(inside)[0]:
     crossing = np.log(L_star_seed[i][np.isfinite(L_star_seed[i])])
