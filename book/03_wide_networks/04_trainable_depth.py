@@ -485,7 +485,7 @@ c_each = L_star[inside] / xi_grid[inside]
 ln_c, ln_c_se = np.mean(np.log(c_each)), np.std(np.log(c_each), ddof=1) / math.sqrt(inside.sum())
 fit_L = cu.fit_power_law(xi_grid[inside], L_star[inside])        # L* = A ξ_c^(−alpha): proportional if alpha = −1
 c_strict = sp.crossing_depth(depths, test_acc.mean(2).T, 0.5)
-inside_strict = np.isfinite(c_strict)
+inside_strict = np.isfinite(c_strict) & (xi_grid < 1e3)
 c_strict = np.exp(np.mean(np.log(c_strict[inside_strict] / xi_grid[inside_strict])))
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -545,11 +545,14 @@ cu.check_count(f"runs (depth × σ_w² × seed) on the wrong side of L = c ξ_c"
 ordered_grid = sw2_grid < sw2_crit - 1e-9
 cu.check_true("every σ_w² trains at the shallowest depth", bool(np.all(trained[0].mean(1) >= 0.5)),
               detail=f"a majority of seeds above {P.threshold} at L = {depths[0]}")
-for i in np.nonzero(np.isinf(L_star))[0]:
-    six_xi = f"{6 * xi_grid[i]:.0f}" if xi_grid[i] < 1e3 else "∞"
-    cu.check_true(f"σ_w² = {sw2_grid[i]:.2f} (6ξ_c = {six_xi}): networks train at every depth up to "
+well_inside = math.exp(ln_c) * xi_grid >= 1.5 * depths[-1]      # the fitted rule says: trainable with margin
+for i in np.nonzero(well_inside)[0]:
+    cu.check_true(f"σ_w² = {sw2_grid[i]:.2f} (c ξ_c ≥ 1.5 × {depths[-1]}): networks train at every depth up to "
                   f"{depths[-1]}", bool(np.all(trained[:, i].mean(1) >= 0.5)),
                   detail="a majority of seeds above the threshold at each depth")
+for i in np.nonzero(np.isinf(L_star) & ~well_inside)[0]:
+    print(f"σ_w² {sw2_grid[i]:.2f} (c ξ_c = {math.exp(ln_c) * xi_grid[i]:.0f}): trained seeds at each depth "
+          + " ".join(str(int(t)) for t in trained[:, i].sum(1)) + f" (of {S})")
 # the same growth, read across networks of different depths: the slope of ln(ratio) against L per σ_w²
 jensen = sp.log_gradient_shift(sw2_grid, sigma_b2=sb2, width=P.train_width)     # v/(2n) per layer
 depth_slopes = []
@@ -580,21 +583,24 @@ cu.check_count("values of σ_w² whose slope lies between mean field − v/2n an
 # $c\,\xi_c$ (solid) and Schoenholz et al.'s $6\,\xi_c$ (dashed). The trainable region is a wedge
 # around the edge of chaos, and its edge follows $\xi_c$ on both sides: $L^*$ grows from about 11
 # layers at $\sigma_w^2 = 0.7$ to about 45 at $\sigma_w^2 = 1.2$, and falls back to about 33 deep in the
-# chaotic phase, while the three values of $\sigma_w^2$ closest to the transition
-# ($6\,\xi_c \ge 77$) train at every depth up to 64. The checks above test three claims:
+# chaotic phase. At the edge of chaos the networks train at every depth up to 64, at every seed
+# (checked); at $\sigma_w^2 = 1.45$ and $2.3$, where $c\,\xi_c \approx 80$–$95$ lies just beyond the deepest
+# depth, the boundary is not located (printed: how many seeds trained at each depth; at some seeds one
+# of the three fails at 64 layers). The checks above test three claims:
 #
 # - **$L^* \propto \xi_c$.** A power-law fit of $L^*$ against $\xi_c$ over the seven values of
 #   $\sigma_w^2$ whose boundary lies inside the sampled depths gives an exponent close to one (printed;
-#   0.9 ± 0.13 at seed 0), checked against 1 within four standard errors of the fit. The
+#   0.90 ± 0.13 at seed 0, within 0.16 of 1 at every seed from 0 to 5), checked against 1 within four
+#   standard errors of the fit. The
 #   proportionality holds on *both* sides of the transition with one constant, although there the
 #   gradients do opposite things.
 # - **The constant.** The ratios $L^*/\xi_c$ lie between about 5 and 8; their geometric mean (6.4 at
-#   seed 0, with a standard error of 6 % from their spread) is consistent with Schoenholz et al.'s 6
-#   within four standard errors. The constant depends on the criterion: demanding an accuracy of 0.5
-#   instead of 0.25 gives about 4 (printed). What the data fix is the proportionality to $\xi_c$;
+#   seed 0, with a standard error of 6 % from their spread; within 12 % of 6 at every seed from 0 to 5)
+#   is consistent with Schoenholz et al.'s 6 within four standard errors. The constant depends on the
+#   criterion: demanding an accuracy of 0.5 instead of 0.25 gives a smaller one (4.1 at seed 0, printed). What the data fix is the proportionality to $\xi_c$;
 #   the factor is a property of the task, the budget and what one calls "trained".
 # - **The rule predicts individual runs.** With the fitted constant, "trains if $L < c\,\xi_c$"
-#   gets at most one run in ten wrong (12 of 240 at seed 0).
+#   gets at most one run in ten wrong (9 to 13 of 240 at seeds 0–5).
 #
 # Right: before training, the ratio of the first layer's squared gradient to the last hidden layer's
 # changes by a factor $\chi_1$ per added layer, as {eq}`eq-depth-gradient` says: at 64 layers it is
