@@ -24,8 +24,9 @@
 # form a Gaussian ensemble with a mean and a covariance we can compute {cite:p}`lee2019wide`. It is
 # tempting to call it "the Bayesian posterior of the NNGP", and it is not. We derive the ensemble's
 # mean and covariance, train thousands of networks to test them, and measure how fast a finite
-# width approaches them: the ensemble's mean (a 1/n effect, by symmetry) approaches much faster
-# than any single network (a 1/√n effect), and depth makes it worse.
+# width approaches them: any single network as $1/\sqrt n$, the ensemble's mean much faster (by
+# symmetry the perturbative expectation is $1/n$; we measure a slope of about 0.7 over the widths we
+# can resolve), and how depth and data size change the agreement.
 #
 # **Prerequisites:** [Networks at initialisation: the Gaussian-process limit](01_nngp.ipynb)
 # (the NNGP kernel $K$, GP regression) and
@@ -74,12 +75,12 @@ P = cu.scaled(
     default=dict(
         n_train=8, n_test=48, steps=300,                                  # the task and its training
         wide_width=2048, wide_members=256,                                 # §2
-        sweep_widths=(8, 16, 32, 64, 128), sweep_members=4096,             # §3-§4
+        sweep_widths=(8, 16, 32, 64, 128), sweep_members=(4096, 4096, 4096, 8192, 4096),  # §3-§4
         fit_widths=(16, 32, 64, 128), kurtosis_fit_widths=(16, 32, 64, 128),
         fixed_width=64, depths=(1, 2, 3, 4), data_sizes=(4, 8, 16), fixed_members=512,  # §5
     ),
     paper=dict(wide_width=8192, wide_members=1024,
-               sweep_widths=(8, 16, 32, 64, 128, 256, 512), sweep_members=32768,
+               sweep_widths=(8, 16, 32, 64, 128, 256, 512), sweep_members=(32768,) * 4 + (65536,) * 3,
                fit_widths=(16, 32, 64, 128, 256, 512), kurtosis_fit_widths=(16, 32, 64, 128, 256),
                fixed_width=128, depths=(1, 2, 3, 4, 6, 8), data_sizes=(4, 8, 16, 32), fixed_members=2048),
 )
@@ -287,12 +288,13 @@ cu.check_less("networks are not the NNGP posterior: 5 < rms (mean − μ_GP)/s.e
 # $b^2 = \overline{(\mathbb E f - \mu)^2}/\overline{\Sigma(x,x)}$ and $B^2 = \overline{(\operatorname{Cov} f - \Sigma)^2}/\overline{\Sigma^2}$
 # (averages over test inputs and pairs), each minus its noise (the expected square of a noisy
 # estimate is its true square plus the noise variance, estimated by resampling members), with a
-# standard error from the same resampling. `sweep_members` = 4096 networks per width.
+# standard error from the same resampling. `sweep_members`: 4096 networks per width, and 8192 at
+# width 64 (in the middle of the fitted range; at width 128 that many would double the run time).
 
 # %%
 sweep = {}
 for i, n in enumerate(P.sweep_widths):
-    sweep[n] = train_members(n, 1, P.sweep_members, first_seed=10_000 * (i + 1))
+    sweep[n] = train_members(n, 1, P.sweep_members[i], first_seed=10_000 * (i + 1))
 rows = {n: ens.ensemble_discrepancy(r["f"], r["g"], r["theory"]["cov"], n_boot=200, seed=cu.seed(1 + i))
         for i, (n, r) in enumerate(sweep.items())}
 widths = np.array(P.sweep_widths)
@@ -332,7 +334,7 @@ ax.errorbar(widths[pos], np.sqrt(cov2[pos]), yerr=cov2_se[pos] / (2 * np.sqrt(co
 ax.plot(widths[~pos], np.sqrt(np.clip(cov2[~pos], 0, None) + 2 * cov2_se[~pos]), "v", mfc="none",
         color=cu.plotting.PALETTE[2], label="covariance: upper bound $\\sqrt{B^2 + 2\\,\\rm s.e.}$")
 ax.plot(widths, np.sqrt([rows[n]["cov_noise2"] for n in widths]), ":", color="grey",
-        label=f"noise of the estimate ({P.sweep_members} networks)")
+        label="noise of the estimate")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("width n (units)")
@@ -358,9 +360,10 @@ cu.check_close(f"one network: slope of rms d from width {widths[-1]} to {P.wide_
                atol=0.05)
 cu.check_less("one network: the local slope rises towards 1/2 (fit over the sweep < slope at large width)",
               fit_spread.alpha, slope_far)
-# 3 standard errors of the difference of the two fitted slopes (each from the scatter about its line)
-cu.check_less("the ensemble mean converges faster than one network: slope(b) − slope(d) > 3 s.e.",
-              3 * math.hypot(fit_mean.alpha_stderr, fit_spread.alpha_stderr), fit_mean.alpha - fit_spread.alpha)
+# the claim is the sign of the difference of the two fitted slopes (each s.e. from the scatter about its line),
+# beyond 2 standard errors: it stood at 3-4 s.e. with 4096 networks at every width (seeds 0, 1)
+cu.check_less("the ensemble mean converges faster than one network: slope(b) − slope(d) > 2 s.e.",
+              2 * math.hypot(fit_mean.alpha_stderr, fit_spread.alpha_stderr), fit_mean.alpha - fit_spread.alpha)
 cu.check_less("and not faster than 1/n: slope(b) < 1 + 4 s.e.", fit_mean.alpha, 1 + 4 * fit_mean.alpha_stderr)
 # at width 8 the covariance error stands at about 4 s.e. with 4096 networks; the claim is that it is resolved
 # (positive beyond 2 s.e.), not its size
@@ -382,7 +385,7 @@ cu.check_less("covariance error at widths ≥ 64 below 5 % rms (B² + 3 s.e. < 0
 # its noise reaches its size there. This is a measured disagreement with the simple $1/n$ law over the
 # widths we can afford, not a confirmation of it. The covariance (right) is closer still: its
 # error is resolved at width 8 (about 20 %, and about 10 % at width 16), and from width 64 on it is
-# below a few percent, under the noise floor of 4096 networks (the dotted line).
+# below a few percent, under the noise floor of the estimate (the dotted line).
 #
 # ## 4. Is the trained ensemble Gaussian?
 #
@@ -437,16 +440,20 @@ print(f"width {P.wide_width} ({P.wide_members} networks): κ = {kurt_wide[0]:.3f
 cu.check_less("initialisation: largest |κ₀ − C/n| / s.e. over the widths", np.max(np.abs(kurt0[:, 0] - C / widths)
                                                                                     / kurt0[:, 1]), 4.0)
 cu.check_less(f"trained, width {widths[1]}: non-Gaussian, 4 s.e. < κ", 4 * kurt[1, 1], kurt[1, 0])
-cu.check_close("trained: exponent of κ(n) (1/n)", fit_k.alpha, 1.0, atol=max(0.15, 4 * fit_k.alpha_stderr))
+# measured 0.84 ± 0.14 (seed 0) and 0.68 ± 0.04 (seed 1) over widths 16-128: not the 1/n law within its errors;
+# the claims are that it falls faster than 1/√n and not faster than 1/n (+ 4 s.e.)
+cu.check_less("trained: κ(n) falls faster than n^(-1/2): 0.5 < slope", 0.5, fit_k.alpha)
+cu.check_less("and not faster than 1/n: slope < 1 + 4 s.e.", fit_k.alpha, 1 + 4 * fit_k.alpha_stderr)
 cu.check_less(f"trained, width {P.wide_width}: Gaussian within 4 s.e. (|κ|/s.e.)", abs(kurt_wide[0]) / kurt_wide[1],
               4.0)
 
 # %% [markdown]
 # The initial outputs follow $C/n$ within their error bars. The trained outputs are far less
 # Gaussian than the initial ones (about ten times the excess kurtosis at widths 8 to 32), and their
-# excess kurtosis falls with a slope consistent with $1/n$ (printed in the legend, with its standard
-# error): training adds its own $O(1/n)$ non-Gaussianity (the departure from the linear dynamics),
-# and it too vanishes in the limit. At width 2048 the kurtosis is zero within its error.
+# excess kurtosis falls with width, with a slope (in the legend) between $1/2$ and $1$: 0.84 ± 0.14 in
+# the stored run, 0.68 ± 0.04 at seed 1. Training adds its own non-Gaussianity (the departure from the
+# linear dynamics, whose square is $O(1/n)$), and it vanishes in the limit; over widths 16–128 it does
+# not yet follow the asymptotic $1/n$ within its errors. At width 2048 the kurtosis is zero within its error.
 #
 # ## 5. Depth and data size at fixed width
 #
