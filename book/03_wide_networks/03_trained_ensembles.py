@@ -32,7 +32,7 @@
 # (the NNGP kernel $K$, GP regression) and
 # [Training in the infinite-width limit: the neural tangent kernel](02_ntk.ipynb) (the NTK $\Theta$,
 # lazy training, the linearised network).
-# **Runs in:** about two and a half minutes on a laptop CPU (`COURSE_SCALE=default`);
+# **Runs in:** about three minutes on a laptop CPU (`COURSE_SCALE=default`);
 # `COURSE_SCALE=paper` trains wider networks and more members on a GPU.
 
 # %% tags=["hide-input"]
@@ -450,7 +450,7 @@ cu.check_less(f"trained, width {P.wide_width}: Gaussian within 4 s.e. (|κ|/s.e.
 # %% [markdown]
 # The initial outputs follow $C/n$ within their error bars. The trained outputs are far less
 # Gaussian than the initial ones (about ten times the excess kurtosis at widths 8 to 32), and their
-# excess kurtosis falls with width, with a slope (in the legend) between $1/2$ and $1$: 0.84 ± 0.14 in
+# excess kurtosis falls with width, with a slope (in the legend) between $1/2$ and $1$: 0.85 ± 0.14 in
 # the stored run, 0.68 ± 0.04 at seed 1. Training adds its own non-Gaussianity (the departure from the
 # linear dynamics, whose square is $O(1/n)$), and it vanishes in the limit; over widths 16–128 it does
 # not yet follow the asymptotic $1/n$ within its errors. At width 2048 the kurtosis is zero within its error.
