@@ -413,16 +413,17 @@ for C, s_ in summary.items():
 c_lo, c_hi = min(P.classes), max(P.classes)
 cu.check_count(f"C = {c_lo}: networks with held-out κ_CKA < 0.05", int((summary[c_lo]["kappa_val"] < 0.05).sum()),
                at_least=P.seeds, of=P.seeds)
-_ = cu.check_less(f"C = {c_hi}: the MF threshold 0.1 lies below mean held-out κ_CKA − 3 SE", 0.1,
-                  summary[c_hi]["kappa_val"].mean() - 3 * summary[c_hi]["kappa_val"].std(ddof=1) / np.sqrt(P.seeds))
+_ = cu.check_less(f"C = {c_hi}: the MF threshold 0.1 lies below the mean held-out κ_CKA", 0.1,
+                  summary[c_hi]["kappa_val"].mean())
 
 # %% [markdown]
 # The effective dimension follows $C - 1$ from 2 to 10 classes, on the training digits and, through the
 # same network, on held-out ones: these networks learn as many features as the task has class directions.
 # On the training set $\kappa_{\rm CKA}$ is well below the threshold 0.1 for every $C$. Held out, it is not
 # the same story: for two classes the held-out features are as minimal as the training ones, for five
-# they sit near the threshold, and for ten classes every network stays above it (checked, with a
-# margin of three standard errors), although its features have $D_{\rm eff}\approx 9$ there too. **So
+# they sit near the threshold, and for ten classes the mean stays above it (checked; over COURSE_SEED 0–5
+# the mean lay between about 0.11 and 0.14, two to five standard errors above 0.1, and an occasional
+# network dipped just below), although the features have $D_{\rm eff}\approx 9$ there too. **So
 # by the held-out criterion of the source, the ten-class networks are not MF, while by every other
 # measure they are.** §6 shows where the difference comes from: held-out errors.
 #
@@ -616,13 +617,12 @@ axes[1].legend(fontsize=7.5, loc="lower left")
 plt.show()
 
 # %%
-se_conf = S["kappa_conf"].std(1, ddof=1) / np.sqrt(P.size_seeds)
-dev = np.abs(S["kappa_conf"].mean(1) - mf.uniform_error_kappa(err_mean, 10))
-cu.check_less("κ of collapsed features from the confusion matrix vs eq-mf-kappa-error at the mean error: largest "
-              "deviation in units of (3 SE + 0.02)", (dev / (3 * se_conf + 0.02)).max(), 1.0)
-n_all = S["kappa_val"].size
-cu.check_count("networks whose held-out κ_CKA exceeds that of collapsed features with the same predictions",
-               int((S["kappa_val"] > S["kappa_conf"]).sum()), at_least=n_all, of=n_all)
+few_errors = err_mean < 0.1                                                    # sizes with < 10 % held-out error
+gap = (S["kappa_val"] - S["kappa_conf"])[few_errors].ravel()
+print(f"N ≥ {sizes[few_errors].min()}: held-out κ_CKA − κ of collapsed features = {gap.mean():.3f} ± "
+      f"{gap.std(ddof=1) / np.sqrt(gap.size):.3f} (mean ± SE over {gap.size} networks), range {gap.min():.3f}–{gap.max():.3f}")
+cu.check_less("held-out κ_CKA above the collapsed-feature value where errors are few: mean excess > 3 SE",
+              3 * gap.std(ddof=1) / np.sqrt(gap.size), gap.mean())
 _ = cu.check_less("training-set κ_CKA below 0.1 at every size (largest mean over the draws)",
                   S["kappa_train"].mean(1).max(), 0.1)
 
@@ -631,9 +631,14 @@ _ = cu.check_less("training-set κ_CKA below 0.1 at every size (largest mean ove
 # features are minimal ($D_{\rm eff}\approx 9$, $\kappa_{\rm CKA}$ a few hundredths). On held-out digits
 # $\kappa_{\rm CKA}$ falls steadily with $N$, from about 0.5 to about 0.1, and $D_{\rm eff}$ there rises from
 # about 7 (some class directions missing) to 9. The collapsed-feature value from each network's confusion
-# matrix follows {eq}`eq-mf-kappa-error` at the measured error (checked): errors are spread evenly enough for
-# the one-parameter formula. The measured held-out $\kappa_{\rm CKA}$ lies above it in every network by a
-# roughly constant 0.05–0.08: the held-out features are not fully collapsed onto their predicted vertices.
+# matrix is close to {eq}`eq-mf-kappa-error` at the measured error (table; within about 10 % at COURSE_SEED 0,
+# but not a claim: at COURSE_SEED 4 one size deviated by about twice three standard errors, where the errors
+# are not spread evenly over the classes). Where errors are few (below 10 %) the measured held-out
+# $\kappa_{\rm CKA}$ lies above the collapsed value by a roughly constant amount, about 0.06 (printed,
+# checked: positive by more than three standard errors): the held-out features are not fully collapsed onto
+# their predicted vertices. At the smallest training sets some networks lie *below* it: a misclassified digit
+# whose features sit between vertices, partly with its true class, aligns better than a hard prediction says
+# (the random-label networks of §5 show the same, $\kappa_{\rm CKA}$ held out below the collapsed value).
 # Together the two parts bring held-out $\kappa_{\rm CKA}$ down to about 0.1 only at the largest training sets
 # we have (a few networks just below it), well after the error crosses $\varepsilon^*$ (near 300 digits).
 #
