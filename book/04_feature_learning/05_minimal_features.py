@@ -422,7 +422,7 @@ _ = cu.check_less(f"C = {c_hi}: the MF threshold 0.1 lies below the mean held-ou
 # On the training set $\kappa_{\rm CKA}$ is well below the threshold 0.1 for every $C$. Held out, it is not
 # the same story: for two classes the held-out features are as minimal as the training ones, for five
 # they sit near the threshold, and for ten classes the mean stays above it (checked; over COURSE_SEED 0–5
-# the mean lay between about 0.11 and 0.14, two to five standard errors above 0.1, and an occasional
+# the mean lay between 0.12 and 0.14, two to five standard errors above 0.1, and an occasional
 # network dipped just below), although the features have $D_{\rm eff}\approx 9$ there too. **So
 # by the held-out criterion of the source, the ten-class networks are not MF, while by every other
 # measure they are.** §6 shows where the difference comes from: held-out errors.
