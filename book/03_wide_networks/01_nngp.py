@@ -859,7 +859,8 @@ for name, r in gradient_growth.items():
 # layer: in the ordered phase the first layers get gradients smaller by that factor than the
 # last, in the chaotic phase larger. Whether, and up to which depth, such networks then train is
 # the question Schoenholz et al. answered with training runs; here we have shown the mechanism
-# they invoked, not their result.
+# they invoked. Their result, the trainable depth proportional to the correlation length, is
+# measured in [Signal propagation and trainable depth](04_trainable_depth.ipynb).
 #
 # ## 6. Bayesian inference with an infinitely wide network
 #
@@ -1196,7 +1197,8 @@ _ = exercises.check_one_layer_kurtosis(C_erf)
 #   initialisation is critical for ReLU. Measured correlations through 30 layers follow the map,
 #   and squared gradients grow by $\chi_1$ per layer towards the input, as measured in all three
 #   phases. That networks much deeper than the correlation length do not train is
-#   {cite:t}`schoenholz2017deep`'s finding, not shown here.
+#   {cite:t}`schoenholz2017deep`'s finding, measured in
+#   [Signal propagation and trainable depth](04_trainable_depth.ipynb).
 # - Bayesian inference with an infinitely wide network is Gaussian-process regression with the
 #   NNGP kernel: calibrated on data from the prior, and about 99 % accurate on the digits, ahead of a
 #   linear model, a logistic regression and a trained two-layer MLP on the same splits.

@@ -997,6 +997,9 @@ _ = cu.check_close("no weight decay: NC3 vs the fitted-readout formula (eq-nc-nc
 #   NC3; what remains of NC2 and NC3 is the readout's own anisotropy ({eq}`eq-nc-nc3-fit`). The ETF
 #   of the unconstrained-features model is the end point when features are free; no theory here
 #   predicts how far from it a real network's readout stays.
+# - Collapse is the end point of *minimal features*; how many feature directions a trained network
+#   uses, and when they count as minimal on new data, is measured in
+#   [Minimal and extended features](05_minimal_features.ipynb).
 #
 # ## Exercises
 #
