@@ -618,8 +618,9 @@ exercises.check_converged_ensemble_covariance(cov_fn);
 # - A single network approaches its infinite-width prediction as $n^{-1/2}$; the ensemble's mean
 #   faster (the first-order fluctuations cancel; measured slope about 0.7 over widths 16–128, between the
 #   $1/2$ of one network and the perturbative $1$), and its covariance is within a few percent from width 64.
-# - Finite width makes the trained ensemble non-Gaussian at order $1/n$, about ten times more than at
-#   initialisation.
+# - Finite width makes the trained ensemble non-Gaussian, about ten times more than at
+#   initialisation (where the excess kurtosis is $C/n$); it falls with width faster than $1/\sqrt n$ but,
+#   over widths 16–128, not yet as the asymptotic $1/n$ (measured slope between 1/2 and 1).
 # - Depth at fixed width moves the networks away from their kernel description (for these erf
 #   networks more slowly than $L/n$); the data size, over 4 to 16 inputs, did not measurably.
 #
