@@ -1,0 +1,240 @@
+"""The quantization model on trained networks: finite-task-set predictions, their calibration, and the
+width sweep as one batched ensemble.
+
+The quantization model (Michaud et al. 2023) says a network learns skills ("quanta") in order of
+frequency, and its loss is what the unlearned ones cost. With n_s skills of Zipf frequencies p_k and
+a per-skill loss ℓ_u of an unlearned skill (ln 2 for a cross-entropy at chance, ½ for the error), the
+loss of a network that has learned the n most frequent skills is
+
+    L(n) = ℓ_u Σ_{k>n}^{n_s} p_k                                                     (tail_loss)
+
+(n may be fractional: the last skill counts with its fraction). Each resource sets n its own way:
+
+- width w, with u hidden units per skill:  n(w) = min(w/u, n_s)           →  L(w) ∝ w^−α   for n ≪ n_s;
+- data D, a skill learned once its count n_k ~ Binomial(D, p_k) reaches D_c:
+  E L(D) = ℓ_u Σ_k p_k P[n_k < D_c]                                       →  L(D) ∝ D^−α/(α+1).
+
+The asymptotic exponents α and α/(α+1) hold where 1 ≪ n ≪ n_s; over a finite range of a finite task
+set the curve bends, and the chapter fits the same power law over the same range to the
+measured loss and to these finite-set predictions. :func:`units_per_skill` and
+:func:`count_threshold` are the one-constant calibrations (u, D_c) from the learned-skill counts.
+
+For the networks: :func:`padded_ensemble` builds a width sweep as one :class:`~course_utils.ensemble.BatchedMLP`
+(member = a width-w network inside the widest, its other units zero: they stay zero under Adam),
+:func:`per_skill_metrics` measures every member on every skill, and :func:`train_online` trains on
+fresh batches of a task generator (online SGD: no sample is seen twice), which
+:func:`~course_utils.ensemble.train_ensemble` (a fixed training set) cannot do.
+
+Used by the chapter "Do trained networks follow the quantization model?"
+(book/06_scaling/04_quanta_in_networks); tested in ``tests/test_theory_quanta_networks.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from scipy.stats import binom
+
+from ..ensemble import BatchedMLP, cross_entropy_per_sample, mlp
+from ..progress import progress
+
+__all__ = ["tail_loss", "expected_tail_loss_data", "units_per_skill", "count_threshold", "learned_prefix_fraction",
+           "out_of_order_fraction", "padded_mlp", "padded_ensemble", "per_skill_metrics", "train_online"]
+
+
+def _check_p(p) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 1 or p.size == 0 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+        raise ValueError("p must be a 1-d array of skill frequencies (non-negative, summing to 1)")
+    return p
+
+
+def tail_loss(n, p, unlearned_loss: float = 1.0) -> np.ndarray:
+    """L(n) = ℓ_u Σ_{k>n} p_k: the loss of a network that has learned the n most frequent skills.
+
+    ``n`` (any shape, 0 ≤ n ≤ n_s) may be fractional: L(n) = ℓ_u [Σ_{k>⌊n⌋} p_k − (n − ⌊n⌋) p_{⌊n⌋+1}],
+    the linear interpolation between whole numbers of skills. ``p`` are the frequencies sorted from
+    the most frequent, ``unlearned_loss`` ℓ_u the loss of one unlearned skill (ln 2 for a
+    cross-entropy at chance, ½ for the error of a binary skill).
+    """
+    p = _check_p(p)
+    if not unlearned_loss > 0:
+        raise ValueError(f"unlearned_loss must be positive, got {unlearned_loss}")
+    n = np.asarray(n, dtype=float)
+    if np.any(~np.isfinite(n)) or np.any(n < 0) or np.any(n > p.size):
+        raise ValueError(f"n must lie in [0, n_s] = [0, {p.size}]")
+    tail = np.concatenate([np.cumsum(p[::-1])[::-1], [0.0]])            # tail[j] = Σ_{k>j} p_k (1-based k)
+    whole = np.floor(n).astype(int)
+    frac = n - whole
+    nxt = np.append(p, 0.0)[np.minimum(whole, p.size)]                  # p_{⌊n⌋+1} (0 at n = n_s)
+    return unlearned_loss * (tail[whole] - frac * nxt)
+
+
+def expected_tail_loss_data(D, p, D_c: float, unlearned_loss: float = 1.0) -> np.ndarray:
+    """E L(D) = ℓ_u Σ_k p_k P[n_k < D_c], n_k ~ Binomial(D, p_k): skill k is learned once seen D_c times.
+
+    ``D`` an array of training-set sizes; returns an array of its shape. D_c = 1 is the multilinear
+    model's "learned iff seen".
+    """
+    p = _check_p(p)
+    if not D_c >= 1:
+        raise ValueError(f"D_c (samples a skill needs) must be at least 1, got {D_c}")
+    if not unlearned_loss > 0:
+        raise ValueError(f"unlearned_loss must be positive, got {unlearned_loss}")
+    D = np.asarray(D, dtype=float)
+    if np.any(D < 0) or np.any(D != np.round(D)):
+        raise ValueError("D must be non-negative whole numbers of samples")
+    below = binom.cdf(np.ceil(D_c) - 1, D[..., None], p)                # P[n_k ≤ ⌈D_c⌉ − 1] = P[n_k < D_c]
+    return unlearned_loss * np.sum(p * below, axis=-1)
+
+
+def units_per_skill(widths, n_learned) -> float:
+    """u, the hidden units per learned skill: the least-squares fit of n = w/u to (width, count) pairs.
+
+    1/u = Σ w n / Σ w² over all networks (one entry per network; a width repeated once per seed).
+    """
+    w, n = np.asarray(widths, dtype=float).ravel(), np.asarray(n_learned, dtype=float).ravel()
+    if w.shape != n.shape or w.size == 0 or np.any(w <= 0) or np.any(n < 0):
+        raise ValueError("widths (> 0) and n_learned (≥ 0) must have the same number of entries, at least one")
+    if not np.any(n > 0):
+        raise ValueError("no network learned a skill: u is undefined")
+    return float(np.sum(w * w) / np.sum(w * n))
+
+
+def count_threshold(counts, learned) -> float:
+    """D_c, the training samples a skill needs: the threshold that best sorts skills into learned/unlearned.
+
+    "Learned iff n_k ≥ D_c" misclassifies some of the (network, skill) pairs; the misclassified
+    number is constant between consecutive distinct counts. Returns the geometric middle of the
+    lowest-misclassification interval (n_lo, n_hi]: D_c = √(n_lo n_hi), with n_lo ≥ 1.
+    """
+    c, ok = np.asarray(counts, dtype=float).ravel(), np.asarray(learned, dtype=bool).ravel()
+    if c.shape != ok.shape or c.size == 0 or np.any(c < 0):
+        raise ValueError("counts (≥ 0) and learned (booleans) must have the same number of entries")
+    if ok.all() or not ok.any():
+        raise ValueError("need both learned and unlearned skills to locate a threshold")
+    levels = np.unique(c)
+    cuts = np.append(levels, levels[-1] + 1.0)                         # threshold just above each count, and above all
+    errors = np.array([np.sum(ok & (c < t)) + np.sum(~ok & (c >= t)) for t in cuts])
+    i = int(np.argmin(errors))
+    hi = cuts[i]
+    lo = levels[i - 1] if i > 0 else max(hi / 2, 1.0)
+    return float(np.sqrt(max(lo, 1.0) * hi))
+
+
+def learned_prefix_fraction(learned) -> float:
+    """The fraction of networks whose learned skills are exactly the most frequent ones, {1, …, n}.
+
+    ``learned``: booleans of shape (networks, n_s), skills sorted from the most frequent.
+    """
+    ok = np.asarray(learned, dtype=bool)
+    if ok.ndim != 2:
+        raise ValueError("learned must have shape (networks, n_skills)")
+    prefix = np.arange(ok.shape[1])[None, :] < ok.sum(1)[:, None]
+    return float(np.mean(np.all(ok == prefix, axis=1)))
+
+
+def out_of_order_fraction(learned) -> np.ndarray:
+    """Per network, the fraction of skill pairs (i < j) with j learned and the more frequent i not.
+
+    ``learned``: booleans (networks, n_s). Only pairs with exactly one of the two learned are
+    counted (the others say nothing about order); a network with no such pair gives NaN.
+    """
+    ok = np.asarray(learned, dtype=bool)
+    if ok.ndim != 2:
+        raise ValueError("learned must have shape (networks, n_skills)")
+    i, j = np.triu_indices(ok.shape[1], k=1)
+    wrong = (~ok[:, i] & ok[:, j]).sum(1)
+    informative = (ok[:, i] ^ ok[:, j]).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(informative > 0, wrong / np.maximum(informative, 1), np.nan)
+
+
+def padded_mlp(input_dim: int, width: int, max_width: int, seed: int, n_out: int = 2,
+               activation: str = "relu") -> torch.nn.Sequential:
+    """A two-layer network of ``width`` hidden units, initialised as ``mlp`` does, inside one of ``max_width``.
+
+    The other units have all weights (in, bias, out) zero: such a unit outputs act(0) = 0 (ReLU) and
+    receives zero gradient, and Adam leaves a parameter that has only had zero gradient at zero, so
+    the padded network *is* the width-``width`` network throughout training.
+    """
+    if not 1 <= width <= max_width:
+        raise ValueError(f"need 1 ≤ width ≤ max_width, got width={width}, max_width={max_width}")
+    if activation != "relu":
+        raise ValueError("padding needs act(0) = 0 and a zero gradient there: use activation='relu'")
+    small = mlp([input_dim, width, n_out], activation, seed=seed)
+    big = mlp([input_dim, max_width, n_out], activation, seed=seed)
+    with torch.no_grad():
+        for param in big.parameters():
+            param.zero_()
+        big[0].weight[:width] = small[0].weight
+        big[0].bias[:width] = small[0].bias
+        big[2].weight[:, :width] = small[2].weight
+        big[2].bias[:] = small[2].bias
+    return big
+
+
+def padded_ensemble(input_dim: int, widths: Sequence[int], seeds: Sequence[int], n_out: int = 2) -> BatchedMLP:
+    """One :class:`BatchedMLP` whose member (i, s) is the width-``widths[i]`` network with seed ``seeds[s]``.
+
+    Members are ordered width-major (all seeds of the first width, then the next); every member is
+    padded to ``max(widths)`` hidden units by :func:`padded_mlp`.
+    """
+    widths, seeds = [int(w) for w in widths], [int(s) for s in seeds]
+    if not widths or not seeds:
+        raise ValueError("need at least one width and one seed")
+    top = max(widths)
+    return BatchedMLP.from_members([padded_mlp(input_dim, w, top, s, n_out) for w in widths for s in seeds], "relu")
+
+
+def per_skill_metrics(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
+                      n_skills: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Accuracy and mean cross-entropy of every member on every skill: two (K, n_skills) tensors.
+
+    ``x, y`` is a test set grouped by skill, the same number of samples per skill (as
+    ``MultitaskSparseParity.test_set`` makes it).
+    """
+    if x.shape[0] % n_skills:
+        raise ValueError(f"the test set ({x.shape[0]} samples) must hold the same number of samples per skill")
+    with torch.no_grad():
+        logits = model(x)
+        K = logits.shape[0]
+        acc = (logits.argmax(-1) == y).double().view(K, n_skills, -1).mean(-1)
+        ce = cross_entropy_per_sample(logits, y).double().view(K, n_skills, -1).mean(-1)
+    return acc, ce
+
+
+def train_online(task, model: torch.nn.Module, optimizer: torch.optim.Optimizer, *, steps: int, batch: int,
+                 record_steps, x_test: torch.Tensor, y_test: torch.Tensor, seed: int,
+                 desc: str = "online training") -> dict[str, np.ndarray]:
+    """Online training of the K members of a batched classifier: a fresh batch from ``task`` every step.
+
+    At each step member k gets its own ``batch`` new samples (``task.sample`` from one generator
+    seeded with ``seed``) and the optimiser takes one step on Σ_k (mean cross-entropy of member k);
+    members share nothing. At every step in ``record_steps`` the per-skill accuracy and
+    cross-entropy on ``(x_test, y_test)`` are recorded (:func:`per_skill_metrics`).
+    Returns ``{"step": (R,), "acc": (R, K, n_s), "ce": (R, K, n_s)}``.
+    """
+    record = sorted({int(s) for s in record_steps})
+    if not isinstance(steps, int) or steps < 0 or batch < 1:
+        raise ValueError(f"steps must be a non-negative integer and batch ≥ 1, got {steps!r} and {batch!r}")
+    if record and (record[0] < 0 or record[-1] > steps):
+        raise ValueError(f"record_steps must lie in [0, {steps}]")
+    K = model.n_members
+    stream = torch.Generator().manual_seed(int(seed))
+    acc, ce = [], []
+    for step in progress(range(steps + 1), desc=desc):
+        if step in record:
+            a, c = per_skill_metrics(model, x_test, y_test, task.n_skills)
+            acc.append(a.numpy())
+            ce.append(c.numpy())
+        if step == steps:
+            continue                                                  # the last record: no update after it
+        x, y, _ = task.sample(K * batch, generator=stream)
+        loss = cross_entropy_per_sample(model(x.view(K, batch, -1)), y.view(K, batch)).mean(1).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return {"step": np.array(record), "acc": np.array(acc), "ce": np.array(ce)}
