@@ -237,7 +237,10 @@ plt.show()
 # narrow networks reach within a few per cent while the wide ones are still data-limited at the
 # end of the pass. The narrow networks are model-limited, the wide ones data-limited: the loss
 # surface has both regions, as the counting model of
-# [Scaling laws from counting](01_scaling_from_counting.ipynb) §5 has.
+# [Scaling laws from counting](01_scaling_from_counting.ipynb) §5 has. (The two checks above: the
+# unused units must be exactly zero; "no network beats its floor" allows a relative $10^{-5}$ for the
+# single-precision rounding of {eq}`eq-compute-optimal-exact-loss`, far below the smallest margin
+# printed.)
 
 # %%
 final_excess = L_mean[-1] / floor - 1
@@ -307,8 +310,8 @@ axes[1].legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The law follows every width's learning curve to about 10 % (left), but not to the seed-to-seed
-# noise (right): the residuals are smooth in $D$ and reach many standard errors. Early in the fit range
+# The law follows every width's learning curve to within about 10 % (left), but not to the
+# seed-to-seed noise (right): the residuals are smooth in $D$ and reach many standard errors. Early in the fit range
 # the measured losses still carry the end of the plateau, which $B/D^\beta$ can describe only with a
 # steep $\beta$; late in the pass the wide networks keep improving slowly while the fitted data term has
 # already died away. Two features are not of the additive form: the plateau, and a gradient-noise
@@ -458,9 +461,9 @@ for name, f in variants.items():
           f"{al.a:>6.3f} ± {al.a_se:<5.3f} {f.E:>9.2g}")
 
 # %% [markdown]
-# The model-limited exponent hardly moves with the fit range (it is set by the spread between
-# widths, which all ranges see); the data-limited exponent $\beta$ and with it $a = \beta/(\alpha+\beta)$
-# move by more than their quoted errors, or become undetermined once the range holds only the
+# In the stored run the model-limited exponent hardly moves with the fit range (it is set by the
+# spread between widths, which all ranges see); the data-limited exponent $\beta$ and with it
+# $a = \beta/(\alpha+\beta)$ move by more than their quoted errors, or become undetermined once the range holds only the
 # slow, noise-limited end of the runs. The Huber fit, which lets the worst residuals pull less,
 # gives a larger $\alpha$ and a smaller $\beta$. None of these fits is wrong by its own standard; the
 # spread between them is the uncertainty that the Jacobian does not see.
@@ -473,15 +476,15 @@ for name, f in variants.items():
 #   Here the fitted $N^\star(C)$ falls within a factor of two of the measured optimum wherever the
 #   measurement has one (and its exponent within the errors of the measured slope), so the
 #   *allocation* is roughly right even from a law that does not fit.
-# - **The fit is a model, and its exponents inherit its errors.** The residuals are about ten times
-#   the seed-to-seed noise: the early escape from the initial plateau, and the gradient noise that
+# - **The fit is a model, and its exponents inherit its errors.** The residuals are many times the
+#   seed-to-seed noise (RMS against median standard error, printed in §4): the early escape from the initial plateau, and the gradient noise that
 #   grows with the model's size, are not of the additive form. The Jacobian standard errors (even
 #   scaled by $\chi^2/\text{dof}$) describe the noise, not this misfit; the spread of the exponents over
 #   reasonable fit choices (range, loss) is the honest uncertainty, and it is larger.
 #   {cite:t}`besiroglu2024chinchilla` found the same kind of problem in the published Chinchilla
 #   fit, whose confidence intervals were too narrow for the data it was fitted to.
 # - **$E$ is not identified over a finite range.** The true irreducible loss is $\sigma^2 = 0.01$, but
-#   the fitted $E$ runs to zero: over widths 1 to 32 the model-limited curve itself,
+#   the fitted $E$ runs to zero in every fit of the stored run: over widths 1 to 32 the model-limited curve itself,
 #   {eq}`eq-compute-optimal-floor`, is better described by a shallower power law without an offset. The
 #   same law fitted to the exact finite-size curve does the same, so this is the fit, not the
 #   training.
