@@ -294,8 +294,7 @@ axes[0].set_yscale("log")
 axes[0].set_xlabel("samples seen D")
 axes[0].set_ylabel("test loss L")
 axes[0].set_title("markers: measured; lines: joint fit", fontsize=9)
-for ax in axes:
-    ax.xaxis.set_minor_formatter(NullFormatter())     # no overlapping labels on the short log axis
+
 axes[0].legend(fontsize=8, ncol=2)
 resid = (np.log(Lf) - np.log(fit(NN, DD)))
 for i, w in enumerate(widths):
@@ -307,6 +306,10 @@ axes[1].set_xscale("log")
 axes[1].set_xlabel("samples seen D")
 axes[1].set_ylabel("residual ln L − ln L_fit")
 axes[1].legend(fontsize=8)
+for ax in axes:                                       # a short log axis: a few labelled ticks, no crowding
+    ax.set_xticks([3e4, 1e5, 3e5])
+    ax.set_xticklabels(["3·10⁴", "10⁵", "3·10⁵"])
+    ax.xaxis.set_minor_formatter(NullFormatter())
 plt.show()
 
 # %% [markdown]
@@ -375,7 +378,7 @@ for c, n, s, g, p_, sp in zip(C_levels, alloc.N, alloc.log_N_se, n_grid, n_par, 
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-show = np.arange(1, C_levels.size, 3)
+show = np.unique(np.r_[0, np.flatnonzero(interior)[::2], C_levels.size - 1])   # the measured minima, and both ends
 for k, j in enumerate(show):
     col = C_[k % len(C_)]
     ok = np.isfinite(profiles[j])
