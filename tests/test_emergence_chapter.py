@@ -7,7 +7,7 @@ import torch
 
 import course_utils as cu
 from course_utils.data.sparse_parity import MultitaskSparseParity
-from course_utils.ensemble import BatchedAdam, BatchedMLP
+from course_utils.ensemble import BatchedAdam, BatchedMLP, online
 from course_utils.exercises import emergence as ex
 from course_utils.theory import emergence as em
 from course_utils.theory import quanta
@@ -32,12 +32,12 @@ def time_run():
     tests = [w.test_set(256, seed=100) for w in (a, b)]
 
     def measure(model):
-        sa, sb = (em.skill_scores(model, *tt[:2], 4) for tt in tests)
+        sa, sb = (online.skill_scores(model, *tt[:2], 4) for tt in tests)
         return {"acc": torch.cat([sa["acc"][:4], sb["acc"][4:]])}
 
     net = BatchedMLP(K, [a.input_dim, 128, 2], "relu", seeds=range(K))
     record = np.unique(np.concatenate([[0], np.geomspace(10, 2500, 120).round()]).astype(int))
-    run = em.train_online(net, em.task_sampler([a] * 4 + [b] * 4), BatchedAdam(net.parameters(), lr=3e-3),
+    run = online.train_online(net, online.task_sampler([a] * 4 + [b] * 4), BatchedAdam(net.parameters(), lr=3e-3),
                           steps=2500, batch=256, record_steps=record, measure=measure, seed=2)
     return run, a.probabilities.numpy()
 
@@ -72,7 +72,7 @@ def test_data_law_sorts_skills_far_from_the_knee():
     net = BatchedMLP(3, [a.input_dim, 128, 2], "relu", seeds=[10, 11, 12])
     hist = train_ensemble(net, cross_entropy_per_sample, x, y, steps=2000, optimizer=BatchedAdam(net.parameters(), lr=3e-3),
                           sample_weight=mask, batch_size=256, record_steps=[2000], progress=False,
-                          metrics={"acc": lambda m: em.skill_scores(m, xt, yt, 4)["acc"]})
+                          metrics={"acc": lambda m: online.skill_scores(m, xt, yt, 4)["acc"]})
     a_D = np.clip(2 * hist["acc"][-1] - 1, 0, 1)
     d = sizes[:, None] * a.probabilities.numpy()
     D_c = em.fit_data_threshold(d[:, 1], a_D[:, 1])

@@ -2,10 +2,7 @@
 
 import numpy as np
 import pytest
-import torch
 
-from course_utils.data.sparse_parity import MultitaskSparseParity
-from course_utils.ensemble import BatchedAdam, mlp
 from course_utils.theory import emergence as em
 from course_utils.theory import quanta
 
@@ -116,58 +113,3 @@ def test_logit_line_recovers_a_logistic_and_extrapolates():
     with pytest.raises(ValueError):
         em.logit_line_time(t_h, -0.05, 0.9)
     assert em.exact_match(np.array([0.5, 1.0]), 3) == pytest.approx([0.125, 1.0])
-
-
-def test_skill_scores_match_a_direct_computation():
-    task = MultitaskSparseParity(n_skills=3, n_bits=8, m=2, alpha=1.0, seed=0)
-    x, y, _ = task.test_set(16, seed=0)
-    net = em.padded_widths(task.input_dim, [5, 7], 2, [0, 1])
-    scores = em.skill_scores(net, x, y, 3)
-    with torch.no_grad():
-        q = torch.softmax(net(x).double(), -1)                           # (2, 48, 2)
-    q_y = q.gather(-1, y.expand(2, -1)[..., None])[..., 0]
-    np.testing.assert_allclose(scores["p_right"].numpy(), q_y.view(2, 3, 16).mean(-1).numpy(), rtol=1e-5)
-    np.testing.assert_allclose(scores["logloss"].numpy(), (-q_y.log()).view(2, 3, 16).mean(-1).numpy(), rtol=1e-5)
-    np.testing.assert_allclose(scores["acc"].numpy(), (q.argmax(-1) == y).double().view(2, 3, 16).mean(-1).numpy())
-
-
-def test_padded_members_are_their_own_width_and_stay_so_under_training():
-    task = MultitaskSparseParity(n_skills=2, n_bits=6, m=2, alpha=1.0, seed=0)
-    widths = [3, 6]
-    net = em.padded_widths(task.input_dim, widths, 2, [4, 5])
-    x, y, _ = task.sample(32, seed=1)
-    with torch.no_grad():
-        for k, w in enumerate(widths):
-            torch.testing.assert_close(net(x)[k], mlp([task.input_dim, w, 2], "relu", seed=4 + k)(x))
-    x_test, y_test, _ = task.test_set(8)
-    em.train_online(net, em.task_sampler([task, task]), BatchedAdam(net.parameters(), lr=1e-2), steps=30, batch=16,
-                    record_steps=[30], measure=lambda m: em.skill_scores(m, x_test, y_test, 2), seed=0)
-    assert float(net.layers[0].weight[0, :, 3:].detach().abs().max()) == 0.0
-    assert float(net.layers[1].weight[0, 3:, :].detach().abs().max()) == 0.0
-
-
-def test_train_online_learns_each_members_own_task_and_members_do_not_interact():
-    a = MultitaskSparseParity(n_skills=2, n_bits=6, m=2, alpha=1.0, seed=0)
-    b = MultitaskSparseParity(n_skills=2, n_bits=6, m=2, alpha=1.0, seed=3)
-    assert not torch.equal(a.subsets, b.subsets)
-    sample = em.task_sampler([a, b, a])
-    x, y = sample(64, torch.Generator().manual_seed(0))
-    assert x.shape == (3, 64, 8) and y.shape == (3, 64)
-    assert not torch.equal(x[0], x[2])                                   # same task, different samples
-    skill = x[1, :, :2].argmax(1)
-    assert torch.equal(y[1], b.labels(skill, x[1, :, 2:].long()))          # member 1 gets task b's labels
-    net = em.padded_widths(a.input_dim, [32, 32, 32], 2, [0, 1, 2])
-    frozen = net.layers[0].weight[2].detach().clone()
-    opt = BatchedAdam(net.parameters(), lr=[1e-2, 1e-2, 0.0])              # member 2 does not move
-    tests = [t.test_set(64, seed=9) for t in (a, b)]
-
-    def measure(m):
-        sa, sb = (em.skill_scores(m, *tt[:2], 2) for tt in tests)
-        return {"acc": torch.stack([sa["acc"][0], sb["acc"][1], sa["acc"][2]])}
-
-    run = em.train_online(net, sample, opt, steps=600, batch=64, record_steps=[0, 600], measure=measure, seed=1)
-    assert run["acc"].shape == (2, 3, 2) and list(run["step"]) == [0, 600]
-    assert run["acc"][-1, :2].min() > 0.95                                # both worlds learned by their members
-    torch.testing.assert_close(net.layers[0].weight[2], frozen)           # no gradient leaks between members
-    with pytest.raises(ValueError):
-        em.train_online(net, sample, opt, steps=10, batch=4, record_steps=[20], measure=measure, seed=0)

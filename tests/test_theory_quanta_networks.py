@@ -1,12 +1,9 @@
 """Unit tests of course_utils.theory.quanta_networks: the finite-task-set predictions of the quantization
-model, their calibrations, the padded width ensemble and the online training loop."""
+model and their calibrations (the networks are tested in tests/test_ensemble_online.py)."""
 
 import numpy as np
 import pytest
-import torch
 
-from course_utils.data.sparse_parity import MultitaskSparseParity
-from course_utils.ensemble import BatchedAdam, BatchedMLP, mlp
 from course_utils.theory import quanta
 from course_utils.theory import quanta_networks as qn
 
@@ -58,34 +55,3 @@ def test_order_statistics():
     assert f[1] == pytest.approx(1 / 4)   # informative pairs (1,2),(1,4)... exactly one learned: 4 pairs, 1 reversed
     assert np.isnan(f[2])
     assert qn.learned_prefix_fraction(ok) == pytest.approx(2 / 3)
-
-
-def test_padded_member_is_the_small_network_and_its_extra_units_stay_zero():
-    task = MultitaskSparseParity(n_skills=4, n_bits=6, m=2, alpha=1.0, seed=0)
-    x, y, _ = task.sample(64, seed=1)
-    big = qn.padded_ensemble(task.input_dim, [3, 8], [5, 6])
-    assert big.n_members == 4
-    small = mlp([task.input_dim, 3, 2], "relu", seed=6)
-    with torch.no_grad():
-        assert torch.allclose(big(x)[1], small(x), atol=1e-6)           # member (width 3, seed 6)
-    x_test, y_test, _ = task.test_set(16, seed=2)
-    opt = BatchedAdam(big.parameters(), lr=1e-2)
-    run = qn.train_online(task, big, opt, steps=30, batch=32, record_steps=[0, 15, 30], x_test=x_test,
-                          y_test=y_test, seed=3, desc="test")
-    assert run["acc"].shape == (3, 4, 4) and run["ce"].shape == (3, 4, 4)
-    w_in = big.layers[0].weight                                          # (K, in, max_width)
-    assert w_in[:2, :, 3:].abs().max().item() == 0.0                     # width-3 members: units 3.. unused
-    assert big.layers[1].weight[:2, 3:].abs().max().item() == 0.0
-
-
-def test_train_online_learns_the_frequent_skill_and_matches_a_member_trained_alone():
-    task = MultitaskSparseParity(n_skills=3, n_bits=6, m=2, alpha=1.0, seed=0)
-    x_test, y_test, _ = task.test_set(128, seed=5)
-    model = BatchedMLP(2, [task.input_dim, 32, 2], "relu", seeds=[0, 1])
-    run = qn.train_online(task, model, BatchedAdam(model.parameters(), lr=1e-2), steps=600, batch=64,
-                          record_steps=[0, 600], x_test=x_test, y_test=y_test, seed=7, desc="test")
-    assert run["acc"][0, :, 0].max() < 0.8 and run["acc"][-1, :, 0].min() > 0.95
-    assert np.all(run["ce"][-1, :, 0] < run["ce"][0, :, 0])
-    with pytest.raises(ValueError, match="record_steps"):
-        qn.train_online(task, model, BatchedAdam(model.parameters(), lr=1e-2), steps=5, batch=4,
-                        record_steps=[6], x_test=x_test, y_test=y_test, seed=0)

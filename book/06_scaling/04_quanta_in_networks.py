@@ -52,6 +52,7 @@ import torch
 import course_utils as cu
 from course_utils.data.sparse_parity import MultitaskSparseParity
 from course_utils.ensemble import BatchedAdam, BatchedMLP, cross_entropy_per_sample, train_ensemble
+from course_utils.ensemble import online
 from course_utils.exercises import quanta_networks as exercises
 from course_utils.theory import quanta
 from course_utils.theory import quanta_networks as qn
@@ -152,8 +153,8 @@ print(f"{P.n_skills} skills, p_1 = {p[0]:.3f} … p_{P.n_skills} = {p[-1]:.1e}; 
 #
 # Seven widths from 4 to 32 hidden units, three seeds each, are one batched ensemble: member
 # $(w, s)$ is a width-$w$ two-layer ReLU network inside a network as wide as the widest, its other
-# units zero (`qn.padded_ensemble`; such units stay zero under Adam, checked below). Every member
-# gets its own fresh batch of 512 samples at every step (`qn.train_online`), Adam with learning
+# units zero (`online.padded_widths`; such units stay zero under Adam, checked below). Every member
+# gets its own fresh batch of 512 samples at every step (`online.train_online`), Adam with learning
 # rate $10^{-2}$, for 8000 steps; every 1/12 of the run we record each skill's test accuracy. A
 # skill counts as **learned** at accuracy $\ge 0.9$.
 #
@@ -163,14 +164,16 @@ print(f"{P.n_skills} skills, p_1 = {p[0]:.3f} … p_{P.n_skills} = {p[-1]:.1e}; 
 # %%
 widths = np.array(P.widths)
 S = P.width_seeds
-by_width = qn.padded_ensemble(task.input_dim, widths, cu.seed(range(200, 200 + S)))
+by_width = online.padded_widths(task.input_dim, np.repeat(widths, S), 2,              # width-major: (w, s)
+                                np.tile(cu.seed(range(200, 200 + S)), widths.size))
 record_w = np.linspace(0, P.width_steps, P.n_records + 1).astype(int)
-run_w = qn.train_online(task, by_width, BatchedAdam(by_width.parameters(), lr=P.lr), steps=P.width_steps,
-                        batch=P.batch, record_steps=record_w, x_test=x_test, y_test=y_test, seed=cu.seed(12345),
-                        desc="width sweep")
+run_w = online.train_online(by_width, online.task_sampler([task] * by_width.n_members),
+                            BatchedAdam(by_width.parameters(), lr=P.lr), steps=P.width_steps, batch=P.batch,
+                            record_steps=record_w, seed=cu.seed(12345), desc="width sweep",
+                            measure=lambda m: online.skill_scores(m, x_test, y_test, P.n_skills))
 R = record_w.size
 acc_w = run_w["acc"].reshape(R, widths.size, S, P.n_skills)                # (records, widths, seeds, skills)
-ce_w = run_w["ce"].reshape(R, widths.size, S, P.n_skills)
+ce_w = run_w["logloss"].reshape(R, widths.size, S, P.n_skills)
 err_w = ((1 - acc_w) * p).sum(-1)                                          # test error L, (records, widths, seeds)
 xent_w = (ce_w * p).sum(-1)                                                # test cross-entropy
 learned_w = acc_w >= P.learned_acc
@@ -326,6 +329,12 @@ cu.check_close("α_N vs finite-set n = w/u (3 SE)", fit_w.alpha, fit_pred_w.alph
 # in the last third of training.
 
 # %%
+def acc_and_logloss(model, x, y):
+    """Accuracy and log-loss of every member on every skill, stacked: (K, n_skills, 2)."""
+    scores = online.skill_scores(model, x, y, P.n_skills)
+    return torch.stack([scores["acc"], scores["logloss"]], -1)
+
+
 sizes = np.array(P.data_sizes)
 DS = P.data_seeds
 K = sizes.size * DS
@@ -341,8 +350,8 @@ history = train_ensemble(by_data, cross_entropy_per_sample, X, Y, steps=P.data_s
                          optimizer=BatchedAdam(by_data.parameters(), lr=P.lr), sample_weight=mask,
                          per_member_data=True, batch_size=P.data_batch, data_seeds=cu.seed(range(500, 500 + K)),
                          record_steps=record_d, desc="data sweep",
-                         metrics={"test": lambda m: torch.stack(qn.per_skill_metrics(m, x_test, y_test, P.n_skills), -1),
-                                  "val": lambda m: torch.stack(qn.per_skill_metrics(m, x_val, y_val, P.n_skills), -1)})
+                         metrics={"test": lambda m: acc_and_logloss(m, x_test, y_test),
+                                  "val": lambda m: acc_and_logloss(m, x_val, y_val)})
 err_val = ((1 - history["val"][..., 0]) * p).sum(-1)                       # (records, K)
 best = err_val.argmin(0)                                                   # early stopping on validation
 at_best = history["test"][best, np.arange(K)]                              # (K, skills, [acc, ce])

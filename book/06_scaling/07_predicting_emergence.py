@@ -51,6 +51,7 @@ import torch
 import course_utils as cu
 from course_utils.data.sparse_parity import MultitaskSparseParity
 from course_utils.ensemble import BatchedAdam, BatchedMLP, cross_entropy_per_sample, train_ensemble
+from course_utils.ensemble import online
 from course_utils.exercises import emergence as exercises
 from course_utils.theory import emergence as em
 from course_utils.theory import quanta
@@ -153,7 +154,7 @@ print("world B subsets:", world_b.subsets.tolist())
 # (`em.shifted_total`), from skill 1's measured accuracy curve alone.
 #
 # **The experiment.** Six networks per world (width 128, Adam at $3\times10^{-3}$, a fresh batch of 256
-# samples every step, 6000 steps), all twelve in one batched ensemble (`em.train_online`: the loop of
+# samples every step, 6000 steps), all twelve in one batched ensemble (`online.train_online`: the loop of
 # `train_ensemble` with an endless data set). Every skill's accuracy, log-loss and probability of the
 # right answer are recorded on 256 test queries per skill at 200 log-spaced steps.
 
@@ -166,13 +167,13 @@ test = {name: w.test_set(P.n_test, seed=cu.seed(100)) for name, w in (("A", worl
 
 def measure(model):
     """Per-skill scores of every member on its own world's test set."""
-    a, b = (em.skill_scores(model, *test[name][:2], P.n_skills) for name in ("A", "B"))
+    a, b = (online.skill_scores(model, *test[name][:2], P.n_skills) for name in ("A", "B"))
     return {key: torch.cat([a[key][A], b[key][B]]) for key in a}
 
 
 record = np.unique(np.concatenate([[0], np.geomspace(20, P.time_steps, P.n_records).round()]).astype(int))
 net_t = BatchedMLP(K_t, [world_a.input_dim, P.width, 2], "relu", seeds=cu.seed(range(K_t)))
-run = em.train_online(net_t, em.task_sampler(tasks), BatchedAdam(net_t.parameters(), lr=P.lr), steps=P.time_steps,
+run = online.train_online(net_t, online.task_sampler(tasks), BatchedAdam(net_t.parameters(), lr=P.lr), steps=P.time_steps,
                       batch=P.batch, record_steps=record, measure=measure, seed=cu.seed(2), desc="time run")
 t = run["step"].astype(float)
 acc, logloss, p_right = run["acc"], run["logloss"], run["p_right"]          # (records, networks, skills)
@@ -390,7 +391,7 @@ hist = train_ensemble(net_d, cross_entropy_per_sample, X, Y, per_member_data=Tru
                       optimizer=BatchedAdam(net_d.parameters(), lr=P.lr), sample_weight=mask,
                       data_seeds=cu.seed(range(200, 200 + K_d)), batch_size=P.batch,
                       record_steps=[P.data_steps // 2, P.data_steps],
-                      metrics={"acc": lambda m: em.skill_scores(m, *test["A"][:2], P.n_skills)["acc"]},
+                      metrics={"acc": lambda m: online.skill_scores(m, *test["A"][:2], P.n_skills)["acc"]},
                       desc="data run")
 acc_D, acc_D_half = hist["acc"][-1], hist["acc"][0]                          # (members, skills)
 a_D = np.clip(2 * acc_D - 1, 0, 1)
@@ -501,14 +502,14 @@ cu.check_less("converged skills' test error: |mean ln(measured / law)| where the
 #
 # **The experiment.** Widths $N = 4$ to 48, two networks each, trained online in world A as in §2
 # for 10 000 steps; one ensemble, each member a width-$N$ network in the first $N$ units of a
-# width-48 one whose other units are zero and stay zero (`em.padded_widths`, checked below).
+# width-48 one whose other units are zero and stay zero (`online.padded_widths`, checked below).
 
 # %%
 widths = np.repeat(P.widths, P.width_seeds)
-net_w = em.padded_widths(world_a.input_dim, widths, 2, cu.seed(range(300, 300 + widths.size)))
-run_w = em.train_online(net_w, em.task_sampler([world_a] * widths.size), BatchedAdam(net_w.parameters(), lr=P.lr),
+net_w = online.padded_widths(world_a.input_dim, widths, 2, cu.seed(range(300, 300 + widths.size)))
+run_w = online.train_online(net_w, online.task_sampler([world_a] * widths.size), BatchedAdam(net_w.parameters(), lr=P.lr),
                         steps=P.width_steps, batch=P.batch, record_steps=[P.width_steps // 2, P.width_steps],
-                        measure=lambda m: em.skill_scores(m, *test["A"][:2], P.n_skills), seed=cu.seed(3),
+                        measure=lambda m: online.skill_scores(m, *test["A"][:2], P.n_skills), seed=cu.seed(3),
                         desc="width run")
 a_W = np.clip(2 * run_w["acc"][-1] - 1, 0, 1)                               # (members, skills)
 a_W_half = np.clip(2 * run_w["acc"][0] - 1, 0, 1)

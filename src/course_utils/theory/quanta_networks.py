@@ -19,11 +19,8 @@ set the curve bends, and the chapter fits the same power law over the same range
 measured loss and to these finite-set predictions. :func:`units_per_skill` and
 :func:`count_threshold` are the one-constant calibrations (u, D_c) from the learned-skill counts.
 
-For the networks: :func:`padded_ensemble` builds a width sweep as one :class:`~course_utils.ensemble.BatchedMLP`
-(member = a width-w network inside the widest, its other units zero: they stay zero under Adam),
-:func:`per_skill_metrics` measures every member on every skill, and :func:`train_online` trains on
-fresh batches of a task generator (online SGD: no sample is seen twice), which
-:func:`~course_utils.ensemble.train_ensemble` (a fixed training set) cannot do.
+The networks are built and trained online by :mod:`course_utils.ensemble.online` (a width sweep as
+one padded ensemble, fresh batches every step, per-skill scores).
 
 Used by the chapter "Do trained networks follow the quantization model?"
 (book/06_scaling/04_quanta_in_networks); tested in ``tests/test_theory_quanta_networks.py``.
@@ -31,17 +28,11 @@ Used by the chapter "Do trained networks follow the quantization model?"
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-import torch
 from scipy.stats import binom
 
-from ..ensemble import BatchedMLP, cross_entropy_per_sample, mlp
-from ..progress import progress
-
 __all__ = ["tail_loss", "expected_tail_loss_data", "units_per_skill", "count_threshold", "learned_prefix_fraction",
-           "out_of_order_fraction", "padded_mlp", "padded_ensemble", "per_skill_metrics", "train_online"]
+           "out_of_order_fraction"]
 
 
 def _check_p(p) -> np.ndarray:
@@ -150,91 +141,3 @@ def out_of_order_fraction(learned) -> np.ndarray:
     informative = (ok[:, i] ^ ok[:, j]).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(informative > 0, wrong / np.maximum(informative, 1), np.nan)
-
-
-def padded_mlp(input_dim: int, width: int, max_width: int, seed: int, n_out: int = 2,
-               activation: str = "relu") -> torch.nn.Sequential:
-    """A two-layer network of ``width`` hidden units, initialised as ``mlp`` does, inside one of ``max_width``.
-
-    The other units have all weights (in, bias, out) zero: such a unit outputs act(0) = 0 (ReLU) and
-    receives zero gradient, and Adam leaves a parameter that has only had zero gradient at zero, so
-    the padded network *is* the width-``width`` network throughout training.
-    """
-    if not 1 <= width <= max_width:
-        raise ValueError(f"need 1 ≤ width ≤ max_width, got width={width}, max_width={max_width}")
-    if activation != "relu":
-        raise ValueError("padding needs act(0) = 0 and a zero gradient there: use activation='relu'")
-    small = mlp([input_dim, width, n_out], activation, seed=seed)
-    big = mlp([input_dim, max_width, n_out], activation, seed=seed)
-    with torch.no_grad():
-        for param in big.parameters():
-            param.zero_()
-        big[0].weight[:width] = small[0].weight
-        big[0].bias[:width] = small[0].bias
-        big[2].weight[:, :width] = small[2].weight
-        big[2].bias[:] = small[2].bias
-    return big
-
-
-def padded_ensemble(input_dim: int, widths: Sequence[int], seeds: Sequence[int], n_out: int = 2) -> BatchedMLP:
-    """One :class:`BatchedMLP` whose member (i, s) is the width-``widths[i]`` network with seed ``seeds[s]``.
-
-    Members are ordered width-major (all seeds of the first width, then the next); every member is
-    padded to ``max(widths)`` hidden units by :func:`padded_mlp`.
-    """
-    widths, seeds = [int(w) for w in widths], [int(s) for s in seeds]
-    if not widths or not seeds:
-        raise ValueError("need at least one width and one seed")
-    top = max(widths)
-    return BatchedMLP.from_members([padded_mlp(input_dim, w, top, s, n_out) for w in widths for s in seeds], "relu")
-
-
-def per_skill_metrics(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
-                      n_skills: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Accuracy and mean cross-entropy of every member on every skill: two (K, n_skills) tensors.
-
-    ``x, y`` is a test set grouped by skill, the same number of samples per skill (as
-    ``MultitaskSparseParity.test_set`` makes it).
-    """
-    if x.shape[0] % n_skills:
-        raise ValueError(f"the test set ({x.shape[0]} samples) must hold the same number of samples per skill")
-    with torch.no_grad():
-        logits = model(x)
-        K = logits.shape[0]
-        acc = (logits.argmax(-1) == y).double().view(K, n_skills, -1).mean(-1)
-        ce = cross_entropy_per_sample(logits, y).double().view(K, n_skills, -1).mean(-1)
-    return acc, ce
-
-
-def train_online(task, model: torch.nn.Module, optimizer: torch.optim.Optimizer, *, steps: int, batch: int,
-                 record_steps, x_test: torch.Tensor, y_test: torch.Tensor, seed: int,
-                 desc: str = "online training") -> dict[str, np.ndarray]:
-    """Online training of the K members of a batched classifier: a fresh batch from ``task`` every step.
-
-    At each step member k gets its own ``batch`` new samples (``task.sample`` from one generator
-    seeded with ``seed``) and the optimiser takes one step on Σ_k (mean cross-entropy of member k);
-    members share nothing. At every step in ``record_steps`` the per-skill accuracy and
-    cross-entropy on ``(x_test, y_test)`` are recorded (:func:`per_skill_metrics`).
-    Returns ``{"step": (R,), "acc": (R, K, n_s), "ce": (R, K, n_s)}``.
-    """
-    record = sorted({int(s) for s in record_steps})
-    if not isinstance(steps, int) or steps < 0 or batch < 1:
-        raise ValueError(f"steps must be a non-negative integer and batch ≥ 1, got {steps!r} and {batch!r}")
-    if record and (record[0] < 0 or record[-1] > steps):
-        raise ValueError(f"record_steps must lie in [0, {steps}]")
-    K = model.n_members
-    stream = torch.Generator().manual_seed(int(seed))
-    acc, ce = [], []
-    for step in progress(range(steps + 1), desc=desc):
-        if step in record:
-            a, c = per_skill_metrics(model, x_test, y_test, task.n_skills)
-            acc.append(a.numpy())
-            ce.append(c.numpy())
-        if step == steps:
-            continue                                                  # the last record: no update after it
-        x, y, _ = task.sample(K * batch, generator=stream)
-        loss = cross_entropy_per_sample(model(x.view(K, batch, -1)), y.view(K, batch)).mean(1).sum()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return {"step": np.array(record), "acc": np.array(acc), "ce": np.array(ce)}

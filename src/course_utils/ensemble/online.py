@@ -1,0 +1,159 @@
+"""Online training of a batched ensemble, and what it needs: networks of several widths as one
+ensemble, a fresh batch of a task for every member at every step, and per-skill scores.
+
+:func:`course_utils.ensemble.train_ensemble` trains on a fixed training set. Where data is endless
+(online learning: no sample is seen twice, so the number of steps is also the amount of data),
+:func:`train_online` is its loop with a fresh batch every step:
+
+    θ_k ← update(θ_k, ∇ L_k),   L_k = (1/B) Σ_{i≤B} ℓ(f_k(x_ki), y_ki),   (x_ki, y_ki) fresh for every k and step.
+
+:func:`padded_widths` puts networks of several widths into one :class:`~course_utils.ensemble.BatchedMLP`
+(member = a width-w network inside the widest, its other units zero; they stay zero under Adam and SGD),
+:func:`task_sampler` draws the batches of multitask sparse parity for every member, and
+:func:`skill_scores` measures every member on every skill (accuracy, log-loss, probability of the
+right answer).
+
+Used by the chapters "Do trained networks follow the quantization model?"
+(book/06_scaling/04_quanta_in_networks) and "Can emergence be predicted?"
+(book/06_scaling/07_predicting_emergence); tested in ``tests/test_ensemble_online.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..progress import progress as progress_bar
+from .layers import BatchedMLP, mlp
+from .training import cross_entropy_per_sample
+
+__all__ = ["padded_widths", "task_sampler", "train_online", "skill_scores"]
+
+
+def skill_scores(model: torch.nn.Module, x_test: torch.Tensor, y_test: torch.Tensor,
+                 n_skills: int) -> dict[str, torch.Tensor]:
+    """Three scores of every member on every skill, each a (K, n_skills) float64 tensor:
+
+    - ``acc``: the accuracy, the fraction of test queries whose arg-max class is the label (discontinuous);
+    - ``logloss``: the mean cross-entropy −ln q_y (nats; ln 2 at chance);
+    - ``p_right``: the mean probability q_y given to the right answer (continuous; ½ at chance).
+
+    The test set must be grouped by skill, ``n_per_skill`` rows each, as
+    :meth:`MultitaskSparseParity.test_set` makes it.
+    """
+    if x_test.shape[0] != y_test.shape[0] or x_test.shape[0] % n_skills:
+        raise ValueError(f"x_test and y_test need the same number of rows, a multiple of n_skills={n_skills} "
+                         f"(grouped by skill), got {x_test.shape[0]} and {y_test.shape[0]}")
+    with torch.no_grad():
+        logits = model(x_test)
+        K = logits.shape[0]
+        ce = cross_entropy_per_sample(logits, y_test).double()
+        acc = (logits.argmax(-1) == y_test).double()
+        p_right = torch.exp(-ce)
+    return {name: v.view(K, n_skills, -1).mean(-1) for name, v in
+            (("acc", acc), ("logloss", ce), ("p_right", p_right))}
+
+
+def task_sampler(tasks: Sequence) -> Callable[[int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]:
+    """The online data of an ensemble whose member k learns ``tasks[k]`` (a :class:`MultitaskSparseParity`).
+
+    Returns ``sample(batch, generator) -> (x, y)`` with x of shape (K, batch, input_dim) and y (K, batch):
+    a fresh batch for every member, drawn once per distinct task for all its members together (members
+    sharing a task get different samples). All tasks must have the same input size.
+    """
+    tasks = list(tasks)
+    if not tasks or len({t.input_dim for t in tasks}) != 1:
+        raise ValueError("need at least one task, all with the same input_dim")
+    groups: dict[int, list[int]] = {}
+    for k, t in enumerate(tasks):
+        groups.setdefault(id(t), []).append(k)
+    order = [(tasks[ks[0]], torch.tensor(ks)) for ks in groups.values()]
+    K, d = len(tasks), tasks[0].input_dim
+
+    def sample(batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.empty(K, batch, d)
+        y = torch.empty(K, batch, dtype=torch.long)
+        for task, members in order:
+            xs, ys, _ = task.sample(len(members) * batch, generator=generator)
+            x[members] = xs.view(len(members), batch, d).to(x.dtype)
+            y[members] = ys.view(len(members), batch)
+        return x, y
+
+    return sample
+
+
+def padded_widths(input_dim: int, widths: Sequence[int], n_out: int, seeds: Sequence[int],
+                  activation: str = "relu") -> BatchedMLP:
+    """Two-layer networks of different widths as one batched ensemble, each padded to the widest.
+
+    Member k is ``mlp([input_dim, widths[k], n_out], seed=seeds[k])`` (initialised as a network of its
+    own width) in the first widths[k] hidden units of a network of width max(widths); its other units
+    have every weight zero. A zero unit outputs φ(0) = 0 for ReLU and gets zero gradient, and Adam or SGD
+    leave a parameter whose gradient has always been zero where it is: the member stays a width-w network.
+    """
+    widths, seeds = [int(w) for w in widths], [int(s) for s in seeds]
+    if not widths or len(widths) != len(seeds) or min(widths) < 1:
+        raise ValueError("need one seed per width and positive widths")
+    if activation != "relu":
+        raise ValueError("padding with zero units needs φ(0) = 0 and φ'(0) = 0 in use: activation='relu'")
+    w_max = max(widths)
+    members = []
+    for w, s in zip(widths, seeds):
+        small = mlp([input_dim, w, n_out], activation, seed=s)
+        big = mlp([input_dim, w_max, n_out], activation, seed=s)
+        with torch.no_grad():
+            for p in big.parameters():
+                p.zero_()
+            big[0].weight[:w] = small[0].weight
+            big[0].bias[:w] = small[0].bias
+            big[2].weight[:, :w] = small[2].weight
+            big[2].bias.copy_(small[2].bias)
+        members.append(big)
+    return BatchedMLP.from_members(members, activation)
+
+
+def train_online(model: torch.nn.Module, sample: Callable[[int, torch.Generator], tuple],
+                 optimizer: torch.optim.Optimizer, *, steps: int, batch: int, record_steps,
+                 measure: Callable[[torch.nn.Module], dict[str, torch.Tensor]], seed: int,
+                 desc: str = "online training") -> dict[str, np.ndarray]:
+    """Online training of a batched ensemble: every member gets a fresh batch each step (an endless data set).
+
+    ``sample(batch, generator)`` returns (x, y) of shapes (K, batch, d) and (K, batch), one batch per
+    member (:func:`task_sampler` makes it for sparse-parity tasks); the generator is seeded with ``seed``.
+    Member k minimises the mean cross-entropy L_k of its batch; one step is one update of every member
+    (the gradient of Σ_j L_j gives member k the gradient of its own L_k). At each of ``record_steps``
+    (in [0, steps]) ``measure(model)`` returns tensors with a leading member axis. Returns a dict of NumPy
+    arrays, each (records, K, ...), and ``"step"``: the loop of ``train_ensemble`` with fresh data.
+    """
+    record = np.asarray(sorted(set(int(s) for s in record_steps)))
+    K = getattr(model, "n_members", None)
+    if K is None:
+        raise ValueError("need a batched model (with n_members), e.g. a BatchedMLP")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 0) or not (isinstance(batch, int) and batch > 0):
+        raise ValueError(f"steps must be a non-negative integer and batch a positive integer, got {steps}, {batch}")
+    if record.size == 0 or record[0] < 0 or record[-1] > steps:
+        raise ValueError(f"record_steps must be non-empty and lie in [0, {steps}]")
+    gen = torch.Generator().manual_seed(int(seed))
+    dtype = next(model.parameters()).dtype
+    out: dict[str, list] = {}
+    j = 0
+    for step in progress_bar(range(steps + 1), desc=desc):
+        if j < record.size and record[j] == step:
+            for name, value in measure(model).items():
+                out.setdefault(name, []).append(torch.as_tensor(value).detach().cpu().numpy())
+            j += 1
+        if step == steps:
+            continue                              # the last record: no update after it (the bar completes)
+        x, y = sample(batch, gen)
+        if x.shape[:2] != (K, batch) or y.shape != (K, batch):
+            raise ValueError(f"sample must return x of shape ({K}, {batch}, d) and y of shape ({K}, {batch}), "
+                             f"got {tuple(x.shape)} and {tuple(y.shape)}")
+        loss = cross_entropy_per_sample(model(x.to(dtype)), y).mean(1).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    result = {name: np.stack(v) for name, v in out.items()}
+    result["step"] = record
+    return result
