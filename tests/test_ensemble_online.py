@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_utils.data.sparse_parity import MultitaskSparseParity
-from course_utils.ensemble import BatchedAdam, BatchedMLP, mlp
+from course_utils.ensemble import BatchedAdam, BatchedMLP, mlp, mse_per_sample
 from course_utils.ensemble import online
 
 
@@ -78,3 +78,31 @@ def test_train_online_learns_the_most_frequent_skill_and_checks_its_record_steps
         online.train_online(model, online.task_sampler([task, task]), BatchedAdam(model.parameters(), lr=1e-2),
                             steps=5, batch=4, record_steps=[6], seed=0,
                             measure=lambda m: online.skill_scores(m, x_test, y_test, task.n_skills))
+
+
+def test_padding_needs_only_phi_of_zero_to_vanish_and_keeps_quadratic_members_narrow():
+    """Any φ with φ(0) = 0 pads (here the quadratic network of "Compute-optimal training"), with an optional
+    positive readout; widths and seeds must pair up."""
+    torch.manual_seed(0)
+    d, w, W = 5, 3, 8
+    model = online.padded_widths(d, [w, W], 1, [4, 5], "quadratic", positive_readout=True)
+    small = mlp([d, w, 1], "quadratic", seed=4)
+    x = torch.randn(50, d, dtype=small[0].weight.dtype)
+    with torch.no_grad():
+        small[2].weight.abs_()
+        torch.testing.assert_close(model(x)[0], small(x))
+    assert (model.layers[1].weight[0, :w] >= 0).all()
+    opt = BatchedAdam(model.parameters(), lr=1e-2)
+    for _ in range(20):
+        opt.zero_grad()
+        mse_per_sample(model(x), (x[:, :1] ** 2).expand(2, -1, -1)).mean(1).sum().backward()
+        opt.step()
+    assert model.layers[0].weight[0, :, w:].abs().max() == 0
+    assert model.layers[1].weight[0, w:].abs().max() == 0
+    with pytest.raises(ValueError, match="seed"):
+        online.padded_widths(d, [w, W], 1, [4], "quadratic")
+
+
+def test_padding_refuses_an_activation_that_is_not_zero_at_zero():
+    with pytest.raises(ValueError, match="φ\\(0\\)"):
+        online.padded_widths(3, [1, 2], 1, [0, 1], torch.nn.Sigmoid())

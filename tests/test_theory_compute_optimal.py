@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.ensemble import BatchedAdam, BatchedMLP, mlp, mse_per_sample
+from course_utils.ensemble import BatchedAdam, BatchedMLP, mlp, mse_per_sample, online
 from course_utils.theory import compute_optimal as co
 
 TRUE = np.array([0.02, 8.0, 0.8, 40.0, 0.55])          # E, A, alpha, B, beta
@@ -162,31 +162,10 @@ def test_teacher_floor_and_exact_loss():
     assert (y[:, 0] - teacher.target(x)).var().item() == pytest.approx(0.01, rel=0.03)
 
 
-def test_padded_network_is_the_narrow_network_and_stays_so_under_adam():
-    torch.manual_seed(0)
-    d, w, W = 5, 3, 8
-    small = mlp([d, w, 1], "quadratic", seed=4)
-    big = co.padded_mlp([d, W, 1], w, 4)
-    x = torch.randn(50, d)
-    torch.testing.assert_close(big(x), small(x))
-    model = BatchedMLP.from_members([big], "quadratic")
-    opt = BatchedAdam(model.parameters(), lr=1e-2)
-    for _ in range(20):
-        opt.zero_grad()
-        mse_per_sample(model(x), x[:, :1] ** 2).mean().backward()
-        opt.step()
-    assert model.layers[0].weight[0, :, w:].abs().max() == 0
-    assert model.layers[1].weight[0, w:].abs().max() == 0
-    positive = co.padded_mlp([d, W, 1], w, 4, positive_readout=True)
-    assert (positive[2].weight[:, :w] >= 0).all()
-    with pytest.raises(ValueError, match="width"):
-        co.padded_mlp([d, W, 1], W + 1, 0)
-
-
 def test_train_one_pass_uses_every_sample_once_and_applies_the_schedule():
     g = torch.Generator().manual_seed(0)
     teacher = co.QuadraticTeacher(4, 1.0, 0.0, g)
-    model = BatchedMLP.from_members([co.padded_mlp([4, 2, 1], 2, s) for s in range(3)], "quadratic")
+    model = online.padded_widths(4, [2, 2, 2], 1, [0, 1, 2], "quadratic")
     opt = BatchedAdam(model.parameters(), lr=1e-2)
     seen, lrs = [], []
 

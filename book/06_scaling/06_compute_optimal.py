@@ -51,7 +51,7 @@ import torch
 from matplotlib.ticker import NullFormatter
 
 import course_utils as cu
-from course_utils.ensemble import BatchedAdam, BatchedMLP
+from course_utils.ensemble import BatchedAdam, online
 from course_utils.exercises import compute_optimal as exercises
 from course_utils.theory import compute_optimal as co
 
@@ -172,8 +172,9 @@ P
 #
 # Forty networks (ten widths, four seeds) are one `BatchedMLP` as wide as the widest: a width-$w$
 # member lives in the first $w$ hidden units, the others start at zero and, with $\sigma(0) = 0$ and
-# zero gradient, stay there (checked below). `co.train_one_pass` hands every member its own fresh
-# samples between record points and lets `train_ensemble` take one minibatch step per 64 of them.
+# zero gradient, stay there (`online.padded_widths`, checked below). `co.train_one_pass` hands every
+# member its own fresh samples between record points and lets `train_ensemble` take one minibatch
+# step per 64 of them.
 
 # %%
 gen = torch.Generator().manual_seed(cu.seed(1))
@@ -181,9 +182,9 @@ teacher = co.QuadraticTeacher(P.d, P.gamma, P.sigma, gen)
 widths = np.array(P.widths)
 W = int(widths.max())
 N_params = widths * (P.d + 2) + 1
-members = [co.padded_mlp([P.d, W, 1], int(w), cu.seed(100 + P.seeds * i + s), positive_readout=True)
-           for i, w in enumerate(widths) for s in range(P.seeds)]
-model = BatchedMLP.from_members(members, "quadratic")
+model = online.padded_widths(P.d, np.repeat(widths, P.seeds), 1,        # width-major: (w, seed)
+                             [cu.seed(100 + P.seeds * i + s) for i in range(widths.size) for s in range(P.seeds)],
+                             "quadratic", positive_readout=True)
 optimizer = BatchedAdam(model.parameters(), lr=P.lr)
 record = np.unique(np.geomspace(1, P.steps, P.n_records).astype(int))
 D_rec = record * P.batch

@@ -8,7 +8,8 @@ ensemble, a fresh batch of a task for every member at every step, and per-skill 
     θ_k ← update(θ_k, ∇ L_k),   L_k = (1/B) Σ_{i≤B} ℓ(f_k(x_ki), y_ki),   (x_ki, y_ki) fresh for every k and step.
 
 :func:`padded_widths` puts networks of several widths into one :class:`~course_utils.ensemble.BatchedMLP`
-(member = a width-w network inside the widest, its other units zero; they stay zero under Adam and SGD),
+(member = a width-w network inside the widest, its other units zero; they stay zero under Adam and SGD;
+the chapter "Compute-optimal training" uses it too),
 :func:`task_sampler` draws the batches of multitask sparse parity for every member, and
 :func:`skill_scores` measures every member on every skill (accuracy, log-loss, probability of the
 right answer).
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 
 from ..progress import progress as progress_bar
-from .layers import BatchedMLP, mlp
+from .layers import BatchedMLP, make_activation, mlp
 from .training import cross_entropy_per_sample
 
 __all__ = ["padded_widths", "task_sampler", "train_online", "skill_scores"]
@@ -85,19 +86,27 @@ def task_sampler(tasks: Sequence) -> Callable[[int, torch.Generator], tuple[torc
 
 
 def padded_widths(input_dim: int, widths: Sequence[int], n_out: int, seeds: Sequence[int],
-                  activation: str = "relu") -> BatchedMLP:
+                  activation: str = "relu", *, positive_readout: bool = False) -> BatchedMLP:
     """Two-layer networks of different widths as one batched ensemble, each padded to the widest.
 
-    Member k is ``mlp([input_dim, widths[k], n_out], seed=seeds[k])`` (initialised as a network of its
-    own width) in the first widths[k] hidden units of a network of width max(widths); its other units
-    have every weight zero. A zero unit outputs φ(0) = 0 for ReLU and gets zero gradient, and Adam or SGD
-    leave a parameter whose gradient has always been zero where it is: the member stays a width-w network.
+    Member k is ``mlp([input_dim, widths[k], n_out], activation, seed=seeds[k])`` (initialised as a
+    network of its own width) in the first widths[k] hidden units of a network of width max(widths);
+    its other units have every weight zero. Such a unit i outputs φ(0) = 0, so its output weights get
+    the gradient ∂L/∂c_i ∝ φ(0) = 0, and its input weights and bias get ∂L/∂w_i ∝ c_i φ'(0) = 0; Adam and
+    SGD leave a parameter whose gradient has always been zero where it is: the member stays a width-w
+    network. This needs only φ(0) = 0 (ReLU, tanh, quadratic, GELU); an activation with φ(0) ≠ 0
+    is refused.
+
+    ``positive_readout=True`` takes the absolute value of the initial output weights (for a
+    positive-definite quadratic teacher a unit with a negative output weight can only shrink: a trap for
+    narrow networks; the chapter "Compute-optimal training" uses it).
     """
     widths, seeds = [int(w) for w in widths], [int(s) for s in seeds]
     if not widths or len(widths) != len(seeds) or min(widths) < 1:
-        raise ValueError("need one seed per width and positive widths")
-    if activation != "relu":
-        raise ValueError("padding with zero units needs φ(0) = 0 and φ'(0) = 0 in use: activation='relu'")
+        raise ValueError(f"need one seed per width and positive widths, got widths={widths}, seeds={seeds}")
+    phi0 = float(make_activation(activation)(torch.zeros(1, dtype=torch.float64)))
+    if phi0 != 0.0:
+        raise ValueError(f"padding with zero units needs φ(0) = 0; activation={activation!r} has φ(0) = {phi0}")
     w_max = max(widths)
     members = []
     for w, s in zip(widths, seeds):
@@ -108,7 +117,7 @@ def padded_widths(input_dim: int, widths: Sequence[int], n_out: int, seeds: Sequ
                 p.zero_()
             big[0].weight[:w] = small[0].weight
             big[0].bias[:w] = small[0].bias
-            big[2].weight[:, :w] = small[2].weight
+            big[2].weight[:, :w] = small[2].weight.abs() if positive_readout else small[2].weight
             big[2].bias.copy_(small[2].bias)
         members.append(big)
     return BatchedMLP.from_members(members, activation)

@@ -37,7 +37,7 @@ from scipy.optimize import least_squares
 __all__ = [
     "PARAMETER_NAMES", "joint_loss", "joint_loss_gradient", "JointFit", "fit_joint_scaling_law",
     "fit_offset_power_law", "bootstrap_joint_fit", "Allocation", "compute_optimal_allocation", "allocation_exponents",
-    "iso_flop_profiles", "measured_frontier", "QuadraticTeacher", "padded_mlp", "train_one_pass",
+    "iso_flop_profiles", "measured_frontier", "QuadraticTeacher", "train_one_pass",
 ]
 
 #: The five parameters of the joint law, in the order used everywhere in this module.
@@ -525,34 +525,6 @@ class QuadraticTeacher:
             raise ValueError(f"width must be ≥ 0, got {width}")
         tail = np.concatenate([np.cumsum((self.lam ** 2)[::-1])[::-1], [0.0]])   # tail[k] = Σ_{j>k} λ_j²
         return self.sigma ** 2 + 2 * tail[np.minimum(w.astype(int), self.d)]
-
-
-def padded_mlp(sizes: Sequence[int], width: int, seed: int, activation="quadratic", *,
-               positive_readout: bool = False):
-    """A two-layer network of ``width`` hidden units, initialised as :func:`course_utils.ensemble.mlp`
-    with ``seed``, inside one of ``sizes[1]`` units whose other units have every weight zero.
-
-    With an activation σ(0) = 0 (quadratic, tanh, ReLU) such a unit outputs 0 and gets zero gradient,
-    and Adam/SGD leave it at zero, so the padded network *is* the narrow one: networks of different
-    widths can then be one :class:`~course_utils.ensemble.BatchedMLP` (as in the chapter "Skills and quanta").
-    ``positive_readout=True`` takes the absolute value of the output weights c_i (for a
-    positive-definite quadratic teacher, a unit with c_i < 0 can only shrink: a trap for narrow nets).
-    """
-    from ..ensemble import mlp
-
-    sizes = [int(s) for s in sizes]
-    if len(sizes) != 3 or not 1 <= width <= sizes[1]:
-        raise ValueError(f"sizes must be [in, max_width, out] with 1 ≤ width ≤ max_width, got {sizes}, width {width}")
-    small = mlp([sizes[0], int(width), sizes[2]], activation, seed=seed)
-    big = mlp(sizes, activation, seed=seed)
-    with torch.no_grad():
-        for p in big.parameters():
-            p.zero_()
-        big[0].weight[:width] = small[0].weight
-        big[0].bias[:width] = small[0].bias
-        big[2].weight[:, :width] = small[2].weight.abs() if positive_readout else small[2].weight
-        big[2].bias[:] = small[2].bias
-    return big
 
 
 def train_one_pass(model, sample: Callable[[tuple[int, ...], torch.Generator], tuple[torch.Tensor, torch.Tensor]],
