@@ -56,7 +56,7 @@ import torch
 
 import course_utils as cu
 from course_utils.data.sparse_parity import MultitaskSparseParity
-from course_utils.ensemble import BatchedAdam, BatchedMLP, BatchedSGD, cross_entropy_per_sample, mlp, train_ensemble
+from course_utils.ensemble import BatchedAdam, BatchedMLP, BatchedSGD, cross_entropy_per_sample, online, train_ensemble
 from course_utils.exercises import skills_quanta as exercises
 from course_utils.theory import quanta
 
@@ -550,34 +550,19 @@ cu.check_less(f"|data slope difference n_s = {small} − {big} − that of the f
 # %%
 def per_skill(model, x, y, n_skills):
     """Accuracy and mean cross-entropy of every member on every skill: two (K, n_skills) tensors."""
-    with torch.no_grad():
-        logits = model(x)
-        K = logits.shape[0]
-        acc = (logits.argmax(-1) == y).double().view(K, n_skills, -1).mean(-1)
-        ce = cross_entropy_per_sample(logits, y).view(K, n_skills, -1).mean(-1)
-    return acc, ce
+    scores = online.skill_scores(model, x, y, n_skills)
+    return scores["acc"], scores["logloss"]
 
 
 def train_online(task, model, *, steps, batch, lr, record_every, n_test, desc="online training", optimizer=BatchedAdam):
-    """Train the K members of a batched network (Adam, or ``optimizer``), each on its own fresh batches."""
-    K = model.n_members
-    opt = optimizer(model.parameters(), lr=lr)
-    stream = torch.Generator().manual_seed(cu.seed(12345))
+    """Train the K members of a batched network (Adam, or ``optimizer``), each on its own fresh batches
+    (`online.train_online`); return the record steps and the per-skill accuracy and loss, (R, K, n_s) each."""
     x_test, y_test, _ = task.test_set(n_test, seed=cu.seed(100))
-    acc, ce = [], []
-    for step in cu.progress(range(steps + 1), desc=desc):
-        if step % record_every == 0:
-            a, c = per_skill(model, x_test, y_test, task.n_skills)
-            acc.append(a.numpy())
-            ce.append(c.numpy())
-        if step == steps:
-            continue                      # the last record: no step after it (the bar completes)
-        x, y, _ = task.sample(K * batch, generator=stream)
-        loss = cross_entropy_per_sample(model(x.view(K, batch, -1)), y.view(K, batch)).mean(1).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return np.arange(0, steps + 1, record_every), np.array(acc), np.array(ce)   # (R,), (R, K, n_s) ×2
+    run = online.train_online(model, online.task_sampler([task] * model.n_members), optimizer(model.parameters(), lr=lr),
+                              steps=steps, batch=batch, record_steps=range(0, steps + 1, record_every),
+                              measure=lambda m: online.skill_scores(m, x_test, y_test, task.n_skills),
+                              seed=cu.seed(12345), desc=desc)
+    return run["step"], run["acc"], run["logloss"]
 
 
 networks = BatchedMLP(P.mlp_seeds, [task.input_dim, P.width, 2], "relu", seeds=cu.seed(range(P.mlp_seeds)))
@@ -933,23 +918,9 @@ cu.check_close(f"hand-made network with m = {task.m} units per skill: accuracy o
 # whether each width has stopped adding skills.
 
 # %%
-def padded(width, seed, max_width):
-    """A two-layer ReLU network of `width` hidden units (initialised as `mlp` does) inside one of `max_width`."""
-    small = mlp([task.input_dim, width, 2], "relu", seed=seed)
-    big = mlp([task.input_dim, max_width, 2], "relu", seed=seed)
-    with torch.no_grad():
-        for param in big.parameters():
-            param.zero_()
-        big[0].weight[:width] = small[0].weight
-        big[0].bias[:width] = small[0].bias
-        big[2].weight[:, :width] = small[2].weight
-        big[2].bias[:] = small[2].bias
-    return big
-
-
 widths = np.array(P.widths)
-members = [padded(int(w), cu.seed(200 + s), int(widths.max())) for w in widths for s in range(P.width_seeds)]
-by_width = BatchedMLP.from_members(members, "relu")
+by_width = online.padded_widths(task.input_dim, np.repeat(widths, P.width_seeds), 2,      # width-major: (w, seed)
+                                np.tile(cu.seed(range(200, 200 + P.width_seeds)), widths.size))
 t_w, acc_w, _ = train_online(task, by_width, steps=P.width_steps, batch=P.batch, lr=P.mlp_lr,
                              record_every=P.width_steps // 12, n_test=P.n_test, desc="width sweep")
 unused = (np.repeat(widths, P.width_seeds)[:, None] <= np.arange(widths.max())[None, :])     # (members, units)
