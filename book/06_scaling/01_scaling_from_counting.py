@@ -497,7 +497,9 @@ _ = cu.check_less("Zipf, β = 1/K: N × increment / M(N), largest over smallest 
 # **model-limited** where $F(n) > n/(2N)$; at fixed $N$ the best $n$ balances the two,
 # $n^\star \propto N^{1/(1+\alpha)}$ (up to logarithms), which gives back $\mathcal L^\star \propto N^{-\alpha/(1+\alpha)}$:
 # the same exponent as the missing mass of §4, now as a trade-off between model size and data,
-# the shape of the compute-optimal frontier of {cite:t}`hoffmann2022training`.
+# the shape of the compute-optimal frontier of {cite:t}`hoffmann2022training`
+# ([How large a model for a given compute?](06_compute_optimal.ipynb) measures such a frontier on
+# trained networks).
 #
 # **How big is "up to logarithms"?** Over a finite range of $N$ the logarithm changes the
 # exponent one measures, and we can say by how much. Let $\alpha_F(n) = -d\ln F/d\ln n$ be the

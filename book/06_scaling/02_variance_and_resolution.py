@@ -596,6 +596,8 @@ cu.check_less("the isotropic-target prediction misses by more than 0.2", 0.2, ab
 # - On real data the resolution-limited exponent of kernel regression follows from the kernel's
 #   spectrum *and* the target's power on it; the spectrum alone, with an isotropic target,
 #   underestimates it by a factor of two on the digits.
+# - All four regimes are measured on trained networks, with the exponents predicted from the same
+#   data, in [Variance- or resolution-limited? The four scaling regimes of a trained network](05_regimes_in_networks.ipynb).
 #
 # The next chapter looks for the origin of power laws in the structure of the task instead: many
 # separate skills, learned one after another.

@@ -1038,7 +1038,9 @@ cu.check_count(f"skills gained in the second half of training by the networks of
 #   network is the parameter law of §3 with $N = w/u$, $L \approx \sum_{k > w/u} p_k \propto w^{-\alpha}$
 #   (the number of parameters, $w(n_s + n_b + 3) + 2$, is proportional to $w$ at a fixed input,
 #   so the exponent is the same in parameters). If the cost grows with the skill's rank, the
-#   exponent changes: the last exercise works it out. With eight skills we can count, not fit.
+#   exponent changes: the last exercise works it out. With eight skills we can count, not fit;
+#   [Do trained networks follow the quantization model?](04_quanta_in_networks.ipynb) fits the
+#   exponents with 32 skills.
 #
 # **At paper scale.** {cite:t}`michaud2023quantization` ran this task with hundreds of skills, a
 # hundred task bits and networks of many widths, on GPUs. With hundreds of skills the staircases
@@ -1200,6 +1202,8 @@ cu.check_less("networks: 3 × median fall of the skill's log-loss per doubling b
 # - **Where it fails.** Real skills are not orthogonal: they share features, as our networks'
 #   shared bits showed, and the optimiser changes how time is spent on each. The frequencies
 #   and the exponent $\alpha$ of a real data set are not known in advance.
+#   [Can emergence be predicted?](07_predicting_emergence.ipynb) tests the predictions calibrated on
+#   one skill, skill by skill, on tasks whose skills share no bits and on tasks whose skills do.
 #
 # ## Exercises
 #
