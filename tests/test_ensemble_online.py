@@ -106,3 +106,18 @@ def test_padding_needs_only_phi_of_zero_to_vanish_and_keeps_quadratic_members_na
 def test_padding_refuses_an_activation_that_is_not_zero_at_zero():
     with pytest.raises(ValueError, match="φ\\(0\\)"):
         online.padded_widths(3, [1, 2], 1, [0, 1], torch.nn.Sigmoid())
+
+
+def test_padding_leak_is_zero_for_padded_members_and_sees_any_weight_of_a_padded_unit():
+    model = online.padded_widths(5, [2, 4, 4], 1, [0, 1, 2])
+    assert online.padding_leak(model, [2, 4, 4]) == 0.0
+    for layer, index in ((0, (0, 1, 3)), (1, (0, 3, 0))):              # an input weight, an output weight
+        with torch.no_grad():
+            model.layers[layer].weight[index] = 0.5
+        assert online.padding_leak(model, [2, 4, 4]) == pytest.approx(0.5 * (layer + 1))
+    with torch.no_grad():
+        model.layers[0].bias[0, 0, 3] = 0.25                               # the same unit's bias
+    assert online.padding_leak(model, [2, 4, 4]) == pytest.approx(1.25)
+    assert online.padding_leak(model, [4, 4, 4]) == 0.0                   # no unit padded: nothing to leak
+    with pytest.raises(ValueError, match="widths"):
+        online.padding_leak(model, [2, 4])

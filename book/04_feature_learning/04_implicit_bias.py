@@ -289,6 +289,13 @@ print(f"GD vs the flow's β_α^∞: largest {err_flow.max():.1e}; estimated: fin
       f"finite time up to {unfinished.max():.1e}")
 
 # %% tags=["hide-input"]
+def add_rho_axis(ax, label):
+    """A top axis in the weight-to-target ratio rho = 2 d alpha^2 / |beta_l1|_1 of the bottom axis's alpha."""
+    l1 = np.abs(beta_l1).sum(1).mean()
+    sec = ax.secondary_xaxis("top", functions=(lambda a: 2 * P.d * a ** 2 / l1, lambda r: np.sqrt(r * l1 / (2 * P.d))))
+    sec.set_xlabel(label)
+
+
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
 ax = axes[0]
 colors = cu.plotting.PALETTE
@@ -321,9 +328,7 @@ ax.set_xscale("log")
 ax.set_xlabel("initial scale $\\alpha$")
 ax.set_ylabel("norm / its minimum over interpolators")
 ax.legend(fontsize=8)
-sec = ax.secondary_xaxis("top", functions=(lambda a: 2 * P.d * a ** 2 / np.abs(beta_l1).sum(1).mean(),
-                                           lambda r: np.sqrt(r * np.abs(beta_l1).sum(1).mean() / (2 * P.d))))
-sec.set_xlabel("weight-to-target ratio $\\rho = 2d\\alpha^2/\\|\\beta_{\\ell_1}\\|_1$")
+add_rho_axis(ax, "weight-to-target ratio $\\rho = 2d\\alpha^2/\\|\\beta_{\\ell_1}\\|_1$")
 plt.show()
 
 # %%
@@ -397,9 +402,7 @@ ax.set_yscale("log")
 ax.set_xlabel("initial scale $\\alpha$")
 ax.set_ylabel("relative change at convergence")
 ax.legend(fontsize=8)
-sec = ax.secondary_xaxis("top", functions=(lambda a: 2 * P.d * a ** 2 / np.abs(beta_l1).sum(1).mean(),
-                                           lambda r: np.sqrt(r * np.abs(beta_l1).sum(1).mean() / (2 * P.d))))
-sec.set_xlabel("weight-to-target ratio $\\rho$")
+add_rho_axis(ax, "weight-to-target ratio $\\rho$")
 plt.show()
 
 # %%

@@ -923,11 +923,7 @@ by_width = online.padded_widths(task.input_dim, np.repeat(widths, P.width_seeds)
                                 np.tile(cu.seed(range(200, 200 + P.width_seeds)), widths.size))
 t_w, acc_w, _ = train_online(task, by_width, steps=P.width_steps, batch=P.batch, lr=P.mlp_lr,
                              record_every=P.width_steps // 12, n_test=P.n_test, desc="width sweep")
-unused = (np.repeat(widths, P.width_seeds)[:, None] <= np.arange(widths.max())[None, :])     # (members, units)
-with torch.no_grad():
-    hidden_in, hidden_out = by_width.layers
-    size = hidden_in.weight.abs().amax(1) + hidden_in.bias.abs()[:, 0] + hidden_out.weight.abs().amax(2)   # (members, units)
-leak = size[torch.from_numpy(unused)].max().item()
+leak = online.padding_leak(by_width, np.repeat(widths, P.width_seeds))       # padded units: still exactly zero?
 acc_w = acc_w.reshape(len(t_w), widths.size, P.width_seeds, P.mlp_skills)                 # (R, widths, seeds, n_s)
 all_widths = np.append(widths, P.width)
 final = [acc_w[-1, i] for i in range(widths.size)] + [acc[-1]]                             # §4's networks last

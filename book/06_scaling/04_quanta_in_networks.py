@@ -182,11 +182,7 @@ third = 2 * (R - 1) // 3                                                   # the
 drop_w = 1 - err_w[-1].mean(-1) / err_w[third].mean(-1)                    # relative fall in the last third
 conv_w = drop_w < P.converged_drop
 
-with torch.no_grad():                                                      # padded units: still exactly zero?
-    hidden_in, hidden_out = by_width.layers
-    size = hidden_in.weight.abs().amax(1) + hidden_in.bias.abs()[:, 0] + hidden_out.weight.abs().amax(2)
-unused = np.repeat(widths, S)[:, None] <= np.arange(widths.max())[None, :]
-leak = size[torch.from_numpy(unused)].max().item()
+leak = online.padding_leak(by_width, np.repeat(widths, S))                 # padded units: still exactly zero?
 
 print("width w                  ", "  ".join(f"{w:>5d}" for w in widths))
 print("skills learned, per seed ", "  ".join(f"{','.join(map(str, n)):>5}" for n in n_w[-1]))

@@ -180,7 +180,6 @@ P
 gen = torch.Generator().manual_seed(cu.seed(1))
 teacher = co.QuadraticTeacher(P.d, P.gamma, P.sigma, gen)
 widths = np.array(P.widths)
-W = int(widths.max())
 N_params = widths * (P.d + 2) + 1
 model = online.padded_widths(P.d, np.repeat(widths, P.seeds), 1,        # width-major: (w, seed)
                              [cu.seed(100 + P.seeds * i + s) for i in range(widths.size) for s in range(P.seeds)],
@@ -202,11 +201,7 @@ L_runs = L_runs.reshape(len(record), widths.size, P.seeds)        # (records, wi
 L_mean = L_runs.mean(-1)
 L_se = L_runs.std(-1, ddof=1) / np.sqrt(P.seeds)
 floor = teacher.floor(widths)
-with torch.no_grad():
-    hidden, readout = model.layers
-    unused = torch.from_numpy(np.repeat(widths, P.seeds)[:, None] <= np.arange(W)[None, :])
-    size = hidden.weight.abs().amax(1) + hidden.bias.abs()[:, 0] + readout.weight.abs()[:, :, 0]
-leak = size[unused].max().item() if unused.any() else 0.0
+leak = online.padding_leak(model, np.repeat(widths, P.seeds))            # padded units: still exactly zero?
 
 # %%
 _ = cu.check_less("padding: largest weight of an unused hidden unit after training", leak, 1e-30)

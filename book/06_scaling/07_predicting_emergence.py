@@ -513,8 +513,7 @@ run_w = online.train_online(net_w, online.task_sampler([world_a] * widths.size),
                         desc="width run")
 a_W = np.clip(2 * run_w["acc"][-1] - 1, 0, 1)                               # (members, skills)
 a_W_half = np.clip(2 * run_w["acc"][0] - 1, 0, 1)
-leak = max(float(net_w.layers[0].weight[n, :, w:].abs().max().detach()) for n, w in enumerate(widths)
-           if w < widths.max())
+leak = online.padding_leak(net_w, widths)                                    # padded units: still exactly zero?
 N_c = em.fit_units_per_skill(widths.astype(float), a_W[:, 1], 2)             # calibrated on skill 2
 held = a_W.sum(1)                                                            # skills held, counting fractions
 held_pred = em.skills_held(widths, P.n_skills, N_c)

@@ -30,7 +30,7 @@ from ..progress import progress as progress_bar
 from .layers import BatchedMLP, make_activation, mlp
 from .training import cross_entropy_per_sample
 
-__all__ = ["padded_widths", "task_sampler", "train_online", "skill_scores"]
+__all__ = ["padded_widths", "padding_leak", "task_sampler", "train_online", "skill_scores"]
 
 
 def skill_scores(model: torch.nn.Module, x_test: torch.Tensor, y_test: torch.Tensor,
@@ -121,6 +121,25 @@ def padded_widths(input_dim: int, widths: Sequence[int], n_out: int, seeds: Sequ
             big[2].bias.copy_(small[2].bias)
         members.append(big)
     return BatchedMLP.from_members(members, activation)
+
+
+def padding_leak(model: BatchedMLP, widths: Sequence[int]) -> float:
+    """How far the padding of :func:`padded_widths` has leaked: the largest weight of a padded unit,
+
+        max over members k and units i ≥ widths[k] of  max_j |W_in[k, j, i]| + |b[k, i]| + max_o |W_out[k, i, o]|,
+
+    which stays exactly 0 while member k is a width-``widths[k]`` network (0 also when no unit is padded).
+    """
+    widths = np.asarray([int(w) for w in widths])
+    hidden_in, hidden_out = model.layers
+    K, units = hidden_in.weight.shape[0], hidden_in.weight.shape[2]
+    if widths.shape != (K,) or widths.min() < 1 or widths.max() > units:
+        raise ValueError(f"widths must give one width in [1, {units}] per member ({K}), got {widths.tolist()}")
+    with torch.no_grad():
+        size = (hidden_in.weight.abs().amax(1) + hidden_in.bias.abs().reshape(K, units)
+                + hidden_out.weight.abs().amax(2))                             # (members, units)
+    padded = torch.from_numpy(widths[:, None] <= np.arange(units)[None, :])
+    return float(size[padded].max()) if padded.any() else 0.0
 
 
 def train_online(model: torch.nn.Module, sample: Callable[[int, torch.Generator], tuple],
