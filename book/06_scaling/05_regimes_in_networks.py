@@ -123,10 +123,10 @@ params
 # $\sum_\theta \partial_\theta f(x)\,\partial_\theta f(x')$, tends to the analytic NTK $\Theta$ as
 # $n\to\infty$. That is the regime in which Bahri et al.'s variance-limited regimes have a limit we can
 # compute exactly, and reach it at widths a CPU can train. Without the output scale ($\alpha = 1$) the
-# infinite-width limit is the same kernel, but the networks approach it slowly because they learn
-# features at finite width: we found them 15–40 % *below* the NTK prediction at widths 256–4096, and
-# still 5 % below at width 16 384 (see the last exercise). In the mean-field parameterisation the
-# limit itself is different, a feature-learning limit that is not a kernel.
+# infinite-width limit is the same kernel, but at the widths a CPU can train the networks still learn
+# features, and nothing guarantees that they approach the kernel as $1/n$ (the last exercise asks you
+# to find out; this chapter does not run it). In the mean-field parameterisation the limit itself is
+# different, a feature-learning limit that is not a kernel.
 #
 # **The infinite-width limit.** A lazy network trained by full-batch gradient descent with
 # heavy-ball momentum $\beta$ follows, at infinite width, the linear dynamics of the dual coefficients
@@ -753,14 +753,19 @@ print(f"smooth target, d = 3: α_D → {exponent(4 / 3, 1e9):.3f}; GP-typical ta
 # :::{solution} ex-regnet-rich
 # :class: dropdown
 #
-# No. At $\alpha = 1$ the networks learn features: in our runs (this torus with $d = 2$ and 3,
-# $D = 32$–$128$, the same optimiser) their loss fell *below* the NTK limit, by 15–40 % at widths
-# 256–4096, and approached it only slowly, still 5 % below at width 16 384. The variance over
-# initialisations fell more slowly than $1/n$ at these widths (about $n^{-0.6}$). Finite-width networks in the NTK parameterisation are
-# not small perturbations of their kernel unless they are made lazy; Bahri et al.'s
-# variance-limited law describes the approach to *a* limit, and which limit depends on the
-# parameterisation (the NTK for lazy training; a different, feature-learning limit in the
-# mean-field parameterisation).
+# What to look for. At $\alpha = 1$ the tangent features change during training by a relative amount
+# of order $1/\sqrt n$ instead of $1/(\alpha\sqrt n)$: small at infinite width, not negligible at these
+# widths. The network is then not the minimum-norm fit on its initial tangent features, and the $1/n$ law of
+# §2, a statement about fluctuations around a fixed kernel, need not hold. Two things can change: the
+# finite-width loss can lie on either side of the NTK limit (below it when the learned features suit
+# the target better than the kernel's), and it can approach the limit more slowly than $1/n$, because
+# the learned part of the features shrinks with width only as fast as the network becomes lazy.
+# Which of these happens on this torus is for the experiment to decide: run §2 with
+# `output_scale=1.0`, compare the mean loss with the exact limit at each width, and fit the variance
+# over initialisations with `cu.fit_power_law` as §2 does. (This chapter does not run it and makes no
+# claim about the outcome.) Bahri et al.'s variance-limited law describes the approach to *a* limit,
+# and which limit depends on the parameterisation (the NTK for lazy training; a different,
+# feature-learning limit in the mean-field parameterisation).
 # :::
 #
 # ## Summary
