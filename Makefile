@@ -23,8 +23,9 @@ FOREIGN ?= COURSE_SEED=1 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 O
 # nbval compares only the cells tagged `nbval-check-output` (deterministic on any CPU and seed);
 # every cell is executed, and a failed check (an exception) fails the test.
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-# The stored run of a chapter: seed 0, strict checks, text progress bars.
-STORED := COURSE_SEED=0 COURSE_CHECKS=strict COURSE_PROGRESS=text
+# The stored run of a chapter: seed 0, strict checks, text progress bars, explorers drawn statically
+# (no widget state in the stored notebook; see course_utils.explore).
+STORED := COURSE_SEED=0 COURSE_CHECKS=strict COURSE_PROGRESS=text COURSE_WIDGETS=off
 
 .PHONY: install book test unit notebooks chapter robustness sync clean
 
@@ -62,14 +63,14 @@ book: install
 test: install
 	@status=0; \
 	$(VENV)/bin/jupyter-book build . -W --keep-going && $(PY) tools/check_build.py || status=1; \
-	env $(FOREIGN) COURSE_CHECKS=strict $(PY) -m pytest tests book $(NBVAL) -n $(WORKERS) --dist loadfile || status=1; \
+	env $(FOREIGN) COURSE_CHECKS=strict COURSE_WIDGETS=off $(PY) -m pytest tests book $(NBVAL) -n $(WORKERS) --dist loadfile || status=1; \
 	exit $$status
 
 unit: install
 	$(PY) -m pytest tests
 
 notebooks: install
-	env $(FOREIGN) COURSE_CHECKS=strict $(PY) -m pytest book $(NBVAL) -n $(WORKERS) --dist loadfile
+	env $(FOREIGN) COURSE_CHECKS=strict COURSE_WIDGETS=off $(PY) -m pytest book $(NBVAL) -n $(WORKERS) --dist loadfile
 
 # Re-run one chapter from its text source (once), store the outputs and the fingerprint in the
 # notebook, then run the notebook checks and the chapter's own tests (tests/ files naming it).

@@ -44,3 +44,69 @@ def test_phase_diagram_shapes_and_categories():
     with pytest.raises(ValueError, match="shape"):
         plotting.phase_diagram(ax, x, y, np.zeros((4, 3)), xlabel="lr", ylabel="wd", colorbar_label="z")
     plt.close(fig)
+
+
+def test_panels_lays_out_at_most_two_a_row_at_the_page_width():
+    fig, axes = cu.panels(4)
+    assert len(axes) == 4 and len(fig.axes) == 4
+    assert fig.get_size_inches()[0] == pytest.approx(plotting.PAGE_WIDTH)
+    rows = sorted({round(ax.get_position().y0, 3) for ax in axes})
+    cols = sorted({round(ax.get_position().x0, 3) for ax in axes})
+    assert len(rows) == 2 and len(cols) == 2                      # 2 x 2, not 1 x 4
+    assert axes[0].get_position().y0 > axes[2].get_position().y0  # reading order: top row first
+    plt.close(fig)
+    fig, axes = cu.panels(3)
+    assert len(axes) == 3 and len(fig.axes) == 3                  # the fourth cell is removed
+    plt.close(fig)
+    fig, ax = cu.panels(1)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    plt.close(fig)
+    fig, axes = cu.panels(2, sharey=True)
+    assert axes[0].get_shared_y_axes().joined(axes[0], axes[1])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "4", None, True])
+def test_panels_rejects_a_bad_count(bad):
+    with pytest.raises(ValueError, match="n"):
+        cu.panels(bad)
+
+
+def test_panels_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="width"):
+        cu.panels(2, width=float("nan"))
+    with pytest.raises(ValueError, match="panel_height"):
+        cu.panels(2, panel_height=0)
+
+
+def test_a_chapter_run_as_a_script_saves_its_figures(tmp_path):
+    import subprocess
+    import sys
+    chapter = tmp_path / "root" / "book" / "01_part" / "01_topic.py"
+    chapter.parent.mkdir(parents=True)
+    chapter.write_text(
+        "import matplotlib.pyplot as plt\n"
+        "import course_utils as cu\n"
+        "cu.use_house_style()\n"
+        "fig, ax = plt.subplots(); ax.plot([0, 1]); plt.show()\n"
+        "fig, ax = plt.subplots(); ax.plot([1, 0]); plt.show()\n"
+        "fig, ax = plt.subplots(); ax.plot([1, 1])\n")          # never shown: saved at exit
+    env = {k: v for k, v in __import__("os").environ.items() if k != "COURSE_FIGURES"}
+    env["MPLBACKEND"] = "Agg"
+    out = subprocess.run([sys.executable, str(chapter)], capture_output=True, text=True, env=env, check=True)
+    saved = tmp_path / "root" / "figures" / "01_part" / "01_topic"
+    assert sorted(p.name for p in saved.iterdir()) == ["fig-01.png", "fig-02.png", "fig-03.png"]
+    assert out.stdout.count("figure saved:") == 3
+    env["COURSE_FIGURES"] = "off"
+    other = tmp_path / "root2" / "book" / "01_part" / "01_topic.py"
+    other.parent.mkdir(parents=True)
+    other.write_text(chapter.read_text())
+    subprocess.run([sys.executable, str(other)], capture_output=True, text=True, env=env, check=True)
+    assert not (tmp_path / "root2" / "figures").exists()
+
+
+def test_only_chapters_save_figures(monkeypatch):
+    monkeypatch.delenv("COURSE_FIGURES", raising=False)
+    assert plotting.figure_directory() is None      # pytest is not a chapter
+    monkeypatch.setenv("COURSE_FIGURES", "/tmp/somewhere")
+    assert str(plotting.figure_directory()) == "/tmp/somewhere"

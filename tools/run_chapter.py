@@ -33,7 +33,7 @@ def run(chapter: Path, seed: int, emulate_cpu: bool, timeout: int = 1800) -> dic
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "checks.jsonl"
         env = {"COURSE_SEED": str(seed), "COURSE_CHECKS": "warn", "COURSE_CHECK_LOG": str(log),
-               "COURSE_PROGRESS": "text", "COURSE_DEVICE": os.environ.get("COURSE_DEVICE", "cpu")}
+               "COURSE_PROGRESS": "text", "COURSE_WIDGETS": "off", "COURSE_DEVICE": os.environ.get("COURSE_DEVICE", "cpu")}
         if emulate_cpu:
             env.update(EMULATED_CPU)
         saved = {k: os.environ.get(k) for k in env}

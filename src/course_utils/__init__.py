@@ -7,7 +7,8 @@ Small modules, each with one job:
 - :mod:`course_utils.checks`   theory-vs-experiment checks with explicit tolerances
 - :mod:`course_utils.progress` progress bars: live in Jupyter, plain text in stored notebooks
 - :mod:`course_utils.fits`     power-law fits
-- :mod:`course_utils.plotting` the house style and the plots that recur
+- :mod:`course_utils.plotting` the house style, page-width panels, and the plots that recur
+- :mod:`course_utils.explore`  interactive explorers: sliders in Jupyter, a static figure in the book
 - :mod:`course_utils.train`    a small training loop with a recorded history
 - :mod:`course_utils.ensemble` many small models trained as one batched computation (sweeps, phase diagrams)
 - :mod:`course_utils.diagnostics` feature-learning diagnostics: weight change, effective dimension, alignment
@@ -21,7 +22,7 @@ from .checks import CheckResult, check_close, check_count, check_less, check_tru
 from .device import current_seed, pick_device, seed, seed_everything, set_num_threads, setup
 from .progress import progress
 from .fits import PowerLawFit, fit_power_law
-from .plotting import use_house_style
+from .plotting import panels, use_house_style
 from .scale import current_scale, scaled
 from .train import History, log_spaced_steps, train
 
@@ -32,7 +33,7 @@ __all__ = [
     "current_seed", "pick_device", "seed", "seed_everything", "set_num_threads", "setup",
     "progress",
     "PowerLawFit", "fit_power_law",
-    "use_house_style",
+    "panels", "use_house_style",
     "current_scale", "scaled",
     "History", "log_spaced_steps", "train",
 ]

@@ -7,20 +7,37 @@ same quantity; every axis has a label with its unit ("steps", "dimensionless", .
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+from pathlib import Path
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .fits import PowerLawFit, fit_power_law
 
-__all__ = ["use_house_style", "PALETTE", "theory_and_experiment", "loglog_fit", "phase_diagram"]
+__all__ = ["use_house_style", "PALETTE", "panels", "PAGE_WIDTH", "figure_directory", "save_open_figures",
+           "theory_and_experiment", "loglog_fit", "phase_diagram"]
+
+#: Width of a figure in the book, in inches. At 100 dpi it is 720 px wide, about the width of the book's
+#: text column, so a figure is shown at (nearly) its own size and its 9-11 pt text stays readable.
+#: Figures are stored at twice that resolution ("retina") for sharp lines.
+PAGE_WIDTH = 7.2
 
 #: Colour-blind-safe palette (Okabe & Ito), also distinguishable in greyscale print.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
 
 def use_house_style() -> None:
-    """Set matplotlib's defaults to the course style: readable fonts, light grid, print-safe colours."""
+    """Set matplotlib's defaults to the course style: readable fonts, light grid, print-safe colours.
+
+    In a notebook, figures are stored at twice their displayed resolution ("retina" PNGs), so they stay
+    sharp in the book and on high-resolution screens. Run as a script (``python book/<part>/<chapter>.py``),
+    the chapter saves every figure it shows under ``figures/<part>/<chapter>/`` and prints where
+    (see :func:`figure_directory`; ``COURSE_FIGURES=off`` turns this off).
+    """
     mpl.rcParams.update({
         "figure.figsize": (6.4, 4.0),
         "figure.dpi": 100,
@@ -40,6 +57,117 @@ def use_house_style() -> None:
         "lines.markersize": 5,
         "image.cmap": "viridis",
     })
+    if _in_notebook():
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        set_matplotlib_formats("retina")
+    else:
+        _save_figures_when_shown()
+
+
+def panels(n: int, *, ncols: int = 2, width: float = PAGE_WIDTH, panel_height: float = 3.1,
+           **subplot_kw):
+    """A figure of ``n`` panels at most ``ncols`` to a row, ``width`` inches wide: ``fig, axes = panels(4)``.
+
+    Replaces wide strips such as ``plt.subplots(1, 4, figsize=(15, 3.6))``, whose text is shrunk to
+    illegibility on a page: four panels become 2 x 2 at the page width. ``axes`` is a flat array of
+    exactly ``n`` axes in reading order (left to right, top to bottom); the unused cell of an odd
+    grid is removed. With ``n = 1`` it returns a single axes, like ``plt.subplots()``. Other keyword
+    arguments (``sharex``, ``sharey``, ``subplot_kw``, ...) go to :func:`matplotlib.pyplot.subplots`.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n (the number of panels) must be a positive integer, got {n!r}")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    for name, value in (("width", width), ("panel_height", panel_height)):
+        if not isinstance(value, (int, float, np.floating, np.integer)) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive number of inches, got {value!r}")
+    ncols = min(int(ncols), int(n))
+    nrows = -(-int(n) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(width, panel_height * nrows), squeeze=False, **subplot_kw)
+    flat = grid.ravel()
+    for ax in flat[n:]:
+        fig.delaxes(ax)
+    return (fig, flat[0]) if n == 1 else (fig, flat[:n])
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (notebook, Colab, nbval), False in a script or a plain interpreter."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def figure_directory() -> Path | None:
+    """Where a chapter run as a script saves its figures, or ``None`` when it saves none.
+
+    ``COURSE_FIGURES=off`` saves none; ``COURSE_FIGURES=<dir>`` saves into that directory. Otherwise a
+    chapter run as a script, ``<root>/book/<part>/<chapter>.py``, saves into
+    ``<root>/figures/<part>/<chapter>/``; any other program (an interactive interpreter, pytest, a
+    script outside ``book/``) saves none.
+    """
+    setting = os.environ.get("COURSE_FIGURES", "").strip()
+    if setting.lower() in {"off", "0", "no", "false"}:
+        return None
+    if setting:
+        return Path(setting)
+    script = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not script:
+        return None
+    script = Path(script).resolve()
+    parts = script.parts
+    if "book" not in parts[:-1]:
+        return None
+    i = len(parts) - 1 - parts[::-1].index("book")
+    return Path(*parts[:i]) / "figures" / Path(*parts[i + 1:-1]) / script.stem
+
+
+_saved_count = 0
+_original_show = plt.show
+
+
+def save_open_figures(directory: Path | str | None = None) -> list[Path]:
+    """Save every open figure not saved yet as ``fig-NN.png`` in ``directory`` (default: :func:`figure_directory`).
+
+    Figures are numbered in the order they are saved, which is the order a chapter shows them.
+    Prints one line per figure and returns the paths.
+    """
+    global _saved_count
+    directory = figure_directory() if directory is None else Path(directory)
+    if directory is None:
+        return []
+    paths = []
+    for number in plt.get_fignums():
+        fig = plt.figure(number)
+        if getattr(fig, "_course_saved_as", None) is not None:
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        _saved_count += 1
+        path = directory / f"fig-{_saved_count:02d}.png"
+        fig.savefig(path)
+        fig._course_saved_as = path
+        paths.append(path)
+        print(f"figure saved: {path}")
+    return paths
+
+
+def _show_and_save(*args, **kwargs):
+    """``plt.show`` for a chapter run as a script: save the open figures, then show them (or close them)."""
+    save_open_figures()
+    if mpl.get_backend().lower() in {"agg", "pdf", "svg", "ps", "cairo", "template"}:
+        plt.close("all")
+    else:
+        _original_show(*args, **kwargs)
+
+
+def _save_figures_when_shown() -> None:
+    directory = figure_directory()
+    if directory is None or plt.show is _show_and_save:
+        return
+    plt.show = _show_and_save
+    atexit.register(save_open_figures, directory)   # figures a script never showed are saved at its end
 
 
 def theory_and_experiment(ax, x, theory, experiment, *, label: str = "", color=None,
