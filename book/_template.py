@@ -17,24 +17,38 @@
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); set `COURSE_SCALE=paper`
 # on a GPU for the paper-scale settings.
 #
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/<NN_part>/<NN_topic>.ipynb)
+# of this chapter, without the solutions (they are in the book).
+#
 # <!-- How to make a chapter from this template (delete this comment in the chapter):
 #   1. copy to book/<NN_part>/<NN_topic>.py and add the file to _toc.yml;
 #   2. write it here, as text; shared code goes into src/course_utils (with tests), not here;
 #   3. `make chapter CH=book/<NN_part>/<NN_topic>.py` runs it once, stores the outputs and their
-#      fingerprint in the paired .ipynb, and runs its tests;
+#      fingerprint in the paired .ipynb, writes its student notebook (student/<NN_part>/<NN_topic>.ipynb,
+#      which the "Exercises on Colab" link above opens), and runs its tests;
 #   4. `.venv/bin/python tools/robustness.py --chapters book/<NN_part>/<NN_topic>.py` runs it at
 #      seeds 1-5 on an emulated other CPU: every check must pass at every seed.
 # -->
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -110,7 +124,8 @@ cu.check_close("loss at the last step", measured[-1], predicted[-1], rtol=0.01)
 # :::{exercise} A short title
 # :label: ex-template-1
 #
-# The question. Where the student writes code, give a checker in `course_utils.exercises`.
+# The question. Where the student writes code, give a checker in `course_utils.exercises` and name
+# it here as `exercises.check_answer(answer)`: the student notebook's answer cell calls it.
 # :::
 #
 # :::{solution} ex-template-1

@@ -62,6 +62,12 @@ def test_colab_cell_installs_from_the_configured_repository(path):
     src = "".join(first_code["source"])
     assert "google.colab" in src, f"{path.name}: the first code cell must be the Colab set-up cell"
     assert f"git+{url}" in src, f"{path.name}: the Colab cell must install from {url} (see _config.yml)"
+    version = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    pins = re.findall(r'os\.environ\.get\("COURSE_REF", "([^"]*)"\)', src)
+    assert pins == [f"v{version}"], (
+        f"{path.name}: the Colab cell must install the release v{version} (pyproject.toml's version), "
+        f"`os.environ.get(\"COURSE_REF\", \"v{version}\")`, not {pins or 'the newest code'}: "
+        "`python tools/release.py pin`, or re-execute the chapter after editing its .py")
     assert "hide-input" in first_code.get("metadata", {}).get("tags", []), (
         f"{path.name}: tag the set-up cell 'hide-input'")
     assert not re.search(r"pip[^\n]*\b(torch|numpy|matplotlib)\b", src), (

@@ -10,6 +10,10 @@ notebook's metadata, under ``course.fingerprint``, a SHA-256 of
 ``tests/test_notebooks.py`` recomputes the fingerprint and fails, naming the chapter, the files
 that changed and the command that refreshes it, when the two differ. No execution is needed.
 
+Two things that cannot change an output are left out, so that a release (``tools/release.py bump``)
+does not make every chapter stale: the ref of ``course_utils`` that the Colab set-up cell installs
+(``os.environ.get("COURSE_REF", "v…")``) and the ``__version__ = …`` line of a module.
+
 Usage: ``python tools/freshness.py book/<part>/<chapter>.ipynb ...`` prints what is stale.
 """
 
@@ -18,12 +22,16 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 PACKAGE = "course_utils"
+# The release the Colab set-up cell installs (rewritten by tools/release.py): not hashed.
+PINNED_REF = re.compile(r'(os\.environ\.get\("COURSE_REF", ")([^"]*)("\))')
+VERSION_LINE = re.compile(r"^__version__\s*=.*$", re.M)
 
 
 def _sha(text: str) -> str:
@@ -100,7 +108,8 @@ def modules_used(code: str) -> list[Path]:
 
 
 def _code_cells(nb: dict) -> list[str]:
-    return ["".join(c["source"]).strip() for c in nb["cells"] if c["cell_type"] == "code"]
+    return [PINNED_REF.sub(r"\1<pinned>\3", "".join(c["source"]).strip())
+            for c in nb["cells"] if c["cell_type"] == "code"]
 
 
 def fingerprint(nb: dict) -> dict:
@@ -108,7 +117,8 @@ def fingerprint(nb: dict) -> dict:
     code = _code_cells(nb)
     modules = modules_used("\n\n".join(code))
     return {"code": _sha("\n\n# ---- cell ----\n\n".join(code)),
-            "modules": {p.relative_to(ROOT).as_posix(): _sha(p.read_text(encoding="utf-8")) for p in modules}}
+            "modules": {p.relative_to(ROOT).as_posix(): _sha(VERSION_LINE.sub("", p.read_text(encoding="utf-8")))
+                        for p in modules}}
 
 
 def stamp(nb: dict) -> None:

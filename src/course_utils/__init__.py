@@ -26,7 +26,7 @@ from .plotting import panels, use_house_style
 from .scale import current_scale, scaled
 from .train import History, log_spaced_steps, train
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CheckResult", "check_close", "check_count", "check_less", "check_true", "relative_error",
