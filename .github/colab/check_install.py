@@ -1,6 +1,6 @@
 """Install the course the way a chapter's Colab set-up cell does, and prove it kept Colab's packages.
 
-    python .github/colab/check_install.py PIP_TARGET     # e.g. git+https://github.com/OWNER/REPO@SHA
+    python .github/colab/check_install.py PIP_TARGET     # e.g. git+https://github.com/OWNER/REPO@v0.2.0
 
 Used by .github/workflows/colab.yml after it has installed Colab's versions of the packages listed
 in .github/colab/preinstalled.txt. In order, each step failing with a message that says what broke:
@@ -108,7 +108,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "report.json"
         if pip("install", "--dry-run", "--quiet", "--report", str(report_path), target).returncode:
-            return fail(f"pip cannot plan the install of {target}", ["see pip's message above"])
+            return fail(f"pip cannot plan the install of {target}",
+                        ["see pip's message above; a missing tag v<version> is created by release.yml "
+                         "on a push to main"])
         report = json.loads(report_path.read_text(encoding="utf-8"))
     planned = [f"{i['metadata']['name']} {i['metadata']['version']}" for i in report.get("install", [])]
     print(f"pip's plan for the set-up cell's install: {', '.join(planned) or 'nothing'}")
