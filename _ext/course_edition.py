@@ -131,7 +131,8 @@ def number_per_document(app: Sphinx, env: BuildEnvironment) -> list[str]:
 def check_chapter_list(app: Sphinx, env: BuildEnvironment) -> None:
     """Warn about entries of ``course_chapters`` that are not docnames (a path with a suffix, say)."""
     for entry in app.config.course_chapters:
-        if not isinstance(entry, str) or entry.endswith(DOC_SUFFIXES + (".py",)) or entry.startswith(("/", ".")):
+        if (not isinstance(entry, str) or entry.endswith(DOC_SUFFIXES + (".py",))
+                or entry.startswith(("/", "."))):
             logger.warning("course_chapters: %r is not a chapter's name like book/<part>/<chapter> "
                            "(no suffix, relative to the book's root)", entry)
 

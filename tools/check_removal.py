@@ -15,9 +15,10 @@ the ``_toc.yml`` entry, the landing page's line), then builds the book from the 
 - ``toc-only:<chapter>``: the most-linked chapter taken out of ``_toc.yml`` only, its files left in
   place (a lecturer who edits the table of contents by hand).
 
-A scenario passes when the build and check_build succeed and every link to a removed chapter is
+A scenario passes when the build and check_build succeed, every link to a removed chapter is
 rendered "(not in this edition)" (at least one such mark is found in the built pages when some kept
-page linked to a removed chapter). Prints one line per scenario and exits non-zero if any fails.
+page linked to a removed chapter), and every kept chapter numbers its exercises 1, 2, ..., n.
+Prints one line per scenario and exits non-zero if any fails.
 ``tests/test_removal.py`` runs the same scenarios, one test each.
 """
 
@@ -43,6 +44,8 @@ from remove_chapter import remove_chapters, remove_from_toc, toc_chapters  # noq
 KEEP_TWO = ("book/03_wide_networks/02_ntk", "book/04_feature_learning/02_lazy_vs_rich")
 TOC_ONLY = "book/01_foundations/01_linear_models"
 ABSENT_MARK = "course-absent-chapter"
+#: seconds a scratch build may take (one takes ~15 s alone; much longer on a machine shared by many)
+BUILD_TIMEOUT = 900
 
 
 @dataclass
@@ -98,6 +101,19 @@ def links_to(removed: set[str], pages: list[Path]) -> bool:
     return any(link.search(page.read_text(errors="replace")) for page in pages)
 
 
+def exercise_numbering_problems(html: Path, pages: list[str]) -> list[str]:
+    """Each chapter page numbers its exercises 1, 2, ..., n (per chapter, not across the book)."""
+    problems = []
+    for page in pages:
+        path = html / (page + ".html")
+        if not path.exists():
+            continue
+        numbers = sorted({int(n) for n in re.findall(r"Exercise (\d+)", path.read_text(errors="replace"))})
+        if numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"{page}: exercises numbered {numbers}, not 1..{len(numbers)} within the chapter")
+    return problems
+
+
 def run_scenario(name: str, remove: list[str], root: Path = ROOT, keep_dir: Path | None = None,
                  jupyter_book: str | None = None) -> Result:
     """Run one scenario in a fresh scratch copy; the copy is deleted unless ``keep_dir`` is given."""
@@ -117,8 +133,12 @@ def run_scenario(name: str, remove: list[str], root: Path = ROOT, keep_dir: Path
         else:
             log += remove_chapters(book, remove, verbose=False)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        build = subprocess.run([jupyter_book, "build", ".", "-W", "--keep-going"],
-                               cwd=book, capture_output=True, text=True, env=env)
+        try:
+            build = subprocess.run([jupyter_book, "build", ".", "-W", "--keep-going"],
+                                   cwd=book, capture_output=True, text=True, env=env, timeout=BUILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return Result(name, False, time.monotonic() - start, list(remove), 0,
+                          "\n".join(log + [f"the build took more than {BUILD_TIMEOUT} s"]))
         log.append(build.stdout[-6000:] + build.stderr[-6000:])
         ok = build.returncode == 0
         if ok:
@@ -135,6 +155,12 @@ def run_scenario(name: str, remove: list[str], root: Path = ROOT, keep_dir: Path
             ok = False
             log.append("a kept page links to a removed chapter, but no link is marked "
                        f"'{ABSENT_MARK}' in the built pages")
+        if ok:
+            kept = [c for c in chapters(book) if (book / (c + ".ipynb")).exists()]
+            wrong = exercise_numbering_problems(html, kept)
+            if wrong:
+                ok = False
+                log += wrong
         return Result(name, ok, time.monotonic() - start, list(remove), marks, "\n".join(log))
     finally:
         if keep_dir is None:
