@@ -262,3 +262,10 @@ def test_split_markdown_keeps_nested_fences_inside_a_directive():
     assert pieces[0] == "text\n" and pieces[2] == "after\n"
     assert pieces[1].name == "exercise" and pieces[1].options == {"label": "l"}
     assert pieces[1].body == ":::{hint}\nh\n:::\n```\n:::\n```"
+
+
+def test_a_checker_named_but_not_as_a_call_is_refused():
+    nb = json.loads(json.dumps(HAND_MADE))
+    nb["cells"][2]["source"] = nb["cells"][2]["source"].replace("`exercises.check_f(f)`", "`exercises.check_f(\nf)`")
+    with pytest.raises(msn.StudentNotebookError, match="ex-b names a checker"):
+        msn.transform(nb)

@@ -300,6 +300,9 @@ def transform(nb: dict, rel: str = "book/chapter.ipynb", repository: str = "http
                 raise StudentNotebookError(f"{rel}: the exercise \"{item.arg}\" has no :label:")
             if label in exercises:
                 raise StudentNotebookError(f"{rel}: two exercises are labelled {label}")
+            if "exercises.check_" in item.body and not CHECKER_CALL.search(item.body):
+                raise StudentNotebookError(f"{rel}: the exercise {label} names a checker, but not as one call in "
+                                           "backticks on one line, e.g. `exercises.check_thing(answer)`")
             numbered = "nonumber" not in item.options
             number += numbered
             exercises[label] = Exercise(label, item.arg.strip(), item.body, number if numbered else None,
