@@ -126,7 +126,8 @@ The [bibliography](bibliography.md).
 """
     out = remove_from_landing_page(page, "book/intro", {"book/01_a/01_x"})
     assert "Foundations" not in out and "What part one" not in out
-    assert "## Map of the course" in out and "Two parts." in out and "### 2. More" in out
+    assert "## Map of the course" in out and "Two parts." in out
+    assert "### 1. More" in out and "### 2." not in out  # numbered again, no gap
     assert "### Back matter" in out and "## Conventions" in out
     out2 = remove_from_landing_page(page, "book/intro", {"book/02_b/01_y"})
     assert "### 2. More" in out2 and "Chapter Z" in out2 and "Chapter Y" not in out2

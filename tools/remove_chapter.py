@@ -9,7 +9,7 @@ For each chapter (given as ``book/<part>/<chapter>``, with or without ``.py``/``
 - removes its entry from ``_toc.yml``, and the part's caption when no chapter is left in the part;
 - removes its line from the landing page's map of the course (``book/intro.md``: a list item whose
   chapter links all point to removed chapters), and the part's section there when no chapter of
-  the part is left;
+  the part is left (the numbered part headings that remain are numbered 1, 2, ... again);
 - deletes its student version, ``student/<part>/<chapter>.ipynb``.
 
 It keeps the chapter in ``_config.yml``'s ``course_chapters``: that list names every chapter of the
@@ -192,7 +192,29 @@ def drop_empty_sections(before: str, after: str, targets) -> str:
             skip_level = level
             continue
         kept.append(head + body)
-    return "".join(kept)
+    result = "".join(kept)
+    return renumber_headings(before, result) if result != after else result
+
+
+def renumber_headings(before: str, after: str) -> str:
+    """Number the headings ``### 1. ...``, ``### 2. ...`` of ``after`` again from 1, at each level
+    where ``before`` numbered them 1, 2, ..., n (a part's section was dropped: no gap is left)."""
+    numbered = re.compile(r"^(#{2,6})(\s+)(\d+)\.(\s)", re.M)
+    levels: dict[str, list[int]] = {}
+    for m in numbered.finditer(before):
+        levels.setdefault(m.group(1), []).append(int(m.group(3)))
+    consecutive = {level for level, numbers in levels.items()
+                   if numbers == list(range(1, len(numbers) + 1))}
+    counters: dict[str, int] = {}
+
+    def number(m: re.Match) -> str:
+        level = m.group(1)
+        if level not in consecutive:
+            return m.group(0)
+        counters[level] = counters.get(level, 0) + 1
+        return f"{level}{m.group(2)}{counters[level]}.{m.group(4)}"
+
+    return numbered.sub(number, after)
 
 
 def chapter_files(root: Path, chapter: str) -> list[Path]:
