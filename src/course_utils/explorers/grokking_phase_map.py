@@ -136,15 +136,15 @@ def explorer(grid: Grid, *, x: str, y: str, steps, train_acc, val_acc, embedding
             t = times[key][i, j, s]
             if np.isfinite(t):
                 ax.axvline(t, color=colour, ls=(0, (1, 3)), lw=1.2)
-                ax.text(t, 1.04, name, color=colour, ha="center", va="bottom", fontsize=9,
+                ax.text(t, 0.5, f" {name}", color=colour, ha="left", va="center", fontsize=9,
                         transform=ax.get_xaxis_transform())
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlim(0, steps[-1])
         ax.set_xlabel("training step")
         ax.set_ylabel("accuracy, RQI")
-        ax.set_title(f"(b) {x_label or x} {values[x]}, {y_label or y} {values[y]}, {seed_axis} {values[seed_axis]}: "
-                     f"{theory.PHASES[run_phase[i, j, s]]}", fontsize=9, pad=16)
-        ax.legend(fontsize=8, loc="best")
+        ax.set_title(f"(b) {x_label or x} {values[x]}, {y_label or y} {values[y]}, {seed_axis} {values[seed_axis]}\n"
+                     f"this run: {theory.PHASES[run_phase[i, j, s]]}", fontsize=9)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)   # below, never on the curves
         return fig
 
     controls = {x: Choice(x_opts, default=x_opts[ix], label=x_label or x),
