@@ -33,16 +33,29 @@
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains a wider network, averages the sweep over more seeds and, with a network, repeats the
 # checks on Fashion-MNIST.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/02_action/01_loss_as_action.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -415,17 +428,6 @@ def partial_sum(coeffs, K, t):
     return sum(coeffs[k] * t ** k for k in range(K + 1))
 
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-ax = axes[0]
-ax.plot(t_grid, S_ray, "o", color="k", markerfacecolor="none", label="$S(t\\theta)$ experiment")
-for j, K in enumerate((1, 2, 3, 4)):
-    ax.plot(t_grid, partial_sum(terms, K, t_grid), "-", color=cu.plotting.PALETTE[j],
-            label=f"theory: terms up to $S_{K}$")
-ax.set_xlabel("distance along the ray $t$ (dimensionless)")
-ax.set_ylabel("action $S$ (nats)")
-ax.set_xscale("log")
-ax.legend()
-ax = axes[1]
 slopes, omitted_slopes = {}, {}
 small = t_grid <= 0.03
 
@@ -439,29 +441,50 @@ def omitted(K, t):
     return sum(terms[k] * t ** k for k in range(K + 1, len(terms)))
 
 
-for j, K in enumerate((1, 2, 3, 4)):
+for K in (1, 2, 3, 4):
     err = np.abs(S_ray - partial_sum(terms, K, t_grid))
-    cu.plotting.theory_and_experiment(ax, t_grid, np.abs(terms[K + 1]) * t_grid ** (K + 1), err,
-                                      label=f"$K={K}$:", color=cu.plotting.PALETTE[j])
     slopes[K], omitted_slopes[K] = fitted_exponent(err), fitted_exponent(np.abs(omitted(K, t_grid)))
 err_src = np.abs(S_ray - partial_sum(source_terms, 3, t_grid))
-ax.plot(t_grid, err_src, "s", color="0.5", markerfacecolor="none", label="source coefficients, $K=3$")
 slopes["source"] = fitted_exponent(err_src)
 # what the source's partial sum leaves out, by the closed forms: its errors in S2, S3, plus S4 t^4 + S5 t^5
 omitted_slopes["source"] = fitted_exponent(np.abs(partial_sum(terms, 3, t_grid) - partial_sum(source_terms, 3, t_grid)
                                                   + omitted(3, t_grid)))
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
+ax = axes[0]
+ax.plot(t_grid, S_ray, "o", color="k", markerfacecolor="none", label="$S(t\\theta)$ experiment")
+for j, K in enumerate((1, 2, 3, 4)):
+    ax.plot(t_grid, partial_sum(terms, K, t_grid), "-", color=cu.plotting.PALETTE[j],
+            label=f"theory: terms up to $S_{K}$")
+ax.set_xlabel("distance along the ray $t$")
+ax.set_ylabel("action $S$ (nats)")
+ax.set_xscale("log")
+ax.legend(fontsize=8)
+ax = axes[1]
+for j, K in enumerate((1, 2, 3, 4)):
+    cu.plotting.theory_and_experiment(ax, t_grid, np.abs(terms[K + 1]) * t_grid ** (K + 1),
+                                      np.abs(S_ray - partial_sum(terms, K, t_grid)),
+                                      label=f"$K={K}$:", color=cu.plotting.PALETTE[j])
+ax.plot(t_grid, err_src, "s", color="0.5", markerfacecolor="none", label="source coefficients, $K=3$")
 ax.set_xscale("log")
 ax.set_yscale("log")
-ax.set_xlabel("distance along the ray $t$ (dimensionless)")
+ax.set_xlabel("distance along the ray $t$")
 ax.set_ylabel("$|S(t\\theta) - \\sum_{k\\leq K} S_k t^k|$ (nats)")
-ax.set_ylim(1e-16, None)
-ax.legend(ncol=2, fontsize=7, loc="lower right")
+ax.set_ylim(1e-21, None)  # room for the legend below the curves
+handles = ax.get_legend_handles_labels()[0]   # (theory line, experiment markers) of each K, then the source's
+ax.legend([tuple(handles[2 * j:2 * j + 2]) for j in range(4)] + [handles[-1], plt.Line2D([], [], color="k"),
+                                                                plt.Line2D([], [], color="k", marker="o", mfc="none",
+                                                                           ls="none")],
+          [f"$K={K}$" for K in (1, 2, 3, 4)] + ["source coefficients, $K=3$", "theory: $|S_{K+1}|\\,t^{K+1}$",
+                                                  "experiment"], ncol=2, fontsize=7, loc="lower right")
 plt.show()
 
-print("fitted exponents of the error (t ≤ 0.03): " + ", ".join(
-    f"K = {K}: {slopes[K]:.3f} (omitted terms: {omitted_slopes[K]:.3f}; leading order K + 1 = {K + 1})"
+# %%
+print("fitted exponents of the error (t ≤ 0.03):\n" + "\n".join(
+    f"   K = {K}: {slopes[K]:.3f} (omitted terms: {omitted_slopes[K]:.3f}; leading order K + 1 = {K + 1})"
     for K in (1, 2, 3, 4))
-    + f"; source coefficients: {slopes['source']:.3f} (omitted: {omitted_slopes['source']:.3f})")
+    + f"\n   source coefficients: {slopes['source']:.3f} (omitted: {omitted_slopes['source']:.3f})")
 for K in (1, 2, 3, 4):
     cu.check_close(f"error of the partial sum up to S{K}: fitted exponent (t ≤ 0.03) vs that of the omitted terms",
                    slopes[K], omitted_slopes[K], atol=0.05)
@@ -475,7 +498,28 @@ cu.check_close("error of the source's partial sum: fitted exponent vs that of wh
 # The terms are not small at $t = 1$ (PyTorch's default scale): there the partial sums have
 # drifted away from $S$. The expansion describes a neighbourhood of $\theta = 0$; training from
 # PyTorch's default scale starts outside it, training from a small initialisation inside.
-#
+
+# %% [markdown]
+# **Explore: how far along the ray the series holds.** Choose the order $K$ of the partial sum, how
+# far along the ray to look and the ray (the synthetic data or the digits of §3.1). Markers are the
+# network's action, lines the closed forms. The theory says: while $t$ is small the error of the
+# partial sum falls as $t^{K+1}$, and the omitted terms we know in closed form (up to $S_5$) are the
+# whole of it; where the markers leave the line, the terms beyond $S_5$ matter and the expansion
+# stops describing the loss. The left panel also shows the quadratic action $S_0 + S_2t^2$ of §3.3.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import loss_series
+
+ex = loss_series.explorer({
+    "synthetic data": loss_series.along_ray(theta_syn, z_syn, y_syn, P.synth_M, terms=closed_syn),
+    "digits": loss_series.along_ray(theta_dig, z_dig, y_dig, 10, terms=closed_dig),
+})
+ex.show()
+display(ex.variants("order", [1, 2, 3, 4]))
+
+# %% [markdown]
 # ### 3.3 The first steps of training: where the series holds
 #
 # **The theory.** Near $\theta = 0$ the action is $S_0 + S_2$, {eq}`eq-action-s2`, bilinear in $U$
@@ -557,15 +601,15 @@ fall = sm["terms"][:, 0] - sm["S"]  # S0 − S(θ_t) = ln M − S(θ_t), the fal
 print(f"top singular value of A = −J/2M: s1 = {s1:.4f}; the top mode grows by (1 + η s1)² = {(1 + P.lr * s1) ** 2:.3f} per step")
 print(f"quadratic regime (r_t ≤ {P.quadratic_eps:.0%}): steps 0 … {t_q}; there the loss fell by {sm['S'][0] - sm['S'][t_q]:.2e} nats")
 print(f"at step {t_q}: share of ‖UW‖² along −J's top direction {sm['share'][t_q]:.3f} (linear theory "
-      f"{sm['share_lin'][t_q]:.3f}); from the default start {df['share'][t_q]:.3f} (linear theory {df['share_lin'][t_q]:.3f})")
-print(f"largest |UW − UW_linear|/|UW_linear| in the quadratic regime: {sm['rel'][:t_q + 1].max():.2e} (small start); "
-      f"default start at step {t_q}: {df['rel'][t_q]:.2f}")
+      f"{sm['share_lin'][t_q]:.3f});\n   from the default start {df['share'][t_q]:.3f} (linear theory {df['share_lin'][t_q]:.3f})")
+print(f"largest |UW − UW_linear|/|UW_linear| in the quadratic regime: {sm['rel'][:t_q + 1].max():.2e} (small start);\n"
+      f"   default start at step {t_q}: {df['rel'][t_q]:.2f}")
 print(f"|S − (S0 + … + S5)|: largest in the quadratic regime {np.abs(sm['S'] - partial5)[:t_q + 1].max():.1e} nats; "
       f"at step {P.early_steps} {abs(sm['S'][-1] - partial5[-1]):.2f} nats (S = {sm['S'][-1]:.2f})")
 
-# %%
+# %% tags=["hide-input"]
 steps_e = np.arange(P.early_steps + 1)
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 ax.axvspan(0, t_q, color="0.92", label="quadratic regime ($r_t \\leq 2\\,\\%$)")
 ax.plot(steps_e, sm["share"], "o", color=cu.plotting.PALETTE[0], markerfacecolor="none",
@@ -576,7 +620,7 @@ ax.plot(steps_e, df["share"], "s", color=cu.plotting.PALETTE[1], markerfacecolor
 ax.plot(steps_e, df["share_lin"], "--", color=cu.plotting.PALETTE[1], label="theory from the default start")
 ax.set_xlabel("gradient-descent step $t$")
 ax.set_ylabel("share of $\\Vert UW\\Vert^2$ along $l_1 r_1^\\top$")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 0.24))
 ax = axes[1]
 ax.axvspan(0, t_q, color="0.92")
 ax.plot(steps_e, fall, "o", color="k", markerfacecolor="none",
@@ -590,6 +634,7 @@ ax.set_ylabel("fall of the loss (nats)")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 bound = 2 * (1 + P.lr * s1) * P.quadratic_eps  # the estimate of the text: errors add up to (1 + η s1) r_t, ×2 for UW
 cu.check_less(f"quadratic regime: |UW − descent on S0+S2|/|UW| (largest, steps ≤ t_q) < 2(1 + η s1)·{P.quadratic_eps:.0%}",
               sm["rel"][:t_q + 1].max(), bound)
@@ -641,11 +686,12 @@ theta_trained, hist = theory.train_tracking_alignment(theta0, (zT, yT), (zV, yV)
 steps, S_T, S_V, align = hist["step"], hist["S_T"], hist["S_V"], hist["alignment"]
 step_min = int(steps[np.argmin(S_V)])
 step_zero = theory.first_sign_change(steps, align)
+dSV = np.diff(S_V)  # the change of the validation loss in one step
 print(f"training loss {S_T[0]:.4f} → {S_T[-1]:.4f} nats; validation loss minimal at step {step_min}"
       f" ({S_V.min():.4f} nats), {S_V[-1]:.4f} at the end")
 print(f"∇S_T·∇S_V crosses zero at step {step_zero:.1f}: {abs(step_zero - step_min):.1f} steps from the minimum")
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
 ax = axes[0]
 ax.plot(steps, S_T, "-", label="training loss $S_T$")
@@ -656,7 +702,6 @@ ax.set_yscale("log")
 ax.set_ylabel("loss (nats)")
 ax.legend()
 ax = axes[1]
-dSV = np.diff(S_V)
 ax.plot(steps[:-1], -P.lr * align[:-1], "-", color=cu.plotting.PALETTE[2],
         label="theory: $-\\eta\\,\\nabla S_T\\cdot\\nabla S_V$")
 ax.plot(steps[:-1], dSV, "o", color=cu.plotting.PALETTE[2], markerfacecolor="none",
@@ -671,6 +716,7 @@ ax.set_ylabel("change of $S_V$ per step (nats)")
 ax.legend()
 plt.show()
 
+# %%
 cu.check_less("|zero of ∇S_T·∇S_V − minimum of S_V| in steps", abs(step_zero - step_min), 2.0)
 # the remainder is the O(η²) term of the exercise "Early stopping with a finite step"
 cu.check_close("one-step change of S_V vs −η ∇S_T·∇S_V (all steps)", dSV, -P.lr * align[:-1], rtol=0.1)
@@ -692,36 +738,42 @@ cu.check_close("one-step change of S_V vs −η ∇S_T·∇S_V (all steps)", dSV
 # product: $-1$ if all are negative, near $0$ for random signs.
 
 # %%
-fig, axes = plt.subplots(2, 3, figsize=(12, 6))
-stats = {}
-for row, order in enumerate((1, 2)):
+stats, entries = {}, {}
+for order in (1, 2):
     Jk = J[order].numpy().ravel()
     uw = theory.uw_tensor(theta_trained, order).numpy().ravel()
     uw0 = theory.uw_tensor(theta0, order).numpy().ravel()
     prod, prod0 = Jk * uw, Jk * uw0
-    idx_names = r"\alpha\gamma" if order == 1 else r"\alpha\gamma\delta"
-    w_name = r"\sum_\beta UW" if order == 1 else r"\sum_\beta UWW"
-    for col, (values, name) in enumerate([(Jk, f"$J_{{{idx_names}}}$"), (uw, f"$({w_name})_{{{idx_names}}}$"),
-                                          (prod, "product")]):
-        ax = axes[row, col]
-        lim = np.quantile(np.abs(values), 0.995)
-        ax.hist(values, bins=60, range=(-lim, lim), color=cu.plotting.PALETTE[col], alpha=0.8)
-        if col == 2:
-            ax.hist(prod0, bins=60, range=(-lim, lim), histtype="step", color="k", label="at initialisation")
-            ax.set_yscale("log")
-            ax.legend()
-        ax.axvline(0, color="k", lw=0.8)
-        ax.set_xlabel(f"{name} (dimensionless)")
-        ax.set_ylabel("count")
+    entries[order] = (Jk, uw, prod, prod0)
     nz = prod != 0  # inputs that never vary (blank corner pixels) give J = 0 exactly
     stats[order] = dict(J_mean=abs(round(Jk.mean() / Jk.std(), 12)), uw_mean=uw.mean() / uw.std(),
                         neg=(prod[nz] < 0).mean(), bias=prod.sum() / np.abs(prod).sum(),
                         bias0=prod0.sum() / np.abs(prod0).sum())
     print(f"order {order}: mean/std of the weights {stats[order]['uw_mean']:+.3f}; product negative in "
-          f"{stats[order]['neg']:.1%} of the non-zero entries; sign bias Σx/Σ|x| of the product "
+          f"{stats[order]['neg']:.1%} of the non-zero entries;\n   sign bias Σx/Σ|x| of the product "
           f"{stats[order]['bias']:+.3f} (at initialisation {stats[order]['bias0']:+.3f})")
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(6, panel_height=2.4)  # left column: order 1; right column: order 2
+for row, order in enumerate((1, 2)):
+    Jk, uw, prod, prod0 = entries[order]
+    idx_names = r"\alpha\gamma" if order == 1 else r"\alpha\gamma\delta"
+    w_name = r"\sum_\beta UW" if order == 1 else r"\sum_\beta UWW"
+    for col, (values, name) in enumerate([(Jk, f"$J_{{{idx_names}}}$"), (uw, f"$({w_name})_{{{idx_names}}}$"),
+                                          (prod, f"product $J\\,{w_name}$")]):
+        ax = axes[2 * col + row]
+        lim = np.quantile(np.abs(values), 0.995)
+        ax.hist(values, bins=60, range=(-lim, lim), color=cu.plotting.PALETTE[col], alpha=0.8)
+        if col == 2:
+            ax.hist(prod0, bins=60, range=(-lim, lim), histtype="step", color="k", label="at initialisation")
+            ax.set_yscale("log")
+            ax.legend(fontsize=8)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_xlabel(f"{name} (dimensionless)")
+        ax.set_ylabel("count")
 plt.show()
 
+# %%
 for order in (1, 2):
     cu.check_close(f"J centred (order {order}): |mean|/std", stats[order]["J_mean"], 0.0, atol=1e-10)
     cu.check_less(f"weights roughly centred (order {order}): |mean|/std", abs(stats[order]["uw_mean"]), 0.1)
@@ -814,13 +866,15 @@ print(f"along the rays tθ at t = {P.ray_check_t}: |S − (S0 + … + S5)| / (S0
 
 # %%
 Es = np.array(P.sweep_E, dtype=float)
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-ax = axes[0]
-for s in range(P.sweep_seeds):
-    ax.plot(Es, sweep["ratio"][:, s], ".", color="0.6", label="single seeds" if s == 0 else None)
 large = Es >= 16
 fit = cu.fit_power_law(Es[large], ratio_gm[large])  # ratio = A · E^(−alpha): growth exponent −alpha
 growth = -fit.alpha
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
+ax = axes[0]
+for s in range(P.sweep_seeds):
+    ax.plot(Es, sweep["ratio"][:, s], ".", color="0.6", label="single seeds" if s == 0 else None)
 ax.plot(Es, ratio_gm, "o", color=cu.plotting.PALETTE[0], markerfacecolor="none",
         label="experiment: geometric mean over seeds")
 ax.plot(Es[large], fit(Es[large]), "-", color=cu.plotting.PALETTE[0],
@@ -832,16 +886,18 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("embedding dimension $E$")
 ax.set_ylabel("$|\\sum UWWJ| \\,/\\, |\\sum UbWJ|$ (dimensionless)")
-ax.legend(fontsize=8)
+ax.set_ylim(bottom=5e-3)  # room for the legend below the points
+ax.legend(fontsize=7, loc="lower right")
 ax = axes[1]
 ax.plot(Es, sweep["offdiag"].mean(1), "o-", markerfacecolor="none", label="experiment")
 ax.plot(Es, 1 - 1 / Es, ":", color="k", label="share of off-diagonal entries, $1 - 1/E$")
 ax.set_xscale("log")
 ax.set_xlabel("embedding dimension $E$")
 ax.set_ylabel("off-diagonal share of $\\sum UWWJ$")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
 
+# %%
 print(f"fitted growth for E ≥ 16: ratio ∝ E^{growth:.2f} ± {fit.alpha_stderr:.2f}")
 cu.check_less("S2: the U–b term is zero for balanced classes (max |term|, rounded to 1e-14)",
               round(sweep["Ub"].max(), 14), 1e-12)
@@ -912,8 +968,8 @@ cu.check_count(f"runs whose series converges along the ray: at t = {P.ray_check_
 # :::
 
 # %%
-exercises.check_toy_correlations([[-0.25, 0.25], [0.25, -0.25]],
-                                 [[[-0.25, 0.0], [0.0, 0.25]], [[0.25, 0.0], [0.0, -0.25]]])
+solved = exercises.check_toy_correlations([[-0.25, 0.25], [0.25, -0.25]],
+                                          [[[-0.25, 0.0], [0.0, 0.25]], [[0.25, 0.0], [0.0, -0.25]]])
 
 # %% [markdown]
 # :::{exercise} Two hidden layers
@@ -952,7 +1008,7 @@ def s3_two_layers(params, J):
     return float(torch.einsum("ab,bk,kg,ag->", params["U"], params["V"], params["W"], J[1])) / (4 * M)
 
 
-exercises.check_two_hidden_layer_s3(s3_two_layers)
+solved = exercises.check_two_hidden_layer_s3(s3_two_layers)
 
 # %% [markdown]
 # :::{exercise} Unbalanced classes learn the prior first
