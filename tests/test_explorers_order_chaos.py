@@ -103,6 +103,17 @@ def test_bad_values_are_named(ex, values, match):
         ex.figure(**values)
 
 
+def test_a_phase_map_handed_over_is_the_one_drawn():
+    sw2, sb2, chi = order_chaos.phase_map("erf")              # any positive grid will do: here erf's, as tanh's
+    ex = order_chaos.explorer(phase_maps={"tanh": (sw2, sb2, chi)})
+    mesh = ex.figure().axes[0].collections[0]
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).ravel(), np.log(chi).ravel())
+    with pytest.raises(ValueError, match="phase_maps"):
+        order_chaos.explorer(phase_maps={"tanh": (sw2, sb2, chi[:, :-1])})
+    with pytest.raises(ValueError, match="phase_maps"):
+        order_chaos.explorer(phase_maps={"relu": (sw2, sb2, chi)})
+
+
 def test_bad_definitions_are_refused():
     with pytest.raises(ValueError, match="depth"):
         order_chaos.explorer(depth=1)

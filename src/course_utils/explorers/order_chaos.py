@@ -20,12 +20,12 @@ chaos is the single point (σ_w², σ_b²) = (2, 0), which the chapter treats on
 
 No training happens in the callback. For tanh the expectations are nested quadratures, about 0.3 s of
 CPU for one redraw; the phase map (χ₁ on a 36 × 31 grid) is computed once per activation, on its first
-use (about a second), and kept.
+use (a few seconds), and kept, unless the chapter hands over the grid it computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -77,12 +77,24 @@ def _layers(xi: float) -> str:
 
 
 def explorer(depth: int = 30, starts: Sequence[float] = (0.6, 0.99), default_sigma_w2: float = 1.76,
-             default_sigma_b2: float = 0.05) -> Explorer:
+             default_sigma_b2: float = 0.05,
+             phase_maps: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None) -> Explorer:
     """The order/chaos explorer of the chapter's §5: ``depth`` layers, two inputs with correlations ``starts``.
 
     Sliders: σ_w² and σ_b² over the chapter's phase diagram, and the activation. The defaults are the
     chapter's: tanh, σ_b² = 0.05, and σ_w² = 1.76, next to its edge of chaos at this σ_b² (1.761).
+    ``phase_maps`` may hand over χ₁ grids already computed, {activation: (σ_w² axis, σ_b² axis, χ₁ of shape
+    (σ_b², σ_w²))} (the chapter's own grid for tanh); the others are computed by :func:`phase_map` on first use.
     """
+    given = {}
+    for name, grid in (phase_maps or {}).items():
+        if name not in ACTIVATIONS:
+            raise ValueError(f"phase_maps: activation must be one of {list(ACTIVATIONS)}, got {name!r}")
+        sw2, sb2, chi = (np.asarray(a, dtype=float) for a in grid)
+        if sw2.ndim != 1 or sb2.ndim != 1 or chi.shape != (sb2.size, sw2.size) or not np.all(chi > 0):
+            raise ValueError(f"phase_maps[{name!r}] must be (σ_w² axis, σ_b² axis, positive χ₁ of shape "
+                             f"(len(σ_b²), len(σ_w²))), got shapes {sw2.shape}, {sb2.shape}, {chi.shape}")
+        given[name] = (sw2, sb2, chi)
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 2 <= depth <= 200:
         raise ValueError(f"depth must be an integer from 2 to 200, got {depth!r}")
     starts = [float(c) for c in starts]
@@ -100,7 +112,7 @@ def explorer(depth: int = 30, starts: Sequence[float] = (0.6, 0.99), default_sig
 
         fig, axes = panels(4, panel_height=3.0)
         ax = axes[0]
-        sw2_axis, sb2_axis, chi_grid = phase_map(activation)
+        sw2_axis, sb2_axis, chi_grid = given[activation] if activation in given else phase_map(activation)
         im = ax.pcolormesh(sw2_axis, sb2_axis, np.log(chi_grid), cmap="RdBu_r", vmin=-1.2, vmax=1.2,
                            shading="nearest")
         fig.colorbar(im, ax=ax, label="$\\ln \\chi_1$")
