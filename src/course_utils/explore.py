@@ -25,6 +25,7 @@ import io
 import math
 import numbers
 import os
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,7 +183,8 @@ class Explorer:
                 plt.close(fig)
             else:
                 plt.show()
-            print(f"Explorer: run this notebook (Jupyter or Colab) to move the sliders: {self.describe()}.")
+            print(textwrap.fill(f"Explorer: run this notebook (Jupyter or Colab) to move the sliders: "
+                                f"{self.describe()}.", width=100))
             return
         import ipywidgets as w
         from IPython.display import clear_output
@@ -212,7 +214,6 @@ class Explorer:
         Returns an HTML object (buttons and images, switched by CSS alone) to display; the other values
         are the defaults, updated with ``fixed``.
         """
-        from IPython.display import HTML
         if name not in self.controls:
             raise ValueError(f"name must be one of {sorted(self.controls)}, got {name!r}")
         if isinstance(options, (str, bytes)) or not isinstance(options, Sequence) or not 2 <= len(options) <= 8:
@@ -241,5 +242,25 @@ class Explorer:
                  f"#{box} input:checked + label {{background: #0072B2; color: white; border-color: #0072B2;}}"
                  f"#{box} img {{display: none; width: 100%; max-width: {int(PAGE_WIDTH * 100)}px;}}"
                  + "".join(rules))
-        return HTML(f'<div id="{box}" class="course-variants"><style>{style}</style>'
-                    + "".join(buttons) + "".join(images) + "</div>")
+        return _Variants(f'<div id="{box}" class="course-variants"><style>{style}</style>'
+                         + "".join(buttons) + "".join(images) + "</div>", n=len(options), name=label)
+
+
+def _variants_class():
+    from IPython.display import HTML
+
+    class Variants(HTML):
+        """Precomputed figures as HTML; as text (a script, a terminal) it says what it holds instead of a repr."""
+
+        def __init__(self, data: str, *, n: int, name: str) -> None:
+            super().__init__(data)
+            self.summary = f"({n} precomputed figures at other values of {name}: shown in a notebook or the book)"
+
+        def __repr__(self) -> str:
+            return self.summary
+
+    return Variants
+
+
+def _Variants(data: str, *, n: int, name: str):
+    return _variants_class()(data, n=n, name=name)
