@@ -33,16 +33,29 @@
 # (gradient flow, eigen-decomposition of a quadratic loss). **Runs in:** about one minute on a
 # laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` uses the paper's decoder width 200,
 # more seeds and longer training (a GPU helps).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/05_grokking/01_grokking_effective_theory.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -190,8 +203,11 @@ pred = np.array([[theory.predicted_accuracy(E_traj[t, k], pairs[train_mask[k]].n
                                             pairs[val_mask[k]].numpy(), delta=DELTA)
                   for k in sel] for t in range(len(steps))])
 train_acc, val_acc = hist["train_acc"][:, sel], hist["val_acc"][:, sel]
+k0 = sel[int(np.argmax(rqi[-1]))]                       # a run that forms the line (highest final RQI)
+Et = np.stack([theory.normalise_embeddings(E_traj[t, k0])[:, 0] for t in range(len(steps))])
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 ax = axes[0]
 ax.plot(steps, train_acc.mean(1), label="training accuracy")
 ax.plot(steps, val_acc.mean(1), label="validation accuracy")
@@ -199,22 +215,21 @@ ax.plot(steps, rqi.mean(1), "--", label="RQI")
 ax.plot(steps, pred.mean(1), ":", lw=2.5, label="accuracy predicted by RQI")
 ax.set_xlabel("step")
 ax.set_ylabel("fraction")
-ax.set_title(f"training fraction 0.8, mean over {P.seeds} seeds")
+ax.set_title(f"fraction 0.8, mean of {P.seeds} seeds")
 ax.set_xlim(0, steps[-1] / 2)
-ax.legend()
+ax.legend(fontsize=8)
 ax = axes[1]
-k0 = sel[int(np.argmax(rqi[-1]))]                       # a run that forms the line (highest final RQI)
-Et = np.stack([theory.normalise_embeddings(E_traj[t, k0])[:, 0] for t in range(len(steps))])
 for i in range(P.p):
     ax.plot(steps, Et[:, i], color=plt.cm.viridis(i / (P.p - 1)))
 ax.set_xlabel("step")
 ax.set_ylabel(r"normalised embedding $\tilde E_k$")
-ax.set_title("one network: the embeddings order themselves")
+ax.set_title("one network: the order forms")
 ax.set_xlim(0, steps[-1] / 2)
 sm = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(0, P.p - 1))
 plt.colorbar(sm, ax=ax, label="symbol k")
 plt.show()
 
+# %%
 t_train = first_step_reaching(hist, "train_acc", P.threshold)[sel]
 t_val = first_step_reaching(hist, "val_acc", P.threshold)[sel]
 print("steps to 90% training accuracy:  ", t_train)
@@ -261,11 +276,12 @@ g_t_val = first_step_reaching(hist, "val_acc", P.threshold)[grok]
 g_t_rqi = first_step_crossing(steps, g_rqi, P.threshold)
 g_t_pred = first_step_crossing(steps, g_pred, P.threshold)
 groks = np.isfinite(g_t_val) & (g_t_val - g_t_train > P.steps / 10)     # "grokking" by Grokking II's rule
-
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-ax = axes[0]
 delays = np.where(np.isfinite(g_t_val - g_t_train), g_t_val - g_t_train, -np.inf)
 kg = int(np.flatnonzero(groks)[0]) if groks.any() else int(np.argmax(delays))   # grokking, else longest delay
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
+ax = axes[0]
 ax.plot(steps, g_train[:, kg], label="training accuracy")
 ax.plot(steps, g_val[:, kg], label="validation accuracy")
 ax.plot(steps, g_rqi[:, kg], "--", label="RQI")
@@ -275,7 +291,7 @@ if np.isfinite(g_t_train[kg]) and np.isfinite(g_t_val[kg]):
 ax.set_xlabel("step")
 ax.set_ylabel("fraction")
 ax.set_title(f"the delayed corner, seed {kg}")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7, loc="lower right")
 ax = axes[1]
 ax.plot(g_t_train, g_t_val, "o", label="validation accuracy")
 ax.plot(g_t_train, g_t_pred, "x", ms=8, color="C3", label="accuracy predicted by RQI")
@@ -287,6 +303,7 @@ ax.set_title(f"{K_grok} seeds: the delay")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 print("steps to 90% training accuracy:        ", g_t_train)
 print("steps to 90% validation accuracy:      ", g_t_val)
 print("steps to 90% RQI-predicted accuracy:   ", g_t_pred)
@@ -366,9 +383,10 @@ rqi_fit, rqi_end = fz_rqi[i_fit, fit], fz_rqi[-1, fit]
 val_fit, val_end = (fz_hist["val_acc"][i_fit, fit].astype(float).round(2),
                     fz_hist["val_acc"][-1, fit].astype(float).round(2))
 mem = val_fit < 0.9                                             # memorised: validation accuracy < 90 % at the fit
-
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 colour = {wd: f"C{n}" for n, wd in enumerate(P.freeze_decoder_wd)}
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 for j, k in enumerate(fit):
     c, ls, r = colour[fz["decoder_wd"][k]], "-" if mem[j] else ":", fz_steps / t_fit[k]
     axes[0].plot(r[1:], np.where(dist[1:, j] > 0, dist[1:, j], np.nan), color=c, ls=ls, lw=1.2)
@@ -380,20 +398,21 @@ axes[0].plot([], [], color="gray", ls=":", label="had generalised by the fit")
 axes[0].axvline(1, color="gray", lw=1, ls="--", label="100 % training accuracy")
 axes[0].set(xscale="log", yscale="log", xlabel=r"step / step of the fit $t/t_\mathrm{fit}$",
             ylabel=r"$\max_k |\tilde E_k(t) - \tilde E_k(t_\mathrm{fit})|$",
-            title=f"{len(fit)} runs: the embeddings freeze at the fit")
-axes[0].legend(fontsize=8)
+            title=fr"{len(fit)} runs: $\tilde E$ freezes at the fit")
 axes[1].plot([], [], "o", color="gray", label="step of the fit")
-axes[1].set(xscale="log", xlabel="step", ylabel="RQI", title="RQI: the memorised runs keep their value at the fit")
-axes[1].legend(fontsize=8)
+axes[1].set(xscale="log", xlabel="step", ylabel="RQI", title="memorised runs keep their RQI")
+handles = [h for ax in axes for h in ax.get_legend_handles_labels()[0]]
+fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
 plt.show()
 
+# %%
 late = np.setdiff1d(np.arange(fz.size), fit)                   # members that fit late or never
 print(f"{len(fit)} of {fz.size} members fit every training pair by step {P.freeze_steps // 10}; the others at "
       f"steps {np.where(np.isfinite(t_fit), t_fit, -1)[late].astype(int).tolist()} (-1 = never)")
 for wd in P.freeze_decoder_wd:
     s = fz["decoder_wd"][fit] == wd
-    print(f"decoder wd {wd:g}: fit at steps {t_fit[fit][s].astype(int).tolist()}; max|ΔẼ| before "
-          f"{np.round(before[s], 2).tolist()}, after {np.round(after[s], 3).tolist()}; RQI at fit "
+    print(f"decoder wd {wd:g}: fit at steps {t_fit[fit][s].astype(int).tolist()};\n    max|ΔẼ| before "
+          f"{np.round(before[s], 2).tolist()}, after {np.round(after[s], 3).tolist()};\n    RQI at fit "
           f"{np.round(rqi_fit[s], 2).tolist()} → end {np.round(rqi_end[s], 2).tolist()}; validation "
           f"accuracy at fit {val_fit[s].tolist()} → end {val_end[s].tolist()}")
 cu.check_less("movement of Ẽ after the fit / movement before it (largest over members)",
@@ -443,7 +462,8 @@ reordered = np.array([theory.order_changes(fz_E[:, k], i, theory.tied_symbol_pai
                       for i, k in zip(i_fit, fit)])                                           # per member
 untied = [P.p * (P.p - 1) // 2 - len(theory.tied_symbol_pairs(pairs[fz_train[k]], P.p)) for k in fit]
 
-fig, ax = plt.subplots(figsize=(6.5, 4))
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(6.8, 4.3))
 for j, k in enumerate(fit):
     ax.plot(fz_steps[1:] / t_fit[k], inv[1:, k], color=colour[fz["decoder_wd"][k]],
             ls="-" if mem[j] else ":", lw=1.5, drawstyle="steps-post")
@@ -453,9 +473,10 @@ ax.plot([], [], color="gray", ls=":", label="had generalised by the fit")
 ax.axvline(1, color="gray", lw=1, ls="--", label="100 % training accuracy")
 ax.set(xscale="log", xlabel=r"step / step of the fit $t/t_\mathrm{fit}$",
        ylabel="inversions of the symbols' order", title="the order is fixed at the fit")
-ax.legend(fontsize=8)
+fig.legend(loc="outside lower center", ncol=3, fontsize=8)
 plt.show()
 
+# %%
 print("inversions at the start:", inv[0, fit].tolist())
 print("inversions at the fit:  ", inv[i_fit, fit].tolist())
 print("inversions at the end:  ", inv[-1, fit].tolist())
@@ -524,7 +545,8 @@ frozen = np.setdiff1d(disordered, grokked)
 g_pred_og = {k: np.array([theory.predicted_accuracy(E, pairs[og_train[k]].numpy(), pairs[og_val[k]].numpy(),
                                                     delta=DELTA) for E in og_E[:, k]]) for k in grokked}
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 if len(grokked):                                              # (the check below fails if none groks)
     kl = max(grokked, key=lambda k: og_t_val[k] / og_fit[k])   # the longest delay
@@ -546,16 +568,17 @@ ax.plot([], [], color="C0", label=f"grok ({len(grokked)} runs)")
 ax.plot([], [], color="0.6", label=f"freeze ({len(frozen)} runs)")
 ax.plot([], [], "o", color="gray", label="at the fit")
 ax.set(xlabel="RQI", ylabel="validation accuracy", xlim=(0, 1.02), ylim=(0, 1.02),
-       title="after the fit (training accuracy 100 %)")
+       title="after the fit (train acc. 100 %)")
 ax.legend(fontsize=8, loc="lower right")
 plt.show()
 
+# %%
 print(f"{len(fitted)} of {len(og_seeds)} runs fit every training pair; {len(disordered)} of them on a "
       f"representation far from a line; {len(grokked)} grok, {len(frozen)} freeze")
 for k in grokked:
     i = i_f[k]
     print(f"seed {k}: fit at step {og_fit[k]:.0f} (RQI {og_rqi[i, k]:.2f}, validation {og_va[i, k]:.2f}); "
-          f"90 % validation at {og_t_val[k]:.0f} ({og_t_val[k] / og_fit[k]:.2f}× later); "
+          f"90 % validation at {og_t_val[k]:.0f} ({og_t_val[k] / og_fit[k]:.2f}× later);\n    "
           f"RQI ≥ 0.9 at {first_step_crossing(og_steps, og_rqi[:, k], 0.9):.0f}; end: RQI {og_rqi[-1, k]:.2f}, "
           f"validation {og_va[-1, k]:.2f}")
 print("frozen runs: |RQI(end) − RQI(fit)| ≤",
@@ -572,7 +595,7 @@ rise = np.array([og_rqi[-1, k] - og_rqi[i_f[k], k] for k in grokked])
 # Most grokking runs lift their RQI with the validation accuracy (in the others the decoder alone lifts
 # the validation accuracy): at least half of them, a bound four standard errors of a fraction 0.9 over
 # ten runs below it (the fraction seen at seeds 0-5 is in benchmarks/robustness.md).
-print(f"RQI rise after the fit (grokking runs): {np.round(rise, 2).tolist()}")
+print(f"RQI rise after the fit (grokking runs):\n    {np.round(rise, 2).tolist()}")
 cu.check_count("grokking runs whose RQI rises after the fit by more than δ = 0.1", int(np.sum(rise > DELTA)),
                at_least=int(np.ceil(len(grokked) / 2)), of=len(grokked))
 
@@ -681,7 +704,9 @@ scale = first_below(t_eff, defect_eff, 0.1 * defect_eff[0]) / first_below(steps,
 print(f"one effective time unit = {1 / scale:.4g} training steps")
 
 Et_eff = np.stack([theory.normalise_embeddings(e)[:, 0] for e in eff])
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 ax = axes[0]
 for i in range(P.p):
     c = plt.cm.viridis(i / (P.p - 1))
@@ -691,7 +716,7 @@ t_show = min(steps[-1], 2.5 * first_below(steps, defect_net, 1e-3 * defect_net[0
 ax.set_xlim(0, t_show)
 ax.set_xlabel("training step (effective time rescaled)")
 ax.set_ylabel(r"normalised embedding $\tilde E_k$")
-ax.set_title("effective theory (lines) vs network (markers)")
+ax.set_title("theory (lines), network (markers)")
 ax = axes[1]
 ax.semilogy(t_eff / scale, defect_eff, label="effective theory")
 ax.semilogy(steps, defect_net, "o", ms=3, label="network")
@@ -702,6 +727,7 @@ ax.set_ylabel("linearity defect $1 - R^2$")
 ax.legend()
 plt.show()
 
+# %%
 final_eff = Et_eff[-1]
 final_net = Et[-1]
 spacing = np.abs(np.diff(np.sort(final_eff))).mean()     # distance between neighbouring embeddings
@@ -737,8 +763,12 @@ unique = grid.to_array(np.array([theory.unique_linear_structure(pairs[m].numpy()
 lam3 = grid.to_array(np.array([theory.grokking_rate(theory.training_parallelograms(pairs[m].numpy(), P.p), P.p)
                                for m in train_mask[:K_sweep]]))
 generalised = np.isfinite(t_gen.values)
+med = np.array([np.median(t_gen.values[j][generalised[j]]) if generalised[j].any() else np.nan
+                for j in range(len(P.fractions))])
+inv_lam3 = [np.median(1 / row[row > 0]) if (row > 0).any() else np.nan for row in lam3.values]
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 ax.plot(frac_grid, prob, label="theory: P(unique linear structure)")
 ax.plot(P.fractions, unique.values.mean(1), "s", label="ensemble's training sets: unique")
@@ -746,26 +776,23 @@ ax.plot(P.fractions, generalised.mean(1), "o", label=f"networks that generalised
 ax.axvline(f_crit, color="gray", ls=":", label=f"critical fraction {f_crit:.2f}")
 ax.set_xlabel("training fraction")
 ax.set_ylabel("probability / fraction of runs")
-ax.legend(fontsize=8)
 ax = axes[1]
 for j, f in enumerate(P.fractions):
     ok = generalised[j]
     ax.plot(np.full(ok.sum(), f), t_gen.values[j][ok], "o", color="C2", alpha=0.6)
-med = np.array([np.median(t_gen.values[j][generalised[j]]) if generalised[j].any() else np.nan
-                for j in range(len(P.fractions))])
 ax.plot(P.fractions, med, "-", color="C2", label="network: steps to 90% val. acc. (median)")
 ax.axvline(f_crit, color="gray", ls=":")
 ax.set_xlabel("training fraction")
 ax.set_ylabel("steps to generalise")
 ax2 = ax.twinx()
-inv_lam3 = [np.median(1 / row[row > 0]) if (row > 0).any() else np.nan for row in lam3.values]
 ax2.plot(P.fractions, inv_lam3, "s--", color="C3", label=r"theory: $1/\lambda_3$ (median)")
 ax2.set_ylabel(r"$1/\lambda_3$")
 ax2.grid(False)
-lines = ax.get_lines()[-1:] + ax2.get_lines()
-ax.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
+lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")] + ax2.get_lines()   # labelled ones
+fig.legend(handles=axes[0].get_legend_handles_labels()[0] + lines, loc="outside lower center", ncol=2, fontsize=8)
 plt.show()
 
+# %%
 table = np.column_stack([P.fractions, unique.values.mean(1), generalised.mean(1), med])
 print("fraction | unique structure | generalised | median steps to generalise | median 1/λ3")
 for row, il in zip(table, inv_lam3):
@@ -821,6 +848,7 @@ mt_val = first_step_reaching(mhist, "val_acc", 0.99)
 print("steps to 99% training accuracy:  ", mt_train)
 print("steps to 99% validation accuracy:", mt_val)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6, 4))
 for k in range(P.mod_seeds):
     ax.plot(mhist["step"], mhist["train_acc"][:, k], color="C0", alpha=0.7, label="training" if k == 0 else None)
@@ -831,6 +859,7 @@ ax.set_title(f"modular addition, p = {P.mod_p}, {P.mod_seeds} seeds")
 ax.legend()
 plt.show()
 
+# %%
 cu.check_less("final validation error (all seeds)", 1 - mhist["val_acc"][-1].min(), 0.02)
 cu.check_less("steps to fit / steps to generalise (grokking: well below 1)", (mt_train / mt_val).max(), 0.5)
 
@@ -875,7 +904,8 @@ rng = np.random.default_rng(cu.seed(0))
 spec_r = unit_spectra(rng.standard_normal(W.shape))
 share_r = spec_r.max(0) / spec_r.sum(0)
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(3, panel_height=3.3)
 ax = axes[0]
 ax.scatter(proj[:, 0], proj[:, 1], c=(np.arange(P.mod_p) * f_star) % P.mod_p, cmap="twilight")
 for a in range(P.mod_p):
@@ -886,21 +916,22 @@ ax.set_title(f"embeddings, units of frequency f = {f_star}")
 ax.set_aspect("equal")
 ax = axes[1]
 ax.bar(np.arange(1, P.mod_p // 2 + 1), counts)
-ax.set_xlabel("dominant frequency f of a hidden unit")
+ax.set_xlabel("dominant frequency f of a unit")
 ax.set_ylabel("number of units")
 ax = axes[2]
 bins = np.linspace(0, 1, 21)
 ax.hist(share, bins=bins, alpha=0.7, label="trained")
 ax.hist(share_r, bins=bins, alpha=0.7, label="random weights")
-ax.set_xlabel("share of a unit's Fourier power in its top frequency")
+ax.set_xlabel("a unit's share of power in its top frequency")
 ax.set_ylabel("number of units")
 ax.legend()
 plt.show()
 
+# %%
 radius = np.linalg.norm(proj, axis=1)
 angle = np.angle(proj[:, 0] + 1j * proj[:, 1])
 step = np.angle(np.exp(1j * (np.roll(angle, -1) - angle)))      # angle from a to a + 1
-print(f"median share of a unit's power in its top frequency: trained {np.median(share):.3f} (network 0), "
+print(f"median share of a unit's power in its top frequency: trained {np.median(share):.3f} (network 0),\n    "
       f"{np.median(share_all):.3f} (all {P.mod_seeds} networks), random {np.median(share_r):.3f}")
 print(f"angle from a to a+1 on the circle: mean |Δθ| = {np.abs(step).mean():.4f} rad, "
       f"2π f/p = {2 * np.pi * min(f_star, P.mod_p - f_star) / P.mod_p:.4f} rad")

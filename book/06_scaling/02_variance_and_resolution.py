@@ -34,16 +34,29 @@
 # [the neural tangent kernel](../03_wide_networks/02_ntk.ipynb) (kernels of wide networks).
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # averages over more draws and reaches larger sizes.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/02_variance_and_resolution.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -218,8 +231,8 @@ for alpha in params.alphas:
                       features_se=(L_feat / finite).std(0, ddof=1) / np.sqrt(params.res_draws),
                       asymptotic=theory.resolution_limited_loss(sizes, alpha))
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.5)
 fits_res = {}
 for ax, alpha in zip(axes, params.alphas):
     r = res[alpha]
@@ -230,12 +243,15 @@ for ax, alpha in zip(axes, params.alphas):
     ax.plot(sizes, r["finite"], "-", color="k", lw=1, label=f"theory, M = {params.M}")
     ax.plot(sizes, r["asymptotic"], ":", color="k", lw=1.5,
             label=f"theory $I_1^{{1+\\alpha}} N^{{-\\alpha}}$, $\\alpha = {alpha}$")
-    ax.set_xlabel("samples D or random features P  (N)")
+    ax.set_xlabel("samples D or features P (N)")
     ax.set_ylabel("test loss (MSE)")
     ax.set_title(f"resolution-limited, $\\lambda_i = i^{{-{1 + alpha}}}$")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper right")
     fits_res[alpha] = (fD, fP)
 plt.show()
+
+# %%
+# fits_res: the power laws fitted in the figure's cell (cu.plotting.loglog_fit draws and returns them)
 for alpha, (fD, fP) in fits_res.items():
     print(f"α = {alpha}: α_D = {fD.alpha:.3f} ± {fD.alpha_stderr:.3f}, α_P = {fP.alpha:.3f} ± {fP.alpha_stderr:.3f}")
     cu.check_close(f"α = {alpha}: exponent α_D of L(D) at P = ∞", fD.alpha, alpha, atol=0.08)
@@ -245,7 +261,7 @@ for alpha, (fD, fP) in fits_res.items():
         # measured / theory at each size: its root-mean-square deviation from 1 is checked against four
         # root-mean-square standard errors of the mean over the draws
         se_rms = np.sqrt(np.mean(res[alpha][f"{limit}_se"] ** 2))
-        print(f"α = {alpha}, {limit} limit: measured / theory {np.round(res[alpha][limit] / res[alpha]['finite'], 2)}, "
+        print(f"α = {alpha}, {limit} limit: measured / theory {np.round(res[alpha][limit] / res[alpha]['finite'], 2)},\n    "
               f"standard errors {np.round(res[alpha][f'{limit}_se'], 2)}")
         cu.check_close(f"α = {alpha}: measured L / deterministic equivalent ({limit} limit, r.m.s. over sizes)",
                        res[alpha][limit] / res[alpha]["finite"], np.ones(sizes.size), rtol=4 * se_rms)
@@ -282,6 +298,7 @@ for vary in ("data", "features"):
                      theory=theory.variance_limited_loss(L_inf.mean(), n_s, var_sizes) - L_inf.mean(),
                      L_inf=L_inf.mean())
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.4, 4.2))
 fits_var = {}
 labels = {"data": f"$L(D) - L(\\infty, P)$, P = {n_s}", "features": f"$L(P) - L(D, \\infty)$, D = {n_s}"}
@@ -296,6 +313,9 @@ ax.set_ylabel("loss minus its limit (MSE)")
 ax.set_title(f"variance-limited, $\\alpha$ = {params.var_alpha}")
 ax.legend(fontsize=8)
 plt.show()
+
+# %%
+# fits_var: the power laws fitted in the figure's cell (cu.plotting.loglog_fit draws and returns them)
 for vary, f in fits_var.items():
     v = var[vary]
     print(f"{vary:>8} grow: slope {f.alpha:.3f} ± {f.alpha_stderr:.3f}; coefficient N·excess at the largest N = "
@@ -388,11 +408,11 @@ for d, Ds in params.manifold_sizes.items():
         rows.append(np.mean(acc, axis=0))
     manifold[d] = dict(D=np.array(Ds), **dict(zip(("distance", "mle", "nearest", "linear"), np.array(rows).T)))
 
-# %%
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(4, panel_height=3.3)
 panels = [("distance", "mean nearest-neighbour distance", "distance"),
-          ("nearest", "loss of nearest-neighbour regression (MSE)", "nearest"),
-          ("linear", "loss of piecewise-linear interpolation (MSE)", "linear")]
+          ("nearest", "nearest-neighbour loss (MSE)", "nearest"),
+          ("linear", "piecewise-linear loss (MSE)", "linear")]
 fits_man = {q: {} for q, _, _ in panels}
 for ax, (q, ylabel, kind) in zip(axes.flat, panels):
     for i, (d, m) in enumerate(manifold.items()):
@@ -407,8 +427,12 @@ for ax, (q, ylabel, kind) in zip(axes.flat, panels):
         fits_man[q][d] = fit
     ax.set_xlabel("training points D")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, ncol=2)
-ax = axes[1, 1]
+    h, l = ax.get_legend_handles_labels()          # legend: colours and styles (the exponents are printed below)
+    keys = [i for i, s in enumerate(l) if s.startswith("d = ")]
+    styles = [plt.Line2D([], [], color="0.4", ls="--"), plt.Line2D([], [], color="0.4", ls=":", lw=1.5)]
+    ax.legend([h[i] for i in keys] + styles, [l[i] for i in keys] + ["fit", "theory slope"], fontsize=7,
+              loc="lower right")
+ax = axes[3]
 for i, (q, label) in enumerate([("distance", "distance: $d\\cdot$exponent"),
                                 ("nearest", "nearest neighbour: $d\\cdot$exponent / 2"),
                                 ("linear", "piecewise linear: $d\\cdot$exponent / 4")]):
@@ -423,9 +447,11 @@ ax.set_xlabel("intrinsic dimension d")
 ax.set_ylabel("measured / predicted")
 ax.set_xticks(list(manifold))
 ax.set_ylim(0.6, 1.3)
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
+# %%
+# fits_man: the power laws fitted in the figure's cell (cu.plotting.loglog_fit draws and returns them)
 tolerance = {"distance": 0.05, "nearest": 0.08, "linear": 0.1}
 for q in ("distance", "nearest", "linear"):
     for d, fit in fits_man[q].items():
@@ -536,7 +562,8 @@ print(f"target tail T(k) ∝ k^(-a): a = {fit_tail.alpha:.3f} ± {fit_tail.alpha
 L_kernel = learning_curve(K, params.kernel_draws, seed=cu.seed(3))
 L_spectral = theory.spectral_learning_curve(lam_k, p_k, D_k)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 ax.loglog(k, lam_k, ".", color=C[0], ms=3, label="NNGP eigenvalues $\\lambda_k$")
 ax.loglog(k[fit_range], fit_spec(k[fit_range]), "--", color="k", lw=1.2, label=f"fit: $b$ = {b:.2f} ± {fit_spec.alpha_stderr:.2f}")
@@ -547,7 +574,7 @@ ax.axvspan(k_star[0], k_star[-1], color="0.9", label="modes crossed by the learn
 ax.set_xlabel("mode index k")
 ax.set_ylabel("eigenvalue, or target power beyond k")
 ax.set_ylim(1e-7, 20)
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 ax = axes[1]
 fit_lc = cu.plotting.loglog_fit(ax, D_k, L_kernel, color=C[2], marker="o", label="kernel regression (measured)",
                                 exponent_name="exponent")
@@ -557,12 +584,15 @@ for i, (expo, name) in enumerate([(b - 1, "isotropic target: $D^{-(b-1)}$"), (fi
 ax.set_xticks(D_k, [str(D) for D in D_k])
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("training images D")
-ax.set_ylabel("test loss (MSE, summed over 10 outputs)")
-ax.legend(fontsize=8)
+ax.set_ylabel("test loss (MSE, sum of 10 outputs)")
+ax.legend(fontsize=7)
 plt.show()
+
+# %%
+# fit_lc: the power law fitted to the learning curve in the figure's cell (cu.plotting.loglog_fit)
 fit_de = cu.fit_power_law(D_k, L_spectral)
 print(f"learning curve: measured exponent {fit_lc.alpha:.3f} ± {fit_lc.alpha_stderr:.3f}; spectral theory "
-      f"{fit_de.alpha:.3f}; source condition a = {fit_tail.alpha:.3f}; isotropic-target prediction b − 1 = {b - 1:.3f}")
+      f"{fit_de.alpha:.3f};\n    source condition a = {fit_tail.alpha:.3f}; isotropic-target prediction b − 1 = {b - 1:.3f}")
 cu.check_close("learning curve vs spectral theory", L_kernel, L_spectral, rtol=0.1)
 cu.check_close("measured exponent vs a from the target's tail", fit_lc.alpha, fit_tail.alpha, atol=0.08)
 cu.check_close("measured exponent vs the spectral theory's", fit_lc.alpha, fit_de.alpha, atol=0.05)
