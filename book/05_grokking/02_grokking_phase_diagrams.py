@@ -31,16 +31,29 @@
 # diagnostics of §3). **Runs in:** about two
 # minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` uses finer grids, more
 # seeds, the paper's decoder width and longer budgets (a GPU helps).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/05_grokking/02_grokking_phase_diagrams.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import time
 
@@ -153,7 +166,8 @@ hist = train_ensemble(toy, mse_per_sample, pairs.expand(K1 + K2, -1, -1), Y[:, s
                       optimizer=opt, per_member_data=True, sample_weight=train_mask.float(), progress=False,
                       record_steps=range(0, P.steps + 1, P.record_every),
                       metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs_d), Y_d, sums_d, tm),
-                               "val_acc": lambda m: nearest_target_accuracy(m(pairs_d), Y_d, sums_d, vm)})
+                               "val_acc": lambda m: nearest_target_accuracy(m(pairs_d), Y_d, sums_d, vm),
+                               "embedding": lambda m: m.embedding})   # kept for the explorer at the end of §2
 toy_seconds = time.perf_counter() - start
 print(f"{K1 + K2} toy models, {P.steps} steps each, trained as one ensemble")
 
@@ -171,7 +185,8 @@ def majority(codes, axis=-1):
 phase1 = grid1.to_array(phase[:K1], name="phase").reduce("seed", majority)
 phase2 = grid2.to_array(phase[K1:], name="phase").reduce("seed", majority)
 
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, ncols=1, width=6.4, panel_height=3.0)
 phase_diagram(axes[0], **phase1.for_phase_diagram(x="decoder_lr", y="decoder_wd"),
               xlabel="decoder learning rate", ylabel="decoder weight decay",
               colorbar_label="phase", categorical_labels=list(theory.PHASES))
@@ -182,10 +197,11 @@ phase_diagram(axes[1], **phase2.for_phase_diagram(x="decoder_lr", y="embed_lr"),
 axes[1].set_title(f"decoder weight decay {P.decoder_wd_2:g}")
 plt.show()
 
+# %%
 found1 = {theory.PHASES[c]: int((phase1.values == c).sum()) for c in range(4)}
 found2 = {theory.PHASES[c]: int((phase2.values == c).sum()) for c in range(4)}
-print("cells per phase, lr × weight decay map:     ", found1)
-print("cells per phase, embedding lr × decoder lr map:", found2)
+print("cells per phase, lr × weight decay map:\n    ", found1)
+print("cells per phase, embedding lr × decoder lr map:\n    ", found2)
 grok = phase == 1
 if grok.any():
     ratio = t_val[grok] / t_train[grok]
@@ -214,7 +230,7 @@ cu.check_count("small weight decay, two fastest decoder learning rates: runs tha
 gen_slow, gen_fast = np.isin(slow, [0, 1]).mean(), np.isin(fast, [0, 1]).mean()
 gen_pooled = (gen_slow + gen_fast) / 2
 se_diff = np.sqrt(gen_pooled * (1 - gen_pooled) * (1 / slow.size + 1 / fast.size))
-print(f"small weight decay: generalising runs {gen_slow:.2f} of the slowest quarter vs {gen_fast:.2f} of the fastest "
+print(f"small weight decay: generalising runs {gen_slow:.2f} of the slowest quarter vs {gen_fast:.2f} of the fastest\n    "
       f"(difference {(gen_slow - gen_fast) / se_diff:.1f} standard errors)")
 cu.check_less("small weight decay: generalising fraction, slowest minus fastest quarter, in standard errors (> 2)",
               2.0, (gen_slow - gen_fast) / se_diff)
@@ -237,6 +253,28 @@ cu.check_count("largest weight decay: runs that are not confused", int(np.sum(ru
 # toy model's grokking cells at this scale with that in mind. `COURSE_SCALE=paper` uses the
 # paper's wider decoder, finer grids and more seeds.
 #
+# **Explore: one run behind each cell.** Choose a cell of the first map (decoder learning rate and
+# weight decay) and a seed to see that run's training and validation accuracy and the RQI of its
+# embeddings (the fraction of parallelograms its embeddings close, as in
+# [Grokking I](01_grokking_effective_theory.ipynb)). The default is the grokking run with the longest delay.
+# By the phase rule, a grokking run reaches the threshold on validation more than $T/10$ steps after training;
+# the competition picture says the representation forms late there, so watch whether the RQI rises with the
+# validation accuracy or, as in the delayed corner of Grokking I, before the training set is fit.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import grokking_phase_map
+
+ex = grokking_phase_map.explorer(grid1, x="decoder_lr", y="decoder_wd", steps=hist["step"],
+                                 train_acc=hist["train_acc"][:, :K1], val_acc=hist["val_acc"][:, :K1],
+                                 embeddings=hist["embedding"][:, :K1], threshold=P.threshold, budget=P.steps,
+                                 x_label="decoder learning rate", y_label="decoder weight decay", phase=phase[:K1])
+ex.show()
+weight_decays = ex.controls["decoder_wd"].options
+display(ex.variants("decoder_wd", weight_decays[:: len(weight_decays) // 4]))   # four weight decays, this lr and seed
+
+# %% [markdown]
 # ## 3. Grokking on real data
 #
 # Grokking is not special to algorithmic tasks {cite:p}`liu2023omnigrok`. Take a deep MLP
@@ -355,36 +393,39 @@ print(f"{'variant':<18} steps to 99% train | steps to {P.test_threshold:.0%} tes
 for k, m in enumerate(variants):
     print(f"{m[0]:<18} {mt_train[k]:>12.0f}      | {mt_test[k]:>12.0f}   | {mhist['test_acc'][-1, k]:.3f}")
 
-# %%
-fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True)
+# %% tags=["hide-input"]
+fig, axes = cu.panels(6, panel_height=2.7, sharex=True)
 for k, m in enumerate(variants):
     style = dict(color=f"C{k}", lw=2.5 if k == 0 else 1.5)
-    axes[0, 0].plot(msteps, mhist["train_acc"][:, k], ls="--", **style)
-    axes[0, 0].plot(msteps, mhist["test_acc"][:, k], label=m[0], **style)
-    axes[0, 1].plot(msteps, mhist["weight_norm"][:, k] / mhist["weight_norm"][0, k], **style)
-    axes[0, 2].plot(msteps, mhist["rel_change"][:, k], **style)
-    axes[1, 0].plot(msteps, mhist["features"][:, k, 0], **style)
-    axes[1, 1].plot(msteps, mhist["features"][:, k, 1], **style)
+    axes[0].plot(msteps, mhist["train_acc"][:, k], ls="--", **style)
+    axes[0].plot(msteps, mhist["test_acc"][:, k], label=m[0], **style)
+    axes[1].plot(msteps, mhist["weight_norm"][:, k] / mhist["weight_norm"][0, k], **style)
+    axes[2].plot(msteps, mhist["rel_change"][:, k], **style)
+    axes[3].plot(msteps, mhist["features"][:, k, 0], **style)
+    axes[4].plot(msteps, mhist["features"][:, k, 1], **style)
 for k in np.r_[base_runs[1:], wd2_runs[1:]]:                       # the other initialisations, test accuracy
-    axes[0, 0].plot(msteps, mhist["test_acc"][:, k], color="C0" if k in base_runs else "C5", lw=0.6, alpha=0.7)
-axes[0, 0].axhline(P.onset_threshold, color="k", ls=":", lw=1, label=f"onset of generalisation ({P.onset_threshold:.0%})")
-axes[0, 0].set_ylabel("accuracy (dashed: training; thin: other initialisations)")
-axes[0, 0].legend(fontsize=8)
-axes[0, 1].set_ylabel(r"weight norm $\|\theta_t\| / \|\theta_0\|$")
-axes[0, 2].set_ylabel(r"relative change $\|\theta_t - \theta_0\| / \|\theta_0\|$")
-axes[1, 0].set_ylabel("effective dimension of the features")
-axes[1, 1].set_ylabel("feature-kernel / label alignment (CKA)")
+    axes[0].plot(msteps, mhist["test_acc"][:, k], color="C0" if k in base_runs else "C5", lw=0.6, alpha=0.7)
+axes[0].plot([], [], color="0.4", lw=0.6, label="test, other initialisations")
+axes[0].axhline(P.onset_threshold, color="k", ls=":", lw=1, label=f"onset of generalisation ({P.onset_threshold:.0%})")
+axes[0].set_ylabel("accuracy (dashed: training)")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8)
+axes[1].set_ylabel(r"weight norm $\|\theta_t\| / \|\theta_0\|$")
+axes[2].set_ylabel(r"rel. change $\|\theta_t - \theta_0\| / \|\theta_0\|$")
+axes[3].set_ylabel("effective dimension")
+axes[4].set_ylabel("kernel–label alignment (CKA)")
 k0 = 0
-axes[1, 2].plot(msteps, mhist["test_acc"][:, k0], color="C0", label="test accuracy")
-axes[1, 2].plot(msteps, mhist["features"][:, k0, 1], color="C3", label="CKA")
-axes[1, 2].plot(msteps, mhist["weight_norm"][:, k0] / mhist["weight_norm"][0, k0], color="C7",
-                label="weight norm (relative)")
-axes[1, 2].set_title("baseline: the three together")
-axes[1, 2].legend(fontsize=8)
-for ax in axes[1]:
+axes[5].plot(msteps, mhist["test_acc"][:, k0], color="C0", label="test accuracy")
+axes[5].plot(msteps, mhist["features"][:, k0, 1], color="C3", label="CKA")
+axes[5].plot(msteps, mhist["weight_norm"][:, k0] / mhist["weight_norm"][0, k0], color="C7",
+             label="weight norm (relative)")
+axes[5].set_title("baseline: the three together")
+axes[5].set_ylim(0, 1.35)                                          # room for the legend above the curves
+axes[5].legend(fontsize=7, loc="upper right")
+for ax in axes[4:]:
     ax.set_xlabel("step")
 plt.show()
 
+# %%
 base_delay = mt_test[0] - mt_train[0]
 knob_delay = mt_test[1:KV] - mt_train[1:KV]
 print(f"baseline: fits at step {mt_train[0]:.0f}, generalises at step {mt_test[0]:.0f} (delay {base_delay:.0f})")
@@ -398,7 +439,7 @@ cu.check_less("largest delay with one of the four rich knobs turned, in units of
 # above 70 %; the lazy fit sits near 15 %)? And how many runs reach the 80 % threshold in the budget?
 onset = first_step_reaching(mhist, "test_acc", P.onset_threshold)
 onset = np.where(np.isfinite(onset), onset, np.inf)
-print(f"onset of generalisation ({P.onset_threshold:.0%} test), {len(base_runs)} initialisations each: baseline "
+print(f"onset of generalisation ({P.onset_threshold:.0%} test), {len(base_runs)} initialisations each:\n    baseline "
       f"{onset[base_runs].min():.0f}–{onset[base_runs].max():.0f}, weight decay × 2 "
       f"{onset[wd2_runs].min():.0f}–{onset[wd2_runs].max():.0f} steps; ratio of the medians "
       f"{np.median(onset[wd2_runs]) / np.median(onset[base_runs]):.2f}")
@@ -451,12 +492,22 @@ cu.check_less("baseline: weight norm at the end relative to the start (weight de
 # %%
 ph_real = theory.classify_phase(mt_train[KV:KV + K3], mt_test[KV:KV + K3], budget=P.mlp_steps)
 ph3 = grid3.to_array(ph_real, name="phase")
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.5, 4.8))
 phase_diagram(ax, **ph3.for_phase_diagram(x="last_lr", y="weight_decay"),
               xlabel="last-layer learning rate", ylabel="weight decay", colorbar_label="phase",
               categorical_labels=list(theory.PHASES))
 ax.set_title(r"digits, $\alpha = 8$")
+lr0, lr1 = P.last_lrs[:2]
+ax.set_xlim(lr0 / np.sqrt(lr1 / lr0), None)     # the first column whole (its cell reaches down to zero)
+ax.set_xticks(P.last_lrs, [f"{v:g}" for v in P.last_lrs])
+ax.set_yticks(P.real_wds, [f"{v:g}" for v in P.real_wds])
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
+ax.yaxis.set_minor_formatter(plt.NullFormatter())
 plt.show()
+
+# %%
 print("cells per phase:", {theory.PHASES[c]: int((ph3.values == c).sum()) for c in range(4)})
 print(f"wall time: toy ensemble {toy_seconds:.0f} s, digits ensemble {mlp_seconds:.0f} s")
 weakest = ph3.transpose("weight_decay", "last_lr").values[0]
