@@ -3,6 +3,8 @@
 #   make test     install everything, run the whole test suite (what CI runs)
 #   make chapter CH=book/01_foundations/01_linear_models.py   re-run one chapter, store its outputs, re-check it
 #   make robustness   every chapter at seeds 1-5 on an emulated other CPU: benchmarks/robustness.md (not in CI)
+#   make student  the student notebooks (solutions removed) of every chapter, in student/ (make chapter does its own)
+#   make remove-chapter CH=book/<part>/<chapter>   take a chapter out of this edition (files, _toc.yml, landing page)
 # Everything is installed into a virtual environment in .venv (override with VENV=...).
 
 PYTHON ?= python3
@@ -27,11 +29,11 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanit
 # (no widget state in the stored notebook; see course_utils.explore).
 STORED := COURSE_SEED=0 COURSE_CHECKS=strict COURSE_PROGRESS=text COURSE_WIDGETS=off
 
-.PHONY: install book test unit notebooks chapter robustness sync clean
+.PHONY: install book test unit notebooks chapter robustness remove-chapter student sync clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt constraints-book.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@if $(PY) -c "import torch" 2>/dev/null; then \
 		echo "torch is already installed: keeping it"; \
@@ -47,7 +49,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	else \
 		$(PY) -m pip install "torch==$(TORCH_VERSION)"; \
 	fi
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install -r requirements.txt -c constraints-book.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
 	touch $@
 
@@ -79,6 +81,7 @@ chapter: install
 	env $(STORED) $(VENV)/bin/jupytext --to ipynb --execute $(CH)
 	$(PY) tools/clean_notebook.py $(basename $(CH)).ipynb
 	$(VENV)/bin/jupytext --sync $(CH)
+	$(PY) tools/make_student_notebooks.py $(basename $(CH)).ipynb
 	$(PY) -m pytest -q tests/test_notebooks.py -k "$(notdir $(basename $(CH)))"
 	@tests=$$(grep -l "$(basename $(CH))" tests/test_*.py | grep -v test_notebooks.py); \
 	if [ -n "$$tests" ]; then $(PY) -m pytest -q $$tests; else echo "no tests/ file names $(basename $(CH))"; fi
@@ -87,6 +90,18 @@ chapter: install
 # (About 12 chapters x 5 seeds x 1 min of one core; not part of CI.)
 robustness: install
 	$(PY) tools/robustness.py --seeds 1-5 --workers $(WORKERS)
+
+# Take chapters out of this edition: delete their files, their _toc.yml entries and their lines on
+# the landing page. Links from other chapters then read "(not in this edition)" (_ext/course_edition.py).
+remove-chapter:
+	@test -n "$(CH)" || (echo "usage: make remove-chapter CH=book/<part>/<chapter>" && exit 2)
+	@$(MAKE) --no-print-directory install
+	$(PY) tools/remove_chapter.py $(CH)
+
+# The student notebooks: every chapter of _toc.yml without its solutions, an empty answer cell per
+# exercise, no outputs (tools/make_student_notebooks.py). Run after `make chapter` or editing a chapter.
+student: install
+	$(PY) tools/make_student_notebooks.py
 
 sync: install
 	$(VENV)/bin/jupytext --sync book/*/*.py
