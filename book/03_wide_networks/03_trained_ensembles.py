@@ -34,16 +34,29 @@
 # lazy training, the linearised network).
 # **Runs in:** about three minutes on a laptop CPU (`COURSE_SCALE=default`);
 # `COURSE_SCALE=paper` trains wider networks and more members on a GPU.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/03_wide_networks/03_trained_ensembles.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import math
 
@@ -216,7 +229,8 @@ z_mean_ntk = (m_hat - th["mu"]) / se_mean
 z_mean_gp = (m_hat - th["gp_mu"]) / se_mean
 z_var_ntk = (v_hat - var_ntk) / (var_ntk * np.sqrt(2 / (M - 1)))
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 t, deg = th["t_test"], np.degrees(th["t_test"])
 ax = axes[0]
 for mu, sd, label, ls, c in [(th["mu"], np.sqrt(var_ntk), "NTK ensemble (theory)", "-", cu.plotting.PALETTE[0]),
@@ -229,7 +243,7 @@ ax.plot(np.degrees(task(P.n_train)[0]), th["y"], "x", color=cu.plotting.PALETTE[
         label="training data")
 ax.set_xlabel("angle $\\vartheta$ of the input (degrees)")
 ax.set_ylabel("output $f(x)$")
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(fontsize=7, loc="lower left")
 ax = axes[1]
 ax.semilogy(deg, var_ntk, "-", color=cu.plotting.PALETTE[0], label="NTK ensemble $\\Sigma(x,x)$")
 ax.semilogy(deg, var_gp, "--", color=cu.plotting.PALETTE[1], label="NNGP posterior variance")
@@ -237,8 +251,10 @@ ax.semilogy(deg, v_hat, "o", ms=3, color="k", label=f"variance over {M} networks
 ax.set_xlabel("angle $\\vartheta$ of the input (degrees)")
 ax.set_ylabel("variance of the output")
 ax.set_ylim(bottom=1e-5)
-ax.legend(fontsize=8, loc="lower right")
+ax.legend(fontsize=7, loc="upper left")
 plt.show()
+
+# %%
 print(f"width {P.wide_width}, {M} networks, final training loss {np.median(wide['loss']):.1e} (median)")
 print(f"networks vs NTK ensemble: mean within {np.abs(z_mean_ntk).max():.1f} s.e., "
       f"variance within {np.abs(z_var_ntk).max():.1f} s.e. (worst of {P.n_test} test inputs)")
@@ -309,15 +325,19 @@ for n, r in rows.items():
     print(f"{n:6d}   {r['spread']:.3f}                  {r['mean2']:9.2e} ± {r['mean2_se']:.1e}"
           f"        {r['cov2']:9.2e} ± {r['cov2_se']:.1e}      {np.median(sweep[n]['loss']):.1e}")
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-ax = axes[0]
-fit_spread = cu.plotting.loglog_fit(ax, widths[fit_sel], spread[fit_sel], label="one network: rms $d/s$",
-                                    exponent_name="slope", color=cu.plotting.PALETTE[0])
+# %%
 b = np.sqrt(np.clip(mean2, 1e-12, None))
 b_err = mean2_se / (2 * b)
-fit_mean = cu.plotting.loglog_fit(ax, widths[fit_sel], b[fit_sel], label="ensemble mean: $b$",
-                                  exponent_name="slope", color=cu.plotting.PALETTE[1], marker="s")
+fit_spread = cu.fit_power_law(widths[fit_sel], spread[fit_sel])  # rms d ∝ n^(−alpha)
+fit_mean = cu.fit_power_law(widths[fit_sel], b[fit_sel])         # b ∝ n^(−alpha)
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
+ax = axes[0]
+cu.plotting.loglog_fit(ax, widths[fit_sel], spread[fit_sel], label="one network: rms $d/s$",
+                       exponent_name="slope", color=cu.plotting.PALETTE[0])
+cu.plotting.loglog_fit(ax, widths[fit_sel], b[fit_sel], label="ensemble mean: $b$",
+                       exponent_name="slope", color=cu.plotting.PALETTE[1], marker="s")
 ax.errorbar(widths, b, yerr=b_err, fmt="none", color=cu.plotting.PALETTE[1])
 ax.plot(widths[~fit_sel], spread[~fit_sel], "o", mfc="none", color=cu.plotting.PALETTE[0])
 ax.plot(widths[~fit_sel], b[~fit_sel], "s", mfc="none", color=cu.plotting.PALETTE[1])
@@ -326,7 +346,8 @@ ax.plot(ref, spread[fit_sel][0] * (ref / widths[fit_sel][0]) ** -0.5, ":", color
 ax.plot(ref, b[fit_sel][0] * (ref / widths[fit_sel][0]) ** -1.0, "-.", color="grey", label="$n^{-1}$")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("distance to the NTK prediction\n(units of the ensemble's s.d.)")
-ax.legend(fontsize=8)
+ax.set_ylim(bottom=3e-3)  # room for the legend below the data
+ax.legend(fontsize=7, ncol=2, loc="lower left")
 ax = axes[1]
 pos = cov2 > 2 * cov2_se
 ax.errorbar(widths[pos], np.sqrt(cov2[pos]), yerr=cov2_se[pos] / (2 * np.sqrt(cov2[pos])), fmt="D",
@@ -339,8 +360,10 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("relative rms error of the covariance")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
+
+# %%
 print(f"one network:   rms d ∝ n^(-{fit_spread.alpha:.3f} ± {fit_spread.alpha_stderr:.3f})")
 print(f"ensemble mean: b ∝ n^(-{fit_mean.alpha:.3f} ± {fit_mean.alpha_stderr:.3f})  (widths {P.fit_widths[0]}"
       f"–{P.fit_widths[-1]})")
@@ -417,13 +440,14 @@ kurt = np.array([kurtosis_with_se(sweep[n]["f"]) for n in widths])
 kurt0 = np.array([kurtosis_with_se(sweep[n]["f0"]) for n in widths])
 kurt_wide = kurtosis_with_se(wide["f"])
 ksel = np.isin(widths, P.kurtosis_fit_widths)
+fit_k = cu.fit_power_law(widths[ksel], kurt[ksel, 0])  # trained κ ∝ n^(−alpha)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.5, 4))
 ax.errorbar(widths, kurt[:, 0], yerr=kurt[:, 1], fmt="o", color=cu.plotting.PALETTE[1], label="trained networks")
 ax.errorbar(widths, kurt0[:, 0], yerr=kurt0[:, 1], fmt="s", mfc="none", color=cu.plotting.PALETTE[0],
             label="the same networks at initialisation")
 ax.plot(widths, C / widths, "-", color=cu.plotting.PALETTE[0], label=f"initialisation, theory: {C:.2f}/n")
-fit_k = cu.fit_power_law(widths[ksel], kurt[ksel, 0])
 ax.plot(widths, fit_k(widths), "--", color=cu.plotting.PALETTE[1],
         label=f"fit (n = {P.kurtosis_fit_widths[0]}–{P.kurtosis_fit_widths[-1]}): slope "
               f"{fit_k.alpha:.2f} ± {fit_k.alpha_stderr:.2f}")
@@ -433,6 +457,8 @@ ax.set_xlabel("width n (units)")
 ax.set_ylabel("excess kurtosis of the output\n(mean over test inputs)")
 ax.legend(fontsize=8)
 plt.show()
+
+# %%
 print(" width   trained κ (± s.e.)     initial κ₀ (± s.e.)   theory C/n")
 for n, (k, s), (k0, s0) in zip(widths, kurt, kurt0):
     print(f"{n:6d}   {k:6.3f} ± {s:.3f}        {k0:6.3f} ± {s0:.3f}         {C / n:.3f}")
@@ -490,23 +516,26 @@ depths, sizes = np.array(P.depths), np.array(P.data_sizes)
 dd = np.array([depth_rows[L] for L in depths])
 nd = np.array([data_rows[N] for N in sizes])
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 x = depths / P.fixed_width
 ax.errorbar(x, dd[:, 0], yerr=dd[:, 1], fmt="o", color=cu.plotting.PALETTE[0], label="one network: mean of $d^2$")
 ax.plot(x, dd[0, 0] * depths, "--", color="grey", label="$\\propto L/n$ (drawn from depth 1)")
 ax.set_xlabel(f"depth / width  L/n  (n = {P.fixed_width})")
-ax.set_ylabel("mean square distance to the NTK prediction\n(units of the targets' mean square)")
+ax.set_ylabel("mean square distance to the NTK\nprediction (targets' mean square)")
 ax.set_ylim(0, None)
 ax.legend(fontsize=8)
 ax = axes[1]
 ax.errorbar(sizes, nd[:, 0], yerr=nd[:, 1], fmt="o", color=cu.plotting.PALETTE[0], label="one network: mean of $d^2$")
 ax.set_xscale("log", base=2)
-ax.set_xlabel(f"training inputs N (depth 1, n = {P.fixed_width})")
-ax.set_ylabel("mean square distance to the NTK prediction\n(units of the targets' mean square)")
+ax.set_xlabel(f"training inputs N\n(depth 1, n = {P.fixed_width})")
+ax.set_ylabel("mean square distance to the NTK\nprediction (targets' mean square)")
 ax.set_ylim(0, None)
 ax.legend(fontsize=8, loc="lower right")
 plt.show()
+
+# %%
 print(" depth   L/n      mean d² (± s.e.)      ensemble mean: b² (± s.e.)")
 for L, (v, e) in zip(depths, dd):
     r = depth_bias[L]
