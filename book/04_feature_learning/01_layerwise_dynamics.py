@@ -35,16 +35,29 @@
 # (the linearised, lazy network).
 # **Runs in:** under a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # uses finer grids, more step sizes and smaller initialisations.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/04_feature_learning/01_layerwise_dynamics.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -221,8 +234,8 @@ theta_th = lw.linear_mode(t1[:, None], lam, S)
 # %% [markdown]
 # ## 2. The comparison: exponentials versus sigmoids
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4, sharey=True)
 labels = [f"$\\lambda={l:g}$, $S={s:g}$" for l, s in zip(lam, S)]
 shown = np.unique(np.round(np.geomspace(1, len(t1) - 1, 40)).astype(int))      # markers evenly in log t
 for i in range(d):
@@ -235,9 +248,10 @@ axes[0].set_ylabel("fraction of the mode learned, $w_i/S_i$")
 for ax in axes:
     ax.set_xlabel("training time $t = \\eta\\times$steps")
     ax.set_xscale("log")
-axes[0].legend(fontsize=7, ncol=2)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=7)
 plt.show()
 
+# %%
 t_cross = {f: lw.crossing_time(f, lam, S, w0, c0) for f in (0.1, 0.5, 0.9)}
 t_half_gd = np.array([np.interp(0.5, w_gd[:, i] / S[i], t1) for i in range(d)])
 t_half_lin_gd = np.array([np.interp(0.5, theta_gd[:, i] / S[i], t1) for i in range(d)])
@@ -287,9 +301,10 @@ for lr in P.drift_lrs:
     drift_measured.append(np.log(c_run[-1] / c_run[0]))
     drift_predicted.append(lw.conservation_drift(lr, P.diag_T, lam, S, w0, c0))
 drift_measured, drift_predicted = np.array(drift_measured), np.array(drift_predicted)
-
-fig, ax = plt.subplots(figsize=(6, 3.8))
 lrs = np.array(P.drift_lrs)
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(6, 3.8))
 for i in range(d):
     ax.plot(lrs, -drift_predicted[:, i], "-", color=C[i], label=labels[i] + ": $\\eta\\int g^2dt$ (theory)")
     ax.plot(lrs, -drift_measured[:, i], "o", mfc="none", color=C[i])
@@ -298,8 +313,10 @@ ax.set_yscale("log")
 ax.set_xlabel("learning rate $\\eta$")
 ax.set_ylabel("$-\\ln[c(T)/c(0)]$, relative drift of $a^2-b^2$")
 ax.set_title(f"markers: gradient descent for the time T = {P.diag_T:g}")
-ax.legend(fontsize=7)
+fig.legend(loc="outside lower center", ncol=2, fontsize=7)
 plt.show()
+
+# %%
 slope = -cu.fit_power_law(lrs, -drift_measured[:, 0]).alpha
 cu.check_close("drift of a² − b² vs the first-order prediction −η∫g²dt (all modes, all η)", drift_measured,
                drift_predicted, rtol=0.05)
@@ -357,7 +374,8 @@ for sigma, T in ((1e-3, 14.0), (0.2, 4.0)):
                              em_gd=np.array([np.interp(0.1, w_s[:, i] / S3[i], t_s) for i in range(3)]),
                              sat_gd=np.array([np.interp(0.9, w_s[:, i] / S3[i], t_s) for i in range(3)]))
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 for ax, (sigma, r) in zip(axes, stage_runs.items()):
     loss_th = 0.5 * np.sum((lw.diagonal_mode(r["t"][:, None], lam3, S3, sigma**2) - S3) ** 2, axis=1)
     ax.plot(r["t"], loss_th, "k-", label="loss, theory")
@@ -369,9 +387,11 @@ for ax, (sigma, r) in zip(axes, stage_runs.items()):
     ax.set_xlabel("training time $t$")
     ax.set_ylabel("loss $\\frac{1}{2}\\sum_i(w_i - S_i)^2$")
     verdict = "stage-like" if lw.is_stage_like(r["em"], r["sat"]) else "not stage-like"
-    ax.set_title(f"$a = b = \\sigma = {sigma:g}$: {verdict}")
+    ax.set_title(f"$a = b = \\sigma = {sigma:g}$: {verdict}", fontsize=11)
 axes[0].legend(fontsize=7)
 plt.show()
+
+# %%
 for sigma, r in stage_runs.items():
     cu.check_close(f"σ = {sigma:g}: emergence and saturation times, GD vs closed form (every time)",
                    np.concatenate([r["em_gd"], r["sat_gd"]]), np.concatenate([r["em"], r["sat"]]), rtol=0.02,
@@ -418,6 +438,7 @@ margin_fine = lw.crossing_time(0.1, 1.0, 1 / fr, fs**2) - lw.crossing_time(0.9, 
 ell1, ell2 = np.log(1 / fs**2), np.log(1 / (fr * fs**2))
 margin_small = fr - (ell1 + np.log(9)) / np.maximum(ell2 - np.log(9), 1e-9)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
 cu.plotting.phase_diagram(ax, sigmas, ratios, stage_gd.astype(int), xlabel="initialisation $a = b = \\sigma$",
                           ylabel="ratio of targets $\\rho = S_1/S_2$", colorbar_label="",
@@ -428,6 +449,8 @@ ax.plot([], [], "k-", label="boundary, exact closed form")
 ax.plot([], [], "w--", label="boundary, small-init estimate")
 ax.legend(fontsize=8, loc="upper left", facecolor="0.6")
 plt.show()
+
+# %%
 agree = np.mean(stage_gd == stage_th)
 print(f"grid of {stage_gd.size} two-mode models: GD and the closed form classify {agree:.1%} of them alike")
 cu.check_count("grid models classified differently by GD and by the closed form",
@@ -558,7 +581,10 @@ for L in (2, 3, 4):
     depth_runs[L] = dict(t=t_L, u=u_L, half_gd=half_gd, half_th=half_th, imbalance=imbalance)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
+fits = {L: cu.fit_power_law(a0s[:3], depth_runs[L]["half_gd"][:3, 2]) for L in (3, 4)}  # t½ ∝ a₀^(−alpha)
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 m_show = list(a0s).index(0.2)
 for L, ls in zip((2, 3, 4), ("-", "--", ":")):
@@ -572,25 +598,26 @@ for L, ls in zip((2, 3, 4), ("-", "--", ":")):
 ax.set_xscale("log")
 ax.set_xlabel("training time $t$")
 ax.set_ylabel("mode strength $u_\\alpha / s_\\alpha$")
-ax.set_title(f"balanced decoupled start, $a_0 = {a0s[m_show]:g}$; markers: GD")
-ax.legend(fontsize=7)
+ax.set_title(f"balanced decoupled start, $a_0 = {a0s[m_show]:g}$;\nmarkers: GD", fontsize=10)
+ax.legend(fontsize=7, loc="upper left")
 ax = axes[1]
-fits = {}
 for L in (2, 3, 4):
     r = depth_runs[L]
     a_fine = np.geomspace(a0s[0], a0s[-1], 100)
     ax.plot(a_fine, lw.saxe_time_to(0.5, 1.0, a_fine**L, L), "-", color=C[L - 2], label=f"depth {L}: closed form")
     ax.plot(a_fine, lw.saxe_plateau_time(1.0, a_fine**L, L), ":", color=C[L - 2])
     ax.plot(a0s, r["half_gd"][:, 2], "o", mfc="none", color=C[L - 2], label=f"depth {L}: GD")
-    if L > 2:
-        fits[L] = cu.fit_power_law(a0s[:3], r["half_gd"][:3, 2])
 ax.plot([], [], "k:", label="small-$a_0$ asymptotics")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("per-layer initial scale $a_0$")
-ax.set_ylabel("plateau: time $t_{1/2}$ to learn the mode $s = 1$")
+ax.set_ylabel("plateau: time $t_{1/2}$ to learn\nthe mode $s = 1$")
+ax.set_xticks([0.05, 0.1, 0.2, 0.3], ["0.05", "0.1", "0.2", "0.3"])
+ax.xaxis.set_minor_formatter(plt.NullFormatter())   # the minor-tick labels overlap at this width
 ax.legend(fontsize=7)
 plt.show()
+
+# %%
 for L in (2, 3, 4):
     # gradient descent lags the flow: one step multiplies u = a^L by (1 + x)^L ≈ exp(L(x − x²/2)), x = ηa^(L−2)(s − u),
     # a rate too slow by the fraction x/2, of order ηs/2 at the transition; tolerance: ηs for each t½
@@ -608,7 +635,7 @@ for L, fit in fits.items():
     fit_th = cu.fit_power_law(a0s[:3], depth_runs[L]["half_th"][:3, 2])
     small = np.array([1e-3, 1.6e-3, 2.4e-3])                      # the same ratios, 50× smaller
     fit_small = cu.fit_power_law(small, lw.saxe_time_to(0.5, 1.0, small ** L, L))
-    print(f"depth {L}: t½ ∝ a₀^(−{fit.alpha:.3f} ± {fit.alpha_stderr:.3f}) over the three smallest a₀ (GD); "
+    print(f"depth {L}: t½ ∝ a₀^(−{fit.alpha:.3f} ± {fit.alpha_stderr:.3f}) over the three smallest a₀ (GD);\n    "
           f"closed form over the same a₀: {fit_th.alpha:.3f}; at a₀ = 0.001–0.0024: {fit_small.alpha:.4f} "
           f"(limit L − 2 = {L - 2})")
     cu.check_close(f"depth {L}: exponent of the plateau length in 1/a₀, GD vs the closed form over the same a₀",
@@ -626,7 +653,8 @@ for L, fit in fits.items():
 # leading term alone): over $a_0$ fifty times smaller the closed form's exponent is within a few
 # thousandths of $L - 2$ (printed). Gradient descent, not
 # only the flow, learns the modes one at a time {cite:p}`gidel2019implicit`, and a balanced,
-# decoupled start stays balanced under it, to rounding error (exercise 3 shows why).
+# decoupled start stays balanced under it, to rounding error
+# ({numref}`exercise %s <ex-layerwise-gd-balance>` shows why).
 #
 # ## 5. Random initialisation: from saddle-to-saddle to lazy
 #
@@ -679,7 +707,8 @@ half_r_gd = np.array([[np.interp(0.5, np.maximum.accumulate(u_r[:, m, k]) / s_mo
                       for m in rich])
 half_r_th = np.array([lw.saxe_time_to(s_modes / 2, s_modes, u_eff[m], 2) for m in rich])
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(3, panel_height=3.4)
 ax = axes[0]
 for m, sg in enumerate(init_scales):
     if m in rich:
@@ -695,7 +724,9 @@ ax.set_ylim(1e-4, 30)
 ax.set_xlabel("training time $t$")
 ax.set_ylabel("loss $\\frac{1}{2}\\|W - M\\|_F^2$")
 ax.set_title(f"markers: GD, width {P.dln_width}")
-ax.legend(fontsize=7)
+# the top-left panel's legend goes into the empty bottom-right corner of the figure
+fig.legend(*ax.get_legend_handles_labels(), fontsize=8, title="top left: loss", title_fontsize=8, loc="center",
+           bbox_to_anchor=(0.76, 0.27))
 for ax, m in zip(axes[1:], (0, 4)):
     for k in range(4):
         th = (lw.saxe_mode(t_r, s_modes[k], u_eff[m, k], 2) if m in rich
@@ -705,10 +736,12 @@ for ax, m in zip(axes[1:], (0, 4)):
     ax.set_xscale("log")
     ax.set_xlabel("training time $t$")
     ax.set_ylabel("mode strength $u_\\alpha/s_\\alpha$")
-    ax.set_title(f"$\\sigma = {init_scales[m]:g}$: " + ("saddle to saddle" if m in rich else "lazy, all at once"))
+    ax.set_title(f"$\\sigma = {init_scales[m]:g}$: " + ("saddle to saddle" if m in rich else "lazy, all at once"),
+                 fontsize=11)
 axes[1].legend(fontsize=7)
 plt.show()
 
+# %%
 lazy_err = {m: np.linalg.norm(W_r[:, m] - M - R_lazy[m], axis=(1, 2)).max() / np.linalg.norm(R_lazy[m][0])
             for m in (3, 4)}
 print("plateau lengths t½ (rows: σ = " + ", ".join(f"{init_scales[m]:g}" for m in rich) + "; columns: modes)")
