@@ -35,16 +35,29 @@
 # `course_utils.ensemble`.
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # averages over ten times more data sets.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/01_scaling_from_counting.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -179,7 +192,8 @@ for p in coin_p:
     coin_sim[p], coin_err[p] = np.array(means), np.array(errs)
     coin_exact[p] = th.expected_kl(pv, N_coin, beta_coin)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 N_fine = np.unique(np.geomspace(1, 1e5, 200).astype(int))
 for i, p in enumerate(coin_p):
     pv = np.array([p, 1 - p])
@@ -198,9 +212,10 @@ axes[0].legend(fontsize=8, title="markers: simulation", title_fontsize=8)
 axes[1].axhline(1.0, color="k", ls="--", lw=1, label="$2N\\,$E KL = 1 (large N)")
 axes[1].axhline(2 * beta_coin, color="k", ls=":", lw=1, label="$2N\\,$E KL = 2β (no rare outcome seen)")
 axes[1].set_xscale("log")
-axes[1].set_xlabel("expected count of the rarer outcome, N p(1−p)")
+axes[1].set_xlabel("expected rare outcomes N p(1−p)")
 axes[1].set_ylabel("2N · E KL (dimensionless)")
-axes[1].legend(fontsize=8)
+h, l = axes[1].get_legend_handles_labels()
+axes[1].legend(h[-2:], l[-2:], fontsize=8, loc="lower right")   # the colours are named in the left panel
 plt.show()
 
 # %% [markdown]
@@ -277,7 +292,8 @@ for K in uni_K:
     uni[K] = dict(N_sim=N_sim, sim=sim, sim_se=sim_se, N_line=N_line, exact=th.expected_kl(pv, N_line, beta_kt),
                   small=np.log1p(N_line / (K * beta_kt)) - th.expected_seen(pv, N_line) / K * np.log1p(1 / beta_kt))
 
-fig, (ax0, ax) = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, (ax0, ax) = cu.panels(2, panel_height=3.4)
 for i, K in enumerate(uni_K):
     u = uni[K]
     ax0.plot(u["N_line"] / K, u["exact"], "-", color=C[i], label=f"exact sum, K = {K}")
@@ -299,10 +315,11 @@ ax.plot([], [], "ko", mfc="none", label="simulation")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("samples per category N/K")
-ax.set_ylabel("N · E KL / ((K−1)/2)  (dimensionless)")
-ax.legend(fontsize=8)
+ax.set_ylabel("N·E KL/((K−1)/2) (dimensionless)")
+ax.legend(fontsize=7, loc="lower right")
 plt.show()
 
+# %%
 uni_fits = {}
 for K in uni_K:
     u = uni[K]
@@ -315,7 +332,7 @@ _ = cu.check_close("uniform truth: fitted exponents for N ≥ 10K (theory: 1)", 
 # the simulation, so the check is in standard errors (3 values: P(max |z| > 4) ≤ 3 × 6.3e-5)
 z_uni = [abs(uni[K]["sim"][-1] * uni[K]["N_sim"][-1] / ((K - 1) / 2) - 1)
          / (uni[K]["sim_se"][-1] * uni[K]["N_sim"][-1] / ((K - 1) / 2)) for K in uni_K]
-print("uniform truth, N·E KL/((K−1)/2) at N = 1000K: " + ", ".join(
+print("uniform truth, N·E KL/((K−1)/2) at N = 1000K:\n    " + ", ".join(
     f"K = {K}: {uni[K]['N_sim'][-1] * uni[K]['sim'][-1] / ((K - 1) / 2):.4f} "
     f"± {uni[K]['N_sim'][-1] * uni[K]['sim_se'][-1] / ((K - 1) / 2):.4f}" for K in uni_K))
 _ = cu.check_less("uniform truth: N·E KL/((K−1)/2) at N = 1000K vs 1, largest deviation in standard errors",
@@ -375,7 +392,9 @@ zipf_exact_kt = th.expected_kl(p_z, N_zl, beta_kt)
 M_z = th.missing_mass(p_z, N_zl)
 
 window_z = N_z <= 3000
-fig, ax = plt.subplots(figsize=(7.5, 4.5))
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(7.2, 4.5))
 fit_z = cu.plotting.loglog_fit(ax, N_z[window_z], zipf_sim[window_z], color=C[0], exponent_name="exponent",
                                label=f"simulation, β = 1/K (fitted for N ≤ {N_z[window_z][-1]})")
 ax.plot(N_z[~window_z], zipf_sim[~window_z], "o", color=C[0], mfc="none")
@@ -393,9 +412,11 @@ ax.set_title(f"Zipf's law p_k ∝ k^−(1+α), α = {alpha_z:g}, K = {K_z}")
 ax.legend(fontsize=7)
 plt.show()
 
+# %%
+# fit_z: the power law fitted in the figure's cell (cu.plotting.loglog_fit draws and returns it)
 fit_M = cu.fit_power_law(N_zl[N_zl <= N_z[window_z][-1]], M_z[N_zl <= N_z[window_z][-1]])
 print(f"Zipf, β = 1/K: fitted exponent {fit_z.alpha:.3f} ± {fit_z.alpha_stderr:.3f} "
-      f"for 10 ≤ N ≤ {N_z[window_z][-1]} "
+      f"for 10 ≤ N ≤ {N_z[window_z][-1]}\n    "
       f"(missing mass: {fit_M.alpha:.3f}); theory α/(1+α) = {alpha_z / (1 + alpha_z):.3f}")
 _ = cu.check_close("Zipf, β = 1/K: fitted exponent of the intermediate regime vs α/(1+α)", fit_z.alpha,
                    alpha_z / (1 + alpha_z), atol=0.03)
@@ -538,12 +559,13 @@ for j, N in enumerate(N_q):
     for i, b in enumerate(bits_sim):
         quant_sim[i, j] = th.kl_divergence(p_q, th.quantize_log_probabilities(q_hat, b, log_min)).mean()
 data_term = th.expected_kl(p_q, N_q, beta_kt)
+slope_bits = np.polyfit(bits_all, np.log(floor_exact), 1)[0]             # fitted decay rate of the floor per bit
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 ax.plot(bits_all, floor_theory, "-", color=C[0], label="heuristic Δ²/24")
 ax.plot(bits_all, floor_exact, "o", mfc="none", color=C[0], label="quantised truth (exact)")
-slope_bits = np.polyfit(bits_all, np.log(floor_exact), 1)[0]
 ax.plot(bits_all, np.exp(np.polyval(np.polyfit(bits_all, np.log(floor_exact), 1), bits_all)), "--", color=C[0],
         label=f"fit: floor ∝ e^({slope_bits:.2f} b)")
 ax.set_yscale("log")
@@ -561,9 +583,10 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("number of samples N")
 ax.set_ylabel("excess log loss E KL (nats)")
-ax.legend(fontsize=7, ncol=2)
+ax.legend(fontsize=7, loc="upper right")
 plt.show()
 
+# %%
 print(f"quantisation floor: fitted e^({slope_bits:.3f} b), theory 4^(-b) = e^({-np.log(4):.3f} b)")
 _ = cu.check_close("quantisation floor: decay rate per bit vs ln 4", -slope_bits, np.log(4), rtol=0.08)
 _ = cu.check_less("quantised truth vs Δ²/24: largest factor between them (b = 3…12)",
@@ -600,7 +623,8 @@ for n in ns_sim:
         vals.append((kl.mean() + th.top_n_floor(p_z, n), kl.std() / np.sqrt(kl.size)))
     topn_sim[n], topn_se[n] = np.array(vals).T
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, ncols=1, width=6.6, panel_height=3.3)
 ax = axes[0]
 im = ax.pcolormesh(N_s, ns, np.log10(surface), shading="nearest", cmap="viridis")
 plt.colorbar(im, ax=ax, label="log₁₀ E L(N, n)  (nats)")
@@ -629,6 +653,7 @@ ax.set_ylabel("excess log loss E L (nats)")
 ax.legend(fontsize=7)
 plt.show()
 
+# %%
 few_n = (ns >= 5) & (ns <= 100)
 R_n = np.array([p_z[n:].sum() for n in ns[few_n]])
 fit_R = cu.fit_power_law(ns[few_n], R_n)
@@ -653,6 +678,7 @@ _ = cu.check_close("tail mass exponent (5 ≤ n ≤ 100) vs α", fit_R.alpha, al
 # (combined).
 
 # %%
+# fit_star: the power law fitted to L*(N) in the figure's cell above (cu.plotting.loglog_fit)
 n_all = np.arange(1, K_z - 1)                                      # F(K − 1) = 0 (nothing left to spread)
 F_all = np.array([th.top_n_floor(p_z, int(n)) for n in n_all])
 alpha_F = -np.gradient(np.log(F_all), np.log(n_all))               # local exponent of the exact floor
@@ -668,7 +694,7 @@ print("     N |  n* | α_F(n*) | α + 1/ℓ | predicted −dlnL*/dlnN | N p_n* |
 for N, n, aF, l, dt in zip(N_w, n_opt, alpha_F[n_opt - 1], ell, data_exact):
     print(f"{N:6d} | {n:3d} | {aF:7.3f} | {f'{alpha_z + 1 / l:7.3f}' if l > 0.5 else '   —   '} | "
           f"{aF / (1 + aF):21.3f} | {N * p_z[n - 1]:6.3f} | {2 * N * dt / n:.3f}")
-print(f"fitted exponent of L*(N), 10² ≤ N ≤ 10⁵: exact {fit_star.alpha:.3f} ± {fit_star.alpha_stderr:.3f}; "
+print(f"fitted exponent of L*(N), 10² ≤ N ≤ 10⁵: exact {fit_star.alpha:.3f} ± {fit_star.alpha_stderr:.3f};\n    "
       f"log-corrected prediction {fit_lc.alpha:.3f} ± {fit_lc.alpha_stderr:.3f}; log-free α/(1+α) = "
       f"{alpha_z / (1 + alpha_z):.3f}")
 tol_lc = 4 * np.hypot(fit_star.alpha_stderr, fit_lc.alpha_stderr)
@@ -761,14 +787,15 @@ q_decay = train_softmax(p_hat, 1.0 / N_row)
 kl_smooth = th.kl_divergence(p_s, q_smooth).reshape(len(N_sm), -1)
 kl_decay = th.kl_divergence(p_s, q_decay).reshape(len(N_sm), -1)
 gap = np.max(np.abs(q_smooth / th.add_beta_estimate(counts_s, beta_kt) - 1))
+late = N_sm >= 300   # every category expected ≥ 10 times
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 4.2))
 N_sl = np.geomspace(30, 30_000, 80)
 ax.plot(N_sl, th.expected_kl(p_s, N_sl.astype(int), beta_kt), "-", color=C[0], label="exact add-½ learning curve")
 ax.plot(N_sl, (K_s - 1) / (2 * N_sl), "k--", lw=1, label="asymptote (K−1)/(2N)")
 ax.errorbar(N_sm, kl_smooth.mean(1), kl_smooth.std(1) / np.sqrt(P.softmax_draws), fmt="s", mfc="none", color=C[0],
             label="softmax + label smoothing β = ½")
-late = N_sm >= 300   # every category expected ≥ 10 times
 fit_sm = cu.plotting.loglog_fit(ax, N_sm[late], kl_decay.mean(1)[late], color=C[1], exponent_name="exponent",
                                 label="softmax + weight decay λ = 1/N (fit for N ≥ 300)")
 ax.plot(N_sm[~late], kl_decay.mean(1)[~late], "o", color=C[1], mfc="none")
@@ -777,6 +804,8 @@ ax.set_ylabel("excess log loss E KL (nats)")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
+# fit_sm: the power law fitted in the figure's cell (cu.plotting.loglog_fit draws and returns it)
 print(f"weight decay: fitted exponent {fit_sm.alpha:.3f} ± {fit_sm.alpha_stderr:.3f} for N ≥ 300; "
       f"N·E KL/((K−1)/2) at N = {N_sm[-1]}: {N_sm[-1] * kl_decay[-1].mean() / ((K_s - 1) / 2):.3f}")
 _ = cu.check_less("trained softmax with label smoothing = add-β estimate (largest relative difference)", gap, 1e-6,
@@ -843,6 +872,7 @@ for start in range(0, N_sm[-1], chunk):
             kl_sgd.append(th.kl_divergence(p_s, torch.softmax(theta_avg, dim=1).numpy()))
 kl_sgd = np.array(kl_sgd)                                          # (len(N_sm), draws)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 4.2))
 ax.plot(N_sl, N_sl * th.expected_kl(p_s, N_sl.astype(int), beta_kt) / ((K_s - 1) / 2), "-", color=C[0],
         label="exact add-½ (= full-batch GD + label smoothing)")
@@ -858,6 +888,7 @@ ax.set_ylabel("N · E KL / ((K−1)/2)  (dimensionless)")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 fit_sgd = cu.fit_power_law(N_sm[late], kl_sgd.mean(1)[late])
 print(f"online SGD: fitted exponent {fit_sgd.alpha:.3f} ± {fit_sgd.alpha_stderr:.3f} for N ≥ 300; "
       f"N·E KL/((K−1)/2) at N = {N_sm[-1]}: {N_sm[-1] * kl_sgd[-1].mean() / ((K_s - 1) / 2):.3f}")
