@@ -37,16 +37,29 @@
 # (the weight-to-target ratio $\rho$).
 # **Runs in:** about a minute and a half on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper` quadruples the
 # dimension, refines the grid of scales and averages over more draws (for a GPU, or a patient CPU).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/04_feature_learning/04_implicit_bias.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -288,6 +301,13 @@ print(f"GD vs Q at (α_∞, ŷ): largest relative distance {err_mirror.max():.1e
 print(f"GD vs the flow's β_α^∞: largest {err_flow.max():.1e}; estimated: finite step up to {step_shift.max():.1e}, "
       f"finite time up to {unfinished.max():.1e}")
 
+# %%
+# relative distances of the GD solutions (d_) and of the theory's β_α^∞ (t_) to the two interpolators
+d_l1 = per_scale(rel_dist(beta_gd, beta_l1[member_draw]))
+d_l2 = per_scale(rel_dist(beta_gd, beta_l2[member_draw]))
+t_l1 = per_scale(rel_dist(beta_q, beta_l1[member_draw]))
+t_l2 = per_scale(rel_dist(beta_q, beta_l2[member_draw]))
+
 # %% tags=["hide-input"]
 def add_rho_axis(ax, label):
     """A top axis in the weight-to-target ratio rho = 2 d alpha^2 / |beta_l1|_1 of the bottom axis's alpha."""
@@ -296,13 +316,9 @@ def add_rho_axis(ax, label):
     sec.set_xlabel(label)
 
 
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+fig, axes = cu.panels(2, panel_height=4.0)
 ax = axes[0]
 colors = cu.plotting.PALETTE
-d_l1 = per_scale(rel_dist(beta_gd, beta_l1[member_draw]))
-d_l2 = per_scale(rel_dist(beta_gd, beta_l2[member_draw]))
-t_l1 = per_scale(rel_dist(beta_q, beta_l1[member_draw]))
-t_l2 = per_scale(rel_dist(beta_q, beta_l2[member_draw]))
 ax.plot(alphas, t_l1.mean(1), "-", color=colors[0], label="theory $\\beta_\\alpha^\\infty$ vs min-$\\ell_1$")
 ax.plot(alphas, d_l1.mean(1), "o", mfc="none", color=colors[0], label="GD vs min-$\\ell_1$")
 ax.plot(alphas, t_l2.mean(1), "-", color=colors[1], label="theory $\\beta_\\alpha^\\infty$ vs min-$\\ell_2$")
@@ -312,23 +328,23 @@ ax.plot(alphas, per_scale(err_mirror).mean(1), "v", color=colors[3], label="GD v
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("initial scale $\\alpha$")
-ax.set_ylabel("relative distance $\\|\\beta - \\beta'\\| / \\|\\beta'\\|$")
+ax.set_ylabel("relative distance\n$\\|\\beta - \\beta'\\| / \\|\\beta'\\|$")
 ax.set_title(f"mean over {P.draws} draws", fontsize=10)
-ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 ax = axes[1]
 for i, (name, norm, ref) in enumerate((("$\\ell_1$", 1, beta_l1), ("$\\ell_2$", 2, beta_l2))):
     scale = np.linalg.norm(ref, ord=norm, axis=1)[member_draw]
     th = per_scale(np.linalg.norm(beta_q, ord=norm, axis=1) / scale)
     ex = per_scale(np.linalg.norm(beta_gd, ord=norm, axis=1) / scale)
-    ax.plot(alphas, th.mean(1), "-", color=colors[i], label=f"theory: {name} norm of $\\beta_\\alpha^\\infty$")
+    ax.plot(alphas, th.mean(1), "-", color=colors[i], label=f"theory: {name} norm")
     ax.errorbar(alphas, ex.mean(1), ex.std(1, ddof=1) / np.sqrt(P.draws), fmt="os"[i], mfc="none", color=colors[i],
-                label=f"GD: {name} norm (mean ± s.e.)")
+                label=f"GD: {name} norm (± s.e.)")
 ax.axhline(1, color="k", lw=0.8, ls=":")
 ax.set_xscale("log")
 ax.set_xlabel("initial scale $\\alpha$")
 ax.set_ylabel("norm / its minimum over interpolators")
-ax.legend(fontsize=8)
-add_rho_axis(ax, "weight-to-target ratio $\\rho = 2d\\alpha^2/\\|\\beta_{\\ell_1}\\|_1$")
+ax.legend(fontsize=7, loc="center right", bbox_to_anchor=(1.0, 0.42))
+add_rho_axis(ax, "weight-to-target ratio\n$\\rho = 2d\\alpha^2/\\|\\beta_{\\ell_1}\\|_1$")
 plt.show()
 
 # %%
@@ -373,7 +389,7 @@ err_theory = per_scale(((beta_q - beta_star[member_draw]) ** 2).sum(1)) / P.k
 err_l2_draws = ((beta_l2 - beta_star) ** 2).sum(1) / P.k
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+fig, axes = cu.panels(2, panel_height=3.8)
 ax = axes[0]
 ax.plot(alphas, err_theory.mean(1), "-", color=colors[0], label="theory: $\\beta_\\alpha^\\infty$ (same draws)")
 ax.errorbar(alphas, err_test.mean(1), err_test.std(1, ddof=1) / np.sqrt(P.draws), fmt="o", mfc="none",
@@ -383,7 +399,7 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("initial scale $\\alpha$")
 ax.set_ylabel("test error $\\|\\beta - \\beta^*\\|^2 / \\|\\beta^*\\|^2$")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 ax = axes[1]
 change_gd = np.sqrt(((run["u"] - member_alpha[:, None]) ** 2 + (run["v"] - member_alpha[:, None]) ** 2).sum(1)
                     / (2 * P.d * member_alpha ** 2))
@@ -401,7 +417,7 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("initial scale $\\alpha$")
 ax.set_ylabel("relative change at convergence")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 add_rho_axis(ax, "weight-to-target ratio $\\rho$")
 plt.show()
 
@@ -513,7 +529,7 @@ print(f"statistical dimension δ = {delta:.1f} (2k ln(d/k) = {2 * P.k * np.log(P
       f"recovers half of the problems at n ≈ {n50:.1f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+fig, axes = cu.panels(2, panel_height=3.8)
 ax = axes[0]
 for j, a in enumerate(P.sweep_alphas):
     ax.plot(sweep_n, sw_err_q[j].mean(1), "-", color=colors[j], label=f"theory $\\beta_\\alpha^\\infty$, α = {a:g}")
@@ -524,7 +540,7 @@ ax.axvline(delta, color="k", ls=":", lw=1, label=f"statistical dimension δ = {d
 ax.set_yscale("log")
 ax.set_xlabel("number of training samples $n$")
 ax.set_ylabel("test error $\\|\\beta - \\beta^*\\|^2/\\|\\beta^*\\|^2$")
-ax.legend(fontsize=7.5, loc="lower left")
+ax.legend(fontsize=6.5, loc="lower left")
 ax = axes[1]
 ax.plot(sweep_n, pursuit, "-", color="k", label=f"basis pursuit (min-$\\ell_1$), {P.pursuit_draws} draws per $n$")
 for j, a in enumerate(P.sweep_alphas):
@@ -536,7 +552,8 @@ ax.axvline(delta, color="k", ls=":", lw=1, label="δ")
 ax.axvline(2 * P.k * np.log(P.d / P.k), color="0.5", ls="--", lw=1, label="$2k\\ln(d/k)$")
 ax.set_xlabel("number of training samples $n$")
 ax.set_ylabel("fraction of problems recovered")
-ax.legend(fontsize=7.5, loc="upper left")
+fig.legend(*ax.get_legend_handles_labels(), title="right panel", title_fontsize=7, fontsize=7, ncol=3,
+           loc="outside lower center")
 plt.show()
 
 # %%
