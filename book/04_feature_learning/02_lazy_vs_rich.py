@@ -32,16 +32,29 @@
 # (tangent kernel, lazy training, the NTK parameterisation).
 # **Runs in:** two to three minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # adds seeds, widths and training samples (several minutes; the models stay small enough for a CPU).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/04_feature_learning/02_lazy_vs_rich.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import math
 
@@ -229,7 +242,8 @@ for name, (alpha, S, gamma, Z) in configs.items():
                               ode_change=np.linalg.norm(ode.y - theta0[:, None], axis=0) / np.linalg.norm(theta0),
                               gd_t=rec * lr, gd_w=w_gd, S=S, gamma=gamma)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 for i, (name, tr) in enumerate(trajectories.items()):
     m, c = tr["model"], cu.plotting.PALETTE[i]
     tt = np.linspace(0, tr["t"][-1], 300)
@@ -240,14 +254,15 @@ for i, (name, tr) in enumerate(trajectories.items()):
     axes[1].plot(tr["t"][::3] / tr["t_unit"], tr["ode_change"][::3], "s", mfc="none", color=c)
 axes[0].set_xlabel("time $t$ in units of $Z/2\\gamma S$")
 axes[0].set_ylabel("output / target, $\\gamma w/S$")
-axes[0].legend(fontsize=8, title="lines: closed form, circles: GD", title_fontsize=8)
+axes[0].legend(fontsize=7, title="lines: closed form, circles: GD", title_fontsize=7)
 axes[1].set_xlabel("time $t$ in units of $Z/2\\gamma S$")
 axes[1].set_ylabel("$\\|\\theta_t - \\theta_0\\| / \\|\\theta_0\\|$")
 axes[1].set_yscale("log")
 axes[1].set_ylim(1e-3, 30)
-axes[1].set_title("lines: closed form, squares: ODE solution", fontsize=10)
+axes[1].set_title("lines: closed form,\nsquares: ODE solution", fontsize=10)
 plt.show()
 
+# %%
 for name, tr in trajectories.items():
     m = tr["model"]
     cu.check_close(f"{name}: w(t), closed form vs ODE", tr["ode_w"], m.output(tr["t"]), rtol=1e-6)
@@ -317,8 +332,12 @@ width_runs = {name: [converged_change(np.full(params.width_draws, alpha), 1.0, 1
               for name, alpha, Zf in (("NTK, Z = √p", 1.0, np.sqrt), ("mean field, Z = p", 0.3, float))}
 
 # %%
+mean_change = {name: np.array([r[1].mean() for r in runs]) for name, runs in width_runs.items()}
+fit_ntk_scalar = cu.fit_power_law(ntk_p[2:], mean_change["NTK, Z = √p"][2:])  # change ∝ p^(−alpha)
+
+# %% tags=["hide-input"]
 rho_line = np.geomspace(1e-4, 1e4, 300)
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3), gridspec_kw=dict(width_ratios=[1.3, 1]))
+fig, axes = cu.panels(2, ncols=1, panel_height=4.0)
 ax = axes[0]
 ax.plot(rho_line, theory.relative_change_at_convergence(rho_line), "k-", lw=2,
         label="theory $\\|\\theta_\\infty - \\theta_0\\|/\\|\\theta_0\\|$ at $\\omega = 0$")
@@ -338,15 +357,13 @@ ax.set_ylabel("relative weight change at convergence")
 ax.axvspan(1e-4, 1, color="0.9", zorder=-1)
 ax.text(2e-4, 2e-4, "rich", fontsize=12)
 ax.text(3e1, 2e-4, "lazy", fontsize=12)
-ax.legend(fontsize=7.5, loc="upper right")
+ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below the axes
 ax = axes[1]
-mean_change = {name: np.array([r[1].mean() for r in runs]) for name, runs in width_runs.items()}
 for j, (name, runs) in enumerate(width_runs.items()):
     c = cu.plotting.PALETTE[4 + j]
     ax.plot(ntk_p, [theory.relative_change_at_convergence(r[0]).mean() for r in runs], "-", color=c,
             label=f"{name}: theory")
     ax.plot(ntk_p, mean_change[name], "*x"[j], ms=9, color=c, label=f"{name}: GD (mean of {params.width_draws})")
-fit_ntk_scalar = cu.fit_power_law(ntk_p[2:], mean_change["NTK, Z = √p"][2:])
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("number of hidden units $p$")
@@ -355,6 +372,7 @@ ax.set_title(f"NTK scaling: change ∝ $p^{{-{fit_ntk_scalar.alpha:.2f}}}$", fon
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 all_rho = np.concatenate([v[0] for v in collapse.values()])
 all_change = np.concatenate([v[1] for v in collapse.values()])
 all_out = np.concatenate([v[2] for v in collapse.values()])
@@ -395,6 +413,23 @@ cu.check_close("mean-field scaling: change at the largest width vs Δ(ρ = γα�
 # implicit bias towards sparse solutions, is the subject of
 # [Implicit bias in diagonal linear networks](04_implicit_bias.ipynb).
 #
+# **Explore: the four knobs.** Move the initialisation scale, the target, the input and the output
+# scale of the scalar model ($p = 64$, $\|\theta_0\|^2 = 2p\alpha^2$, $\omega = 0$) and watch where the star
+# lands on the curve of §4 (the markers are the runs above). The theory says that only $\rho = p\gamma\alpha^2/ZS$
+# matters: settings with the same $\rho$ give the same point and, in time units of $1/\lambda$, the same
+# trajectory; for $\rho\ll 1$ the output waits on a plateau of about $\ln(1/\rho)/\lambda$ before its
+# sigmoidal rise, far from the frozen-kernel curve that a lazy model follows.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import lazy_rich as lazy_rich_explorer
+
+ex = lazy_rich_explorer.explorer({"GD runs of the four sweeps": (all_rho, all_change)}, p=p)
+ex.show()
+display(ex.variants("alpha", [0.1, 0.3, 1.0]))   # ρ = 0.08 (rich), 0.72 (crossover), 8 (lazy)
+
+# %% [markdown]
 # ## 5. The same transition in a real network
 #
 # Does the scalar model describe a real network? A one-hidden-layer ReLU network without biases,
@@ -462,14 +497,18 @@ print("final training loss (width sweep):", np.array2string(by_width[:, LOSS], p
 lazy, rich = alphas >= 1, alphas <= 0.25
 # one constant maps the network onto the scalar model: ρ = c α², fitted to the lazy end
 c_rho = brentq(lambda c: theory.relative_change_at_convergence(c * alphas[-1] ** 2) - by_alpha[-1, 0], 1e-3, 1e4)
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+fit_w_lazy = cu.fit_power_law(alphas[lazy], by_alpha[lazy, 0])   # each: change ∝ α^(−alpha) or n^(−alpha)
+fit_w_rich = cu.fit_power_law(alphas[rich], by_alpha[rich, 0])
+fit_k_lazy = cu.fit_power_law(alphas[lazy], by_alpha[lazy, 1])
+fit_w_n = cu.fit_power_law(widths, by_width[:, 0])
+fit_k_n = cu.fit_power_law(widths, by_width[:, 1])
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, ncols=1, panel_height=3.6)
 ax = axes[0]
 a_line = np.geomspace(alphas.min(), alphas.max(), 200)
 ax.plot(a_line, theory.relative_change_at_convergence(c_rho * a_line ** 2), "-", color=cu.plotting.PALETTE[0],
         label=f"scalar model, $\\rho = {c_rho:.1f}\\,\\alpha^2$ (one fitted constant)")
-fit_w_lazy = cu.fit_power_law(alphas[lazy], by_alpha[lazy, 0])
-fit_w_rich = cu.fit_power_law(alphas[rich], by_alpha[rich, 0])
-fit_k_lazy = cu.fit_power_law(alphas[lazy], by_alpha[lazy, 1])
 ax.plot(alphas, by_alpha[:, 0], "o", color=cu.plotting.PALETTE[0],
         label=f"network: weights (slopes {-fit_w_lazy.alpha:.2f} lazy, {-fit_w_rich.alpha:.2f} rich)")
 ax.plot(alphas, by_alpha[:, 1], "s", mfc="none", color=cu.plotting.PALETTE[1],
@@ -482,10 +521,10 @@ ax.set_xlabel("initialisation scale $\\alpha$")
 ax.set_ylabel("relative change at the end of training")
 ax.legend(fontsize=7.5)
 ax = axes[1]
-fit_w_n = cu.plotting.loglog_fit(ax, widths, by_width[:, 0], label="weights $\\|\\Delta\\theta\\|/\\|\\theta_0\\|$",
-                                 color=cu.plotting.PALETTE[0], exponent_name="slope −")
-fit_k_n = cu.plotting.loglog_fit(ax, widths, by_width[:, 1], label="tangent kernel, total",
-                                 color=cu.plotting.PALETTE[1], marker="s", exponent_name="slope −")
+cu.plotting.loglog_fit(ax, widths, by_width[:, 0], label="weights $\\|\\Delta\\theta\\|/\\|\\theta_0\\|$",
+                       color=cu.plotting.PALETTE[0], exponent_name="slope −")
+cu.plotting.loglog_fit(ax, widths, by_width[:, 1], label="tangent kernel, total",
+                       color=cu.plotting.PALETTE[1], marker="s", exponent_name="slope −")
 for col, mk, c, name, slope in ((LINEAR, "^", 2, "linear part", 1.0), (SWITCHING, "D", 3, "switching part", 0.75)):
     ax.plot(widths, by_width[:, col], mk, mfc="none", color=cu.plotting.PALETTE[c], label=f"kernel: {name}")
     ax.plot(widths, by_width[0, col] * (widths / widths[0]) ** -slope, ":", color=cu.plotting.PALETTE[c],
@@ -493,9 +532,10 @@ for col, mk, c, name, slope in ((LINEAR, "^", 2, "linear part", 1.0), (SWITCHING
 ax.plot(widths, by_width[0, 0] * (widths / widths[0]) ** -0.5, ":", color="k", label="$\\propto n^{-1/2}$ (theory for the weights)")
 ax.set_xlabel("width $n$ (hidden units)")
 ax.set_ylabel("relative change at the end of training")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, ncol=2)
 plt.show()
 
+# %%
 print(f"weights: α^-{fit_w_lazy.alpha:.2f}±{fit_w_lazy.alpha_stderr:.2f} (lazy), α^-{fit_w_rich.alpha:.2f}"
       f"±{fit_w_rich.alpha_stderr:.2f} (rich), n^-{fit_w_n.alpha:.3f}±{fit_w_n.alpha_stderr:.3f}")
 print(f"tangent kernel, total: α^-{fit_k_lazy.alpha:.2f}±{fit_k_lazy.alpha_stderr:.2f} (lazy), "
@@ -568,9 +608,9 @@ for (sweep, name), v in kernel_laws.items():
           f"{v['lazy_limit']:14.2f}")
 ratio_fs = np.concatenate([a_runs[:, SWITCHED] / a_runs[:, Q], n_runs[:, SWITCHED] / n_runs[:, Q]])
 print(f"f_s/q over all lazy runs: {ratio_fs.min():.3f} … {ratio_fs.max():.3f} (Gaussian estimate 1/√(2π) = "
-      f"{1 / math.sqrt(2 * math.pi):.3f}); by α (mean over seeds): "
+      f"{1 / math.sqrt(2 * math.pi):.3f});\n    by α (mean over seeds): "
       + ", ".join(f"{a:g}: {np.mean(r[:, SWITCHED] / r[:, Q]):.3f}" for a, r in zip(alphas, runs_alpha) if a >= 1)
-      + f"; switched (unit, input) pairs per network at α = {alphas[-1]:g}: "
+      + f";\n    switched (unit, input) pairs per network at α = {alphas[-1]:g}: "
       f"{runs_alpha[-1][:, SWITCHED].mean() * params.mlp_width * len(X_tr):.0f}")
 cross = np.concatenate([a_runs[:, KERNEL] ** 2 / (a_runs[:, LINEAR] ** 2 + a_runs[:, QUADRATIC] ** 2 + a_runs[:, SWITCHING] ** 2),
                         n_runs[:, KERNEL] ** 2 / (n_runs[:, LINEAR] ** 2 + n_runs[:, QUADRATIC] ** 2 + n_runs[:, SWITCHING] ** 2)])
@@ -703,8 +743,8 @@ print(f"rich full backprop, half-way (step {params.mf_steps // 2}): held-out κ_
       f"{r_rich['loss_half']:.4f}; at the end (step {params.mf_steps}): {stats[names_mf[0]]['kappa_val']:.3f} at "
       f"{r_rich['loss']:.4f}")
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=4.2)
 for i, (name, s) in enumerate(stats.items()):
     lam = s["spectrum"] / s["spectrum"].sum()
     style = dict(ls="none", marker="x", ms=4) if i == 2 else dict(ls="-", marker="o", ms=3, lw=2.5 - i)
@@ -713,9 +753,9 @@ for i, (name, s) in enumerate(stats.items()):
 axes[0].axvline(9.5, color="k", ls=":", lw=1, label="9 = number of classes − 1")
 axes[0].set_yscale("log")
 axes[0].set_ylim(1e-5, 1)
-axes[0].set_xlabel("eigenvalue index $i$ of the centred feature kernel")
-axes[0].set_ylabel("normalised eigenvalue $\\lambda_i/\\sum_j\\lambda_j$")
-axes[0].legend(fontsize=7.5)
+axes[0].set_xlabel("eigenvalue index $i$ of the\ncentred feature kernel")
+axes[0].set_ylabel("normalised eigenvalue\n$\\lambda_i/\\sum_j\\lambda_j$")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", fontsize=7.5)  # long labels
 names = list(stats)
 order = torch.argsort(y_mf)
 for i, (name, title) in enumerate(zip(names[:2], ("rich full backprop", "last layer only (EF)"))):
@@ -727,10 +767,11 @@ for i, (name, title) in enumerate(zip(names[:2], ("rich full backprop", "last la
     ax_in.set_xticks([])
     ax_in.set_yticks([])
 axes[1].axis("off")
-axes[1].set_title("centred feature kernel as correlations $K_{\\mu\\nu}/\\sqrt{K_{\\mu\\mu}K_{\\nu\\nu}}$,\n"
-                  "samples sorted by class (red +1, blue −1)", fontsize=10)
+axes[1].set_title("centred feature kernel as correlations\n$K_{\\mu\\nu}/\\sqrt{K_{\\mu\\mu}K_{\\nu\\nu}}$, "
+                  "samples sorted by\nclass (red +1, blue −1)", fontsize=9)
 plt.show()
 
+# %%
 rich_s, ef_s, lazy_s = (stats[n] for n in names)
 cu.check_close("last layer only: the features are the initial ones (d_eff)", ef_s["d_eff"], d_eff_init, rtol=1e-12)
 cu.check_less("rich full backprop: d_eff below half that of last-layer-only (EF)", rich_s["d_eff"],
