@@ -30,16 +30,29 @@
 # **Runs in:** under a minute on a laptop CPU (`COURSE_SCALE=default`). `COURSE_SCALE=paper` uses
 # larger systems and more random draws (several minutes; everything here runs on the CPU, in
 # float64, so a GPU does not help).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/01_foundations/01_linear_models.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -173,7 +186,8 @@ largest_gap_theory = np.abs(theory.gd_mode_factor(x_grid, 1.0, steps_long)
                             - theory.gradient_flow_mode_factor(x_grid, steps_long)).max(axis=0)
 largest_gap_measured = np.abs(measured - predicted_gf).max(axis=0)
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+# %% tags=["hide-input"]
+fig, (ax1, ax2) = cu.panels(2, panel_height=3.6)
 for j, k in enumerate([0, 2, 5, 9]):
     color = cu.plotting.PALETTE[j]
     ax1.semilogy(t, np.abs(predicted_gd[:, k]), "-", color=color,
@@ -188,15 +202,15 @@ ax1.set_xlim(0, 300)
 ax1.set_xlabel("gradient steps $t$")
 ax1.set_ylabel(r"$|c_k(t) - c_k^*|\, /\, |c_k(0) - c_k^*|$")
 ax1.set_title("each mode relaxes at its own rate")
-ax1.legend(ncol=2, fontsize=8)
+ax1.legend(fontsize=7, loc="lower right")
 
 ax2.loglog(x_grid, largest_gap_theory, "-", label=r"theory: $\max_t |(1-x)^t - e^{-xt}|$")
 ax2.loglog(x_grid, x_grid / (2 * np.e), ":", color="gray", label=r"small-$x$ limit $x/2e$")
 ax2.loglog(lr * lam_hat, largest_gap_measured, "o", markerfacecolor="none", label="training run, 10 modes")
 ax2.set_xlabel(r"$x = \eta\hat\lambda_k$ (dimensionless)")
 ax2.set_ylabel("largest gap, GD vs gradient flow")
-ax2.set_title("gradient flow is the small-$\\eta\\lambda$ limit")
-ax2.legend()
+ax2.set_title("gradient flow: the small-$\\eta\\lambda$ limit")
+ax2.legend(fontsize=8, loc="upper left")
 plt.show()
 
 # %% [markdown]
@@ -284,10 +298,10 @@ error_theory = params.sb_noise**2 + modes_theory.sum(axis=1)
 learned_theory = 1 - theory.gd_mode_factor(spectrum[shown_modes], 1.0, t)
 learned_measured = np.stack([history[f"learned {i}"] for i in shown_modes], axis=1)
 
-# %%
+# %% tags=["hide-input"]
 t_fine = np.unique(np.geomspace(1, params.sb_steps, 300).astype(int))
 shown = t > 0  # t = 0 has no place on a logarithmic axis
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+fig, (ax1, ax2) = cu.panels(2, panel_height=3.6)
 for j, i in enumerate(shown_modes):
     learned = 1 - theory.gd_mode_factor(spectrum[[i]], 1.0, t_fine)[:, 0]
     cu.plotting.theory_and_experiment(ax1, t_fine, learned, learned_measured[shown, j], x_experiment=t[shown],
@@ -296,7 +310,11 @@ ax1.set_xscale("log")
 ax1.set_xlabel("gradient steps $t$")
 ax1.set_ylabel(r"fraction learned $\theta_i / w^*_i$")
 ax1.set_title("large eigenvalues are learned first")
-ax1.legend(fontsize=7)
+handles = ax1.get_legend_handles_labels()[0]   # (theory line, experiment markers) of each mode
+fig.legend([tuple(handles[2 * j:2 * j + 2]) for j in range(len(shown_modes))]
+           + [plt.Line2D([], [], color="k"), plt.Line2D([], [], color="k", marker="o", mfc="none", ls="none")],
+           [f"mode {i + 1}, $\\lambda = 1/{i + 1}$" for i in shown_modes] + ["theory", "experiment"],
+           loc="outside lower center", ncol=3, fontsize=8)
 
 full_theory = params.sb_noise**2 + theory.gd_test_error_modes(
     spectrum, w_star, params.sb_noise, params.sb_samples, 1.0, t_fine).sum(axis=1)
@@ -384,7 +402,7 @@ theta_t = theory.gd_solution(Phi, y, lr, t)                       # the closed f
 loss_theory = 0.5 * np.mean((theta_t @ Phi.T - y) ** 2, axis=1)
 distance_theory = np.linalg.norm(theta_t - theta_mn, axis=1) / np.linalg.norm(theta_mn)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots()
 shown = t > 0
 cu.plotting.theory_and_experiment(ax, t[shown], loss_theory[shown], history["loss"][shown], label="training loss")
@@ -558,10 +576,10 @@ for name in list(problems)[:2]:
     R = theory.effective_ranks(lam, k_star)[1]
     print(f"{name:26s} at N = {n}: k* = {k_star:3d}, k*/N = {k_star / n:.2f}, N/R_k* = {n / R:.3f}")
 kappa_tail = theory.effective_ridge(flat_spectrum, int(sample_sizes[-1]), 0.0)
-print(f"flat spectrum at N = {sample_sizes[-1]}: κ = {kappa_tail:.4f}, so a tail direction (λ = {1 / tail:.5f}) "
-      f"is learned to the fraction λ/(λ + κ) = {1 / tail / (1 / tail + kappa_tail):.3f}")
+print(f"flat spectrum at N = {sample_sizes[-1]}: κ = {kappa_tail:.4f}, so a tail direction (λ = {1 / tail:.5f})\n"
+      f"   is learned to the fraction λ/(λ + κ) = {1 / tail / (1 / tail + kappa_tail):.3f}")
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots()
 for j, (name, res) in enumerate(benign.items()):
     color = cu.plotting.PALETTE[j]
@@ -574,7 +592,7 @@ ax.set_yscale("log")
 ax.set_xlabel("number of training samples $N$")
 ax.set_ylabel(r"excess test error $E - \sigma^2$")
 ax.set_title("interpolating noisy labels: where the noise and the target sit")
-ax.legend(fontsize=7)
+fig.legend(loc="outside lower center", ncol=2, fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -637,7 +655,7 @@ for i, n in enumerate(sample_sizes):
           f"| {n / (n - s - 1):.2f}")
 for name, r in benign.items():
     ratio, ratio_se = r["measured"] / r["theory"], r["sem"] / r["theory"]
-    print(f"{name}: measured / theory at N = {sample_sizes.tolist()}: "
+    print(f"{name}: measured / theory at N = {sample_sizes.tolist()}:\n   "
           + ", ".join(f"{a:.3f} ± {e:.3f}" for a, e in zip(ratio, ratio_se)))
 
 # %% [markdown]
@@ -806,8 +824,8 @@ rf_problem = {P: theory.relu_features_as_linear_problem(F[:P], beta, params.rf_n
 rf_theory = np.array([[theory.ridge_risk(*rf_problem[P], N, rho).test_error for rho in ridges.values()]
                       for P in P_grid_rf])
 
-# %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+# %% tags=["hide-input"]
+fig, (ax1, ax2) = cu.panels(2, panel_height=3.6, sharey=True)
 for j, name in enumerate(ridges):
     color = cu.plotting.PALETTE[j]
     ax1.plot(P_grid, iso_theory[:, j], "-", color=color, label=f"{name}: self-consistent theory")
@@ -815,7 +833,7 @@ for j, name in enumerate(ridges):
     ax2.plot(P_grid_rf, rf_theory[:, j], "-", color=color)
     ax2.plot(P_exp, rf_measured[:, j], "o", color=color, mfc="none")
 ax1.plot(P_grid, iso_exact, "k:", label="no ridge: exact (Belkin–Hsu–Xu)")
-for ax, title in [(ax1, f"the model sees $P$ of {D} isotropic features"), (ax2, "$P$ random ReLU features")]:
+for ax, title in [(ax1, f"$P$ of {D} isotropic features"), (ax2, "$P$ random ReLU features")]:
     ax.axvline(N, color="gray", lw=0.8)
     ax.set_yscale("log")
     ax.set_ylim(0.2, 30)
@@ -823,7 +841,7 @@ for ax, title in [(ax1, f"the model sees $P$ of {D} isotropic features"), (ax2, 
     ax.set_title(title)
     ax.text(N + 4, 0.22, "$P = N$", color="gray")
 ax1.set_ylabel("test error $E$")
-ax1.legend(fontsize=7)
+ax2.legend(*ax1.get_legend_handles_labels(), fontsize=7, loc="upper right")  # where the right panel has room
 plt.show()
 
 # %% [markdown]
@@ -866,6 +884,24 @@ peak_height = cu.check_less(f"2 × test error at P = 5 < test error at P = {P_ex
                             2 * iso_measured[0, 0], iso_measured[i_peak, 0])
 
 # %% [markdown]
+# **Explore: noise, ridge, teacher and sample size.** The left panel of the figure above, as theory
+# (the self-consistent ridge of §3.2 and the exact ridgeless formula {eq}`eq-linear-bhx`), for any
+# label noise $\sigma$, ridge $\rho$, teacher decay $w^{*2}_j \propto j^{-a}$ and number of samples $N$;
+# the right panel splits the error at your $\rho$ into its parts. The theory says: the ridgeless peak
+# sits at $P = N$ and is made of variance; it does not go away at $\sigma = 0$, because the unseen
+# part of the teacher acts as label noise; a ridge caps it, and the ridge tuned at every $P$
+# ({numref}`exercise %s <ex-linear-optimal-ridge>` derives it) has no peak at all.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import double_descent
+
+ex = double_descent.explorer(D, n_samples=N, noise=noise)
+ex.show()
+display(ex.variants("noise", [0.0, 0.5, 1.0]))
+
+# %% [markdown]
 # **What it means.** The peak at $P = N$ is the error feedback of §3.2 at full strength. With
 # exactly as many parameters as equations the interpolator is unique, and it must fit the noise
 # with whatever directions it has, however badly conditioned. The smallest singular value of an
@@ -874,7 +910,7 @@ peak_height = cu.check_less(f"2 × test error at P = 5 < test error at P = {P_ex
 # Adding features beyond $N$ gives the interpolator room to spread the noise thinly, the
 # mechanism of §3.3, and the error falls again. A ridge removes the divergence (it bounds the
 # amplification by $1/\rho$), and a well-tuned ridge removes the peak altogether
-# {cite:p}`nakkiran2021optimal`; exercise 3 finds the optimal value. With random ReLU features
+# {cite:p}`nakkiran2021optimal`; {numref}`exercise %s <ex-linear-optimal-ridge>` finds the optimal value. With random ReLU features
 # the second descent even ends below the best underparameterised model: more features average
 # out the randomness of each one.
 #
