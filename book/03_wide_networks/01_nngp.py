@@ -29,16 +29,29 @@
 # (least squares, ridge as a posterior mean); Gaussian integrals and the central limit theorem.
 # **Runs in:** about a minute on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # draws ten times more networks, at larger widths.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/03_wide_networks/01_nngp.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import math
 import warnings
@@ -121,7 +134,7 @@ params
 # %%
 relu_arch = dict(activation="relu", sigma_w=math.sqrt(2.0))
 x_line = np.linspace(-3, 3, 241)[:, None]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+fig, axes = cu.panels(2, panel_height=3.0, sharey=True)
 for ax, n in zip(axes, (2, 2000)):
     f = draw_networks(x_line, 6, seed=cu.seed(1), width=n, depth=2, sigma_b=math.sqrt(0.5), **relu_arch)
     ax.plot(x_line[:, 0], f.T, lw=1.3)
@@ -272,7 +285,16 @@ for L in (1, 2):
 
 # %%
 K_one = float(kernels.nngp_kernel(x_one, depth=2, sigma_w2=2.0, sigma_b2=0.0)[0, 0])
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+slopes = {}
+for L in (1, 2):
+    tail = widths >= 8
+    x = np.log(widths[tail]) - np.log(widths[tail]).mean()
+    slope_se = math.sqrt(np.sum(x ** 2 * (kurtosis_se[L][tail] / kurtosis[L][tail]) ** 2)) / np.sum(x ** 2)
+    slopes[L] = (cu.fit_power_law(widths[tail], kurtosis[L][tail]),
+                 cu.fit_power_law(widths[tail], kernels.relu_excess_kurtosis(widths[tail], L)), slope_se)
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 grid = np.linspace(-4, 4, 161) * math.sqrt(K_one)
 for i, n in enumerate((1, 4, 64)):
@@ -285,27 +307,22 @@ ax.set_ylim(1e-4, 3)
 ax.set_xlabel("output f(x) (dimensionless)")
 ax.set_ylabel("probability density")
 ax.set_title("two hidden layers")
-ax.legend()
+ax.legend(fontsize=7, loc="lower center")
 
 ax = axes[1]
 n_fine = np.geomspace(widths[0], widths[-1], 100)
-slopes = {}
 for i, L in enumerate((1, 2)):
     ax.plot(n_fine, kernels.relu_excess_kurtosis(n_fine, L), "-", color=cu.plotting.PALETTE[i],
             label=f"L = {L}: theory $3[(1+5/n)^L - 1]$")
     ax.plot(widths, kurtosis[L], "o", mfc="none", color=cu.plotting.PALETTE[i], label=f"L = {L}: measured")
-    tail = widths >= 8
-    x = np.log(widths[tail]) - np.log(widths[tail]).mean()
-    slope_se = math.sqrt(np.sum(x ** 2 * (kurtosis_se[L][tail] / kurtosis[L][tail]) ** 2)) / np.sum(x ** 2)
-    slopes[L] = (cu.fit_power_law(widths[tail], kurtosis[L][tail]),
-                 cu.fit_power_law(widths[tail], kernels.relu_excess_kurtosis(widths[tail], L)), slope_se)
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("excess kurtosis of the output")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
 
+# %%
 for L in (1, 2):
     fit, fit_theory, slope_se = slopes[L]
     print(f"L = {L}: fitted κ ∝ n^(-{fit.alpha:.3f} ± {slope_se:.3f}) for n ≥ 8; "
@@ -380,8 +397,8 @@ for i, n in enumerate(params.cov_widths):
 diag = np.diag(K_circle)
 sampling_theory = np.sqrt(np.sum(np.outer(diag, diag) + K_circle ** 2) / Ms) / np.linalg.norm(K_circle)
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 th_fine = np.linspace(0, np.pi, 200)
 X_fine = math.sqrt(2) * np.stack([np.cos(th_fine), np.sin(th_fine)], axis=1)
@@ -392,7 +409,7 @@ for i, n in enumerate((params.cov_widths[0], params.cov_widths[-1])):
             label=f"covariance of {M_max:,} networks, n = {n}")
 ax.set_xlabel("angle $\\vartheta$ between the inputs (rad)")
 ax.set_ylabel("covariance of the outputs")
-ax.legend()
+ax.legend(fontsize=7)
 ax = axes[1]
 ax.plot(Ms, sampling_theory, "k-", label="Gaussian sampling noise (theory)")
 for i, n in enumerate(params.cov_widths):
@@ -401,9 +418,10 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("number of networks M")
 ax.set_ylabel("relative error $\\|\\hat C - K^L\\|_F / \\|K^L\\|_F$")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
 
+# %%
 widest = params.cov_widths[-1]
 # at least 64 independent ensembles in each mean square: one ensemble's squared error has a relative spread of
 # about 1 and a skewed distribution, so with fewer ensembles a low mean comes with a low estimated spread, and
@@ -421,16 +439,16 @@ x = np.log(Ms[well_averaged]) - np.log(Ms[well_averaged]).mean()
 sd_log = cov_error_se[widest][well_averaged] / (2 * cov_error[widest][well_averaged] ** 2)
 alpha_se = math.sqrt(np.sum(x ** 2 * sd_log ** 2)) / np.sum(x ** 2)
 print(f"n = {widest}: relative error ∝ M^(-{fit.alpha:.3f} ± {alpha_se:.3f}) (theory: M^(-1/2))")
-print("  mean square error / Gaussian sampling theory at M = "
+print("  mean square error / Gaussian sampling theory at M =\n    "
       + ", ".join(f"{M}: {v:.3f} ± {e:.3f}" for M, v, e in zip(Ms[well_averaged], ratio, ratio_se))
-      + f" (non-Gaussian allowance 1 + κ = {1 + kappa_widest:.3f})")
+      + f"\n    (non-Gaussian allowance 1 + κ = {1 + kappa_widest:.3f})")
 cu.check_less(f"n = {widest}: mean square error not below the Gaussian sampling theory (largest shortfall, in "
               "standard errors)", np.max((1 - ratio) / ratio_se), 4.0)
 cu.check_less(f"n = {widest}: mean square error not above (1 + κ) × the Gaussian sampling theory (largest excess, in "
               "standard errors)", np.max((ratio - 1 - kappa_widest) / ratio_se), 4.0)
 floor = {n: np.linalg.norm(cov_first_row[n] - K_circle[0]) / np.linalg.norm(K_circle[0]) for n in params.cov_widths}
 print("first row of the covariance, relative deviation from the kernel with all "
-      f"{M_max:,} networks: " + ", ".join(f"n = {n}: {v:.3f}" for n, v in floor.items()))
+      f"{M_max:,} networks:\n    " + ", ".join(f"n = {n}: {v:.3f}" for n, v in floor.items()))
 cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2 × sampling error < measured error)",
               2 * sampling_theory[-1], cov_error[params.cov_widths[0]][-1])
 
@@ -475,6 +493,7 @@ fit_bias = cu.fit_power_law(bias_widths, minus_bias)
 x = np.log(bias_widths) - np.log(bias_widths).mean()
 bias_alpha_se = math.sqrt(np.sum(x ** 2 * (minus_bias_se / minus_bias) ** 2)) / np.sum(x ** 2)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
 all_widths = np.array(params.cov_widths)
 ax.errorbar(all_widths, [-bias[n] for n in all_widths], yerr=[bias_se[n] for n in all_widths], fmt="o", mfc="none",
@@ -489,6 +508,8 @@ ax.set_xlabel("width n (units)")
 ax.set_ylabel("finite-width bias of the covariance")
 ax.legend(fontsize=8)
 plt.show()
+
+# %%
 for n in params.cov_widths:
     print(f"n = {n:4d}: bias at ϑ = π {bias[n]:+.5f} ± {bias_se[n]:.5f} (n × bias = {n * bias[n]:+.3f}); "
           f"mean bias of the diagonal {diag_bias[n]:+.5f} ± {diag_bias_se[n]:.5f}")
@@ -626,8 +647,8 @@ decorrelation_inf = np.array([1 - r["c_inf"][-1] for r in probe_runs])
 decorrelation_inf_se = np.array([r["se_inf"][-1] for r in probe_runs])
 decorrelation_theory = np.array([1 - theory_correlations(X_pair8, sw2, sb2_, L_prop - 1)[-1] for sw2, sb2_ in probe])
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(3, panel_height=3.4)
 ax = axes[0]
 c_axis = np.linspace(-1, 1, 201)
 for i, (name, sw2) in enumerate(phases.items()):
@@ -637,7 +658,7 @@ ax.plot(c_axis, c_axis, "k:", lw=1, label="$M(c) = c$")
 ax.set_xlabel("correlation $c^{\\ell-1}$")
 ax.set_ylabel("correlation $c^{\\ell} = M(c^{\\ell-1})$")
 ax.set_title("the correlation map")
-ax.legend()
+ax.legend(fontsize=8)
 ax = axes[1]
 layers = np.arange(L_prop)
 for i, name in enumerate(phases):
@@ -646,7 +667,11 @@ for i, name in enumerate(phases):
 ax.set_xlabel("layer $\\ell$")
 ax.set_ylabel("correlation of the two inputs")
 ax.set_title(f"width {params.prop_width}")
-ax.legend(loc="center right", fontsize=7)
+ax.set_ylim(0, 1.05)  # room for the legend below the curves
+handles = ax.get_legend_handles_labels()[0]   # (theory line, experiment markers) of each phase
+ax.legend([tuple(handles[2 * j:2 * j + 2]) for j in range(len(phases))]
+          + [plt.Line2D([], [], color="k"), plt.Line2D([], [], color="k", marker="o", mfc="none", ls="none")],
+          list(phases) + ["theory", "experiment"], loc="lower right", fontsize=7, ncol=3)
 ax = axes[2]
 im = ax.pcolormesh(sw2_axis, sb2_axis, np.log(chi_grid), cmap="RdBu_r", vmin=-1.2, vmax=1.2, shading="nearest")
 plt.colorbar(im, ax=ax, label="$\\ln \\chi_1$ (theory)")
@@ -660,12 +685,13 @@ ax.set_title("o: networks ordered, x: chaotic")
 ax.grid(False)
 plt.show()
 
+# %%
 for name, r in corr_runs.items():
     deep = slice(-10, None)  # the last ten layers
     z = (r["c_inf"] - corr_theory[name]) / r["se_inf"]
     print(f"{name:8s}: measured − theory, mean over the last ten layers: "
           f"width {params.prop_width}: {np.mean((r['c'] - corr_theory[name])[deep]):+.4f}, "
-          f"width {params.prop_width // 2}: {np.mean((r['c_half'] - corr_theory[name])[deep]):+.4f}; "
+          f"width {params.prop_width // 2}: {np.mean((r['c_half'] - corr_theory[name])[deep]):+.4f};\n          "
           f"extrapolated to n = ∞: largest |Δ| over the layers = {np.max(np.abs(z)):.2f} standard errors")
     cu.check_less(f"{name}: largest |extrapolated (n = ∞) − theory| of the correlation over {L_prop} layers, "
                   "in standard errors", np.max(np.abs(z)), 4.0)
@@ -677,19 +703,38 @@ cu.check_count("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c
                at_most=0, of=len(probe))
 
 # %% [markdown]
-# Left: the correlation map crosses the diagonal only at $c = 1$ in the ordered phase, is tangent
+# Top left: the correlation map crosses the diagonal only at $c = 1$ in the ordered phase, is tangent
 # to it there at the critical point, and has a second, stable crossing $c^* < 1$ in the chaotic
-# phase. Middle: the measured correlations follow the iterated map through 30 layers: in the
+# phase. Top right: the measured correlations follow the iterated map through 30 layers: in the
 # ordered phase they converge to one within about ten layers ($\xi_c \approx 3.6$), in the chaotic
 # phase they drop to $c^* \approx 0.30$, and at criticality they drift slowly, as a power law
 # rather than exponentially. At width 128 the critical and chaotic correlations sit above the
 # recursion by a hundredth or two in the deepest layers (printed above): the finite-width shift,
 # of order $1/n$ and here of the same size as the sampling error, so the shifts printed for the
 # two widths scatter from seed to seed. The extrapolation to infinite width, which removes the
-# shift, agrees with the recursion within four standard errors at every layer. Right: the line $\chi_1 = 1$ separates the phases, and the networks agree with it at
+# shift, agrees with the recursion within four standard errors at every layer. Bottom: the line $\chi_1 = 1$ separates the phases, and the networks agree with it at
 # every probed point: the decorrelation $1 - c$ after 30 layers, extrapolated in width, matches
 # the iterated map. Larger bias variance pushes the edge of chaos to larger $\sigma_w^2$.
-#
+
+# %% [markdown]
+# **Explore: the phase diagram, point by point.** Move $\sigma_w^2$ and $\sigma_b^2$ (or switch tanh
+# for erf) and watch the star cross the line $\chi_1 = 1$; every panel is the mean-field recursion
+# that the networks above followed. The theory says: on the ordered side the correlation map meets
+# the diagonal only at $c = 1$, every pair of inputs ends up identical and the squared gradient
+# falls by $\chi_1$ per layer towards the input; on the chaotic side a second fixed point $c^* < 1$
+# appears and the gradients grow; at the line the correlation length $\xi_c$ diverges.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import order_chaos
+
+ex = order_chaos.explorer(depth=L_prop, starts=(0.6, 0.99), default_sigma_w2=round(sw2_crit, 2),
+                          default_sigma_b2=sb2, phase_maps={act: (sw2_axis, np.maximum(sb2_axis, 1e-3), chi_grid)})
+ex.show()
+display(ex.variants("sigma_w2", [1.0, 3.0]))   # the chapter's ordered and chaotic points
+
+# %% [markdown]
 # The correlation length makes "trainable depth" quantitative: it diverges at the edge of chaos.
 # {cite:t}`schoenholz2017deep` trained tanh networks on MNIST and CIFAR-10 over a grid of depths
 # and $\sigma_w^2$ and found that the deepest trainable networks have about $6\,\xi_c$ layers. This
@@ -699,7 +744,7 @@ cu.check_count("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c
 # (averaged over the units of 256 networks of width 128), against $q^\ell = (\sigma_w^2/2)^\ell\,q^0$:
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 sw2_axis_xi = np.concatenate([np.linspace(0.6, sw2_crit - 0.02, 25), np.linspace(sw2_crit + 0.02, 4.0, 25)])
 xi = [kernels.correlation_length(activation=act, sigma_w2=s, sigma_b2=sb2) for s in sw2_axis_xi]
@@ -708,7 +753,7 @@ ax.axvline(sw2_crit, color="k", ls=":", lw=1, label="edge of chaos")
 ax.set_yscale("log")
 ax.set_xlabel("weight variance $\\sigma_w^2$")
 ax.set_ylabel("correlation length $\\xi_c$ (layers)")
-ax.legend()
+ax.legend(fontsize=8)
 ax = axes[1]
 x_relu = np.array([[1.0, 0.0]])
 relu_depth = 30
@@ -728,7 +773,10 @@ ax.set_yscale("log")
 ax.set_xlabel("layer $\\ell$")
 ax.set_ylabel("preactivation variance $q^\\ell$")
 ax.set_title("ReLU, $\\sigma_b = 0$")
-ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+handles = ax.get_legend_handles_labels()[0]   # (theory line, experiment markers) of each σ_w²
+ax.legend([tuple(handles[2 * j:2 * j + 2]) for j in range(3)]
+          + [plt.Line2D([], [], color="k"), plt.Line2D([], [], color="k", marker="o", mfc="none", ls="none")],
+          [f"$\\sigma_w^2$ = {sw2}" for sw2 in (1.8, 2.0, 2.2)] + ["theory", "experiment"], loc="lower left", fontsize=7)
 plt.show()
 
 def growth_per_layer(q):
@@ -843,8 +891,8 @@ ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
 plt.show()
 for name, r in gradient_growth.items():
     print(f"{name:8s}: squared gradient grows by {r['n']:.4f} ± {r['n_se']:.4f} per layer towards the input at "
-          f"width {params.prop_width}, {r['half']:.4f} at width {params.prop_width // 2}, extrapolated to n = ∞ "
-          f"{r['inf']:.4f} ± {r['inf_se']:.4f} (theory χ₁ = {r['chi']:.4f}); over {L_prop} layers "
+          f"width {params.prop_width},\n          {r['half']:.4f} at width {params.prop_width // 2}, extrapolated to n = ∞ "
+          f"{r['inf']:.4f} ± {r['inf_se']:.4f} (theory χ₁ = {r['chi']:.4f});\n          over {L_prop} layers "
           f"χ₁^{L_prop} = {r['chi'] ** L_prop:.3g}")
     cu.check_close(f"{name}: growth of the squared gradient per layer, extrapolated to n = ∞, = χ₁ (tolerance: "
                    "4 standard errors)", r["inf"], r["chi"], atol=4 * r["inf_se"])
@@ -908,6 +956,7 @@ coverage = float(np.mean(inside))
 # the points of one teacher are correlated: the standard error comes from the spread between teachers
 coverage_se = float(np.std(np.mean(inside, axis=1), ddof=1) / math.sqrt(len(inside)))
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.8))
 idx, y_obs, mean, var = posteriors[0]
 ax.fill_between(x_line[:, 0], mean - 2 * np.sqrt(var), mean + 2 * np.sqrt(var), color=cu.plotting.PALETTE[0],
@@ -917,8 +966,10 @@ ax.plot(x_line[:, 0], teachers[0], "k--", lw=1.2, label="teacher: a random netwo
 ax.plot(x_line[idx, 0], y_obs, "o", color=cu.plotting.PALETTE[1], label="observations")
 ax.set_xlabel("input x (dimensionless)")
 ax.set_ylabel("f(x)")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
+
+# %%
 print(f"coverage of the 2σ band: {coverage:.4f} ± {coverage_se:.4f} (standard error over the teachers)")
 cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers (tolerance: 4 standard errors)",
                coverage, 2 * norm.cdf(2) - 1, atol=4 * coverage_se)
@@ -957,16 +1008,20 @@ for n in params.readout_widths:
     readout_gap.append(np.mean(gaps))
     readout_gap_se.append(np.std(gaps, ddof=1) / math.sqrt(len(gaps)))
 readout_gap, readout_gap_se = np.array(readout_gap), np.array(readout_gap_se)
+fit = cu.fit_power_law(params.readout_widths, readout_gap)  # readout_gap ∝ n^(−alpha)
 
-fig, ax = plt.subplots(figsize=(5.5, 3.6))
-fit = cu.plotting.loglog_fit(ax, params.readout_widths, readout_gap, label="finite network, Bayesian readout",
-                             exponent_name="slope")
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(6, 3.8))
+cu.plotting.loglog_fit(ax, params.readout_widths, readout_gap, label="finite network, Bayesian readout",
+                       exponent_name="slope")
 ax.plot(params.readout_widths, readout_gap[0] * (np.array(params.readout_widths) / params.readout_widths[0]) ** -0.5,
         "k:", label="$n^{-1/2}$")
 ax.set_xlabel("width n (units)")
-ax.set_ylabel("relative distance to the NNGP posterior mean")
-ax.legend()
+ax.set_ylabel("relative distance to the\nNNGP posterior mean")
+ax.legend(fontsize=8)
 plt.show()
+
+# %%
 # standard error of the fitted exponent, propagated from the spread of the networks at each width
 x = np.log(params.readout_widths) - np.mean(np.log(params.readout_widths))
 alpha_se = math.sqrt(np.sum(x ** 2 * (readout_gap_se / readout_gap) ** 2)) / np.sum(x ** 2)
@@ -1004,8 +1059,8 @@ for k in range(params.digits_splits):  # random train/test splits
 test_error = np.array(test_error)
 error_mean, error_se = test_error.mean(), np.std(test_error, ddof=1) / math.sqrt(len(test_error))
 variance_ratio = np.mean(var_wrong) / np.mean(var_right)
-print(f"NNGP test error on {len(te)} held-out digits, {len(test_error)} random splits: "
-      + ", ".join(f"{e:.2%}" for e in test_error) + f"; mean {error_mean:.2%} ± {error_se:.2%}")
+print(f"NNGP test error on {len(te)} held-out digits, {len(test_error)} random splits:\n    "
+      + ", ".join(f"{e:.2%}" for e in test_error) + f";\n    mean {error_mean:.2%} ± {error_se:.2%}")
 print(f"posterior variance on the misclassified digits / on the correct ones (all splits): {variance_ratio:.2f}")
 cu.check_less("test error of the NNGP classifier, mean over the splits + 4 standard errors",
               error_mean + 4 * error_se, 0.03)
