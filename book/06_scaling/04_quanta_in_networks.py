@@ -34,16 +34,29 @@
 # [scaling from counting](01_scaling_from_counting.ipynb) (why a Zipf tail gives a power law).
 # **Runs in:** about two minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # runs the published task (500 skills, 100 task bits, parities of 3 bits, $\alpha + 1 = 1.4$) on a GPU.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/04_quanta_in_networks.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -219,24 +232,25 @@ print(f"  asymptotic α                          {theory_exp['parameters']:.3f}"
 print(f"cross-entropy of an unlearned skill (accuracy < 0.6): {ce_unlearned / np.log(2):.3f} ln 2")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-ax = axes[0, 0]
+fig, axes = cu.panels(4, panel_height=3.3)
+ax = axes[0]
 for i, w in enumerate(widths):
     ax.plot(record_w, n_w[:, i].mean(-1), "o-", color=C[i % len(C)], ms=3, label=f"$w = {w}$")
 ax.axvspan(record_w[third], record_w[-1], color="0.9", zorder=0)
 ax.set_xlabel("training step (fresh batches of 512)")
 ax.set_ylabel("skills learned (mean over seeds)")
 ax.set_title("convergence: grey = last third")
-ax.legend(fontsize=7, ncol=2)
-ax = axes[0, 1]
+ax.set_ylim(-0.5, 1.4 * n_w.mean(-1).max())                                # room for the legend above the curves
+ax.legend(fontsize=7, ncol=2, loc="upper left")
+ax = axes[1]
 im = ax.imshow(acc_w[-1].mean(1).T, aspect="auto", origin="lower", cmap="viridis", vmin=0.5, vmax=1,
                extent=(-0.5, widths.size - 0.5, 0.5, P.n_skills + 0.5))
 ax.set_xticks(range(widths.size), [str(w) for w in widths])
 ax.set_xlabel("width $w$ (hidden units)")
 ax.set_ylabel("skill rank $k$ (1 = most frequent)")
-ax.set_title("final test accuracy per skill (mean over seeds)")
+ax.set_title("final accuracy, mean over seeds")
 fig.colorbar(im, ax=ax)
-ax = axes[1, 0]
+ax = axes[2]
 for s in range(S):
     ax.plot(widths, err_w[-1, :, s], "o", color=C[0], mfc="none", ms=4, alpha=0.5,
             label="networks (one marker each)" if s == 0 else None)
@@ -253,8 +267,9 @@ ax.set_xticks(widths, [str(w) for w in widths])
 ax.xaxis.set_minor_locator(plt.NullLocator())
 ax.set_xlabel("width $w$ (hidden units)")
 ax.set_ylabel("test error $L = \\sum_k p_k \\epsilon_k$")
-ax.legend(fontsize=7, loc="lower left")
-ax = axes[1, 1]
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=7,
+           title="bottom left", title_fontsize=7)
+ax = axes[3]
 for s in range(S):
     ax.plot(widths * np.exp(0.05 * (s - 1)), n_w[-1, :, s], "o", color=C[0], mfc="none", ms=5,
             label="networks" if s == 0 else None)
@@ -268,7 +283,7 @@ ax.set_yticks([1, 2, 5, 10, 20], ["1", "2", "5", "10", "20"])
 ax.minorticks_off()
 ax.set_xlabel("width $w$ (hidden units)")
 ax.set_ylabel("skills learned $n$ (accuracy ≥ 0.9)")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, loc="upper left")
 plt.show()
 
 # %%
@@ -400,13 +415,13 @@ print(f"measured error / Zipf tail of the measured count:", "  ".join(f"{r:.2f}"
 size_of = np.arange(K) % sizes.size                                        # member → index of its D
 ce_unl_D = [at_best[..., 1][(size_of == i)[:, None] & unlearned_d].mean() / np.log(2) for i in range(sizes.size)]
 most_unl_D = [counts[size_of == i][~learned_d[size_of == i]].max() for i in range(sizes.size)]
-print(f"cross-entropy of an unlearned skill (accuracy < 0.6), in units of ln 2: {ce_unlearned_d / np.log(2):.1f} "
+print(f"cross-entropy of an unlearned skill (accuracy < 0.6), in units of ln 2:\n  {ce_unlearned_d / np.log(2):.1f} "
       "on average;\n  per D:", " ".join(f"{c:.1f}" for c in ce_unl_D))
 print("most training samples of an unlearned skill, per D:", " ".join(str(c) for c in most_unl_D))
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-ax = axes[0, 0]
+fig, axes = cu.panels(4, panel_height=3.3)
+ax = axes[0]
 for i, d in enumerate(sizes):
     ax.plot(record_d[1:], err_val[1:].reshape(-1, DS, sizes.size)[:, :, i].mean(1), "o-", color=C[i % len(C)], ms=3,
             label=f"$D = {d}$")
@@ -415,16 +430,17 @@ ax.set_yscale("log")
 ax.set_xlabel("training step (minibatches of 256)")
 ax.set_ylabel("validation error (mean over draws)")
 ax.set_title("convergence: grey = last third")
-ax.legend(fontsize=7, ncol=2)
-ax = axes[0, 1]
+ax.set_ylim(top=4 * float(err_val[1:].max()))                                     # room for the legend above the curves
+ax.legend(fontsize=7, ncol=2, loc="upper right")
+ax = axes[1]
 im = ax.imshow(acc_d.reshape(DS, sizes.size, -1).mean(0).T, aspect="auto", origin="lower", cmap="viridis",
                vmin=0.5, vmax=1, extent=(-0.5, sizes.size - 0.5, 0.5, P.n_skills + 0.5))
 ax.set_xticks(range(sizes.size), [f"{d // 1000}k" if d >= 1000 else str(d) for d in sizes])
 ax.set_xlabel("training-set size $D$ (samples)")
 ax.set_ylabel("skill rank $k$ (1 = most frequent)")
-ax.set_title("test accuracy per skill (mean over draws)")
+ax.set_title("test accuracy, mean over draws")
 fig.colorbar(im, ax=ax)
-ax = axes[1, 0]
+ax = axes[2]
 for s in range(DS):
     ax.plot(sizes, err_d[s], "o", color=C[0], mfc="none", ms=4, alpha=0.5, label="networks" if s == 0 else None)
 ax.plot(sizes[conv_d], L_d[conv_d], "o", color=C[0], ms=6, label="mean over draws (converged sizes)")
@@ -438,8 +454,9 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("training-set size $D$ (samples)")
 ax.set_ylabel("test error $L$ (early-stopped)")
-ax.legend(fontsize=7, loc="lower left")
-ax = axes[1, 1]
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=7,
+           title="bottom left", title_fontsize=7)
+ax = axes[3]
 for k in range(P.n_skills):
     ax.plot(np.maximum(counts[:, k], 0.7), acc_d[:, k], "o", color=C[min(k, 6)], mfc="none", ms=4,
             label=f"skill {k + 1}" if k < 6 else ("skills 7–32" if k == 6 else None))
@@ -448,7 +465,7 @@ ax.axhline(P.learned_acc, color="0.5", lw=0.8, ls=":")
 ax.set_xscale("log")
 ax.set_xlabel("training samples of the skill, $n_k$")
 ax.set_ylabel("test accuracy on the skill")
-ax.legend(fontsize=7, ncol=2, loc="upper left")
+ax.legend(fontsize=7, loc="lower right")
 plt.show()
 
 # %%
