@@ -33,16 +33,29 @@
 # **Runs in:** about two minutes on one CPU core (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains networks of width 300 (the width of {cite:t}`schoenholz2017deep`) up to 256 layers for 3000
 # steps, with wider random networks in §2–§3: a GPU job.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/03_wide_networks/04_trainable_depth.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import math
 
@@ -149,7 +162,7 @@ for s in (1.0, 1.45, 2.3, 4.5):
     print(f"  σ_w² = {s:4.2f}: c* = {d['c_star'][0]:.3f}, χ₁ = {d['chi1'][0]:.3f}, χ_c = {d['chi_c'][0]:.3f}, "
           f"ξ_∇ = {d['xi_grad'][0]:+7.2f}, ξ_c = {d['xi_c'][0]:6.2f} layers")
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 ordered = sw2_axis < sw2_crit
 ax.plot(sw2_axis, theory["xi_c"], color=cu.plotting.PALETTE[0], label="correlations, $\\xi_c = -1/\\ln\\chi_c$")
@@ -264,8 +277,10 @@ for i, sw2 in enumerate(sw2_corr):
     corr_fit.append(dict(sw2=sw2, big=r_big, big_se=se_big, small=r_small, inf=2 * r_big - r_small,
                          inf_se=math.sqrt(4 * se_big ** 2 + se_small ** 2), window_theory=r_window,
                          asymptotic=1 / corr_theory["xi_c"][i], layers=(layers[0], layers[-1]), window=window))
+r = {key: np.array([f[key] for f in corr_fit]) for key in corr_fit[0] if key not in ("layers", "window")}
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 for j, i in enumerate([1, 3, 5, 7, 9]):
     gap_th = theory_gap(i)
@@ -278,22 +293,22 @@ ax.set_yscale("log")
 ax.set_ylim(1e-10, 2)
 ax.set_xlabel("layer $\\ell$")
 ax.set_ylabel("$|c^\\ell - c^*|$ relative to layer 0")
-ax.set_title(f"width {n_big}: lines = correlation map, o = networks")
-ax.legend(fontsize=8)
+ax.set_title(f"width {n_big}: lines = correlation map,\no = networks", fontsize=10)
+ax.legend(fontsize=7)
 ax = axes[1]
 ax.plot(sw2_axis, 1 / theory["xi_c"], color=cu.plotting.PALETTE[0], label="theory $1/\\xi_c = -\\ln\\chi_c$")
-r = {key: np.array([f[key] for f in corr_fit]) for key in corr_fit[0] if key not in ("layers", "window")}
 ax.errorbar(sw2_corr, r["inf"], yerr=r["inf_se"], fmt="o", color=cu.plotting.PALETTE[0], ms=5,
             label=f"networks, extrapolated to $n=\\infty$ (±1 s.e.)")
 ax.plot(sw2_corr, r["big"], "x", color=cu.plotting.PALETTE[1], label=f"networks, width {n_big}")
 ax.axvline(sw2_crit, color="k", ls=":", lw=1)
 ax.set_xscale("log")
-plain_log_ticks(ax.xaxis, [0.5, 0.7, 1, 1.5, 2, 3, 5, 8])
+plain_log_ticks(ax.xaxis, [0.5, 0.7, 1, 2, 3, 5, 8])
 ax.set_xlabel("weight variance $\\sigma_w^2$")
 ax.set_ylabel("decay rate $1/\\xi_c$ (per layer)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
+# %%
 for f in corr_fit:
     print(f"σ_w² {f['sw2']:4.2f}: 1/ξ_c {f['asymptotic']:.4f} (layers {f['layers'][0]}–{f['layers'][1]}: "
           f"{f['window_theory']:.4f}); n={n_big}: {f['big']:.4f} ± {f['big_se']:.4f}; "
@@ -375,7 +390,11 @@ for i, sw2 in enumerate(cu.progress(sw2_grid, desc="gradients")):
 
 # %%
 gn_big, gn_small = P.grad_widths
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+gr = {key: np.array([f[key] for f in grad_fit]) for key in ("sw2", "big", "big_se", "inf", "inf_se", "chi1",
+                                                              "window_theory", "small")}
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 for j, i in enumerate([1, 3, 5, 7, 9]):
     f = grad_fit[i]
@@ -387,11 +406,9 @@ for j, i in enumerate([1, 3, 5, 7, 9]):
 ax.set_yscale("log")
 ax.set_xlabel("layer $l$ (1 = first)")
 ax.set_ylabel("$\\mathbb{E}\\|\\partial\\ell/\\partial W^l\\|^2$ / same at $l = L$")
-ax.set_title(f"width {gn_big}, depth {L_g}: lines = mean-field theory")
-ax.legend(fontsize=8)
+ax.set_title(f"width {gn_big}, depth {L_g}:\nlines = mean-field theory", fontsize=10)
+ax.legend(fontsize=7)
 ax = axes[1]
-gr = {key: np.array([f[key] for f in grad_fit]) for key in ("sw2", "big", "big_se", "inf", "inf_se", "chi1",
-                                                              "window_theory", "small")}
 ax.plot(sw2_axis, np.log(theory["chi1"]), color=cu.plotting.PALETTE[1], label="theory $\\ln\\chi_1 = -1/\\xi_\\nabla$")
 ax.errorbar(gr["sw2"], np.log(gr["inf"]), yerr=gr["inf_se"] / gr["inf"], fmt="o", color=cu.plotting.PALETTE[1], ms=5,
             label="networks, extrapolated to $n = \\infty$ (±1 s.e.)")
@@ -399,12 +416,13 @@ ax.plot(gr["sw2"], np.log(gr["big"]), "x", color=cu.plotting.PALETTE[0], label=f
 ax.axhline(0, color="k", lw=0.8)
 ax.axvline(sw2_crit, color="k", ls=":", lw=1)
 ax.set_xscale("log")
-plain_log_ticks(ax.xaxis, [0.5, 0.7, 1, 1.5, 2, 3, 5, 8])
+plain_log_ticks(ax.xaxis, [0.5, 0.7, 1, 2, 3, 5, 8])
 ax.set_xlabel("weight variance $\\sigma_w^2$")
 ax.set_ylabel("ln(growth of $\\|\\partial\\ell/\\partial W^l\\|^2$ per layer)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
+# %%
 for f in grad_fit:
     print(f"σ_w² {f['sw2']:4.2f}: theory {f['window_theory']:.4f} (χ₁ {f['chi1']:.4f}); n={gn_big}: "
           f"{f['big']:.4f} ± {f['big_se']:.4f}, n={gn_small}: {f['small']:.4f}; n=∞: {f['inf']:.4f} ± {f['inf_se']:.4f}")
@@ -488,12 +506,13 @@ c_strict = sp.crossing_depth(depths, test_acc.mean(2).T, 0.5)
 inside_strict = np.isfinite(c_strict) & (xi_grid < 1e3)
 c_strict = np.exp(np.mean(np.log(c_strict[inside_strict] / xi_grid[inside_strict])))
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, ncols=1, panel_height=3.4)
 ax = axes[0]
 edges_x = np.arange(len(sw2_grid) + 1) - 0.5
 edges_y = np.concatenate([[depths[0] / 1.2], np.sqrt(depths[1:] * depths[:-1]), [depths[-1] * 1.2]])
 im = ax.pcolormesh(edges_x, edges_y, test_acc.mean(2), cmap="viridis", vmin=0.1, vmax=0.9)
-plt.colorbar(im, ax=ax, label="test accuracy after training (mean of seeds)")
+plt.colorbar(im, ax=ax, label="test accuracy after training\n(mean of seeds)")
 x_fine = np.linspace(-0.5, len(sw2_grid) - 0.5, 400)
 sw2_fine = np.exp(np.interp(x_fine, np.arange(len(sw2_grid)), np.log(sw2_grid)))
 xi_fine = np.array([sp.depth_scales(s, sigma_b2=sb2)["xi_c"][0] if abs(s - sw2_crit) > 1e-3 else np.inf
@@ -519,11 +538,12 @@ for j, i in enumerate([1, 3, 5, 7, 9]):
             label=f"$\\sigma_w^2$ = {sw2_grid[i]:.2f}")
 ax.set_yscale("log")
 ax.set_xlabel("depth L (hidden layers)")
-ax.set_ylabel("$\\|\\partial\\ell/\\partial W^1\\|^2 / \\|\\partial\\ell/\\partial W^L\\|^2$ at initialisation")
+ax.set_ylabel("$\\|\\partial\\ell/\\partial W^1\\|^2 / \\|\\partial\\ell/\\partial W^L\\|^2$\nat initialisation")
 ax.set_title(f"the trained networks at step 0 (width {P.train_width})")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 for i, sw2 in enumerate(sw2_grid):
     where = (f"L* = {L_star[i]:5.1f} (seeds: " + ", ".join(f"{v:.1f}" for v in L_star_seed[i]) + ")"
              if inside[i] else "L* beyond the deepest depth" if np.isinf(L_star[i]) else "L* not located")
@@ -578,7 +598,7 @@ cu.check_count("values of σ_w² whose slope lies between mean field − v/2n an
                at_least=len(sw2_grid), of=len(sw2_grid))
 
 # %% [markdown]
-# **The comparison.** Left: the test accuracy of the seed-averaged networks over the plane of depth
+# **The comparison.** Top: the test accuracy of the seed-averaged networks over the plane of depth
 # and $\sigma_w^2$, with the measured trainable depths $L^*$ (white markers), the fitted boundary
 # $c\,\xi_c$ (solid) and Schoenholz et al.'s $6\,\xi_c$ (dashed). The trainable region is a wedge
 # around the edge of chaos, and its edge follows $\xi_c$ on both sides: $L^*$ grows from about 11
@@ -602,7 +622,7 @@ cu.check_count("values of σ_w² whose slope lies between mean field − v/2n an
 # - **The rule predicts individual runs.** With the fitted constant, "trains if $L < c\,\xi_c$"
 #   gets at most one run in ten wrong (9 to 13 of 240 at seeds 0–5).
 #
-# Right: before training, the ratio of the first layer's squared gradient to the last hidden layer's
+# Bottom: before training, the ratio of the first layer's squared gradient to the last hidden layer's
 # changes by a factor $\chi_1$ per added layer, as {eq}`eq-depth-gradient` says: at 64 layers it is
 # about $10^{-11}$ at $\sigma_w^2 = 0.85$ and $10^{13}$ at $\sigma_w^2 = 6.5$. These networks are narrow (48
 # units for up to 64 layers), and the finite width shows: we average the *logarithm* of the ratio
