@@ -36,16 +36,29 @@
 # why small initialisation learns in stages) and [lazy versus rich learning](02_lazy_vs_rich.ipynb).
 # **Runs in:** about a minute and a half on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains longer, with more initialisation scales.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/04_feature_learning/03_neural_collapse.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -230,9 +243,9 @@ for k in ("NC1", "within/between", "NC2", "equinorm", "NC3", "NC4"):
     print(f"{k:14s} {v[0].mean():10.3g}      {v[i_half].min():7.3g}–{v[i_half].max():<7.3g}    "
           f"{v[-1].min():7.3g}–{v[-1].max():.3g}")
 
-# %%
+# %% tags=["hide-input"]
 steps_plot = np.maximum(mlp_hist["step"], 1)
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+fig, axes = cu.panels(4, panel_height=3.1)
 panels = [("NC1", "within/between", "NC1 (dimensionless)"), ("NC2", "equinorm", "NC2 (dimensionless)"),
           ("NC3", None, "NC3 (dimensionless)"), ("NC4", None, "fraction of training set")]
 for ax, (a, b, ylabel) in zip(axes, panels):
@@ -250,7 +263,7 @@ for ax, (a, b, ylabel) in zip(axes, panels):
     ax.set_yscale("log")
     ax.set_xlabel("gradient-descent step (+1 at step 0)")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
 axes[3].set_ylim(5e-4, 1.5)
 plt.show()
 
@@ -268,28 +281,31 @@ plt.show()
 # the first network at initialisation and at the end, next to the ETF, and its features projected
 # on the plane of the two leading principal directions of the class means.
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 3, figsize=(cu.plotting.PAGE_WIDTH, 2.9))
 grams = [(nc.centred_mean_gram(snapshots[0][0], labels), "step 0"),
          (nc.centred_mean_gram(snapshots[P.mlp_steps][0], labels), f"step {P.mlp_steps}"),
          (nc.etf_gram(10), "simplex ETF")]
 for ax, (G, title) in zip(axes, grams):
     im = ax.imshow(G, vmin=-1, vmax=1, cmap="RdBu_r")
-    ax.set_title(f"$m_c\\cdot m_{{c'}}$, {title}")
+    ax.set_title(f"$m_c\\cdot m_{{c'}}$, {title}", fontsize=10)
     ax.set_xlabel("class $c'$")
     ax.set_ylabel("class $c$")
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
     ax.grid(False)
-plt.colorbar(im, ax=axes, label="cosine between centred class means")
+plt.colorbar(im, ax=axes, label="cosine between\ncentred class means")
 plt.show()
+
+# %%
 off = ~np.eye(10, dtype=bool)
 cos_std = {step: np.array([nc.centred_mean_gram(H_k, labels)[off].std() for H_k in snapshots[step]])
            for step in (0, P.mlp_steps)}
-print(f"spread (std) of the off-diagonal cosines, {K_mlp} networks: step 0: {cos_std[0].min():.2f}–{cos_std[0].max():.2f}; "
+print(f"spread (std) of the off-diagonal cosines, {K_mlp} networks: step 0: {cos_std[0].min():.2f}–{cos_std[0].max():.2f};\n    "
       f"step {P.mlp_steps}: {cos_std[P.mlp_steps].min():.2f}–{cos_std[P.mlp_steps].max():.2f} (ETF: 0, all cosines {-1 / 9:.3f})")
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 for ax, step in zip(axes, (0, P.mlp_steps)):
     H = snapshots[step][0]
     means, mu_G = nc.class_means(H, labels)
@@ -299,11 +315,12 @@ for ax, step in zip(axes, (0, P.mlp_steps)):
         ax.plot(*Z[labels == c].T, ".", ms=3, alpha=0.5, color=plt.cm.tab10(c))
         ax.plot(*((means[c] - mu_G) @ Vt[:2].T), "o", ms=9, mec="k", color=plt.cm.tab10(c),
                 label=str(c))
-    ax.set_title(f"last hidden layer, step {step}")
-    ax.set_xlabel("principal direction 1 of the class means")
+    ax.set_title(f"last hidden layer, step {step}", fontsize=11)
+    ax.set_xlabel("principal direction 1\nof the class means")
     ax.set_ylabel("principal direction 2")
     ax.set_aspect("equal", adjustable="datalim")
-axes[1].legend(title="class", fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
+fig.legend(*axes[1].get_legend_handles_labels(), title="class", fontsize=8, title_fontsize=8, ncol=10,
+           loc="outside lower center")
 plt.show()
 
 # %% [markdown]
@@ -537,20 +554,22 @@ for lr in lrs:
     drift.append(np.sqrt(sum(float(((a - b) ** 2).sum()) for a, b in zip(m.imbalance(), probe0.imbalance()))))
 drift = np.array(drift)
 D0_norm = np.sqrt(sum(float((D ** 2).sum()) for D in probe0.imbalance()))
+fit_drift = cu.fit_power_law(lrs, drift)  # drift ∝ η^(−alpha)
 
 inv = np.array([[nc.invisible_weight_norm2(dln[L].weights[-2][k].detach(), dln[L].weights[-1][k].detach())
                  for k in range(len(sigmas))] for L in (2, 3)])
 ok = cu.check_close("invisible weights", inv[..., 0], inv[..., 1], rtol=1e-8, verbose=False).passed
 print(("✓" if ok else "✗") + " ‖(I−Π)W_{L−1}‖² = −tr((I−Π)D_{L−1}) for every σ and depth, to a relative error below 1e-8")
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-fit_drift = rising_fit(axes[0], lrs, drift, label="measured $\\|D(t)-D(0)\\|_F$ at $\\eta t = 500$")
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
+rising_fit(axes[0], lrs, drift, label="measured $\\|D(t)-D(0)\\|_F$ at $\\eta t = 500$")
 axes[0].axhline(D0_norm, color="k", ls=":", lw=1, label="$\\|D(0)\\|_F$ (the conserved value)")
 axes[0].set_xticks(lrs, [f"{v:g}" for v in lrs])
 axes[0].xaxis.set_minor_formatter(plt.NullFormatter())
 axes[0].set_xlabel("learning rate $\\eta$")
 axes[0].set_ylabel("drift of the imbalances")
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=7)
 for i, L in enumerate((2, 3)):
     axes[1].plot(sigmas, inv[i, :, 1], "-", color=cu.plotting.PALETTE[i], label=f"$-\\mathrm{{tr}}((I-\\Pi)D)$, L = {L}")
     axes[1].plot(sigmas, inv[i, :, 0], "o", mfc="none", color=cu.plotting.PALETTE[i],
@@ -561,8 +580,10 @@ axes[1].set_xscale("log")
 axes[1].set_yscale("log")
 axes[1].set_xlabel("initialisation scale $\\sigma$")
 axes[1].set_ylabel("squared norm of the invisible weights")
-axes[1].legend(fontsize=8)
+axes[1].legend(fontsize=7)
 plt.show()
+
+# %%
 print(f"drift ∝ η^{-fit_drift.alpha:.3f} (± {fit_drift.alpha_stderr:.3f}); ‖D(0)‖_F = {D0_norm:.4f}; "
       f"relative drift at η = {lrs[0]:g}: {drift[0] / D0_norm:.3f}")
 # The claim is the proportionality to η (so the flow, η → 0, conserves D). The size of the drift at a
@@ -586,8 +607,10 @@ h_bal, W_bal = nc.balanced_geometry(E_star, X, L)
 pred = nc.collapse_measures(h_bal, labels_dln, W_bal, h_bal @ W_bal.T, center_classifier=True)
 i_small, i_large = int(np.argmin(abs(sigmas - 0.02))), int(np.argmin(abs(sigmas - 1.0)))
 H = dln_hist[L]
+
+# %% tags=["hide-input"]
 st = np.maximum(H["step"], 1)
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+fig, axes = cu.panels(3, panel_height=3.3)
 for j, (i, name) in enumerate(((i_small, "small"), (i_large, "large"))):
     col = cu.plotting.PALETTE[j]
     axes[0].plot(st, H["NC1"][:, i], "o", mfc="none", color=col, label=f"NC1, σ = {sigmas[i]:g} ({name})")
@@ -602,8 +625,14 @@ for ax, ylab in zip(axes, ("within-class scatter (dimensionless)", "NC2 (dimensi
     ax.set_yscale("log")
     ax.set_xlabel("gradient-descent step (+1 at step 0)")
     ax.set_ylabel(ylab)
-    ax.legend(fontsize=7)
+axes[0].legend(fontsize=7)
+axes[1].legend(fontsize=7)
+# the bottom panel's legend goes into the empty bottom-right corner of the figure
+fig.legend(*axes[2].get_legend_handles_labels(), fontsize=8, title="bottom: NC3", title_fontsize=8, loc="center",
+           bbox_to_anchor=(0.76, 0.27))
 plt.show()
+
+# %%
 print("measure         balanced theory   σ = %-6g   σ = %g" % (sigmas[i_small], sigmas[i_large]))
 for k in ("NC2", "equinorm", "NC3", "NC4"):
     print(f"{k:15s} {pred[k]:12.4f} {H[k][-1, i_small]:12.4f} {H[k][-1, i_large]:10.4f}")
@@ -656,22 +685,27 @@ _ = cu.check_less("σ = 1: the readout is not aligned with the means (NC3 > 0.5)
 
 # %%
 small = sigmas <= 0.2
-fig, ax = plt.subplots(figsize=(6.5, 4.2))
-fits = {}
+# the remaining scatter after training, tr Σ_W / tr Σ_B ∝ σ^(−alpha) for σ ≤ 0.2
+fits = {L: cu.fit_power_law(sigmas[small], dln_hist[L]["within/between"][-1][small]) for L in (2, 3)}
 Sw_x = np.trace(nc.scatter_matrices(X, labels_dln)[0])
 Sb_bal = np.trace(nc.scatter_matrices(h_bal, labels_dln)[1])
-for i, L in enumerate((2, 3)):
-    ratio = dln_hist[L]["within/between"][-1]
-    fits[L] = rising_fit(ax, sigmas[small], ratio[small], color=cu.plotting.PALETTE[i], label=f"measured, L = {L}")
-    ax.plot(sigmas[~small], ratio[~small], "x", color=cu.plotting.PALETTE[i], label=f"L = {L}, σ > 0.2 (not fitted)")
 h2, _ = nc.balanced_geometry(E_star, X, 2)
 Sb_bal2 = np.trace(nc.scatter_matrices(h2, labels_dln)[1])
 theory_L2 = (P.dln_width - C) * (1 - C / P.dln_width) * sigmas ** 2 * Sw_x / d / Sb_bal2
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(6.5, 4.2))
+for i, L in enumerate((2, 3)):
+    ratio = dln_hist[L]["within/between"][-1]
+    rising_fit(ax, sigmas[small], ratio[small], color=cu.plotting.PALETTE[i], label=f"measured, L = {L}")
+    ax.plot(sigmas[~small], ratio[~small], "x", color=cu.plotting.PALETTE[i], label=f"L = {L}, σ > 0.2 (not fitted)")
 ax.plot(sigmas, theory_L2, "-", color=cu.plotting.PALETTE[0], lw=1, label="L = 2 theory: $(n-C)(1-C/n)\\sigma^2\\,\\mathrm{tr}\\Sigma_W^x/(d\\,\\mathrm{tr}\\Sigma_B)$")
 ax.set_xlabel("initialisation scale $\\sigma$")
 ax.set_ylabel("tr Σ_W / tr Σ_B after training")
 ax.legend(fontsize=7)
 plt.show()
+
+# %%
 for L in (2, 3):
     print(f"L = {L}: tr Σ_W / tr Σ_B ∝ σ^{-fits[L].alpha:.2f} (± {fits[L].alpha_stderr:.2f})")
 cu.check_close("L = 2: exponent of the remaining scatter vs σ", -fits[2].alpha, 2.0, atol=0.2)
@@ -797,7 +831,7 @@ drift_delta = np.linalg.norm(last_unit_imbalance(mlps_nowd) - delta_start, axis=
 by_scale = lambda v: np.asarray(v).reshape(len(s_nowd), P.nowd_seeds)             # (scales, draws)
 gmean = lambda v: np.exp(np.log(by_scale(v)).mean(1))                              # geometric mean per scale
 
-print(f"{K_nowd} networks without weight decay, {P.nowd_steps} steps: training examples misclassified at the end "
+print(f"{K_nowd} networks without weight decay, {P.nowd_steps} steps: training examples misclassified at the end\n    "
       f"{nowd_hist['train errors'][-1].tolist()} (of {N_train}); training loss "
       f"{end_nowd['loss'].min():.1e}–{end_nowd['loss'].max():.1e}")
 print("   s    draw  trΣ_W/trΣ_B  (visible part)    NC1      NC2    NC3   means invisible  ‖δ‖/‖n‖  drift of δ")
@@ -809,10 +843,10 @@ print(f"§2, weight decay {P.mlp_wd:g}, s = 1: trΣ_W/trΣ_B {end_wd['within/bet
       f"NC3 {end_wd['NC3'].min():.2f}–{end_wd['NC3'].max():.2f}, means invisible {end_wd['invisible means'].min():.1e}–"
       f"{end_wd['invisible means'].max():.1e}")
 
-# %%
+# %% tags=["hide-input"]
 st_nowd = np.maximum(nowd_hist["step"], 1)
 colors = {s: cu.plotting.PALETTE[i] for i, s in enumerate(s_nowd)}
-fig, axes = plt.subplots(1, 3, figsize=(15, 3.9))
+fig, axes = cu.panels(3, panel_height=3.4)
 for j, (s, k) in enumerate(nowd_members):
     axes[0].plot(st_nowd, nowd_hist["within/between"][:, j], "-", color=colors[s], lw=1.2,
                  label=f"s = {s:g}" if k == 0 else None)
@@ -821,7 +855,7 @@ axes[0].set_yscale("log")
 axes[0].set_xlabel("gradient-descent step (+1 at step 0)")
 axes[0].set_ylabel("tr Σ_W / tr Σ_B, last hidden layer")
 axes[0].set_title("no weight decay", fontsize=10)
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=7)
 for key, marker, name in (("within/between", "o", "tr Σ_W / tr Σ_B"), ("NC1", "s", "NC1")):
     axes[1].plot(np.repeat(s_nowd, P.nowd_seeds), end_nowd[key], marker, mfc="none", ls="none",
                  label=f"{name}, each network")
@@ -863,7 +897,7 @@ plt.show()
 # - **But the deep-linear law does not hold.** At the end of the run the scatter ratio at $s = 0.1$ is
 #   below that at $s = 0.3$ by far less than $s^4$ (the dashed line) would give, 81, or even $s^2$, 9
 #   (the check; in the table, by about a factor of two). The curves at $s = 0.3$ have flattened and
-#   those at $s = 0.1$ still creep down (left panel): how low a much longer run would take them is
+#   those at $s = 0.1$ still creep down (top-left panel): how low a much longer run would take them is
 #   not shown here, but at equal training time the deep-linear suppression is absent. Since
 #   $\delta$ is conserved, this is no artefact of the step size; what remains is, as anticipated
 #   above, scatter that learning writes through the ReLU masks.
@@ -946,7 +980,7 @@ for name, e, idx in groups:
 rel = lambda a, b: np.abs(a / b - 1)
 print(f"§2 (weight decay): NC2 {end_wd['NC2'].min():.3f}–{end_wd['NC2'].max():.3f}, from the readout alone "
       f"{end_wd['NC2 from readout'].min():.3f}–{end_wd['NC2 from readout'].max():.3f} (largest relative difference "
-      f"{rel(end_wd['NC2'], end_wd['NC2 from readout']).max():.2f}); NC3 from the readout alone within "
+      f"{rel(end_wd['NC2'], end_wd['NC2 from readout']).max():.2f});\n    NC3 from the readout alone within "
       f"{rel(end_wd['NC3'], end_wd['NC3 from readout']).max():.2f} (relative) of the measured")
 cu.check_less("weight decay (§2): the readout sees the class means, unseen share u < 0.02 in every network",
               end_wd["invisible means"].max(), 0.02)
