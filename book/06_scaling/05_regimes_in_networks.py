@@ -34,16 +34,29 @@
 # [Lazy and rich training](../04_feature_learning/02_lazy_vs_rich.ipynb) (the output scale α).
 # **Runs in:** about a minute and a half on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # reaches four to eight times larger widths and data sets on a GPU.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/05_regimes_in_networks.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import math
 
@@ -219,7 +232,7 @@ sweep = {k: np.array(v) for k, v in sweep.items()}
 excess = sweep["L"] - lim1["L"]
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 extrap = rn.fit_inverse_width(widths, sweep["L"], sweep["L_se"])
 ws = np.geomspace(widths[0], widths[-1] * 4, 100)
@@ -232,7 +245,7 @@ ax.set_xscale("log")
 ax.set_xlabel("width n")
 ax.set_ylabel("test loss (MSE)")
 ax.set_title(f"fixed data set, D = {params.width_D}")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 ax = axes[1]
 positive = excess > 0
 ax.errorbar(widths[positive], excess[positive], yerr=sweep["L_se"][positive], fmt="o", color=C[0], capsize=3,
@@ -244,7 +257,7 @@ ax.set_xticks(widths, [str(w) for w in widths])
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("width n")
 ax.set_ylabel("excess loss (MSE)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -375,13 +388,13 @@ theory2 = c_k * (1 / (sizes2 - P_eff - 1) + 1 / N_pop)
 gauss2 = L_inf2.mean(axis=1) * P_eff / (sizes2 - P_eff - 1)
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 ax.errorbar(sizes2, ex2, yerr=ex2_se, fmt="o", color=C[0], capsize=3, label="trained networks (mean of 12)")
 fit2 = cu.fit_power_law(sizes2, ex2)
 Ds_line = np.geomspace(sizes2[0], sizes2[-1], 100)
 ax.plot(Ds_line, c2.mean() * (1 / (Ds_line - P_eff - 1) + 1 / N_pop), "-", color=C[0], lw=1.2,
-        label="theory $c\\,[1/(D - P_{\\rm eff} - 1) + 1/N]$, $c = \\frac{1}{2}\\mathrm{tr}\\,\\mathcal{H}^{+}\\mathcal{G}$")
+        label="theory $c\\,[1/(D - P_{\\rm eff} - 1) + 1/N]$")
 ax.plot(sizes2, gauss2, ":", color="k", lw=1.5, label="Gaussian features: $L_\\infty P_{\\rm eff}/(D - P_{\\rm eff} - 1)$")
 ax.set_xscale("log")
 ax.set_yscale("log")
@@ -390,7 +403,7 @@ ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("training samples D")
 ax.set_ylabel("$L(D) - L(\\infty)$ (MSE)")
 ax.set_title(f"width {w2}, P = {(params.n_ambient + 2) * w2 + 1} parameters")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7, loc="lower left")
 ax = axes[1]
 ax.errorbar(sizes2, sizes2 * ex2, yerr=sizes2 * ex2_se, fmt="o", color=C[0], capsize=3, label="$D\\,(L(D) - L(\\infty))$")
 ax.plot(sizes2, sizes2 * theory2, "-", color=C[0], lw=1.2, label="theory")
@@ -401,13 +414,13 @@ ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("training samples D")
 ax.set_ylabel("D × excess loss")
 ax.set_ylim(0, None)
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
 # %%
 fit2_theory = cu.fit_power_law(sizes2, theory2)
 z2 = (ex2 - theory2) / ex2_se
-print(f"L(∞) over the networks: {L_inf2.min():.3f} … {L_inf2.max():.3f}; curved directions of the Hessian: "
+print(f"L(∞) over the networks: {L_inf2.min():.3f} … {L_inf2.max():.3f}; curved directions of the Hessian:\n    "
       f"{sorted(ranks)} (P_eff = {P_eff}); c = {c2.mean():.2f} ± {c2.std(ddof=1) / np.sqrt(c2.size):.2f}, "
       f"P_eff L_∞ = {P_eff * L_inf2.mean():.2f}")
 print(f"measured / theory at D = {sizes2.tolist()}: {np.round(ex2 / theory2, 2)} "
@@ -477,7 +490,7 @@ alpha_spectral = cu.fit_power_law(sizes3, L_spectral)
 alpha_asymptotic = sr.kernel_learning_curve_exponent(fit_b.alpha, 1 + fit_a.alpha)
 print(f"modes crossed by D = {sizes3[0]} … {sizes3[-1]}: k = {k_star[0]} … {k_star[-1]}; "
       f"b = {fit_b.alpha:.2f} ± {fit_b.alpha_stderr:.2f}, a = {fit_a.alpha:.2f} ± {fit_a.alpha_stderr:.2f}")
-print(f"predicted exponents: spectral curve over D = {sizes3[0]}…{sizes3[-1]}: {alpha_spectral.alpha:.2f}; "
+print(f"predicted exponents: spectral curve over D = {sizes3[0]}…{sizes3[-1]}: {alpha_spectral.alpha:.2f};\n    "
       f"asymptotic min(a, 2b) = {alpha_asymptotic:.2f}; 4/d̂ = 4/{d_hat:.2f} = {4 / d_hat:.2f}")
 cu.check_close("Levina–Bickel dimension of the data", d_hat, params.d, rtol=0.1)
 
@@ -511,7 +524,7 @@ for i, D in enumerate(sizes3):
 rows = {k: np.array(v) for k, v in rows.items()}
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=4.2)
 ax = axes[0]
 ax.loglog(k, lam_k, ".", color=C[0], ms=3, label="NTK eigenvalues $\\lambda_k$")
 ax.loglog(k[window], fit_b(k[window]), "--", color="k", lw=1.2, label=f"fit: b = {fit_b.alpha:.2f} ± {fit_b.alpha_stderr:.2f}")
@@ -520,8 +533,8 @@ ax.loglog(k[window], fit_a(k[window]), "-.", color="k", lw=1.2, label=f"fit: a =
 ax.axvspan(k_star[0], k_star[-1], color="0.9", label="modes crossed by the learning curve")
 ax.set_ylim(1e-9, 10)
 ax.set_xlabel("mode index k")
-ax.set_ylabel("eigenvalue, or target power beyond k")
-ax.legend(fontsize=8)
+ax.set_ylabel("$\\lambda_k$, or $\\sum_{i>k} p_i$")
+ax.legend(fontsize=7, loc="lower left")
 ax = axes[1]
 ax.errorbar(sizes3, rows["kernel"], yerr=rows["kernel_se"], fmt="s", color=C[2], mfc="none", capsize=3,
             label=f"infinite width (kernel regression, {params.kernel_draws} data sets)")
@@ -536,7 +549,8 @@ ax.set_xticks(sizes3, [str(D) for D in sizes3])
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("training samples D")
 ax.set_ylabel("test loss (MSE)")
-ax.legend(fontsize=7)
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=7, title="right panel",
+           title_fontsize=7)
 plt.show()
 
 # %%
@@ -607,7 +621,7 @@ res5 = {k: np.array(v) for k, v in res5.items()}
 widths5 = np.array(params.res_widths)
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 fit_w = cu.plotting.loglog_fit(ax, widths5, res5["L"], color=C[3], marker="D",
                                label=f"trained networks, D = {params.res_D}", exponent_name="$\\alpha_n$")
@@ -618,7 +632,7 @@ ax.set_xticks(widths5, [str(w) for w in widths5])
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("width n")
 ax.set_ylabel("test loss (MSE)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 ax = axes[1]
 ax.plot(res5["P"], res5["L"], "D", color=C[3], label="width n at D = 8192: N = $P_{\\rm eff}$")
 ax.plot(sizes3, rows["mean_net"], "o", color=C[0], label="width 256 (mean) at D: N = D")
@@ -626,10 +640,10 @@ ax.plot(sizes3, L_spectral, "-", color=C[0], lw=1.2, label="spectral theory of t
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
-ax.set_xlabel("N: effective features $P_{\\rm eff}$, or samples D")
+ax.set_xlabel("N: features $P_{\\rm eff}$ or samples D")
 ax.set_ylabel("test loss (MSE)")
-ax.set_title("the two resolution-limited regimes on one axis")
-ax.legend(fontsize=8)
+ax.set_title("two regimes on one axis")
+ax.legend(fontsize=7)
 plt.show()
 
 # %%
@@ -705,7 +719,7 @@ def sandwich(H, G):
     return 0.5 * np.sum(np.diag(U[:, keep].T @ G @ U[:, keep]) / lam[keep])
 
 
-exercises.check_sandwich_coefficient(sandwich)
+_ = exercises.check_sandwich_coefficient(sandwich)
 
 # %% [markdown]
 # :::{solution-end}

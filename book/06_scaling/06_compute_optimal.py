@@ -33,17 +33,30 @@
 # frontier of its own (`quanta.compute_frontier`).
 # **Runs in:** about two minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains more seeds for eight times longer, meant for a GPU.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/06_compute_optimal.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 import warnings
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -224,7 +237,7 @@ ax.set_yscale("log")
 ax.set_xlabel("samples seen D (one pass: D = steps × 64)")
 ax.set_ylabel("test loss L (mean squared error)")
 ax.set_title("markers: trained networks (mean ± SE of seeds); dotted: floor $L_\\infty(w)$", fontsize=9)
-ax.legend(fontsize=8, ncol=2, loc="lower left")
+ax.legend(fontsize=8, ncol=2, loc="lower left", bbox_to_anchor=(0, 0.07))   # above the σ² line
 plt.show()
 
 # %% [markdown]
@@ -278,7 +291,7 @@ print(f"same law fitted to the floor L_∞(w) over the same widths: E = {floor_f
       f"α = {floor_fit[2]:.3f} ± {floor_fit_se[2]:.3f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.5)
 D_line = np.geomspace(D_rec[fit_rows][0], D_rec[-1], 100)
 for i, w in enumerate(widths):
     col = cmap(i / (widths.size - 1))
@@ -291,7 +304,6 @@ axes[0].set_xlabel("samples seen D")
 axes[0].set_ylabel("test loss L")
 axes[0].set_title("markers: measured; lines: joint fit", fontsize=9)
 
-axes[0].legend(fontsize=8, ncol=2)
 resid = (np.log(Lf) - np.log(fit(NN, DD)))
 for i, w in enumerate(widths):
     axes[1].plot(D_rec[fit_rows], resid[:, i], "o-", ms=3, lw=0.7, color=cmap(i / (widths.size - 1)))
@@ -301,7 +313,8 @@ axes[1].axhline(0, color="k", lw=0.8)
 axes[1].set_xscale("log")
 axes[1].set_xlabel("samples seen D")
 axes[1].set_ylabel("residual ln L − ln L_fit")
-axes[1].legend(fontsize=8)
+fig.legend(handles=axes[0].get_legend_handles_labels()[0] + axes[1].get_legend_handles_labels()[0],
+           loc="outside lower center", ncol=5, fontsize=8)
 for ax in axes:                                       # a short log axis: a few labelled ticks, no crowding
     ax.set_xticks([3e4, 1e5, 3e5])
     ax.set_xticklabels(["3·10⁴", "10⁵", "3·10⁵"])
@@ -373,7 +386,7 @@ for c, n, s, g, p_, sp in zip(C_levels, alloc.N, alloc.log_N_se, n_grid, n_par, 
     print(f"{c:>10.2e} {n:>8.0f} {s:>7.2f} {g:>7.0f} {p_:>9.0f} {sp:>7.2f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.7)
 show = np.unique(np.r_[0, np.flatnonzero(interior)[::2], C_levels.size - 1])   # the measured minima, and both ends
 for k, j in enumerate(show):
     col = C_[k % len(C_)]
@@ -390,7 +403,7 @@ axes[0].set_xscale("log")
 axes[0].set_yscale("log")
 axes[0].set_xlabel("parameters N")
 axes[0].set_ylabel("test loss at D = C/(6N)")
-axes[0].set_title("iso-FLOP profiles: markers measured, lines fit,\n★ measured minimum, dotted: fitted N*(C)",
+axes[0].set_title("iso-FLOP profiles: markers measured,\nlines fit, ★ measured minimum,\ndotted: fitted N*(C)",
                   fontsize=9)
 axes[0].legend(fontsize=8)
 lo, hi = alloc.band(2.0)
@@ -407,7 +420,8 @@ axes[1].set_xscale("log")
 axes[1].set_yscale("log")
 axes[1].set_xlabel("compute C = 6ND (FLOPs)")
 axes[1].set_ylabel("N (parameters) or D (samples)")
-axes[1].legend(fontsize=7)
+fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7, title="right panel",
+           title_fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -429,7 +443,7 @@ plt.show()
 frontier_fit = cu.fit_power_law(C_levels[interior], 1 / n_par[interior])   # N ∝ C^slope: fit 1/N ∝ C^(−slope)
 slope = frontier_fit.alpha
 slope_se = float(np.std(slope_boot, ddof=1))   # the compute levels share their curves: bootstrap over seeds
-print(f"allocation exponent a: fit {alloc.a:.3f} ± {alloc.a_se:.3f}; measured slope {slope:.3f} ± {slope_se:.3f} "
+print(f"allocation exponent a: fit {alloc.a:.3f} ± {alloc.a_se:.3f}; measured slope {slope:.3f} ± {slope_se:.3f}\n    "
       f"(bootstrap over seeds; least-squares SE {frontier_fit.alpha_stderr:.3f}) over {interior.sum()} compute levels")
 _ = cu.check_count("compute levels with an interior measured minimum", interior.sum(), at_least=3, of=C_levels.size)
 ratio = np.abs(np.log(alloc.N[interior] / n_par[interior]))

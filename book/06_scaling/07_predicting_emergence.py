@@ -32,16 +32,29 @@
 # and the batched ensembles of `course_utils.ensemble`.
 # **Runs in:** about two minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains more skills, more networks and longer (meant for a GPU; not run for the stored outputs).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/07_predicting_emergence.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -215,9 +228,9 @@ print(f"spread of ln t_k between networks of world A (SD, mean over skills 2-{P.
       f"{np.nanstd(np.log(t_meas[A][:, 1:]), 0, ddof=1).mean():.2f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+fig, axes = cu.panels(4, panel_height=3.4)
 for col, (name, w) in enumerate((("A, disjoint", A), ("B, shared bits", B))):
-    ax = axes[0, col]
+    ax = axes[col]
     n0 = w.start + int(np.argmax(reached[w].all(1)))                          # a network that learned every skill
     for j in range(P.n_skills):
         ax.plot(t, acc[:, n0, j], "o", ms=2.5, mfc="none", color=C[j], label=f"skill {j + 1}")
@@ -226,10 +239,10 @@ for col, (name, w) in enumerate((("A, disjoint", A), ("B, shared bits", B))):
     ax.set_xscale("log")
     ax.set_xlim(20, P.time_steps)
     ax.set_xlabel("training step (batches of 256)")
-    ax.set_ylabel("test accuracy on the skill")
-    ax.set_title(f"world {name}: one network")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
-ax = axes[1, 0]
+    ax.set_ylabel("one network: test accuracy")
+    ax.set_title(f"world {name}")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=7, fontsize=8)
+ax = axes[2]
 for i, (name, w) in enumerate((("A", A), ("B", B))):
     m, s = mean_se(t_meas[w])
     ax.errorbar(1 / p, m, s, fmt="o" if i == 0 else "s", mfc="none", capsize=2, color=C[i],
@@ -244,8 +257,9 @@ ax.set_xticks(1 / p, [f"{x:.0f}" for x in 1 / p])
 ax.minorticks_off()
 ax.set_xlabel("$1/p_k$ (skill $k$ = 1, 2, … from left)")
 ax.set_ylabel("emergence time $t_k$ (steps to 75 %)")
-ax.legend(fontsize=7)
-ax = axes[1, 1]
+ax.set_ylim(top=3 * np.nanmax(t_meas))                                     # room for the legend above the points
+ax.legend(fontsize=7, loc="upper left")
+ax = axes[3]
 for i, (name, w) in enumerate((("A", A), ("B", B))):
     ax.plot(t, E_meas[:, w].mean(1), "o", ms=2.5, mfc="none", color=C[i], label=f"world {name}: measured")
     ax.plot(t, E_pred[:, w].mean(1), "-", color=C[i], lw=1.2, label=f"world {name}: from skill 1's curve")
@@ -313,7 +327,7 @@ tE_pred = np.stack([em.crossing_time(t, -E_pred, -e) for e in levels], -1)
 lrE = np.log(tE_meas / tE_pred)
 for name, w in (("A", A), ("B", B)):
     m, s = mean_se(lrE[w])
-    print(f"world {name}: ln(measured/predicted) time for the total error to reach "
+    print(f"world {name}: ln(measured/predicted) time for the total error to reach\n    "
           + ", ".join(f"{e:.0%}: {x:+.2f} ± {y:.2f}" for e, x, y in zip(levels, m, s)))
 m, s = mean_se(lrE[A])
 cu.check_less("world A: total error, largest |mean ln(t_meas/t_pred)| − 3 SE over the levels 10 %, 3 %, 1 % (≤ 0.1)",
@@ -405,15 +419,15 @@ E_D_pred = np.sum(p * (1 - a_D_pred) / 2, -1)
 converged = np.nanmean(t_meas[A], 0) < P.data_steps / 3
 E_D_conv = np.sum((p * (1 - acc_D))[:, converged], -1)                       # the converged skills' share of it
 E_D_conv_pred = np.sum((p * (1 - a_D_pred) / 2)[:, converged], -1)
-print(f"D_c calibrated on skill 2: {D_c:.0f} samples;  fitted to each skill alone:",
+print(f"D_c calibrated on skill 2: {D_c:.0f} samples;  fitted to each skill alone:\n   ",
       "  ".join(f"{j + 1}: {x:.0f}" for j, x in enumerate(D_c_each)))
 print("skills whose online emergence (§2, world A) took < 1/3 of the run:", k_rank[converged].tolist())
-print(f"largest change of a skill's accuracy in the second half of training: "
+print(f"largest change of a skill's accuracy in the second half of training:\n    "
       f"skills {k_rank[converged].tolist()}: {np.abs(acc_D - acc_D_half)[:, converged].max():.2f}, "
       f"the others: {np.abs(acc_D - acc_D_half)[:, ~converged].max():.2f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = cu.panels(2, panel_height=3.5)
 ax = axes[0]
 d_grid = np.geomspace(5, 2e4, 300)
 for j in range(P.n_skills):
@@ -422,8 +436,9 @@ for j in range(P.n_skills):
 ax.plot(d_grid, np.minimum(d_grid / D_c, 1), "k-", lw=1.2, label=f"$\\min(d_k/D_c, 1)$, $D_c = {D_c:.0f}$ (skill 2)")
 ax.set_xscale("log")
 ax.set_xlabel("expected samples of the skill, $d_k = p_kD$")
-ax.set_ylabel("accuracy above chance $2\\,\\mathrm{acc}_k - 1$")
-ax.legend(fontsize=7, loc="upper left")
+ax.set_ylabel("above chance: $2\\,\\mathrm{acc}_k - 1$")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=7, title="left panel",
+           title_fontsize=7)
 ax = axes[1]
 D_grid = np.geomspace(sizes.min() / 1.5, sizes.max() * 1.5, 200)
 ax.plot(D_member, E_D, "o", mfc="none", color=C[0], label="all skills: measured (each network)")
@@ -435,7 +450,7 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("training-set size $D$ (samples)")
 ax.set_ylabel("total test error")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -476,7 +491,7 @@ cu.check_less("converged skills: |mean deviation of the accuracy above chance fr
               abs(dev.mean()), 0.15)
 big = E_D_conv_pred > 0.01
 ratio_E = np.log(E_D_conv[big] / E_D_conv_pred[big])
-print(f"error of the converged skills, measured / law (where the law gives > 1 %): geometric mean "
+print(f"error of the converged skills, measured / law (where the law gives > 1 %):\n    geometric mean "
       f"{np.exp(ratio_E.mean()):.2f}, range {np.exp(ratio_E.min()):.2f}-{np.exp(ratio_E.max()):.2f} ({big.sum()} networks)")
 cu.check_less("converged skills' test error: |mean ln(measured / law)| where the law gives > 1 % (≤ ln 1.5)",
               abs(ratio_E.mean()), np.log(1.5))
@@ -518,7 +533,7 @@ N_c = em.fit_units_per_skill(widths.astype(float), a_W[:, 1], 2)             # c
 held = a_W.sum(1)                                                            # skills held, counting fractions
 held_pred = em.skills_held(widths, P.n_skills, N_c)
 N_c_each = [em.fit_units_per_skill(widths.astype(float), a_W[:, j], j + 1) for j in range(P.n_skills)]
-print(f"N_c calibrated on skill 2: {N_c:.1f} hidden units per skill (the hand-made network: {P.m});  "
+print(f"N_c calibrated on skill 2: {N_c:.1f} hidden units per skill (the hand-made network: {P.m});\n"
       "fitted to each skill alone:", "  ".join(f"{j + 1}: {x:.1f}" for j, x in enumerate(N_c_each)))
 print("width N                  ", "  ".join(f"{w:>5d}" for w in P.widths))
 print("skills held, mean        ", "  ".join(f"{held[widths == w].mean():>5.2f}" for w in P.widths))
@@ -526,7 +541,7 @@ print("  predicted, min(N/N_c, 6)", "  ".join(f"{x:>5.2f}" for x in em.skills_he
 print("  halfway through training", "  ".join(f"{a_W_half.sum(1)[widths == w].mean():>5.2f}" for w in P.widths))
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = cu.panels(2, panel_height=3.5)
 ax = axes[0]
 N_grid = np.linspace(1, widths.max() * 1.05, 300)
 for j in range(P.n_skills):
@@ -535,8 +550,8 @@ for j in range(P.n_skills):
 ax.set_xscale("log", base=2)
 ax.set_xlabel("width $N$ (hidden units)")
 ax.set_ylabel("accuracy above chance")
-ax.set_title(f"lines: the unit law, $N_c = {N_c:.1f}$ from skill 2")
-ax.legend(fontsize=7, ncol=2)
+ax.set_title(f"lines: unit law, $N_c = {N_c:.1f}$")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize=8)
 ax = axes[1]
 ax.plot(widths, held, "o", mfc="none", color=C[0], label="measured (each network)")
 ax.plot(N_grid, em.skills_held(N_grid, P.n_skills, N_c), "-", color=C[0], label="$\\min(N/N_c, n_s)$")
@@ -544,7 +559,7 @@ ax.plot(N_grid, np.minimum(N_grid / P.m, P.n_skills), ":", color="0.4", label=f"
 ax.set_xscale("log", base=2)
 ax.set_xlabel("width $N$ (hidden units)")
 ax.set_ylabel("skills held $\\sum_k a_k$")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -574,7 +589,7 @@ pairs_w = [(i, j) for i in range(P.n_skills) for j in range(i + 1, P.n_skills)]
 inversions = np.mean([[learned_w[n, j] and not learned_w[n, i] for i, j in pairs_w] for n in range(widths.size)])
 wide = widths >= sorted(P.widths)[-2]
 shortfall = held[wide].mean() - held_pred[wide].mean()
-print(f"skill pairs learned against the order of frequency: {inversions:.1%};  widest two widths: mean skills "
+print(f"skill pairs learned against the order of frequency: {inversions:.1%};\nwidest two widths: mean skills "
       f"held {held[wide].mean():.2f}, calibrated law {held_pred[wide].mean():.2f}")
 cu.check_less("largest weight of the unused hidden units after training (they stay zero)", leak, 1e-12)
 cu.check_less("fraction of skill pairs learned (a ≥ 0.8) against the order of frequency", inversions, 0.1)
@@ -629,22 +644,22 @@ t_on = em.crossing_time(t, a, 0.15)
 i_early = np.searchsorted(t, t_on / 2)
 at_early = lambda x: np.take_along_axis(x, np.minimum(i_early, len(t) - 1)[None], 0)[0]    # noqa: E731
 early_R, early_ll = at_early(R_right), at_early(logloss) / np.log(2)
-print(f"exact match of {ell} queries: predicted from the early climb for {ok_em.sum()} of {ok_em.size} (network, skill) "
+print(f"exact match of {ell} queries: predicted from the early climb for {ok_em.sum()} of {ok_em.size}\n    (network, skill) "
       f"pairs ({n_points[ok_em].min()}-{n_points[ok_em].max()} records each)")
 print(f"ln(predicted/measured) time to exact match 1/2: median {np.median(lr_em[ok_em]):+.2f}, mean "
-      f"{lr_em[ok_em].mean():+.2f} ± {lr_em[ok_em].std(ddof=1) / np.sqrt(ok_em.sum()):.2f}; within a factor 1.5: "
+      f"{lr_em[ok_em].mean():+.2f} ± {lr_em[ok_em].std(ddof=1) / np.sqrt(ok_em.sum()):.2f};\n    within a factor 1.5: "
       f"{np.mean(np.abs(lr_em[ok_em]) < np.log(1.5)):.0%}")
-print(f"at half the onset time, t_on/2: |2 p_right − 1| ≤ {np.nanmax(np.abs(early_R)):.3f}, log-loss / ln 2 in "
+print(f"at half the onset time, t_on/2: |2 p_right − 1| ≤ {np.nanmax(np.abs(early_R)):.3f}, log-loss / ln 2 in\n    "
       f"[{np.nanmin(early_ll):.2f}, {np.nanmax(early_ll):.2f}] (all skills, all networks)")
 all_meas = em.crossing_time(t, np.prod(acc, -1), 0.5)                        # (networks,)
 all_pred = np.array([em.crossing_time(t, np.prod(0.5 + 0.5 * a_pred[:, n], -1), 0.5) for n in range(K_t)])
 for name, w in (("A", A), ("B", B)):
     m, s = mean_se(np.log(all_meas[w] / all_pred[w]))
-    print(f"world {name}: all {P.n_skills} skills right reaches 1/2 at {np.nanmean(all_meas[w]):.0f} steps (mean); "
+    print(f"world {name}: all {P.n_skills} skills right reaches 1/2 at {np.nanmean(all_meas[w]):.0f} steps (mean);\n    "
           f"ln(measured/predicted from skill 1) = {m:+.2f} ± {s:.2f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = cu.panels(2, panel_height=3.5)
 ax = axes[0]
 # the example: the pair of world A (skills 3 on) whose extrapolation error is closest to the median
 cand = np.where(np.isfinite(lr_em[A]) & (k_rank >= 3), np.abs(lr_em[A] - np.median(lr_em[ok_em])), np.inf)
@@ -668,8 +683,8 @@ ax.set_xscale("log")
 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 ax.set_xlabel("training step")
 ax.set_ylabel("score")
-ax.set_title(f"skill {j0 + 1}, one network of world A (a typical case)")
-ax.legend(fontsize=7, loc="upper left", ncol=2)
+ax.set_title(f"skill {j0 + 1}, a typical network of A")
+ax.legend(fontsize=7, loc="upper left")
 ax = axes[1]
 for i, (name, w) in enumerate((("A", A), ("B", B))):
     ax.plot(t_em_meas[w][ok_em[w]], t_em_pred[w][ok_em[w]], "o" if i == 0 else "s", mfc="none", ms=4, color=C[i],
@@ -681,9 +696,10 @@ ax.plot(lim, lim, "k-", lw=0.8, label="prediction = measurement")
 ax.fill_between(lim, lim / 1.5, lim * 1.5, color="0.9", zorder=0, label="within a factor 1.5")
 ax.set_xscale("log")
 ax.set_yscale("log")
-ax.set_xlabel("measured time to reach 1/2 (steps)")
+ax.set_xlabel("measured time to 1/2 (steps)")
 ax.set_ylabel("predicted time (steps)")
-ax.legend(fontsize=7, loc="upper left")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=7, title="right panel",
+           title_fontsize=7)
 plt.show()
 
 # %% [markdown]
