@@ -38,17 +38,30 @@
 # **Runs in:** about two minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # simulates three times more skills for three times longer, averages over more training sets and
 # network seeds, and adds data-set sizes and widths (meant for a GPU).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/06_scaling/03_skills_and_quanta.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
 import math
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -112,7 +125,7 @@ P
 task = MultitaskSparseParity(n_skills=P.mlp_skills, n_bits=P.mlp_bits, m=P.mlp_m, alpha=P.mlp_alpha, seed=cu.seed(0))
 x, y, skill = task.sample(4, seed=cu.seed(0))
 print("p_k =", np.round(task.probabilities.numpy(), 3))
-print("subsets S_k (task-bit indices):", task.subsets.tolist())
+print("subsets S_k (task-bit indices):\n   ", task.subsets.tolist())
 for xi, yi, ki in zip(x.int().tolist(), y.tolist(), skill.tolist()):
     print(f"control {xi[:P.mlp_skills]}  bits {''.join(map(str, xi[P.mlp_skills:]))}  skill {ki + 1}  label {yi}")
 
@@ -164,7 +177,8 @@ strength = quanta.gradient_descent(p, P.steps, P.lr, a0=P.a0, record_steps=recor
 loss_gd = quanta.loss_from_strengths(strength, p)
 loss_flow = quanta.loss_time(P.lr * record, p, s0=s0)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 shown = (1, 3, 10, 30, 100)
 steps_fine = np.geomspace(1, P.steps, 300)
 for i, k in enumerate(shown):
@@ -179,13 +193,15 @@ axes[0].set_xlabel("gradient-descent step")
 axes[0].set_ylabel("skill strength $s_k / S$")
 axes[0].plot([], [], "o", mfc="none", color="0.4", label="markers: GD")
 axes[0].plot([], [], "-", color="0.4", label="lines: theory")
-axes[0].legend(fontsize=7, loc="upper left")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
 axes[1].set_xscale("log")
-axes[1].set_xlabel("rescaled time $u = p_k\\,\\eta\\,$step (dimensionless)")
+axes[1].set_xlabel("$u = p_k\\,\\eta\\,$step (dimensionless)")
 axes[1].set_ylabel("skill strength $s_k / S$")
-axes[1].legend(fontsize=8)
+axes[1].set_ylim(-0.05, 1.25)                                   # room for the legend above the curve
+axes[1].legend(fontsize=8, loc="upper left")
 plt.show()
 
+# %%
 late = record >= 30
 cu.check_close("GD loss vs the sum of sigmoids (steps ≥ 30)", loss_gd[late], loss_flow[late], rtol=0.05)
 # half-times: the first 20 skills again, now recording every step (skills are independent)
@@ -281,9 +297,9 @@ frontier = quanta.lower_envelope(C_pts, loss_NT, C_eval)
 N_opt = np.array([N_grid[np.argwhere((C_pts <= c) & (loss_NT == f))[0, 1]] for c, f in zip(C_eval, frontier)])
 frontier_theory, _ = quanta.compute_frontier(C_eval, p, lr=P.lr, s0=s0, n_grid=100)
 
-# %%
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-ax = axes[0, 0]
+# %% tags=["hide-input"]
+fig, axes = cu.panels(4, panel_height=3.3)
+ax = axes[0]
 ax.plot(record[1:], loss_gd[1:], "o", color=C[0], mfc="none", ms=3, alpha=0.4)
 fit_T = cu.plotting.loglog_fit(ax, record[window], loss_gd[window], color=C[0], label="GD, fitted window")
 ax.plot(record[1:], loss_flow[1:], "-", color=C[0], lw=1, label="sum of sigmoids (theory)")
@@ -293,9 +309,9 @@ ax.plot(record[window], A_T * (2 * P.lr * record[window]) ** (-theory_exp["time"
 ax.set_xlabel("gradient-descent step $T$")
 ax.set_ylabel("test loss $L$ (normalised MSE)")
 ax.set_title("time")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 
-ax = axes[0, 1]
+ax = axes[1]
 ax.errorbar(D, loss_data.mean(1), loss_data.std(1), fmt="none", color=C[1])
 fit_D = cu.plotting.loglog_fit(ax, D, loss_data.mean(1), color=C[1], label=f"GD to convergence, mean of {P.data_seeds} sets")
 D_fine = np.geomspace(D.min(), D.max(), 100)
@@ -305,9 +321,9 @@ ax.plot(D_fine, quanta.data_law_prefactor(P.alpha, P.n_skills) * D_fine ** (-the
 ax.set_xlabel("training-set size $D$ (samples)")
 ax.set_ylabel("test loss $L$ (normalised MSE)")
 ax.set_title("data")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 
-ax = axes[1, 0]
+ax = axes[2]
 fit_N = cu.plotting.loglog_fit(ax, N, loss_N, color=C[2], label=f"GD, $n_s = {P.n_skills}$")
 fit_N_small = cu.plotting.loglog_fit(ax, N_small, loss_N_small, color=C[3], marker="s",
                                      label=f"GD, $n_s = {P.small_n_skills}$")
@@ -321,7 +337,7 @@ ax.set_ylabel("converged test loss $L$")
 ax.set_title("parameters")
 ax.legend(fontsize=7)
 
-ax = axes[1, 1]
+ax = axes[3]
 for j in range(0, N_grid.size, 8):
     ax.plot(C_pts[:, j], loss_NT[:, j], "-", color="0.8", lw=0.8)
 fit_C = cu.plotting.loglog_fit(ax, C_eval, frontier, color=C[4], label="frontier of the GD runs")
@@ -333,9 +349,11 @@ ax.set_ylim(3e-3, 1.5)
 ax.set_xlabel("compute $C = N \\times T$ (unit-steps)")
 ax.set_ylabel("test loss $L$")
 ax.set_title("compute (grey: fixed $N$)")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, loc="lower left")
 plt.show()
 
+# %%
+# fit_T, fit_D, fit_N, fit_N_small, fit_C: the power laws fitted in the figure's cell (cu.plotting.loglog_fit)
 fit_N_corrected = cu.fit_power_law(N + 0.5, loss_N + (P.n_skills + 0.5) ** (-P.alpha) / (P.alpha * Z))
 Z_small = quanta.normaliser(P.small_n_skills, P.alpha)
 fit_N_small_corrected = cu.fit_power_law(N_small + 0.5, loss_N_small
@@ -480,7 +498,9 @@ print(f"largest relative gap between the bounds on the loss of the skills k > {M
 A_T_inf = quanta.time_law_prefactor(P.alpha_small, math.inf, s0=s0)      # the laws of a world without end
 law_T = lambda T: A_T_inf * (2 * P.lr * T) ** (-gamma_small)                # noqa: E731
 law_D = lambda d: quanta.data_law_prefactor(P.alpha_small) * d ** (-gamma_small)   # noqa: E731
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, ncols=1, width=6.4, panel_height=3.0)
 shown_T = record >= 30
 for j, n in enumerate(P.worlds):
     world = f"$n_s = 10^{{{np.log10(n):.0f}}}$"
@@ -499,9 +519,12 @@ axes[0].set_xlabel("gradient-descent step $T$")
 axes[0].set_ylabel("$L \\,/\\, A_T\\tau^{-\\alpha/(\\alpha+1)}$")
 axes[0].set_title(f"time, $\\alpha = {P.alpha_small}$ (lines: sum of sigmoids)")
 axes[1].set_xlabel("training-set size $D$")
+axes[1].legend(fontsize=7, loc="lower center")
 axes[1].set_ylabel("$L \\,/\\, A_D D^{-\\alpha/(\\alpha+1)}$")
 axes[1].set_title(f"data, $\\alpha = {P.alpha_small}$ (lines: $\\sum_k p_k(1-p_k)^D$; bars: SE of the mean)")
 plt.show()
+
+# %%
 
 # Tolerances. GD is deterministic here (no seed enters the time law) and differs from gradient flow
 # only in the first steps of the most frequent skills (§2), so on the window its slope equals the
@@ -537,6 +560,24 @@ cu.check_less(f"|data slope difference n_s = {small} − {big} − that of the f
 # only once the tail beyond the world's last skill is small compared with the loss, which for a
 # heavy tail (small $\alpha$) takes many more skills than for $\alpha = 1$.
 #
+# **Explore: the Zipf exponent and the size of the world.** Move $\alpha$ and choose the number of
+# skills $n_s$. Each panel draws the exact finite sum of the model (solid) and the power law of a world
+# without end (dotted, its exponent in the legend; the compute line, which has no closed-form prefactor,
+# is drawn through the frontier at one point). The theory says that $\alpha$ alone sets the four
+# exponents, $\alpha/(\alpha+1)$, $\alpha/(\alpha+1)$, $\alpha$ and $\alpha/(\alpha+2)$, and that a finite world bends
+# the curves down before $k_*$ reaches $n_s$ (dashed line), once the Zipf tail beyond $n_s$ (in the title)
+# is no longer small against the loss: the smaller $\alpha$, the earlier.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import quanta_scaling
+
+ex = quanta_scaling.explorer()
+ex.show()
+display(ex.variants("alpha", [0.5, 1.0, 2.0]))
+
+# %% [markdown]
 # ## 4. A real network: skills emerge one at a time
 #
 # The multilinear model is handed the skill functions $g_k$; a network has to discover them. We
@@ -577,15 +618,15 @@ above_chance = np.clip((acc - 0.5) / 0.5, 0, 1)                             # (R
 calibration = [quanta.fit_logistic(t_rec, above_chance[:, s, 0]) for s in range(P.mlp_seeds)]
 predicted_acc = 0.5 + 0.5 * quanta.calibrated_sigmoids(t_rec, p_mlp, p_mlp[0], *calibration[0])   # seed 0, (R, n_s)
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 for k in range(P.mlp_skills):
     axes[0].plot(t_rec, acc[:, 0, k], "-", color=C[k % len(C)], lw=1.4, label=f"skill {k + 1}")
     axes[0].plot(t_rec, predicted_acc[:, k], "--", color=C[k % len(C)], lw=0.9)
 axes[0].plot([], [], "k--", lw=0.9, label="multilinear sigmoid,\ncalibrated on skill 1")
 axes[0].set_xlabel("training step (batches of 256)")
-axes[0].set_ylabel("test accuracy on the skill (seed 0)")
-axes[0].legend(fontsize=7, ncol=2)
+axes[0].set_ylabel("test accuracy (seed 0)")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=8)
 for k in range(P.mlp_skills):
     axes[1].plot(t_rec[1:], p_mlp[k] * ce[1:, 0, k], "-", color=C[k % len(C)], lw=1)
 axes[1].plot(t_rec[1:], total_ce[1:, 0], "k-", lw=2.2, label="total loss $\\sum_k p_k L_k$ (seed 0)")
@@ -642,11 +683,12 @@ climb_meas = np.log(t90 / t60)[:, 1:]                                           
 climb_se = np.hypot(np.nanstd(climb_meas, ddof=1) / np.sqrt(np.isfinite(climb_meas).sum()),
                     climb_pred.std(ddof=1) / np.sqrt(climb_pred.size))
 t_half_cal = np.array([th * p_mlp[0] / p_mlp for th, r in calibration])                                 # (K, n_s)
-print(f"calibrated on skill 1: t_90 / t_60 = {np.exp(climb_pred.mean()):.2f} for every skill; measured on skills 2–"
+print(f"calibrated on skill 1: t_90 / t_60 = {np.exp(climb_pred.mean()):.2f} for every skill;\n    measured on skills 2–"
       f"{P.mlp_skills}: {np.exp(np.nanmean(climb_meas)):.2f} (combined SE of the log: {climb_se:.3f})")
 print("t_k / calibrated t_k  ", "  ".join(f"{r:>5.2f}" for r in np.exp(np.log(t_half / t_half_cal).mean(0))),
       " (geometric mean over networks)")
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.4, 4))
 ax.errorbar(k, t_half.mean(0), t_half.std(0), fmt="none", color=C[0])
 cu.plotting.loglog_fit(ax, k, t_half.mean(0), color=C[0], label=f"networks, mean of {P.mlp_seeds} seeds",
@@ -660,6 +702,7 @@ ax.set_ylabel("half-time $t_k$ (training steps)")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 cu.check_count("final per-skill accuracies at or below 0.8 (every network past every skill's jump)",
                int((acc[-1] <= 0.8).sum()), at_most=0, of=acc[-1].size)
 cu.check_close("half-time exponent of the networks vs 1/p_k (multilinear: 1)", -fit_p.alpha, 1.0, atol=0.25)
@@ -718,20 +761,20 @@ print("t_k(SGD) / t_k(Adam)   ", "  ".join(f"{t:>5.2f}" if np.isfinite(t) else "
                                         for t in t_half_sgd.mean(0) / t_half.mean(0)))
 print(f"skills reached by every network under both optimisers: {both.sum()} of {P.mlp_skills}")
 print(f"exponent of t_k vs 1/p_k on these skills:  Adam {-fit_adam.alpha:.2f} ± {fit_adam.alpha_stderr:.2f},  "
-      f"SGD {-fit_sgd.alpha:.2f} ± {fit_sgd.alpha_stderr:.2f},  ratio SGD/Adam {-fit_ratio.alpha:+.3f} ± "
+      f"SGD {-fit_sgd.alpha:.2f} ± {fit_sgd.alpha_stderr:.2f},\n    ratio SGD/Adam {-fit_ratio.alpha:+.3f} ± "
       f"{fit_ratio.alpha_stderr:.3f}  (multilinear: 1, 1, 0)")
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 pred_sgd = 0.5 + 0.5 * quanta.calibrated_sigmoids(t_sgd, p_mlp, p_mlp[0], *cal_sgd)
 for j in range(P.mlp_skills):
     axes[0].plot(t_sgd, acc_sgd[:, 0, j], "-", color=C[j % len(C)], lw=1.4, label=f"skill {j + 1}")
     axes[0].plot(t_sgd, pred_sgd[:, j], "--", color=C[j % len(C)], lw=0.9)
 axes[0].plot([], [], "k--", lw=0.9, label="calibrated on skill 1")
 axes[0].set_xlabel("training step (batches of 256)")
-axes[0].set_ylabel("test accuracy on the skill (seed 0)")
+axes[0].set_ylabel("test accuracy (seed 0)")
 axes[0].set_title(f"plain SGD, $\\eta = {P.sgd_lr:g}$")
-axes[0].legend(fontsize=7, ncol=2)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=8)
 ax = axes[1]
 for j, (name, th, fit) in enumerate([("Adam", t_half, fit_adam), ("SGD", t_half_sgd, fit_sgd)]):
     ax.errorbar(1 / p_mlp, th.mean(0), th.std(0), fmt="o", color=C[j], ms=5, mfc="none", capsize=2,
@@ -747,6 +790,7 @@ ax.set_ylabel("half-time $t_k$ (training steps)")
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 cu.check_count("skills reached (75 %) by every network under both optimisers", int(both.sum()), at_least=5,
                of=P.mlp_skills)
 cu.check_close("half-time exponent with plain SGD vs 1/p_k (multilinear: 1)", -fit_sgd.alpha, 1.0, atol=0.25)
@@ -800,8 +844,8 @@ above_D = np.clip((acc_D - 0.5) / 0.5, 0, 1)
 D_c = quanta.fit_count_threshold(n_k[:, 1], above_D[:, 1])
 D_c_each = np.array([quanta.fit_count_threshold(n_k[:, j], above_D[:, j]) for j in range(P.mlp_skills)])
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 D_grid = np.geomspace(sizes.min(), sizes.max(), 200)
 for j in range(P.mlp_skills):
     axes[0].plot(sizes, acc_D[:, j], "o-", color=C[j % len(C)], ms=4, label=f"skill {j + 1}")
@@ -810,27 +854,29 @@ axes[0].plot([], [], "k--", lw=0.9, label="$\\min(p_kD/D_c, 1)$, $D_c$ from skil
 axes[0].set_xscale("log")
 axes[0].set_xlabel("training-set size $D$ (samples)")
 axes[0].set_ylabel("test accuracy on the skill")
-axes[0].legend(fontsize=7, ncol=2)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=8)
 for j in range(P.mlp_skills):
     axes[1].plot(n_k[:, j], acc_D[:, j], "o", color=C[j % len(C)], ms=5, mfc="none")
 n_grid = np.geomspace(n_k.min(), n_k.max(), 200)
 axes[1].plot(n_grid, 0.5 + 0.5 * quanta.count_threshold_law(n_grid, D_c), "k--", lw=1,
              label=f"$\\frac{{1}}{{2}} + \\frac{{1}}{{2}}\\min(n_k/D_c, 1)$, $D_c = {D_c:.0f}$ (skill 2)")
+axes[1].set_ylim(top=1.1)                                      # room for the legend above the points
 axes[1].legend(fontsize=8, loc="upper left")
 axes[1].set_xscale("log")
 axes[1].set_xlabel("training samples of the skill, $n_k$")
 axes[1].set_ylabel("test accuracy on the skill")
-axes[1].set_title("all skills and all $D$: one curve in $n_k$")
+axes[1].set_title("all skills, all $D$: one curve")
 plt.show()
 
+# %%
 learned = acc_D >= 0.9
 n_c_low = n_k[~learned].max()        # the most samples any unlearned skill had
 n_c_high = n_k[learned].min()        # the fewest samples any learned skill had
 print(f"learned skills per D: {dict(zip(sizes.tolist(), learned.sum(1).tolist()))}")
 print(f"unlearned skills had at most {n_c_low} samples; learned skills had at least {n_c_high}")
-print(f"D_c calibrated on skill 2: {D_c:.0f} samples;  D_c fitted to each skill alone:",
+print(f"D_c calibrated on skill 2: {D_c:.0f} samples;  D_c fitted to each skill alone:\n   ",
       "  ".join(f"{j + 1}: {d:.0f}" for j, d in enumerate(D_c_each)))
-print(f"online half-times of §4 (Adam, mean):", "  ".join(f"{j + 1}: {t:.0f}" for j, t in enumerate(t_half.mean(0))),
+print(f"online half-times of §4 (Adam, mean):\n   ", "  ".join(f"{j + 1}: {t:.0f}" for j, t in enumerate(t_half.mean(0))),
       f" — against {P.emergence_steps} steps here")
 cu.check_less("every skill with ≥ 1500 training samples is learned (lowest accuracy above 0.9)",
               0.9 - acc_D[n_k >= 1500].min(), 0)
@@ -931,14 +977,14 @@ learned = [a >= 0.9 for a in final]                                             
 n_learned_w = [l.sum(1) for l in learned]
 halfway = (acc_w[len(t_w) // 2] >= 0.9).sum(-1)                                            # (widths, seeds)
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.3)
 for j in range(P.mlp_skills):
     axes[0].plot(all_widths, [a[:, j].mean() for a in final], "o-", color=C[j % len(C)], ms=4, label=f"skill {j + 1}")
 axes[0].set_xscale("log", base=2)
 axes[0].set_xlabel("width $w$ (hidden units)")
 axes[0].set_ylabel("final test accuracy on the skill\n(mean over seeds)")
-axes[0].legend(fontsize=7, ncol=2)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=8, fontsize=8)
 ax = axes[1]
 for i, (w, n) in enumerate(zip(all_widths, n_learned_w)):
     ax.plot(np.full(n.size, w) * np.exp(0.06 * (np.arange(n.size) - (n.size - 1) / 2)), n, "o", color=C[0],
@@ -950,9 +996,10 @@ ax.plot(w_fine, np.minimum(w_fine // task.m, P.mlp_skills), "k-", lw=1,
 ax.set_xscale("log", base=2)
 ax.set_xlabel("width $w$ (hidden units)")
 ax.set_ylabel("skills learned (accuracy ≥ 0.9)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7, loc="lower right")
 plt.show()
 
+# %%
 pairs_w = [(i, j) for i in range(P.mlp_skills) for j in range(i + 1, P.mlp_skills)]
 inversions = np.mean([[l[s, j] and not l[s, i] for i, j in pairs_w] for l in learned for s in range(l.shape[0])])
 prefix = np.mean([np.array_equal(l[s], np.arange(P.mlp_skills) < l[s].sum()) for l in learned for s in range(l.shape[0])])
@@ -971,10 +1018,10 @@ print("hidden units per skill    ", "  ".join(f"{w / n.mean():>5.1f}" if n.sum()
                                             for w, n in zip(all_widths, n_learned_w)))
 print(f"hidden units per learned skill, widths {widths[mid].min()}–{widths[mid].max()} pooled: {units_pooled:.1f} "
       f"(the construction: {task.m})")
-print(f"networks whose learned skills are exactly the most frequent ones: {prefix:.0%}; "
+print(f"networks whose learned skills are exactly the most frequent ones: {prefix:.0%};\n    "
       f"skill pairs learned against the order of frequency: {inversions:.1%}")
 print(f"final accuracies between chance and learned (0.65–0.9): {in_between:.0%} "
-      f"± {np.sqrt(in_between * (1 - in_between) / n_final):.0%} (binomial standard error, {n_final} accuracies)")
+      f"± {np.sqrt(in_between * (1 - in_between) / n_final):.0%}\n    (binomial standard error, {n_final} accuracies)")
 
 # %%
 cu.check_less("largest weight of the unused hidden units after training (they stay zero)", leak, 1e-12)
@@ -1090,7 +1137,7 @@ T50, spacing = record[i50], record[i50] / record[i50 - 1]                    # f
 print(f"per-query error: ε ∝ T^-{fit_err.alpha:.3f} ± {fit_err.alpha_stderr:.3f} (T ≥ 300; theory {theory_exp['time']:.3f})")
 print(f"fitted where the exact match of {P.em_queries} queries is below 1 % (T ≤ {record[early].max()}): "
       f"ε ∝ T^{coef[0]:.3f}")
-print(f"exact match reaches 1/2 at T = {T50} (previous record {record[i50 - 1]}); predicted from the early fit: "
+print(f"exact match reaches 1/2 at T = {T50} (previous record {record[i50 - 1]});\n    predicted from the early fit: "
       f"{np.exp(log_T50_pred):.0f} (× e^±{se_T50:.2f}, one SE)")
 
 # the networks of §4: per-skill cross-entropy around the start of the accuracy climb
@@ -1101,11 +1148,11 @@ ce_at = lambda i: np.take_along_axis(ce, i[None], 0)[0]                      # n
 drop_before = np.log(ce_at(i_before) / ce_at(i60)) / 2                       # log-loss fall per doubling
 drop_after = np.log(ce_at(i60) / ce_at(i_after))
 print(f"per-skill cross-entropy, fall of log L per doubling of time (median over {drop_before.size} skills × "
-      f"networks): before the climb {np.median(drop_before):.3f}, during it {np.median(drop_after):.3f}; "
+      f"networks):\n    before the climb {np.median(drop_before):.3f}, during it {np.median(drop_after):.3f}; "
       f"loss at t_60 / ln 2: {np.median(ce_at(i60)) / np.log(2):.2f} (median)")
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(3, panel_height=3.4)
 ax = axes[0]
 ax.plot(record[1:], 1 - err_query[1:], "-", color=C[0], label="per-query accuracy $1-\\varepsilon$")
 ax.plot(record[1:], exact[1:], "-", color=C[1], lw=2, label=f"exact match of {P.em_queries} queries")
@@ -1117,7 +1164,7 @@ ax.set_xscale("log")
 ax.set_xlabel("gradient-descent step $T$")
 ax.set_ylabel("score")
 ax.set_title("multilinear run: two metrics")
-ax.legend(fontsize=7, loc="upper left")
+ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(0, 0.38))
 ax = axes[1]
 ax.plot(record[1:], err_query[1:], "o", color=C[0], mfc="none", ms=3, label="per-query error $\\varepsilon$")
 ax.plot(T_line, np.exp(coef[1]) * T_line ** coef[0], "--", color=C[1], lw=1,
@@ -1138,11 +1185,13 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_ylim(1e-3, 2)
 ax.set_xlabel("training step")
-ax.set_ylabel("test cross-entropy on the skill / ln 2")
-ax.set_title("network (§4, seed 0); dots: accuracy reaches 60 %")
-ax.legend(fontsize=6, ncol=2, loc="lower left")
+ax.set_ylabel("cross-entropy / ln 2")
+ax.set_title("network (§4, seed 0)")
+fig.legend(*ax.get_legend_handles_labels(), loc="center", bbox_to_anchor=(0.75, 0.25), ncol=2, fontsize=8,
+           title="bottom panel: skills\n(dots: accuracy reaches 60 %)", title_fontsize=8)
 plt.show()
 
+# %%
 cu.check_close("per-query error exponent vs α/(α+1)", fit_err.alpha, theory_exp["time"], atol=0.02)
 cu.check_close("log T at which the exact match reaches 1/2 vs the extrapolated early power law (tolerance: the "
                "record spacing + 3 SE)", np.log(T50), log_T50_pred, atol=np.log(spacing) + 3 * se_T50)
@@ -1151,16 +1200,16 @@ cu.check_less("networks: 3 × median fall of the skill's log-loss per doubling b
 
 # %% [markdown]
 # In the multilinear run the exact match looks like an emergent ability: nothing for three decades
-# of training, then a rise to above one half in the last two (left). Nothing sudden
+# of training, then a rise to above one half in the last two (top left). Nothing sudden
 # happens underneath: the per-query error falls as the power law $T^{-\alpha/(\alpha+1)}$ throughout
-# (middle; exponent checked), and a fit to the stretch where the exact match still reads zero predicts
+# (top right; exponent checked), and a fit to the stretch where the exact match still reads zero predicts
 # when it will reach one half, to within the spacing of the records and the fit's standard error
 # (checked). This is the mirage of {cite:t}`schaeffer2023emergent`: the exact match is a steep
 # function of a smooth curve, $(1-\varepsilon)^\ell\approx e^{-\ell\varepsilon}$, which switches from
 # 0 to 1 as $\varepsilon$ crosses $1/\ell$; a longer string only moves the switch to later times. The
 # same holds for the staircase of the total loss in §4: a sum over many skills is smooth.
 #
-# A single sparse-parity skill is different. Its own cross-entropy (right) sits near $\ln 2$ and
+# A single sparse-parity skill is different. Its own cross-entropy (bottom) sits near $\ln 2$ and
 # barely moves until the accuracy starts to climb, then falls by orders of magnitude: per doubling of
 # time it falls many times faster during the climb than in the two doublings before it (printed;
 # checked to be at least three times faster, where a power law in time would give the same fall
@@ -1264,7 +1313,7 @@ for n_c in (1, 10, 100):
 # for $\alpha = 1$.
 
 # %%
-exercises.check_compute_allocation(1 / (P.alpha + 2), (P.alpha + 1) / (P.alpha + 2), alpha=P.alpha)
+_ = exercises.check_compute_allocation(1 / (P.alpha + 2), (P.alpha + 1) / (P.alpha + 2), alpha=P.alpha)
 
 # %% [markdown]
 # :::{solution-end}
