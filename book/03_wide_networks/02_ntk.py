@@ -32,16 +32,29 @@
 # [Networks at initialisation: the Gaussian-process limit](01_nngp.ipynb) (the kernel recursion).
 # **Runs in:** about two and a half minutes on a laptop CPU (`COURSE_SCALE=default`);
 # `COURSE_SCALE=paper` trains wider networks with more seeds.
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/03_wide_networks/02_ntk.ipynb)
+# of this chapter, without the solutions (they are in the book).
 
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import math
 
@@ -162,25 +175,29 @@ for n in params.init_widths:
             init_rows[n] = T_emp[0]
     init_error.append(np.sqrt(np.mean(np.square(errs))))  # rms: its square is an average over networks
 init_error = np.array(init_error)
+fit_init = cu.fit_power_law(params.init_widths, init_error)  # init_error ∝ n^(−alpha)
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 t_fine = np.linspace(0, np.pi, 200)
 ax.plot(t_fine, kernels.ntk_kernel(X_init[:1].numpy(), circle(t_fine).numpy(), depth=2, sigma_w2=sw2,
                                    sigma_b2=sb2)[0], "k-", label="analytic NTK $\\Theta(x_0, x_\\vartheta)$")
 for i, n in enumerate((params.init_widths[0], params.init_widths[-1])):
     ax.plot(angles_init, init_rows[n], "os"[i], mfc="none", color=cu.plotting.PALETTE[i],
-            label=f"empirical NTK, one network of width {n}")
+            label=f"one network of width {n}")
 ax.set_xlabel("angle $\\vartheta$ between the inputs (rad)")
 ax.set_ylabel("tangent kernel")
-ax.legend()
+ax.legend(fontsize=7, loc="upper right")
 ax = axes[1]
-fit_init = cu.plotting.loglog_fit(ax, params.init_widths, init_error, label=f"rms over {params.init_seeds} networks",
-                                  exponent_name="slope")
+cu.plotting.loglog_fit(ax, params.init_widths, init_error, label=f"rms over {params.init_seeds} networks",
+                       exponent_name="slope")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("$\\|\\hat\\Theta - \\Theta\\|_F / \\|\\Theta\\|_F$ at initialisation")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
+
+# %%
 print(f"empirical NTK → analytic NTK as n^(-{fit_init.alpha:.3f} ± {fit_init.alpha_stderr:.3f})")
 # tolerance: 0.1, or four standard errors of the fitted exponent where the scatter of the few networks
 # per width makes it larger (the error of the fit comes from the scatter of the points about the line)
@@ -307,7 +324,8 @@ print(f"λ_max(Θ/N) = {lam_max:.4f}, learning rate η = {lr:.4f}, final trainin
 cu.check_close("linearised model trained by GD vs the kernel formula with its Θ₀", f_lin_trained, f_lin_formula,
                rtol=1e-8)
 
-fig, ax = plt.subplots(figsize=(8, 3.8))
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(7.2, 3.8))
 order = np.argsort(np.concatenate([t_train, t_test]))
 t_all = np.concatenate([t_train, t_test])
 for i, step in enumerate(record):
@@ -316,8 +334,15 @@ for i, step in enumerate(record):
 ax.plot(t_train, y_train, "k*", ms=9, label="training data")
 ax.set_xlabel("angle t of the input on the circle (rad)")
 ax.set_ylabel("f(x)")
-ax.legend(ncol=3, fontsize=8, loc="lower left")
+handles = ax.get_legend_handles_labels()[0]   # (kernel theory, network) of each recorded step, then the data
+fig.legend([tuple(handles[2 * i:2 * i + 2]) for i in range(len(record))]
+           + [plt.Line2D([], [], color="k"), plt.Line2D([], [], color="k", marker="o", mfc="none", ls="none"),
+              handles[-1]],
+           [f"step {step}" for step in record] + ["kernel theory", "network", "training data"],
+           ncol=4, fontsize=8, loc="outside lower center")
 plt.show()
+
+# %%
 cu.check_close(f"width {params.wide_width}: network vs analytic-kernel prediction, all steps and inputs",
                f_net, f_ker, rtol=0.05)
 
@@ -400,42 +425,51 @@ def mean_part(D):
 panels = [("change", "kernel change $\\|\\Theta_T - \\Theta_0\\|_F/\\|\\Theta_0\\|_F$"),
           ("net_lin", "network − linearised model"), ("lin_ker", "linearised model − analytic-NTK regression"),
           ("total", "network − analytic-NTK regression")]
-fits = {}
-fig, axes = plt.subplots(2, 3, figsize=(15, 8))
-for ax, (key, title) in zip(axes.flat, panels):
+fits = {(act, key): exponent(sweep[act][key]) for key, _ in panels for act in ("relu", "erf")}
+rho = {act: correlation(sweep[act]["net_lin"], sweep[act]["lin_ker"]) for act in ("relu", "erf")}
+frac = {act: mean_part(sweep[act]["total"]) for act in ("relu", "erf")}
+
+# %% tags=["hide-input"]
+fig, axes = cu.panels(6, panel_height=3.2)
+for ax, (key, title) in zip(axes, panels):
     for i, act in enumerate(("relu", "erf")):
         rms, se = rms_over_networks(sweep[act][key])
-        fits[act, key] = exponent(sweep[act][key])
         cu.plotting.loglog_fit(ax, widths, rms, label=f"{act} (rms over {K_sw} networks, ± 1 s.e.)",
                                color=cu.plotting.PALETTE[i], exponent_name="slope")
         ax.errorbar(widths, rms, yerr=se, fmt="none", color=cu.plotting.PALETTE[i], capsize=2)
     ref = rms_over_networks(sweep["relu"][key])[0][0]
     ax.plot(widths, ref * (widths / widths[0]) ** -0.5, "k:", lw=1, label="$n^{-1/2}$")
     ax.plot(widths, ref * (widths / widths[0]) ** -1.0, "k--", lw=1, label="$n^{-1}$")
-    ax.set_title(title + ("" if key == "change" else " (rms / rms y)"), fontsize=10)
-rho = {act: correlation(sweep[act]["net_lin"], sweep[act]["lin_ker"]) for act in ("relu", "erf")}
-frac = {act: mean_part(sweep[act]["total"]) for act in ("relu", "erf")}
+    ax.set_title(title + ("" if key == "change" else "\n(rms / rms y)"), fontsize=9)
+    h, lab = ax.get_legend_handles_labels()   # relu markers, relu fit, erf markers, erf fit, n^-1/2, n^-1
+    ax.legend([(h[0], h[1]), (h[2], h[3]), h[4], h[5]],
+              [lab[1].replace("fit: slope =", "relu: slope"), lab[3].replace("fit: slope =", "erf: slope"),
+               lab[4], lab[5]], fontsize=7, loc="lower left")
 for i, act in enumerate(("relu", "erf")):
-    axes[1, 1].plot(widths, rho[act], "o-", color=cu.plotting.PALETTE[i], label=act)
-    axes[1, 2].errorbar(widths, frac[act][0], yerr=frac[act][1], fmt="o-", capsize=2, color=cu.plotting.PALETTE[i],
-                        label=act)
-axes[1, 1].axhline(0, color="k", lw=0.8)
-axes[1, 1].set_title("correlation ρ of the two parts of the gap", fontsize=10)
-axes[1, 1].set_ylabel("ρ(network − linearised, linearised − analytic)")
-axes[1, 2].axhline(0, color="k", lw=0.8)
-axes[1, 2].set_title("network − analytic NTK: the part common to all draws", fontsize=10)
-axes[1, 2].set_ylabel("rms of the mean over draws / rms (± 1 s.e.)")
-for ax in axes.flat:
+    axes[4].plot(widths, rho[act], "o-", color=cu.plotting.PALETTE[i], label=act)
+    axes[5].errorbar(widths, frac[act][0], yerr=frac[act][1], fmt="o-", capsize=2, color=cu.plotting.PALETTE[i],
+                     label=act)
+axes[4].axhline(0, color="k", lw=0.8)
+axes[4].set_title("correlation ρ of the two parts of the gap", fontsize=9)
+axes[4].set_ylabel("ρ(net − lin., lin. − analytic)")
+axes[5].axhline(0, color="k", lw=0.8)
+axes[5].set_title("network − analytic NTK:\nthe part common to all draws", fontsize=9)
+axes[5].set_ylabel("rms of mean over draws / rms")
+for ax in axes:
     ax.set_xscale("log")
-    ax.set_xticks(widths, [str(w) for w in widths])
+    ax.set_xticks(widths, [str(w) for w in widths], rotation=45)
     ax.minorticks_off()
     ax.set_xlabel("width n (units)")
-    ax.legend(fontsize=7)
+axes[4].legend(fontsize=7)
+axes[5].legend(fontsize=7)
+fig.suptitle(f"markers: rms over {K_sw} networks (± 1 s.e.); dashed: power-law fits", fontsize=10)
 plt.show()
+
+# %%
 names = dict(change="kernel change", net_lin="network − linearised", lin_ker="linearised − analytic",
              total="network − analytic")
 for act in ("relu", "erf"):
-    print(act + ": " + "; ".join(f"{names[k]} ∝ n^(-{fits[act, k][0]:.2f} ± {fits[act, k][1]:.2f})" for k, _ in panels))
+    print(act + ":\n" + "\n".join(f"    {names[k]} ∝ n^(-{fits[act, k][0]:.2f} ± {fits[act, k][1]:.2f})" for k, _ in panels))
 print("width                      " + "".join(f"{n:>8d}" for n in widths))
 for act in ("relu", "erf"):
     print(f"{act:4s} ρ(two parts)            " + "".join(f"{r:8.2f}" for r in rho[act]))
@@ -570,7 +604,8 @@ runs_sb = {"erf, centred": spectral_run("erf", True), "erf, not centred": spectr
 sb = runs_sb["erf, centred"]
 lam_k, residual_modes, theory_modes, r0, emp_eig = sb["lam"], sb["measured"], sb["theory"], sb["r0"], sb["eig_start"]
 
-fig, axes = plt.subplots(1, 3, figsize=(16, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(3, panel_height=3.3)
 ax = axes[0]
 ax.plot(ks, lam_k[ks], "k-", label="analytic NTK (erf): Fourier coefficients")
 ax.plot(ks, emp_eig, "o", mfc="none", color=cu.plotting.PALETTE[0],
@@ -578,7 +613,7 @@ ax.plot(ks, emp_eig, "o", mfc="none", color=cu.plotting.PALETTE[0],
 ax.set_yscale("log")
 ax.set_xlabel("frequency k on the circle")
 ax.set_ylabel("eigenvalue $\\lambda_k$ of $\\hat\\Theta$")
-ax.legend()
+ax.legend(fontsize=7)
 ax = axes[1]
 for i, k in enumerate(modes):
     cu.plotting.theory_and_experiment(ax, sb_record, np.abs(theory_modes[:, i] / r0[i]),
@@ -590,7 +625,9 @@ ax.set_ylim(1e-4, 2)
 ax.set_xlabel("gradient-descent step t")
 ax.set_ylabel("residual in mode k, relative to t = 0")
 ax.set_title("erf, centred", fontsize=10)
-ax.legend(fontsize=8)
+# the top-right panel's legend goes into the empty bottom-right corner of the figure
+fig.legend(*ax.get_legend_handles_labels(), fontsize=8, ncol=2, title="top right: residual per mode",
+           title_fontsize=8, loc="center", bbox_to_anchor=(0.76, 0.27))
 ax = axes[2]
 for i, (name, run) in enumerate(runs_sb.items()):
     ax.plot(ks[:8], run["eig_end"][:8] / run["eig_start"][:8] - 1, "os^"[i] + "-", mfc="none",
@@ -598,9 +635,11 @@ for i, (name, run) in enumerate(runs_sb.items()):
 ax.axhline(0, color="k", lw=1, label="frozen kernel (theory)")
 ax.axvspan(modes[0] - 0.5, modes[-1] + 0.5, color="0.9", zorder=0, label="modes of the target")
 ax.set_xlabel("frequency k on the circle")
-ax.set_ylabel("relative change of $\\lambda_k$ during training")
-ax.legend(fontsize=8)
+ax.set_ylabel("relative change of $\\lambda_k$\nduring training")
+ax.legend(fontsize=7)
 plt.show()
+
+# %%
 print("eigenvalues λ_k of the modes k = " + ", ".join(f"{k}: {lam_k[k]:.3g}" for k in modes)
       + f"; learning order: k = {', '.join(str(modes[i]) for i in np.argsort(-lam_k[list(modes)]))}")
 print("relative change of λ_k during training, k = 1 … 8, and the rms distance of the residual modes to (1 − ηλ_k)^t:")
@@ -638,7 +677,7 @@ cu.check_less("eigenvalues of the target's modes k = 1–4: largest relative cha
 #
 # The agreement needs the network to stay lazy *in the slow directions*, which is more demanding
 # than a small $\|\Theta_T - \Theta_0\|/\|\Theta_0\|$: a change of the kernel that is tiny compared
-# with $\lambda_1$ can be large compared with $\lambda_4$. We measured it in three runs (right
+# with $\lambda_1$ can be large compared with $\lambda_4$. We measured it in three runs (bottom
 # panel and table): the centred erf network, the same network trained on the target without
 # centring (so that it must also undo its random initial function), and a centred ReLU network.
 # At this width the eigenvalues of the target's modes move by a few percent for erf, centred or
@@ -667,15 +706,20 @@ for n in params.param_widths:
         T = empirical_ntk(net(n, seed=3, parameterization=p), X_train).numpy() / n_train
         lam_param[p].append(np.linalg.eigvalsh(T).max())
 pw = np.array(params.param_widths)
+fit_std = cu.fit_power_law(pw, lam_param["standard"])  # λ_max ∝ n^(−alpha)
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6, 3.8))
-fit_std = cu.plotting.loglog_fit(ax, pw, lam_param["standard"], label="standard parameterisation",
-                                 color=cu.plotting.PALETTE[1], exponent_name="slope")
+cu.plotting.loglog_fit(ax, pw, lam_param["standard"], label="standard parameterisation",
+                       color=cu.plotting.PALETTE[1], exponent_name="slope")
 ax.plot(pw, lam_param["ntk"], "o", color=cu.plotting.PALETTE[0], label="NTK parameterisation (measured)")
 ax.axhline(lam_max, color=cu.plotting.PALETTE[0], label="NTK parameterisation, $n = \\infty$ (theory)")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("$\\lambda_{\\max}(\\hat\\Theta)$ = 2 / critical learning rate")
 ax.legend(fontsize=8)
 plt.show()
+
+# %%
 print(f"standard parameterisation: λ_max ∝ n^{-fit_std.alpha:.3f}")
 cu.check_close("standard parameterisation: exponent of λ_max vs width", -fit_std.alpha, 1.0, atol=0.1)
 cu.check_close("NTK parameterisation: λ_max at every width vs the analytic kernel", np.array(lam_param["ntk"]),
@@ -716,8 +760,8 @@ for ratio in cat_ratios:
             o.step()
     catapult[ratio] = dict(loss=np.array(loss), loss_lin=np.array(loss_lin), lam=np.array(lam_t), lr=lr_c, lam0=lam0)
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.6)
 for i, ratio in enumerate(cat_ratios):
     c = catapult[ratio]
     axes[0].plot(c["loss"], "-", color=cu.plotting.PALETTE[i], label=f"network, $\\eta = {ratio}\\,\\eta_c$")
@@ -728,14 +772,19 @@ axes[0].set_yscale("log")
 axes[0].set_ylim(1e-5, 1e6)
 axes[0].set_xlabel("gradient-descent step")
 axes[0].set_ylabel("training loss")
-axes[0].legend(fontsize=7, ncol=2)
+axes[0].legend([plt.Line2D([], [], color=cu.plotting.PALETTE[i]) for i in range(len(cat_ratios))]
+               + [plt.Line2D([], [], color="k"), plt.Line2D([], [], color="k", ls=":")],
+               [f"$\\eta = {ratio}\\,\\eta_c$" for ratio in cat_ratios] + ["network", "linearised"],
+               fontsize=7, ncol=2, loc="upper right")
 axes[1].axhline(1.0, color="k", ls="--", lw=1, label="stability edge $\\eta\\lambda_{\\max} = 2$")
 axes[1].set_yscale("log")
 axes[1].set_ylim(0.1, 10)
 axes[1].set_xlabel("gradient-descent step")
 axes[1].set_ylabel("$\\eta\\,\\lambda_{\\max}(\\hat\\Theta_t)/2$")
-axes[1].legend(fontsize=8)
+axes[1].legend(fontsize=7)
 plt.show()
+
+# %%
 for ratio in cat_ratios:
     c = catapult[ratio]
     lin_end = "diverged" if not np.isfinite(c["loss_lin"][-1]) else f"final loss {c['loss_lin'][-1]:.3g}"
@@ -785,24 +834,28 @@ edge = np.array([grid[np.argmax(d)] if d.any() else np.inf for d in diverged])
 back = sum(bool(d.any() and not d[np.argmax(d):].all()) for d in diverged)  # converge again above their edge
 in_band = (edge > 1.9) & (edge <= 2.2)
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.9))
+# %% tags=["hide-input"]
+fig, axes = cu.panels(2, panel_height=3.4)
 ax = axes[0]
 ax.errorbar(grid, p_conv, yerr=se_conv, fmt="o", capsize=3, label=f"experiment: {K_cat} networks (± 1 s.e.)")
 ax.step([1.0, 2.0, 2.0, 3.2], [1, 1, 0, 0], "k--", where="post", lw=1,
         label="solvable model: converges up to $4/\\lambda_{\\max} = 2\\,\\eta_c$")
 ax.set_xlabel("learning rate $\\eta / \\eta_c$")
 ax.set_ylabel("fraction of networks that converge")
-ax.set_ylim(-0.05, 1.05)
-ax.legend(fontsize=8)
+ax.set_ylim(-0.05, 1.45)  # room for the legend above the data
+ax.set_yticks(np.linspace(0, 1, 6))
+ax.legend(fontsize=7, loc="upper center")
 ax = axes[1]
 labels = [f"{g:.1f}" for g in grid[grid > 1.6]] + ["none"]
 counts = [int((edge == g).sum()) for g in grid[grid > 1.6]] + [int(np.isinf(edge).sum())]
 ax.bar(labels, counts, color=cu.plotting.PALETTE[0], label="experiment")
 ax.axvline(labels.index("2.0"), color="k", ls="--", lw=1, label="solvable model: $2\\,\\eta_c$")
-ax.set_xlabel("first rate $\\eta/\\eta_c$ of the grid at which the network diverges")
+ax.set_xlabel("first rate $\\eta/\\eta_c$ that diverges")
 ax.set_ylabel(f"networks (of {K_cat})")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 plt.show()
+
+# %%
 print(" η/η_c   converged   diverged   neither   median peak/initial loss   max ηλ_max/2 of the converged")
 for j, r in enumerate(grid):
     c = converged[:, j]
@@ -811,9 +864,9 @@ for j, r in enumerate(grid):
           f"{ens['edge'][:, j][c].max() if c.any() else np.nan:.3f}")
 finite = np.sort(edge)
 print(f"edge of each network: median {np.median(edge):.1f} η_c, quartiles {finite[K_cat // 4]:.1f} and "
-      f"{finite[(3 * K_cat) // 4]:.1f} η_c; in (1.9, 2.2] η_c: {in_band.sum()}/{K_cat} "
+      f"{finite[(3 * K_cat) // 4]:.1f} η_c;\n    in (1.9, 2.2] η_c: {in_band.sum()}/{K_cat} "
       f"({in_band.mean():.0%} ± {np.sqrt(in_band.mean() * (1 - in_band.mean()) / K_cat):.0%}); above 2.2 η_c: "
-      f"{(edge > 2.2).sum()}/{K_cat}; networks that converge again at a rate above their edge: {back}")
+      f"{(edge > 2.2).sum()}/{K_cat};\n    networks that converge again at a rate above their edge: {back}")
 col = {r: j for j, r in enumerate(grid)}
 cu.check_count("η = 1.6 η_c: networks that converge (the linearised model diverges)", converged[:, col[1.6]].sum(),
                at_least=K_cat, of=K_cat)
@@ -922,7 +975,7 @@ def ntk_fn(X1, X2, sigma_w2, sigma_b2):
     return K1 + sigma_w2 * (np.pi - theta) / (2 * np.pi) * K0
 
 
-exercises.check_relu_ntk_one_layer(ntk_fn)
+solved = exercises.check_relu_ntk_one_layer(ntk_fn)
 
 # %% [markdown]
 # :::{solution-end}
