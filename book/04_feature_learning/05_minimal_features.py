@@ -31,15 +31,28 @@
 # kernel alignment, the first look at MF and EF) and [Neural collapse](03_neural_collapse.ipynb) (NC1, simplex ETF).
 # **Runs in:** about two and a half minutes on a laptop CPU (`COURSE_SCALE=default`); `COURSE_SCALE=paper`
 # trains wider networks, longer, over more seeds (a GPU helps).
+#
+# **Exercises on Colab:** the [student version](https://colab.research.google.com/github/physics-of-learning/physics-of-learning/blob/main/student/04_feature_learning/05_minimal_features.ipynb)
+# of this chapter, without the solutions (they are in the book).
 # %% tags=["hide-input"]
-# Set-up. On Colab this installs the course's shared package (and nothing else: Colab's torch,
-# numpy and matplotlib are kept); everywhere else it does nothing.
+# Set-up. On Colab this installs the course's shared package at the release this notebook was
+# made with (and nothing else: Colab's torch, numpy and matplotlib are kept); elsewhere it does
+# nothing. Another version on Colab: first run `%env COURSE_REF=main` (a branch, tag or commit).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/physics-of-learning/physics-of-learning"], check=True)
+    ref = os.environ.get("COURSE_REF", "v0.2.0")  # the release pinned by tools/release.py
+    url = f"git+https://github.com/physics-of-learning/physics-of-learning@{ref}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError(
+            f"Could not install course_utils from {url}\n{pip.stderr.strip()[-2000:]}\n\n"
+            f"Likely causes: no network, or no tag {ref} in the repository. To install the newest "
+            "code instead (it may not match this notebook exactly), run `%env COURSE_REF=main` in a "
+            "new cell, then run this cell again.") from None
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -297,33 +310,35 @@ for label, fn in [("training error", lambda rr: stack(rr, "err_train")),
 # %% tags=["hide-input"]
 ex_mf, ex_ef = mf_rows[0], ef_rows[0]
 kk = np.arange(1, 41)
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+fig, axes = cu.panels(4, panel_height=3.4)
 for r, name, c in ((ex_mf, "MF (strong decay)", cu.plotting.PALETTE[0]), (ex_ef, "EF (weak decay)", cu.plotting.PALETTE[1])):
     n = min(40, len(r["intensity"]))
-    axes[0, 0].semilogy(kk[:n], r["intensity"][:n], "o", color=c, ms=4, label=f"{name}: $D_{{\\rm eff}}$ = {r['d_train']:.1f}")
-    axes[0, 1].plot(kk[:n], r["quality_train"][:n], "o", color=c, ms=4, mfc="none", label=f"{name}, training")
-    axes[0, 1].plot(kk[:n], r["quality_val"][:n], "s", color=c, ms=4, label=f"{name}, held-out (Nyström)")
-    axes[1, 0].semilogy(kk[:n], np.maximum(r["utilisation"][:n], 1e-7), "o", color=c, ms=4, label=f"{name}: measured")
-    axes[1, 0].semilogy(kk[:n], np.maximum(r["quality_train"][:n] / (C10 - 1), 1e-7), "-", color=c, lw=1.2,
+    axes[0].semilogy(kk[:n], r["intensity"][:n], "o", color=c, ms=4, label=f"{name}: $D_{{\\rm eff}}$ = {r['d_train']:.1f}")
+    axes[1].plot(kk[:n], r["quality_train"][:n], "o", color=c, ms=4, mfc="none", label=f"{name}, training")
+    axes[1].plot(kk[:n], r["quality_val"][:n], "s", color=c, ms=4, label=f"{name}, held-out (Nyström)")
+    axes[2].semilogy(kk[:n], np.maximum(r["utilisation"][:n], 1e-7), "o", color=c, ms=4, label=f"{name}: measured")
+    axes[2].semilogy(kk[:n], np.maximum(r["quality_train"][:n] / (C10 - 1), 1e-7), "-", color=c, lw=1.2,
                         label=f"{name}: $q_k^{{\\rm train}}/(C-1)$ (eq-mf-utilisation-fit)")
-axes[0, 0].axhline(1 / (C10 - 1), color="k", ls="--", lw=1, label="MF prediction $1/(C-1)$")
-axes[0, 0].axvline(C10 - 0.5, color="k", ls=":", lw=1)
-axes[0, 0].set_ylim(1e-6, 1)
-axes[0, 0].set(xlabel="eigenfunction $k$", ylabel="intensity $\\lambda_k/\\sum_j\\lambda_j$")
-axes[0, 1].axhline((C10 - 1) / (len(ex_mf["y_val"]) - 1), color="k", ls="--", lw=1, label="labels ignored: $(C-1)/(M-1)$")
-axes[0, 1].axvline(C10 - 0.5, color="k", ls=":", lw=1)
-axes[0, 1].set(xlabel="eigenfunction $k$", ylabel="quality $q_k$")
-axes[1, 0].axvline(C10 - 0.5, color="k", ls=":", lw=1)
-axes[1, 0].set_ylim(1e-6, 1)
-axes[1, 0].set(xlabel="eigenfunction $k$", ylabel="utilisation $u_k$")
-for ax in (axes[0, 0], axes[0, 1], axes[1, 0]):
-    ax.legend(fontsize=7.5, loc="upper right")
+axes[0].axhline(1 / (C10 - 1), color="k", ls="--", lw=1, label="MF prediction $1/(C-1)$")
+axes[0].axvline(C10 - 0.5, color="k", ls=":", lw=1)
+axes[0].set_ylim(1e-6, 10)  # room for the legend above the data
+axes[0].set(xlabel="eigenfunction $k$", ylabel="intensity $\\lambda_k/\\sum_j\\lambda_j$")
+axes[1].axhline((C10 - 1) / (len(ex_mf["y_val"]) - 1), color="k", ls="--", lw=1, label="labels ignored: $(C-1)/(M-1)$")
+axes[1].axvline(C10 - 0.5, color="k", ls=":", lw=1)
+axes[1].set(xlabel="eigenfunction $k$", ylabel="quality $q_k$")
+axes[2].axvline(C10 - 0.5, color="k", ls=":", lw=1)
+axes[2].set_ylim(1e-6, 1)
+axes[2].set(xlabel="eigenfunction $k$", ylabel="utilisation $u_k$")
+for ax in (axes[0], axes[1]):
+    ax.legend(fontsize=6.5, loc="upper right")
+fig.legend(*axes[2].get_legend_handles_labels(), fontsize=7, ncol=2, title="bottom left", title_fontsize=7,
+           loc="outside lower center")
 # the first two learned features evaluated on the held-out digits (Nyström), MF network
 for c in range(C10):
     sel = ex_mf["y_val"] == c
-    axes[1, 1].scatter(ex_mf["e_val"][sel, 0], ex_mf["e_val"][sel, 1], s=9, color=plt.cm.tab10(c), label=str(c))
-axes[1, 1].set(xlabel="$e_1(x)$ on held-out digits", ylabel="$e_2(x)$ on held-out digits")
-axes[1, 1].legend(fontsize=7, ncol=2, title="digit", title_fontsize=7, loc="best")
+    axes[3].scatter(ex_mf["e_val"][sel, 0], ex_mf["e_val"][sel, 1], s=9, color=plt.cm.tab10(c), label=str(c))
+axes[3].set(xlabel="$e_1(x)$ on held-out digits", ylabel="$e_2(x)$ on held-out digits")
+axes[3].legend(fontsize=6.5, ncol=2, title="digit", title_fontsize=6.5, loc="best")
 plt.show()
 
 # %%
@@ -383,7 +398,7 @@ for C, s in summary.items():
           f" {f(s['err_val'], 3):>15s}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = cu.panels(2, panel_height=3.4)
 Cs = np.array(P.classes)
 for j, C in enumerate(Cs):
     s = summary[C]
@@ -399,8 +414,9 @@ axes[0].set_xticks(Cs, [str(c) for c in Cs])
 axes[1].axhline(0.1, color="k", ls="--", lw=1, label="MF threshold 0.1 (source's convention)")
 axes[1].set(xscale="log", yscale="log", xlabel="number of classes $C$", ylabel="$\\kappa_{\\rm CKA} = 1 - A$")
 axes[1].set_xticks(Cs, [str(c) for c in Cs])
-for ax in axes:
-    ax.legend(fontsize=8, loc="upper left")
+for ax, loc in zip(axes, ("upper left", "lower right")):
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())   # the ticks are the class counts only
+    ax.legend(fontsize=7, loc=loc)
 plt.show()
 
 # %%
@@ -465,7 +481,7 @@ print(f"EF (C = {C10}, weak decay): κ_CKA {ef_end['kappa'].min():.3f}–{ef_end
       f"NC1 {ef_end['nc1'].min():.1e}–{ef_end['nc1'].max():.1e}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.6)
 kap = np.geomspace(1e-4, 0.9, 100)
 for ax, C in zip(axes, P.classes[1:]):
     h, weak = runs[C]["hist"], runs[C]["weak"]
@@ -479,9 +495,10 @@ for ax, C in zip(axes, P.classes[1:]):
             label="bound for an ETF: $\\frac{C-1}{C}\\frac{\\kappa}{1-\\kappa}$")
     ax.axvline(0.1, color="k", ls="--", lw=1)
     ax.set(xscale="log", yscale="log", xlabel="$\\kappa_{\\rm CKA}$ on the training set",
-           ylabel="NC1 on the training set", title=f"C = {C}: training trajectories (star: end)")
+           ylabel="NC1 on the training set")
+    ax.set_title(f"C = {C}: training trajectories\n(star: end)", fontsize=10)
     ax.set_ylim(1e-6, 10)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left")
 plt.show()
 
 # %%
@@ -596,7 +613,7 @@ for i, N in enumerate(sizes):
           f"{S['d_train'][i].mean():12.1f} {S['d_val'][i].mean():15.1f}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = cu.panels(2, panel_height=3.6)
 NN = np.geomspace(sizes[0], sizes[-1], 100)
 axes[0].plot(np.repeat(sizes, P.size_seeds), S["err_val"].ravel(), "o", color=cu.plotting.PALETTE[0], ms=4, alpha=0.6,
              label="held-out error, each network")
@@ -604,7 +621,7 @@ axes[0].plot(NN, lc_fit(NN), "-", color=cu.plotting.PALETTE[0],
              label=f"fit $\\propto N^{{-{lc_fit.alpha:.2f}\\pm{lc_fit.alpha_stderr:.2f}}}$")
 axes[0].axhline(eps_star, color="k", ls="--", lw=1, label=f"$\\varepsilon^*$ = {eps_star:.3f}: κ = 0.1 if collapsed")
 axes[0].set(xscale="log", yscale="log", xlabel="training digits $N$ (10 classes)", ylabel="held-out error")
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=7)
 for key, mk, c, lbl in (("kappa_train", "o", 0, "training"), ("kappa_val", "s", 1, "held-out"),
                         ("kappa_conf", "^", 2, "held-out, features collapsed by prediction")):
     axes[1].plot(np.repeat(sizes, P.size_seeds), S[key].ravel(), mk, color=cu.plotting.PALETTE[c], ms=4,
@@ -613,7 +630,8 @@ axes[1].plot(NN, mf.uniform_error_kappa(np.clip(lc_fit(NN), 0, 0.9), 10), "-", c
              label="$1 - (1 - \\varepsilon C/(C-1))^2$ with the fitted $\\varepsilon(N)$")
 axes[1].axhline(0.1, color="k", ls="--", lw=1, label="MF threshold 0.1")
 axes[1].set(xscale="log", yscale="log", xlabel="training digits $N$ (10 classes)", ylabel="$\\kappa_{\\rm CKA}$")
-axes[1].legend(fontsize=7.5, loc="lower left")
+fig.legend(*axes[1].get_legend_handles_labels(), fontsize=7, ncol=2, title="right panel", title_fontsize=7,
+           loc="outside lower center")
 plt.show()
 
 # %%
