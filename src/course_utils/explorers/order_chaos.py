@@ -169,7 +169,7 @@ def explorer(depth: int = 30, starts: Sequence[float] = (0.6, 0.99), default_sig
         ax.set_xlabel("layer $\\ell$")
         ax.set_ylabel("distance, gradient (dimensionless)")
         ax.set_title(f"$\\xi_c$ = {_layers(xi_c)}, $\\xi_\\nabla$ = {_layers(xi_grad)} layers", fontsize=10)
-        ax.legend(fontsize=7, loc="best", frameon=True, framealpha=0.85, edgecolor="none")
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower right", ncol=2, fontsize=8)  # no curve hidden
         return fig
 
     return Explorer(draw, {
