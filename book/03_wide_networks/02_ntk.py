@@ -106,10 +106,11 @@ params
 # $\dot\theta = -\eta\nabla_\theta L$. By the chain rule the function moves as
 #
 # $$
-# \partial_t f(x) = \nabla_\theta f(x)\cdot\dot\theta
-# = -\frac{\eta}{N}\sum_{\mu}\Theta(x, x_\mu)\,\bigl(f(x_\mu) - y_\mu\bigr),
-# \qquad
-# \Theta(x, x') = \sum_{p}\frac{\partial f(x)}{\partial\theta_p}\frac{\partial f(x')}{\partial\theta_p}.
+# \begin{aligned}
+# \partial_t f(x) &= \nabla_\theta f(x)\cdot\dot\theta
+# = -\frac{\eta}{N}\sum_{\mu}\Theta(x, x_\mu)\,\bigl(f(x_\mu) - y_\mu\bigr),\\
+# \Theta(x, x') &= \sum_{p}\frac{\partial f(x)}{\partial\theta_p}\frac{\partial f(x')}{\partial\theta_p}.
+# \end{aligned}
 # $$ (eq-ntk-function-space)
 #
 # This is exact for any model; $\Theta$ is its **tangent kernel**: the Gram matrix of the
