@@ -955,8 +955,9 @@ cu.check_count(f"runs whose series converges along the ray: at t = {P.ray_check_
 # `exercises.check_toy_correlations(J1, J2)`. Which sums over $\alpha$ vanish, and why?
 # :::
 #
-# :::{solution} ex-action-toy-J
+# :::{solution-start} ex-action-toy-J
 # :class: dropdown
+# :::
 #
 # $\mathbb{E}_z[z] = (\tfrac34, \tfrac34)$, $\mathbb{E}_{z|0}[z] = (1, \tfrac12)$,
 # $\mathbb{E}_{z|1}[z] = (\tfrac12, 1)$, so $J_{0\gamma} = (-\tfrac14, \tfrac14)$ and
@@ -965,13 +966,15 @@ cu.check_count(f"runs whose series converges along the ray: at t = {P.ray_check_
 # $\mathbb{E}_{z|0}[zz^\top] = \begin{pmatrix}1&1/2\\1/2&1/2\end{pmatrix}$, so
 # $J_{0\gamma\delta} = \operatorname{diag}(-\tfrac14, \tfrac14)$ and $J_{1\gamma\delta} = \operatorname{diag}(\tfrac14, -\tfrac14)$.
 # Every $\sum_\alpha J_{\alpha\cdots}$ vanishes because $\sum_\alpha p(\alpha)\mathbb{E}_{z|\alpha} = \mathbb{E}_z$.
-# :::
 
 # %%
 solved = exercises.check_toy_correlations([[-0.25, 0.25], [0.25, -0.25]],
                                           [[[-0.25, 0.0], [0.0, 0.25]], [[0.25, 0.0], [0.0, -0.25]]])
 
 # %% [markdown]
+# :::{solution-end}
+# :::
+#
 # :::{exercise} Two hidden layers
 # :label: ex-action-two-layers
 #
@@ -982,8 +985,9 @@ solved = exercises.check_toy_correlations([[-0.25, 0.25], [0.25, -0.25]],
 # `exercises.check_two_hidden_layer_s3(s3)`, which compares with automatic differentiation.
 # :::
 #
-# :::{solution} ex-action-two-layers
+# :::{solution-start} ex-action-two-layers
 # :class: dropdown
+# :::
 #
 # The inner pre-activation $h_\beta = \sum_\kappa V_{\beta\kappa}\sigma(a_\kappa) + c_\beta$ starts
 # at first order ($c$) and its $z$-dependence at third ($V\,c_1 W z$). So
@@ -999,7 +1003,6 @@ solved = exercises.check_toy_correlations([[-0.25, 0.25], [0.25, -0.25]],
 # the terms with $b$ and $c^2$ multiplying $J_\alpha = 0$; the variance of $\ln Z$ starts at
 # degree 4. A deeper network sees the class means one order later, through the product of all
 # its weight matrices.
-# :::
 
 # %%
 def s3_two_layers(params, J):
@@ -1011,6 +1014,9 @@ def s3_two_layers(params, J):
 solved = exercises.check_two_hidden_layer_s3(s3_two_layers)
 
 # %% [markdown]
+# :::{solution-end}
+# :::
+#
 # :::{exercise} Unbalanced classes learn the prior first
 # :label: ex-action-prior
 #
