@@ -3,6 +3,7 @@
 #   make test     install everything, run the whole test suite (what CI runs)
 #   make chapter CH=book/01_foundations/01_linear_models.py   re-run one chapter, store its outputs, re-check it
 #   make robustness   every chapter at seeds 1-5 on an emulated other CPU: benchmarks/robustness.md (not in CI)
+#   make mutation [MODULES="course_utils.theory.kernels ..."]   mutation testing (mutmut): benchmarks/mutation.md (not in CI)
 #   make student  the student notebooks (solutions removed) of every chapter, in student/ (make chapter does its own)
 #   make remove-chapter CH=book/<part>/<chapter>   take a chapter out of this edition (files, _toc.yml, landing page)
 # Everything is installed into a virtual environment in .venv (override with VENV=...).
@@ -29,7 +30,7 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanit
 # (no widget state in the stored notebook; see course_utils.explore).
 STORED := COURSE_SEED=0 COURSE_CHECKS=strict COURSE_PROGRESS=text COURSE_WIDGETS=off
 
-.PHONY: install book test unit notebooks chapter robustness remove-chapter student sync clean
+.PHONY: install book test unit notebooks chapter robustness mutation remove-chapter student sync clean
 
 install: $(VENV)/.installed
 
@@ -90,6 +91,15 @@ chapter: install
 # (About 12 chapters x 5 seeds x 1 min of one core; not part of CI.)
 robustness: install
 	$(PY) tools/robustness.py --seeds 1-5 --workers $(WORKERS)
+
+# Mutation testing with mutmut of the theory, checks, fits, ensemble and train modules (or MODULES=...),
+# one module at a time in a scratch copy, MAX_CHILDREN mutants at once: benchmarks/mutation.{json,md}.
+# (Tens of minutes to hours for the whole scope; not part of CI. See tools/mutation.py.)
+MODULES ?=
+MAX_CHILDREN ?= 1
+mutation: install
+	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install "mutmut>=3.8,<4"
+	$(PY) tools/mutation.py --max-children $(MAX_CHILDREN) $(if $(MODULES),--modules $(MODULES))
 
 # Take chapters out of this edition: delete their files, their _toc.yml entries and their lines on
 # the landing page. Links from other chapters then read "(not in this edition)" (_ext/course_edition.py).

@@ -14,6 +14,15 @@ os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(
     tempfile.gettempdir(), f"torchinductor_{os.environ.get('USER', 'user')}_{os.environ.get('ATEN_CPU_CAPABILITY', 'native')}"))
 
 import course_utils as cu
+from hypothesis import settings
+
+# Property-based tests (hypothesis): in the suite and in CI the examples are drawn from a fixed
+# seed (``derandomize``), so a run on any machine tests the same inputs and a failure can be
+# reproduced; nothing is stored in a .hypothesis/ database. To search for new failing inputs,
+# run with HYPOTHESIS_PROFILE=explore (random draws, more examples).
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", derandomize=False, database=None, deadline=None, max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -153,8 +153,8 @@ def test_exercise_checkers(capsys):
                                             [[[-0.25, 0.0], [0.0, 0.25]], [[0.25, 0.0], [0.0, -0.25]]])
     assert not exercises.check_toy_correlations([[0.25, -0.25], [-0.25, 0.25]])
     assert "sign" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="shape"):
-        exercises.check_toy_correlations([0.25, -0.25])
+    assert exercises.check_toy_correlations([0.25, -0.25]) is False                 # a verdict, not a traceback
+    assert "shape" in capsys.readouterr().out
 
     def s3(params, J):
         return float(torch.einsum("ab,bk,kg,ag->", params["U"], params["V"], params["W"], J[1])) / (4 * J[1].shape[0])
@@ -162,5 +162,5 @@ def test_exercise_checkers(capsys):
     assert exercises.check_two_hidden_layer_s3(s3)
     assert not exercises.check_two_hidden_layer_s3(lambda p, J: 2 * s3(p, J))
     assert "factor" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="function"):
-        exercises.check_two_hidden_layer_s3(3.0)
+    assert exercises.check_two_hidden_layer_s3(3.0) is False
+    assert "function" in capsys.readouterr().out

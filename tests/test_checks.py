@@ -129,3 +129,78 @@ def test_warn_mode_and_the_check_log(monkeypatch, tmp_path, capsys):
 def test_a_check_shows_nothing_under_a_notebook_cell():
     r = cu.check_less("x", 0.1, 1.0, verbose=False)
     assert isinstance(r, float) and r.passed and r._ipython_display_() is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad tolerances, NaN, non-integer counts (issue 21), and the mutants a weaker test would miss
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tolerance", ["rtol", "atol"])
+@pytest.mark.parametrize("bad", [float("nan"), -0.1, float("inf"), "0.1", True])
+def test_check_close_refuses_a_bad_tolerance_by_name(tolerance, bad):
+    with pytest.raises(cu.validate.ArgumentError, match=f"{tolerance} must be a finite number") as info:
+        cu.check_close("x", 1.0, 1.0, **{tolerance: bad})
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("measured, predicted, which", [
+    (np.nan, 1.0, "measurement"), (1.0, np.nan, "prediction"), ([1.0, np.nan], [1.0, 1.0], "measurement"),
+    ([1.0, 1.0], [np.nan, 1.0], "prediction"), (np.inf, 1.0, "measurement")])
+@pytest.mark.parametrize("mode", ["norm", "every", "log"])
+def test_check_close_never_passes_nan_and_says_so(measured, predicted, which, mode, monkeypatch, capsys):
+    with pytest.raises(AssertionError, match=f"the {which} is not finite"):
+        cu.check_close("x", measured, predicted, rtol=1e9 if mode != "log" else 0.1, mode=mode)
+    monkeypatch.setenv("COURSE_CHECKS", "warn")
+    with pytest.warns(cu.checks.CheckWarning):
+        r = cu.check_close("x", measured, predicted, rtol=0.1, mode=mode)
+    assert not r.passed
+    out = capsys.readouterr().out
+    assert ("NaN" in out) == bool(np.isnan(np.asarray([measured, predicted], dtype=object).astype(float)).any())
+
+
+def test_check_close_tolerance_is_the_sum_not_the_max():
+    """The mutant ``max(atol, rtol‖p‖)`` for ``atol + rtol‖p‖``: an error between the two must pass,
+    in both the norm and the per-entry mode."""
+    assert cu.check_close("x", 1.15, 1.0, rtol=0.1, atol=0.1, verbose=False).passed
+    assert cu.check_close("x", [1.15, 2.25], [1.0, 2.0], rtol=0.1, atol=0.1, mode="every", verbose=False).passed
+    with pytest.raises(AssertionError):      # above the sum fails
+        cu.check_close("x", [1.25, 2.0], [1.0, 2.0], rtol=0.1, atol=0.1, mode="every", verbose=False)
+    with pytest.raises(AssertionError):
+        cu.check_close("x", 1.0 + 0.2 + 1e-9, 1.0, rtol=0.1, atol=0.1, verbose=False)
+    assert cu.check_close("x", 1.2, 1.0, rtol=0.1, atol=0.1, verbose=False).passed   # the bound itself passes
+
+
+def test_check_less_fails_at_equality_and_on_nan(capsys):
+    """The mutant ``≤`` for ``<``: a value equal to its bound must fail; NaN never passes."""
+    with pytest.raises(AssertionError, match="≮"):
+        cu.check_less("x", 0.01, 0.01)
+    with pytest.raises(AssertionError, match="the value is NaN"):
+        cu.check_less("x", float("nan"), 1.0)
+    with pytest.raises(AssertionError, match="the bound is NaN"):
+        cu.check_less("x", 0.5, float("nan"))
+    with pytest.raises(AssertionError):
+        cu.check_less("x", float("inf"), 1e300)
+    assert cu.check_less("x", np.nextafter(0.01, 0), 0.01, verbose=False).passed
+
+
+@pytest.mark.parametrize("count", [70.7, float("nan"), float("inf"), -1, True, "3", None, [1, 2]])
+def test_check_count_refuses_what_is_not_a_count(count):
+    with pytest.raises(ValueError, match="count must be (an integer|one number)"):
+        cu.check_count("runs", count, at_least=0)
+
+
+@pytest.mark.parametrize("bound", [1.5, float("nan"), -1, True, "3"])
+def test_check_count_refuses_bad_bounds(bound):
+    for key in ("at_least", "at_most", "of"):
+        kwargs = {"at_least": 0, key: bound}
+        with pytest.raises(ValueError, match=key):
+            cu.check_count("runs", 1, **kwargs)
+
+
+def test_check_count_takes_counts_from_numpy_and_torch():
+    import torch
+    assert cu.check_count("runs", np.int64(3), at_least=3, verbose=False) == 3
+    assert cu.check_count("runs", torch.tensor([True, True, False]).sum(), at_least=2, verbose=False) == 2
+    assert cu.check_count("runs", 3.0, at_most=3, verbose=False) == 3
+    with pytest.raises(AssertionError, match="≥ 4|< 4"):
+        cu.check_count("runs", 3, at_least=4)

@@ -72,8 +72,8 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="shape"):
         torus.embed(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="Generator"):
-        torus.sample(10, 0)
-    with pytest.raises(ValueError, match="positive integer"):
+        torus.sample(10, "0")
+    with pytest.raises(ValueError, match=r"n \(the number of points\) must be an integer ≥ 1"):
         torus.sample(0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="k must be"):
         nearest_neighbour_distances(np.zeros((3, 2)), 3)

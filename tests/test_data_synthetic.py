@@ -29,10 +29,12 @@ def test_gaussian_features_are_reproducible_and_validated():
     b = gaussian_features(4, [1.0, 2.0], np.random.default_rng(3))
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="Generator"):
-        gaussian_features(4, [1.0], rng=3)
+        gaussian_features(4, [1.0], rng=3.5)
+    # a seed stands for default_rng(seed)
+    np.testing.assert_array_equal(gaussian_features(4, [1.0, 2.0], 3), a)
     with pytest.raises(ValueError, match="non-negative"):
         gaussian_features(4, [1.0, -1.0], np.random.default_rng(0))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"n \(the number of samples\) must be an integer ≥ 1"):
         gaussian_features(0, [1.0], np.random.default_rng(0))
 
 

@@ -2,10 +2,16 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import course_utils as cu
+from course_utils import diagnostics
 from course_utils import diagnostics as D
+from course_utils.models.mlp import MLP
 
 
 def test_weight_norm_and_relative_change():
@@ -80,3 +86,69 @@ def test_relative_kernel_change():
     assert batched.tolist() == pytest.approx([0.0, 1.0])
     with pytest.raises(ValueError):
         D.relative_kernel_change(K0, torch.eye(4))
+
+
+NAN = float("nan")
+_K = torch.eye(4, dtype=torch.float64) + 0.1
+
+
+@pytest.mark.parametrize("name,call", [
+    ("params", lambda: diagnostics.weight_norm("weights")),
+    ("params", lambda: diagnostics.weight_norm([])),
+    ("batched", lambda: diagnostics.weight_norm([torch.ones(2)], batched="yes")),
+    ("params[0]", lambda: diagnostics.relative_weight_change([torch.ones(2, 3)], [torch.ones(3)])),
+    ("initial", lambda: diagnostics.relative_weight_change([torch.ones(3)], [torch.zeros(3)])),
+    ("features", lambda: diagnostics.feature_kernel(torch.tensor([[1.0, NAN]]))),
+    ("features", lambda: diagnostics.feature_kernel(torch.ones(3))),
+    ("features", lambda: diagnostics.feature_kernel("phi")),
+    ("kernel", lambda: diagnostics.effective_dimension(torch.ones(3, 4))),
+    ("kernel", lambda: diagnostics.effective_dimension(torch.full((3, 3), NAN))),
+    ("targets", lambda: diagnostics.kernel_alignment(_K, torch.tensor([0, 1, -1, 0]))),
+    ("targets", lambda: diagnostics.kernel_alignment(_K, torch.tensor([0, 1, 0]))),
+    ("targets", lambda: diagnostics.kernel_alignment(_K, torch.zeros(4, dtype=torch.long))),
+    ("targets", lambda: diagnostics.kernel_alignment(_K, torch.tensor([0.0, NAN, 1.0, 2.0]))),
+    ("kernel", lambda: diagnostics.kernel_alignment(torch.ones(4, 4), torch.tensor([0, 1, 0, 1]))),
+    ("X", lambda: diagnostics.tangent_kernel(MLP(3, 4, 1), torch.zeros(2, 5))),
+    ("MLP", lambda: diagnostics.tangent_kernel(torch.nn.Linear(3, 1), torch.zeros(2, 3))),
+    ("initial kernel", lambda: diagnostics.relative_kernel_change(_K, torch.zeros(4, 4))),
+    ("kernel", lambda: diagnostics.relative_kernel_change(torch.full((4, 4), NAN), _K)),
+])
+def test_bad_arguments_raise_an_argument_error_naming_them(name, call):
+    with pytest.raises(cu.validate.ArgumentError) as info:
+        call()
+    assert name in str(info.value)
+
+
+def test_numpy_and_lists_give_the_same_answers_as_tensors():
+    rng = np.random.default_rng(0)
+    phi = rng.standard_normal((6, 3))
+    K = diagnostics.feature_kernel(torch.from_numpy(phi), center=True)
+    assert torch.equal(diagnostics.feature_kernel(phi, center=True), K)
+    assert torch.equal(diagnostics.feature_kernel(phi.tolist(), center=True),
+                       diagnostics.feature_kernel(torch.tensor(phi.tolist()), center=True))
+    y = np.arange(6) % 2
+    assert torch.equal(diagnostics.kernel_alignment(K, y), diagnostics.kernel_alignment(K, torch.from_numpy(y)))
+    net = MLP(3, 5, 1, generator=torch.Generator().manual_seed(0))
+    X = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(diagnostics.tangent_kernel(net, X.numpy()), diagnostics.tangent_kernel(net, X))
+
+
+@settings(max_examples=20, deadline=None)
+@given(N=st.integers(2, 8), H=st.integers(1, 6), seed=st.integers(0, 999))
+def test_effective_dimension_and_alignment_against_numpy(N, H, seed):
+    """exp(entropy) of the normalised spectrum and the centred alignment, from NumPy's eigvalsh."""
+    rng = np.random.default_rng(seed)
+    phi = rng.standard_normal((N, H))
+    K = diagnostics.feature_kernel(phi)
+    np.testing.assert_allclose(K.numpy(), phi @ phi.T, rtol=1e-12, atol=1e-12)
+    lam = np.clip(np.linalg.eigvalsh(phi @ phi.T), 0, None)
+    p = lam / lam.sum()
+    p = p[p > 0]
+    assert diagnostics.effective_dimension(K).item() == pytest.approx(np.exp(-(p * np.log(p)).sum()), rel=1e-8)
+    assert 1 - 1e-9 <= diagnostics.effective_dimension(K).item() <= min(N, H) + 1e-9
+    y = rng.standard_normal((N, 2))
+    C = np.eye(N) - 1 / N
+    Kc, Tc = C @ phi @ phi.T @ C, C @ y @ y.T @ C
+    want = (Kc * Tc).sum() / np.sqrt((Kc ** 2).sum() * (Tc ** 2).sum())
+    if np.sqrt((Kc ** 2).sum() * (Tc ** 2).sum()) > 1e-9:
+        assert diagnostics.kernel_alignment(K, y).item() == pytest.approx(want, rel=1e-8, abs=1e-10)

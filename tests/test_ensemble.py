@@ -274,11 +274,16 @@ def test_a_diverging_member_does_not_disturb_the_others():
     for lr0 in (0.05, 1e6):   # member 0 blows up to inf/nan with the second learning rate
         model = BatchedMLP(K, SIZES, "tanh", init_scale=SCALES, seeds=SEEDS)
         opt = BatchedSGD(model.parameters(), lr=[lr0] + LRS[1:], momentum=0.9)
-        train_ensemble(model, mse_per_sample, X, y, steps=30, optimizer=opt, progress=False)
-        results.append(model)
-    assert not torch.isfinite(results[1].layers[-1].weight[0]).all()
-    for pa, pb in zip(results[0].parameters(), results[1].parameters()):
+        hist = train_ensemble(model, mse_per_sample, X, y, steps=30, optimizer=opt, progress=False)
+        results.append((model, hist))
+    (calm, calm_hist), (wild, wild_hist) = results
+    assert not calm_hist.diverged.any() and (calm_hist.diverged_step == -1).all()
+    assert wild_hist.diverged.tolist() == [True, False, False, False] and 0 < wild_hist.diverged_step[0] <= 30
+    assert all(torch.equal(p[0], torch.zeros_like(p[0])) for p in wild.parameters())   # frozen at zero
+    assert np.isnan(wild_hist["loss"][-1, 0]) and np.isfinite(wild_hist["loss"][:, 1:]).all()
+    for pa, pb in zip(calm.parameters(), wild.parameters()):
         assert torch.equal(pa[1:], pb[1:])
+    assert np.array_equal(calm_hist["loss"][:, 1:], wild_hist["loss"][:, 1:])
 
 
 def test_optimiser_state_is_per_member_and_not_shared():
@@ -499,3 +504,109 @@ def test_progress_bar_and_stop_counter_run():
     hist = train_ensemble(model, mse_per_sample, X, y, steps=5, optimizer=BatchedSGD(model.parameters()),
                           progress=True, stop_when=lambda v: v["loss"] < 0)
     assert not hist.stopped_early and (hist.stop_step == -1).all() and hist.steps[-1] == 5
+
+
+# --- bad arguments and divergence ---------------------------------------------------------------
+
+from course_utils.train import TrainingDiverged  # noqa: E402
+from course_utils.validate import ArgumentError  # noqa: E402
+
+
+def test_a_target_that_would_broadcast_is_refused_with_both_shapes():
+    model = BatchedMLP(K, [3, 8, 1], seeds=SEEDS)
+    X, y = torch.randn(6, 3), torch.randn(6)
+    with pytest.raises(ArgumentError, match=r"y has shape \(6,\).*\(4, 6, 1\).*\(4, 6, 6\)"):
+        train_ensemble(model, mse_per_sample, X, y, steps=1, optimizer=BatchedSGD(model.parameters()), progress=False)
+    with pytest.raises(ArgumentError, match="target has shape"):
+        mse_per_sample(torch.zeros(K, 6, 1), torch.zeros(6))
+    with pytest.raises(ArgumentError, match="labels"):
+        cross_entropy_per_sample(torch.zeros(K, 6, 3), torch.zeros(5, dtype=torch.long))
+
+
+@pytest.mark.parametrize("change,name", [
+    (dict(model="net"), "model"), (dict(loss_fn="mse"), "loss_fn"), (dict(X=None), "X"), (dict(X="x"), "X"),
+    (dict(X=torch.empty(0, 3), y=torch.empty(0, 2)), "X"), (dict(y=torch.randn(5, 2)), "samples"),
+    (dict(X=torch.full((6, 3), float("nan"))), "X"), (dict(steps=1.5), "steps"), (dict(steps=-1), "steps"),
+    (dict(optimizer=None), "optimizer"), (dict(optimizer="adam"), "optimizer"),
+    (dict(optimizer=BatchedSGD(BatchedMLP(K, SIZES).parameters())), "optimizer"),
+    (dict(batch_size=2.5), "batch_size"), (dict(batch_size=2, data_seeds=[0, 1]), "data seed"),
+    (dict(sample_weight=torch.full((6,), float("nan"))), "sample_weight"), (dict(record_steps=[0.5]), "record_steps"),
+    (dict(metrics=[len]), "metrics"), (dict(stop_when="loss < 0.1"), "stop_when"),
+    (dict(on_divergence="ignore"), "on_divergence"), (dict(per_member_data=True), "per_member_data"),
+])
+def test_every_bad_ensemble_argument_is_named(change, name):
+    model = BatchedMLP(K, SIZES, seeds=SEEDS)
+    kw = dict(model=model, loss_fn=mse_per_sample, X=torch.randn(6, 3), y=torch.randn(6, 2), steps=2,
+              optimizer=BatchedSGD(model.parameters()), progress=False)
+    kw.update(change)
+    with pytest.raises(ArgumentError, match=name):
+        train_ensemble(kw.pop("model"), kw.pop("loss_fn"), kw.pop("X"), kw.pop("y"), **kw)
+
+
+def test_numpy_and_float64_data_are_converted_to_the_model():
+    X, y, _ = regression_data()
+    runs = []
+    for Xi, yi in [(X, y), (X.numpy(), y.numpy()), (X.double(), y)]:
+        model = BatchedMLP(K, SIZES, seeds=SEEDS)
+        train_ensemble(model, mse_per_sample, Xi, yi, steps=3, optimizer=BatchedSGD(model.parameters(), lr=0.1),
+                       progress=False)
+        runs.append(model)
+    for other in runs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(runs[0].parameters(), other.parameters()))
+
+
+def test_diverged_member_is_recorded_and_the_others_train_as_alone(float64):
+    """Member 0 at lr 10⁶ diverges; members 1..3 end exactly where plain torch.optim.SGD takes them alone."""
+    X, y, masks = regression_data()
+    model = BatchedMLP(K, SIZES, "tanh", init_scale=SCALES, seeds=SEEDS)
+    opt = BatchedSGD(model.parameters(), lr=[1e6] + LRS[1:], weight_decay=WDS)
+    hist = train_ensemble(model, mse_per_sample, X, y, steps=40, optimizer=opt, sample_weight=masks,
+                          record_steps=[0, 20, 40], metrics={"w": lambda m: m.layers[0].weight[:, 0, 0]},
+                          progress=False)
+    assert hist.diverged.tolist() == [True, False, False, False]
+    assert hist.diverged_step[0] > 0 and (hist.diverged_step[1:] == -1).all()
+    assert np.isnan(hist["w"][-1, 0]) and np.isnan(hist["loss"][-1, 0]) and np.isfinite(hist["w"][:, 1:]).all()
+    assert hist.member(0).diverged and hist.member(0).diverged_step == hist.diverged_step[0]
+    alone = train_members_alone("sgd", X, y, masks, steps=40)
+    for k in range(1, K):
+        assert max_param_difference(model.member(k), alone[k]) < 1e-10
+    assert opt.param_groups[0]["lr"][0] == 0.0
+
+
+@pytest.mark.parametrize("fold", [256, 7])
+def test_divergence_step_is_exact_and_raise_mode_names_member_and_rate(fold, monkeypatch):
+    from course_utils.ensemble import training
+    monkeypatch.setattr(training._DivergenceWatch, "FOLD", fold)   # the losses kept on the device are folded
+    X, y = torch.ones(1, 3), torch.ones(1, 2)
+    model = BatchedMLP(2, [3, 2], "identity", seeds=[0, 1])
+
+    def fresh():
+        m = BatchedMLP(2, [3, 2], "identity", seeds=[0, 1])
+        return m, BatchedSGD(m.parameters(), lr=[1e3, 0.01])
+
+    m, opt = fresh()
+    hist = train_ensemble(m, mse_per_sample, X, y, steps=200, optimizer=opt, record_steps=[0, 200], progress=False)
+    first = hist.diverged_step[0]
+    m, opt = fresh()
+    dense = train_ensemble(m, mse_per_sample, X, y, steps=200, optimizer=opt, record_steps=range(201),
+                           progress=False)
+    assert first == dense.diverged_step[0] > 0 and np.isfinite(dense["loss"][first - 1, 0])
+    assert np.isnan(dense["loss"][first, 0])
+    m, opt = fresh()
+    with pytest.raises(TrainingDiverged, match=r"member \[0\].*1000") as err:
+        train_ensemble(m, mse_per_sample, X, y, steps=200, optimizer=opt, on_divergence="raise", progress=False)
+    assert err.value.members == [0] and err.value.step == first
+    del model
+
+
+def test_all_members_diverging_raises_and_stop_when_ignores_diverged_members():
+    X, y = torch.ones(4, 3), torch.ones(4, 2)
+    m = BatchedMLP(2, [3, 2], "identity", seeds=[0, 1])
+    with pytest.raises(TrainingDiverged, match="every member"):
+        train_ensemble(m, mse_per_sample, X, y, steps=300, optimizer=BatchedSGD(m.parameters(), lr=1e3),
+                       progress=False)
+    m = BatchedMLP(2, [3, 2], "identity", seeds=[0, 1])
+    hist = train_ensemble(m, mse_per_sample, X, y, steps=3000, optimizer=BatchedSGD(m.parameters(), lr=[1e3, 0.05]),
+                          record_steps=range(0, 3001, 10), stop_when=lambda v: v["loss"] < 1e-6, progress=False)
+    assert hist.diverged.tolist() == [True, False]
+    assert hist.stopped_early and hist.stop_step[1] == hist.steps[-1] and hist.stop_step[0] == -1

@@ -121,3 +121,23 @@ def test_padding_leak_is_zero_for_padded_members_and_sees_any_weight_of_a_padded
     assert online.padding_leak(model, [4, 4, 4]) == 0.0                   # no unit padded: nothing to leak
     with pytest.raises(ValueError, match="widths"):
         online.padding_leak(model, [2, 4])
+
+
+def test_train_online_records_a_diverged_member_and_checks_its_arguments():
+    task = MultitaskSparseParity(n_skills=2, n_bits=6, m=2, alpha=1.0, seed=0)
+    net = online.padded_widths(task.input_dim, [8, 8], 2, [0, 1])
+    x_test, y_test, _ = task.test_set(16, seed=1)
+    measure = lambda m: online.skill_scores(m, x_test, y_test, 2)                      # noqa: E731
+    opt = BatchedAdam(net.parameters(), lr=[1e-2, 1e-2])
+    with torch.no_grad():
+        net.layers[0].weight[0] = 3e38          # member 0: its hidden units and logits overflow at once
+        net.layers[1].weight[0] = 3e38
+    run = online.train_online(net, online.task_sampler([task, task]), opt, steps=5, batch=8, record_steps=[0, 5],
+                              measure=measure, seed=0)
+    assert run["diverged"].tolist() == [True, False] and run["diverged_step"].tolist() == [0, -1]
+    assert np.isnan(run["acc"][-1, 0]).all() and np.isfinite(run["acc"][:, 1]).all()   # step 0: not yet seen
+    assert float(net.layers[0].weight[0].detach().abs().max()) == 0.0                     # frozen at zero
+    for bad in (dict(steps=2.5), dict(batch=0), dict(record_steps=[]), dict(measure=None), dict(seed="a")):
+        kw = dict(steps=5, batch=8, record_steps=[0, 5], measure=measure, seed=0) | bad
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            online.train_online(net, online.task_sampler([task, task]), opt, **kw)

@@ -60,7 +60,7 @@ def test_a_stamped_notebook_is_fresh_until_code_or_a_module_changes(monkeypatch)
     edited["cells"][1]["source"] = "import course_utils as cu\nx = 2"
     assert freshness.stale_reasons(edited) == ["its code cells changed"]
     real_sha = freshness._sha
-    checks = (ROOT / "src/course_utils/checks.py").read_text(encoding="utf-8")
+    checks = freshness.without_comments((ROOT / "src/course_utils/checks.py").read_text(encoding="utf-8"))
     monkeypatch.setattr(freshness, "_sha", lambda text: real_sha(text + "# edited" if text == checks else text))
     assert freshness.stale_reasons(nb) == ["src/course_utils/checks.py changed"]
 
@@ -112,3 +112,13 @@ def test_clean_notebook_joins_a_bar_sent_in_pieces():
 @pytest.mark.parametrize("text, shown", [("a\rb\n", "b\n"), ("x\n", "x\n"), ("1\r2\r3", "3"), ("a\nb\rc\n", "a\nc\n")])
 def test_final_text_is_what_a_terminal_shows(text, shown):
     assert clean_notebook.final_text(text) == shown
+
+
+def test_comments_do_not_change_a_module_hash_but_code_does():
+    base = 'x = 1\n\ndef f(a):\n    """Doc."""\n    return a * 2\n'
+    same = '# a header\nx = 1  # pragma: no mutate\n\n\ndef f(a):   \n    """Doc."""\n    return a * 2  # why\n'
+    assert freshness.without_comments(base) == freshness.without_comments(same)
+    for changed in [base.replace("a * 2", "a * 3"), base.replace("x = 1", "x = 2"),
+                    base.replace('"""Doc."""', 's = "# not a comment"')]:
+        assert freshness.without_comments(changed) != freshness.without_comments(base)
+    assert "# not a comment" in freshness.without_comments('s = "# not a comment"  # but this is\n')

@@ -149,8 +149,7 @@ def test_exercise_checkers():
 
     assert ex.check_depth3_plateau_time(good)
     assert not ex.check_depth3_plateau_time(lambda s, u0: lw.saxe_plateau_time(s, u0, 3))
-    with pytest.raises(ValueError):
-        ex.check_depth3_plateau_time(lambda s, u0: 1.0)
+    assert ex.check_depth3_plateau_time(lambda s, u0: 1.0) is False          # a verdict, not a traceback
     sigma_star = ex.stage_threshold((1.0, 0.5))
     w0 = sigma_star**2
     assert float(lw.crossing_time(0.9, 1.0, 1.0, w0)) == pytest.approx(float(lw.crossing_time(0.1, 1.0, 0.5, w0)),
@@ -158,5 +157,4 @@ def test_exercise_checkers():
     assert ex.check_stage_threshold(sigma_star)
     assert not ex.check_stage_threshold(2 * sigma_star)
     assert not ex.check_stage_threshold(-1.0)
-    with pytest.raises(ValueError):
-        ex.check_stage_threshold("small")
+    assert ex.check_stage_threshold("small") is False

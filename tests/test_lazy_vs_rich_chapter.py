@@ -135,5 +135,4 @@ def test_exercise_checker():
     assert ex.check_relative_change(good)
     assert not ex.check_relative_change(lazy_only)
     assert not ex.check_relative_change(lambda rho: np.asarray(rho) ** -0.5)
-    with pytest.raises(ValueError):
-        ex.check_relative_change(lambda rho: 1.0)
+    assert ex.check_relative_change(lambda rho: 1.0) is False                 # a verdict, not a traceback

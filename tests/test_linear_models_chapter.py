@@ -5,7 +5,6 @@ are smaller), so a change in course_utils that breaks a claim of the chapter fai
 """
 
 import numpy as np
-import pytest
 import torch
 
 import course_utils as cu
@@ -150,12 +149,15 @@ def test_exercise_checkers(capsys):
     assert "✓" in capsys.readouterr().out
     assert not exercises.check_gd_limit(lambda X, y, theta0: theory.min_norm_solution(X, y))
     assert "not yet" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="shape"):
-        exercises.check_gd_limit(lambda X, y, theta0: np.zeros(3))
-    with pytest.raises(ValueError, match="array"):
-        exercises.check_gd_limit(lambda X, y, theta0: None)
+    assert exercises.check_gd_limit(lambda X, y, theta0: np.zeros(3)) is False      # a verdict, not a traceback
+    assert "shape" in capsys.readouterr().out
+    assert exercises.check_gd_limit(lambda X, y, theta0: None) is False
+    assert "array" in capsys.readouterr().out
+    assert exercises.check_gd_limit(lambda X, y, theta0: np.full(X.shape[1], np.nan)) is False   # NaN passed once
     assert exercises.check_optimal_ridge(0.25)  # σ² P/(N r²)
     assert not exercises.check_optimal_ridge(0.5)
     assert exercises.check_optimal_ridge(0.1 * 60 / (50 * 2.0), P=60, N=50, r2=2.0, sigma2=0.1)
-    with pytest.raises(ValueError, match="number"):
-        exercises.check_optimal_ridge("a lot")
+    assert exercises.check_optimal_ridge("a lot") is False
+    assert "number" in capsys.readouterr().out
+    assert exercises.check_optimal_ridge(float("nan")) is False
+    assert "NaN" in capsys.readouterr().out

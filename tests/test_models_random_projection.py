@@ -79,7 +79,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="draws"):
         resolution_limited_losses(lam, [2], limit="data", draws=0, rng=rng)
     with pytest.raises(ValueError, match="Generator"):
-        resolution_limited_losses(lam, [2], limit="data", draws=1, rng=0)
+        resolution_limited_losses(lam, [2], limit="data", draws=1, rng="zero")
+    # a seed is accepted in place of a Generator: the same draws as default_rng(seed)
+    np.testing.assert_array_equal(resolution_limited_losses(lam, [2], limit="data", draws=1, rng=3),
+                                  resolution_limited_losses(lam, [2], limit="data", draws=1,
+                                                            rng=np.random.default_rng(3)))
     with pytest.raises(ValueError, match="positive variances"):
         resolution_limited_losses(-lam, [2], limit="data", draws=1, rng=rng)
     with pytest.raises(ValueError, match="vary"):

@@ -69,7 +69,7 @@ def test_bad_arguments_raise_clear_errors():
         S.silu_net(p, torch.zeros(3, 2))
     with pytest.raises(ValueError, match="labels"):
         S.action(p, z, torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"E \(the input dimension\) must be an integer ≥ 1"):
         S.init_params(0, 4, 3)
     with pytest.raises(ValueError, match="entries"):
         S.unflatten_params(torch.zeros(5), p)

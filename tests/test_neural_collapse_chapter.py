@@ -115,16 +115,16 @@ def test_exercise_checkers():
     assert ex.check_simplex_etf(etf)
     assert not ex.check_simplex_etf(lambda C: np.eye(C)[:, :C - 1])
     assert not ex.check_simplex_etf(lambda C: 2 * etf(C))
-    with pytest.raises(ValueError):
-        ex.check_simplex_etf(lambda C: np.eye(C))
+    assert ex.check_simplex_etf(lambda C: np.eye(C)) is False                 # a verdict, not a traceback
+    assert ex.check_simplex_etf(lambda C: np.full((C, C - 1), np.nan)) is False
 
     def gram(E, L):
         return nc.psd_power(E @ E.T, 1 / L)
 
     assert ex.check_balanced_readout_gram(gram)
     assert not ex.check_balanced_readout_gram(lambda E, L: E @ E.T)
-    with pytest.raises(ValueError):
-        ex.check_balanced_readout_gram(lambda E, L: np.zeros(3))
+    assert ex.check_balanced_readout_gram(lambda E, L: np.zeros(3)) is False
+    assert ex.check_balanced_readout_gram(lambda E, L: np.full((len(E), len(E)), np.nan)) is False
 
 
 def test_relu_without_weight_decay_small_init_collapses_more_but_the_means_stay_partly_unseen():

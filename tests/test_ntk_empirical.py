@@ -32,9 +32,24 @@ def test_catapult_ensemble_small_rate_converges_large_rate_blows_up():
     X = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
     y = torch.sin(X[:, 0])
     out = catapult_ensemble(_nets(width=512), [0.5, 5.0], 300, X, y)
-    assert set(out) == {"initial", "peak", "final", "edge"} and out["final"].shape == (2, 2)
+    assert set(out) == {"initial", "peak", "final", "edge", "diverged", "diverged_step"}
+    assert out["final"].shape == (2, 2)
     assert (out["final"][:, 0] < 1e-3 * out["initial"][:, 0]).all() and (out["edge"][:, 0] < 1).all()
     assert np.isinf(out["final"][:, 1]).all() and np.isinf(out["edge"][:, 1]).all()
+    assert out["diverged"].tolist() == [[False, True], [False, True]]
+    assert (out["diverged_step"][:, 0] == -1).all() and (out["diverged_step"][:, 1] > 0).all()
+
+
+def test_catapult_ensemble_records_the_first_step_past_blow_up():
+    """A run stopped one step before its recorded divergence step is still finite; stopped at it, diverged."""
+    X = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
+    y = torch.sin(X[:, 0])
+    s = int(catapult_ensemble(_nets(width=512), [5.0], 300, X, y)["diverged_step"][0, 0])
+    before = catapult_ensemble(_nets(width=512), [5.0], s - 1, X, y)
+    at = catapult_ensemble(_nets(width=512), [5.0], s, X, y)
+    assert not before["diverged"].any() and np.isfinite(before["final"]).all()
+    assert before["final"][0, 0] < 1e6 <= 1e6 * 81  # still below blow_up one step before
+    assert at["diverged"].all() and (at["diverged_step"] == s).all()
 
 
 def test_catapult_ensemble_rejects_bad_arguments():

@@ -110,3 +110,46 @@ def test_only_chapters_save_figures(monkeypatch):
     assert plotting.figure_directory() is None      # pytest is not a chapter
     monkeypatch.setenv("COURSE_FIGURES", "/tmp/somewhere")
     assert str(plotting.figure_directory()) == "/tmp/somewhere"
+
+
+_X = np.geomspace(1, 10, 4)
+
+
+@pytest.mark.parametrize("name,call", [
+    ("ax", lambda ax: plotting.theory_and_experiment("ax", _X, _X, _X)),
+    ("theory", lambda ax: plotting.theory_and_experiment(ax, _X, _X[:3], _X)),
+    ("experiment", lambda ax: plotting.theory_and_experiment(ax, _X, _X, _X[:2])),
+    ("experiment", lambda ax: plotting.theory_and_experiment(ax, _X, _X, _X, x_experiment=_X[:3])),
+    ("theory", lambda ax: plotting.theory_and_experiment(ax, _X, "abc", _X)),
+    ("x", lambda ax: plotting.theory_and_experiment(ax, None, _X, _X)),
+    ("x", lambda ax: plotting.loglog_fit(ax, _X[:3], _X)),
+    ("y", lambda ax: plotting.loglog_fit(ax, _X, np.ones((2, 2)))),
+    ("y", lambda ax: plotting.loglog_fit(ax, _X, -_X)),
+    ("values", lambda ax: plotting.phase_diagram(ax, _X, _X[:3], np.zeros((4, 3)), xlabel="", ylabel="",
+                                                 colorbar_label="")),
+    ("values", lambda ax: plotting.phase_diagram(ax, _X, _X[:3], np.zeros(12), xlabel="", ylabel="",
+                                                 colorbar_label="")),
+    ("x", lambda ax: plotting.phase_diagram(ax, np.linspace(0, 1, 4), _X[:3], np.zeros((3, 4)), xlabel="",
+                                            ylabel="", colorbar_label="")),
+    ("values", lambda ax: plotting.phase_diagram(ax, _X, _X[:3], np.full((3, 4), 2), xlabel="", ylabel="",
+                                                 colorbar_label="", categorical_labels=["a", "b"])),
+    ("categorical_labels", lambda ax: plotting.phase_diagram(ax, _X, _X[:3], np.zeros((3, 4)), xlabel="",
+                                                             ylabel="", colorbar_label="", categorical_labels="ab")),
+    ("ncols", lambda ax: cu.panels(2, ncols=0)),
+    ("width", lambda ax: cu.panels(2, width="7")),
+])
+def test_bad_plot_arguments_raise_an_argument_error_naming_them(name, call):
+    fig, ax = plt.subplots()
+    try:
+        with pytest.raises(cu.validate.ArgumentError) as info:
+            call(ax)
+        assert name in str(info.value)
+    finally:
+        plt.close("all")
+
+
+def test_phase_diagram_on_linear_axes_accepts_zero():
+    fig, ax = plt.subplots()
+    plotting.phase_diagram(ax, np.linspace(0, 1, 4), np.linspace(0, 1, 3), np.zeros((3, 4)), xlabel="", ylabel="",
+                           colorbar_label="", log_x=False, log_y=False)
+    plt.close(fig)

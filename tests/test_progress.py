@@ -24,3 +24,16 @@ def test_bad_settings_say_what_is_expected(monkeypatch):
     monkeypatch.delenv("COURSE_PROGRESS")
     with pytest.raises(ValueError, match="total"):
         cu.progress()
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(iterable=5), "iterable"),
+    (dict(total=-1), "total"),
+    (dict(total=2.5), "total"),
+    (dict(total="10"), "total"),
+    (dict(iterable=[1], desc=3), "desc"),
+    (dict(iterable=[1], disable="no"), "disable"),
+])
+def test_progress_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(cu.validate.ArgumentError, match=match):
+        cu.progress(**kwargs)

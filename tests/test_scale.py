@@ -21,3 +21,21 @@ def test_bad_scale_and_unknown_paper_names(monkeypatch):
         cu.current_scale()
     with pytest.raises(ValueError, match="no default"):
         cu.scaled(default=dict(n=1), paper=dict(m=2), scale="paper")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(default=[("n", 1)]), "default must be a dict"),
+    (dict(default=dict(n=1), paper="big"), "paper must be a dict"),
+    (dict(default={"n train": 1}), "not a valid Python name"),
+    (dict(default={1: 2}), "not a valid Python name"),
+    (dict(default=dict(scale=2)), "scale"),
+    (dict(default=dict(n=1), scale="huge"), "scale must be one of"),
+    (dict(default=dict(n=1), scale=3), "scale must be one of"),
+])
+def test_scaled_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(cu.validate.ArgumentError, match=match):
+        cu.scaled(**kwargs)
+
+
+def test_scaled_accepts_the_scale_in_any_case():
+    assert cu.scaled(dict(n=1), dict(n=2), scale="PAPER").n == 2

@@ -158,11 +158,9 @@ def test_bad_arguments_raise(call):
 def test_exercise_checkers():
     assert ex.check_bernoulli_expected_kl(_coin_kl_by_hand)
     assert not ex.check_bernoulli_expected_kl(lambda p, N, beta: 1 / (2 * N))
-    with pytest.raises(ValueError):
-        ex.check_bernoulli_expected_kl(lambda p, N, beta: np.zeros(3))
+    assert not ex.check_bernoulli_expected_kl(lambda p, N, beta: np.zeros(3))    # a verdict, not a traceback
     from scipy.special import gamma, zeta
     good = zeta(2.0) ** -0.5 * gamma(0.5) / 2
     assert ex.check_missing_mass_prefactor(good, alpha=1.0)
     assert not ex.check_missing_mass_prefactor(1.1 * good, alpha=1.0)
-    with pytest.raises(ValueError):
-        ex.check_missing_mass_prefactor("a", alpha=1.0)
+    assert not ex.check_missing_mass_prefactor("a", alpha=1.0)

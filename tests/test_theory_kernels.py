@@ -181,7 +181,7 @@ def test_bad_arguments_raise():
         kernels.nngp_kernel(X, depth=-1)
     with pytest.raises(ValueError, match="closed forms"):
         kernels.gaussian_pair_expectation(1.0, 0.5, 1.0, "tanh", method="closed")
-    with pytest.raises(ValueError, match="same dimension"):
+    with pytest.raises(ValueError, match="same dimension d"):
         kernels.input_kernel(X, np.ones((2, 4)))
     with pytest.raises(ValueError, match="learning rate"):
         kernels.kernel_regression_dynamics(np.eye(2), np.eye(2), np.ones(2), 1.0, lr=0.0)

@@ -113,7 +113,7 @@ def test_effective_ranks():
     assert r == pytest.approx(50) and R == pytest.approx(50)
     r, R = th.effective_ranks(np.r_[np.ones(3), np.full(10, 0.1)], 3)
     assert r == pytest.approx(10) and R == pytest.approx(10)
-    with pytest.raises(ValueError, match="k must"):
+    with pytest.raises(ValueError, match="number of head eigenvalues"):
         th.effective_ranks(np.ones(5), 5)
 
 

@@ -88,11 +88,11 @@ def test_bad_arguments_raise_value_error():
     T = np.eye(3)
     with pytest.raises(ValueError, match="lr"):
         ne.response_matrix(T, np.ones((2, 3)), 5, lr=-1.0)
-    with pytest.raises(ValueError, match="columns"):
+    with pytest.raises(ValueError, match="Theta_cross .one column per training input"):
         ne.response_matrix(T, np.ones((2, 4)), 5, lr=0.1)
     with pytest.raises(ValueError, match="square"):
         ne.response_matrix(np.ones((3, 2)), np.ones((2, 3)), 5, lr=0.1)
-    with pytest.raises(ValueError, match="shapes"):
+    with pytest.raises(ValueError, match="K_test"):
         ne.ntk_ensemble_moments(T, np.ones((2, 3)), T, np.ones((2, 3)), np.eye(3), np.ones(3), 5, lr=0.1)
     with pytest.raises(ValueError, match="activation"):
         ne.BatchedNTKMLP(2, 2, 4, 1, activation="softsign")

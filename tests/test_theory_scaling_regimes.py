@@ -84,7 +84,7 @@ def test_spectral_learning_curve_of_a_power_law():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="alpha"):
         sr.spectrum_integral(0.0)
     with pytest.raises(ValueError, match="at least 1"):
         sr.resolution_limited_loss(0.5, 1.0)

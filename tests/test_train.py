@@ -1,8 +1,15 @@
+import importlib
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import course_utils as cu
+import course_utils.validate  # noqa: F401  (cu.validate)
+
+cu.train_module = importlib.import_module("course_utils.train")
 
 
 def _problem(n=32, d=4, seed=0):
@@ -53,7 +60,7 @@ def test_minibatch_is_reproducible_and_stop_when():
 
 
 @pytest.mark.parametrize("kwargs,msg", [(dict(steps=-1), "steps"), (dict(steps=5, batch_size=0), "batch_size"),
-                                        (dict(steps=5, lr=0.0), "learning rate"),
+                                        (dict(steps=5, lr=0.0), "learning rate"), (dict(steps=5, lr=float("nan")), "lr"),
                                         (dict(steps=5, record_steps=[10]), "record_steps")])
 def test_train_rejects_bad_arguments(kwargs, msg):
     X, y = _problem()
@@ -72,3 +79,154 @@ def test_history_and_log_spaced_steps():
     assert s[0] == 0 and s[-1] == 1000 and np.all(np.diff(s) > 0)
     with pytest.raises(ValueError):
         cu.log_spaced_steps(0)
+
+
+# --- bad arguments end in one clear message naming the argument --------------------------------
+
+def _net():
+    torch.manual_seed(0)
+    return torch.nn.Linear(4, 1)
+
+
+_mse = torch.nn.functional.mse_loss
+
+
+@pytest.mark.parametrize("change,name", [
+    (dict(model="a network"), "model"),
+    (dict(loss_fn=None), "loss_fn"),
+    (dict(loss_fn=3.0), "loss_fn"),
+    (dict(X=None), "X"),
+    (dict(X="data"), "X"),
+    (dict(X=[["a", "b", "c", "d"]] * 32), "X"),
+    (dict(X=torch.empty(0, 4), y=torch.empty(0, 1)), "X"),
+    (dict(y=torch.zeros(31, 1)), "samples"),
+    (dict(y=torch.zeros(32)), "y"),                                 # (32,) against outputs (32, 1)
+    (dict(X=torch.full((32, 4), float("nan"))), "X"),
+    (dict(y=torch.full((32, 1), float("inf"))), "y"),
+    (dict(steps=2.5), "steps"),
+    (dict(steps="10"), "steps"),
+    (dict(steps=None), "steps"),
+    (dict(batch_size=1.5), "batch_size"),
+    (dict(batch_size=33), "batch_size"),
+    (dict(lr=float("nan")), "lr"),
+    (dict(lr=float("inf")), "lr"),
+    (dict(lr=-0.1), "lr"),
+    (dict(lr="0.1"), "lr"),
+    (dict(lr=None), "lr"),
+    (dict(optimizer="sgd"), "optimizer"),
+    (dict(optimizer=torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)), "optimizer"),
+    (dict(record_steps=[1.5]), "record_steps"),
+    (dict(record_steps=5), "record_steps"),
+    (dict(record_steps=[-1]), "record_steps"),
+    (dict(metrics=lambda m: 0.0), "metrics"),
+    (dict(metrics={"w": 3.0}), "metrics\\['w'\\]"),
+    (dict(stop_when=True), "stop_when"),
+    (dict(seed="zero"), "seed"),
+    (dict(on_divergence="explode"), "on_divergence"),
+])
+def test_every_bad_argument_is_named(change, name):
+    X, y = _problem()
+    kwargs = dict(model=_net(), loss_fn=_mse, X=X, y=y, steps=10, lr=0.1, progress=False)
+    kwargs.update(change)
+    with pytest.raises(cu.validate.ArgumentError, match=name):
+        cu.train(kwargs.pop("model"), kwargs.pop("loss_fn"), kwargs.pop("X"), kwargs.pop("y"), **kwargs)
+
+
+def test_a_loss_that_is_not_a_number_and_a_model_with_nan_are_refused():
+    X, y = _problem()
+    with pytest.raises(cu.validate.ArgumentError, match="loss_fn must return a single number"):
+        cu.train(_net(), lambda o, t: (o - t) ** 2, X, y, steps=3, progress=False)
+    net = _net()
+    with torch.no_grad():
+        net.weight[0, 0] = float("nan")
+    with pytest.raises(cu.validate.ArgumentError, match="model has NaN"):
+        cu.train(net, _mse, X, y, steps=3, progress=False)
+
+
+def test_numpy_lists_and_other_float_dtypes_are_converted_to_the_model():
+    X, y = _problem()
+    runs = []
+    for Xi, yi in [(X, y), (X.numpy(), y.numpy()), (X.double(), y.double()), (X.tolist(), y.tolist())]:
+        net = _net()
+        hist = cu.train(net, _mse, Xi, yi, steps=5, lr=0.1, progress=False)
+        runs.append((net.weight.detach().clone(), hist["loss"]))
+    for i, (w, loss) in enumerate(runs[1:], 1):
+        assert torch.equal(w, runs[0][0])
+        if i != 2:  # a float64 y is kept (torch promotes the loss to float64, as it did before): only close
+            assert np.array_equal(loss, runs[0][1])
+        np.testing.assert_allclose(loss, runs[0][1], rtol=1e-6)
+    # float32 data and a float64 model: the data are converted to float64, exactly as by hand
+    from course_utils.models.linear import LinearModel, half_mse
+    a, b = LinearModel(4), LinearModel(4)
+    ha = cu.train(a, half_mse, X, y[:, 0], steps=5, lr=0.1, progress=False)
+    hb = cu.train(b, half_mse, X.double(), y[:, 0].double(), steps=5, lr=0.1, progress=False)
+    assert torch.equal(a.theta, b.theta) and np.array_equal(ha["loss"], hb["loss"])
+
+
+# --- divergence -------------------------------------------------------------------------------
+
+def _quadratic_divergence_step(lr: float) -> int:
+    """The first step at which L = ½(θ − 1)² overflows under θ ← θ − lr (θ − 1) from θ = 0 (float64)."""
+    theta = np.float64(0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(10_000):
+            e = theta - 1.0
+            if not np.isfinite(0.5 * np.mean(np.array([e]) ** 2)):
+                return t
+            theta = theta - lr * e
+    raise AssertionError("no divergence")
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(record_steps=[0, 100]), dict(batch_size=1)])
+def test_divergence_is_caught_at_the_right_step(kw):
+    from course_utils.models.linear import LinearModel, half_mse
+    expected = _quadratic_divergence_step(1e3)
+    assert 40 < expected < 100
+    with pytest.raises(cu.train_module.TrainingDiverged, match=f"step {expected}:") as err:
+        cu.train(LinearModel(1), half_mse, [[1.0]], [1.0], steps=100, lr=1e3, progress=False, **kw)
+    assert err.value.step == expected and err.value.lr == 1e3
+    assert "smaller learning rate" in str(err.value) and isinstance(err.value, FloatingPointError)
+    hist = cu.train(LinearModel(1), half_mse, [[1.0]], [1.0], steps=100, lr=1e3, progress=False,
+                    on_divergence="record", **kw)
+    assert hist.diverged and hist.diverged_step == expected
+    assert np.isfinite(hist["loss"]).all() and hist.steps[-1] < expected
+    calm = cu.train(LinearModel(1), half_mse, [[1.0]], [1.0], steps=100, lr=0.5, progress=False, **kw)
+    assert not calm.diverged and calm.diverged_step == -1
+
+
+def test_the_device_side_check_of_a_gpu_finds_the_same_step(monkeypatch):
+    """The GPU path (no synchronisation per step), run on the CPU: same step, same outcome."""
+    from course_utils.models.linear import LinearModel, half_mse
+    monkeypatch.setattr(cu.train_module, "_READ_LOSS_ON_CPU", False)
+    expected = _quadratic_divergence_step(1e3)
+    for kw in (dict(), dict(record_steps=[0, 100]), dict(batch_size=1, record_steps=[0])):
+        with pytest.raises(cu.train_module.TrainingDiverged) as err:
+            cu.train(LinearModel(1), half_mse, [[1.0]], [1.0], steps=100, lr=1e3, progress=False, **kw)
+        assert err.value.step == expected
+    a, b = LinearModel(1), LinearModel(1)
+    ha = cu.train(a, half_mse, [[1.0]], [1.0], steps=50, lr=0.5, progress=False)
+    monkeypatch.setattr(cu.train_module, "_READ_LOSS_ON_CPU", True)
+    hb = cu.train(b, half_mse, [[1.0]], [1.0], steps=50, lr=0.5, progress=False)
+    assert np.array_equal(ha["loss"], hb["loss"]) and torch.equal(a.theta, b.theta)
+
+
+def test_a_parameter_that_becomes_infinite_after_the_last_record_is_caught():
+    from course_utils.models.linear import LinearModel
+    net = LinearModel(1)                  # θ = 0: the loss 10³⁰⁰ θ is 0, its gradient 10³⁰⁰
+    with pytest.raises(cu.train_module.TrainingDiverged, match="parameter"):
+        cu.train(net, lambda o, t: (o * 0).sum() + net.theta.sum() * 1e300, [[1.0]], [0.0],
+                 steps=1, lr=1e300, record_steps=[0], progress=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(log_lr=st.floats(-3, 4), n_nan=st.integers(0, 2), seed=st.integers(0, 10 ** 6))
+def test_no_nan_is_ever_returned_silently(log_lr, n_nan, seed):
+    gen = np.random.default_rng(seed)
+    X, y = gen.standard_normal((16, 3)), gen.standard_normal((16, 1)) * 10
+    X[gen.integers(0, 16, n_nan), gen.integers(0, 3, n_nan)] = np.nan
+    torch.manual_seed(seed % 1000)
+    try:
+        hist = cu.train(torch.nn.Linear(3, 1), _mse, X, y, steps=30, lr=10.0 ** log_lr, progress=False)
+    except (cu.train_module.TrainingDiverged, cu.validate.ArgumentError):
+        return
+    assert n_nan == 0 and np.isfinite(hist["loss"]).all() and not hist.diverged

@@ -130,5 +130,5 @@ def test_exercise_checkers_accept_the_solutions_and_reject_wrong_answers(capsys)
     assert exercises.check_resolution_limited_coefficient(C)
     assert not exercises.check_resolution_limited_coefficient(lambda a: 1 / a)
     assert "naive tail sum" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="number"):
-        exercises.check_resolution_limited_coefficient(lambda a: "one")
+    assert exercises.check_resolution_limited_coefficient(lambda a: "one") is False   # a verdict, not a traceback
+    assert "number" in capsys.readouterr().out

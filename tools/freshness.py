@@ -10,7 +10,8 @@ notebook's metadata, under ``course.fingerprint``, a SHA-256 of
 ``tests/test_notebooks.py`` recomputes the fingerprint and fails, naming the chapter, the files
 that changed and the command that refreshes it, when the two differ. No execution is needed.
 
-Two things that cannot change an output are left out, so that a release (``tools/release.py bump``)
+Comments are left out of a module's hash (see :func:`without_comments`), and so are two more
+things that cannot change an output, so that a release (``tools/release.py bump``)
 does not make every chapter stale: the ref of ``course_utils`` that the Colab set-up cell installs
 (``os.environ.get("COURSE_REF", "v…")``) and the ``__version__ = …`` line of a module.
 
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import re
 import sys
+import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +39,25 @@ VERSION_LINE = re.compile(r"^__version__\s*=.*$", re.M)
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
+def without_comments(source: str) -> str:
+    """Python source with its comments, trailing spaces and blank lines removed.
+
+    A comment cannot change an output, so a module's hash is taken over this text: a comment
+    added to a module (``# pragma: no mutate`` for the mutation tests, a clarification) does not
+    make every chapter stale. (Comment tokens are the same in every Python version, unlike the
+    full token stream or ``ast.dump``, so the hash is the same on every machine.)
+    """
+    lines = source.replace("\r\n", "\n").split("\n")
+    try:
+        comments = [tok.start for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+                    if tok.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        comments = []
+    for row, col in comments:
+        lines[row - 1] = lines[row - 1][:col]
+    return "\n".join(ln.rstrip() for ln in lines if ln.strip())
 
 
 def _module_file(dotted: str) -> Path | None:
@@ -117,7 +139,7 @@ def fingerprint(nb: dict) -> dict:
     code = _code_cells(nb)
     modules = modules_used("\n\n".join(code))
     return {"code": _sha("\n\n# ---- cell ----\n\n".join(code)),
-            "modules": {p.relative_to(ROOT).as_posix(): _sha(VERSION_LINE.sub("", p.read_text(encoding="utf-8")))
+            "modules": {p.relative_to(ROOT).as_posix(): _sha(without_comments(VERSION_LINE.sub("", p.read_text(encoding="utf-8"))))
                         for p in modules}}
 
 

@@ -2,6 +2,7 @@
 
 Small modules, each with one job:
 
+- :mod:`course_utils.validate` the checks of every argument: one clear message naming what was wrong
 - :mod:`course_utils.device`   device choice, seeding, threads, determinism (:func:`setup`)
 - :mod:`course_utils.scale`    the ``COURSE_SCALE`` switch for a chapter's parameters (:func:`scaled`)
 - :mod:`course_utils.checks`   theory-vs-experiment checks with explicit tolerances
@@ -24,7 +25,7 @@ from .progress import progress
 from .fits import PowerLawFit, fit_power_law
 from .plotting import panels, use_house_style
 from .scale import current_scale, scaled
-from .train import History, log_spaced_steps, train
+from .train import History, TrainingDiverged, log_spaced_steps, train
 
 __version__ = "0.2.0"
 
@@ -35,5 +36,5 @@ __all__ = [
     "PowerLawFit", "fit_power_law",
     "panels", "use_house_style",
     "current_scale", "scaled",
-    "History", "log_spaced_steps", "train",
+    "History", "TrainingDiverged", "log_spaced_steps", "train",
 ]

@@ -32,6 +32,9 @@ import warnings
 
 import numpy as np
 
+from . import validate
+from .validate import ArgumentError
+
 __all__ = ["CheckResult", "CheckWarning", "relative_error", "check_close", "check_less",
            "check_true", "check_count", "checks_mode"]
 
@@ -104,16 +107,23 @@ def _check_name(name) -> str:
     return name
 
 
-def _tolerance(value, what: str) -> float:
+def _tolerance(value, what: str, name: str) -> float:
+    """A tolerance (``rtol`` or ``atol``): None means 0; else a finite number ≥ 0 (NaN would pass
+    every ``< 0`` test and make every comparison fail, inf would pass anything)."""
     if value is None:
         return 0.0
     try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite non-negative number, got {value!r}")
-    return value
+        return validate.nonnegative(what, value)
+    except ArgumentError as err:
+        raise ArgumentError(f"{name}: {err}") from None
+
+
+def _not_finite(x: np.ndarray) -> str:
+    """How many entries of ``x`` are NaN and how many ±inf, e.g. "NaN in 1 of 3 entries"."""
+    n_nan = int(np.isnan(x).sum())
+    n_inf = int(np.isinf(x).sum())
+    parts = ([f"NaN in {n_nan}"] if n_nan else []) + ([f"±inf in {n_inf}"] if n_inf else [])
+    return f"{' and '.join(parts)} of {x.size} entr{'y' if x.size == 1 else 'ies'}"
 
 
 def _array(x, what: str, name: str) -> np.ndarray:
@@ -125,8 +135,8 @@ def _array(x, what: str, name: str) -> np.ndarray:
 
 def relative_error(measured, predicted) -> float:
     """Return ‖measured − predicted‖ / ‖predicted‖ (Euclidean norms over all entries)."""
-    m = np.asarray(measured, dtype=float)
-    p = np.asarray(predicted, dtype=float)
+    m = validate.array("measured", measured)    # NaN/inf would give a NaN error that no check can judge
+    p = validate.array("predicted", predicted)
     if m.shape != p.shape:
         raise ValueError(f"measured has shape {m.shape} but predicted has shape {p.shape}")
     denom = np.linalg.norm(p)
@@ -135,8 +145,8 @@ def relative_error(measured, predicted) -> float:
     return float(np.linalg.norm(m - p) / denom)
 
 
-def _fmt(x) -> str:
-    x = np.asarray(x, dtype=float)
+def _fmt(x: np.ndarray) -> str:
+    """A float array (``m`` or ``p``, already converted by :func:`_array`) as one number or its shape."""
     return f"{x.item():.4g}" if x.size == 1 else f"array{tuple(x.shape)}"
 
 
@@ -148,7 +158,7 @@ def _pct(x: float) -> str:
     """
     if x >= 1e-4 or x == 0:
         return f"{x:.2%}"
-    return f"< 1e{int(np.ceil(np.log10(x)))}" if x < 1 else f"{x:.1e}"
+    return f"< 1e{int(np.ceil(np.log10(x)))}"    # 0 < x < 1e-4 here (x is a finite error ≥ 0)
 
 
 def _tol(x: float) -> str:
@@ -182,18 +192,19 @@ def check_close(name: str, measured, predicted, *, rtol: float | None = None,
         raise ValueError(f"{name}: mode must be one of {_MODES}, got {mode!r}")
     if rtol is None and atol is None:
         raise ValueError(f"{name}: give a tolerance: rtol=... (relative) and/or atol=... (absolute)")
-    rtol = _tolerance(rtol, "rtol")
-    atol = _tolerance(atol, "atol")
+    rtol = _tolerance(rtol, "rtol", name)
+    atol = _tolerance(atol, "atol", name)
     m = _array(measured, "measured", name)
     p = _array(predicted, "predicted", name)
     if m.shape != p.shape:
         raise ValueError(f"{name}: measured has shape {m.shape} but predicted has shape {p.shape}")
     if m.size == 0:
         raise ValueError(f"{name}: nothing to compare (measured and predicted are empty)")
+    if not np.all(np.isfinite(m)):        # never passes: NaN fails every comparison silently
+        line = f"✗ {name}: the measurement is not finite ({_not_finite(m)})"
+        return _verdict(name, False, line, float("nan"), rtol or atol, mode, verbose)
     if not np.all(np.isfinite(p)):
-        raise ValueError(f"{name}: the prediction is not finite")
-    if not np.all(np.isfinite(m)):
-        line = f"✗ {name}: the measurement is not finite ({int((~np.isfinite(m)).sum())} of {m.size} entries)"
+        line = f"✗ {name}: the prediction is not finite ({_not_finite(p)})"
         return _verdict(name, False, line, float("nan"), rtol or atol, mode, verbose)
 
     if mode == "norm":
@@ -263,13 +274,18 @@ def check_less(name: str, value: float, bound: float, *, verbose: bool = True) -
     """Check an inequality claim ``value < bound`` (strictly; e.g. "the error falls below 1%").
 
     Prints ``✓ name: 0.0031 < 0.01`` and returns ``value``; raises ``AssertionError`` otherwise.
-    A value that is NaN never passes.
+    A value or a bound that is NaN never passes (the line says which is NaN), nor a value of -inf.
     """
     name = _check_name(name)
     value = _number(value, "value", name)
     bound = _number(bound, "bound", name)
-    if math.isnan(bound):
-        raise ValueError(f"{name}: the bound is NaN")
+    if math.isnan(value) or math.isnan(bound):
+        which = "the value" if math.isnan(value) else "the bound"
+        line = f"✗ {name}: {value:.4g} ≮ {bound:.4g} ({which} is NaN)"
+        return _verdict(name, False, line, value, bound, "less", verbose)
+    if value == -math.inf:    # -inf < bound for every bound, but no measurement is -inf: never pass it
+        line = f"✗ {name}: {value:.4g} ≮ {bound:.4g} (the value is infinite)"
+        return _verdict(name, False, line, value, bound, "less", verbose)
     ok = value < bound
     line = f"{'✓' if ok else '✗'} {name}: {value:.4g} {'<' if ok else '≮'} {bound:.4g}"
     return _verdict(name, ok, line, value, bound, "less", verbose)
@@ -303,15 +319,14 @@ def check_count(name: str, count, *, at_least: int | None = None, at_most: int |
     number of trials, printed with the count. Returns the count.
     """
     name = _check_name(name)
-    c = _number(count, "count", name)
-    if not math.isfinite(c) or c != int(c):
-        raise ValueError(f"{name}: count must be an integer, got {count!r}")
-    c = int(c)
+    if count is None or isinstance(count, (str, bytes, bool, np.bool_)):
+        raise ArgumentError(f"{name}: count must be an integer ≥ 0, got {validate.show(count)}")
+    c = validate.nonnegative_int(f"{name}: count", _number(count, "count", name))   # 70.7 and NaN are not counts
     if at_least is None and at_most is None:
         raise ValueError(f"{name}: give at_least=... and/or at_most=...")
     for what, v in (("at_least", at_least), ("at_most", at_most), ("of", of)):
         if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0):
-            raise ValueError(f"{name}: {what} must be a non-negative integer, got {v!r}")
+            raise ArgumentError(f"{name}: {what} must be a non-negative integer, got {v!r}")
     if at_least is not None and at_most is not None and at_least > at_most:
         raise ValueError(f"{name}: at_least={at_least} > at_most={at_most}")
     if of is not None and not 0 <= c <= of:

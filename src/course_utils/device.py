@@ -11,6 +11,9 @@ import random
 import numpy as np
 import torch
 
+from . import validate
+from .validate import ArgumentError
+
 __all__ = ["pick_device", "seed_everything", "set_num_threads", "setup", "seed", "current_seed", "SEED_STRIDE"]
 
 #: Distance between the seeds of two runs of a chapter: the k-th seed of the run with base seed
@@ -27,21 +30,20 @@ _base_seed = 0
 DEFAULT_NUM_THREADS = 1
 
 
-def pick_device(prefer: str | None = None) -> torch.device:
+def pick_device(prefer: str | torch.device | None = None, *, _name: str = "prefer (the device)") -> torch.device:
     """Return the device to compute on: CUDA if present, then Apple's MPS, then the CPU.
 
-    ``prefer`` ("cpu", "cuda", "mps") forces a choice; so does the environment variable
-    ``COURSE_DEVICE``. Asking for a device that is not available raises ``ValueError``.
+    ``prefer`` ("cpu", "cuda", "cuda:1", "mps" in any case, or a ``torch.device``) forces a choice;
+    so does the environment variable ``COURSE_DEVICE``. Asking for a device that is not available
+    raises an :class:`~course_utils.validate.ArgumentError` (a ``ValueError``) that says so.
     """
-    prefer = prefer or os.environ.get("COURSE_DEVICE") or None
+    if prefer is None or (isinstance(prefer, str) and not prefer.strip()):
+        env = os.environ.get("COURSE_DEVICE", "").strip()
+        if env:
+            return validate.device("the environment variable COURSE_DEVICE", env)
+        prefer = None
     if prefer is not None:
-        if prefer not in ("cpu", "cuda", "mps"):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'mps', got {prefer!r}")
-        if prefer == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was asked for but torch.cuda.is_available() is False")
-        if prefer == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            raise ValueError("device 'mps' was asked for but is not available on this machine")
-        return torch.device(prefer)
+        return validate.device(_name, prefer)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
@@ -55,9 +57,9 @@ def seed_everything(seed: int) -> np.random.Generator:
     Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: chapters draw their NumPy
     randomness from it rather than from the global state.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    if isinstance(seed, float):   # a seed is a whole number: 1.0 is most likely a mistake for a rate
+        raise ArgumentError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = validate.nonnegative_int("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -71,10 +73,7 @@ def set_num_threads(n: int | None = None) -> int:
     Fixing the BLAS thread count also fixes the order of floating-point sums, so the printed
     numbers of a chapter are reproducible from run to run.
     """
-    if n is None:
-        n = int(os.environ.get("COURSE_NUM_THREADS", DEFAULT_NUM_THREADS))
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"number of threads must be a positive integer, got {n!r}")
+    n = _thread_count(n)
     torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
@@ -83,6 +82,21 @@ def set_num_threads(n: int | None = None) -> int:
     except ImportError:  # threadpoolctl ships with scikit-learn; without it BLAS keeps its default
         pass
     return n
+
+
+def _thread_count(n: int | None, name: str = "n") -> int:
+    """The number of threads asked for: ``n``, else ``COURSE_NUM_THREADS``, else the default (checked)."""
+    if n is None:
+        text = os.environ.get("COURSE_NUM_THREADS", "").strip()
+        if not text:
+            n = DEFAULT_NUM_THREADS
+        elif text.isdigit() and int(text) >= 1:
+            n = int(text)
+        else:
+            raise ArgumentError(f"COURSE_NUM_THREADS must be a positive integer (a number of threads), got {text!r}")
+    if isinstance(n, float):
+        raise ArgumentError(f"{name} (the number of threads) must be a positive integer, got {n!r}")
+    return validate.positive_int(f"{name} (the number of threads)", n)
 
 
 def current_seed() -> int:
@@ -101,17 +115,19 @@ def seed(k=0):
     """
     offset = SEED_STRIDE * _base_seed
     if isinstance(k, (bool, np.bool_)):
-        raise ValueError(f"k must be a non-negative integer (or a sequence of them), got {k!r}")
+        raise ArgumentError(f"k must be a non-negative integer (or a sequence of them), got {k!r}")
     if isinstance(k, (int, np.integer)):
         if k < 0:
-            raise ValueError(f"k must be non-negative, got {k}")
+            raise ArgumentError(f"k must be non-negative, got {k}")
         return int(k) + offset
+    if isinstance(k, (str, bytes, dict)) or k is None:
+        raise ArgumentError(f"k must be a non-negative integer or a sequence of them, got {validate.show(k)}")
     try:
         arr = np.asarray(list(k) if isinstance(k, range) else k)
-    except TypeError:
-        raise ValueError(f"k must be a non-negative integer or a sequence of them, got {k!r}") from None
+    except (TypeError, ValueError):
+        raise ArgumentError(f"k must be a non-negative integer or a sequence of them, got {k!r}") from None
     if arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
-        raise ValueError(f"k must be a non-negative integer or a sequence of them, got {k!r}")
+        raise ArgumentError(f"k must be a non-negative integer or a sequence of them, got {k!r}")
     return arr.astype(np.int64) + offset
 
 
@@ -120,11 +136,17 @@ def _seed_from_environment() -> int:
     if not text:
         return 0
     if not text.isdigit():
-        raise ValueError(f"COURSE_SEED must be a non-negative integer, got {text!r}")
+        raise ArgumentError(f"COURSE_SEED must be a non-negative integer, got {text!r}")
     return int(text)
 
 
-def setup(seed: int | None = None, device: str | None = None, num_threads: int | None = None,
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
+    return bool(value)
+
+
+def setup(seed: int | None = None, device: str | torch.device | None = None, num_threads: int | None = None,
           deterministic: bool = True, verbose: bool = True) -> torch.device:
     """One call for a chapter's setup cell: seed, fix threads, make runs deterministic, pick a device.
 
@@ -134,8 +156,15 @@ def setup(seed: int | None = None, device: str | None = None, num_threads: int |
     line naming it, so a reader sees where the chapter ran (``cpu`` in the stored book).
     """
     global _base_seed
+    deterministic = _flag("deterministic", deterministic)
+    verbose = _flag("verbose", verbose)
     if seed is None:
         seed = _seed_from_environment()
+    if isinstance(seed, float):
+        raise ArgumentError(f"seed must be a non-negative integer, got {seed!r}")
+    validate.nonnegative_int("seed", seed)    # every argument is checked before anything is changed
+    _thread_count(num_threads, "num_threads")
+    pick_device(device, _name="device")
     seed_everything(seed)
     _base_seed = int(seed)
     threads = set_num_threads(num_threads)

@@ -16,7 +16,9 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import validate
 from .fits import PowerLawFit, fit_power_law
+from .validate import ArgumentError
 
 __all__ = ["use_house_style", "PALETTE", "panels", "PAGE_WIDTH", "figure_directory", "save_open_figures",
            "theory_and_experiment", "loglog_fit", "phase_diagram"]
@@ -74,13 +76,10 @@ def panels(n: int, *, ncols: int = 2, width: float = PAGE_WIDTH, panel_height: f
     grid is removed. With ``n = 1`` it returns a single axes, like ``plt.subplots()``. Other keyword
     arguments (``sharex``, ``sharey``, ``subplot_kw``, ...) go to :func:`matplotlib.pyplot.subplots`.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n (the number of panels) must be a positive integer, got {n!r}")
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
-    for name, value in (("width", width), ("panel_height", panel_height)):
-        if not isinstance(value, (int, float, np.floating, np.integer)) or not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive number of inches, got {value!r}")
+    n = validate.positive_int("n (the number of panels)", n)
+    ncols = validate.positive_int("ncols", ncols)
+    validate.positive("width (in inches)", width)
+    validate.positive("panel_height (in inches)", panel_height)
     ncols = min(int(ncols), int(n))
     nrows = -(-int(n) // ncols)
     fig, grid = plt.subplots(nrows, ncols, figsize=(width, panel_height * nrows), squeeze=False, **subplot_kw)
@@ -135,6 +134,8 @@ def save_open_figures(directory: Path | str | None = None) -> list[Path]:
     Prints one line per figure and returns the paths.
     """
     global _saved_count
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise ArgumentError(f"directory must be a folder (a str or pathlib.Path), got {validate.show(directory)}")
     directory = figure_directory() if directory is None else Path(directory)
     if directory is None:
         return []
@@ -170,6 +171,12 @@ def _save_figures_when_shown() -> None:
     atexit.register(save_open_figures, directory)   # figures a script never showed are saved at its end
 
 
+def _check_axes(ax) -> None:
+    """``ax`` must be a matplotlib Axes (what ``plt.subplots`` or :func:`panels` returns)."""
+    if not isinstance(ax, mpl.axes.Axes):
+        raise ArgumentError(f"ax must be a matplotlib Axes (e.g. fig, ax = plt.subplots()), got {validate.show(ax)}")
+
+
 def theory_and_experiment(ax, x, theory, experiment, *, label: str = "", color=None,
                           x_experiment=None, marker: str = "o", markevery=None):
     """Draw a theory curve (line) and the measured points (markers) of one quantity in one colour.
@@ -177,14 +184,19 @@ def theory_and_experiment(ax, x, theory, experiment, *, label: str = "", color=N
     ``x_experiment`` defaults to ``x``. The legend reads "<label> theory" / "<label> experiment".
     Returns the colour used.
     """
+    _check_axes(ax)
+    for name, value in (("x", x), ("theory", theory), ("experiment", experiment), ("x_experiment", x_experiment)):
+        if value is not None:   # numbers (NaN allowed: matplotlib leaves a gap), one or two axes
+            validate.array(name, value, ndim=(1, 2), finite=False, allow_empty=True)
     x = np.asarray(x)
     theory = np.asarray(theory)
     experiment = np.asarray(experiment)
     x_experiment = x if x_experiment is None else np.asarray(x_experiment)
     if theory.shape != x.shape:
-        raise ValueError(f"theory has shape {theory.shape} but x has shape {x.shape}")
+        raise ArgumentError(f"theory has shape {theory.shape} but x has shape {x.shape}: give one theory value per x")
     if experiment.shape != x_experiment.shape:
-        raise ValueError(f"experiment has shape {experiment.shape} but its x has shape {x_experiment.shape}")
+        raise ArgumentError(f"experiment has shape {experiment.shape} but its x (x_experiment, or x) has shape "
+                            f"{x_experiment.shape}: give one measured value per x")
     (line,) = ax.plot(x, theory, "-", color=color, label=f"{label} theory".strip())
     ax.plot(x_experiment, experiment, marker, color=line.get_color(), linestyle="none",
             markerfacecolor="none", markevery=markevery, label=f"{label} experiment".strip())
@@ -197,6 +209,9 @@ def loglog_fit(ax, x, y, *, label: str = "", color=None, marker: str = "o",
 
     The fitted exponent (± its standard error) is written in the legend. Returns the fit.
     """
+    _check_axes(ax)
+    validate.array("x", x, ndim=1)
+    validate.array("y", y, ndim=1)
     fit = fit_power_law(x, y)
     x = np.asarray(x, dtype=float)
     (pts,) = ax.plot(x, y, marker, color=color, linestyle="none", label=label or None)
@@ -215,11 +230,28 @@ def phase_diagram(ax, x, y, values, *, xlabel: str, ylabel: str, colorbar_label:
     With ``categorical_labels`` (a list of names) the values are integer phase indices and the
     colour bar shows the names. Returns the image object.
     """
+    _check_axes(ax)
+    validate.array("x", x, ndim=1)
+    validate.array("y", y, ndim=1)
+    validate.array("values", values, ndim=2, finite=False)   # NaN cells are left blank
+    for name, v in (("x", x), ("y", y)):
+        if (log_x if name == "x" else log_y) and np.any(np.asarray(v, dtype=float) <= 0):
+            raise ArgumentError(f"{name} must be positive on a log axis (log_{name}=True), got a minimum of "
+                                f"{np.min(np.asarray(v, dtype=float)):g}; pass log_{name}=False")
     values = np.asarray(values)
     if values.shape != (len(y), len(x)):
-        raise ValueError(f"values must have shape (len(y), len(x)) = {(len(y), len(x))}, got {values.shape}")
+        raise ArgumentError(f"values must have shape (len(y), len(x)) = {(len(y), len(x))}, got {values.shape}")
     if categorical_labels is not None:
+        if isinstance(categorical_labels, str) or not hasattr(categorical_labels, "__len__"):
+            raise ArgumentError(f"categorical_labels must be a list of phase names, got "
+                                f"{validate.show(categorical_labels)}")
         n = len(categorical_labels)
+        if not 1 <= n <= len(PALETTE) and cmap is None:
+            raise ArgumentError(f"categorical_labels must name 1 to {len(PALETTE)} phases (one colour each), got {n}")
+        numeric = np.issubdtype(values.dtype, np.number)
+        codes = values[np.isfinite(values)] if numeric else values
+        if not numeric or np.any((codes < 0) | (codes > n - 1) | (codes != np.round(codes))):
+            raise ArgumentError(f"with categorical_labels, values must be whole phase indices 0 … {n - 1}")
         cmap = mpl.colors.ListedColormap(PALETTE[:n]) if cmap is None else cmap
         norm = mpl.colors.BoundaryNorm(np.arange(-0.5, n), n)
         im = ax.pcolormesh(x, y, values, cmap=cmap, norm=norm, shading="nearest")

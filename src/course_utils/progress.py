@@ -13,6 +13,9 @@ import os
 import sys
 from typing import Iterable
 
+from . import validate
+from .validate import ArgumentError
+
 __all__ = ["progress", "progress_style"]
 
 
@@ -20,7 +23,7 @@ def progress_style() -> str:
     """Return "auto" (widgets in Jupyter, text in a terminal; the default) or "text" (``COURSE_PROGRESS``)."""
     style = os.environ.get("COURSE_PROGRESS", "auto").strip().lower() or "auto"
     if style not in ("auto", "text"):
-        raise ValueError(f"COURSE_PROGRESS must be 'auto' or 'text', got {style!r}")
+        raise ArgumentError(f"COURSE_PROGRESS must be 'auto' or 'text', got {style!r}")
     return style
 
 
@@ -32,7 +35,16 @@ def progress(iterable: Iterable | None = None, *, total: int | None = None, desc
     ``bar = cu.progress(total=steps); bar.update(1); bar.close()``.
     """
     if iterable is None and total is None:
-        raise ValueError("progress needs an iterable or total=<number of steps>")
+        raise ArgumentError("progress needs an iterable or total=<number of steps>")
+    if iterable is not None and not hasattr(iterable, "__iter__"):
+        raise ArgumentError(f"iterable must be something to loop over (a list, range, array ...), "
+                            f"got {validate.show(iterable)}")
+    if total is not None:
+        validate.nonnegative_int("total (the number of steps)", total)
+    if desc is not None and not isinstance(desc, str):
+        raise ArgumentError(f"desc must be a string (the bar's label), got {validate.show(desc)}")
+    if disable is not None and not isinstance(disable, bool):
+        raise ArgumentError(f"disable must be True, False or None, got {validate.show(disable)}")
     if progress_style() == "text":
         from tqdm.std import tqdm
         return tqdm(iterable, total=total, desc=desc, disable=disable, leave=True, file=sys.stderr,

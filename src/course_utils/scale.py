@@ -9,6 +9,9 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
+from . import validate
+from .validate import ArgumentError
+
 __all__ = ["SCALES", "current_scale", "scaled"]
 
 SCALES = ("default", "paper")
@@ -18,8 +21,20 @@ def current_scale() -> str:
     """Return the scale chosen by the environment variable ``COURSE_SCALE`` ("default" if unset)."""
     scale = os.environ.get("COURSE_SCALE", "default").strip().lower() or "default"
     if scale not in SCALES:
-        raise ValueError(f"COURSE_SCALE must be one of {SCALES}, got {scale!r}")
+        raise ArgumentError(f"COURSE_SCALE must be one of {SCALES}, got {scale!r}")
     return scale
+
+
+def _check_parameters(name: str, params: Any) -> None:
+    """A dict of parameters whose names can be attributes (``P.n_train``) and are not "scale"."""
+    if not isinstance(params, dict):
+        raise ArgumentError(f"{name} must be a dict of parameters, e.g. dict(n_train=200), got {validate.show(params)}")
+    for key in params:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ArgumentError(f"{name} has the parameter name {key!r}, which is not a valid Python name "
+                                "(it must be usable as an attribute, P.<name>)")
+        if key == "scale":
+            raise ArgumentError(f"{name} may not have a parameter called 'scale': P.scale is the scale's name")
 
 
 def scaled(default: dict[str, Any], paper: dict[str, Any] | None = None,
@@ -29,13 +44,13 @@ def scaled(default: dict[str, Any], paper: dict[str, Any] | None = None,
     ``paper`` overrides some or all of the ``default`` entries; it may not add new names.
     Example: ``P = scaled(default=dict(n_train=200), paper=dict(n_train=5000))``.
     """
-    scale = scale or current_scale()
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
-    paper = paper or {}
+    scale = current_scale() if scale is None or scale == "" else validate.choice("scale", scale, SCALES)
+    _check_parameters("default", default)
+    paper = {} if paper is None else paper
+    _check_parameters("paper", paper)
     unknown = set(paper) - set(default)
     if unknown:
-        raise ValueError(f"paper-scale parameters {sorted(unknown)} have no default-scale value")
+        raise ArgumentError(f"paper-scale parameters {sorted(unknown)} have no default-scale value")
     values = dict(default)
     if scale == "paper":
         values.update(paper)

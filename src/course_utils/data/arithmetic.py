@@ -21,7 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import validate
+from ..models._inputs import bool_mask, float_dtype, int_tensor, seed_list
 from ..models.grokking import addition_table, target_vectors
+from ..validate import ArgumentError
 
 __all__ = ["AdditionTask", "addition_task", "modular_addition", "one_hot_pairs", "n_train_from_fraction",
            "split_mask", "split_masks", "answerable"]
@@ -48,14 +51,16 @@ class AdditionTask:
 def addition_task(p: int = 10, out_dim: int = 30, *, target_scale: float = 1.0,
                   target_seed: int = 0) -> AdditionTask:
     """The addition table of Liu et al. (2022) with fixed random targets Y_s ~ N(0, target_scale²·I)."""
+    out_dim = validate.positive_int("out_dim", out_dim)
+    target_scale = validate.nonnegative("target_scale", target_scale)
+    target_seed = validate.nonnegative_int("target_seed", target_seed)
     pairs, sums = addition_table(p)
     return AdditionTask(p, pairs, sums, target_vectors(p, out_dim, scale=target_scale, seed=target_seed))
 
 
 def modular_addition(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     """All ordered pairs (a, b) ∈ {0, …, p−1}², shape (p², 2) (a slowest), and labels (a + b) mod p."""
-    if p < 2:
-        raise ValueError(f"need p ≥ 2, got {p}")
+    p = validate.integer("p (the modulus)", p, low=2)
     a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
     pairs = torch.stack([a.flatten(), b.flatten()], dim=1)
     return pairs, pairs.sum(dim=1) % p
@@ -63,10 +68,9 @@ def modular_addition(p: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def one_hot_pairs(pairs: torch.Tensor, p: int, dtype: torch.dtype | None = None) -> torch.Tensor:
     """Inputs [onehot(a), onehot(b)] ∈ ℝ^{2p} of integer pairs (N, 2) → (N, 2p)."""
-    if pairs.dim() != 2 or pairs.shape[1] != 2:
-        raise ValueError(f"pairs must have shape (N, 2), got {tuple(pairs.shape)}")
-    if pairs.min() < 0 or pairs.max() >= p:
-        raise ValueError(f"symbols must lie in 0 … {p - 1}")
+    p = validate.positive_int("p (the number of symbols)", p)
+    dtype = float_dtype("dtype", dtype)
+    pairs = int_tensor("pairs", pairs, shape=(None, 2), low=0, high=p)
     x = torch.zeros(len(pairs), 2 * p, dtype=dtype or torch.get_default_dtype())
     rows = torch.arange(len(pairs))
     x[rows, pairs[:, 0]] = 1.0
@@ -76,8 +80,8 @@ def one_hot_pairs(pairs: torch.Tensor, p: int, dtype: torch.dtype | None = None)
 
 def n_train_from_fraction(n_total: int, fraction: float) -> int:
     """round(fraction · n_total), at least 1 and at most n_total."""
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"the training fraction must lie in (0, 1], got {fraction}")
+    n_total = validate.positive_int("n_total", n_total)
+    fraction = validate.real("fraction (the training fraction)", fraction, low=0.0, high=1.0, low_open=True)
     return int(min(n_total, max(1, round(fraction * n_total))))
 
 
@@ -88,6 +92,8 @@ def split_mask(n_total: int, fraction: float, seed: int = 0) -> torch.Tensor:
     :func:`course_utils.models.grokking.random_train_masks`); ``~mask`` is the validation set.
     """
     n = n_train_from_fraction(n_total, fraction)
+    n_total = validate.positive_int("n_total", n_total)
+    seed = validate.nonnegative_int("seed", seed)
     mask = torch.zeros(n_total, dtype=torch.bool)
     mask[torch.randperm(n_total, generator=torch.Generator().manual_seed(int(seed)))[:n]] = True
     return mask
@@ -95,8 +101,14 @@ def split_mask(n_total: int, fraction: float, seed: int = 0) -> torch.Tensor:
 
 def split_masks(n_total: int, fractions: float | Sequence[float], seeds: Sequence[int]) -> torch.Tensor:
     """One training mask per member, (K, n_total): fraction ``fractions[k]`` (or one for all), seed ``seeds[k]``."""
-    seeds = [int(s) for s in seeds]
-    fr = np.broadcast_to(np.asarray(fractions, dtype=float), (len(seeds),))
+    n_total = validate.positive_int("n_total", n_total)
+    seeds = seed_list("seeds", seeds)
+    fr = validate.array("fractions", fractions, ndim=(0, 1), allow_empty=True)
+    if fr.ndim == 1 and fr.size != len(seeds):
+        raise ArgumentError(f"fractions must be one number or one per seed ({len(seeds)}), got {fr.size}")
+    for k, f in enumerate(fr.reshape(-1)):
+        validate.real(f"fractions[{k}]" if fr.ndim else "fractions", f, low=0.0, high=1.0, low_open=True)
+    fr = np.broadcast_to(fr, (len(seeds),))
     return torch.stack([split_mask(n_total, f, s) for f, s in zip(fr, seeds)]) if seeds else \
         torch.zeros(0, n_total, dtype=torch.bool)
 
@@ -107,7 +119,12 @@ def answerable(labels: torch.Tensor, train_mask: torch.Tensor) -> torch.Tensor:
     ``train_mask`` is (N,) or (K, N). For the addition table, a sum seen only in validation (e.g.
     0 = 0 + 0 when (0, 0) is held out) has a target vector the network has never been fit to, so
     no representation can predict it; validation accuracy is measured on the answerable pairs.
+    A 0/1 integer mask is read as a boolean one (so that 1 means "in the training set").
     """
+    dims = validate.Dims()
+    labels = int_tensor("labels", labels, shape=("N",), dims=dims)
+    train_mask = bool_mask("train_mask", train_mask, ndim=(1, 2))
+    dims.bind("train_mask", tuple(train_mask.shape[-1:]), ("N",))
     single = train_mask.dim() == 1
     masks = train_mask[None] if single else train_mask
     out = torch.stack([(~m) & torch.isin(labels, labels[m]) for m in masks])

@@ -25,6 +25,10 @@ import urllib.request
 import numpy as np
 import torch
 
+from .. import validate
+from ..models._inputs import float_dtype, int_tensor
+from ..validate import ArgumentError
+
 __all__ = ["load_digits", "gaussian_classes", "balanced_indices", "train_val_split", "standardize",
            "pca_embed", "cache_dir", "load_fashion_mnist", "read_idx", "FASHION_MNIST_URL",
            "FASHION_MNIST_FILES"]
@@ -39,6 +43,7 @@ def load_digits(*, dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torc
     """
     from sklearn.datasets import load_digits as _load
 
+    dtype = float_dtype("dtype", dtype)
     d = _load()
     return (torch.as_tensor(d.data, dtype=dtype or torch.get_default_dtype()),
             torch.as_tensor(d.target, dtype=torch.int64))
@@ -52,11 +57,11 @@ def gaussian_classes(n: int, E: int, M: int, *, separation: float = 1.0, seed: i
     whatever E is. Labels cycle 0, 1, …, M−1: every class has n/M samples when M divides n.
     ``dtype`` defaults to torch's default dtype.
     """
-    for name, v in (("n", n), ("E", E), ("M", M)):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if M < 2:
-        raise ValueError(f"need at least M = 2 classes, got {M}")
+    n, E = validate.positive_int("n", n), validate.positive_int("E", E)
+    M = validate.integer("M (the number of classes)", M, low=2)
+    separation = validate.nonnegative("separation", separation)
+    seed = validate.nonnegative_int("seed", seed)
+    dtype = float_dtype("dtype", dtype)
     g = torch.Generator().manual_seed(seed)
     means = separation * torch.randn(M, E, generator=g, dtype=torch.float64) / np.sqrt(E)
     y = torch.arange(n) % M
@@ -69,24 +74,36 @@ def balanced_indices(y: torch.Tensor, per_class: int, *, seed: int = 0) -> torch
 
     Raises ``ValueError`` if some class has fewer samples than asked for.
     """
-    y = torch.as_tensor(y)
+    y = int_tensor("y (the labels)", y)
     if y.dim() != 1:
-        raise ValueError(f"y must be a vector of labels, got shape {tuple(y.shape)}")
-    if not isinstance(per_class, int) or per_class < 1:
-        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+        raise ArgumentError(f"y must be a vector of labels, got shape {tuple(y.shape)}")
+    if y.numel() == 0:
+        raise ArgumentError("y (the labels) is empty: there is no class to draw samples from")
+    per_class = validate.positive_int("per_class", per_class)
+    seed = validate.nonnegative_int("seed", seed)
     g = torch.Generator().manual_seed(seed)
     out = []
     for c in torch.unique(y):
         idx = torch.nonzero(y == c).flatten()
         if len(idx) < per_class:
-            raise ValueError(f"class {int(c)} has only {len(idx)} samples, fewer than per_class={per_class}")
+            raise ArgumentError(f"y (the labels): class {int(c)} has only {len(idx)} samples, "
+                                f"fewer than per_class={per_class}")
         out.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
     return torch.cat(out)
 
 
 def train_val_split(z: torch.Tensor, y: torch.Tensor, n_train_per_class: int, n_val_per_class: int,
                     *, seed: int = 0) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-    """Disjoint, exactly balanced training and validation sets: ((z_T, y_T), (z_V, y_V))."""
+    """Disjoint, exactly balanced training and validation sets: ((z_T, y_T), (z_V, y_V)).
+
+    ``n_train_per_class`` ≥ 1 and ``n_val_per_class`` ≥ 0 samples of every class; z (N, …) and y (N,)
+    must have the same N.
+    """
+    dims = validate.Dims()
+    y = int_tensor("y (the labels)", y, shape=("N",), dims=dims)
+    z = validate.tensor("z", z, dims=dims, shape=("N",) + (None,) * (np.ndim(z) - 1) if np.ndim(z) >= 1 else ("N",))
+    n_train_per_class = validate.positive_int("n_train_per_class", n_train_per_class)
+    n_val_per_class = validate.nonnegative_int("n_val_per_class", n_val_per_class)
     idx = balanced_indices(y, n_train_per_class + n_val_per_class, seed=seed)
     y_sel = y[idx]
     train, val = [], []
@@ -102,8 +119,12 @@ def standardize(z: torch.Tensor, reference: torch.Tensor | None = None, eps: flo
     """(z − mean) / std per input coordinate, with mean and std taken over ``reference`` (default z).
 
     Constant coordinates (std = 0, e.g. the always-blank corner pixels of the digits) become 0.
+    ``reference`` is converted to z's dtype; it needs at least two rows (a standard deviation).
     """
-    ref = z if reference is None else reference
+    z, ref = _z_and_reference(z, reference)
+    validate.positive("eps", eps)
+    if ref.shape[0] < 2:
+        raise ArgumentError(f"the reference set needs at least 2 samples for a standard deviation, got {ref.shape[0]}")
     mean, std = ref.mean(0), ref.std(0)
     return torch.where(std > eps, (z - mean) / std.clamp_min(eps), torch.zeros_like(z))
 
@@ -115,15 +136,29 @@ def pca_embed(z: torch.Tensor, E: int, reference: torch.Tensor | None = None, *,
     With ``whiten`` each component is divided by its standard deviation (unit variance over the
     reference set), so inputs of every E have entries of order one.
     """
-    ref = z if reference is None else reference
-    if not isinstance(E, int) or not 1 <= E <= ref.shape[1]:
-        raise ValueError(f"E must be an integer from 1 to {ref.shape[1]}, got {E!r}")
+    z, ref = _z_and_reference(z, reference)
+    if not isinstance(whiten, (bool, np.bool_)):
+        raise ArgumentError(f"whiten must be True or False, got {validate.show(whiten)}")
+    if isinstance(E, float):
+        raise ArgumentError(f"E must be an integer from 1 to {ref.shape[1]}, got {E!r}")
+    E = validate.integer("E", E, low=1, high=ref.shape[1])
     mean = ref.mean(0)
     _, s, Vt = torch.linalg.svd((ref - mean).to(torch.float64), full_matrices=False)
     proj = (z.to(torch.float64) - mean) @ Vt[:E].T
     if whiten:
         proj = proj / (s[:E] / np.sqrt(max(ref.shape[0] - 1, 1))).clamp_min(1e-12)
     return proj.to(z.dtype)
+
+
+def _z_and_reference(z, reference) -> tuple[torch.Tensor, torch.Tensor]:
+    """z (N, E) as a floating tensor and the reference set (default z), converted to z's dtype."""
+    dims = validate.Dims()
+    z = validate.tensor("z", z, shape=("N", "E"), dims=dims)
+    if not z.is_floating_point():
+        z = z.to(torch.get_default_dtype())
+    if reference is None:
+        return z, z
+    return z, validate.tensor("reference", reference, shape=("N_ref", "E"), dims=dims, dtype=z.dtype, device_=z.device)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -146,6 +181,8 @@ def cache_dir() -> pathlib.Path:
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (the MNIST format; gzipped or not) into a NumPy array of unsigned bytes."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentError(f"path must be a file name (a str or pathlib.Path), got {validate.show(path)}")
     path = pathlib.Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
@@ -176,8 +213,15 @@ def load_fashion_mnist(split: str = "train", *, cache: str | os.PathLike | None 
     from there afterwards. Without a network the download fails with a ``RuntimeError`` that
     says so and names the offline fallback, :func:`load_digits`.
     """
-    if split not in FASHION_MNIST_FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    split = validate.choice("split", split, tuple(FASHION_MNIST_FILES))
+    for name, value in (("cache", cache), ("url", url)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise ArgumentError(f"{name} must be a {'folder' if name == 'cache' else 'web address'} (a str), "
+                                f"got {validate.show(value)}")
+    if isinstance(url, str) and not url.strip():
+        raise ArgumentError("url must be a web address (or None for the default), got an empty string")
+    timeout = validate.positive("timeout (in seconds)", timeout)
+    dtype = float_dtype("dtype", dtype)
     base = url or os.environ.get("COURSE_FASHION_MNIST_URL") or FASHION_MNIST_URL
     folder = pathlib.Path(cache) if cache is not None else cache_dir()
     folder = folder / "fashion_mnist"

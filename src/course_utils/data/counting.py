@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate
+from ..validate import ArgumentError
+
 __all__ = ["zipf_probabilities", "sample_counts", "sample_labels"]
 
 
 def _check_rng(rng) -> np.random.Generator:
+    """``rng`` checked to be a NumPy Generator. A seed is refused here (tests/test_theory_counting.py
+    expects it): the chapter passes one Generator through many calls, and a seed would restart it."""
     if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(0) "
-                         f"(got {type(rng).__name__})")
+        raise ArgumentError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(0), "
+                            f"got {validate.show(rng)}")
     return rng
 
 
 def _check_probabilities(p) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    if p.ndim != 1 or p.size < 2:
-        raise ValueError(f"p must be a 1-d array of at least 2 probabilities, got shape {p.shape}")
+    p = validate.array("p", p, ndim=1)
+    if p.size < 2:
+        raise ArgumentError(f"p must be a 1-d array of at least 2 probabilities, got shape {p.shape}")
     if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"p must be non-negative and sum to 1 (it sums to {p.sum():.6g})")
+        raise ArgumentError(f"p must be non-negative and sum to 1 (it sums to {p.sum():.6g})")
     return p / p.sum()
 
 
@@ -36,10 +41,8 @@ def zipf_probabilities(K: int, exponent: float) -> np.ndarray:
     ``exponent = 0`` is the uniform distribution. In the chapter the exponent is written 1 + α,
     so that the tail mass beyond rank k falls as k^(−α).
     """
-    if not isinstance(K, (int, np.integer)) or K < 2:
-        raise ValueError(f"the number of categories K must be an integer ≥ 2, got {K!r}")
-    if exponent < 0:
-        raise ValueError(f"the Zipf exponent must be non-negative, got {exponent}")
+    K = validate.integer("K (the number of categories)", K, low=2)
+    exponent = validate.nonnegative("exponent (the Zipf exponent)", exponent)
     w = np.arange(1, K + 1, dtype=float) ** (-float(exponent))
     return w / w.sum()
 
@@ -51,10 +54,8 @@ def sample_counts(p, N: int, draws: int, rng: np.random.Generator) -> np.ndarray
     """
     p = _check_probabilities(p)
     rng = _check_rng(rng)
-    if not isinstance(N, (int, np.integer)) or N < 0:
-        raise ValueError(f"the number of samples N must be a non-negative integer, got {N!r}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    N = validate.nonnegative_int("N (the number of samples)", N)
+    draws = validate.positive_int("draws", draws)
     if p.size == 2:
         n1 = rng.binomial(N, p[0], size=draws)
         return np.stack([n1, N - n1], axis=1)
@@ -68,8 +69,6 @@ def sample_labels(p, N: int, draws: int, rng: np.random.Generator) -> np.ndarray
     """
     p = _check_probabilities(p)
     rng = _check_rng(rng)
-    if not isinstance(N, (int, np.integer)) or N < 1:
-        raise ValueError(f"the number of samples N must be a positive integer, got {N!r}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    N = validate.positive_int("N (the number of samples)", N)
+    draws = validate.positive_int("draws", draws)
     return rng.choice(p.size, size=(draws, N), p=p)

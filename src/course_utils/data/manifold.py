@@ -16,6 +16,8 @@ import itertools
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .. import validate
+from ..validate import ArgumentError
 from .synthetic import _check_rng
 
 __all__ = ["TorusManifold", "nearest_neighbour_distances", "intrinsic_dimension_mle"]
@@ -41,14 +43,23 @@ class TorusManifold:
 
     def __init__(self, d: int, n_ambient: int = 32, *, bend: float = 0.3, n_bend: int = 4, n_target_modes: int = 8,
                  max_frequency: int = 1, seed: int = 0):
-        if not isinstance(d, (int, np.integer)) or d < 1:
-            raise ValueError(f"the intrinsic dimension d must be a positive integer, got {d!r}")
+        if isinstance(d, float):
+            raise ArgumentError(f"the intrinsic dimension d must be a positive integer, got {d!r}")
+        try:
+            d = validate.positive_int("d", d)
+        except ArgumentError:
+            raise ArgumentError("the intrinsic dimension d must be a positive integer, "
+                                f"got {validate.show(d)}") from None
+        n_bend = validate.nonnegative_int("n_bend", n_bend)
+        n_ambient = validate.positive_int("n_ambient", n_ambient)
         n_coords = 2 * d + 2 * n_bend
         if n_ambient < n_coords:
-            raise ValueError(f"n_ambient must be at least 2d + 2·n_bend = {n_coords} to hold the embedding, "
-                             f"got {n_ambient}")
-        if bend < 0 or n_bend < 0 or n_target_modes < 1 or max_frequency < 1:
-            raise ValueError("need bend ≥ 0, n_bend ≥ 0, n_target_modes ≥ 1 and max_frequency ≥ 1")
+            raise ArgumentError(f"n_ambient must be at least 2d + 2·n_bend = {n_coords} to hold the embedding, "
+                                f"got {n_ambient}")
+        bend = validate.nonnegative("bend", bend)
+        n_target_modes = validate.positive_int("n_target_modes", n_target_modes)
+        max_frequency = validate.positive_int("max_frequency", max_frequency)
+        seed = validate.nonnegative_int("seed", seed)
         rng = np.random.default_rng(seed)
         self.d, self.n_ambient, self.bend = int(d), int(n_ambient), float(bend)
         second = [k for k in itertools.product((-1, 0, 1), repeat=d)
@@ -67,9 +78,9 @@ class TorusManifold:
         self.phases = rng.uniform(0, 2 * np.pi, len(pick))
 
     def _phi(self, phi) -> np.ndarray:
-        phi = np.asarray(phi, dtype=float)
+        phi = validate.array("phi", phi, allow_empty=True)
         if phi.ndim != 2 or phi.shape[1] != self.d:
-            raise ValueError(f"phi must have shape (N, {self.d}), got {phi.shape}")
+            raise ArgumentError(f"phi must have shape (N, {self.d}), got {phi.shape}")
         return phi
 
     def embed(self, phi) -> np.ndarray:
@@ -89,8 +100,7 @@ class TorusManifold:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """n points uniform on the torus: returns (φ (n, d), x (n, n_ambient), y (n,))."""
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        n = validate.positive_int("n (the number of points)", n)
         phi = _check_rng(rng).uniform(0.0, 1.0, (n, self.d))
         return phi, self.embed(phi), self.target(phi)
 
@@ -109,11 +119,11 @@ def nearest_neighbour_distances(X, k: int = 1) -> np.ndarray:
     With N points on a d-dimensional manifold the distance to the j-th neighbour scales as
     (j/N)^(1/d): a ball of radius r holds N·(volume fraction ∝ r^d) points.
     """
-    X = np.asarray(X, dtype=float)
+    X = validate.array("X", X)
     if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, n), got {X.shape}")
-    if not isinstance(k, (int, np.integer)) or not 1 <= k < X.shape[0]:
-        raise ValueError(f"k must be an integer between 1 and N − 1 = {X.shape[0] - 1}, got {k!r}")
+        raise ArgumentError(f"X must have shape (N, n), got {X.shape}")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 1 <= k < X.shape[0]:
+        raise ArgumentError(f"k must be an integer between 1 and N − 1 = {X.shape[0] - 1}, got {k!r}")
     dist, _ = cKDTree(X).query(X, k=k + 1)
     return dist[:, 1:]
 
@@ -128,11 +138,11 @@ def intrinsic_dimension_mle(X, k: int = 10) -> float:
 
         d̂ = [ (1/N) Σ_x (1/(k−1)) Σ_(j<k) log(T_k(x)/T_j(x)) ]^(−1).
     """
-    if not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError("k must be an integer ≥ 2 (the estimator compares the k-th distance with the others), "
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ArgumentError("k must be an integer ≥ 2 (the estimator compares the k-th distance with the others), "
                          f"got {k!r}")
     T = nearest_neighbour_distances(X, k)
     if np.any(T[:, 0] <= 0):
-        raise ValueError("X has duplicate points (a zero nearest-neighbour distance): remove them first")
+        raise ArgumentError("X has duplicate points (a zero nearest-neighbour distance): remove them first")
     inv_d = np.mean(np.log(T[:, -1:] / T[:, :-1]), axis=1)
     return float(1.0 / np.mean(inv_d))

@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .. import validate
+from ..models._inputs import float_dtype, int_tensor, torch_generator
+from ..validate import ArgumentError
+
 __all__ = ["zipf_probabilities", "skill_subsets", "MultitaskSparseParity"]
 
 LABELS = ("binary", "pm1")
@@ -27,10 +31,8 @@ LABELS = ("binary", "pm1")
 
 def zipf_probabilities(n_skills: int, alpha: float) -> torch.Tensor:
     """The skill frequencies p_k = k^−(α+1) / Σ_{j=1}^{n_s} j^−(α+1), k = 1 … n_skills (float64)."""
-    if not isinstance(n_skills, int) or n_skills < 1:
-        raise ValueError(f"n_skills must be a positive integer, got {n_skills!r}")
-    if not alpha > 0:
-        raise ValueError(f"the Zipf exponent alpha must be positive (p_k ∝ k^-(alpha+1)), got {alpha}")
+    n_skills = validate.positive_int("n_skills", n_skills)
+    alpha = validate.positive("alpha (the Zipf exponent, p_k ∝ k^-(alpha+1))", alpha)
     w = torch.arange(1, n_skills + 1, dtype=torch.float64) ** (-(float(alpha) + 1.0))
     return w / w.sum()
 
@@ -41,10 +43,10 @@ def skill_subsets(n_skills: int, n_bits: int, m: int, seed: int = 0) -> torch.Te
     Each row is a uniformly random m-subset of {0, …, n_bits − 1}, drawn from a generator seeded
     with ``seed``; rows are distinct when there are enough subsets (C(n_bits, m) ≥ n_skills).
     """
-    if not (isinstance(n_bits, int) and isinstance(m, int)) or not 1 <= m <= n_bits:
-        raise ValueError(f"need integers 1 ≤ m ≤ n_bits, got m={m!r}, n_bits={n_bits!r}")
-    if not isinstance(n_skills, int) or n_skills < 1:
-        raise ValueError(f"n_skills must be a positive integer, got {n_skills!r}")
+    n_bits = validate.positive_int("n_bits", n_bits)
+    m = validate.integer(f"m (the bits per skill, at most n_bits = {n_bits})", m, low=1, high=n_bits)
+    n_skills = validate.positive_int("n_skills", n_skills)
+    seed = validate.nonnegative_int("seed", seed)
     gen = torch.Generator().manual_seed(int(seed))
     rows: list[tuple[int, ...]] = []
     seen: set[tuple[int, ...]] = set()
@@ -93,14 +95,8 @@ class MultitaskSparseParity:
 
         ``labels="binary"`` gives {0, 1} (long), ``"pm1"`` gives {−1, +1} (float).
         """
-        if labels not in LABELS:
-            raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
-        skill, bits = torch.as_tensor(skill), torch.as_tensor(bits)
-        if bits.dim() != 2 or bits.shape[1] != self.n_bits or skill.shape != bits.shape[:1]:
-            raise ValueError(f"need skill of shape (N,) and bits of shape (N, {self.n_bits}), got "
-                             f"{tuple(skill.shape)} and {tuple(bits.shape)}")
-        if skill.numel() and (skill.min() < 0 or skill.max() >= self.n_skills):
-            raise ValueError(f"skill indices must lie in [0, {self.n_skills})")
+        labels = validate.choice("labels", labels, LABELS)
+        skill, bits = self._skill_and_bits(skill, bits)
         chosen = torch.gather(bits.long(), 1, self.subsets[skill.long()])
         parity = chosen.sum(dim=1) % 2
         return parity if labels == "binary" else 1.0 - 2.0 * parity.to(torch.get_default_dtype())
@@ -111,17 +107,26 @@ class MultitaskSparseParity:
         Dense: N × n_skills control entries. With many skills and only the skill counts needed (the
         multilinear model), draw :meth:`sample_skills` instead.
         """
-        skill = torch.as_tensor(skill).long()
+        skill, bits = self._skill_and_bits(skill, bits)
+        dtype = float_dtype("dtype", dtype)
+        skill = skill.long()
         control = torch.nn.functional.one_hot(skill, self.n_skills)
         return torch.cat([control, torch.as_tensor(bits).long()], dim=1).to(dtype or torch.get_default_dtype())
+
+    def _skill_and_bits(self, skill, bits) -> tuple[torch.Tensor, torch.Tensor]:
+        """skill (N,) integer indices in [0, n_skills) and bits (N, n_bits) of 0s and 1s, as tensors."""
+        dims = validate.Dims(n_bits=self.n_bits)
+        skill = int_tensor("skill", skill, shape=("N",), dims=dims, low=0, high=self.n_skills)
+        bits = int_tensor("bits", bits, shape=("N", "n_bits"), dims=dims, low=0, high=2)
+        return skill, bits
 
     @staticmethod
     def _generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator:
         if generator is None:
             if seed is None:
-                raise ValueError("give a seed or a torch.Generator, so that the draw is reproducible")
-            generator = torch.Generator().manual_seed(int(seed))
-        return generator
+                raise ArgumentError("give a seed or a torch.Generator, so that the draw is reproducible")
+            generator = torch.Generator().manual_seed(validate.nonnegative_int("seed", seed))
+        return torch_generator("generator", generator)
 
     def sample_skills(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
                       skill: int | None = None) -> torch.Tensor:
@@ -130,12 +135,10 @@ class MultitaskSparseParity:
         Inverse-CDF sampling: k is the first index whose cumulative probability exceeds u ~ U(0, 1).
         With ``skill`` every index is that skill. :meth:`sample` draws its skills with this.
         """
-        if not isinstance(n, int) or n < 0:
-            raise ValueError(f"the number of samples n must be a non-negative integer, got {n!r}")
+        n = validate.nonnegative_int("n (the number of samples)", n)
         generator = self._generator(seed, generator)
         if skill is not None:
-            if not 0 <= int(skill) < self.n_skills:
-                raise ValueError(f"skill must lie in [0, {self.n_skills}), got {skill}")
+            skill = validate.integer("skill", skill, low=0, high=self.n_skills - 1)
             return torch.full((n,), int(skill), dtype=torch.long)
         u = torch.rand(n, generator=generator, dtype=torch.float64)
         return torch.searchsorted(torch.cumsum(self.probabilities, 0), u, right=True).clamp_(max=self.n_skills - 1)
@@ -148,6 +151,9 @@ class MultitaskSparseParity:
         Give a ``seed`` or a ``generator`` (a generator continues its stream: a fresh batch per call,
         for online training). ``x`` has the default float dtype (or ``dtype``); ``skill`` is 0-based.
         """
+        n = validate.nonnegative_int("n (the number of samples)", n)
+        labels = validate.choice("labels", labels, LABELS)
+        dtype = float_dtype("dtype", dtype)
         generator = self._generator(seed, generator)
         k = self.sample_skills(n, generator=generator, skill=skill)
         bits = torch.randint(0, 2, (n, self.n_bits), generator=generator)
@@ -160,8 +166,8 @@ class MultitaskSparseParity:
         For per-skill accuracies: reshape a per-sample quantity to (n_skills, n_per_skill) and average.
         Skill k's samples are drawn with seed ``seed + k``.
         """
-        if not isinstance(n_per_skill, int) or n_per_skill < 1:
-            raise ValueError(f"n_per_skill must be a positive integer, got {n_per_skill!r}")
+        n_per_skill = validate.positive_int("n_per_skill", n_per_skill)
+        seed = validate.nonnegative_int("seed", seed)
         parts = [self.sample(n_per_skill, seed=seed + k, skill=k, labels=labels, dtype=dtype)
                  for k in range(self.n_skills)]
         return tuple(torch.cat([part[i] for part in parts]) for i in range(3))
@@ -180,8 +186,7 @@ class MultitaskSparseParity:
         them; the chapter compares trained networks of a given width with this count.
         """
         skills = self.n_skills if skills is None else skills
-        if not isinstance(skills, int) or not 1 <= skills <= self.n_skills:
-            raise ValueError(f"skills must be an integer in [1, {self.n_skills}], got {skills!r}")
+        skills = validate.integer("skills", skills, low=1, high=self.n_skills)
         m, B = self.m, self.m + 1
         hidden, out = torch.nn.Linear(self.input_dim, skills * m), torch.nn.Linear(skills * m, 2)
         with torch.no_grad():

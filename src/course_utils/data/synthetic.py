@@ -11,24 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate
+from ..validate import ArgumentError
+
 __all__ = ["power_law_spectrum", "gaussian_features", "linear_teacher",
            "random_feature_weights", "random_relu_features"]
 
 
 def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(0) "
-                         f"(got {type(rng).__name__})")
-    return rng
+    """``rng`` as a NumPy Generator: a Generator is kept, a non-negative integer seed makes one."""
+    return validate.generator("rng", rng)
 
 
 def power_law_spectrum(d: int, exponent: float, scale: float = 1.0) -> np.ndarray:
-    """Eigenvalues λ_i = scale · i^(−exponent) for i = 1, …, d (largest first)."""
-    if not isinstance(d, (int, np.integer)) or d < 1:
-        raise ValueError(f"the dimension d must be a positive integer, got {d!r}")
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
-    return scale * np.arange(1, d + 1, dtype=float) ** (-float(exponent))
+    """Eigenvalues λ_i = scale · i^(−exponent) for i = 1, …, d (largest first: exponent ≥ 0)."""
+    d = validate.positive_int("d (the dimension)", d)
+    exponent = validate.nonnegative("exponent", exponent)
+    scale = validate.positive("scale", scale)
+    lam = scale * np.arange(1, d + 1, dtype=float) ** (-float(exponent))
+    if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+        raise validate.ArgumentError(f"exponent = {exponent:g} and scale = {scale:g} make λ_d = scale·d^(−exponent) "
+                                     f"underflow to 0 or overflow for d = {d}: use a smaller exponent or scale")
+    return lam
 
 
 def gaussian_features(n: int, spectrum, rng: np.random.Generator, batch: tuple[int, ...] = ()) -> np.ndarray:
@@ -37,30 +41,34 @@ def gaussian_features(n: int, spectrum, rng: np.random.Generator, batch: tuple[i
     The axes are the eigenvectors of Σ, which costs no generality for a rotation-invariant
     learner (linear regression by gradient descent from zero is one). Shape ``batch + (n, D)``.
     """
-    lam = np.asarray(spectrum, dtype=float)
-    if lam.ndim != 1 or np.any(lam < 0):
-        raise ValueError("spectrum must be a 1-d array of non-negative variances")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"the number of samples n must be a positive integer, got {n!r}")
-    batch = tuple(int(b) for b in batch)
+    lam = validate.array("spectrum", spectrum, ndim=1)
+    if np.any(lam < 0):
+        raise ArgumentError("spectrum must be a 1-d array of non-negative variances")
+    n = validate.positive_int("n (the number of samples)", n)
+    if isinstance(batch, (int, np.integer)):
+        batch = (batch,)
+    if isinstance(batch, (str, bytes)) or not isinstance(batch, (tuple, list)):
+        raise ArgumentError(f"batch must be a tuple of sizes such as (7,), got {validate.show(batch)}")
+    batch = tuple(validate.positive_int(f"batch[{i}]", b) for i, b in enumerate(batch))
     return _check_rng(rng).standard_normal(batch + (n, lam.size)) * np.sqrt(lam)
 
 
 def linear_teacher(X, w_star, noise: float, rng: np.random.Generator) -> np.ndarray:
     """Labels y = X w* + σ ξ with ξ ~ N(0, 1) independent per sample (shape ``X.shape[:-1]``)."""
-    X = np.asarray(X, dtype=float)
-    w = np.asarray(w_star, dtype=float)
+    X = validate.array("X", X, allow_empty=True)
+    if X.ndim < 1:
+        raise ArgumentError(f"X must have a features axis (shape (..., D)), got a single number")
+    w = validate.array("w_star", w_star, ndim=1)
     if w.shape != X.shape[-1:]:
-        raise ValueError(f"w_star must have shape ({X.shape[-1]},) to match the features, got {w.shape}")
-    if noise < 0:
-        raise ValueError(f"the noise level σ must be non-negative, got {noise}")
+        raise ArgumentError(f"w_star must have shape ({X.shape[-1]},) to match the features, got {w.shape}")
+    noise = validate.nonnegative("noise (the noise level σ)", noise)
     return X @ w + noise * _check_rng(rng).standard_normal(X.shape[:-1])
 
 
 def random_feature_weights(d: int, n_features: int, rng: np.random.Generator) -> np.ndarray:
     """The frozen first layer of a random-feature model: P × d standard normal weights F."""
-    if d < 1 or n_features < 1:
-        raise ValueError(f"need d ≥ 1 and n_features ≥ 1, got d={d}, n_features={n_features}")
+    d = validate.positive_int("d (the input dimension)", d)
+    n_features = validate.positive_int("n_features", n_features)
     return _check_rng(rng).standard_normal((n_features, d))
 
 
@@ -70,8 +78,10 @@ def random_relu_features(X, weights) -> np.ndarray:
     The 1/√d keeps each pre-activation of order one for x of unit variance per coordinate.
     Shape ``X.shape[:-1] + (P,)`` (Rahimi & Recht's random features, with a ReLU).
     """
-    X = np.asarray(X, dtype=float)
-    F = np.asarray(weights, dtype=float)
+    X = validate.array("X", X, allow_empty=True)
+    if X.ndim < 1:
+        raise ArgumentError(f"X must have a features axis (shape (..., D)), got a single number")
+    F = validate.array("weights", weights)
     if F.ndim != 2 or F.shape[1] != X.shape[-1]:
-        raise ValueError(f"weights must have shape (P, {X.shape[-1]}) to match x, got {F.shape}")
+        raise ArgumentError(f"weights must have shape (P, {X.shape[-1]}) to match x, got {F.shape}")
     return np.maximum(X @ F.T / np.sqrt(F.shape[1]), 0.0)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import validate
+
 __all__ = ["Grid", "LabelledArray"]
 
 
@@ -40,22 +42,32 @@ class LabelledArray:
     attrs: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.values is None or isinstance(self.values, (str, bytes)) or callable(self.values):
+            raise validate.ArgumentError(f"values must be an array, got {validate.show(self.values)}")
         self.values = np.asarray(self.values)
+        if isinstance(self.dims, str) or not isinstance(self.dims, (list, tuple)) or not all(
+                isinstance(d, str) for d in self.dims):
+            raise validate.ArgumentError(f"dims must be a tuple of axis names such as ('lr', 'seed'), "
+                                         f"got {validate.show(self.dims)}")
         self.dims = tuple(self.dims)
+        if not isinstance(self.coords, dict) or any(d not in self.coords for d in self.dims):
+            raise validate.ArgumentError(f"coords must be a dict with the coordinates of every axis in dims "
+                                         f"{self.dims}, got {validate.show(self.coords)}")
         self.coords = {d: np.asarray(self.coords[d]) for d in self.dims}
         shape = tuple(len(self.coords[d]) for d in self.dims)
         if self.values.shape[:len(self.dims)] != shape:
             raise ValueError(f"values of shape {self.values.shape} do not match dims {self.dims} "
                              f"with coordinate lengths {shape}")
 
-    def _axis(self, dim: str) -> int:
-        if dim not in self.dims:
-            raise ValueError(f"no axis named {dim!r}; the axes are {self.dims}")
+    def _axis(self, dim: str, argument: str = "dim") -> int:
+        if not isinstance(dim, str) or dim not in self.dims:
+            raise ValueError(f"no axis named {dim!r}; the axes are {self.dims} (argument {argument})")
         return self.dims.index(dim)
 
     def reduce(self, dim: str, fn: Callable = np.mean) -> "LabelledArray":
         """Apply ``fn(values, axis=...)`` along ``dim`` (e.g. over seeds) and drop that axis."""
         axis = self._axis(dim)
+        fn = validate.function("fn", fn)
         dims = tuple(d for d in self.dims if d != dim)
         return LabelledArray(fn(self.values, axis=axis), dims, {d: self.coords[d] for d in dims},
                              self.name, dict(self.attrs))
@@ -82,6 +94,12 @@ class LabelledArray:
             if dim not in dims:
                 raise ValueError(f"no axis named {dim!r}; the axes are {tuple(dims)}")
             axis = dims.index(dim)
+            if np.issubdtype(self.coords[dim].dtype, np.number):
+                try:
+                    validate.real(dim, value)
+                except validate.ArgumentError:
+                    raise ValueError(f"{dim}={validate.show(value)} is not one of the coordinates "
+                                     f"{self.coords[dim]}") from None
             where = np.flatnonzero(np.isclose(self.coords[dim], value) if np.issubdtype(
                 self.coords[dim].dtype, np.number) else self.coords[dim] == value)
             if len(where) != 1:
@@ -97,9 +115,15 @@ class LabelledArray:
         The array must have exactly the two axes ``x`` and ``y`` (reduce the others first);
         ``values[i, j]`` is the value at (x[j], y[i]).
         """
+        for argument, dim in (("x", x), ("y", y)):
+            if not isinstance(dim, str):
+                raise validate.ArgumentError(f"{argument} must be the name of an axis of this array, one of "
+                                             f"{self.dims}, got {validate.show(dim)}")
         if sorted(self.dims) != sorted((x, y)):
+            missing = [f"{a}={d!r}" for a, d in (("x", x), ("y", y)) if d not in self.dims]
             raise ValueError(f"a phase diagram needs exactly the axes ({x!r}, {y!r}); this array has "
-                             f"{self.dims}: reduce or sel the others first")
+                             f"{self.dims}: reduce or sel the others first"
+                             + (f" ({', '.join(missing)} is not one of its axes)" if missing else ""))
         t = self.transpose(y, x)
         return dict(x=self.coords[x], y=self.coords[y], values=t.values)
 
@@ -122,7 +146,12 @@ class Grid:
             raise ValueError("a grid needs at least one axis, e.g. Grid(lr=[1e-3, 1e-2])")
         self.coords: dict[str, np.ndarray] = {}
         for name, values in axes.items():
+            if values is None or isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise validate.ArgumentError(f"axis {name!r} must be a non-empty 1-D list of values, "
+                                             f"got {validate.show(values)}")
             values = np.asarray(list(values))
+            if np.issubdtype(values.dtype, np.inexact) and not np.all(np.isfinite(values)):
+                raise validate.ArgumentError(f"axis {name!r} must contain only finite numbers, got {values}")
             if values.ndim != 1 or len(values) == 0:
                 raise ValueError(f"axis {name!r} must be a non-empty 1-D list of values, got {values!r}")
             if len(np.unique(values)) != len(values):
@@ -162,13 +191,20 @@ class Grid:
 
     def to_array(self, values, name: str = "") -> LabelledArray:
         """Per-member results (size, …) → a :class:`LabelledArray` of shape grid.shape + (…)."""
+        if values is None or isinstance(values, (str, bytes)) or callable(values):
+            raise validate.ArgumentError(f"values must be an array with one value per member ({self.size}), "
+                                         f"got {validate.show(values)}")
         values = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values)
         if values.shape[:1] != (self.size,):
-            raise ValueError(f"need one value per member: leading axis {self.size}, got shape {values.shape}")
+            raise ValueError(f"need one value per member: leading axis {self.size}, got shape {values.shape} "
+                             f"for values")
         return LabelledArray(values.reshape(self.shape + values.shape[1:]), self.dims, self.coords, name)
 
     def from_array(self, array: LabelledArray) -> np.ndarray:
         """A :class:`LabelledArray` over this grid (axes in any order) → per-member values (size, …)."""
+        if not isinstance(array, LabelledArray):
+            raise validate.ArgumentError(f"array must be a LabelledArray (as made by Grid.to_array), "
+                                         f"got {validate.show(array)}")
         if sorted(array.dims) != sorted(self.dims):
             raise ValueError(f"the array has axes {array.dims}, the grid {self.dims}")
         for d in self.dims:

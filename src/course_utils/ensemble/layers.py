@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
+
 __all__ = ["per_member", "Square", "make_activation", "mlp", "BatchedLinear", "BatchedMLP"]
 
 
@@ -28,8 +30,20 @@ def per_member(value, n_members: int, name: str, *, dtype=torch.float64,
     ``value`` may be a number, a sequence, a NumPy array or a tensor with one entry per member.
     Raises ``ValueError`` (naming ``name``) for a wrong length or a non-finite entry.
     """
-    t = torch.as_tensor(np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value,
-                                   dtype=float), dtype=dtype)
+    n_members = validate.positive_int("n_members", n_members)
+    if device is not None:
+        device = validate.device("device", device)
+    if value is None or isinstance(value, (str, bytes)) or callable(value):
+        raise validate.ArgumentError(f"{name} must be a number or one number per member, got {validate.show(value)}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise validate.ArgumentError(f"dtype must be a floating torch dtype such as torch.float64, "
+                                     f"got {validate.show(dtype)}")
+    try:
+        arr = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=float)
+    except (TypeError, ValueError):
+        raise validate.ArgumentError(f"{name} must be a number or one number per member, "
+                                     f"got {validate.show(value)}") from None
+    t = torch.as_tensor(arr, dtype=dtype)
     if t.dim() == 0:
         t = t.repeat(n_members)
     if t.shape != (n_members,):
@@ -44,6 +58,8 @@ class Square(nn.Module):
     """The quadratic activation σ(z) = z² (used for modular addition)."""
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor):
+            z = validate.tensor("z", z, finite=False)
         return z * z
 
 
@@ -62,7 +78,10 @@ def make_activation(activation) -> nn.Module:
 
 
 def _check_sizes(sizes) -> list[int]:
-    sizes = [int(s) for s in sizes]
+    if sizes is None or isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise validate.ArgumentError(f"sizes must be a list of layer widths such as [3, 5, 1], "
+                                     f"got {validate.show(sizes)}")
+    sizes = [validate.integer(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"sizes must list at least an input and an output size, all ≥ 1, got {sizes}")
     return sizes
@@ -88,7 +107,8 @@ def mlp(sizes: Sequence[int], activation="tanh", *, bias: bool = True, init: str
     if generator is None:
         if seed is None:
             raise ValueError("give a seed or a generator")
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = torch.Generator().manual_seed(validate.integer("seed", seed))
+    validate.real("init_scale", init_scale)
     layers: list[nn.Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         lin = nn.Linear(fan_in, fan_out, bias=bias)
@@ -110,6 +130,21 @@ def mlp(sizes: Sequence[int], activation="tanh", *, bias: bool = True, init: str
     return nn.Sequential(*layers)
 
 
+def _is_index(k, n: int) -> bool:
+    """Whether ``k`` is a whole number in [0, n) (an int, a NumPy or 0-d torch integer, or 2.0)."""
+    try:
+        return 0 <= validate.integer("k", k) < n
+    except validate.ArgumentError:
+        return False
+
+
+def _check_modules(name: str, value, kind: type) -> None:
+    """Refuse anything but a list/tuple of ``kind`` modules (a string, None, a number)."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(m, kind) for m in value):
+        raise validate.ArgumentError(f"{name} must be a list of torch.nn.{kind.__name__} modules, "
+                                     f"got {validate.show(value)}")
+
+
 class BatchedLinear(nn.Module):
     """K independent affine maps ``y_k = x_k W_k + b_k``, computed with one batched matmul.
 
@@ -121,6 +156,9 @@ class BatchedLinear(nn.Module):
 
     def __init__(self, n_members: int, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
+        n_members = validate.positive_int("n_members", n_members)
+        in_features = validate.positive_int("in_features", in_features)
+        out_features = validate.positive_int("out_features", out_features)
         if n_members < 1 or in_features < 1 or out_features < 1:
             raise ValueError(f"n_members, in_features and out_features must be ≥ 1, got "
                              f"{n_members}, {in_features}, {out_features}")
@@ -129,11 +167,14 @@ class BatchedLinear(nn.Module):
         self.bias = nn.Parameter(torch.empty(n_members, 1, out_features)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """y_k = x_k W_k + b_k for every member k, shape (K, N, out)."""
+        if not isinstance(x, torch.Tensor) or (x.dtype != self.weight.dtype and x.is_floating_point()):
+            x = validate.tensor("x", x, dtype=self.weight.dtype, finite=False)
         if x.dim() == 2:                       # one batch shared by all members
             x = x.expand(self.n_members, *x.shape)
         if x.dim() != 3 or x.shape[0] != self.n_members or x.shape[2] != self.in_features:
             raise ValueError(f"input must have shape (N, {self.in_features}) or "
-                             f"({self.n_members}, N, {self.in_features}), got {tuple(x.shape)}")
+                             f"({self.n_members}, N, {self.in_features}), got x of shape {tuple(x.shape)}")
         if self.bias is None:
             return torch.bmm(x, self.weight)
         return torch.baddbmm(self.bias, x, self.weight)
@@ -141,8 +182,9 @@ class BatchedLinear(nn.Module):
     @torch.no_grad()
     def load_linears(self, linears: Sequence[nn.Linear]) -> None:
         """Copy K single ``nn.Linear`` layers into the members (member k ← ``linears[k]``)."""
+        _check_modules("linears", linears, nn.Linear)
         if len(linears) != self.n_members:
-            raise ValueError(f"need {self.n_members} layers, got {len(linears)}")
+            raise ValueError(f"linears: need {self.n_members} layers, got {len(linears)}")
         self.weight.copy_(torch.stack([lin.weight.detach().T for lin in linears]))
         if self.bias is not None:
             self.bias.copy_(torch.stack([lin.bias.detach()[None] for lin in linears]))
@@ -150,6 +192,7 @@ class BatchedLinear(nn.Module):
     @torch.no_grad()
     def linear(self, k: int) -> nn.Linear:
         """Member k as a plain ``nn.Linear`` (a copy, on the same device)."""
+        k = validate.integer("k", k, low=0, high=self.n_members - 1)
         lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
                         device=self.weight.device, dtype=self.weight.dtype)
         lin.weight.copy_(self.weight[k].T)
@@ -177,11 +220,14 @@ class BatchedMLP(nn.Module):
                  seeds: Sequence[int] | None = None):
         super().__init__()
         sizes = _check_sizes(sizes)
+        n_members = validate.positive_int("n_members", n_members)
+        if seeds is not None and (isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__")):
+            raise validate.ArgumentError(f"seeds must be a list of integers, one per member, got {validate.show(seeds)}")
         if n_members < 1:
             raise ValueError(f"n_members must be ≥ 1, got {n_members}")
-        seeds = list(range(n_members)) if seeds is None else [int(s) for s in seeds]
+        seeds = list(range(n_members)) if seeds is None else [validate.integer(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
         if len(seeds) != n_members:
-            raise ValueError(f"need one seed per member ({n_members}), got {len(seeds)}")
+            raise ValueError(f"seeds: need one seed per member ({n_members}), got {len(seeds)}")
         if init not in ("uniform", "normal", None):
             raise ValueError(f"init must be 'uniform', 'normal' or None, got {init!r}")
         scales = per_member(init_scale, n_members, "init_scale")
@@ -214,8 +260,9 @@ class BatchedMLP(nn.Module):
     @torch.no_grad()
     def load_members(self, models: Sequence[nn.Sequential]) -> None:
         """Copy K single networks (as made by :func:`mlp`) into the members."""
+        _check_modules("models", models, nn.Sequential)
         if len(models) != self.n_members:
-            raise ValueError(f"need {self.n_members} networks, got {len(models)}")
+            raise ValueError(f"models: need {self.n_members} networks, got {len(models)}")
         linears = [self._linears(m) for m in models]
         for i, layer in enumerate(self.layers):
             layer.load_linears([lins[i] for lins in linears])
@@ -223,8 +270,9 @@ class BatchedMLP(nn.Module):
     @classmethod
     def from_members(cls, models: Sequence[nn.Sequential], activation="tanh") -> "BatchedMLP":
         """Stack single networks of the same shape (``nn.Sequential`` of ``nn.Linear`` and activations)."""
+        _check_modules("models", models, nn.Sequential)
         if not models:
-            raise ValueError("need at least one network")
+            raise ValueError("models: need at least one network")
         linears = [m for m in models[0] if isinstance(m, nn.Linear)]
         sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
         batched = cls(len(models), sizes, activation, bias=linears[0].bias is not None, init=None)
@@ -233,8 +281,9 @@ class BatchedMLP(nn.Module):
 
     def member(self, k: int) -> nn.Sequential:
         """Member k as a single ``nn.Sequential`` network (a copy)."""
-        if not 0 <= k < self.n_members:
-            raise ValueError(f"member index must be in [0, {self.n_members}), got {k}")
+        if not _is_index(k, self.n_members):
+            raise ValueError(f"member index must be in [0, {self.n_members}), got k = {validate.show(k)}")
+        k = int(k)
         layers: list[nn.Module] = []
         for i, layer in enumerate(self.layers):
             layers.append(layer.linear(k))

@@ -26,9 +26,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from .. import validate
 from ..progress import progress as progress_bar
+from ..train import _metrics, _optimizer, _parameters, _record_steps
+from ..validate import ArgumentError
 from .layers import BatchedMLP, make_activation, mlp
-from .training import cross_entropy_per_sample
+from .training import EnsembleHistory, _DivergenceWatch, cross_entropy_per_sample
 
 __all__ = ["padded_widths", "padding_leak", "task_sampler", "train_online", "skill_scores"]
 
@@ -44,13 +47,26 @@ def skill_scores(model: torch.nn.Module, x_test: torch.Tensor, y_test: torch.Ten
     The test set must be grouped by skill, ``n_per_skill`` rows each, as
     :meth:`MultitaskSparseParity.test_set` makes it.
     """
+    validate.function("model", model)
+    n_skills = validate.positive_int("n_skills", n_skills)
+    x_test = validate.tensor("x_test", x_test)  # once per record step: the NaN scan is cheap here
+    y_test = validate.tensor("y_test", y_test, finite=False)
+    if y_test.is_floating_point() or y_test.dim() != 1:
+        raise ArgumentError(f"y_test must be a 1-D tensor of integer labels, got shape {tuple(y_test.shape)} "
+                            f"and dtype {y_test.dtype}")
     if x_test.shape[0] != y_test.shape[0] or x_test.shape[0] % n_skills:
         raise ValueError(f"x_test and y_test need the same number of rows, a multiple of n_skills={n_skills} "
                          f"(grouped by skill), got {x_test.shape[0]} and {y_test.shape[0]}")
     with torch.no_grad():
-        logits = model(x_test)
+        try:
+            logits = model(x_test)
+        except ValueError as err:
+            raise ArgumentError(f"x_test does not fit the model: {err}") from None
         K = logits.shape[0]
-        ce = cross_entropy_per_sample(logits, y_test).double()
+        try:
+            ce = cross_entropy_per_sample(logits, y_test).double()
+        except ArgumentError as err:
+            raise ArgumentError(f"y_test does not fit the model's outputs: {err}") from None
         acc = (logits.argmax(-1) == y_test).double()
         p_right = torch.exp(-ce)
     return {name: v.view(K, n_skills, -1).mean(-1) for name, v in
@@ -64,9 +80,14 @@ def task_sampler(tasks: Sequence) -> Callable[[int, torch.Generator], tuple[torc
     a fresh batch for every member, drawn once per distinct task for all its members together (members
     sharing a task get different samples). All tasks must have the same input size.
     """
+    if tasks is None or isinstance(tasks, (str, bytes)) or not hasattr(tasks, "__iter__"):
+        raise ArgumentError(f"tasks must be a list of tasks (one per member), got {validate.show(tasks)}")
     tasks = list(tasks)
+    if not all(hasattr(t, "input_dim") and hasattr(t, "sample") for t in tasks):
+        raise ArgumentError(f"tasks must be a list of tasks with .input_dim and .sample (such as "
+                            f"MultitaskSparseParity), got {validate.show(tasks)}")
     if not tasks or len({t.input_dim for t in tasks}) != 1:
-        raise ValueError("need at least one task, all with the same input_dim")
+        raise ValueError("tasks: need at least one task, all with the same input_dim")
     groups: dict[int, list[int]] = {}
     for k, t in enumerate(tasks):
         groups.setdefault(id(t), []).append(k)
@@ -85,6 +106,13 @@ def task_sampler(tasks: Sequence) -> Callable[[int, torch.Generator], tuple[torc
     return sample
 
 
+def _int_list(name: str, value) -> list[int]:
+    """``value`` (a list of whole numbers) as a list of ``int``; anything else raises naming ``name``."""
+    if value is None or isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ArgumentError(f"{name} must be a list of integers, got {validate.show(value)}")
+    return [validate.integer(f"{name}[{i}]", v) for i, v in enumerate(value)]
+
+
 def padded_widths(input_dim: int, widths: Sequence[int], n_out: int, seeds: Sequence[int],
                   activation: str = "relu", *, positive_readout: bool = False) -> BatchedMLP:
     """Two-layer networks of different widths as one batched ensemble, each padded to the widest.
@@ -101,7 +129,9 @@ def padded_widths(input_dim: int, widths: Sequence[int], n_out: int, seeds: Sequ
     positive-definite quadratic teacher a unit with a negative output weight can only shrink: a trap for
     narrow networks; the chapter "Compute-optimal training" uses it).
     """
-    widths, seeds = [int(w) for w in widths], [int(s) for s in seeds]
+    input_dim = validate.positive_int("input_dim", input_dim)
+    n_out = validate.positive_int("n_out", n_out)
+    widths, seeds = _int_list("widths", widths), _int_list("seeds", seeds)
     if not widths or len(widths) != len(seeds) or min(widths) < 1:
         raise ValueError(f"need one seed per width and positive widths, got widths={widths}, seeds={seeds}")
     phi0 = float(make_activation(activation)(torch.zeros(1, dtype=torch.float64)))
@@ -130,7 +160,9 @@ def padding_leak(model: BatchedMLP, widths: Sequence[int]) -> float:
 
     which stays exactly 0 while member k is a width-``widths[k]`` network (0 also when no unit is padded).
     """
-    widths = np.asarray([int(w) for w in widths])
+    if not isinstance(model, BatchedMLP) or len(model.layers) != 2:
+        raise ArgumentError(f"model must be a two-layer BatchedMLP as made by padded_widths, got {validate.show(model)}")
+    widths = np.asarray(_int_list("widths", widths))
     hidden_in, hidden_out = model.layers
     K, units = hidden_in.weight.shape[0], hidden_in.weight.shape[2]
     if widths.shape != (K,) or widths.min() < 1 or widths.max() > units:
@@ -145,7 +177,7 @@ def padding_leak(model: BatchedMLP, widths: Sequence[int]) -> float:
 def train_online(model: torch.nn.Module, sample: Callable[[int, torch.Generator], tuple],
                  optimizer: torch.optim.Optimizer, *, steps: int, batch: int, record_steps,
                  measure: Callable[[torch.nn.Module], dict[str, torch.Tensor]], seed: int,
-                 desc: str = "online training") -> dict[str, np.ndarray]:
+                 desc: str = "online training", on_divergence: str = "record") -> dict[str, np.ndarray]:
     """Online training of a batched ensemble: every member gets a fresh batch each step (an endless data set).
 
     ``sample(batch, generator)`` returns (x, y) of shapes (K, batch, d) and (K, batch), one batch per
@@ -154,34 +186,57 @@ def train_online(model: torch.nn.Module, sample: Callable[[int, torch.Generator]
     (the gradient of Σ_j L_j gives member k the gradient of its own L_k). At each of ``record_steps``
     (in [0, steps]) ``measure(model)`` returns tensors with a leading member axis. Returns a dict of NumPy
     arrays, each (records, K, ...), and ``"step"``: the loop of ``train_ensemble`` with fresh data.
+
+    Divergence is handled as in :func:`~course_utils.ensemble.train_ensemble` (``on_divergence``):
+    ``"diverged"`` (K,) and ``"diverged_step"`` (K,) (−1: never) say which members' loss became NaN or
+    infinite and when; their measured values are NaN from then on and they are frozen at zero.
     """
-    record = np.asarray(sorted(set(int(s) for s in record_steps)))
+    params = _parameters("model", model)
     K = getattr(model, "n_members", None)
     if K is None:
-        raise ValueError("need a batched model (with n_members), e.g. a BatchedMLP")
-    if not (isinstance(steps, (int, np.integer)) and steps >= 0) or not (isinstance(batch, int) and batch > 0):
-        raise ValueError(f"steps must be a non-negative integer and batch a positive integer, got {steps}, {batch}")
-    if record.size == 0 or record[0] < 0 or record[-1] > steps:
-        raise ValueError(f"record_steps must be non-empty and lie in [0, {steps}]")
+        raise ArgumentError("need a batched model (with n_members), e.g. a BatchedMLP")
+    validate.function("sample", sample)
+    optimizer = _optimizer("optimizer", optimizer, params)
+    steps = validate.nonnegative_int("steps", steps)
+    batch = validate.positive_int("batch", batch)
+    record = np.asarray(sorted(_record_steps(record_steps, steps)), dtype=int)
+    if record.size == 0:
+        raise ArgumentError(f"record_steps must be non-empty and lie in [0, {steps}]")
+    measure = _metrics({"measure": measure})["measure"]
+    seed = validate.integer("seed", seed)
+    on_divergence = validate.choice("on_divergence", on_divergence, ("record", "raise"))
     gen = torch.Generator().manual_seed(int(seed))
     dtype = next(model.parameters()).dtype
+    device = params[0].device
+    history = EnsembleHistory(K)            # only its divergence record is used
+    watch = _DivergenceWatch(params, optimizer, K, steps, device, on_divergence, history)
     out: dict[str, list] = {}
     j = 0
     for step in progress_bar(range(steps + 1), desc=desc):
         if j < record.size and record[j] == step:
-            for name, value in measure(model).items():
-                out.setdefault(name, []).append(torch.as_tensor(value).detach().cpu().numpy())
+            watch.check(step)
+            if watch.pending:                     # no graph is alive here: freeze the diverged members now
+                watch._zero_frozen()
+            values = watch.mask({name: torch.as_tensor(value).detach() for name, value in measure(model).items()})
+            for name, value in values.items():   # a copy: a measured view of a parameter would follow the updates
+                out.setdefault(name, []).append(value.cpu().numpy().copy())
             j += 1
         if step == steps:
             continue                              # the last record: no update after it (the bar completes)
         x, y = sample(batch, gen)
         if x.shape[:2] != (K, batch) or y.shape != (K, batch):
-            raise ValueError(f"sample must return x of shape ({K}, {batch}, d) and y of shape ({K}, {batch}), "
-                             f"got {tuple(x.shape)} and {tuple(y.shape)}")
-        loss = cross_entropy_per_sample(model(x.to(dtype)), y).mean(1).sum()
+            raise ArgumentError(f"sample must return x of shape ({K}, {batch}, d) and y of shape ({K}, {batch}), "
+                                f"got {tuple(x.shape)} and {tuple(y.shape)}")
+        member_loss = cross_entropy_per_sample(model(x.to(dtype)), y).mean(1)
+        watch.see(member_loss, step)
+        loss = member_loss.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        watch.before_step()
         optimizer.step()
+        watch.after_step()
+    watch.finish(steps)
     result = {name: np.stack(v) for name, v in out.items()}
     result["step"] = record
+    result["diverged"], result["diverged_step"] = history.diverged.copy(), history.diverged_step.copy()
     return result

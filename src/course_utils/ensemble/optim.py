@@ -31,6 +31,7 @@ import warnings
 
 import torch
 
+from .. import validate
 from .layers import per_member
 
 __all__ = ["BatchedSGD", "BatchedAdam", "BatchedAdamW"]
@@ -85,7 +86,19 @@ class _BatchedOptimizer(torch.optim.Optimizer):
 
     def __init__(self, params, defaults: dict, *, compile: bool = False,
                  chunk_elements: int | None = CHUNK_ELEMENTS):
+        if params is None or isinstance(params, (str, bytes, torch.Tensor)) or not hasattr(params, "__iter__"):
+            raise validate.ArgumentError(f"params must be an iterable of parameters, such as model.parameters(), "
+                                         f"got {validate.show(params)}")
+        params = list(params)
+        if not params:
+            raise validate.ArgumentError("params is empty: the optimiser needs at least one parameter "
+                                         "(did the model's parameters() generator run out already?)")
         super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.is_floating_point() and not bool(torch.isfinite(p).all()):
+                    raise validate.ArgumentError(f"params contains a parameter of shape {tuple(p.shape)} "
+                                                 f"with NaN or infinite entries")
         sizes = {p.shape[0] if p.dim() > 0 else None for g in self.param_groups for p in g["params"]}
         if len(sizes) != 1 or None in sizes:
             raise ValueError("every parameter must have the same leading member axis; found "
@@ -184,6 +197,7 @@ class BatchedSGD(_BatchedOptimizer):
     def __init__(self, params, lr=1e-2, *, momentum: float = 0.0, weight_decay=0.0,
                  nesterov: bool = False, compile: bool = False,
                  chunk_elements: int | None = CHUNK_ELEMENTS):
+        validate.real("momentum", momentum)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0:
@@ -230,6 +244,12 @@ class BatchedAdam(_BatchedOptimizer):
     def __init__(self, params, lr=1e-3, *, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay=0.0, compile: bool = False,
                  chunk_elements: int | None = CHUNK_ELEMENTS):
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise validate.ArgumentError(f"betas must be a pair (β₁, β₂) of numbers in [0, 1), "
+                                         f"got {validate.show(betas)}")
+        for i, beta in enumerate(betas):
+            validate.real(f"betas[{i}]", beta)
+        validate.real("eps", eps)
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
             raise ValueError(f"betas must lie in [0, 1), got {betas}")
         if eps < 0:

@@ -11,22 +11,29 @@ wrong answer:
   shape. A malformed answer raises :class:`NotAnAnswer`, which :func:`checker` turns into the
   verdict;
 - :func:`call` calls a function the student wrote, and reports what it raised as a verdict;
-- :func:`verdict` prints the ``✓ correct`` / ``✗ not yet`` line and returns the boolean.
+- :func:`verdict` prints the ``✓ correct: name. detail`` / ``✗ not yet`` line and returns the
+  boolean; :func:`say` prints the shorter ``✓ text`` / ``✗ not yet: text`` that most chapters use;
+- :func:`setting` reads a checker's own argument (a tolerance, a seed, a physical parameter) with a
+  :mod:`course_utils.validate` function, and :func:`tolerance` a tolerance in (0, 0.1]: a bad one
+  is a ✗ verdict too, and neither NaN nor a huge tolerance lets a wrong answer pass.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..validate import show
+from ..validate import ArgumentError, real, show
 
-__all__ = ["NotAnAnswer", "checker", "verdict", "number", "whole_number", "values", "call", "student_function"]
+__all__ = ["NotAnAnswer", "checker", "verdict", "say", "setting", "tolerance", "number", "whole_number", "values",
+           "call", "student_function"]
 
 
 class NotAnAnswer(Exception):
@@ -40,6 +47,28 @@ def verdict(ok: bool, name: str, detail: str = "", *, verbose: bool = True) -> b
     return bool(ok)
 
 
+def say(ok: bool, text: str, verbose: bool = True) -> bool:
+    """Print ``✓ text`` when ``ok``, else ``✗ not yet: text`` (nothing when not ``verbose``); return ``ok``."""
+    if verbose:
+        print(("✓ " if ok else "✗ not yet: ") + text)
+    return bool(ok)
+
+
+def setting(check: Callable[..., Any], name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+    """``check(name, value, *args, **kwargs)`` (a :mod:`course_utils.validate` function); an
+    :class:`~course_utils.validate.ArgumentError` becomes :class:`NotAnAnswer`, so the checker
+    answers with a ✗ verdict that names the argument."""
+    try:
+        return check(name, value, *args, **kwargs)
+    except ArgumentError as err:
+        raise NotAnAnswer(str(err)) from None
+
+
+def tolerance(name: str, value: Any, high: float = 0.1) -> float:
+    """A tolerance of a checker: a finite number with 0 < value ≤ ``high`` (else a ✗ verdict)."""
+    return setting(real, name, value, low=0.0, high=high, low_open=True)
+
+
 def checker(fn: Callable[..., bool]) -> Callable[..., bool]:
     """Make ``fn`` a checker that always answers with a verdict and returns ``True`` or ``False``.
 
@@ -48,14 +77,20 @@ def checker(fn: Callable[..., bool]) -> Callable[..., bool]:
     is returned only when ``fn`` itself returned ``True``.
     """
 
+    signature = inspect.signature(fn)
+
     @functools.wraps(fn)
     def wrapped(*args, **kwargs) -> bool:
-        verbose = kwargs.get("verbose", True)
+        try:
+            verbose = bool(signature.bind_partial(*args, **kwargs).arguments.get("verbose", True))
+        except TypeError:
+            verbose = True
         try:
             result = fn(*args, **kwargs)
         except NotAnAnswer as err:
-            return verdict(False, fn.__name__.removeprefix("check_").replace("_", " "), str(err),
-                           verbose=verbose)
+            message = str(err)
+            return verdict(False, fn.__name__.removeprefix("check_").replace("_", " "),
+                           message[:1].upper() + message[1:], verbose=verbose)
         except Exception as err:  # noqa: BLE001 - a checker answers with a verdict, never a traceback
             if verbose:
                 print(f"✗ could not check this answer ({fn.__name__}): {type(err).__name__}: {err}")
@@ -65,8 +100,30 @@ def checker(fn: Callable[..., bool]) -> Callable[..., bool]:
     return wrapped
 
 
+def _real_numbers_only(answer: Any, what: str) -> None:
+    """Refuse complex numbers and text, which NumPy would silently turn into real numbers."""
+    if isinstance(answer, torch.Tensor):
+        if answer.is_complex():
+            raise NotAnAnswer(f"{what} should be real numbers, got {show(answer)} (complex)")
+        return
+    if answer is None or isinstance(answer, (str, bytes)) or (callable(answer) and not isinstance(answer, np.ndarray)):
+        return                                   # number() / values() say what is wrong with these
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kind = np.asarray(answer).dtype.kind
+    except Exception:  # noqa: BLE001 - a ragged list or an odd object: values() refuses it
+        return
+    if kind == "c":
+        raise NotAnAnswer(f"{what} should be real numbers, got complex numbers: {show(answer)}")
+    if kind in "USa":
+        raise NotAnAnswer(f"{what} should be numbers, got text: {show(answer)}")
+
+
 def number(answer: Any, what: str = "the answer") -> float:
-    """``answer`` as a finite float; :class:`NotAnAnswer` for a string, None, an array, NaN or inf."""
+    """``answer`` as a finite float; :class:`NotAnAnswer` for a string, None, an array, a complex
+    number, NaN or inf."""
+    _real_numbers_only(answer, what)
     if isinstance(answer, (bool, np.bool_)) or answer is None or isinstance(answer, (str, bytes)):
         raise NotAnAnswer(f"{what} should be a number, got {show(answer)}")
     if callable(answer) and not isinstance(answer, (np.ndarray, torch.Tensor)):
@@ -95,7 +152,9 @@ def whole_number(answer: Any, what: str = "the answer") -> int:
 
 
 def values(answer: Any, what: str = "the answer", shape: Sequence[int | None] | None = None) -> np.ndarray:
-    """``answer`` (list, NumPy array or tensor) as a float array of ``shape`` (None: any size), all finite."""
+    """``answer`` (list, NumPy array or tensor) as a float array of ``shape`` (None: any size), all
+    finite and real (text and complex numbers are refused)."""
+    _real_numbers_only(answer, what)
     if answer is None or isinstance(answer, (str, bytes, dict)):
         raise NotAnAnswer(f"{what} should be an array of numbers, got {show(answer)}")
     if callable(answer) and not isinstance(answer, (np.ndarray, torch.Tensor)):

@@ -3,7 +3,7 @@ frontier in miniature" (book/06_scaling/06_compute_optimal).
 
 Each checker prints a one-line verdict (✓ or ✗) and returns True or False. A wrong type, a wrong
 shape, None, NaN or an exception raised by the student's function gives a ✗ verdict that says what
-was expected, never a traceback.
+was expected, never a traceback (see :mod:`course_utils.exercises.answers`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
+from .. import validate
+from . import answers
+from .answers import number, say, setting
 
 __all__ = ["check_optimal_size", "check_frontier_loss_exponent"]
 
@@ -39,42 +41,19 @@ def _brute_force_optimal_size(C: float, E: float, A: float, alpha: float, B: flo
     return math.exp((lo + hi) / 2)
 
 
-def _number(value) -> float | None:
-    """``value`` as a finite float, or None if it is not one number."""
-    if callable(value) or isinstance(value, (str, bytes)) or value is None:
-        return None
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if arr.size != 1:
-        return None
-    x = float(arr.reshape(()))
-    return x if math.isfinite(x) else None
-
-
-def check_optimal_size(fn, verbose: bool = True) -> bool:
+@answers.checker
+def check_optimal_size(fn: Callable, verbose: bool = True) -> bool:
     """Exercise "The optimal size from a fitted law": does ``fn(C, E, A, alpha, B, beta)`` return
     N*(C), the N that minimises E + A/N^α + B/D^β at C = 6ND?
 
-    Compared, to a relative 10⁻⁴, with a numerical minimisation at four parameter sets, one of
-    them Hoffmann et al.'s fit at the compute of Chinchilla (5.76·10²³ FLOPs).
+    Compared, to a relative 10⁻⁴ (|N/N* − 1| < 10⁻⁴), with a numerical minimisation at four
+    parameter sets, one of them Hoffmann et al.'s fit at the compute of Chinchilla (5.76·10²³ FLOPs).
     """
-    def say(ok: bool, text: str) -> bool:
-        if verbose:
-            print(("✓ " if ok else "✗ not yet: ") + text)
-        return ok
-
-    if not callable(fn):
-        return say(False, f"pass a function fn(C, E, A, alpha, B, beta), not a {type(fn).__name__}")
+    fn = answers.student_function(fn, "fn (a function fn(C, E, A, alpha, B, beta))")
     for (E, A, alpha, B, beta), C in _CASES:
-        try:
-            raw = fn(C, E, A, alpha, B, beta)
-        except Exception as err:   # the student's code may raise anything
-            return say(False, f"fn({C:g}, {E}, {A}, {alpha}, {B}, {beta}) raised {type(err).__name__}: {err}")
-        answer = _number(raw)
-        if answer is None:
-            return say(False, f"fn(C, E, A, alpha, B, beta) must return one finite number (N*), got {raw!r:.60}")
+        what = f"fn({C:g}, {E}, {A}, {alpha}, {B}, {beta})"
+        answer = number(answers.call(fn, C, E, A, alpha, B, beta, what=what),
+                                f"{what} (N*, one number)")
         reference = _brute_force_optimal_size(C, E, A, alpha, B, beta)
         if not abs(answer / reference - 1) < 1e-4:
             hint = ""
@@ -83,34 +62,25 @@ def check_optimal_size(fn, verbose: bool = True) -> bool:
             elif abs(answer / (reference * 6 ** (beta / (alpha + beta))) - 1) < 1e-3:
                 hint = " (check the 6 in C = 6ND: N* ∝ (C/6)^a)"
             return say(False, f"for (E, A, α, B, β) = ({E}, {A}, {alpha}, {B}, {beta}) and C = {C:g} you return "
-                              f"{answer:.5g}, the minimum is at N* = {reference:.5g}{hint}")
+                              f"{answer:.5g}, the minimum is at N* = {reference:.5g}{hint}", verbose)
     chinchilla = _brute_force_optimal_size(_CASES[-1][1], *_CASES[-1][0])
     return say(True, "your N*(C) minimises the joint law at fixed compute for every parameter set "
-                     f"(Hoffmann et al.'s fit at C = 5.76e23: N* = {chinchilla:.3g})")
+                     f"(Hoffmann et al.'s fit at C = 5.76e23: N* = {chinchilla:.3g})", verbose)
 
 
+@answers.checker
 def check_frontier_loss_exponent(value, alpha: float, beta: float, verbose: bool = True) -> bool:
     """Exercise "How fast does the optimal loss fall?": is ``value`` the exponent c of
-    L*(C) − E ∝ C^(−c) along the compute-optimal frontier, c = αβ/(α+β)?
+    L*(C) − E ∝ C^(−c) along the compute-optimal frontier, c = αβ/(α+β) (to 10⁻⁶·max(1, c))?
     """
-    a, b = _number(alpha), _number(beta)
-    if a is None or b is None or a <= 0 or b <= 0:
-        if verbose:
-            print(f"✗ alpha and beta must be positive numbers, got {alpha!r} and {beta!r}")
-        return False
-    answer = _number(value)
-    if answer is None:
-        if verbose:
-            print(f"✗ not yet: the answer must be one finite number (the exponent c), got {value!r:.60}")
-        return False
+    a = setting(validate.positive, "alpha", alpha)
+    b = setting(validate.positive, "beta", beta)
+    answer = number(value, "the exponent c")
     reference = a * b / (a + b)
     ok = abs(answer - reference) <= 1e-6 * max(1.0, reference)
-    if verbose:
-        if ok:
-            print(f"✓ c = αβ/(α+β) = {reference:.4f}: both terms fall as C^(−c) on the frontier")
-        else:
-            hint = ""
-            if abs(answer - b / (a + b)) < 1e-6 or abs(answer - a / (a + b)) < 1e-6:
-                hint = " (that is an allocation exponent: multiply it by the exponent of the term it feeds)"
-            print(f"✗ not yet: you give {answer:.4g} for α = {a}, β = {b}{hint}")
-    return ok
+    if ok:
+        return say(True, f"c = αβ/(α+β) = {reference:.4f}: both terms fall as C^(−c) on the frontier", verbose)
+    hint = ""
+    if abs(answer - b / (a + b)) < 1e-6 or abs(answer - a / (a + b)) < 1e-6:
+        hint = " (that is an allocation exponent: multiply it by the exponent of the term it feeds)"
+    return say(False, f"you give {answer:.4g} for α = {a}, β = {b}{hint}", verbose)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import answers
+from .answers import say, tolerance, values
+
 __all__ = ["check_converged_ensemble_covariance"]
 
 
@@ -30,6 +33,7 @@ def _random_case(rng, n_train: int, n_test: int, proportional: bool):
             K[n_train:, n_train:])
 
 
+@answers.checker
 def check_converged_ensemble_covariance(cov_fn, rtol: float = 1e-6, verbose: bool = True) -> bool:
     """Exercise "The spread of the converged ensemble": does
     ``cov_fn(Theta_train, Theta_cross, K_train, K_cross, K_test)`` return the covariance of the trained
@@ -38,38 +42,21 @@ def check_converged_ensemble_covariance(cov_fn, rtol: float = 1e-6, verbose: boo
         Σ_∞(x, x') = K(x, x') − A K(X, x') − K(x, X) Aᵀ + A K(X, X) Aᵀ,   A = Θ(x, X) Θ(X, X)⁻¹ ?
 
     Tested on random positive-definite kernels (several sizes, and Θ ∝ K, where Σ_∞ is the NNGP
-    posterior covariance).
+    posterior covariance), to a relative ``rtol`` in the Frobenius norm.
     """
-    def verdict(ok: bool, message: str) -> bool:
-        if verbose:
-            print(("✓ " if ok else "✗ not yet: ") + message)
-        return ok
-
-    if not callable(cov_fn):
-        return verdict(False, f"pass your function itself (a callable), got a {type(cov_fn).__name__}")
+    cov_fn = answers.student_function(cov_fn, "cov_fn (your function itself, a callable)")
+    rtol = tolerance("rtol", rtol)
     rng = np.random.default_rng(18)
     for n_train, n_test, proportional in [(5, 3, False), (8, 6, False), (4, 4, True)]:
         args = _random_case(rng, n_train, n_test, proportional)
-        try:
-            answer = cov_fn(*(a.copy() for a in args))
-        except Exception as err:  # the student's code failed: say so, no traceback
-            return verdict(False, f"your function raised {type(err).__name__}: {err}")
-        if callable(answer):
-            return verdict(False, "your function returned a function; return the covariance matrix (an array)")
-        try:
-            answer = np.asarray(answer, dtype=float)
-        except (TypeError, ValueError):
-            return verdict(False, f"return a NumPy array of numbers, got {type(answer).__name__}")
-        if answer.shape != (n_test, n_test):
-            return verdict(False, f"with {n_test} test inputs the covariance must have shape ({n_test}, {n_test}), "
-                                  f"got {answer.shape}")
-        if not np.all(np.isfinite(answer)):
-            return verdict(False, "your covariance contains NaN or inf")
+        answer = values(answers.call(cov_fn, *(a.copy() for a in args), what="your function"),
+                                f"the covariance with {n_test} test inputs", shape=(n_test, n_test))
         reference = _reference(*args)
         err = np.linalg.norm(answer - reference) / np.linalg.norm(reference)
         if not err <= rtol:
             hint = " (is it the NNGP posterior K − K(x,X)K⁻¹K(X,x')? that holds only when Θ ∝ K)" \
                 if not proportional else ""
-            return verdict(False, f"relative error {err:.2g} with {n_train} training and {n_test} test inputs{hint}")
-    return verdict(True, "Σ_∞ is right: the converged ensemble keeps the prior's spread in the directions Θ "
-                         "does not constrain")
+            return say(False, f"relative error {err:.2g} with {n_train} training and {n_test} test inputs{hint}",
+                       verbose)
+    return say(True, "Σ_∞ is right: the converged ensemble keeps the prior's spread in the directions Θ "
+                     "does not constrain", verbose)

@@ -14,31 +14,10 @@ import numpy as np
 
 from ..theory.regimes_networks import asymptotic_excess_coefficient
 from ..theory.scaling_regimes import kernel_learning_curve_exponent
+from . import answers
+from .answers import number, say
 
 __all__ = ["check_sandwich_coefficient", "check_learning_curve_exponent"]
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(text)
-
-
-def _as_number(value, what: str):
-    """The answer as a finite float, or (None, reason)."""
-    if callable(value):
-        return None, f"{what} returned a function; return a number"
-    if value is None:
-        return None, f"{what} returned None; return a number (did you forget `return`?)"
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None, f"{what} returned {type(value).__name__}; return a number"
-    if arr.size != 1:
-        return None, f"{what} returned an array of shape {arr.shape}; return a single number"
-    x = float(arr.reshape(()))
-    if not np.isfinite(x):
-        return None, f"{what} returned {x}; expected a finite number"
-    return x, ""
 
 
 def _test_cases():
@@ -54,6 +33,7 @@ def _test_cases():
     return cases
 
 
+@answers.checker
 def check_sandwich_coefficient(sandwich: Callable, verbose: bool = True) -> bool:
     """Exercise "The coefficient of the variance-limited law": does ``sandwich(H, G)`` return
     c = ½ tr(𝓗⁺𝓖) (eq-regnet-sandwich), the pseudo-inverse taken on the non-zero eigenvalues of H?
@@ -61,19 +41,10 @@ def check_sandwich_coefficient(sandwich: Callable, verbose: bool = True) -> bool
     Compared with :func:`course_utils.theory.regimes_networks.asymptotic_excess_coefficient` on three
     pairs, two of them with exact null directions (relative tolerance 1e-6).
     """
-    if not callable(sandwich):
-        _say(verbose, f"✗ expected a function sandwich(H, G), got {type(sandwich).__name__}")
-        return False
+    sandwich = answers.student_function(sandwich, "sandwich (a function sandwich(H, G))")
     for H, G in _test_cases():
-        try:
-            raw = sandwich(H.copy(), G.copy())
-        except Exception as err:  # noqa: BLE001 — the student's code may raise anything
-            _say(verbose, f"✗ sandwich(H, G) raised {type(err).__name__}: {err}")
-            return False
-        answer, why = _as_number(raw, "sandwich(H, G)")
-        if answer is None:
-            _say(verbose, f"✗ {why}")
-            return False
+        answer = number(answers.call(sandwich, H.copy(), G.copy(), what="sandwich(H, G)"),
+                                "sandwich(H, G)")
         reference = asymptotic_excess_coefficient(H, G)
         if not abs(answer - reference) <= 1e-6 * abs(reference):
             hint = ""
@@ -81,29 +52,19 @@ def check_sandwich_coefficient(sandwich: Callable, verbose: bool = True) -> bool
                 hint = " (twice the answer: the excess is ½ δθᵀ𝓗δθ)"
             elif np.linalg.matrix_rank(H) < H.shape[0]:
                 hint = " (this H has null directions: drop them, do not invert them)"
-            _say(verbose, f"✗ not yet: for a {H.shape[0]}×{H.shape[0]} pair you get {answer:.6g}, "
-                          f"½ tr(H⁺G) = {reference:.6g}{hint}")
-            return False
-    _say(verbose, "✓ c = ½ tr(𝓗⁺𝓖): the coefficient of the variance-limited law L(D) − L(∞) ≈ c/D")
-    return True
+            return say(False, f"for a {H.shape[0]}×{H.shape[0]} pair you get {answer:.6g}, "
+                              f"½ tr(H⁺G) = {reference:.6g}{hint}", verbose)
+    return say(True, "c = ½ tr(𝓗⁺𝓖): the coefficient of the variance-limited law L(D) − L(∞) ≈ c/D", verbose)
 
 
+@answers.checker
 def check_learning_curve_exponent(exponent: Callable, verbose: bool = True) -> bool:
     """Exercise "Predict an exponent from a spectrum": does ``exponent(b, a)`` return the asymptotic
-    exponent min(a, 2b) of ridgeless kernel regression with λ_k ∝ k^(−b) and p_k ∝ k^(−(1+a))?"""
-    if not callable(exponent):
-        _say(verbose, f"✗ expected a function exponent(b, a), got {type(exponent).__name__}")
-        return False
+    exponent min(a, 2b) of ridgeless kernel regression with λ_k ∝ k^(−b) and p_k ∝ k^(−(1+a))
+    (to 10⁻⁹)?"""
+    exponent = answers.student_function(exponent, "exponent (a function exponent(b, a))")
     for b, a in [(1.5, 0.5), (1.2, 4.0), (2.0, 1.0), (1.1, 2.2), (4 / 3, 1 / 3)]:
-        try:
-            raw = exponent(b, a)
-        except Exception as err:  # noqa: BLE001
-            _say(verbose, f"✗ exponent({b}, {a}) raised {type(err).__name__}: {err}")
-            return False
-        answer, why = _as_number(raw, f"exponent({b}, {a})")
-        if answer is None:
-            _say(verbose, f"✗ {why}")
-            return False
+        answer = number(answers.call(exponent, b, a, what=f"exponent({b}, {a})"), f"exponent({b}, {a})")
         reference = kernel_learning_curve_exponent(b, 1 + a)
         if not abs(answer - reference) <= 1e-9:
             hint = ""
@@ -111,9 +72,7 @@ def check_learning_curve_exponent(exponent: Callable, verbose: bool = True) -> b
                 hint = " (the target's tail is not the only term: the learned modes are shrunk by κ ∝ D^(−b))"
             elif abs(answer - (b - 1)) < 1e-9:
                 hint = " (b − 1 assumes a target as rough as the kernel's Gaussian process)"
-            _say(verbose, f"✗ not yet: for b = {b:.3g}, a = {a:.3g} you get {answer:.4g}, the theory "
-                          f"{reference:.4g}{hint}")
-            return False
-    _say(verbose, "✓ α_D = min(a, 2b): the tail of the target or the shrinkage of the learned modes, "
-                  "whichever falls more slowly")
-    return True
+            return say(False, f"for b = {b:.3g}, a = {a:.3g} you get {answer:.4g}, the theory "
+                              f"{reference:.4g}{hint}", verbose)
+    return say(True, "α_D = min(a, 2b): the tail of the target or the shrinkage of the learned modes, "
+                     "whichever falls more slowly", verbose)

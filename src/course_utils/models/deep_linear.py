@@ -23,6 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
+from ..validate import ArgumentError
+from ._inputs import flag, float_dtype, model_input, torch_generator
+
 __all__ = ["DeepLinearNetwork", "end_to_end", "balanced_factors", "whitened_loss"]
 
 
@@ -30,16 +34,41 @@ def end_to_end(weights: Sequence[torch.Tensor]) -> torch.Tensor:
     """The end-to-end map W = W_L ⋯ W_2 W_1 of a list ``[W_1, …, W_L]``.
 
     Each W_l has shape (n_l, n_{l−1}), or (K, n_l, n_{l−1}) for K members; the result is
-    (d_out, d_in) or (K, d_out, d_in). Works on tensors and on NumPy arrays.
+    (d_out, d_in) or (K, d_out, d_in). Works on tensors and on NumPy arrays; if any weight is a
+    tensor, the others are converted to the first tensor's dtype and device.
     """
-    if len(weights) == 0:
-        raise ValueError("end_to_end needs at least one weight matrix")
+    weights = _weight_list(weights)
     W = weights[0]
     for i, Wl in enumerate(weights[1:], start=2):
         if Wl.shape[-1] != W.shape[-2]:
-            raise ValueError(f"W_{i} has {Wl.shape[-1]} columns but W_{i - 1} has {W.shape[-2]} rows")
+            raise ArgumentError(f"weights: W_{i} has {Wl.shape[-1]} columns but W_{i - 1} has {W.shape[-2]} rows")
         W = Wl @ W
     return W
+
+
+def _weight_list(weights) -> list:
+    """The weight matrices [W_1, …, W_L] as a list of 2-d or 3-d arrays (all NumPy or all tensors of one dtype)."""
+    if isinstance(weights, (torch.Tensor, np.ndarray, str, bytes, dict)) or not isinstance(weights, Sequence) \
+            and not isinstance(weights, nn.ParameterList):
+        raise ArgumentError(f"weights must be a list [W_1, …, W_L] of matrices, got {validate.show(weights)}")
+    weights = list(weights)
+    if len(weights) == 0:
+        raise ArgumentError("weights is empty: end_to_end needs at least one weight matrix")
+    first = next((W for W in weights if isinstance(W, torch.Tensor)), None)
+    out = []
+    for i, W in enumerate(weights, start=1):
+        if first is None:
+            W = validate.array(f"W_{i}", W, ndim=(2, 3), dtype=None, finite=False)
+            if not np.issubdtype(W.dtype, np.number) or np.issubdtype(W.dtype, np.bool_):
+                raise ArgumentError(f"W_{i} must hold numbers, got {validate.show(W)}")
+        elif not (isinstance(W, torch.Tensor) and W.dtype == first.dtype and W.device == first.device):
+            W = validate.tensor(f"W_{i}", W, dtype=first.dtype if first.is_floating_point() else None,
+                                device_=first.device, finite=False)
+        if W.ndim not in (2, 3):
+            raise ArgumentError(f"W_{i} must be a matrix (n_l, n_(l-1)) or a stack (K, n_l, n_(l-1)), "
+                                f"got shape {tuple(W.shape)}")
+        out.append(W)
+    return out
 
 
 def whitened_loss(weights: Sequence[torch.Tensor], target_map: torch.Tensor) -> torch.Tensor:
@@ -47,9 +76,15 @@ def whitened_loss(weights: Sequence[torch.Tensor], target_map: torch.Tensor) -> 
     with targets y = Mx (up to a constant from label noise). With K members, the sum of the K
     members' losses (so that each member's gradient is its own)."""
     W = end_to_end(weights)
-    if W.shape[-2:] != target_map.shape[-2:]:
-        raise ValueError(f"the network maps R^{W.shape[-1]} → R^{W.shape[-2]} but the target map has "
-                         f"shape {tuple(target_map.shape)}")
+    if isinstance(W, torch.Tensor):
+        if not (isinstance(target_map, torch.Tensor) and target_map.dtype == W.dtype and target_map.device == W.device):
+            target_map = validate.tensor("target_map", target_map, dtype=W.dtype if W.is_floating_point() else None,
+                                         device_=W.device, ndim=(2, 3))
+    else:
+        target_map = validate.array("target_map", target_map, ndim=(2, 3))
+    if target_map.ndim not in (2, 3) or W.shape[-2:] != target_map.shape[-2:]:
+        raise ArgumentError(f"the network (weights) maps R^{W.shape[-1]} → R^{W.shape[-2]} but target_map has "
+                            f"shape {tuple(target_map.shape)}")
     return 0.5 * ((W - target_map) ** 2).sum()
 
 
@@ -69,16 +104,21 @@ def balanced_factors(A, widths: Sequence[int] = (), generator: torch.Generator |
     L = len(widths) + 1. With A = U diag(u₀) Vᵀ this is the decoupled start of Saxe et al. (2014).
     A of shape (K, d_out, d_in) gives K members (factors of shape (K, n_l, n_{l−1})).
     """
-    A = torch.as_tensor(A, dtype=dtype)
+    dtype = float_dtype("dtype", dtype, allow_none=False)
+    generator = torch_generator("generator", generator)
+    if isinstance(widths, (str, bytes, dict)) or not isinstance(widths, (Sequence, np.ndarray)):
+        raise ArgumentError(f"widths must be a list of the L − 1 hidden widths, got {validate.show(widths)}")
+    widths = [validate.positive_int(f"widths[{i}]", n) for i, n in enumerate(widths)]
+    A = validate.tensor("A", A, dtype=dtype)
     if A.dim() == 3:
         per = [balanced_factors(a, widths, generator, dtype) for a in A]
         return [torch.stack([p[layer] for p in per]) for layer in range(len(widths) + 1)]
     if A.dim() != 2:
-        raise ValueError(f"A must be a (d_out, d_in) matrix or a (K, d_out, d_in) stack, got shape {tuple(A.shape)}")
+        raise ArgumentError(f"A must be a (d_out, d_in) matrix or a (K, d_out, d_in) stack, got shape {tuple(A.shape)}")
     U, S, Vh = torch.linalg.svd(A, full_matrices=False)
     r = S.shape[0]
     if any(int(n) < r for n in widths):
-        raise ValueError(f"every hidden width must be ≥ min(d_out, d_in) = {r} for a balanced "
+        raise ArgumentError(f"every hidden width must be ≥ min(d_out, d_in) = {r} for a balanced "
                          f"factorisation, got widths {list(widths)}")
     L = len(widths) + 1
     root = torch.diag(S ** (1.0 / L))
@@ -111,25 +151,29 @@ class DeepLinearNetwork(nn.Module):
                  balanced: bool = False, n_members: int | None = None,
                  generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64):
         super().__init__()
-        if int(depth) != depth or depth < 1:
-            raise ValueError(f"depth (the number of weight matrices) must be an integer ≥ 1, got {depth}")
-        if d_in < 1 or d_out < 1:
-            raise ValueError(f"d_in and d_out must be ≥ 1, got {d_in} and {d_out}")
-        widths = [int(widths)] * (depth - 1) if np.isscalar(widths) else [int(n) for n in widths]
+        depth = validate.positive_int("depth (the number of weight matrices)", depth)
+        d_in, d_out = validate.positive_int("d_in", d_in), validate.positive_int("d_out", d_out)
+        if isinstance(widths, (str, bytes, dict)) or widths is None or not (
+                np.isscalar(widths) or isinstance(widths, (Sequence, np.ndarray))):
+            raise ArgumentError(f"widths must be a hidden width (an int) or a list of {depth - 1} of them, "
+                                f"got {validate.show(widths)}")
+        widths = ([validate.positive_int("widths (the hidden width)", widths)] * (depth - 1) if np.isscalar(widths)
+                  else [validate.integer(f"hidden widths[{i}]", n, low=1) for i, n in enumerate(widths)])
         if len(widths) != depth - 1:
-            raise ValueError(f"a network of depth {depth} has {depth - 1} hidden widths, got {len(widths)}")
-        if any(n < 1 for n in widths):
-            raise ValueError(f"hidden widths must be ≥ 1, got {widths}")
-        if n_members is not None and n_members < 1:
-            raise ValueError(f"n_members must be None or ≥ 1, got {n_members}")
+            raise ArgumentError(f"a network of depth {depth} has {depth - 1} hidden widths, got {len(widths)}")
+        if n_members is not None:
+            n_members = validate.positive_int("n_members", n_members)
+        balanced = flag("balanced", balanced)
+        generator = torch_generator("generator", generator)
+        dtype = float_dtype("dtype", dtype, allow_none=False)
         K = 1 if n_members is None else int(n_members)
-        scales = np.asarray(init_scale, dtype=float).reshape(-1)
+        scales = validate.array("init_scale", init_scale, ndim=(0, 1)).reshape(-1)
         if scales.size == 1:
             scales = np.repeat(scales, K)
         if scales.size != K:
-            raise ValueError(f"init_scale must be a number or have one value per member ({K}), got {scales.size}")
-        if np.any(scales < 0) or not np.all(np.isfinite(scales)):
-            raise ValueError(f"init_scale must be finite and ≥ 0, got {scales.tolist()}")
+            raise ArgumentError(f"init_scale must be a number or have one value per member ({K}), got {scales.size}")
+        if np.any(scales < 0):
+            raise ArgumentError(f"init_scale must be finite and ≥ 0, got {scales.tolist()}")
         self.d_in, self.d_out, self.depth, self.widths = d_in, d_out, int(depth), widths
         self.n_members, self.balanced = n_members, balanced
         sizes = [d_in] + widths + [d_out]
@@ -146,8 +190,15 @@ class DeepLinearNetwork(nn.Module):
         self.weights = nn.ParameterList(nn.Parameter(W.contiguous()) for W in Ws)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.d_in:
-            raise ValueError(f"x has {x.shape[-1]} features but the network expects d_in = {self.d_in}")
+        """f(x) = x W_1ᵀ ⋯ W_Lᵀ for x of shape (N, d_in) (or (K, N, d_in)).
+
+        NumPy inputs and inputs of another dtype are converted to the weights' dtype and device.
+        """
+        W1 = self.weights[0]
+        x = model_input("x", x, W1.dtype, W1.device)
+        if x.dim() == 0 or x.shape[-1] != self.d_in:
+            raise ArgumentError(f"x has {x.shape[-1] if x.dim() else 0} features but the network expects "
+                                f"d_in = {self.d_in}")
         for W in self.weights:
             x = x @ W.transpose(-1, -2)
         return x

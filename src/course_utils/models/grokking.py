@@ -28,7 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
 from ..ensemble.layers import BatchedMLP, mlp, per_member
+from ..validate import ArgumentError
+from ._inputs import bool_mask, int_tensor, seed_list
 
 __all__ = ["addition_table", "target_vectors", "random_train_masks", "nearest_target_accuracy",
            "toy_metrics", "ToyAdditionModel", "BatchedToyAdditionModel"]
@@ -36,16 +39,17 @@ __all__ = ["addition_table", "target_vectors", "random_train_masks", "nearest_ta
 
 def addition_table(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     """All unordered pairs (a, b) with 0 ≤ a ≤ b < p, shape (p(p+1)/2, 2), and their sums a + b."""
-    if p < 2:
-        raise ValueError(f"need at least 2 symbols, got p={p}")
+    p = validate.integer("p (the number of symbols)", p, low=2)
     pairs = torch.tensor([(a, b) for a in range(p) for b in range(a, p)], dtype=torch.long)
     return pairs, pairs.sum(dim=1)
 
 
 def target_vectors(p: int, out_dim: int = 30, *, scale: float = 1.0, seed: int = 0) -> torch.Tensor:
     """The regression targets: one random vector Y_s ~ N(0, scale²·I) per sum s, shape (2p−1, out_dim)."""
-    if out_dim < 1:
-        raise ValueError(f"out_dim must be ≥ 1, got {out_dim}")
+    p = validate.positive_int("p (the number of symbols)", p)
+    out_dim = validate.positive_int("out_dim", out_dim)
+    validate.nonnegative("scale", scale)
+    seed = validate.nonnegative_int("seed", seed)
     gen = torch.Generator().manual_seed(int(seed))
     return torch.randn(2 * p - 1, out_dim, generator=gen) * scale
 
@@ -57,10 +61,17 @@ def random_train_masks(n_total: int, n_train: int | Sequence[int], seeds: Sequen
     all or one per member (training-fraction sweeps). Pass it as ``sample_weight`` to
     :func:`course_utils.ensemble.train_ensemble`; ``~mask`` is the validation set.
     """
-    seeds = [int(s) for s in seeds]
-    sizes = np.broadcast_to(np.asarray(n_train, dtype=int), (len(seeds),))
+    n_total = validate.positive_int("n_total", n_total)
+    seeds = seed_list("seeds", seeds)
+    sizes = validate.array("n_train", n_train, ndim=(0, 1))
+    if sizes.ndim == 1 and sizes.size != len(seeds):
+        raise ArgumentError(f"n_train must be one size or one per member ({len(seeds)} seeds), got {sizes.size} sizes")
+    if np.any(sizes != np.round(sizes)):
+        raise ArgumentError(f"n_train must hold whole numbers (training-set sizes), got {sizes.tolist()}")
+    sizes = np.broadcast_to(sizes.astype(int), (len(seeds),))
     if (sizes < 1).any() or (sizes > n_total).any():
-        raise ValueError(f"training-set sizes must be between 1 and {n_total}, got {sizes}")
+        raise ArgumentError(f"n_train (the training-set sizes) must be between 1 and n_total = {n_total}, "
+                            f"got {sizes}")
     masks = torch.zeros(len(seeds), n_total, dtype=torch.bool)
     for k, (seed, n) in enumerate(zip(seeds, sizes)):
         masks[k, torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:n]] = True
@@ -74,9 +85,29 @@ def nearest_target_accuracy(outputs: torch.Tensor, targets: torch.Tensor, labels
     ``outputs`` (…, N, D), ``targets`` (C, D) shared by all, or (…, C, D) one set per member (e.g.
     (K, C, D) for an ensemble whose members each have their own random targets), ``labels`` (N,)
     → accuracies of shape (…); with ``weight`` ((N,) or (…, N), e.g. a 0/1 mask) the weighted fraction.
+    An all-zero weight (an empty validation set) gives NaN for that member.
     """
-    if targets.dim() < 2 or targets.shape[-1] != outputs.shape[-1]:
-        raise ValueError(f"targets must have shape (C, D) or (…, C, D) with D = {outputs.shape[-1]} (the "
+    if not isinstance(outputs, torch.Tensor) or not outputs.is_floating_point():
+        outputs = validate.tensor("outputs", outputs, finite=False)
+        if not outputs.is_floating_point():
+            outputs = outputs.to(torch.get_default_dtype())
+    if outputs.dim() < 2:
+        raise ArgumentError(f"outputs must have shape (…, N, D), got {tuple(outputs.shape)}")
+    if not isinstance(targets, torch.Tensor):
+        targets = validate.tensor("targets", targets, dtype=outputs.dtype, device_=outputs.device)
+    if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.dtype == torch.bool:
+        labels = int_tensor("labels", labels)
+    if labels.dim() != 1 or labels.shape[0] != outputs.shape[-2]:
+        raise ArgumentError(f"labels must have shape (N,) with N = {outputs.shape[-2]} (the outputs' second-to-last "
+                            f"axis), got {tuple(labels.shape)}")
+    if weight is not None:
+        if not isinstance(weight, torch.Tensor):
+            weight = validate.tensor("weight", weight, finite=False)
+        if weight.dim() < 1 or weight.shape[-1] != outputs.shape[-2]:
+            raise ArgumentError(f"weight must have shape (N,) or (…, N) with N = {outputs.shape[-2]}, "
+                                f"got {tuple(weight.shape)}")
+    if targets.dim() < 2 or targets.shape[-1] != outputs.shape[-1] or targets.shape[-2] == 0:
+        raise ArgumentError(f"targets must have shape (C, D) or (…, C, D) with C ≥ 1 and D = {outputs.shape[-1]} (the "
                          f"outputs' last axis), got {tuple(targets.shape)}")
     targets = targets.to(outputs.dtype).expand(*outputs.shape[:-2], *targets.shape[-2:])
     predicted = torch.cdist(outputs, targets, compute_mode="donot_use_mm_for_euclid_dist").argmin(dim=-1)
@@ -93,6 +124,18 @@ def toy_metrics(pairs: torch.Tensor, targets: torch.Tensor, sums: torch.Tensor, 
     ``metrics`` for :func:`course_utils.ensemble.train_ensemble`: ``"train_acc"`` and ``"val_acc"``
     (:func:`nearest_target_accuracy` on the (K, N) masks) and, with ``embeddings``, ``"E"``, the
     one-dimensional embeddings E_k of every member, shape (K, p)."""
+    dims = validate.Dims()
+    pairs = int_tensor("pairs", pairs, shape=("N", 2), dims=dims, low=0, allow_empty=False)
+    sums = int_tensor("sums", sums, shape=("N",), dims=dims, low=0, allow_empty=False)
+    targets = validate.tensor("targets", targets, ndim=(2, 3))
+    if int(sums.max()) >= targets.shape[-2]:
+        raise ArgumentError(f"sums go up to {int(sums.max())} but targets has only {targets.shape[-2]} target vectors")
+    train_mask = bool_mask("train_mask", train_mask, ndim=(1, 2))
+    val_mask = bool_mask("val_mask", val_mask, ndim=(1, 2))
+    for name, m in (("train_mask", train_mask), ("val_mask", val_mask)):
+        if m.shape[-1] != pairs.shape[0]:
+            raise ArgumentError(f"{name} must have shape (N,) or (K, N) with N = {pairs.shape[0]} pairs, "
+                                f"got {tuple(m.shape)}")
     metrics = {"train_acc": lambda m: nearest_target_accuracy(m(pairs), targets, sums, train_mask),
                "val_acc": lambda m: nearest_target_accuracy(m(pairs), targets, sums, val_mask)}
     if embeddings:
@@ -101,9 +144,11 @@ def toy_metrics(pairs: torch.Tensor, targets: torch.Tensor, sums: torch.Tensor, 
 
 
 def _check(p, embed_dim, width, out_dim, depth):
-    if p < 2 or embed_dim < 1 or width < 1 or out_dim < 1 or depth < 0:
-        raise ValueError(f"need p ≥ 2, embed_dim, width, out_dim ≥ 1 and depth ≥ 0; got p={p}, "
-                         f"embed_dim={embed_dim}, width={width}, out_dim={out_dim}, depth={depth}")
+    """The decoder's layer sizes [embed_dim, width × depth, out_dim]; p ≥ 2, sizes ≥ 1, depth ≥ 0."""
+    validate.integer("p (the number of symbols)", p, low=2)
+    embed_dim, width, out_dim = (validate.positive_int(name, v) for name, v in
+                                 (("embed_dim", embed_dim), ("width", width), ("out_dim", out_dim)))
+    depth = validate.nonnegative_int("depth", depth)
     return [embed_dim] + [width] * depth + [out_dim]
 
 
@@ -119,17 +164,22 @@ class ToyAdditionModel(nn.Module):
                  init_scale_decoder: float = 1.0, seed: int = 0):
         super().__init__()
         sizes = _check(p, embed_dim, width, out_dim, depth)
-        gen = torch.Generator().manual_seed(int(seed))
+        validate.real("init_scale_embed", init_scale_embed)
+        validate.real("init_scale_decoder", init_scale_decoder)
+        gen = torch.Generator().manual_seed(validate.nonnegative_int("seed", seed))
         self.p = p
         self.embedding = nn.Parameter((torch.rand(p, embed_dim, generator=gen) - 0.5) * init_scale_embed)
         self.decoder = mlp(sizes, activation, init_scale=init_scale_decoder, generator=gen)
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """f(a, b) = Dec(E_a + E_b) for integer pairs of shape (…, 2) → (…, out_dim)."""
+        pairs = _pairs(pairs, self.embedding.device)
         return self.decoder(self.embedding[pairs[..., 0]] + self.embedding[pairs[..., 1]])
 
     def parameter_groups(self, embedding: dict, decoder: dict) -> list[dict]:
         """Optimiser parameter groups, e.g. ``torch.optim.AdamW(model.parameter_groups(
         embedding=dict(lr=1e-3), decoder=dict(lr=1e-4, weight_decay=1.0)))``."""
+        _check_groups(embedding, decoder)
         return [dict(params=[self.embedding], **embedding),
                 dict(params=list(self.decoder.parameters()), **decoder)]
 
@@ -148,11 +198,10 @@ class BatchedToyAdditionModel(nn.Module):
                  init_scale_decoder=1.0, seeds: Sequence[int] | None = None):
         super().__init__()
         sizes = _check(p, embed_dim, width, out_dim, depth)
-        if n_members < 1:
-            raise ValueError(f"n_members must be ≥ 1, got {n_members}")
-        seeds = list(range(n_members)) if seeds is None else [int(s) for s in seeds]
+        n_members = validate.positive_int("n_members", n_members)
+        seeds = list(range(n_members)) if seeds is None else seed_list("seeds", seeds)
         if len(seeds) != n_members:
-            raise ValueError(f"need one seed per member ({n_members}), got {len(seeds)}")
+            raise ArgumentError(f"seeds must hold one seed per member ({n_members}), got {len(seeds)}")
         s_embed = per_member(init_scale_embed, n_members, "init_scale_embed")
         s_dec = per_member(init_scale_decoder, n_members, "init_scale_decoder")
         self.n_members, self.p, self.config = n_members, p, dict(
@@ -164,33 +213,44 @@ class BatchedToyAdditionModel(nn.Module):
                            for a, b, s in zip(s_embed, s_dec, seeds)])
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Outputs (K, N, out_dim) for integer pairs (N, 2) shared by all members, or (K, N, 2)."""
         E = self.embedding                                 # (K, p, d)
-        if pairs.dim() == 2:                               # the same pairs for every member
-            h = E.index_select(1, pairs[:, 0]) + E.index_select(1, pairs[:, 1])
-        else:                                              # (K, N, 2): each member its own pairs
-            index = pairs.unsqueeze(-1).expand(*pairs.shape, E.shape[2])   # (K, N, 2, d)
-            h = E.gather(1, index[:, :, 0]) + E.gather(1, index[:, :, 1])
+        pairs = _pairs(pairs, E.device)
+        if pairs.dim() not in (2, 3) or (pairs.dim() == 3 and pairs.shape[0] != self.n_members):
+            raise ArgumentError(f"pairs must have shape (N, 2) or ({self.n_members}, N, 2), got {tuple(pairs.shape)}")
+        try:    # an index outside 0 … p−1 is caught by torch; no extra check (this runs at every step)
+            if pairs.dim() == 2:                               # the same pairs for every member
+                h = E.index_select(1, pairs[:, 0]) + E.index_select(1, pairs[:, 1])
+            else:                                              # (K, N, 2): each member its own pairs
+                index = pairs.unsqueeze(-1).expand(*pairs.shape, E.shape[2])   # (K, N, 2, d)
+                h = E.gather(1, index[:, :, 0]) + E.gather(1, index[:, :, 1])
+        except (RuntimeError, IndexError):
+            raise ArgumentError(f"pairs must hold symbols between 0 and p − 1 = {self.p - 1}, "
+                                f"got entries from {int(pairs.min())} to {int(pairs.max())}") from None
         return self.decoder(h)                             # (K, N, out_dim)
 
     def parameter_groups(self, embedding: dict, decoder: dict) -> list[dict]:
         """Optimiser parameter groups (values may be per member), e.g. ``BatchedAdamW(model.parameter_groups(
         embedding=dict(lr=1e-3, weight_decay=0.0), decoder=dict(lr=grid["lr"], weight_decay=grid["wd"])))``."""
+        _check_groups(embedding, decoder)
         return [dict(params=[self.embedding], **embedding),
                 dict(params=list(self.decoder.parameters()), **decoder)]
 
     @torch.no_grad()
     def load_members(self, models: Sequence[ToyAdditionModel]) -> None:
         """Copy K single models into the members."""
+        _check_models(models)
         if len(models) != self.n_members:
-            raise ValueError(f"need {self.n_members} models, got {len(models)}")
+            raise ArgumentError(f"need {self.n_members} models, got {len(models)}")
         self.embedding.copy_(torch.stack([m.embedding.detach() for m in models]))
         self.decoder.load_members([m.decoder for m in models])
 
     @classmethod
     def from_members(cls, models: Sequence[ToyAdditionModel]) -> "BatchedToyAdditionModel":
         """Stack single models of the same shape into an ensemble."""
+        _check_models(models)
         if not models:
-            raise ValueError("need at least one model")
+            raise ArgumentError("models is empty: need at least one model")
         m0 = models[0]
         lins = [m for m in m0.decoder if isinstance(m, nn.Linear)]
         act = next((m for m in m0.decoder if not isinstance(m, nn.Linear)), nn.Identity())
@@ -203,9 +263,35 @@ class BatchedToyAdditionModel(nn.Module):
     @torch.no_grad()
     def member(self, k: int) -> ToyAdditionModel:
         """Member k as a single :class:`ToyAdditionModel` (a copy, on the same device)."""
-        if not 0 <= k < self.n_members:
-            raise ValueError(f"member index must be in [0, {self.n_members}), got {k}")
+        k = validate.integer("k (the member index)", k, low=0, high=self.n_members - 1)
         single = ToyAdditionModel(**self.config).to(self.embedding.device)
         single.embedding.copy_(self.embedding[k])
         single.decoder = self.decoder.member(k)
         return single
+
+
+def _pairs(pairs, device: torch.device) -> torch.Tensor:
+    """Integer pairs (…, 2) as a tensor on ``device``: a cheap check, run at every training step."""
+    if not (isinstance(pairs, torch.Tensor) and not pairs.is_floating_point() and pairs.dtype != torch.bool):
+        pairs = int_tensor("pairs", pairs, allow_empty=True).to(device)
+    if pairs.dim() == 0 or pairs.shape[-1] != 2:
+        raise ArgumentError(f"pairs must have shape (…, 2) (symbol pairs (a, b)), got {tuple(pairs.shape)}")
+    return pairs
+
+
+def _check_groups(embedding, decoder) -> None:
+    """The optimiser settings of the two parameter groups: dicts such as dict(lr=1e-3), without "params"."""
+    for name, group in (("embedding", embedding), ("decoder", decoder)):
+        if not isinstance(group, dict):
+            raise ArgumentError(f"{name} must be a dict of optimiser settings such as dict(lr=1e-3), "
+                                f"got {validate.show(group)}")
+        if "params" in group:
+            raise ArgumentError(f"{name} must not contain 'params': the model fills them in")
+
+
+def _check_models(models) -> None:
+    if isinstance(models, (nn.Module, str)) or not isinstance(models, Sequence):
+        raise ArgumentError(f"models must be a list of ToyAdditionModel, got {validate.show(models)}")
+    for i, m in enumerate(models):
+        if not isinstance(m, ToyAdditionModel):
+            raise ArgumentError(f"models[{i}] must be a ToyAdditionModel, got {validate.show(m)}")

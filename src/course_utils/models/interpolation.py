@@ -17,17 +17,20 @@ import numpy as np
 from scipy.interpolate import LinearNDInterpolator
 from scipy.spatial import cKDTree
 
+from .. import validate
+
 __all__ = ["nearest_neighbour_predict", "torus_linear_interpolation"]
 
 
 def nearest_neighbour_predict(X_train, y_train, X_test) -> np.ndarray:
-    """1-nearest-neighbour regression: f(x) = y_μ with μ = argmin ‖x − x_μ‖."""
-    X_train, X_test = np.asarray(X_train, dtype=float), np.asarray(X_test, dtype=float)
-    y_train = np.asarray(y_train, dtype=float)
-    if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1]:
-        raise ValueError(f"X_train {X_train.shape} and X_test {X_test.shape} must be (N, n) with the same n")
-    if y_train.shape != (X_train.shape[0],):
-        raise ValueError(f"y_train must have shape ({X_train.shape[0]},), got {y_train.shape}")
+    """1-nearest-neighbour regression: f(x) = y_μ with μ = argmin ‖x − x_μ‖.
+
+    Shapes: X_train (N, n), y_train (N,), X_test (M, n) → (M,). Every entry must be finite.
+    """
+    dims = validate.Dims()
+    X_train = validate.array("X_train", X_train, shape=("N", "n"), dims=dims)
+    y_train = validate.array("y_train", y_train, shape=("N",), dims=dims)
+    X_test = validate.array("X_test", X_test, shape=("M", "n"), dims=dims, allow_empty=True)
     _, idx = cKDTree(X_train).query(X_test, k=1)
     return y_train[idx]
 
@@ -40,14 +43,11 @@ def torus_linear_interpolation(phi_train, y_train, phi_test, *, margin: float = 
     ``LinearNDInterpolator``) and f is linear on each simplex. Raises if a test point falls
     outside the triangulation (too few points for the margin).
     """
-    phi_train, phi_test = np.asarray(phi_train, dtype=float), np.asarray(phi_test, dtype=float)
-    y_train = np.asarray(y_train, dtype=float)
-    if phi_train.ndim != 2 or phi_test.ndim != 2 or phi_train.shape[1] != phi_test.shape[1]:
-        raise ValueError(f"phi_train {phi_train.shape} and phi_test {phi_test.shape} must be (N, d) with the same d")
-    if y_train.shape != (phi_train.shape[0],):
-        raise ValueError(f"y_train must have shape ({phi_train.shape[0]},), got {y_train.shape}")
-    if not 0 < margin <= 0.5:
-        raise ValueError(f"margin must be in (0, 0.5], got {margin}")
+    dims = validate.Dims()
+    phi_train = validate.array("phi_train", phi_train, shape=("N", "d"), dims=dims)
+    y_train = validate.array("y_train", y_train, shape=("N",), dims=dims)
+    phi_test = validate.array("phi_test", phi_test, shape=("M", "d"), dims=dims, allow_empty=True)
+    margin = validate.real("margin", margin, low=0.0, high=0.5, low_open=True)
     d = phi_train.shape[1]
     if d == 1:
         return np.interp(phi_test[:, 0], phi_train[:, 0], y_train, period=1.0)

@@ -19,16 +19,31 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
 from ..data.synthetic import gaussian_features, linear_teacher
 from ..theory.linear import population_test_error, ridge_solution
+from ..validate import ArgumentError
+from ._inputs import float_dtype, model_input
 
 __all__ = ["LinearModel", "RandomFeatureModel", "half_mse", "ridge_test_errors"]
 
 
 def half_mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """L = (1/2N) Σ_μ (f_μ − y_μ)²: half the mean squared error, so that ∇L = Σ̂θ − Xᵀy/N."""
+    """L = (1/2N) Σ_μ (f_μ − y_μ)²: half the mean squared error, so that ∇L = Σ̂θ − Xᵀy/N.
+
+    ``target`` is converted to the prediction's dtype and device (NumPy arrays too). Entries are
+    not checked for NaN (this runs at every training step; a diverging run shows up in the loss).
+    """
+    if not isinstance(prediction, torch.Tensor) or not prediction.is_floating_point():
+        prediction = validate.tensor("prediction", prediction, finite=False, allow_empty=True)
+        if not prediction.is_floating_point():
+            prediction = prediction.to(torch.get_default_dtype())
+    if not (isinstance(target, torch.Tensor) and target.dtype == prediction.dtype
+            and target.device == prediction.device):
+        target = validate.tensor("target", target, dtype=prediction.dtype, device_=prediction.device,
+                                 finite=False, allow_empty=True)
     if prediction.shape != target.shape:
-        raise ValueError(f"prediction has shape {tuple(prediction.shape)} but the target "
+        raise ArgumentError(f"prediction has shape {tuple(prediction.shape)} but the target "
                          f"{tuple(target.shape)}: they must match")
     return 0.5 * torch.mean((prediction - target) ** 2)
 
@@ -41,19 +56,22 @@ class LinearModel(nn.Module):
 
     def __init__(self, n_features: int, theta0=None, dtype: torch.dtype = torch.float64):
         super().__init__()
-        if n_features < 1:
-            raise ValueError(f"n_features must be positive, got {n_features}")
+        n_features = validate.positive_int("n_features", n_features)
+        dtype = float_dtype("dtype", dtype, allow_none=False)
         if theta0 is None:
             theta = torch.zeros(n_features, dtype=dtype)
         else:
-            theta = torch.as_tensor(theta0, dtype=dtype).clone()
+            theta = validate.tensor("theta0", theta0, dtype=dtype, allow_empty=True).clone()
         if theta.shape != (n_features,):
-            raise ValueError(f"theta0 must have shape ({n_features},), got {tuple(theta.shape)}")
+            raise ArgumentError(f"theta0 must have shape ({n_features},), got {tuple(theta.shape)}")
         self.theta = nn.Parameter(theta)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.theta.shape[0]:
-            raise ValueError(f"x has {x.shape[-1]} features but the model expects {self.theta.shape[0]}")
+        """f = x·θ for x of shape (…, D); NumPy or float32 inputs are converted to θ's dtype."""
+        x = model_input("x", x, self.theta.dtype, self.theta.device, ndim=None)
+        if x.dim() == 0 or x.shape[-1] != self.theta.shape[0]:
+            raise ArgumentError(f"x has {x.shape[-1] if x.dim() else 0} features but the model expects "
+                                f"{self.theta.shape[0]}")
         return x @ self.theta
 
     def weights(self) -> np.ndarray:
@@ -70,9 +88,12 @@ class RandomFeatureModel(nn.Module):
 
     def __init__(self, weights, theta0=None, dtype: torch.dtype = torch.float64):
         super().__init__()
-        F = torch.as_tensor(np.asarray(weights), dtype=dtype)
+        dtype = float_dtype("dtype", dtype, allow_none=False)
+        if isinstance(weights, torch.Tensor):
+            weights = weights.detach().cpu()
+        F = validate.tensor("weights", weights, dtype=dtype)
         if F.ndim != 2:
-            raise ValueError(f"weights must be a (P, d) matrix, got shape {tuple(F.shape)}")
+            raise ArgumentError(f"weights must be a (P, d) matrix, got shape {tuple(F.shape)}")
         self.register_buffer("F", F)  # a buffer: moves with .to(device), never trained
         self.readout = LinearModel(F.shape[0], theta0=theta0, dtype=dtype)
 
@@ -82,8 +103,9 @@ class RandomFeatureModel(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """φ(x) = ReLU(F x / √d), shape (N, P)."""
-        if x.shape[-1] != self.F.shape[1]:
-            raise ValueError(f"x has dimension {x.shape[-1]} but the features expect {self.F.shape[1]}")
+        x = model_input("x", x, self.F.dtype, self.F.device)
+        if x.dim() == 0 or x.shape[-1] != self.F.shape[1]:
+            raise ArgumentError(f"x has dimension {x.shape[-1]} but the features expect {self.F.shape[1]}")
         return torch.relu(x @ self.F.T / math.sqrt(self.F.shape[1]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -107,14 +129,21 @@ def ridge_test_errors(spectrum, w_star, noise: float, n: int, rng: np.random.Gen
     otherwise the shape is (draws,). Draws are made in batches of at most ``max_batch_entries``
     numbers of X.
     """
-    lam = np.asarray(spectrum, dtype=float)
-    ridges = np.atleast_1d(np.asarray(ridge, dtype=float))
+    dims = validate.Dims()
+    lam = validate.array("spectrum", spectrum, shape=("D",), dims=dims)
+    if np.any(lam < 0):
+        raise ArgumentError("spectrum must hold non-negative variances")
+    validate.array("w_star", w_star, shape=("D",), dims=dims)
+    validate.nonnegative("noise", noise)
+    n = validate.positive_int("n", n)
+    rng = validate.generator("rng", rng)
+    ridges = np.atleast_1d(validate.array("ridge", ridge, ndim=(0, 1)))
+    if np.any(ridges < 0):
+        raise ArgumentError(f"ridge must be ≥ 0 (0 is the min-norm interpolator), got {ridges.tolist()}")
     D = lam.size
-    seen = D if seen is None else int(seen)
-    if not 1 <= seen <= D:
-        raise ValueError(f"seen must be between 1 and the number of features {D}, got {seen}")
-    if draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws}")
+    seen = D if seen is None else validate.integer("seen", seen, low=1, high=D)
+    draws = validate.positive_int("draws", draws)
+    max_batch_entries = validate.positive_int("max_batch_entries", max_batch_entries)
     batch = max(1, min(draws, max_batch_entries // (n * D)))
     errors = []
     for start in range(0, draws, batch):

@@ -29,6 +29,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .. import validate
+from ..validate import ArgumentError
+from ._inputs import flag, float_dtype, model_input, torch_generator
+
 __all__ = ["TORCH_ACTIVATIONS", "torch_activation", "MLP", "random_mlp_outputs"]
 
 #: name → torch function; the same names as :data:`course_utils.theory.kernels.ACTIVATIONS`.
@@ -44,24 +48,23 @@ PARAMETERIZATIONS = ("standard", "ntk")
 
 
 def torch_activation(name: str | Callable) -> Callable:
-    """Return the torch function for an activation name (a callable passes through)."""
-    if callable(name):
+    """Return the torch function for an activation name (any case; a callable passes through)."""
+    if callable(name) and not isinstance(name, (torch.Tensor, type)):
         return name
-    if name not in TORCH_ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(TORCH_ACTIVATIONS)} or pass a function")
-    return TORCH_ACTIVATIONS[name]
+    if not isinstance(name, str) or name.strip().lower() not in TORCH_ACTIVATIONS:
+        raise ArgumentError(f"name: unknown activation {validate.show(name)}; choose one of {sorted(TORCH_ACTIVATIONS)} "
+                            "or pass a function")
+    return TORCH_ACTIVATIONS[name.strip().lower()]
 
 
-def _check(d_in, width, depth, d_out, sigma_w, sigma_b):
-    for name, v in (("d_in", d_in), ("width", width), ("d_out", d_out)):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if not isinstance(depth, int) or depth < 0:
-        raise ValueError(f"depth (the number of hidden layers) must be a non-negative integer, got {depth!r}")
-    if sigma_w <= 0:
-        raise ValueError(f"sigma_w must be positive, got {sigma_w}")
-    if sigma_b < 0:
-        raise ValueError(f"sigma_b must be non-negative, got {sigma_b}")
+def _check(d_in, width, depth, d_out, sigma_w, sigma_b) -> tuple[int, int, int, int]:
+    """Sizes as ints (d_in, width, depth, d_out); σ_w > 0 and σ_b ≥ 0 finite."""
+    d_in, width, d_out = (validate.positive_int(name, v) for name, v in
+                          (("d_in", d_in), ("width", width), ("d_out", d_out)))
+    depth = validate.nonnegative_int("depth (the number of hidden layers)", depth)
+    validate.positive("sigma_w", sigma_w)
+    validate.nonnegative("sigma_b", sigma_b)
+    return d_in, width, depth, d_out
 
 
 class MLP(nn.Module):
@@ -78,9 +81,11 @@ class MLP(nn.Module):
                  sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0, parameterization: str = "ntk",
                  generator: torch.Generator | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        _check(d_in, width, depth, d_out, sigma_w, sigma_b)
-        if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        d_in, width, depth, d_out = _check(d_in, width, depth, d_out, sigma_w, sigma_b)
+        parameterization = validate.choice("parameterization", parameterization, PARAMETERIZATIONS)
+        generator = torch_generator("generator", generator)
+        dtype = float_dtype("dtype", dtype)
+        torch_activation(activation)
         self.d_in, self.width, self.depth, self.d_out = d_in, width, depth, d_out
         self.sigma_w, self.sigma_b = float(sigma_w), float(sigma_b)
         self.parameterization = parameterization
@@ -99,6 +104,7 @@ class MLP(nn.Module):
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw fresh parameters: N(0, 1) in the NTK parameterisation, N(0, σ_w²/fan_in) and N(0, σ_b²) in the standard one."""
+        generator = torch_generator("generator", generator)
         for layer in self.layers:
             w_std = 1.0 if self.parameterization == "ntk" else self.sigma_w / math.sqrt(layer.in_features)
             b_std = 1.0 if self.parameterization == "ntk" else self.sigma_b
@@ -106,9 +112,17 @@ class MLP(nn.Module):
             layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator, dtype=layer.bias.dtype) * b_std)
 
     def forward(self, x: torch.Tensor, return_preactivations: bool = False):
-        """The output fᴸ(x), shape (batch, d_out); with ``return_preactivations`` also [f⁰, …, fᴸ]."""
-        if x.shape[-1] != self.d_in:
-            raise ValueError(f"inputs must have {self.d_in} features in the last dimension, got {x.shape[-1]}")
+        """The output fᴸ(x), shape (batch, d_out); with ``return_preactivations`` also [f⁰, …, fᴸ].
+
+        NumPy inputs, lists and inputs of another dtype are converted to the network's dtype and device.
+        """
+        weight = self.layers[0].weight
+        if not isinstance(return_preactivations, bool):
+            raise ArgumentError(f"return_preactivations must be True or False, got {validate.show(return_preactivations)}")
+        x = model_input("x", x, weight.dtype, weight.device)
+        if x.dim() == 0 or x.shape[-1] != self.d_in:
+            raise ArgumentError(f"x (the inputs) must have {self.d_in} features in the last dimension, got shape "
+                                f"{tuple(x.shape)}")
         pre = []
         h = x
         for i, layer in enumerate(self.layers):
@@ -140,13 +154,18 @@ def random_mlp_outputs(X: torch.Tensor, n_networks: int, *, width: int, depth: i
     Returns a tensor of shape (n_networks, N, d_out); with ``return_preactivations`` a list with
     one (n_networks, N, width) tensor per hidden layer is returned as well.
     """
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, d), got {tuple(X.shape)}")
-    if not isinstance(n_networks, int) or n_networks < 1:
-        raise ValueError(f"n_networks must be a positive integer, got {n_networks!r}")
-    _check(X.shape[1], width, depth, d_out, sigma_w, sigma_b)
+    X = validate.tensor("X", X, ndim=2)
+    if not X.is_floating_point():
+        X = X.to(torch.get_default_dtype())
+    n_networks = validate.positive_int("n_networks", n_networks)
+    _, width, depth, d_out = _check(X.shape[1], width, depth, d_out, sigma_w, sigma_b)
     phi = torch_activation(activation)
+    generator = torch_generator("generator", generator)
+    return_preactivations = flag("return_preactivations", return_preactivations)
+    progress = flag("progress", progress)
     sizes = [X.shape[1]] + [width] * depth + [d_out]
+    if chunk_size is not None:
+        chunk_size = validate.positive_int("chunk_size", chunk_size)
     if chunk_size is None:
         per_net = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         chunk_size = max(1, min(n_networks, 16_000_000 // max(per_net, 1)))

@@ -16,23 +16,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate
+from ..validate import ArgumentError
+
 __all__ = ["resolution_limited_losses", "variance_limited_losses"]
 
 
 def _check(spectrum, sizes, draws, rng, below_m=True):
-    lam = np.asarray(spectrum, dtype=float)
-    if lam.ndim != 1 or np.any(lam <= 0):
-        raise ValueError("spectrum must be a 1-d array of positive variances")
+    """(λ, sizes as ints, draws, rng): λ_i > 0 finite, sizes increasing whole numbers ≥ 1, draws ≥ 1."""
+    lam = validate.array("spectrum", spectrum, ndim=1)
+    if np.any(lam <= 0):
+        raise ArgumentError("spectrum must be a 1-d array of positive variances")
+    raw = validate.array("sizes", sizes, ndim=1)
+    if np.any(raw != np.round(raw)) or np.any(raw < 1) or np.any(np.diff(raw) <= 0):
+        raise ArgumentError(f"sizes must be increasing positive integers, got {raw.tolist()}")
     sizes = np.asarray(sizes, dtype=int)
-    if sizes.ndim != 1 or np.any(sizes < 1) or np.any(np.diff(sizes) <= 0):
-        raise ValueError(f"sizes must be increasing positive integers, got {sizes}")
     if below_m and sizes[-1] >= lam.size:
-        raise ValueError(f"the largest size {sizes[-1]} must stay below the number of features M = {lam.size}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator")
-    return lam, sizes
+        raise ArgumentError(f"the largest of sizes ({sizes[-1]}) must stay below the number of features M = {lam.size} "
+                            f"(the length of spectrum)")
+    draws = validate.positive_int("draws", draws)
+    rng = validate.generator("rng", rng)
+    return lam, sizes, draws, rng
 
 
 def resolution_limited_losses(spectrum, sizes, *, limit: str, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -47,9 +51,8 @@ def resolution_limited_losses(spectrum, sizes, *, limit: str, draws: int, rng: n
     GΛ^(1/2), or rows of V), so averaged over w the two limits have the same distribution: the
     D ↔ P duality.
     """
-    lam, sizes = _check(spectrum, sizes, draws, rng)
-    if limit not in ("data", "features"):
-        raise ValueError(f"limit must be 'data' (P = ∞) or 'features' (D = ∞), got {limit!r}")
+    lam, sizes, draws, rng = _check(spectrum, sizes, draws, rng)
+    limit = validate.choice("limit ('data': P = ∞, or 'features': D = ∞)", limit, ("data", "features"))
     sqrt_lam = np.sqrt(lam)
     out = np.empty((draws, sizes.size))
     for b in range(draws):
@@ -86,14 +89,16 @@ def variance_limited_losses(spectrum, n_fixed: int, sizes, *, vary: str, draws: 
     and the limits are tr Λ − tr(QᵀΛQ), Q an orthonormal basis of the span of Λ^(1/2)Vᵀ (resp. of Xᵀ).
     The loss minus its limit falls as 1/size: the variance-limited regime.
     """
-    lam, sizes = _check(spectrum, sizes, draws, rng, below_m=False)
-    if vary not in ("data", "features"):
-        raise ValueError(f"vary must be 'data' (D grows at fixed P) or 'features' (P grows at fixed D), got {vary!r}")
-    if not isinstance(n_fixed, (int, np.integer)) or n_fixed < 1 or sizes[0] < n_fixed + 2:
-        raise ValueError(f"n_fixed must be a positive integer with every size ≥ n_fixed + 2, got n_fixed={n_fixed!r} "
+    lam, sizes, draws, rng = _check(spectrum, sizes, draws, rng, below_m=False)
+    vary = validate.choice("vary ('data': D grows at fixed P, or 'features': P grows at fixed D)", vary,
+                           ("data", "features"))
+    n_fixed = validate.positive_int("n_fixed", n_fixed)
+    if sizes[0] < n_fixed + 2:
+        raise ArgumentError(f"n_fixed must be a positive integer with every size ≥ n_fixed + 2, "
+                            f"got n_fixed={n_fixed!r} "
                          f"and sizes from {sizes[0]}")
     if n_fixed >= lam.size:
-        raise ValueError(f"n_fixed must stay below the number of features M = {lam.size}")
+        raise ArgumentError(f"n_fixed must stay below the number of features M = {lam.size} (the length of spectrum)")
     sqrt_lam, trace = np.sqrt(lam), lam.sum()
     losses, limits = np.empty((draws, sizes.size)), np.empty(draws)
     for b in range(draws):

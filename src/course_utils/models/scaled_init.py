@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 import torch
 
-from .. import diagnostics
+from .. import diagnostics, validate
+from ..validate import ArgumentError
 from .mlp import MLP
 
 __all__ = ["ScaledInitRun", "lazy_step", "one_hidden_layer_kernel", "kernel_change_parts", "train_scaled_relu_net"]
@@ -33,7 +34,7 @@ class ScaledInitRun(NamedTuple):
 
     weight_change: float   # ‖θ_T − θ₀‖/‖θ₀‖
     kernel_change: float   # ‖K_T − K₀‖_F/‖K₀‖_F of the tangent kernel
-    loss: float            # the training loss at the last step taken (NaN if steps = 0)
+    loss: float            # the training loss at the last step taken (the initial loss if steps = 0)
     lr: float              # the learning rate used
     kernel_linear: float = 0.0     # ‖ΔΘ_lin‖_F/‖Θ₀‖_F: first order in Δθ, ReLU pattern frozen
     kernel_quadratic: float = 0.0  # ‖ΔΘ_quad‖_F/‖Θ₀‖_F: second order in Δθ, ReLU pattern frozen
@@ -45,10 +46,10 @@ class ScaledInitRun(NamedTuple):
 def lazy_step(K0: torch.Tensor, n_outputs: int) -> float:
     """η = 1/λ_max(K₀/(N C)): the largest stable gradient-descent step of the linearised network,
     for N inputs and C outputs (the loss above has Hessian K₀/(N C) per output in the lazy limit)."""
+    K0 = validate.tensor("K0", K0)
     if K0.ndim != 2 or K0.shape[0] != K0.shape[1]:
-        raise ValueError(f"K0 must be a square (N, N) kernel, got {tuple(K0.shape)}")
-    if n_outputs < 1:
-        raise ValueError(f"n_outputs must be positive, got {n_outputs}")
+        raise ArgumentError(f"K0 must be a square (N, N) kernel, got {tuple(K0.shape)}")
+    n_outputs = validate.positive_int("n_outputs", n_outputs)
     return 1 / torch.linalg.eigvalsh(K0 / (K0.shape[0] * n_outputs)).max().item()
 
 
@@ -64,13 +65,12 @@ def one_hidden_layer_kernel(W: torch.Tensor, V: torch.Tensor, X: torch.Tensor,
     polynomial of degree two in the weights. ``mask=None`` gives the kernel of
     :func:`course_utils.diagnostics.tangent_kernel` for this network. Shapes: W (n, d), V (C, n), X (N, d).
     """
-    if W.ndim != 2 or V.ndim != 2 or X.ndim != 2 or W.shape[1] != X.shape[1] or V.shape[1] != W.shape[0]:
-        raise ValueError(f"need W (n, d), V (C, n), X (N, d); got {tuple(W.shape)}, {tuple(V.shape)}, {tuple(X.shape)}")
+    W, V, X = _weights_and_inputs(W=W, V=V, X=X)
     s1, s2 = math.sqrt(2 / W.shape[1]), math.sqrt(2 / W.shape[0])
     z = s1 * X.detach() @ W.detach().T
-    m = (z > 0).to(z.dtype) if mask is None else mask.to(z.dtype)
+    m = (z > 0).to(z.dtype) if mask is None else validate.tensor("mask", mask, dtype=z.dtype, device_=z.device)
     if m.shape != z.shape:
-        raise ValueError(f"mask must have shape {tuple(z.shape)}, got {tuple(m.shape)}")
+        raise ArgumentError(f"mask must have shape {tuple(z.shape)} (N, n), got {tuple(m.shape)}")
     h = m * z
     D = V.detach().pow(2).sum(0)
     return s2 ** 2 * (V.shape[0] * h @ h.T + ((m * D) @ m.T) * (s1 ** 2 * X.detach() @ X.detach().T))
@@ -89,6 +89,7 @@ def kernel_change_parts(W0: torch.Tensor, V0: torch.Tensor, W: torch.Tensor, V: 
     the mean relative change of the preactivations q = mean |z_T − z₀|/σ_μ, σ_μ² = E_W z_jμ² = s₁²‖x_μ‖² α²
     estimated as the mean of z₀² over units at each input.
     """
+    W0, V0, W, V, X = _weights_and_inputs(W0=W0, V0=V0, W=W, V=V, X=X)
     s1 = math.sqrt(2 / W0.shape[1])
     z0, z = s1 * X @ W0.detach().T, s1 * X @ W.detach().T
     m0 = (z0 > 0).to(z0.dtype)
@@ -106,6 +107,26 @@ def kernel_change_parts(W0: torch.Tensor, V0: torch.Tensor, W: torch.Tensor, V: 
                 preactivation_change=((z - z0).abs() / sigma).mean().item())
 
 
+def _weights_and_inputs(**arrays) -> tuple[torch.Tensor, ...]:
+    """Check and convert weights W (n, d), V (C, n) (and W0, V0 alike) and inputs X (N, d).
+
+    Everything becomes a tensor of the first weight's dtype (NumPy arrays and float32 inputs are
+    converted); the named sizes n, d, C must agree between the arguments. X, W0 and V0 must be
+    finite; W and V (weights after training) may hold NaN from a diverged run.
+    """
+    spec = {"W0": ("n", "d"), "W": ("n", "d"), "V0": ("C", "n"), "V": ("C", "n"), "X": ("N", "d")}
+    dims = validate.Dims()
+    first = next(iter(arrays.values()))
+    dtype = first.dtype if isinstance(first, torch.Tensor) and first.is_floating_point() else None
+    out = []
+    for name, value in arrays.items():
+        # trained weights may have diverged (NaN): measured, not refused; X and θ₀ must be finite
+        t = validate.tensor(name, value, dtype=dtype, shape=spec[name], dims=dims, finite=name not in ("W", "V"))
+        dtype = dtype or t.dtype
+        out.append(t)
+    return tuple(out)
+
+
 def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha: float, steps: int,
                           seed: int = 0, lr: float | None = None) -> ScaledInitRun:
     """Train the one-hidden-layer ReLU network with initial weights × ``alpha`` by full-batch gradient
@@ -114,10 +135,18 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
 
     ``lr=None`` takes the lazy step :func:`lazy_step` of the network's own initial tangent kernel.
     """
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X and Y must be (N, d) and (N, C) with the same N, got {tuple(X.shape)}, {tuple(Y.shape)}")
-    if width < 1 or steps < 0 or not alpha > 0:
-        raise ValueError(f"need width ≥ 1, steps ≥ 0 and alpha > 0, got {width}, {steps}, {alpha}")
+    X = validate.tensor("X", X, ndim=2)
+    Y = validate.tensor("Y", Y, ndim=2)
+    if X.shape[0] != Y.shape[0]:
+        raise ArgumentError(f"X and Y must be (N, d) and (N, C) with the same N, got {tuple(X.shape)}, {tuple(Y.shape)}")
+    width, steps = validate.positive_int("width", width), validate.nonnegative_int("steps", steps)
+    try:
+        alpha = validate.positive("alpha", alpha)
+    except ArgumentError as err:
+        raise ArgumentError(f"need alpha > 0: {err}") from None
+    seed = validate.integer("seed", seed)
+    if lr is not None:
+        lr = validate.positive("lr (the learning rate)", lr)
     net = MLP(X.shape[1], width, 1, Y.shape[1], sigma_w=math.sqrt(2), sigma_b=0.0,
               generator=torch.Generator().manual_seed(seed))
     weights = [layer.weight for layer in net.layers]          # the biases have multiplier σ_b = 0
@@ -130,12 +159,18 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
     if lr is None:
         lr = lazy_step(K0, Y.shape[1])
     opt = torch.optim.SGD(weights, lr=lr)
-    loss = torch.tensor(float("nan"))
+    if steps == 0:  # no step taken: the loss is the initial one, ½ mean ‖Y‖² (the output starts at the target − Y)
+        with torch.no_grad():
+            loss = 0.5 * ((net(X) - target) ** 2).sum(1).mean()
     for _ in range(steps):
         opt.zero_grad()
         loss = 0.5 * ((net(X) - target) ** 2).sum(1).mean()
         loss.backward()
         opt.step()
+    if steps and not math.isfinite(loss.item()):
+        from ..train import TrainingDiverged
+        raise TrainingDiverged(f"train_scaled_relu_net diverged: the loss at step {steps - 1} is {loss.item()} "
+                               f"(learning rate {lr:.3g}, alpha {alpha:g}); pass a smaller lr", step=steps, lr=lr)
     parts = kernel_change_parts(theta0[0], theta0[1], weights[0], weights[1], X)
     return ScaledInitRun(diagnostics.relative_weight_change(weights, theta0).item(),
                          diagnostics.relative_kernel_change(diagnostics.tangent_kernel(net, X), K0).item(),

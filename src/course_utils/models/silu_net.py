@@ -23,6 +23,10 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .. import validate
+from ..validate import ArgumentError
+from ._inputs import float_dtype, int_tensor, model_input, torch_generator
+
 __all__ = ["PARAM_NAMES", "silu_net", "action", "init_params", "zeros_like_params",
            "flatten_params", "unflatten_params", "SiLUNet"]
 
@@ -30,28 +34,38 @@ __all__ = ["PARAM_NAMES", "silu_net", "action", "init_params", "zeros_like_param
 PARAM_NAMES = ("U", "W", "b")
 
 
-def _check_params(params: dict) -> None:
+def _check_params(params: dict, name: str = "params") -> None:
+    if not isinstance(params, dict):
+        raise ArgumentError(f"{name} must be a dict with keys {PARAM_NAMES} (e.g. from init_params), "
+                            f"got {validate.show(params)}")
     missing = [k for k in PARAM_NAMES if k not in params]
     if missing:
-        raise ValueError(f"params must be a dict with keys {PARAM_NAMES}; missing {missing}")
+        raise ArgumentError(f"{name} must be a dict with keys {PARAM_NAMES}; missing {missing}")
+    for k in PARAM_NAMES:
+        if not isinstance(params[k], torch.Tensor) or not params[k].is_floating_point():
+            raise ArgumentError(f'{name}["{k}"] must be a floating-point tensor, got {validate.show(params[k])}')
     U, W, b = params["U"], params["W"], params["b"]
     if U.dim() != 2 or W.dim() != 2 or b.dim() != 1:
-        raise ValueError(f"need U of shape (M, H), W of shape (H, E), b of shape (H,); got "
+        raise ArgumentError(f"{name}: need U of shape (M, H), W of shape (H, E), b of shape (H,); got "
                          f"{tuple(U.shape)}, {tuple(W.shape)}, {tuple(b.shape)}")
     if U.shape[1] != W.shape[0] or W.shape[0] != b.shape[0]:
-        raise ValueError(f"hidden widths disagree: U is {tuple(U.shape)}, W is {tuple(W.shape)}, "
+        raise ArgumentError(f"{name}: hidden widths disagree: U is {tuple(U.shape)}, W is {tuple(W.shape)}, "
                          f"b is {tuple(b.shape)} (need U: (M, H), W: (H, E), b: (H,))")
+    if not U.dtype == W.dtype == b.dtype:
+        raise ArgumentError(f"{name} must share one dtype, got U: {U.dtype}, W: {W.dtype}, b: {b.dtype}")
 
 
 def silu_net(params: dict, z: torch.Tensor) -> torch.Tensor:
     """Logits f(z) = U σ(W z + b) for a batch z of shape (N, E); returns shape (N, M).
 
     ``params`` maps "U" (M, H), "W" (H, E) and "b" (H,) to tensors. Pure: usable inside
-    ``torch.func`` transforms.
+    ``torch.func`` transforms. ``z`` of another dtype (or a NumPy array) is converted to the
+    parameters' dtype.
     """
     _check_params(params)
+    z = model_input("z", z, params["W"].dtype, params["W"].device)
     if z.dim() != 2 or z.shape[1] != params["W"].shape[1]:
-        raise ValueError(f"z must have shape (N, E) with E = {params['W'].shape[1]}, got {tuple(z.shape)}")
+        raise ArgumentError(f"z must have shape (N, E) with E = {params['W'].shape[1]}, got {tuple(z.shape)}")
     return F.silu(z @ params["W"].T + params["b"]) @ params["U"].T
 
 
@@ -59,9 +73,19 @@ def action(params: dict, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The action S(θ) = −(1/N) Σ_i ln q_{y_i}(z_i; θ): the cross-entropy on the samples (z_i, y_i).
 
     This is S = −Σ_{z,m} p(z, m) ln q_m(z) for the empirical distribution p of the samples.
+    ``y`` holds integer class labels 0 … M−1 (M = the number of rows of U).
     """
-    if y.dim() != 1 or y.shape[0] != z.shape[0]:
-        raise ValueError(f"y must be a vector of {z.shape[0]} class labels, got shape {tuple(y.shape)}")
+    _check_params(params)
+    z = model_input("z", z, params["U"].dtype, params["U"].device)
+    if not (isinstance(y, torch.Tensor) and y.dtype == torch.long):
+        y = int_tensor("y", y).long()
+    if y.dim() != 1 or z.dim() < 1 or y.shape[0] != z.shape[0]:
+        raise ArgumentError(f"y must be a vector of {z.shape[0] if z.dim() else 0} class labels, got shape "
+                            f"{tuple(y.shape)}")
+    M = params["U"].shape[0]
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= M):
+        raise ArgumentError(f"y must hold class labels 0 … {M - 1} (U has M = {M} rows), got labels from "
+                            f"{int(y.min())} to {int(y.max())}")
     return F.cross_entropy(silu_net(params, z), y)
 
 
@@ -72,11 +96,13 @@ def init_params(E: int, H: int, M: int, *, scale: float = 1.0, generator: torch.
     W and b ~ U(−1/√E, 1/√E), U ~ U(−1/√H, 1/√H): the same as ``nn.Linear``'s default.
     ``scale = 0`` gives the expansion point θ = 0. ``dtype`` defaults to torch's default dtype.
     """
-    for name, n in (("E", E), ("H", H), ("M", M)):
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    if scale < 0:
-        raise ValueError(f"scale must be non-negative, got {scale}")
+    E, H, M = (validate.positive_int(name, n) for name, n in
+               (("E (the input dimension)", E), ("H (the hidden width)", H), ("M (the number of classes)", M)))
+    scale = validate.nonnegative("scale", scale)
+    generator = torch_generator("generator", generator)
+    dtype = float_dtype("dtype", dtype)
+    if device is not None:
+        device = validate.device("device", device)
 
     def uniform(shape, bound):
         u = torch.rand(shape, generator=generator, dtype=dtype)
@@ -88,7 +114,7 @@ def init_params(E: int, H: int, M: int, *, scale: float = 1.0, generator: torch.
 
 
 def zeros_like_params(params: dict) -> dict:
-    """θ = 0 with the shapes, dtype and device of ``params``."""
+    """θ = 0 with the shapes, dtype and device of ``params`` (a dict {"U", "W", "b"})."""
     _check_params(params)
     return {k: torch.zeros_like(params[k]) for k in PARAM_NAMES}
 
@@ -101,10 +127,12 @@ def flatten_params(params: dict) -> torch.Tensor:
 
 def unflatten_params(vector: torch.Tensor, like: dict) -> dict:
     """Inverse of :func:`flatten_params`: cut ``vector`` into tensors shaped like ``like``."""
-    _check_params(like)
+    _check_params(like, "like")
     sizes = [like[k].numel() for k in PARAM_NAMES]
+    if not isinstance(vector, torch.Tensor):
+        vector = validate.tensor("vector", vector, dtype=like["W"].dtype, allow_empty=True)
     if vector.dim() != 1 or vector.numel() != sum(sizes):
-        raise ValueError(f"vector must have {sum(sizes)} entries, got shape {tuple(vector.shape)}")
+        raise ArgumentError(f"vector must have {sum(sizes)} entries, got shape {tuple(vector.shape)}")
     parts = torch.split(vector, sizes)
     return {k: p.reshape(like[k].shape) for k, p in zip(PARAM_NAMES, parts)}
 

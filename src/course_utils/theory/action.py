@@ -54,6 +54,9 @@ import numpy as np
 import torch
 from ..progress import progress as progress_bar
 
+from .. import validate
+from ..validate import ArgumentError, Dims
+from ..models._inputs import flag
 from ..models.silu_net import PARAM_NAMES, _check_params, action, flatten_params, unflatten_params
 from ..train import History
 
@@ -71,14 +74,17 @@ __all__ = [
 # The activation: σ(x) = x · sigmoid(x) as a power series
 # ----------------------------------------------------------------------------------------------
 
+#: the largest order of the exact SiLU series (beyond, the fractions' cost, O(n_max²) big-integer divisions, explodes)
+_N_MAX = 200
+
+
 def silu_taylor_coefficients(n_max: int) -> list[Fraction]:
     """Exact Taylor coefficients c_n = σ⁽ⁿ⁾(0)/n! of SiLU, n = 0 … n_max, as fractions.
 
     σ(x) = x · s(x) with s = 1/(1 + e^(−x)), so c_n is the coefficient of x^(n−1) in s(x), found by
     dividing the power series 1 by 1 + e^(−x): c = [0, 1/2, 1/4, 0, −1/48, 0, 1/480, ...].
     """
-    if not isinstance(n_max, int) or n_max < 0:
-        raise ValueError(f"n_max must be a non-negative integer, got {n_max!r}")
+    n_max = validate.integer("n_max (exact fractions: the cost grows as n_max²)", n_max, low=0, high=_N_MAX)
     d = [Fraction(2)] + [Fraction((-1) ** k, math.factorial(k)) for k in range(1, n_max + 1)]
     s: list[Fraction] = []
     for n in range(n_max):
@@ -89,11 +95,13 @@ def silu_taylor_coefficients(n_max: int) -> list[Fraction]:
 
 def silu_derivatives_at_zero(n_max: int) -> np.ndarray:
     """σ⁽ⁿ⁾(0) for n = 0 … n_max: [0, 1/2, 1/2, 0, −1/2, 0, 3/2, ...] (n! c_n)."""
+    n_max = validate.integer("n_max", n_max, low=0, high=_N_MAX)
     return np.array([float(c * math.factorial(n)) for n, c in enumerate(silu_taylor_coefficients(n_max))])
 
 
 def derived_coefficient(n: int) -> float:
     """The coefficient of the general term derived in the chapter: σ⁽ⁿ⁾(0)/n! (= c_n)."""
+    n = validate.integer("n", n, low=0, high=_N_MAX)
     return float(silu_taylor_coefficients(n)[n])
 
 
@@ -103,6 +111,7 @@ def source_coefficient(n: int) -> float:
     It is smaller than :func:`derived_coefficient` by the factor n + 1 that the product rule
     gives when U and W are scaled together (kept only to show the difference).
     """
+    n = validate.integer("n", n, low=0, high=_N_MAX)
     return float(silu_derivatives_at_zero(n)[n]) / math.factorial(n + 1)
 
 
@@ -110,15 +119,64 @@ def source_coefficient(n: int) -> float:
 # The data side: class–input correlation tensors
 # ----------------------------------------------------------------------------------------------
 
-def _check_data(z: torch.Tensor, y: torch.Tensor, M: int) -> None:
-    if not isinstance(M, int) or M < 2:
-        raise ValueError(f"M (the number of classes) must be an integer ≥ 2, got {M!r}")
-    if z.dim() != 2:
-        raise ValueError(f"z must have shape (N, E), got {tuple(z.shape)}")
-    if y.dim() != 1 or y.shape[0] != z.shape[0]:
-        raise ValueError(f"y must hold one label per row of z ({z.shape[0]}), got shape {tuple(y.shape)}")
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= M):
-        raise ValueError(f"labels must lie in 0 … M−1 = {M - 1}, got {int(y.min())} … {int(y.max())}")
+def _classes(M) -> int:
+    return validate.integer("M (the number of classes)", M, low=2)
+
+
+def _labels(y, M: int, dims: Dims | None = None, name: str = "y") -> torch.Tensor:
+    """Class labels: a 1-d tensor (lists and NumPy arrays are converted) of whole numbers in 0 … M−1, as int64."""
+    y = validate.tensor(name, y, shape=("N",), dims=dims)
+    if y.is_complex() or y.dtype == torch.bool or (y.is_floating_point() and not bool((y == y.round()).all())):
+        raise ArgumentError(f"{name} must hold class labels (whole numbers 0 … M−1), got {validate.show(y)}")
+    if int(y.min()) < 0 or int(y.max()) >= M:
+        raise ArgumentError(f"labels {name} must lie in 0 … M−1 = {M - 1}, got {int(y.min())} … {int(y.max())}")
+    return y if y.dtype == torch.int64 else y.long()
+
+
+def _check_data(z, y, M) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The data (z of shape (N, E), float64; labels y of shape (N,), int64) and M ≥ 2, checked."""
+    M = _classes(M)
+    dims = Dims()
+    z = validate.tensor("z", z, shape=("N", "E"), dims=dims, dtype=torch.float64)
+    return z, _labels(y, M, dims), M
+
+
+def _as_params(params, name: str = "params") -> dict:
+    """The SiLU network's parameters {"U": (M, H), "W": (H, E), "b": (H,)} as tensors of one floating dtype.
+
+    NumPy arrays and lists are converted (in float64); tensors of different float dtypes are promoted to the
+    wider one. Shapes must agree (named dimensions M, H, E).
+    """
+    if not isinstance(params, dict):
+        raise ArgumentError(f"{name} must be a dict with keys {PARAM_NAMES}, got {validate.show(params)}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ArgumentError(f"{name} must be a dict with keys {PARAM_NAMES}; missing {missing}")
+    dims, out = Dims(), {}
+    for key, spec in zip(PARAM_NAMES, (("M", "H"), ("H", "E"), ("H",))):
+        value = params[key]
+        dtype = None if isinstance(value, torch.Tensor) else torch.float64
+        out[key] = validate.tensor(f"{name}['{key}']", value, shape=spec, dims=dims, dtype=dtype)
+    dtypes = {t.dtype for t in out.values()}
+    if len(dtypes) > 1:
+        common = out["U"].dtype
+        for t in out.values():
+            common = torch.promote_types(common, t.dtype)
+        out = {k: t.to(common) for k, t in out.items()}
+    return out
+
+
+def _as_J(J, orders: tuple[int, ...], dims: Dims | None = None) -> dict:
+    """The correlation tensors {k: J⁽ᵏ⁾} of :func:`correlations`, checked: J⁽ᵏ⁾ of shape (M, E, …, E), float64."""
+    if not isinstance(J, dict):
+        raise ArgumentError(f"J must be the dict returned by correlations(...), got {validate.show(J)}")
+    out = dict(J)
+    for k in orders:
+        if k not in J:
+            raise ArgumentError(f"J must be the dict returned by correlations(...), with orders {orders}: "
+                                f"J⁽{k}⁾ is missing" + (" (call correlations(..., max_order=2))" if k == 2 else ""))
+        out[k] = validate.tensor(f"J[{k}]", J[k], shape=("M",) + ("E",) * k, dims=dims, dtype=torch.float64)
+    return out
 
 
 def class_weights(y: torch.Tensor, M: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -126,8 +184,11 @@ def class_weights(y: torch.Tensor, M: int, dtype: torch.dtype = torch.float64) -
 
     Every J tensor and every "J part" of the action is a contraction with D.
     """
-    if y.dim() != 1:
-        raise ValueError(f"y must be a vector of labels, got shape {tuple(y.shape)}")
+    M = _classes(M)
+    y = _labels(y, M)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ArgumentError(f"dtype must be a floating torch dtype (torch.float64, torch.float32), got "
+                            f"{validate.show(dtype)}")
     onehot = torch.nn.functional.one_hot(y.long(), M).to(dtype).T  # (M, N)
     return (1 - M * onehot) / y.shape[0]
 
@@ -139,11 +200,9 @@ def correlations(z: torch.Tensor, y: torch.Tensor, M: int, max_order: int = 2) -
     copies of E; J⁽⁰⁾_α = 1 − M p(α) vanishes for balanced classes. Expectations are over the
     samples (z_i, y_i), i.e. the empirical p(z, m). Computed in float64.
     """
-    _check_data(z, y, M)
-    if not isinstance(max_order, int) or not 0 <= max_order <= 4:
-        raise ValueError(f"max_order must be an integer from 0 to 4 (J⁽ᵏ⁾ has M·E^k entries), got {max_order!r}")
+    z, y, M = _check_data(z, y, M)
+    max_order = validate.integer("max_order (J⁽ᵏ⁾ has M·E^k entries)", max_order, low=0, high=4)
     D = class_weights(y, M)
-    z = z.to(torch.float64)
     out = {0: D.sum(1)}
     power = torch.ones(z.shape[0], 1, dtype=torch.float64)  # z^{⊗k}, flattened, per sample
     for k in range(1, max_order + 1):
@@ -157,13 +216,12 @@ def uw_tensor(params: dict, order: int) -> torch.Tensor:
 
     order 1: U W, shape (M, E); order 2: Σ_β U_αβ W_βγ W_βδ, shape (M, E, E).
     """
-    _check_params(params)
+    order = validate.integer("order", order, low=1, high=2)
+    params = _as_params(params)
     U, W = params["U"], params["W"]
     if order == 1:
         return U @ W
-    if order == 2:
-        return torch.einsum("ab,bg,bd->agd", U, W, W)
-    raise ValueError(f"order must be 1 or 2, got {order!r}")
+    return torch.einsum("ab,bg,bd->agd", U, W, W)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -172,20 +230,22 @@ def uw_tensor(params: dict, order: int) -> torch.Tensor:
 
 def s0(M: int) -> float:
     """S0 = ln M: at θ = 0 every logit vanishes and q is uniform over the M classes."""
-    if not isinstance(M, int) or M < 2:
-        raise ValueError(f"M must be an integer ≥ 2, got {M!r}")
+    M = validate.integer("M", M, low=2)
     return math.log(M)
 
 
 def _p64(params: dict) -> dict:
-    _check_params(params)
+    params = _as_params(params)
     return {k: params[k].to(torch.float64) for k in PARAM_NAMES}
 
 
-def _M_of(J: dict) -> int:
-    if 0 not in J or 1 not in J:
-        raise ValueError("J must be the dict returned by correlations(...), with at least orders 0 and 1")
-    return J[0].shape[0]
+def _params_and_J(params: dict, J: dict, orders: tuple[int, ...]) -> tuple[dict, dict, int]:
+    """params in float64 and J, with the shapes of both checked against each other (M classes, E inputs)."""
+    p = _p64(params)
+    dims = Dims(M=p["U"].shape[0], E=p["W"].shape[1])
+    dims.source.update(M="params['U'], axis 0", E="params['W'], axis 1")
+    J = _as_J(J, orders, dims)
+    return p, J, J[0].shape[0]
 
 
 def s2_terms(params: dict, J: dict) -> dict[str, float]:
@@ -193,7 +253,7 @@ def s2_terms(params: dict, J: dict) -> dict[str, float]:
 
     "UWJ": (c₁/M) Σ U_αβ W_βγ J_αγ,   "Ub": (c₁/M) Σ U_αβ b_β J_α   (zero for balanced classes).
     """
-    p, M = _p64(params), _M_of(J)
+    p, J, M = _params_and_J(params, J, (0, 1))
     c1 = float(silu_taylor_coefficients(1)[1])
     return {"UWJ": float(c1 / M * torch.einsum("ab,bg,ag->", p["U"], p["W"], J[1])),
             "Ub": float(c1 / M * torch.einsum("ab,b,a->", p["U"], p["b"], J[0]))}
@@ -205,9 +265,9 @@ def s3_terms(params: dict, J: dict) -> dict[str, float]:
     "UWWJ": (c₂/M) Σ U_αβ W_βγ W_βδ J_αγδ,   "UbWJ": (2c₂/M) Σ U_αβ b_β W_βγ J_αγ,
     "Ubb":  (c₂/M) Σ U_αβ b_β² J_α   (zero for balanced classes). Needs J up to order 2.
     """
-    p, M = _p64(params), _M_of(J)
-    if 2 not in J:
-        raise ValueError("S3 needs J⁽²⁾: call correlations(..., max_order=2)")
+    if isinstance(J, dict) and 2 not in J:
+        raise ArgumentError("S3 needs J⁽²⁾: call correlations(..., max_order=2)")
+    p, J, M = _params_and_J(params, J, (0, 1, 2))
     c2 = float(silu_taylor_coefficients(2)[2])
     U, W, b = p["U"], p["W"], p["b"]
     return {"UWWJ": float(c2 / M * torch.einsum("ab,bg,bd,agd->", U, W, W, J[2])),
@@ -225,11 +285,12 @@ def s3(params: dict, J: dict) -> float:
     return sum(s3_terms(params, J).values())
 
 
-def _hidden(params: dict, z: torch.Tensor) -> torch.Tensor:
+def _hidden(params: dict, z: torch.Tensor, bias: bool = True) -> torch.Tensor:
     p = _p64(params)
-    if z.dim() != 2 or z.shape[1] != p["W"].shape[1]:
-        raise ValueError(f"z must have shape (N, E) with E = {p['W'].shape[1]}, got {tuple(z.shape)}")
-    return z.to(torch.float64) @ p["W"].T + p["b"]  # a = W z + b, shape (N, H)
+    dims = Dims(E=p["W"].shape[1])
+    dims.source["E"] = "params['W'], axis 1"
+    z = validate.tensor("z", z, dtype=torch.float64, shape=("N", "E"), dims=dims)
+    return z @ p["W"].T + p["b"] if bias else z @ p["W"].T  # a = W z + b, shape (N, H)
 
 
 def general_term(params: dict, z: torch.Tensor, y: torch.Tensor, M: int, n: int,
@@ -241,13 +302,12 @@ def general_term(params: dict, z: torch.Tensor, y: torch.Tensor, M: int, n: int,
     source's form, off by the factor n + 1). For n = 1, 2 this is all of S2, S3; from n = 3
     on, :func:`s4` and :func:`s5` add the cumulant terms.
     """
-    _check_data(z, y, M)
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if coefficient not in ("derived", "source"):
-        raise ValueError(f"coefficient must be 'derived' or 'source', got {coefficient!r}")
+    z, y, M = _check_data(z, y, M)
+    n = validate.positive_int("n", n)
+    coefficient = validate.choice("coefficient", coefficient, ("derived", "source"))
+    include_bias = flag("include_bias", include_bias)
     p = _p64(params)
-    a = _hidden(params, z) if include_bias else z.to(torch.float64) @ p["W"].T
+    a = _hidden(params, z) if include_bias else _hidden(params, z, bias=False)
     c = derived_coefficient(n) if coefficient == "derived" else source_coefficient(n)
     D = class_weights(y, M)
     return float(c / M * torch.einsum("ab,ai,ib->", p["U"], D, a ** n))
@@ -305,10 +365,13 @@ def taylor_coefficients_along_ray(fn: Callable[[dict], torch.Tensor], params: di
     times in the scalar t): exact up to rounding, no finite differences. Use float64 params.
     The cost grows as 2^k forward passes: keep ``order`` ≤ 5 on large data.
     """
-    if not isinstance(order, int) or not 0 <= order <= 8:
-        raise ValueError(f"order must be an integer from 0 to 8, got {order!r}")
+    fn = validate.function("fn", fn)
+    order = validate.integer("order", order, low=0, high=8)
     if not isinstance(params, dict) or not params:
-        raise ValueError("params must be a non-empty dict of tensors (the direction θ of the ray)")
+        raise ArgumentError("params must be a non-empty dict of tensors (the direction θ of the ray), got "
+                            f"{validate.show(params)}")
+    params = {k: validate.tensor(f"params[{k!r}]", v, dtype=None if isinstance(v, torch.Tensor) else torch.float64)
+              for k, v in params.items()}
     first = next(iter(params.values()))
 
     def g(t):
@@ -320,7 +383,12 @@ def taylor_coefficients_along_ray(fn: Callable[[dict], torch.Tensor], params: di
     def derivative(f):
         return lambda t: torch.func.jvp(f, (t,), (one,))[1]
 
-    out, d = [float(g(t0))], g
+    try:
+        g0 = g(t0)
+    except (ValueError, TypeError, IndexError, RuntimeError, KeyError) as err:
+        raise ArgumentError(f"fn(params) failed for params = {{{', '.join(f'{k!r}: {validate.show(v)}' for k, v in params.items())}}}: "
+                            f"{type(err).__name__}: {err}") from err
+    out, d = [float(g0)], g
     with _quiet_forward_ad():
         for k in range(1, order + 1):
             d = derivative(d)
@@ -330,6 +398,8 @@ def taylor_coefficients_along_ray(fn: Callable[[dict], torch.Tensor], params: di
 
 def hessian_at_zero(fn: Callable[[dict], torch.Tensor], like: dict) -> torch.Tensor:
     """The Hessian ∂²fn/∂θ∂θ at θ = 0, over the flattened parameters (U, W, b) (autograd)."""
+    fn = validate.function("fn", fn)
+    like = _as_params(like, "like")
     zero = torch.zeros_like(flatten_params(like))
     with _quiet_forward_ad():
         return torch.func.hessian(lambda v: fn(unflatten_params(v, like)))(zero)
@@ -341,6 +411,8 @@ def hessian_closed_form(J: dict, H: int) -> torch.Tensor:
     Only the U–W and U–b blocks are non-zero: ∂²S/∂U_αβ∂W_β'γ = δ_ββ' c₁ J_αγ / M and
     ∂²S/∂U_αβ∂b_β' = δ_ββ' c₁ J_α / M (zero for balanced classes).
     """
+    H = validate.positive_int("H (the number of hidden units)", H)
+    J = _as_J(J, (0, 1), Dims())
     M, E = J[1].shape
     c1 = float(silu_taylor_coefficients(1)[1])
     nU, nW = M * H, H * E
@@ -366,9 +438,21 @@ def gradient_alignment(params: dict, train: tuple, val: tuple) -> float:
     this is positive and rises once it turns negative, so its zero is the early-stopping point.
     ``train`` and ``val`` are (z, y) pairs.
     """
+    params = _as_params(params)
+    train, val = _pair("train", train, params), _pair("val", val, params)
     gT = torch.func.grad(action)(params, *train)
     gV = torch.func.grad(action)(params, *val)
     return float(sum((gT[k] * gV[k]).sum() for k in PARAM_NAMES))
+
+
+def _pair(name: str, data, params: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """A data set (z, y) for the network ``params``: z (N, E) in the parameters' dtype, labels y (N,) in 0 … M−1."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ArgumentError(f"{name} must be a pair (z, y) of inputs and labels, got {validate.show(data)}")
+    dims = Dims(E=params["W"].shape[1])
+    dims.source["E"] = "params['W'], axis 1"
+    z = validate.tensor(f"{name}[0] (the inputs z)", data[0], shape=("N", "E"), dims=dims, dtype=params["W"].dtype)
+    return z, _labels(data[1], params["U"].shape[0], dims, f"{name}[1] (the labels y)")
 
 
 def first_sign_change(steps, values) -> float:
@@ -376,10 +460,9 @@ def first_sign_change(steps, values) -> float:
 
     Returns ``nan`` if it never does. Used for the zero of ∇S_T · ∇S_V.
     """
-    steps = np.asarray(steps, dtype=float)
-    values = np.asarray(values, dtype=float)
-    if steps.shape != values.shape or steps.ndim != 1:
-        raise ValueError(f"steps and values must be 1-d of equal length, got {steps.shape} and {values.shape}")
+    dims = Dims()
+    steps = validate.array("steps", steps, shape=("T",), dims=dims, allow_empty=True)
+    values = validate.array("values", values, shape=("T",), dims=dims, allow_empty=True)
     for i in range(1, len(values)):
         if values[i - 1] > 0 >= values[i]:
             v0, v1 = values[i - 1], values[i]
@@ -395,9 +478,13 @@ def train_tracking_alignment(params: dict, train: tuple, val: tuple, *, steps: i
     Returns the trained parameters (new tensors) and a :class:`~course_utils.train.History` with
     "S_T", "S_V" and "alignment" every ``record_every`` steps (and at the last step).
     """
-    if steps < 1 or lr <= 0 or record_every < 1:
-        raise ValueError(f"need steps ≥ 1, lr > 0, record_every ≥ 1; got {steps}, {lr}, {record_every}")
+    steps = validate.positive_int("steps", steps)
+    lr = validate.positive("lr (the learning rate)", lr)
+    record_every = validate.positive_int("record_every", record_every)
+    progress = flag("progress", progress)
+    params = _as_params(params)                 # shapes (M, H), (H, E), (H,) and finite entries, named
     _check_params(params)
+    train, val = _pair("train", train, params), _pair("val", val, params)   # (z, y): z finite, labels 0 … M−1
     p = {k: params[k].detach().clone() for k in PARAM_NAMES}
     value_and_grad = torch.func.grad_and_value(action)
     history = History()
@@ -407,6 +494,10 @@ def train_tracking_alignment(params: dict, train: tuple, val: tuple, *, steps: i
             gV, sV = value_and_grad(p, *val)
             align = sum((gT[k] * gV[k]).sum() for k in PARAM_NAMES)
             history.record(step, S_T=float(sT), S_V=float(sV), alignment=float(align))
+            if not math.isfinite(float(sT)):
+                from ..train import TrainingDiverged
+                raise TrainingDiverged(f"train_tracking_alignment diverged by step {step}: S_T = {float(sT)} "
+                                       f"(learning rate {lr:.3g}); try a smaller learning rate", step=step, lr=lr)
         if step == steps:
             continue                      # the last record: no step after it (the bar completes)
         p = {k: p[k] - lr * gT[k] for k in PARAM_NAMES}
@@ -430,16 +521,11 @@ def quadratic_action_descent(params: dict, J: dict, *, lr: float, steps: int) ->
     by 1 − lr·s_i: U W grows fastest along the top singular direction l₁r₁ᵀ of −J⁽¹⁾.
     Returns the parameters after 0, 1, …, ``steps`` steps (``steps + 1`` dicts, float64).
     """
-    if not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    p, M = _p64(params), _M_of(J)
-    if J[1].shape != (M, p["W"].shape[1]) or p["U"].shape[0] != M:
-        raise ValueError(f"J⁽¹⁾ has shape {tuple(J[1].shape)}, but the parameters need (M, E) = "
-                         f"({p['U'].shape[0]}, {p['W'].shape[1]})")
+    steps = validate.nonnegative_int("steps", steps)
+    lr = validate.positive("lr", lr)
+    p, J, M = _params_and_J(params, J, (0, 1))
     c1 = float(silu_taylor_coefficients(1)[1])
-    A, a = -c1 / M * J[1].to(torch.float64), -c1 / M * J[0].to(torch.float64)
+    A, a = -c1 / M * J[1], -c1 / M * J[0]  # float64 (from _as_J)
     out = [p]
     for _ in range(steps):
         U, W, b = p["U"], p["W"], p["b"]
@@ -456,10 +542,11 @@ def top_singular_share(uw: torch.Tensor, J1: torch.Tensor) -> float:
     with l₁, r₁ the left and right singular vectors of the largest singular value of J⁽¹⁾ (the sign
     of J does not matter). 1 when U W ∝ l₁r₁ᵀ; 1/min(M, E) on average for a random U W.
     """
-    if uw.dim() != 2 or J1.dim() != 2 or uw.shape != J1.shape:
-        raise ValueError(f"uw and J1 must be matrices of one shape (M, E), got {tuple(uw.shape)} and {tuple(J1.shape)}")
-    norm2 = float((uw.to(torch.float64) ** 2).sum())
+    dims = Dims()
+    uw = validate.tensor("uw", uw, shape=("M", "E"), dims=dims, dtype=torch.float64)
+    J1 = validate.tensor("J1", J1, shape=("M", "E"), dims=dims, dtype=torch.float64)
+    norm2 = float((uw ** 2).sum())  # uw and J1 are float64 here
     if norm2 == 0:
         raise ValueError("uw is zero: its share along any direction is undefined")
-    L, _, Vh = torch.linalg.svd(J1.to(torch.float64))
-    return float(L[:, 0] @ uw.to(torch.float64) @ Vh[0]) ** 2 / norm2
+    L, _, Vh = torch.linalg.svd(J1)
+    return float(L[:, 0] @ uw @ Vh[0]) ** 2 / norm2

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from scipy.optimize import least_squares
 
+from .. import validate
+
 __all__ = [
     "PARAMETER_NAMES", "joint_loss", "joint_loss_gradient", "JointFit", "fit_joint_scaling_law",
     "fit_offset_power_law", "bootstrap_joint_fit", "Allocation", "compute_optimal_allocation", "allocation_exponents",
@@ -45,18 +47,18 @@ PARAMETER_NAMES = ("E", "A", "alpha", "B", "beta")
 
 
 def _positive_array(x, name: str) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+    x = validate.array(name, x, finite=False, allow_empty=True)
     if not np.all(np.isfinite(x)) or np.any(x <= 0):
         raise ValueError(f"{name} must be finite and positive, got {x if x.size < 8 else str(x.shape) + ' array'}")
     return x
 
 
-def _params(params) -> np.ndarray:
+def _params(params, name: str = "params") -> np.ndarray:
     if isinstance(params, JointFit):
         return params.params
-    p = np.asarray(params, dtype=float).ravel()
+    p = validate.array(name, params, finite=False, allow_empty=True).ravel()
     if p.shape != (5,) or not np.all(np.isfinite(p)):
-        raise ValueError(f"params must be the 5 numbers (E, A, alpha, B, beta), got {params!r}")
+        raise ValueError(f"{name} must be the 5 numbers (E, A, alpha, B, beta), got {params!r}")
     return p
 
 
@@ -67,6 +69,10 @@ def joint_loss(N, D, params) -> np.ndarray:
     """
     E, A, alpha, B, beta = _params(params)
     N, D = _positive_array(N, "N"), _positive_array(D, "D")
+    try:
+        np.broadcast_shapes(N.shape, D.shape)
+    except ValueError:
+        raise validate.ArgumentError(f"N and D must have shapes that broadcast, got {N.shape} and {D.shape}") from None
     return E + A * N ** -alpha + B * D ** -beta
 
 
@@ -76,7 +82,11 @@ def joint_loss_gradient(N, D, params) -> np.ndarray:
     (1, N^−α, −A N^−α ln N, D^−β, −B D^−β ln D).
     """
     E, A, alpha, B, beta = _params(params)
-    N, D = np.broadcast_arrays(_positive_array(N, "N"), _positive_array(D, "D"))
+    N, D = _positive_array(N, "N"), _positive_array(D, "D")
+    try:
+        N, D = np.broadcast_arrays(N, D)
+    except ValueError:
+        raise validate.ArgumentError(f"N and D must have shapes that broadcast, got {N.shape} and {D.shape}") from None
     n, d = N ** -alpha, D ** -beta
     return np.stack([np.ones_like(n), n, -A * n * np.log(N), d, -B * d * np.log(D)], axis=-1)
 
@@ -158,25 +168,24 @@ def fit_joint_scaling_law(N, D, L, sigma=None, *, loss: str = "linear", huber_de
     variables. For the Huber loss the same Gauss–Newton formula is used with unit weights and the
     mean squared residual as the variance (an approximation: say so where it matters).
     """
-    N, D, L = (np.asarray(v, dtype=float).ravel() for v in (N, D, L))
+    N, D, L = (validate.array(name, v, finite=False, allow_empty=True).ravel()
+               for v, name in ((N, "N"), (D, "D"), (L, "L")))
     if not (N.shape == D.shape == L.shape):
         raise ValueError(f"N, D and L must have the same number of points, got {N.size}, {D.size}, {L.size}")
     if N.size < 6:
         raise ValueError(f"the joint law has 5 parameters: need at least 6 points, got {N.size}")
     for v, name in ((N, "N"), (D, "D"), (L, "L")):
         _positive_array(v, name)
-    if loss not in ("linear", "huber"):
-        raise ValueError(f"loss must be 'linear' or 'huber', got {loss!r}")
+    loss = validate.choice("loss", loss, ("linear", "huber"))
     if sigma is None:
         s = np.ones_like(L)
     else:
-        s = np.asarray(sigma, dtype=float)
+        s = validate.array("sigma", sigma, finite=False)
         s = _positive_array(np.full(L.shape, float(s)) if s.ndim == 0 else s.ravel(), "sigma")
         if s.shape != L.shape:
             raise ValueError(f"sigma must be one number or one per point ({L.size}), got {s.size}")
     if loss == "huber":
-        if not huber_delta > 0:
-            raise ValueError(f"huber_delta must be positive, got {huber_delta}")
+        validate.positive("huber_delta", huber_delta)
         s = np.full_like(L, huber_delta)       # scipy's huber has threshold 1 on r/s
     logN, logD, logL = np.log(N), np.log(D), np.log(L)
 
@@ -196,7 +205,7 @@ def fit_joint_scaling_law(N, D, L, sigma=None, *, loss: str = "linear", huber_de
         return J / s[:, None]
 
     if x0 is not None:
-        starts = [np.asarray(x0, dtype=float)]
+        starts = [validate.array("x0", x0, shape=(5,))]
     if starts is None:
         e0 = np.log(0.5 * L.min())
         span = np.log(L.max() - 0.5 * L.min() + 1e-300)
@@ -204,7 +213,7 @@ def fit_joint_scaling_law(N, D, L, sigma=None, *, loss: str = "linear", huber_de
                   for al in (0.3, 0.7, 1.5) for be in (0.3, 0.7, 1.5)]
     best = None
     for start in starts:
-        start = np.asarray(start, dtype=float)
+        start = validate.array("each start", start)
         if start.shape != (5,):
             raise ValueError(f"each start must have 5 internal parameters (log E, log A, α, log B, β), got {start.shape}")
         with warnings.catch_warnings(), np.errstate(all="ignore"):   # far-off starts may overflow on the way
@@ -249,6 +258,8 @@ def fit_offset_power_law(x, y, sigma=None) -> tuple[np.ndarray, np.ndarray]:
     if x.shape != y.shape or x.size < 4:
         raise ValueError(f"x and y must have the same length, at least 4, got {x.size} and {y.size}")
     s = np.ones_like(y) if sigma is None else _positive_array(sigma, "sigma").ravel()
+    if np.ptp(x) == 0:
+        raise validate.ArgumentError("x must not be all equal: the exponent α is undefined on a single x")
     if s.shape != y.shape:
         raise ValueError(f"sigma must have one entry per point ({y.size}), got {s.size}")
     lx, ly = np.log(x), np.log(y)
@@ -295,8 +306,13 @@ def bootstrap_joint_fit(N, D, L_runs, n_boot: int, rng: np.random.Generator, *, 
     L_runs = _positive_array(L_runs, "L_runs")
     if L_runs.ndim != 2 or L_runs.shape[0] < 2:
         raise ValueError(f"L_runs must have shape (seeds ≥ 2, points), got {L_runs.shape}")
-    if n_boot < 2:
-        raise ValueError(f"n_boot must be at least 2, got {n_boot}")
+    n_boot = validate.integer("n_boot", n_boot, low=2)
+    rng = validate.generator("rng", rng)
+    loss = validate.choice("loss", loss, ("linear", "huber"))
+    for v, name in ((N, "N"), (D, "D")):
+        if _positive_array(v, name).size != L_runs.shape[1]:
+            raise validate.ArgumentError(f"{name} must have one entry per point of L_runs ({L_runs.shape[1]}), "
+                                         f"got {validate.show(v)}")
     S = L_runs.shape[0]
     out = np.empty((n_boot, 5))
     for k in range(n_boot):
@@ -310,6 +326,8 @@ def bootstrap_joint_fit(N, D, L_runs, n_boot: int, rng: np.random.Generator, *, 
 
 def allocation_exponents(alpha: float, beta: float) -> tuple[float, float]:
     """The exponents of N* ∝ C^a and D* ∝ C^b: a = β/(α+β), b = α/(α+β) (a + b = 1)."""
+    validate.real("alpha", alpha)
+    validate.real("beta", beta)
     if not (alpha > 0 and beta > 0):
         raise ValueError(f"alpha and beta must be positive, got {alpha}, {beta}")
     return beta / (alpha + beta), alpha / (alpha + beta)
@@ -340,6 +358,7 @@ class Allocation:
 
     def band(self, k: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """N* e^(−k·se) and N* e^(+k·se): the ±k standard-error band of N*."""
+        validate.nonnegative("k", k)
         return self.N * np.exp(-k * self.log_N_se), self.N * np.exp(k * self.log_N_se)
 
 
@@ -367,16 +386,17 @@ def compute_optimal_allocation(C, fit: JointFit | Sequence[float], *, flops_per:
     vector (E, A, α, B, β) without ``cov`` gives zero errors.
     """
     C = _positive_array(C, "C")
-    if not flops_per > 0:
-        raise ValueError(f"flops_per must be positive, got {flops_per}")
+    validate.positive("flops_per", flops_per)
     if isinstance(fit, JointFit):
-        theta, Sigma = fit.internal, fit.log_cov if cov is None else np.asarray(cov, dtype=float)
+        theta, Sigma = fit.internal, fit.log_cov if cov is None else validate.array("cov", cov, allow_empty=True)
     else:
-        p = _params(fit)
+        p = _params(fit, "fit")
         if np.any(p[[0, 1, 3]] <= 0) or p[2] <= 0 or p[4] <= 0:
             raise ValueError(f"E, A, alpha, B, beta must be positive, got {p}")
         theta = np.array([np.log(p[0]), np.log(p[1]), p[2], np.log(p[3]), p[4]])
-        Sigma = np.zeros((5, 5)) if cov is None else np.asarray(cov, dtype=float)
+        Sigma = np.zeros((5, 5)) if cov is None else validate.array("cov", cov, allow_empty=True)
+    if not np.all(np.isfinite(theta)):
+        raise validate.ArgumentError(f"the fit's parameters must be finite, got internal parameters {theta}")
     if Sigma.shape != (5, 5):
         raise ValueError(f"cov must be 5×5, got {Sigma.shape}")
     if theta[2] <= 0 or theta[4] <= 0:
@@ -410,6 +430,7 @@ def iso_flop_profiles(N, D, L, C_levels, *, flops_per: float = 6.0) -> np.ndarra
     """
     N, D, C_levels = _positive_array(N, "N").ravel(), _positive_array(D, "D").ravel(), _positive_array(C_levels, "C_levels").ravel()
     L = _positive_array(L, "L")
+    validate.positive("flops_per", flops_per)
     if L.shape != (D.size, N.size):
         raise ValueError(f"L must have shape (len(D), len(N)) = ({D.size}, {N.size}), got {L.shape}")
     if np.any(np.diff(D) <= 0):
@@ -433,9 +454,12 @@ def measured_frontier(N, profiles) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     or the parabola opens downwards (no interior minimum).
     """
     N = _positive_array(N, "N").ravel()
-    profiles = np.asarray(profiles, dtype=float)
+    profiles = validate.array("profiles", profiles, finite=False, allow_empty=True)   # NaN: not measured
     if profiles.ndim != 2 or profiles.shape[1] != N.size:
         raise ValueError(f"profiles must have shape (levels, {N.size}), got {profiles.shape}")
+    if np.any(np.isinf(profiles)) or np.any(profiles <= 0):
+        raise validate.ArgumentError("profiles must hold positive losses (NaN where a size was not measured), "
+                                     "got ±inf or a loss ≤ 0")
     n_grid = np.full(profiles.shape[0], np.nan)
     n_par = np.full(profiles.shape[0], np.nan)
     l_min = np.full(profiles.shape[0], np.nan)
@@ -452,6 +476,14 @@ def measured_frontier(N, profiles) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if c2 > 0:
                 n_par[i] = np.exp(np.clip(-c1 / (2 * c2), x[0], x[2]))
     return n_grid, n_par, l_min
+
+
+def _torch_generator(name: str, value) -> torch.Generator:
+    """``value``, checked to be a ``torch.Generator`` (the random source of the teacher's draws)."""
+    if not isinstance(value, torch.Generator):
+        raise validate.ArgumentError(f"{name} must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), "
+                                     f"got {validate.show(value)}")
+    return value
 
 
 class QuadraticTeacher:
@@ -472,12 +504,13 @@ class QuadraticTeacher:
 
     def __init__(self, d: int, gamma: float, sigma: float, generator: torch.Generator,
                  dtype: torch.dtype = torch.float32):
-        if int(d) != d or d < 1:
-            raise ValueError(f"d must be a positive integer, got {d}")
-        if not gamma > 0:
-            raise ValueError(f"gamma must be positive, got {gamma}")
-        if not sigma >= 0:
-            raise ValueError(f"sigma must be ≥ 0, got {sigma}")
+        validate.positive_int("d", d)
+        validate.positive("gamma", gamma)
+        validate.nonnegative("sigma", sigma)
+        _torch_generator("generator", generator)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise validate.ArgumentError(f"dtype must be a floating torch dtype (torch.float32 or torch.float64), "
+                                         f"got {validate.show(dtype)}")
         self.d, self.gamma, self.sigma, self.dtype = int(d), float(gamma), float(sigma), dtype
         lam = np.arange(1, self.d + 1, dtype=float) ** -self.gamma
         self.lam = lam / np.sqrt(2 * np.sum(lam ** 2))
@@ -486,14 +519,30 @@ class QuadraticTeacher:
         self._lam_t = torch.as_tensor(self.lam, dtype=dtype)
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
-        """f*(x) for x of shape (..., d): shape (...)."""
+        """f*(x) = Σ_j λ_j ((q_j·x)² − 1) for x of shape (..., d): shape (...).
+
+        NumPy arrays and lists are converted, and a tensor of another float dtype is converted to the
+        teacher's ``dtype``.
+        """
+        x = validate.tensor("x", x, dtype=self.dtype, allow_empty=True)
+        if x.ndim < 1 or x.shape[-1] != self.d:
+            raise validate.ArgumentError(f"x must have shape (..., d) with d = {self.d}, got {tuple(x.shape)}")
+        return self._target(x)
+
+    def _target(self, x: torch.Tensor) -> torch.Tensor:
         z = x @ self.Q
         return ((z * z - 1) * self._lam_t).sum(-1)
 
     def sample(self, shape: tuple[int, ...], generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fresh samples x (shape + (d,)) and noisy labels y (shape + (1,))."""
+        """Fresh samples x (shape + (d,)) and noisy labels y = f*(x) + σ ξ (shape + (1,))."""
+        if isinstance(shape, (int, np.integer)):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list, torch.Size)):
+            raise validate.ArgumentError(f"shape must be a tuple of sizes, got {validate.show(shape)}")
+        shape = tuple(validate.nonnegative_int(f"shape[{i}]", n) for i, n in enumerate(shape))
+        _torch_generator("generator", generator)
         x = torch.randn(*shape, self.d, generator=generator, dtype=self.dtype)
-        y = self.target(x) + self.sigma * torch.randn(*shape, generator=generator, dtype=self.dtype)
+        y = self._target(x) + self.sigma * torch.randn(*shape, generator=generator, dtype=self.dtype)
         return x, y[..., None]
 
     def excess_loss(self, model) -> torch.Tensor:
@@ -508,7 +557,14 @@ class QuadraticTeacher:
 
         (no test set, no sampling noise).
         """
-        first, second = model.layers
+        layers = getattr(model, "layers", None)
+        if layers is None or len(layers) != 2:
+            raise validate.ArgumentError(f"model must be a two-layer BatchedMLP [d, w, 1], got {validate.show(model)}")
+        first, second = layers
+        if first.weight.ndim != 3 or first.weight.shape[1] != self.d or second.weight.shape[-1] != 1:
+            raise validate.ArgumentError(f"model must be a BatchedMLP of sizes [d = {self.d}, w, 1]; its layers' "
+                                         f"weights have shapes {tuple(first.weight.shape)} and "
+                                         f"{tuple(second.weight.shape)}")
         W, b = first.weight, first.bias[:, 0, :]                     # (K, d, w), (K, w)
         c, c0 = second.weight[:, :, 0], second.bias[:, 0, 0]         # (K, w), (K,)
         A = (self.Q * self._lam_t.to(W.dtype)) @ self.Q.T
@@ -520,9 +576,9 @@ class QuadraticTeacher:
 
     def floor(self, width) -> np.ndarray:
         """L_∞(w) = σ² + 2 Σ_{j>w} λ_j² (eq-compute-optimal-floor): the best loss of width w."""
-        w = np.asarray(width)
-        if np.any(w < 0):
-            raise ValueError(f"width must be ≥ 0, got {width}")
+        w = validate.array("width", width, dtype=None, allow_empty=True)
+        if w.dtype.kind not in "iuf" or np.any(w < 0) or np.any(w != np.round(w)):
+            raise ValueError(f"width must be whole numbers ≥ 0, got {width}")
         tail = np.concatenate([np.cumsum((self.lam ** 2)[::-1])[::-1], [0.0]])   # tail[k] = Σ_{j>k} λ_j²
         return self.sigma ** 2 + 2 * tail[np.minimum(w.astype(int), self.d)]
 
@@ -549,32 +605,56 @@ def train_one_pass(model, sample: Callable[[tuple[int, ...], torch.Generator], t
     """
     from ..ensemble import mse_per_sample, train_ensemble
     from ..progress import progress
+    from ..train import TrainingDiverged
 
-    loss_fn = loss_fn or mse_per_sample
-    steps = [int(s) for s in record_steps]
-    if not steps or steps[0] < 0 or np.any(np.diff(steps) <= 0):
-        raise ValueError(f"record_steps must be increasing and ≥ 0, got {steps}")
-    if batch < 1 or chunk_steps < 1:
-        raise ValueError(f"batch and chunk_steps must be ≥ 1, got {batch} and {chunk_steps}")
-    K = model.n_members
+    loss_fn = mse_per_sample if loss_fn is None else validate.function("loss_fn", loss_fn)
+    validate.function("sample", sample)
+    validate.function("evaluate", evaluate)
+    if lr_schedule is not None:
+        validate.function("lr_schedule", lr_schedule)
+    if not isinstance(generator, torch.Generator):
+        raise validate.ArgumentError(f"generator must be a torch.Generator, got {validate.show(generator)}")
+    steps = [validate.integer("record_steps", s, low=0) for s in validate.array("record_steps", record_steps,
+                                                                                ndim=1, dtype=None)]
+    if np.any(np.diff(steps) <= 0):
+        raise validate.ArgumentError(f"record_steps must be increasing and ≥ 0, got {steps}")
+    batch, chunk_steps = validate.positive_int("batch", batch), validate.positive_int("chunk_steps", chunk_steps)
+    K = getattr(model, "n_members", None)
+    if K is None:
+        raise validate.ArgumentError(f"model must be a batched model with n_members, got {validate.show(model)}")
+    if not isinstance(optimizer, torch.optim.Optimizer) or not all(
+            isinstance(g.get("lr"), torch.Tensor) for g in optimizer.param_groups):
+        raise validate.ArgumentError("optimizer must be a batched optimiser with one learning rate per member "
+                                     f"(BatchedSGD, BatchedAdam, BatchedAdamW), got {validate.show(optimizer)}")
     lr0 = [g["lr"].clone() for g in optimizer.param_groups]
+    diverged = np.zeros(K, dtype=bool)        # members whose loss became NaN or inf: frozen, NaN from then on
     out, done = [], 0
     bar = progress(total=steps[-1], desc=desc)
     for t in steps:
         if t > done and lr_schedule is not None:
-            factor = float(lr_schedule(done))
-            if not factor > 0:
-                raise ValueError(f"lr_schedule({done}) must be positive, got {factor}")
+            factor = validate.positive(f"lr_schedule({done})", lr_schedule(done))
             for g, l0 in zip(optimizer.param_groups, lr0):
                 g["lr"] = l0 * factor
+                if diverged.any():
+                    g["lr"][torch.from_numpy(diverged)] = 0.0
         while t > done:                       # at most chunk_steps steps' samples in memory at once
             n = min(chunk_steps, t - done)
             x, y = sample((K, n * batch), generator)
             seeds = torch.randint(0, 2 ** 31 - 1, (K,), generator=generator).tolist()
-            train_ensemble(model, loss_fn, x, y, steps=n, optimizer=optimizer, batch_size=batch,
-                           per_member_data=True, data_seeds=seeds, record_steps=[], progress=False)
+            hist = train_ensemble(model, loss_fn, x, y, steps=n, optimizer=optimizer, batch_size=batch,
+                                  per_member_data=True, data_seeds=seeds, record_steps=[], progress=False)
+            diverged |= hist.diverged
+            if diverged.all():
+                bar.close()
+                raise TrainingDiverged(f"train_one_pass: every member diverged by step {done + n} (learning rates "
+                                       f"{[g.tolist() for g in lr0]} × the schedule); use smaller learning rates",
+                                       step=done + n, members=list(range(K)))
             bar.update(n)
             done += n
-        out.append(np.asarray(evaluate(), dtype=float))
+        values = np.asarray(evaluate(), dtype=float)
+        if diverged.any() and values.shape[:1] == (K,):
+            values = values.copy()
+            values[diverged] = np.nan
+        out.append(values)
     bar.close()
     return np.array(out)

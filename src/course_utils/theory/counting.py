@@ -27,13 +27,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import binom
 
+from .. import validate
+
 __all__ = ["add_beta_estimate", "kl_divergence", "expected_kl", "expected_kl_asymptotic",
            "second_order_coefficient", "missing_mass", "expected_seen", "top_n_floor", "top_n_expected_kl",
            "quantize_log_probabilities", "quantization_floor"]
 
 
 def _probabilities(p, positive: bool = False) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
+    p = validate.array("p", p)
     if p.ndim != 1 or p.size < 2:
         raise ValueError(f"p must be a 1-d array of at least 2 probabilities, got shape {p.shape}")
     if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
@@ -44,17 +46,19 @@ def _probabilities(p, positive: bool = False) -> np.ndarray:
 
 
 def _beta(beta: float) -> float:
-    beta = float(beta)
-    if not beta > 0:
-        raise ValueError(f"the pseudo-count β must be positive (β = 0 gives an infinite expected log loss), "
-                         f"got {beta}")
-    return beta
+    # β = 0 gives an infinite expected log loss; NaN and inf are refused too
+    return validate.real("beta (the pseudo-count β)", beta, low=0.0, low_open=True)
 
 
 def _sample_sizes(N) -> np.ndarray:
-    N_arr = np.asarray(N)
-    if not np.issubdtype(N_arr.dtype, np.integer) and not np.all(N_arr == np.round(N_arr)):
+    N_arr = validate.array("N (the number of samples)", N, dtype=None, allow_empty=True)
+    if N_arr.dtype.kind not in "iuf":
+        raise validate.ArgumentError(f"the number of samples N must be an integer (or an array of integers), "
+                                     f"got {validate.show(N)}")
+    if not np.all(N_arr == np.round(N_arr)):
         raise ValueError(f"the number of samples N must be an integer (or an array of integers), got {N!r}")
+    if np.any(N_arr >= 2 ** 62):
+        raise validate.ArgumentError(f"the number of samples N must be below 2^62 (a 64-bit integer), got {N!r}")
     N_arr = N_arr.astype(np.int64)
     if np.any(N_arr < 0):
         raise ValueError(f"the number of samples N must be non-negative, got {N!r}")
@@ -64,7 +68,7 @@ def _sample_sizes(N) -> np.ndarray:
 def add_beta_estimate(counts, beta: float) -> np.ndarray:
     """The add-β estimate q_k = (n_k + β)/(N + Kβ) from counts of shape (..., K), row by row."""
     beta = _beta(beta)
-    n = np.asarray(counts, dtype=float)
+    n = validate.array("counts", counts, allow_empty=True)
     if n.ndim < 1 or n.shape[-1] < 2 or np.any(n < 0):
         raise ValueError(f"counts must be non-negative with a last axis of K ≥ 2 categories, got shape {n.shape}")
     return (n + beta) / (n.sum(axis=-1, keepdims=True) + n.shape[-1] * beta)
@@ -73,9 +77,11 @@ def add_beta_estimate(counts, beta: float) -> np.ndarray:
 def kl_divergence(p, q) -> np.ndarray:
     """KL(p‖q) = Σ_k p_k log(p_k/q_k) in nats, for one truth p (K,) and estimates q (..., K); 0 log 0 = 0."""
     p = _probabilities(p)
-    q = np.asarray(q, dtype=float)
-    if q.shape[-1] != p.size:
+    q = validate.array("q", q, allow_empty=True)
+    if q.ndim < 1 or q.shape[-1] != p.size:
         raise ValueError(f"q must have a last axis of length K = {p.size}, got shape {q.shape}")
+    if np.any(q < 0):
+        raise validate.ArgumentError("q must hold probabilities (non-negative numbers), got negative entries")
     seen = p > 0
     return np.sum(p[seen] * (np.log(p[seen]) - np.log(q[..., seen])), axis=-1)
 
@@ -87,17 +93,20 @@ def _expected_log_ratio(p: np.ndarray, N: int, beta: float) -> np.ndarray:
     negligible part of the probability lies; the truncated weights are renormalised.
     """
     mean = N * p
-    sd = np.sqrt(N * p * (1 - p))
-    lo = np.maximum(0, np.floor(mean - 12 * sd - 15)).astype(np.int64)
-    hi = np.minimum(N, np.ceil(mean + 12 * sd + 15)).astype(np.int64)
-    lengths = hi - lo + 1
+    # The window's width (sd, 12, 15, the +1) only truncates a sum whose terms outside it are below
+    # 1e-30: a wider window gives the same numbers, so mutants that widen it are equivalent.
+    sd = np.sqrt(N * p * (1 - p))  # pragma: no mutate
+    lo = np.maximum(0, np.floor(mean - 12 * sd - 15)).astype(np.int64)  # pragma: no mutate
+    hi = np.minimum(N, np.ceil(mean + 12 * sd + 15)).astype(np.int64)  # pragma: no mutate
+    lengths = hi - lo + 1  # pragma: no mutate
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     k = np.repeat(np.arange(p.size), lengths)
     n = lo[k] + np.arange(lengths.sum()) - starts[k]
     w = binom.pmf(n, N, p[k])
     # log1p of the relative deviation keeps the O(1/N) result accurate when N is large
     vals = np.log1p((n + beta - mean[k]) / mean[k])
-    return np.add.reduceat(w * vals, starts) / np.add.reduceat(w, starts)
+    # the renormalisation divides by Σ w = 1 − (< 1e-30): multiplying instead is an equivalent mutant
+    return np.add.reduceat(w * vals, starts) / np.add.reduceat(w, starts)  # pragma: no mutate
 
 
 def expected_kl(p, N, beta: float) -> np.ndarray:
@@ -110,6 +119,10 @@ def expected_kl(p, N, beta: float) -> np.ndarray:
     p = _probabilities(p)
     beta = _beta(beta)
     N_arr = _sample_sizes(N)
+    if np.any(N_arr > 10 ** 12):
+        # the exact sum runs over ~24 √(N p_k) counts per category: beyond 10¹² it would not fit in memory
+        raise validate.ArgumentError(f"expected_kl sums over the binomial distribution exactly and needs N ≤ 10^12, "
+                                     f"got {N!r}; use expected_kl_asymptotic for larger N")
     K = p.size
     pos = p[p > 0]
     out = np.empty(N_arr.shape, dtype=float)
@@ -140,13 +153,23 @@ def expected_kl_asymptotic(p, N, beta: float, order: int = 2) -> np.ndarray:
     Valid once N p_k(1 − p_k) ≫ 1 for every category; see :func:`second_order_coefficient`.
     """
     p = _probabilities(p, positive=True)
-    N_arr = np.asarray(N, dtype=float)
+    N_arr = validate.array("N", N, allow_empty=True)
     if np.any(N_arr <= 0):
         raise ValueError(f"the expansion is in 1/N: N must be positive, got {N!r}")
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    order = validate.integer("order", order, low=1, high=2)
+    _beta(beta)
     lead = (p.size - 1) / (2 * N_arr)
     return lead if order == 1 else lead + second_order_coefficient(p, beta) / N_arr ** 2
+
+
+def _n_log_unseen(p: np.ndarray, N_arr: np.ndarray) -> np.ndarray:
+    """N log(1 − p_k), the log-probability that category k is not among N samples, shape N.shape + (K,).
+
+    It is 0 at N = 0 for every p_k, also p_k = 1, where N log(1 − p_k) would be 0·(−∞) = NaN.
+    """
+    sure = p == 1
+    x = N_arr[..., None] * np.log1p(-np.where(sure, 0.0, p))        # log(1 − p_k) where p_k < 1
+    return np.where(sure & (N_arr[..., None] > 0), -np.inf, x)
 
 
 def missing_mass(p, N) -> np.ndarray:
@@ -156,14 +179,14 @@ def missing_mass(p, N) -> np.ndarray:
     """
     p = _probabilities(p)
     N_arr = np.asarray(_sample_sizes(N), dtype=float)
-    return np.sum(p * np.exp(N_arr[..., None] * np.log1p(-np.minimum(p, 1 - 1e-300))), axis=-1)
+    return np.sum(p * np.exp(_n_log_unseen(p, N_arr)), axis=-1)
 
 
 def expected_seen(p, N) -> np.ndarray:
     """Expected number of distinct categories in N samples: Σ_k [1 − (1 − p_k)^N]."""
     p = _probabilities(p)
     N_arr = np.asarray(_sample_sizes(N), dtype=float)
-    return np.sum(-np.expm1(N_arr[..., None] * np.log1p(-np.minimum(p, 1 - 1e-300))), axis=-1)
+    return np.sum(-np.expm1(_n_log_unseen(p, N_arr)), axis=-1)
 
 
 def top_n_floor(p, n: int) -> float:
@@ -174,8 +197,7 @@ def top_n_floor(p, n: int) -> float:
     """
     p = _probabilities(p)
     K = p.size
-    if not isinstance(n, (int, np.integer)) or not 1 <= n <= K:
-        raise ValueError(f"the number of stored categories n must be an integer in [1, K = {K}], got {n!r}")
+    n = validate.integer(f"n (the number of stored categories, K = {K})", n, low=1, high=K)
     if np.any(np.diff(p) > 0):
         raise ValueError("p must be sorted from the most to the least probable category")
     tail = p[n:]
@@ -198,6 +220,7 @@ def top_n_expected_kl(p, N, n: int, beta: float) -> np.ndarray:
     the first term being :func:`expected_kl` on n + 1 categories and F(n) :func:`top_n_floor`.
     """
     p = _probabilities(p)
+    n = validate.integer(f"n (the number of stored categories, K = {p.size})", n, low=1, high=p.size)
     floor = top_n_floor(p, n)
     coarse = p if n >= p.size - 1 else np.concatenate([p[:n], [p[n:].sum()]])
     return expected_kl(coarse, N, beta) + floor
@@ -206,11 +229,13 @@ def top_n_expected_kl(p, N, n: int, beta: float) -> np.ndarray:
 def quantize_log_probabilities(q, bits: int, log_min: float) -> np.ndarray:
     """Store log q_k with ``bits`` bits each: round it to the nearest of 2^bits levels evenly spaced on
     [log_min, 0] (values below log_min are clipped), then renormalise. Rows of q (..., K)."""
-    if not isinstance(bits, (int, np.integer)) or bits < 1:
-        raise ValueError(f"bits must be a positive integer, got {bits!r}")
-    if not log_min < 0:
-        raise ValueError(f"log_min is the smallest storable log-probability and must be negative, got {log_min}")
-    q = np.asarray(q, dtype=float)
+    # more than 52 bits is finer than a float64 resolves (and 2^bits overflows a float from 1024 on)
+    bits = validate.integer("bits", bits, low=1, high=52)
+    log_min = validate.real("log_min (the smallest storable log-probability)", log_min, high=0.0, high_open=True)
+    q = validate.array("q", q)
+    if q.ndim < 1 or np.any(q < 0) or np.any(q.sum(axis=-1) <= 0):
+        raise validate.ArgumentError(f"q must hold rows of probabilities (non-negative, each row with a positive "
+                                     f"sum), got {validate.show(q)}")
     step = -log_min / (2 ** bits - 1)
     level = np.round((np.clip(np.log(q), log_min, 0.0) - log_min) / step)
     w = np.exp(log_min + level * step)
@@ -224,10 +249,9 @@ def quantization_floor(bits, log_min: float) -> np.ndarray:
     Rounding shifts each log-probability by δ_k, roughly uniform on [−Δ/2, Δ/2]; after
     renormalisation KL = log E_p e^δ − E_p δ ≈ Var_p(δ)/2 = Δ²/24. It falls like 4^(−bits).
     """
-    b = np.asarray(bits, dtype=float)
-    if np.any(b < 1):
-        raise ValueError(f"bits must be ≥ 1, got {bits!r}")
-    if not log_min < 0:
-        raise ValueError(f"log_min must be negative, got {log_min}")
+    b = validate.array("bits", bits, allow_empty=True)
+    if np.any(b < 1) or np.any(b > 52):
+        raise ValueError(f"bits must be ≥ 1 (and at most 52, the bits of a float64 mantissa), got {bits!r}")
+    log_min = validate.real("log_min", log_min, high=0.0, high_open=True)
     step = -log_min / (2 ** b - 1)
     return step ** 2 / 24

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate
+
 __all__ = ["crossing_time", "predicted_times", "shifted_total",
            "data_law", "fit_data_threshold", "unit_law", "fit_units_per_skill", "skills_held",
            "fit_logit_line", "logit_line_time", "exact_match"]
@@ -37,17 +39,23 @@ def crossing_time(t, values, level: float) -> np.ndarray:
     t_{i−1} + (t_i − t_{i−1}) (level − v_{i−1}) / (v_i − v_{i−1}); a curve already at the level at the first
     record gives t_0, one that never gets there NaN.
     """
-    t = np.asarray(t, dtype=float)
-    v = np.asarray(values, dtype=float)
-    if t.ndim != 1 or v.shape[:1] != t.shape:
+    t = validate.array("t", t, ndim=1)
+    v = validate.array("values", values)
+    if v.shape[:1] != t.shape:
         raise ValueError(f"values must have one row per time: t {t.shape}, values {v.shape}")
+    if np.any(np.diff(t) <= 0):
+        raise validate.ArgumentError("the record times t must increase strictly")
+    level = validate.real("level", level)
     hit = v >= level
     i = hit.argmax(axis=0)
     reached = hit.any(axis=0)
     prev = np.maximum(i - 1, 0)
     v_i = np.take_along_axis(v, i[None], 0)[0]
     v_p = np.take_along_axis(v, prev[None], 0)[0]
-    frac = np.where(i > 0, (level - v_p) / np.where(v_i > v_p, v_i - v_p, 1.0), 0.0)
+    # At i = 0 (prev = i) the step t[i] − t[prev] is 0, so what frac is there does not matter; for i > 0,
+    # v_p < level ≤ v_i puts frac in (0, 1] already. Mutants of the guards (i > 0, v_i > v_p, the 1.0 and
+    # 0.0 fill values, the clip bounds) are therefore equivalent; the formula itself is tested by hand.
+    frac = np.where(i > 0, (level - v_p) / np.where(v_i > v_p, v_i - v_p, 1.0), 0.0)  # pragma: no mutate
     out = t[prev] + (t[i] - t[prev]) * np.clip(frac, 0.0, 1.0)
     return np.where(reached, out, np.nan)
 
@@ -63,12 +71,15 @@ def predicted_times(t_ref, p, ref: int = 0, exponent: float = 1.0) -> np.ndarray
     eq-emergence-time of the chapter). ``t_ref`` of any shape (e.g. one per network) gives
     shape t_ref.shape + (n_s,).
     """
-    p = np.asarray(p, dtype=float)
+    p = validate.array("p", p)
     if p.ndim != 1 or np.any(p <= 0):
         raise ValueError("p must be a 1-d array of positive skill frequencies")
-    if not 0 <= ref < p.size:
-        raise ValueError(f"ref must index a skill, 0 ≤ ref < {p.size}, got {ref}")
-    t_ref = np.asarray(t_ref, dtype=float)
+    ref = validate.integer(f"ref (a skill index, 0 ≤ ref < {p.size})", ref, low=0, high=p.size - 1)
+    exponent = validate.real("exponent", exponent)
+    # NaN is allowed in t_ref: a reference skill that never emerged (crossing_time) gives NaN times
+    t_ref = validate.array("t_ref", t_ref, finite=False, allow_empty=True)
+    if np.any(np.isinf(t_ref)):
+        raise validate.ArgumentError("t_ref must not contain ±inf (NaN marks a skill that never emerged)")
     return t_ref[..., None] * (p[ref] / p) ** exponent
 
 
@@ -79,13 +90,16 @@ def shifted_total(t, t_curve, curve_ref, p, ref: int = 0) -> np.ndarray:
     reference skill's curve c_ref at the earlier time t p_k/p_ref. ``curve_ref`` is measured at the times
     ``t_curve`` (increasing, starting at 0) and is interpolated linearly; t may be any array.
     """
-    p = np.asarray(p, dtype=float)
-    t_curve, curve_ref = np.asarray(t_curve, dtype=float), np.asarray(curve_ref, dtype=float)
+    p = validate.array("p", p, ndim=1)
+    t_curve, curve_ref = validate.array("t_curve", t_curve), validate.array("curve_ref", curve_ref)
     if t_curve.ndim != 1 or t_curve.shape != curve_ref.shape or np.any(np.diff(t_curve) <= 0):
         raise ValueError("t_curve must increase strictly and curve_ref must have its shape")
+    ref = validate.integer("ref", ref)
     if np.any(p <= 0) or not 0 <= ref < p.size:
         raise ValueError("p must be positive skill frequencies and ref a skill index")
-    t = np.asarray(t, dtype=float)
+    t = validate.array("t", t, allow_empty=True)
+    if np.any(t < 0):
+        raise validate.ArgumentError(f"the times t must be ≥ 0, got {validate.show(t)} with minimum {t.min():g}")
     moved = t[..., None] * p / p[ref]
     if np.any(moved > t_curve[-1] * (1 + 1e-12)):
         raise ValueError("t p_k/p_ref runs past the reference curve: give t ≤ t_curve[-1] p_ref / max(p)")
@@ -101,10 +115,9 @@ def data_law(D, p, D_c: float) -> np.ndarray:
 
     Shape D.shape + (n_s,). (Eq. eq-emergence-data-law of the chapter: the D_c-shot multilinear model.)
     """
-    if not D_c > 0:
-        raise ValueError(f"D_c must be positive, got {D_c}")
-    p = np.asarray(p, dtype=float)
-    D = np.asarray(D, dtype=float)
+    D_c = validate.positive("D_c", D_c)
+    p = validate.array("p", p, ndim=1)
+    D = validate.array("D", D, allow_empty=True)
     if np.any(D < 0) or np.any(p < 0):
         raise ValueError("D and p must be non-negative")
     return np.minimum(D[..., None] * p / D_c, 1.0)
@@ -117,8 +130,8 @@ def fit_data_threshold(d, R) -> float:
     """
     from scipy.optimize import minimize_scalar
 
-    d, R = np.asarray(d, dtype=float), np.asarray(R, dtype=float)
-    if d.shape != R.shape or d.size < 2 or np.any(d <= 0) or not np.all(np.isfinite(R)):
+    d, R = validate.array("d", d), validate.array("R", R)        # finite: NaN and inf are refused here
+    if d.shape != R.shape or d.size < 2 or np.any(d <= 0):
         raise ValueError("d and R must have the same shape, at least 2 points, d > 0 and R finite")
     lo, hi = np.log(d.min()) - np.log(10.0), np.log(d.max()) + np.log(10.0)
     res = minimize_scalar(lambda x: np.sum((np.minimum(d / np.exp(x), 1.0) - R) ** 2), bounds=(lo, hi),
@@ -136,11 +149,9 @@ def unit_law(N, n_skills: int, N_c: float) -> np.ndarray:
     Skills 1 … ⌊N/N_c⌋ are complete, the next one holds the fraction of N_c left over, the rest nothing.
     Shape N.shape + (n_skills,). (Eq. eq-emergence-unit-law of the chapter.)
     """
-    if not N_c > 0:
-        raise ValueError(f"N_c must be positive, got {N_c}")
-    if not (isinstance(n_skills, (int, np.integer)) and n_skills >= 1):
-        raise ValueError(f"n_skills must be a positive integer, got {n_skills!r}")
-    N = np.asarray(N, dtype=float)
+    N_c = validate.positive("N_c", N_c)
+    n_skills = validate.positive_int("n_skills", n_skills)
+    N = validate.array("N", N, allow_empty=True)
     if np.any(N < 0):
         raise ValueError("the number of units N must be non-negative")
     k = np.arange(1, n_skills + 1)
@@ -156,11 +167,10 @@ def fit_units_per_skill(N, R, k: int) -> float:
     """The N_c minimising Σ (clip(N/N_c − (k−1), 0, 1) − R)² over the points (N, R) of skill ``k`` (1-based)."""
     from scipy.optimize import minimize_scalar
 
-    N, R = np.asarray(N, dtype=float), np.asarray(R, dtype=float)
-    if N.shape != R.shape or N.size < 2 or np.any(N <= 0) or not np.all(np.isfinite(R)):
+    N, R = validate.array("N", N), validate.array("R", R)        # finite: NaN and inf are refused here
+    if N.shape != R.shape or N.size < 2 or np.any(N <= 0):
         raise ValueError("N and R must have the same shape, at least 2 points, N > 0 and R finite")
-    if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise ValueError(f"k is the skill's rank, a positive integer, got {k!r}")
+    k = validate.positive_int("k (the skill's rank)", k)
     lo, hi = np.log(N.min() / (10.0 * k)), np.log(N.max() * 10.0)
     res = minimize_scalar(lambda x: np.sum((np.clip(N / np.exp(x) - (k - 1), 0, 1) - R) ** 2),
                           bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
@@ -173,9 +183,8 @@ def fit_units_per_skill(N, R, k: int) -> float:
 
 def exact_match(acc, n_queries: int) -> np.ndarray:
     """The probability acc^ℓ that all ℓ = ``n_queries`` independent queries are answered right."""
-    if not (isinstance(n_queries, (int, np.integer)) and n_queries >= 1):
-        raise ValueError(f"n_queries must be a positive integer, got {n_queries!r}")
-    acc = np.asarray(acc, dtype=float)
+    n_queries = validate.positive_int("n_queries", n_queries)
+    acc = validate.array("acc", acc, allow_empty=True)
     if np.any((acc < 0) | (acc > 1)):
         raise ValueError("accuracies must lie in [0, 1]")
     return acc ** n_queries
@@ -189,11 +198,13 @@ def fit_logit_line(t, a) -> tuple[float, float, float]:
     that does not rise gives r ≤ 0 (and a meaningless t_h): check r before extrapolating. Needs at least
     3 points with 0 < a < 1.
     """
-    t, a = np.asarray(t, dtype=float), np.asarray(a, dtype=float)
+    t, a = validate.array("t", t), validate.array("a", a)
     if t.shape != a.shape or t.ndim != 1:
         raise ValueError("t and a must be 1-d arrays of the same length")
     if t.size < 3 or np.any((a <= 0) | (a >= 1)):
         raise ValueError("need at least 3 points with 0 < a < 1 (the logit must be finite)")
+    if np.ptp(t) == 0:
+        raise validate.ArgumentError("the times t must not all be equal: a line through them has no slope")
     z = np.log(a / (1 - a))
     A = np.stack([np.ones_like(t), t], axis=1)
     coef, *_ = np.linalg.lstsq(A, z, rcond=None)
@@ -204,6 +215,7 @@ def fit_logit_line(t, a) -> tuple[float, float, float]:
 
 def logit_line_time(t_h: float, rate: float, a_target: float) -> float:
     """The time at which the fitted logistic reaches ``a_target``: t = t_h + logit(a_target)/r."""
-    if not 0 < a_target < 1 or not rate > 0:
-        raise ValueError("a_target must lie in (0, 1) and the rate must be positive")
+    a_target = validate.real("a_target", a_target, low=0.0, high=1.0, low_open=True, high_open=True)
+    rate = validate.positive("rate", rate)
+    t_h = validate.real("t_h", t_h)
     return float(t_h + np.log(a_target / (1 - a_target)) / rate)

@@ -35,24 +35,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import validate as V
+
 __all__ = ["EigenFeatures", "eigenfeatures", "intensity", "quality", "utilisation", "label_projector",
            "alignment_from_scatter", "nc1_bound", "collapsed_alignment", "uniform_error_kappa",
            "threshold_error"]
 
 
-def _np(a) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a, dtype=float)
-
-
-def _labels(y, n: int, name: str = "y") -> tuple[np.ndarray, int]:
-    y = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"{name} must be a vector of {n} integer labels, got shape {y.shape}")
+def _labels(y, n: int | None, name: str = "y") -> tuple[np.ndarray, int]:
+    """Integer class labels 0 … C−1 as a NumPy vector (of length ``n`` when given) and C = max + 1."""
+    y = V.array(name, y, ndim=1, dtype=None)
+    if n is not None and y.shape[0] != n:
+        raise V.ArgumentError(f"{name} must be a vector of {n} integer labels (one per row), got shape {y.shape}")
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ValueError(f"{name} must hold non-negative integer labels 0 … C−1")
+        raise V.ArgumentError(f"{name} must hold non-negative integer labels 0 … C−1, got {V.show(y)}")
     return y.astype(int), int(y.max()) + 1
+
+
+def _eigenfeatures(ef) -> "EigenFeatures":
+    if not isinstance(ef, EigenFeatures):
+        raise V.ArgumentError(f"ef must be an EigenFeatures (the result of eigenfeatures(features)), got {V.show(ef)}")
+    return ef
 
 
 @dataclass
@@ -68,6 +71,16 @@ class EigenFeatures:
     eigenvalues: np.ndarray
     train_values: np.ndarray
 
+    def __post_init__(self) -> None:
+        dims = V.Dims()
+        self.mean = V.array("mean", self.mean, shape=("p",), dims=dims)
+        self.phi = V.array("phi", self.phi, shape=("N", "p"), dims=dims)
+        self.eigenvalues = V.array("eigenvalues", self.eigenvalues, shape=("r",), dims=dims, allow_empty=True)
+        self.train_values = V.array("train_values", self.train_values, shape=("N", "r"), dims=dims,
+                                    allow_empty=True)
+        if np.any(self.eigenvalues <= 0):
+            raise V.ArgumentError("eigenvalues must be positive (the kept eigenvalues of K/N)")
+
     @property
     def n_train(self) -> int:
         return self.phi.shape[0]
@@ -82,9 +95,7 @@ class EigenFeatures:
 
         On the training features themselves it returns ``train_values`` (to rounding).
         """
-        phi = _np(features)
-        if phi.ndim != 2 or phi.shape[1] != self.phi.shape[1]:
-            raise ValueError(f"features must have shape (M, {self.phi.shape[1]}), got {phi.shape}")
+        phi = V.array("features", features, shape=("M", "p"), dims=V.Dims(p=self.phi.shape[1]), allow_empty=True)
         k = (phi - self.mean) @ self.phi.T                      # k(x, x_i), shape (M, N)
         return k @ self.train_values / (self.n_train * self.eigenvalues)
 
@@ -92,38 +103,39 @@ class EigenFeatures:
 def eigenfeatures(features, *, rtol: float = 1e-9) -> EigenFeatures:
     """Diagonalise the feature kernel of training features φ(x_i) (N, p): (1/N) K u_k = λ_k u_k, K = Φ̃Φ̃ᵀ.
 
-    Keeps the eigenvalues above ``rtol`` × the largest (the others are rounding noise; a centred kernel has
+    Keeps the eigenvalues above ``rtol`` × the largest (0 ≤ rtol < 1) (the others are rounding noise; a centred kernel has
     rank ≤ min(N − 1, p)). Returns an :class:`EigenFeatures`.
     """
-    phi = _np(features)
-    if phi.ndim != 2 or phi.shape[0] < 2:
-        raise ValueError(f"features must have shape (N, p) with N ≥ 2, got {phi.shape}")
-    if not np.all(np.isfinite(phi)):
-        raise ValueError("features contain NaN or infinite values")
-    if not rtol >= 0:
-        raise ValueError(f"rtol must be ≥ 0, got {rtol!r}")
+    phi = V.array("features", features, ndim=2)
+    if phi.shape[0] < 2:
+        raise V.ArgumentError(f"features must have shape (N, p) with N ≥ 2, got {phi.shape}")
+    rtol = V.real("rtol", rtol, low=0.0, high=1.0, high_open=True)   # rtol ≥ 1 would keep no eigenvalue
     N = phi.shape[0]
     mean = phi.mean(0)
     centred = phi - mean
     lam, U = np.linalg.eigh(centred @ centred.T / N)
     lam, U = lam[::-1], U[:, ::-1]
     if lam[0] <= 0:
-        raise ValueError("the features are constant on the training sample: no eigenfunction")
+        raise V.ArgumentError("features are constant on the training sample: no eigenfunction")
     keep = lam > rtol * lam[0]
     return EigenFeatures(mean=mean, phi=centred, eigenvalues=lam[keep], train_values=np.sqrt(N) * U[:, keep])
 
 
 def intensity(ef: EigenFeatures) -> np.ndarray:
     """λ_k / Σ_j λ_j: the share of the (centred) feature variance carried by eigenfunction k."""
+    ef = _eigenfeatures(ef)
     return ef.eigenvalues / ef.eigenvalues.sum()
 
 
 def label_projector(y, n_classes: int | None = None) -> np.ndarray:
     """P_Y (M, M): the orthogonal projector onto the span of the centred class indicators of labels y (rank C−1
     when every class occurs)."""
-    y = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
-    y, C = _labels(y, len(y))
-    C = max(C, n_classes or 0)
+    y, C = _labels(y, None)
+    if n_classes is not None:
+        n_classes = V.positive_int("n_classes", n_classes)
+        if n_classes < C:
+            raise V.ArgumentError(f"n_classes = {n_classes} is too small for labels up to {C - 1}")
+        C = n_classes
     Y = np.eye(C)[y]
     Y = Y - Y.mean(0)
     Q, R = np.linalg.qr(Y)
@@ -138,15 +150,13 @@ def quality(values, y) -> np.ndarray:
     Between 0 (orthogonal to every class direction) and 1 (a combination of class indicators). A function
     that is random with respect to the labels has q ≈ (C−1)/(M−1) on average.
     """
-    E = _np(values)
-    if E.ndim != 2:
-        raise ValueError(f"values must have shape (M, r), got {E.shape}")
-    _labels(np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y), E.shape[0])
+    E = V.array("values", values, ndim=2)
+    y, _ = _labels(y, E.shape[0])
     E = E - E.mean(0)
     P = label_projector(y)
     norm2 = (E ** 2).sum(0)
     if np.any(norm2 <= 0):
-        raise ValueError("an eigenfunction is constant on this set: its quality is undefined")
+        raise V.ArgumentError("values: an eigenfunction is constant on this set, its quality is undefined")
     return ((P @ E) ** 2).sum(0) / norm2
 
 
@@ -156,24 +166,23 @@ def utilisation(ef: EigenFeatures, readout) -> np.ndarray:
     Since f(x) − f̄ = Σ_k a_k e_k(x) with e_k orthonormal on the training sample, Σ_k ‖a_k‖² is the output
     variance there (summed over outputs) and u_k the share that flows through e_k.
     """
-    W = _np(readout)
-    if W.ndim != 2 or W.shape[1] != ef.phi.shape[1]:
-        raise ValueError(f"readout must have shape (C, {ef.phi.shape[1]}), got {W.shape}")
+    ef = _eigenfeatures(ef)
+    W = V.array("readout", readout, shape=("C", "p"), dims=V.Dims(p=ef.phi.shape[1]))
     a = (W @ ef.directions()) * np.sqrt(ef.eigenvalues)       # (C, r)
     a2 = (a ** 2).sum(0)
     if a2.sum() <= 0:
-        raise ValueError("the readout is zero on the features: utilisation is undefined")
+        raise V.ArgumentError("readout is zero on the features: utilisation is undefined")
     return a2 / a2.sum()
 
 
 def _scatter(H, y):
-    H = _np(H)
-    y, C = _labels(np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y), H.shape[0])
+    H = V.array("H", H, ndim=2)
+    y, C = _labels(y, H.shape[0])
     counts = np.bincount(y, minlength=C)
     if C < 2 or np.any(counts == 0):
-        raise ValueError(f"need every class 0 … C−1 present and C ≥ 2; counts {counts.tolist()}")
+        raise V.ArgumentError(f"y: need every class 0 … C−1 present and C ≥ 2; counts {counts.tolist()}")
     if np.any(counts != counts[0]):
-        raise ValueError(f"the classes must be balanced (equal counts); counts {counts.tolist()}")
+        raise V.ArgumentError(f"y: the classes must be balanced (equal counts); counts {counts.tolist()}")
     means = np.stack([H[y == c].mean(0) for c in range(C)])
     R = H - means[y]
     Mc = means - means.mean(0)
@@ -199,8 +208,11 @@ def nc1_bound(H, y, *, rtol: float = 1e-10) -> tuple[float, float]:
     For a simplex ETF c_B = (C−1)/C. Returns (inf bound) when κ = 1.
     """
     Sw, Sb, C = _scatter(H, y)
+    rtol = V.nonnegative("rtol", rtol)
     lam = np.linalg.eigvalsh(Sb)
     pos = lam[lam > rtol * lam.max()]
+    if len(pos) == 0:
+        raise V.ArgumentError("H: the class means coincide (Σ_B = 0), so NC1 and its bound are undefined")
     nc1_value = float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rtol, hermitian=True)) / C)
     kappa = 1 - np.trace(Sb) / (np.sqrt(C - 1) * np.linalg.norm(Sw + Sb))
     c_B = np.trace(Sb) / (C * pos.min())
@@ -215,43 +227,34 @@ def collapsed_alignment(y_true, y_pred, n_classes: int, gram=None) -> float:
 
         A = tr(G ÑᵀÑ) / (√tr(G D̂ G D̂) · √tr(D²)).
     """
-    yt = np.asarray(y_true.detach().cpu().numpy() if hasattr(y_true, "detach") else y_true)
-    yp = np.asarray(y_pred.detach().cpu().numpy() if hasattr(y_pred, "detach") else y_pred)
-    if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer ≥ 2, got {n_classes!r}")
-    yt, _ = _labels(yt, len(yt), "y_true")
-    yp, _ = _labels(yp, len(yt), "y_pred")
-    C = int(n_classes)
+    C = V.integer("n_classes", n_classes, low=2)
+    yt, _ = _labels(y_true, None, "y_true")
+    yp, _ = _labels(y_pred, len(yt), "y_pred")
     if max(yt.max(), yp.max()) >= C:
-        raise ValueError(f"labels must lie in 0 … {C - 1}")
-    G = np.eye(C) * C / (C - 1) - np.ones((C, C)) / (C - 1) if gram is None else _np(gram)
-    if G.shape != (C, C):
-        raise ValueError(f"gram must have shape ({C}, {C}), got {G.shape}")
+        raise V.ArgumentError(f"labels must lie in 0 … {C - 1} (n_classes = {C}), got up to {max(yt.max(), yp.max())}")
+    G = np.eye(C) * C / (C - 1) - np.ones((C, C)) / (C - 1) if gram is None else \
+        V.array("gram", gram, shape=(C, C))
     Y, Yh = np.eye(C)[yt], np.eye(C)[yp]
     Yc, Yhc = Y - Y.mean(0), Yh - Yh.mean(0)
     Nt, D, Dh = Yc.T @ Yhc, Yc.T @ Yc, Yhc.T @ Yhc
     den = np.sqrt(np.trace(G @ Dh @ G @ Dh)) * np.sqrt(np.trace(D @ D))
     if den <= 0:
-        raise ValueError("all predictions (or all labels) are one class: the alignment is undefined")
+        raise V.ArgumentError("y_pred or y_true: all predictions (or all labels) are one class, the alignment is undefined")
     return float(np.trace(G @ Nt.T @ Nt) / den)
 
 
 def uniform_error_kappa(error, n_classes: int):
     """κ = 1 − A = 1 − (1 − εC/(C−1))² for balanced classes, features collapsed onto a simplex ETF by predicted
     class, and a fraction ε of each class predicted as each other class equally often (ε/(C−1) each)."""
-    if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer ≥ 2, got {n_classes!r}")
-    e = np.asarray(error, dtype=float)
-    if np.any((e < 0) | (e > 1)) or not np.all(np.isfinite(e)):
-        raise ValueError("error must lie in [0, 1]")
-    C = n_classes
+    C = V.integer("n_classes", n_classes, low=2)
+    e = V.array("error", error, allow_empty=True)
+    if np.any((e < 0) | (e > 1)):
+        raise V.ArgumentError(f"error must lie in [0, 1], got {error!r}")
     return 1 - (1 - e * C / (C - 1)) ** 2
 
 
 def threshold_error(kappa: float, n_classes: int) -> float:
     """The error ε* at which :func:`uniform_error_kappa` reaches κ: ε* = (1 − √(1 − κ))(C − 1)/C."""
-    if not 0 <= kappa < 1:
-        raise ValueError(f"kappa must lie in [0, 1), got {kappa!r}")
-    if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer ≥ 2, got {n_classes!r}")
+    kappa = V.real("kappa", kappa, low=0.0, high=1.0, high_open=True)
+    n_classes = V.integer("n_classes", n_classes, low=2)
     return float((1 - np.sqrt(1 - kappa)) * (n_classes - 1) / n_classes)

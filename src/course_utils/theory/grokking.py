@@ -43,7 +43,11 @@ All functions take NumPy arrays (or tensors, converted) and return NumPy values.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .. import validate as V
 
 __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "constraint_matrix",
            "permissible_parallelograms", "normalise_embeddings", "parallelogram_defects", "rqi",
@@ -55,19 +59,44 @@ __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "cons
            "critical_fraction", "PHASES", "classify_phase"]
 
 
-def _np(x) -> np.ndarray:
-    return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+#: The most integration steps :func:`effective_gradient_flow` takes before it refuses (about a minute).
+MAX_FLOW_STEPS = 10_000_000
 
 
-def _embeddings(E) -> np.ndarray:
-    E = _np(E)
-    return E[:, None] if E.ndim == 1 else E
+def _embeddings(E, name: str = "E") -> np.ndarray:
+    """Embeddings as a float (p, d) array (a vector (p,) is one-dimensional embeddings), finite, p ≥ 2."""
+    E = V.array(name, E, ndim=(1, 2))
+    E = E[:, None] if E.ndim == 1 else E
+    if E.shape[0] < 2:
+        raise V.ArgumentError(f"{name} must hold the embeddings of p ≥ 2 symbols (shape (p,) or (p, d)), "
+                              f"got shape {E.shape}")
+    return E
+
+
+def _p(p) -> int:
+    return V.integer("p", p, low=2)
+
+
+def _symbols(name: str, value, width: int, p: int | None) -> np.ndarray:
+    """Rows of ``width`` symbols (pairs: 2, parallelograms: 4) as an int array (n, width), each in 0 … p−1."""
+    a = V.array(name, value, allow_empty=True)
+    if a.size % width:
+        raise V.ArgumentError(f"{name} must have shape (n, {width}) (rows of {width} symbols), got shape {a.shape}")
+    if a.ndim > 2 or (a.ndim == 2 and a.size and a.shape[1] != width):
+        raise V.ArgumentError(f"{name} must have shape (n, {width}) (rows of {width} symbols), got shape {a.shape}")
+    if np.any(a != np.round(a)) or np.any(a < 0) or (p is not None and np.any(a >= p)):
+        upper = f"{p - 1}" if p is not None else "p − 1"
+        raise V.ArgumentError(f"{name} must hold integer symbols 0 … {upper}, got values from {a.min():g} to {a.max():g}")
+    return a.astype(int).reshape(-1, width)
+
+
+def _quads(quads, p: int) -> np.ndarray:
+    return _symbols("quads", quads, 4, p)
 
 
 def unordered_pairs(p: int) -> np.ndarray:
     """All unordered pairs (a, b), 0 ≤ a ≤ b < p, in the order of ``addition_table(p)``: (p(p+1)/2, 2)."""
-    if p < 2:
-        raise ValueError(f"need p ≥ 2, got {p}")
+    p = _p(p)
     return np.array([(a, b) for a in range(p) for b in range(a, p)], dtype=int)
 
 
@@ -80,16 +109,18 @@ def parallelograms(p: int) -> np.ndarray:
     return np.array(out, dtype=int).reshape(-1, 4)
 
 
-def _pair_set(train_pairs) -> set:
-    tp = np.asarray(train_pairs.cpu() if hasattr(train_pairs, "cpu") else train_pairs, dtype=int)
-    if tp.ndim != 2 or tp.shape[1] != 2:
-        raise ValueError(f"training pairs must have shape (n, 2), got {tp.shape}")
+def _pair_set(train_pairs, p: int | None = None, name: str = "train_pairs") -> set:
+    tp = V.array(name, train_pairs, ndim=2, allow_empty=True)
+    if tp.shape[1] != 2:
+        raise V.ArgumentError(f"{name} must have shape (n, 2) (one pair of symbols per row), got shape {tp.shape}")
+    tp = _symbols(name, tp, 2, p)
     return {(min(a, b), max(a, b)) for a, b in tp}
 
 
 def training_parallelograms(train_pairs, p: int) -> np.ndarray:
     """P₀(D): the parallelograms (i, j, m, n) whose pairs (i, j) and (m, n) are both training pairs."""
-    D = _pair_set(train_pairs)
+    p = _p(p)
+    D = _pair_set(train_pairs, p)
     Q = parallelograms(p)
     keep = [(i, j) in D and (m, n) in D for i, j, m, n in Q]
     return Q[np.asarray(keep, dtype=bool)] if len(Q) else Q
@@ -100,7 +131,8 @@ def constraint_matrix(quads, p: int) -> np.ndarray:
 
     (A E)_q = E_i + E_j − E_m − E_n is the defect of parallelogram q.
     """
-    quads = np.asarray(quads, dtype=int).reshape(-1, 4)
+    p = _p(p)
+    quads = _quads(quads, p)
     A = np.zeros((len(quads), p))
     rows = np.arange(len(quads))
     for col, sign in zip(range(4), (1.0, 1.0, -1.0, -1.0)):
@@ -113,6 +145,7 @@ def permissible_parallelograms(train_pairs, p: int, *, tol: float = 1e-9) -> np.
 
     They hold in every representation with zero training defects, P₀(D) ⊆ permissible ⊆ all.
     """
+    tol = V.nonnegative("tol", tol)
     Q = parallelograms(p)
     A0 = constraint_matrix(training_parallelograms(train_pairs, p), p)
     if len(A0) == 0:
@@ -130,14 +163,14 @@ def normalise_embeddings(E) -> np.ndarray:
     C = E - E.mean(axis=0)
     z = np.sqrt((C ** 2).sum() / len(E))
     if z == 0:
-        raise ValueError("all embeddings coincide: the normalisation is undefined")
+        raise V.ArgumentError("E: all embeddings coincide, the normalisation is undefined")
     return C / z
 
 
 def parallelogram_defects(E, quads) -> np.ndarray:
     """|E_i + E_j − E_m − E_n| for each parallelogram (on the embeddings as given): shape (Q,)."""
     E = _embeddings(E)
-    q = np.asarray(quads, dtype=int).reshape(-1, 4)
+    q = _quads(quads, len(E))
     return np.linalg.norm(E[q[:, 0]] + E[q[:, 1]] - E[q[:, 2]] - E[q[:, 3]], axis=1)
 
 
@@ -145,7 +178,10 @@ def rqi(E, p: int | None = None, *, delta: float = 0.05) -> float:
     """Representation quality index: the fraction of all parallelograms whose defect, on the
     normalised embeddings (:func:`normalise_embeddings`), is at most δ. 1 for E_k = a + b k."""
     E = _embeddings(E)
-    p = len(E) if p is None else p
+    p = len(E) if p is None else _p(p)
+    if p > len(E):
+        raise V.ArgumentError(f"p = {p} symbols, but E holds only {len(E)} embeddings")
+    delta = V.nonnegative("delta", delta)
     Q = parallelograms(p)
     return float(np.mean(parallelogram_defects(normalise_embeddings(E), Q) <= delta))
 
@@ -155,10 +191,15 @@ def predicted_accuracy(E, train_pairs, eval_pairs, *, delta: float = 0.05) -> fl
     are training pairs or have a training pair (m, n) with m + n = i + j and
     |Ẽ_i + Ẽ_j − Ẽ_m − Ẽ_n| ≤ δ (normalised embeddings): their answer follows from a training answer."""
     Et = normalise_embeddings(E)
-    D = np.array(sorted(_pair_set(train_pairs)), dtype=int)
-    ev = np.asarray(eval_pairs.cpu() if hasattr(eval_pairs, "cpu") else eval_pairs, dtype=int)
+    p = len(Et)
+    delta = V.nonnegative("delta", delta)
+    D = np.array(sorted(_pair_set(train_pairs, p)), dtype=int).reshape(-1, 2)
+    ev = V.array("eval_pairs", eval_pairs, ndim=2, allow_empty=True)
     if len(ev) == 0:
-        raise ValueError("no pairs to evaluate")
+        raise V.ArgumentError("eval_pairs is empty: no pairs to evaluate")
+    if ev.shape[1] != 2:
+        raise V.ArgumentError(f"eval_pairs must have shape (n, 2) (one pair of symbols per row), got shape {ev.shape}")
+    ev = _symbols("eval_pairs", ev, 2, p)
     Dset = {tuple(x) for x in D}
     hits = 0
     for i, j in ev:
@@ -176,6 +217,8 @@ def effective_loss(E, quads) -> float:
     """ℓ_eff = Σ_{(i,j,m,n) ∈ quads} |E_i + E_j − E_m − E_n|² / Σ_k |E_k − Ē|² (scale and translation invariant)."""
     E = _embeddings(E)
     Z = ((E - E.mean(axis=0)) ** 2).sum()
+    if Z == 0:
+        raise V.ArgumentError("E: all embeddings coincide (Σ_k |E_k − Ē|² = 0): the effective loss is undefined")
     return float((parallelogram_defects(E, quads) ** 2).sum() / Z)
 
 
@@ -189,6 +232,8 @@ def effective_loss_gradient(E, quads) -> np.ndarray:
     H = effective_hessian(quads, p)
     CE = E - E.mean(axis=0)
     Z = (CE ** 2).sum()
+    if Z == 0:
+        raise V.ArgumentError("E: all embeddings coincide (Σ_k |E_k − Ē|² = 0): the effective loss is undefined")
     ell = float(np.trace(E.T @ H @ E)) / Z
     return (2 * H @ E - 2 * ell * CE) / Z
 
@@ -207,6 +252,7 @@ def hessian_spectrum(quads, p: int) -> np.ndarray:
 
 def null_space_dimension(quads, p: int, *, tol: float = 1e-8) -> int:
     """dim ker H: the number of independent representations with zero training defects (≥ 2)."""
+    tol = V.nonnegative("tol", tol)
     ev = hessian_spectrum(quads, p)
     return int((ev <= tol * max(1.0, ev[-1])).sum())
 
@@ -229,25 +275,32 @@ def grokking_rate(quads, p: int) -> float:
 def linear_flow(E0, quads, times, *, Z0: float | None = None) -> np.ndarray:
     """The linear gradient flow dE/dt = −(2/Z₀) H E of ℓ₀/Z₀ at fixed Z₀ (default Z₀ of E0):
     E(t) = V exp(−2Λt/Z₀) Vᵀ E(0). Returns shape (len(times), p, d)."""
-    E0 = _embeddings(E0)
+    E0 = _embeddings(E0, "E0")
     p = len(E0)
-    Z0 = float(((E0 - E0.mean(axis=0)) ** 2).sum()) if Z0 is None else float(Z0)
-    lam, V = np.linalg.eigh(effective_hessian(quads, p))
+    Z0 = float(((E0 - E0.mean(axis=0)) ** 2).sum()) if Z0 is None else V.positive("Z0", Z0)
+    if Z0 == 0:
+        raise V.ArgumentError("E0: all embeddings coincide (Z₀ = 0): give Z0 or embeddings that differ")
+    t = V.array("times", times, ndim=1, allow_empty=True)
+    lam, Vec = np.linalg.eigh(effective_hessian(quads, p))
     lam = np.clip(lam, 0.0, None)
-    coef = V.T @ E0                                             # (p, d)
-    t = np.asarray(times, dtype=float)
+    coef = Vec.T @ E0                                           # (p, d)
     decay = np.exp(-2.0 * lam[None, :] * t[:, None] / Z0)       # (T, p)
-    return np.einsum("kl,tl,ld->tkd", V, decay, coef)
+    return np.einsum("kl,tl,ld->tkd", Vec, decay, coef)
 
 
 def effective_gradient_flow(E0, quads, times, *, max_dt: float = 0.01) -> np.ndarray:
     """The gradient flow dE/dt = −∇ℓ_eff of the normalised effective loss (RK4), at ``times``.
 
     Returns (len(times), p, d). Σ_k E_k and Z₀ are conserved (up to the integration error).
+    ``max_dt`` > 0 is the largest RK4 step; at most :data:`MAX_FLOW_STEPS` steps are taken (a larger
+    ``times[-1]/max_dt`` is refused up front, so no input makes the loop run for ever).
     """
-    E = _embeddings(E0).copy()
+    E = _embeddings(E0, "E0").copy()
     p = len(E)
     H = effective_hessian(quads, p)
+    max_dt = V.positive("max_dt", max_dt)
+    if ((E - E.mean(axis=0)) ** 2).sum() == 0:
+        raise V.ArgumentError("E0: all embeddings coincide (Z₀ = 0): the effective loss is undefined")
 
     def grad(X):
         CX = X - X.mean(axis=0)
@@ -255,9 +308,12 @@ def effective_gradient_flow(E0, quads, times, *, max_dt: float = 0.01) -> np.nda
         ell = float(np.sum(X * (H @ X))) / Z
         return (2 * H @ X - 2 * ell * CX) / Z
 
-    times = np.asarray(times, dtype=float)
+    times = V.array("times", times, ndim=1, allow_empty=True)
     if (np.diff(times) < 0).any() or (times < 0).any():
-        raise ValueError("times must be non-negative and increasing")
+        raise V.ArgumentError(f"times must be non-negative and increasing, got {V.show(times)}")
+    if len(times) and math.ceil(times[-1] / max_dt) > MAX_FLOW_STEPS:
+        raise V.ArgumentError(f"times[-1]/max_dt = {times[-1] / max_dt:.3g} RK4 steps is more than "
+                              f"{MAX_FLOW_STEPS}: increase max_dt (now {max_dt:g}) or shorten times")
     out, t = [], 0.0
     for target in times:
         while t < target - 1e-12:
@@ -269,17 +325,21 @@ def effective_gradient_flow(E0, quads, times, *, max_dt: float = 0.01) -> np.nda
             E = E + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
             t += h
         out.append(E.copy())
-    return np.stack(out)
+    return np.stack(out) if out else np.zeros((0, *E.shape))
 
 
 def linearity_defect(E) -> np.ndarray:
     """1 − R² of a straight-line fit E_k ≈ a + b k of one-dimensional embeddings:
     ‖(I − P)(E − Ē)‖²/‖E − Ē‖², P the projector on k − k̄. ``E`` of shape (…, p) (e.g. a
     trajectory (T, p) or an ensemble (K, p)); 0 exactly for a linear structure E_k = a + b k."""
-    E = _np(E)
+    E = V.array("E", E)
+    if E.ndim == 0 or E.shape[-1] < 2:
+        raise V.ArgumentError(f"E must have shape (..., p) with p ≥ 2 symbols, got shape {E.shape}")
     p = E.shape[-1]
     k = np.arange(p) - (p - 1) / 2
     C = E - E.mean(axis=-1, keepdims=True)
+    if np.any((C ** 2).sum(axis=-1) == 0):
+        raise V.ArgumentError("E: some embeddings are all equal (E_k = a for every k): the fit's R² is undefined")
     b = (C @ k) / (k @ k)
     R = C - b[..., None] * k
     return (R ** 2).sum(axis=-1) / (C ** 2).sum(axis=-1)
@@ -290,9 +350,9 @@ def order_inversions(E) -> np.ndarray:
     I(E) = min(n, p(p−1)/2 − n), n = #{i < j : E_i > E_j}. The minimum counts a line running
     either way (b > 0 or b < 0) as ordered. ``E`` of shape (…, p); returns integers of shape (…).
     0 for E_k = a + b k with b ≠ 0; it changes only when two embeddings cross (E_i = E_j)."""
-    E = _np(E)
+    E = V.array("E", E)
     if E.ndim == 0 or E.shape[-1] < 2:
-        raise ValueError(f"need embeddings of shape (..., p) with p ≥ 2, got shape {E.shape}")
+        raise V.ArgumentError(f"E: need embeddings of shape (..., p) with p ≥ 2, got shape {E.shape}")
     p = E.shape[-1]
     i, j = np.triu_indices(p, k=1)
     n = (E[..., i] > E[..., j]).sum(axis=-1)
@@ -306,13 +366,12 @@ def order_changes(E, start: int, symbol_pairs=None) -> int:
 
     With ``symbol_pairs`` (an (n, 2) array of symbols i ≠ j), only the relative order of those pairs
     counts: #{t > start : sign(E_i − E_j)(t) ≠ sign(E_i − E_j)(start) for some listed pair}."""
-    E = _np(E)
+    E = V.array("E", E)
     if E.ndim != 2:
-        raise ValueError(f"need a trajectory of shape (T, p), got shape {E.shape}")
-    if not 0 <= start < len(E):
-        raise ValueError(f"start must be a record index in [0, {len(E)}), got {start}")
+        raise V.ArgumentError(f"E: need a trajectory of shape (T, p), got shape {E.shape}")
+    start = V.integer("start (a record index)", start, low=0, high=len(E) - 1)
     if symbol_pairs is not None:
-        sp = np.asarray(symbol_pairs, dtype=int).reshape(-1, 2)
+        sp = _symbols("symbol_pairs", symbol_pairs, 2, E.shape[1])
         if len(sp) == 0:
             return 0
         sign = np.sign(E[start:, sp[:, 0]] - E[start:, sp[:, 1]])
@@ -326,7 +385,8 @@ def tied_symbol_pairs(train_pairs, p: int) -> np.ndarray:
     both {i, k} and {j, k} training pairs. Their sums differ, so E_i = E_j would send two training
     pairs with different targets to the same decoder input: such a pair cannot cross without
     breaking a fit. Returns an (n, 2) integer array."""
-    D = _pair_set(train_pairs)
+    p = _p(p)
+    D = _pair_set(train_pairs, p)
     out = [(i, j) for i in range(p) for j in range(i + 1, p)
            if any((min(i, k), max(i, k)) in D and (min(j, k), max(j, k)) in D for k in range(p))]
     return np.array(out, dtype=int).reshape(-1, 2)
@@ -335,16 +395,18 @@ def tied_symbol_pairs(train_pairs, p: int) -> np.ndarray:
 def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -> np.ndarray:
     """Probability that a random training set of n pairs (uniform among the p(p+1)/2) pins a unique
     linear structure, estimated over ``n_splits`` random splits per size. Returns one value per n."""
-    sizes = np.atleast_1d(np.asarray(n_train, dtype=int))
+    n_splits = V.positive_int("n_splits", n_splits)
     pairs = unordered_pairs(p)
     N = len(pairs)
-    if (sizes < 0).any() or (sizes > N).any():
-        raise ValueError(f"training-set sizes must lie in 0 … {N}")
-    rng = np.random.default_rng(seed)
+    sizes = np.atleast_1d(V.array("n_train", n_train, ndim=(0, 1)))
+    if np.any(sizes != np.round(sizes)) or (sizes < 0).any() or (sizes > N).any():
+        raise V.ArgumentError(f"n_train (training-set sizes) must be integers in 0 … {N}, got {V.show(n_train)}")
+    sizes = sizes.astype(int)
+    rng = V.generator("seed", seed)
     Q = parallelograms(p)
     A = constraint_matrix(Q, p)
     index = {tuple(x): u for u, x in enumerate(pairs)}
-    qu = np.array([[index[(i, j)], index[(m, n)]] for i, j, m, n in Q], dtype=int)
+    qu = np.array([[index[(i, j)], index[(m, n)]] for i, j, m, n in Q], dtype=int).reshape(-1, 2)   # p = 2: none
     out = []
     for n in sizes:
         hits = 0
@@ -360,8 +422,10 @@ def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -
 
 def critical_fraction(fractions, probabilities, level: float = 0.5) -> float:
     """The training fraction at which the probability first reaches ``level`` (linear interpolation)."""
-    f = np.asarray(fractions, dtype=float)
-    pr = np.asarray(probabilities, dtype=float)
+    dims = V.Dims()
+    f = V.array("fractions", fractions, shape=("n",), dims=dims)
+    pr = V.array("probabilities", probabilities, shape=("n",), dims=dims)
+    level = V.real("level", level)
     above = np.flatnonzero(pr >= level)
     if len(above) == 0:
         return float("nan")
@@ -389,9 +453,16 @@ def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 
     arrives more than a tenth of the step budget after training, as in Liu et al. (2022), who
     compare both with fixed step windows.
     """
-    tr = np.asarray(train_step, dtype=float)
-    va = np.asarray(val_step, dtype=float)
-    min_delay = budget / 10 if min_delay is None else float(min_delay)
+    tr = V.array("train_step", train_step, finite=False, allow_empty=True)
+    va = V.array("val_step", val_step, finite=False, allow_empty=True)
+    try:
+        np.broadcast_shapes(tr.shape, va.shape)
+    except ValueError:
+        raise V.ArgumentError(f"train_step and val_step must have the same shape, got {tr.shape} and {va.shape}") \
+            from None
+    budget = V.positive("budget", budget)
+    delay_ratio = V.nonnegative("delay_ratio", delay_ratio)
+    min_delay = budget / 10 if min_delay is None else V.nonnegative("min_delay", min_delay)
     tr_ok = np.isfinite(tr) & (tr <= budget)
     va_ok = np.isfinite(va) & (va <= budget)
     late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay

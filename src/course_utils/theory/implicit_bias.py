@@ -40,6 +40,8 @@ import torch
 from scipy.optimize import linprog
 from torch import nn
 
+from .. import validate as V
+
 __all__ = ["q", "q_prime", "potential", "potential_large_alpha", "potential_small_alpha",
            "interpolator", "dual_to_beta", "min_l2_interpolator", "min_l1_interpolator",
            "sparse_regression", "relative_weight_change", "tangent_kernel", "relative_kernel_change",
@@ -50,44 +52,62 @@ __all__ = ["q", "q_prime", "potential", "potential_large_alpha", "potential_smal
 # --- validation -------------------------------------------------------------------------------
 
 def _alpha(alpha) -> float:
+    return V.positive("alpha (the initial scale)", alpha)
+
+
+def _finite(name: str, value) -> np.ndarray:
+    """A number or an array of numbers as a float array, every entry finite (NaN and ±inf refused)."""
+    return V.array(name, value, allow_empty=True)
+
+
+def _broadcast(**arrays) -> None:
+    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
     try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha (the initial scale) must be a positive number, got {alpha!r}") from None
-    if not math.isfinite(a) or a <= 0:
-        raise ValueError(f"alpha (the initial scale) must be positive and finite, got {alpha!r}")
-    return a
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
+            from None
 
 
 def _alpha_per_coordinate(alpha, d: int) -> np.ndarray:
     """α as a (d,) array: one number for every coordinate, or one per coordinate (e.g. the effective
     scale √(u_i v_i) that gradient descent with a finite step ends with)."""
     try:
-        a = np.asarray(alpha, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a positive number or one per coordinate, got {alpha!r}") from None
+        a = V.array("alpha", alpha, ndim=(0, 1), finite=False)
+    except V.ArgumentError:
+        raise V.ArgumentError(f"alpha must be a positive number or one per coordinate, got {V.show(alpha)}") from None
     if a.ndim == 0:
         a = np.full(d, float(a))
     if a.shape != (d,):
-        raise ValueError(f"alpha must be a number or have one entry per coordinate ({d},), got shape {a.shape}")
+        raise V.ArgumentError(f"alpha must be a number or have one entry per coordinate ({d},), got shape {a.shape}")
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ValueError("alpha (the initial scale) must be positive and finite")
+        raise V.ArgumentError(f"alpha (the initial scale) must be positive and finite, got {V.show(alpha)}")
     return a
 
 
 def _problem(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be an (n, d) matrix of inputs, got shape {X.shape}")
+    X = V.array("X", X, finite=False, allow_empty=True)
+    y = V.array("y", y, finite=False, allow_empty=True)
+    if X.ndim != 2 or X.size == 0:
+        raise V.ArgumentError(f"X must be an (n, d) matrix of inputs, got shape {X.shape}")
     if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have one entry per row of X, shape ({X.shape[0]},), got {y.shape}")
+        raise V.ArgumentError(f"y must have one entry per row of X, shape ({X.shape[0]},), got {y.shape}")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X and y must be finite")
+        raise V.ArgumentError("X and y must be finite (no NaN or inf)")
     if np.linalg.matrix_rank(X) < X.shape[0]:
-        raise ValueError(f"X must have full row rank n = {X.shape[0]} (n ≤ d, rows independent), so that "
+        raise V.ArgumentError(f"X must have full row rank n = {X.shape[0]} (n ≤ d, rows independent), so that "
                          "an interpolator exists for every y")
     return X, y
+
+
+def _leading_axes(X: np.ndarray, name: str, per_coordinate: np.ndarray) -> None:
+    """X (…, n, d) and a per-coordinate array (…, d) must agree on their leading (batch) axes."""
+    try:
+        np.broadcast_shapes(X.shape[:-2], per_coordinate.shape[:-1])
+    except ValueError:
+        raise V.ArgumentError(f"X of shape {X.shape} (…, n, d) and {name} of shape {per_coordinate.shape} (…, d) "
+                              "must have the same leading axes") from None
 
 
 # --- the potential --------------------------------------------------------------------------------
@@ -98,26 +118,26 @@ def q(z):
     Evaluated as z·arcsinh(z/2) − z²/(2 + √(4 + z²)) (no cancellation at small z). q(0) = 0, q ≥ 0,
     q(z) ≈ z²/4 for |z| ≪ 1 and ≈ |z|(ln|z| − 1) + 2 for |z| ≫ 1; q'(z) = arcsinh(z/2).
     """
-    z = np.asarray(z, dtype=float)
+    z = _finite("z", z)
     return z * np.arcsinh(z / 2) - z * z / (2 + np.sqrt(4 + z * z))
 
 
 def q_prime(z):
     """q'(z) = arcsinh(z/2): the mirror map of the flow (∇Q_α(β) = arcsinh(β/(2α²)))."""
-    return np.arcsinh(np.asarray(z, dtype=float) / 2)
+    return np.arcsinh(_finite("z", z) / 2)
 
 
 def potential(beta, alpha) -> np.ndarray:
     """Q_α(β) = α² Σ_i q(β_i/α²) over the last axis of ``beta`` (eq-implicitbias-potential)."""
     a2 = _alpha(alpha) ** 2
-    beta = np.asarray(beta, dtype=float)
+    beta = _finite("beta", beta)
     return a2 * q(beta / a2).sum(axis=-1)
 
 
 def potential_large_alpha(beta, alpha) -> np.ndarray:
     """The lazy limit of Q_α: ‖β‖²/(4α²) (from q(z) ≈ z²/4); relative error O(‖β‖²_∞/α⁴)."""
     a2 = _alpha(alpha) ** 2
-    beta = np.asarray(beta, dtype=float)
+    beta = _finite("beta", beta)
     return (beta ** 2).sum(axis=-1) / (4 * a2)
 
 
@@ -128,7 +148,7 @@ def potential_small_alpha(beta, alpha) -> np.ndarray:
     (the constant 2α² and the next term α⁴/|β_i|).
     """
     a2 = _alpha(alpha) ** 2
-    beta = np.abs(np.asarray(beta, dtype=float))
+    beta = np.abs(_finite("beta", beta))
     safe = np.where(beta > 0, beta, 1.0)
     entropy = np.where(beta > 0, beta * (np.log(safe) - 1), 0.0)
     return math.log(1 / a2) * beta.sum(axis=-1) + entropy.sum(axis=-1)
@@ -139,10 +159,11 @@ def potential_small_alpha(beta, alpha) -> np.ndarray:
 def dual_to_beta(z, alpha) -> np.ndarray:
     """β = 2α² sinh(z) for z = Xᵀν, computed as sign(z)·exp(|z| + ln α²)·(1 − e^{−2|z|}) (no overflow of
     sinh where α² is tiny and |z| large). ``alpha``: a number, or an array broadcasting against z."""
-    a = np.asarray(alpha, dtype=float)
+    a = V.array("alpha", alpha, finite=False, allow_empty=True)
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ValueError(f"alpha (the initial scale) must be positive and finite, got {alpha!r}")
-    z = np.asarray(z, dtype=float)
+        raise V.ArgumentError(f"alpha (the initial scale) must be positive and finite, got {alpha!r}")
+    z = _finite("z", z)
+    _broadcast(z=z, alpha=a)
     return np.sign(z) * np.exp(np.abs(z) + 2 * np.log(a)) * -np.expm1(-2 * np.abs(z))
 
 
@@ -165,6 +186,8 @@ def interpolator(X, y, alpha, *, tol: float = 1e-12, max_iter: int = 500, return
     """
     X, y = _problem(X, y)
     a = _alpha_per_coordinate(alpha, X.shape[1])
+    tol = V.positive("tol", tol)  # tol = 0 asks for an exact zero residual, which rounding never gives
+    max_iter = V.positive_int("max_iter", max_iter)
     la2 = 2 * np.log(a)
     ynorm = float(np.linalg.norm(y))
     if ynorm == 0:
@@ -233,12 +256,10 @@ def sparse_regression(n: int, d: int, k: int, *, draws: int = 1, seed: int = 0):
     """``draws`` problems: X with i.i.d. N(0, 1) entries, shape (draws, n, d); β* with k non-zero entries ±1
     on a random support (signs random), shape (draws, d); y = Xβ*, shape (draws, n). For inputs
     x ~ N(0, I_d) the test error of a predictor β is E[(x·β − x·β*)²] = ‖β − β*‖²."""
-    for name, v in (("n", n), ("d", d), ("k", k), ("draws", draws)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    n, d, k, draws = (V.positive_int(name, v) for name, v in (("n", n), ("d", d), ("k", k), ("draws", draws)))
     if k > d:
-        raise ValueError(f"the sparsity k = {k} cannot exceed the dimension d = {d}")
-    g = np.random.default_rng(seed)
+        raise V.ArgumentError(f"the sparsity k = {k} cannot exceed the dimension d = {d}")
+    g = V.generator("seed", seed)
     X = g.standard_normal((draws, n, d))
     beta = np.zeros((draws, d))
     for j in range(draws):
@@ -254,7 +275,7 @@ def weight_to_target_ratio(beta, alpha) -> np.ndarray:
     the lazy/rich chapter for the pair (u_i, v_i), whose initial ‖θ₀‖² is 2α² and whose smallest weights
     representing β_i have ‖θ‖² = |β_i|."""
     a2 = _alpha(alpha) ** 2
-    beta = np.abs(np.asarray(beta, dtype=float))
+    beta = np.abs(_finite("beta", beta))
     with np.errstate(divide="ignore"):
         return np.where(beta > 0, 2 * a2 / np.where(beta > 0, beta, 1.0), np.inf)
 
@@ -268,7 +289,9 @@ def relative_weight_change(beta, alpha) -> np.ndarray:
     so the result is √(mean_i Δ(ρ_i)²). Over the last axis of ``beta``.
     """
     a2 = _alpha(alpha) ** 2
-    beta = np.asarray(beta, dtype=float)
+    beta = _finite("beta", beta)
+    if beta.ndim == 0 or beta.shape[-1] == 0:
+        raise V.ArgumentError(f"beta must have the coordinates on its last axis (shape (…, d), d ≥ 1), got {beta!r}")
     w = 0.5 * np.arcsinh(beta / (2 * a2))
     return np.sqrt(2 * np.mean(np.cosh(w) * 2 * np.sinh(w / 2) ** 2, axis=-1))   # cosh w − 1 = 2 sinh²(w/2)
 
@@ -278,18 +301,30 @@ def tangent_kernel(X, u, v) -> np.ndarray:
 
     At initialisation 8α² XXᵀ; on the flow u_i² + v_i² = √(β_i² + 4α⁴), so the kernel at convergence
     follows from the interpolator: ``tangent_kernel(X, *weights_from_beta(beta, alpha))``."""
-    X = np.asarray(X, dtype=float)
-    s = np.asarray(u, dtype=float) ** 2 + np.asarray(v, dtype=float) ** 2
+    X = V.array("X", X)
+    u, v = V.array("u", u), V.array("v", v)
+    if X.ndim < 2:
+        raise V.ArgumentError(f"X must have shape (…, n, d), got shape {X.shape}")
+    if u.shape != v.shape or u.ndim == 0:
+        raise V.ArgumentError(f"u and v must have the same shape (…, d), got {u.shape} and {v.shape}")
+    s = u ** 2 + v ** 2
     if s.shape[-1] != X.shape[-1]:
-        raise ValueError(f"u and v must have one entry per input dimension ({X.shape[-1]}), got {s.shape}")
+        raise V.ArgumentError(f"u and v must have one entry per input dimension ({X.shape[-1]}), got {s.shape}")
+    _leading_axes(X, "u", s)
     return 4 * np.einsum("...ni,...i,...mi->...nm", X, s, X)
 
 
 def relative_kernel_change(X, beta, alpha) -> np.ndarray:
     """‖Θ_∞ − Θ₀‖_F/‖Θ₀‖_F with Θ₀ = 8α²XXᵀ and Θ_∞ = 4X diag(√(β² + 4α⁴))Xᵀ (the flow keeps u⊙v = α²)."""
     a2 = _alpha(alpha) ** 2
-    X = np.asarray(X, dtype=float)
-    beta = np.asarray(beta, dtype=float)
+    X = V.array("X", X)
+    beta = _finite("beta", beta)
+    if X.ndim < 2 or beta.ndim == 0 or beta.shape[-1] != X.shape[-1]:
+        raise V.ArgumentError(f"X must have shape (…, n, d) and beta (…, d) with the same d, got {X.shape} and "
+                              f"{beta.shape}")
+    _leading_axes(X, "beta", beta)
+    if np.any(np.linalg.norm(X, axis=(-2, -1)) == 0):
+        raise V.ArgumentError("X is zero: the kernel Θ₀ = 8α²XXᵀ vanishes and its relative change is undefined")
     s_inf = np.sqrt(beta ** 2 + 4 * a2 * a2)
     diff = 4 * np.einsum("...ni,...i,...mi->...nm", X, s_inf - 2 * a2, X)
     K0 = 8 * a2 * np.einsum("...ni,...mi->...nm", X, X)
@@ -306,8 +341,9 @@ def statistical_dimension_l1(d: int, k: int) -> float:
     from scipy.optimize import minimize_scalar
     from scipy.stats import norm
 
-    if not (isinstance(d, (int, np.integer)) and isinstance(k, (int, np.integer)) and 1 <= k <= d):
-        raise ValueError(f"need integers 1 ≤ k ≤ d, got d={d!r}, k={k!r}")
+    d, k = V.positive_int("d", d), V.positive_int("k", k)
+    if k > d:
+        raise V.ArgumentError(f"need integers 1 ≤ k ≤ d, got d={d!r}, k={k!r}")
     if k == d:
         return float(d)
 
@@ -330,11 +366,14 @@ class DiagonalNetworks(nn.Module):
 
     def __init__(self, alpha, d: int, *, dtype=torch.float64):
         super().__init__()
-        a = torch.as_tensor(np.asarray(alpha, dtype=float), dtype=dtype).reshape(-1)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise V.ArgumentError(f"dtype must be a floating torch dtype (torch.float64, torch.float32), got "
+                                  f"{V.show(dtype)}")
+        a_np = V.array("alpha", alpha, ndim=(0, 1), finite=False, allow_empty=True)
+        a = torch.as_tensor(a_np, dtype=dtype).reshape(-1)
         if a.numel() == 0 or not torch.isfinite(a).all() or (a <= 0).any():
-            raise ValueError(f"alpha must be positive and finite, one entry per member, got {alpha!r}")
-        if not isinstance(d, (int, np.integer)) or d < 1:
-            raise ValueError(f"d must be a positive integer, got {d!r}")
+            raise V.ArgumentError(f"alpha must be positive and finite, one entry per member, got {alpha!r}")
+        d = V.positive_int("d", d)
         self.n_members, self.d = a.numel(), int(d)
         self.register_buffer("alpha", a)
         self.u = nn.Parameter(a[:, None].expand(-1, self.d).clone())
@@ -346,8 +385,10 @@ class DiagonalNetworks(nn.Module):
         return self.u * self.u - self.v * self.v
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """f_k(x) = x·β_k for per-member inputs X (K, N, d) → (K, N, 1); NumPy or another float dtype converted."""
+        X = V.tensor("X", X, dtype=self.u.dtype, allow_empty=True, finite=False)
         if X.dim() != 3 or X.shape[0] != self.n_members or X.shape[2] != self.d:
-            raise ValueError(f"X must have shape ({self.n_members}, N, {self.d}) (one data set per member), "
+            raise V.ArgumentError(f"X must have shape ({self.n_members}, N, {self.d}) (one data set per member), "
                              f"got {tuple(X.shape)}")
         return torch.einsum("knd,kd->kn", X, self.beta).unsqueeze(-1)
 
@@ -368,16 +409,19 @@ def learning_rates(X, y, alpha, *, beta_max: float, curvature_fraction: float = 
     ``n_samples`` (K,): each member's number of samples where X, y are padded with zero rows (and the
     loss averages over the real samples only, as ``train_ensemble`` does with a 0/1 ``sample_weight``).
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    alpha = np.asarray(alpha, dtype=float).reshape(-1)
-    if X.ndim != 3 or y.shape != X.shape[:2] or alpha.shape != (X.shape[0],):
-        raise ValueError(f"need X (K, n, d), y (K, n) and alpha (K,); got {X.shape}, {y.shape}, {alpha.shape}")
-    if beta_max <= 0 or not 0 < curvature_fraction <= 1 or growth_step <= 0:
-        raise ValueError("beta_max and growth_step must be positive and curvature_fraction in (0, 1]")
-    n = np.full(X.shape[0], X.shape[1], dtype=float) if n_samples is None else np.asarray(n_samples, dtype=float)
+    X, y = V.array("X", X, allow_empty=True), V.array("y", y, allow_empty=True)
+    alpha = V.array("alpha", alpha, allow_empty=True).reshape(-1)
+    if X.ndim != 3 or X.size == 0 or y.shape != X.shape[:2] or alpha.shape != (X.shape[0],):
+        raise V.ArgumentError(f"need X (K, n, d), y (K, n) and alpha (K,); got {X.shape}, {y.shape}, {alpha.shape}")
+    if np.any(alpha <= 0):
+        raise V.ArgumentError(f"alpha (the initial scales) must be positive, got {V.show(alpha)}")
+    beta_max, growth_step = V.positive("beta_max", beta_max), V.positive("growth_step", growth_step)
+    curvature_fraction = V.real("curvature_fraction", curvature_fraction, low=0.0, high=1.0, low_open=True)
+    n = np.full(X.shape[0], X.shape[1], dtype=float) if n_samples is None else V.array("n_samples", n_samples)
     if n.shape != alpha.shape or np.any(n < 1):
-        raise ValueError(f"n_samples must have one positive entry per member, got {n_samples!r}")
+        raise V.ArgumentError(f"n_samples must have one positive entry per member, got {n_samples!r}")
+    if np.any(np.abs(X).max(axis=(1, 2)) == 0):
+        raise V.ArgumentError("X must be non-zero for every member (else no step size follows)")
     lam = np.linalg.eigvalsh(np.einsum("kni,kmi->knm", X, X))[:, -1]
     curvature = curvature_fraction * 2 * n / (8 * (2 * alpha ** 2 + beta_max) * lam)
     growth = growth_step * n / (4 * np.abs(np.einsum("kni,kn->ki", X, y)).max(axis=1))
@@ -393,18 +437,20 @@ def curvature_learning_rates(X, y, u, v, *, fraction: float = 0.5, n_samples=Non
     bound on the residual part, diag(±(4/n)Xᵀr). Used once the weights are near their final size,
     where it allows much larger steps than :func:`learning_rates`.
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    u = np.asarray(u, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if X.ndim != 3 or y.shape != X.shape[:2] or u.shape != (X.shape[0], X.shape[2]) or v.shape != u.shape:
-        raise ValueError(f"need X (K, n, d), y (K, n), u and v (K, d); got {X.shape}, {y.shape}, {u.shape}, {v.shape}")
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
-    n = np.full(X.shape[0], X.shape[1], dtype=float) if n_samples is None else np.asarray(n_samples, dtype=float)
+    X, y = V.array("X", X, allow_empty=True), V.array("y", y, allow_empty=True)
+    u, v = V.array("u", u, allow_empty=True), V.array("v", v, allow_empty=True)
+    if X.ndim != 3 or X.size == 0 or y.shape != X.shape[:2] or u.shape != (X.shape[0], X.shape[2]) \
+            or v.shape != u.shape:
+        raise V.ArgumentError(f"need X (K, n, d), y (K, n), u and v (K, d); got {X.shape}, {y.shape}, {u.shape}, {v.shape}")
+    fraction = V.real("fraction", fraction, low=0.0, high=1.0, low_open=True)
+    n = np.full(X.shape[0], X.shape[1], dtype=float) if n_samples is None else V.array("n_samples", n_samples)
+    if n.shape != (X.shape[0],) or np.any(n < 1):
+        raise V.ArgumentError(f"n_samples must have one positive entry per member, got {n_samples!r}")
     theta = tangent_kernel(X, u, v)
     r = np.einsum("kni,ki->kn", X, u * u - v * v) - y
     lam = 2 / n * np.linalg.eigvalsh(theta)[:, -1] + 4 / n * np.abs(np.einsum("kni,kn->ki", X, r)).max(axis=1)
+    if np.any(lam == 0):
+        raise V.ArgumentError("the curvature bound is zero for some member (X or u² + v² zero): no step size follows")
     return fraction * 2 / lam
 
 
@@ -430,24 +476,27 @@ def train_diagonal_networks(X, y, alpha, *, escape_steps: int, converge_steps: i
     """
     from ..ensemble import BatchedSGD, mse_per_sample, train_ensemble
 
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    alpha = np.asarray(alpha, dtype=float).reshape(-1)
+    X = V.array("X", X, ndim=3)
+    y = V.array("y", y)
+    alpha = V.array("alpha", alpha).reshape(-1)
     if X.ndim != 3 or y.shape != X.shape[:2] or alpha.shape != (X.shape[0],):
-        raise ValueError(f"need X (K, N, d), y (K, N) and alpha (K,); got {X.shape}, {y.shape}, {alpha.shape}")
-    for name, v in (("escape_steps", escape_steps), ("converge_steps", converge_steps)):
-        if not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        raise V.ArgumentError(f"need X (K, N, d), y (K, N) and alpha (K,); got {X.shape}, {y.shape}, {alpha.shape}")
+    if np.any(alpha <= 0):
+        raise V.ArgumentError(f"alpha (the initial scales) must be positive, got {alpha.tolist()}")
+    escape_steps = V.nonnegative_int("escape_steps", escape_steps)
+    converge_steps = V.nonnegative_int("converge_steps", converge_steps)
+    beta_max, growth_step = V.positive("beta_max", beta_max), V.positive("growth_step", growth_step)
+    curvature_fraction = V.positive("curvature_fraction", curvature_fraction)
     n_samples = None
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=float)
+        sample_weight = V.array("sample_weight", sample_weight)
         if sample_weight.shape != X.shape[:2] or not np.all((sample_weight == 0) | (sample_weight == 1)):
             raise ValueError(f"sample_weight must be a 0/1 array of shape {X.shape[:2]}")
         if np.any(X[sample_weight == 0] != 0) or np.any(y[sample_weight == 0] != 0):
             raise ValueError("rows of X and y with sample_weight 0 must be zero (padding)")
         n_samples = sample_weight.sum(axis=1)
     K, _, d = X.shape
-    device = torch.device("cpu") if device is None else torch.device(device)
+    device = torch.device("cpu") if device is None else V.device("device", device)
     Xt, yt = torch.tensor(X, device=device), torch.tensor(y, device=device)[..., None]
     net = DiagonalNetworks(alpha, d).to(device)
     lr1 = learning_rates(X, y, alpha, beta_max=beta_max, growth_step=growth_step, n_samples=n_samples,
@@ -466,13 +515,23 @@ def train_diagonal_networks(X, y, alpha, *, escape_steps: int, converge_steps: i
                         desc=f"{desc}: escape", **kw)
     with torch.no_grad():
         u, v = net.u.cpu().numpy().copy(), net.v.cpu().numpy().copy()
+    lost = h1.diverged                        # diverged in phase 1 (frozen at zero): no phase 2 for them
+    if lost.any():
+        u[lost], v[lost] = alpha[lost, None], alpha[lost, None]     # any finite weights: their step is set to 0
     lr2 = curvature_learning_rates(X, y, u, v, fraction=curvature_fraction, n_samples=n_samples)
+    lr2[lost] = 0.0
     eta_g_phase2 = eta_g(lr2)
     h2 = train_ensemble(net, mse_per_sample, Xt, yt, steps=converge_steps,
                         optimizer=BatchedSGD(net.parameters(), lr=lr2), desc=f"{desc}: convergence", **kw)
     with torch.no_grad():
         u, v = net.u.cpu().numpy().copy(), net.v.cpu().numpy().copy()
-    return dict(u=u, v=v, beta=u * u - v * v, loss=h2["loss"][-1] if converge_steps else h1["loss"][-1],
-                history=np.concatenate([h1["loss"], h2["loss"]]),
+    h2_loss = h2["loss"]
+    diverged = h1.diverged | h2.diverged
+    if diverged.any():                        # the diverged members' weights and losses are NaN
+        u[diverged], v[diverged] = np.nan, np.nan
+        h2_loss = h2_loss.copy()
+        h2_loss[:, lost] = np.nan
+    return dict(u=u, v=v, beta=u * u - v * v, loss=h2_loss[-1] if converge_steps else h1["loss"][-1],
+                history=np.concatenate([h1["loss"], h2_loss]), diverged=diverged,
                 steps=np.concatenate([h1["step"], escape_steps + h2["step"]]), lr_escape=lr1, lr_converge=lr2,
                 eta_g=np.maximum(eta_g_start, eta_g_phase2))

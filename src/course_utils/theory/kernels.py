@@ -36,6 +36,9 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import brentq
 from scipy.special import erf, expit
 
+from .. import validate
+from ..validate import ArgumentError, Dims
+
 __all__ = [
     "ACTIVATIONS", "activation", "activation_derivative",
     "input_kernel", "gaussian_expectation", "gaussian_pair_expectation",
@@ -70,29 +73,55 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
 _CLOSED_FORMS = ("relu", "erf", "linear")
 
 
+def _activation_name(value, name: str = "activation", allow_function: bool = True) -> str | Callable:
+    """``value`` as a name of :data:`ACTIVATIONS` (any case) or, with ``allow_function``, a callable φ."""
+    if allow_function and callable(value) and not isinstance(value, (np.ndarray, str)):
+        return value
+    if not isinstance(value, str):
+        raise ArgumentError(f"{name} must be one of {sorted(ACTIVATIONS)}"
+                            + (" or a function" if allow_function else "") + f", got {validate.show(value)}")
+    if value.strip().lower() not in ACTIVATIONS:
+        raise ArgumentError(f"unknown {name} {value!r}; choose one of {sorted(ACTIVATIONS)}"
+                            + (" or pass a function" if allow_function else ""))
+    return value.strip().lower()
+
+
 def activation(name: str | Callable) -> Callable:
     """Return the NumPy function φ for an activation name in :data:`ACTIVATIONS` (a callable passes through)."""
+    name = _activation_name(name, "name (the activation)")
     if callable(name):
         return name
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or pass a function")
     return ACTIVATIONS[name][0]
 
 
 def activation_derivative(name: str | Callable) -> Callable:
     """Return φ' for an activation name (for a user function φ, pass its derivative yourself)."""
-    if callable(name):
-        raise ValueError("for a user-supplied activation, pass its derivative as `dphi=`")
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name][1]
+    if callable(name) and not isinstance(name, str):
+        raise ArgumentError("for a user-supplied activation, pass its derivative as `dphi=`")
+    return ACTIVATIONS[_activation_name(name, "name (the activation)", allow_function=False)][1]
 
 
-def _check_sigmas(sigma_w2, sigma_b2) -> None:
-    if np.any(np.asarray(sigma_w2) <= 0):
-        raise ValueError(f"sigma_w2 (the weight variance σ_w²) must be positive, got {sigma_w2}")
-    if np.any(np.asarray(sigma_b2) < 0):
-        raise ValueError(f"sigma_b2 (the bias variance σ_b²) must be non-negative, got {sigma_b2}")
+_activation_function = activation  # for the functions whose argument ``activation`` hides the name
+
+
+def _sigma(name: str, value, *, positive: bool, arrays: bool):
+    """σ_w² (``positive``) or σ_b² (non-negative): a float, or with ``arrays`` a float array of them."""
+    what = "the weight variance σ_w²" if positive else "the bias variance σ_b²"
+    if not arrays or np.ndim(value) == 0 and not isinstance(value, (list, tuple)):
+        if positive:
+            return validate.positive(f"{name} ({what})", value)
+        return validate.nonnegative(f"{name} ({what})", value)
+    arr = validate.array(f"{name} ({what})", value)
+    if np.any(arr <= 0) if positive else np.any(arr < 0):
+        raise ArgumentError(f"{name} ({what}) must be {'positive' if positive else 'non-negative'}, "
+                            f"got {validate.show(value)} with entries down to {arr.min():g}")
+    return arr
+
+
+def _check_sigmas(sigma_w2, sigma_b2, arrays: bool = False):
+    """σ_w² > 0 and σ_b² ≥ 0, finite (numbers, or with ``arrays`` arrays of them); returns them as floats/arrays."""
+    return (_sigma("sigma_w2", sigma_w2, positive=True, arrays=arrays),
+            _sigma("sigma_b2", sigma_b2, positive=False, arrays=arrays))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -104,6 +133,13 @@ def _angle(k11, k12, k22):
     norm = np.sqrt(k11 * k22)
     cos = np.clip(np.divide(k12, norm, out=np.ones_like(norm), where=norm > 0), -1.0, 1.0)
     return norm, np.arccos(cos)
+
+
+def _flag(name: str, value) -> bool:
+    """``value`` checked to be True or False (NumPy booleans too): a string such as "no" is not a switch."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise validate.ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
+    return bool(value)
 
 
 def _closed_form(name, k11, k12, k22, derivative):
@@ -218,14 +254,23 @@ def _monte_carlo_pair(f, g, k11, k12, k22, n_samples, seed):
     return out.reshape(k12.shape)
 
 
-def _check_order(order) -> None:
-    if not isinstance(order, (int, np.integer)) or not 2 <= order <= 64:
-        raise ValueError(f"order (Gauss–Legendre nodes per panel) must be an integer from 2 to 64, got {order!r}")
+def _check_order(order) -> int:
+    return validate.integer("order (Gauss–Legendre nodes per panel)", order, low=2, high=64)
+
+
+def _variances(names: tuple[str, ...], *values) -> list[np.ndarray]:
+    """Arrays of numbers (finite), broadcast against each other; a clear error when they cannot be."""
+    arrays = [validate.array(n, v, allow_empty=True) for n, v in zip(names, values)]
+    try:
+        return [np.array(a) for a in np.broadcast_arrays(*arrays)]
+    except ValueError:
+        raise ArgumentError(f"{', '.join(names)} must have shapes that broadcast against each other, got "
+                            + ", ".join(str(a.shape) for a in arrays)) from None
 
 
 def _finite(result, what: str) -> np.ndarray:
     if not np.all(np.isfinite(result)):
-        raise ValueError(f"{what} is not finite (NaN or inf): the integrand overflowed or returned NaN at some "
+        raise ArgumentError(f"{what} is not finite (NaN or inf): the integrand overflowed or returned NaN at some "
                          "node; check the activation at large |u|")
     return result
 
@@ -256,35 +301,42 @@ def gaussian_pair_expectation(k11, k12, k22, phi: str | Callable = "relu", *, de
     - ``"monte_carlo"``: the average over ``n_samples`` Gaussian pairs (error ∝ n_samples^(-1/2)).
     - ``"auto"``: closed form where there is one, quadrature otherwise.
     """
-    k11, k12, k22 = (np.asarray(a, dtype=float) for a in (k11, k12, k22))
-    k11, k12, k22 = np.broadcast_arrays(k11, k12, k22)
-    k11, k12, k22 = (np.array(a) for a in (k11, k12, k22))
+    derivative = _flag("derivative", derivative)
+    k11, k12, k22 = _variances(("k11", "k12", "k22"), k11, k12, k22)
     if np.any(k11 < 0) or np.any(k22 < 0):
-        raise ValueError("variances k11 and k22 must be non-negative")
+        raise ArgumentError(f"variances k11 and k22 must be non-negative, got entries down to "
+                            f"{min(k11.min(initial=0.0), k22.min(initial=0.0)):g}")
+    if np.any(np.abs(k12) > np.sqrt(k11 * k22) * (1 + 1e-8) + 1e-300):
+        raise ArgumentError("k12 must satisfy k12² ≤ k11·k22 (a covariance matrix [[k11, k12], [k12, k22]] is "
+                            "positive semi-definite): some entries of k12 are too large for their variances")
+    phi = _activation_name(phi, "phi")
+    method = validate.choice("method", method, ("auto", "closed", "quadrature", "monte_carlo"))
+    if dphi is not None:
+        dphi = validate.function("dphi", dphi)
     name = phi if isinstance(phi, str) else None
     if method == "auto":
         method = "closed" if name in _CLOSED_FORMS else "quadrature"
     if method == "closed":
         if name not in _CLOSED_FORMS:
-            raise ValueError(f"closed forms exist for {_CLOSED_FORMS}, not for {phi!r}; use method='quadrature'")
+            raise ArgumentError(f"closed forms exist for {_CLOSED_FORMS}, not for {phi!r}; use method='quadrature'")
         return _closed_form(name, k11, k12, k22, derivative)
     if derivative:
         f = dphi if dphi is not None else activation_derivative(phi)
     else:
         f = activation(phi)
     if method == "quadrature":
-        _check_order(order)
+        order = _check_order(order)
         # a symmetric kernel matrix repeats every entry: integrate each distinct (k11, k12, k22) once
         triples = np.stack([k11.reshape(-1), k12.reshape(-1), k22.reshape(-1)], axis=1)
         unique, inverse = np.unique(triples, axis=0, return_inverse=True)
         with np.errstate(over="ignore", invalid="ignore"):  # a NaN or inf raises just below
             values = _composite_pair(f, f, unique[:, 0], unique[:, 1], unique[:, 2], order)
         return _finite(values[inverse.reshape(-1)].reshape(k12.shape), "the quadrature of E[φ(u)φ(v)]")
-    if method == "monte_carlo":
-        if n_samples < 2:
-            raise ValueError(f"n_samples must be at least 2, got {n_samples}")
-        return _monte_carlo_pair(f, f, k11, k12, k22, n_samples, seed)
-    raise ValueError(f"method must be 'auto', 'closed', 'quadrature' or 'monte_carlo', got {method!r}")
+    n_samples = validate.integer("n_samples", n_samples, low=2)
+    seed = validate.nonnegative_int("seed", seed)
+    with np.errstate(over="ignore", invalid="ignore"):  # a NaN or inf raises just below
+        values = _monte_carlo_pair(f, f, k11, k12, k22, n_samples, seed)
+    return _finite(values, "the Monte Carlo average of E[φ(u)φ(v)]")
 
 
 def gaussian_expectation(g: Callable, q, order: int = 8) -> np.ndarray:
@@ -294,10 +346,11 @@ def gaussian_expectation(g: Callable, q, order: int = 8) -> np.ndarray:
     and their derivatives at any q from 10⁻⁴ to 10⁶ (checked against scipy.integrate.quad in the tests).
     Raises ``ValueError`` if g returns NaN or inf on the nodes.
     """
-    q = np.asarray(q, dtype=float)
+    g = validate.function("g", g)
+    q = validate.array("q (the variance)", q)
     if np.any(q < 0):
-        raise ValueError("the variance q must be non-negative")
-    _check_order(order)
+        raise ArgumentError(f"the variance q must be non-negative, got entries down to {q.min():g}")
+    order = _check_order(order)
     s = np.sqrt(q)
     z, w = _normal_rule([_GAUSS_EDGES, _bend_edges(np.zeros_like(s), s)], order)
     with np.errstate(over="ignore", invalid="ignore"):  # a NaN or inf raises in _finite
@@ -311,19 +364,29 @@ def gaussian_expectation(g: Callable, q, order: int = 8) -> np.ndarray:
 
 def input_kernel(X1, X2=None, sigma_w2: float = 1.0, sigma_b2: float = 0.0) -> np.ndarray:
     """The first-layer kernel K⁰(x, x') = σ_b² + σ_w² x·x'/d for the rows of ``X1`` and ``X2``."""
-    X1 = np.atleast_2d(np.asarray(X1, dtype=float))
-    X2 = X1 if X2 is None else np.atleast_2d(np.asarray(X2, dtype=float))
-    if X1.shape[1] != X2.shape[1]:
-        raise ValueError(f"inputs must have the same dimension, got {X1.shape[1]} and {X2.shape[1]}")
-    _check_sigmas(sigma_w2, sigma_b2)
+    X1, X2 = _inputs(X1, X2)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
     return sigma_b2 + sigma_w2 * (X1 @ X2.T) / X1.shape[1]
 
 
+def _inputs(X1, X2) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs as float arrays of shape (N1, d) and (N2, d) (one input x may be a 1-D array)."""
+    dims = Dims()
+    X1 = validate.array("X1", X1, ndim=(1, 2))
+    X1 = np.atleast_2d(X1)
+    dims.bind("X1", X1.shape, ("N1", "d"))
+    if X2 is None:
+        return X1, X1
+    X2 = np.atleast_2d(validate.array("X2", X2, ndim=(1, 2)))
+    dims.bind("X2 (inputs must have the same dimension d as X1)", X2.shape, ("N2", "d"))
+    return X1, X2
+
+
 def _recursion(X1, X2, depth, phi, sigma_w2, sigma_b2, method, ntk, return_layers=False, **kw):
-    if not isinstance(depth, (int, np.integer)) or depth < 0:
-        raise ValueError(f"depth (the number of hidden layers) must be a non-negative integer, got {depth!r}")
-    X1 = np.atleast_2d(np.asarray(X1, dtype=float))
-    X2 = X1 if X2 is None else np.atleast_2d(np.asarray(X2, dtype=float))
+    depth = validate.nonnegative_int("depth (the number of hidden layers)", depth)
+    phi = _activation_name(phi)
+    method = validate.choice("method", method, ("auto", "closed", "quadrature", "monte_carlo"))
+    X1, X2 = _inputs(X1, X2)
     K = input_kernel(X1, X2, sigma_w2, sigma_b2)
     k1 = sigma_b2 + sigma_w2 * np.sum(X1 ** 2, axis=1) / X1.shape[1]
     k2 = sigma_b2 + sigma_w2 * np.sum(X2 ** 2, axis=1) / X2.shape[1]
@@ -358,7 +421,8 @@ def nngp_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "re
     [K⁰, …, Kᴸ] (the kernels of every layer's preactivations). ``method`` and the keyword
     arguments (``order``, ``dphi``, ...) are passed to :func:`gaussian_pair_expectation`.
     """
-    _check_sigmas(sigma_w2, sigma_b2)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
+    return_layers = _flag("return_layers", return_layers)
     return _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=False,
                       return_layers=return_layers, **kw)
 
@@ -373,7 +437,8 @@ def ntk_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "rel
     with ``parameterization="ntk"`` (all weights and biases trained). With ``return_nngp`` the
     NNGP kernel Kᴸ is returned too, as ``(Theta, K)``.
     """
-    _check_sigmas(sigma_w2, sigma_b2)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
+    return_nngp = _flag("return_nngp", return_nngp)
     K, Theta = _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=True, return_layers=False,
                           **kw)
     return (Theta, K) if return_nngp else Theta
@@ -388,7 +453,9 @@ def variance_map(q, *, activation: str | Callable = "tanh", sigma_w2: float = 1.
                  order: int = 8) -> np.ndarray:
     """One layer of the length map q ↦ σ_b² + σ_w² E_z[φ(√q z)²] (broadcasts over arrays;
     the expectation by :func:`gaussian_expectation`)."""
-    phi = ACTIVATIONS[activation][0] if isinstance(activation, str) else activation
+    phi = _activation_function(activation)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2, arrays=True)
+    q = validate.array("q (the variance)", q)
     return sigma_b2 + sigma_w2 * gaussian_expectation(lambda u: phi(u) ** 2, q, order)
 
 
@@ -399,8 +466,12 @@ def variance_fixed_point(*, activation: str | Callable = "tanh", sigma_w2=1.0, s
     ``sigma_w2`` and ``sigma_b2`` may be arrays (one fixed point per pair). Raises ``ValueError``
     when the iteration does not converge (e.g. ReLU with σ_w² ≥ 2, where q grows without bound).
     """
-    _check_sigmas(sigma_w2, sigma_b2)
-    sw, sb = np.broadcast_arrays(np.asarray(sigma_w2, dtype=float), np.asarray(sigma_b2, dtype=float))
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2, arrays=True)
+    activation = _activation_name(activation)
+    q0 = validate.nonnegative("q0 (the starting variance)", q0)
+    tol = validate.positive("tol", tol)
+    max_iter = validate.positive_int("max_iter", max_iter)
+    sw, sb = _variances(("sigma_w2", "sigma_b2"), sigma_w2, sigma_b2)
     q = np.full(sw.shape, float(q0))
     for _ in range(max_iter):
         q_new = variance_map(q, activation=activation, sigma_w2=sw, sigma_b2=sb)
@@ -409,7 +480,7 @@ def variance_fixed_point(*, activation: str | Callable = "tanh", sigma_w2=1.0, s
         if np.any(~np.isfinite(q_new)) or np.any(q_new > 1e12):
             break
         q = q_new
-    raise ValueError("the variance map did not converge to a fixed point "
+    raise ArgumentError("the variance map did not converge to a fixed point "
                      f"(activation={activation!r}, sigma_w2={sigma_w2}, sigma_b2={sigma_b2})")
 
 
@@ -421,11 +492,15 @@ def correlation_map(c, *, q: float | None = None, activation: str | Callable = "
 
     ``q`` defaults to q* (:func:`variance_fixed_point`). c = 1 is always a fixed point.
     """
+    activation = _activation_name(activation)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2, arrays=q is not None)  # q* needs numbers
     if q is None:
         q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
-    c = np.asarray(c, dtype=float)
+    else:
+        q = validate.positive("q (the variance q*)", q)
+    c = validate.array("c (the correlation)", c, allow_empty=True)
     if np.any(np.abs(c) > 1 + 1e-12):
-        raise ValueError("correlations must lie in [-1, 1]")
+        raise ArgumentError(f"correlations c must lie in [-1, 1], got entries up to {np.abs(c).max():g} in size")
     E = gaussian_pair_expectation(q, q * c, q, activation, method=method)
     return (sigma_b2 + sigma_w2 * E) / q
 
@@ -437,6 +512,8 @@ def correlation_fixed_point(*, activation: str = "tanh", sigma_w2: float = 1.0, 
     phase (χ₁ > 1) c = 1 is unstable and c* < 1 is the root of M(c) = c below 1, found by bisection
     (M(c) − c is ≥ 0 at c = −1 and < 0 just below c = 1): nearby inputs decorrelate.
     """
+    activation = _activation_name(activation, allow_function=False)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
     q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
     if float(chi1(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q)) <= 1:
         return 1.0
@@ -457,9 +534,10 @@ def chi1(*, activation: str = "tanh", sigma_w2=1.0, sigma_b2=0.0, q=None) -> np.
     where signals and gradients propagate deepest. Broadcasts over arrays of σ_w², σ_b².
     For ReLU with σ_b = 0, χ₁ = σ_w²/2: criticality is He initialisation σ_w² = 2.
     """
+    dphi = activation_derivative(activation)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2, arrays=True)
     if q is None:
         q = variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
-    dphi = activation_derivative(activation)
     return sigma_w2 * gaussian_expectation(lambda u: dphi(u) ** 2, q)
 
 
@@ -470,6 +548,8 @@ def correlation_length(*, activation: str = "tanh", sigma_w2: float = 1.0, sigma
     correlation map at c* (Schoenholz et al. 2017): |cˡ − c*| ∝ exp(−ℓ/ξ_c). It diverges at the
     edge of chaos. Returns ``inf`` when χ_c = 1.
     """
+    activation = _activation_name(activation, allow_function=False)
+    sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
     q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
     c_star = correlation_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
     chi_c = sigma_w2 * float(gaussian_pair_expectation(q, q * c_star, q, activation, derivative=True))
@@ -489,11 +569,10 @@ def relu_excess_kurtosis(width, depth: int) -> np.ndarray:
     E[Q²]/E[Q]² grows by (1 + 5/n) per hidden layer, from 1 at the (Gaussian) first layer.
     Independent of σ_w and of the input. ``width`` may be an array.
     """
-    n = np.asarray(width, dtype=float)
+    n = validate.array("width", width, allow_empty=True)
     if np.any(n < 1):
-        raise ValueError(f"width must be at least 1, got {width}")
-    if not isinstance(depth, (int, np.integer)) or depth < 0:
-        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+        raise ArgumentError(f"width must be at least 1, got {validate.show(width)} with entries down to {n.min():g}")
+    depth = validate.nonnegative_int("depth", depth)
     return 3 * ((1 + 5 / n) ** depth - 1)
 
 
@@ -513,19 +592,23 @@ def gp_posterior(K_train, K_cross, K_test_diag, y_train, *, noise_var: float = 0
     ``y_train`` may have several columns (one GP per column, same kernel). Returns ``(mean, var)``;
     var is the variance of the latent function (add σ² for a new noisy observation).
     """
-    K_train = np.asarray(K_train, dtype=float)
-    K_cross = np.atleast_2d(np.asarray(K_cross, dtype=float))
-    K_test_diag = np.asarray(K_test_diag, dtype=float)
-    y = np.asarray(y_train, dtype=float)
+    dims = Dims()
+    K_train = validate.array("K_train", K_train, shape=("N", "N"), dims=dims)
+    K_cross = np.atleast_2d(validate.array("K_cross", K_cross, ndim=(1, 2)))
+    dims.bind("K_cross", K_cross.shape, ("P", "N"))
+    K_test_diag = validate.array("K_test_diag", K_test_diag, shape=("P",), dims=dims)
+    y = validate.array("y_train", y_train, ndim=(1, 2))
+    dims.bind("y_train", y.shape, ("N",) + (None,) * (y.ndim - 1))
+    noise_var = validate.nonnegative("noise_var", noise_var)
+    jitter = validate.nonnegative("jitter", jitter)
     n = K_train.shape[0]
-    if K_train.shape != (n, n) or K_cross.shape[1] != n or y.shape[0] != n:
-        raise ValueError(f"shapes do not fit: K_train {K_train.shape}, K_cross {K_cross.shape}, y {y.shape}")
-    if K_test_diag.shape != (K_cross.shape[0],):
-        raise ValueError(f"K_test_diag must have shape ({K_cross.shape[0]},), got {K_test_diag.shape}")
-    if noise_var < 0:
-        raise ValueError(f"noise_var must be non-negative, got {noise_var}")
     A = K_train + (noise_var + jitter * np.mean(np.diag(K_train))) * np.eye(n)
-    factor = cho_factor(A, lower=True)
+    try:
+        factor = cho_factor(A, lower=True)
+    except np.linalg.LinAlgError:
+        raise ArgumentError("K_train + noise_var·I is not positive definite (is K_train a kernel matrix, symmetric "
+                            "with non-negative eigenvalues? duplicate inputs need noise_var > 0 or a larger "
+                            "jitter)") from None
     mean = K_cross @ cho_solve(factor, y)
     var = K_test_diag - np.sum(K_cross * cho_solve(factor, K_cross.T).T, axis=1)
     return mean, np.maximum(var, 0.0)
@@ -546,22 +629,34 @@ def kernel_regression_dynamics(Theta_train, Theta_cross, y_train, t, *, lr: floa
     the exact trajectory of the linearised model under gradient descent. ``t`` may be a number or
     an array (a leading time axis is added). ``f0_*`` default to 0. Returns ``(f_train, f_test)``.
     """
-    Theta_train = np.asarray(Theta_train, dtype=float)
-    Theta_cross = np.atleast_2d(np.asarray(Theta_cross, dtype=float))
-    y = np.asarray(y_train, dtype=float).reshape(-1)
+    dims = Dims()
+    discrete = _flag("discrete", discrete)
+    y = validate.array("y_train", y_train).reshape(-1)
+    dims.bind("y_train", y.shape, ("N",))
     n = y.size
-    if Theta_train.shape != (n, n) or Theta_cross.shape[1] != n:
-        raise ValueError(f"shapes do not fit: Theta_train {Theta_train.shape}, Theta_cross {Theta_cross.shape}, "
-                         f"y {y.shape}")
-    if lr <= 0:
-        raise ValueError(f"the learning rate must be positive, got {lr}")
-    f0_train = np.zeros(n) if f0_train is None else np.asarray(f0_train, dtype=float).reshape(-1)
-    f0_test = np.zeros(Theta_cross.shape[0]) if f0_test is None else np.asarray(f0_test, dtype=float).reshape(-1)
-    t_arr = np.atleast_1d(np.asarray(t, dtype=float))
+    Theta_train = validate.array("Theta_train", Theta_train, shape=("N", "N"), dims=dims)
+    Theta_cross = np.atleast_2d(validate.array("Theta_cross", Theta_cross, ndim=(1, 2)))
+    dims.bind("Theta_cross", Theta_cross.shape, ("P", "N"))
+    lr = validate.positive("lr (the learning rate)", lr)
+    if f0_train is None:
+        f0_train = np.zeros(n)
+    else:
+        f0_train = validate.array("f0_train", f0_train).reshape(-1)
+        dims.bind("f0_train", f0_train.shape, ("N",))
+    if f0_test is None:
+        f0_test = np.zeros(Theta_cross.shape[0])
+    else:
+        f0_test = validate.array("f0_test", f0_test).reshape(-1)
+        dims.bind("f0_test", f0_test.shape, ("P",))
+    t_arr = np.atleast_1d(validate.array("t (the times)", t, ndim=(0, 1)))
     if np.any(t_arr < 0):
-        raise ValueError("times must be non-negative")
+        raise ArgumentError(f"times t must be non-negative, got entries down to {t_arr.min():g}")
     lam, V = np.linalg.eigh(Theta_train)
     lam = np.clip(lam, 0.0, None)
+    if discrete and np.any(t_arr != np.round(t_arr)) and np.any(lr * lam > 1):
+        raise ArgumentError("with discrete=True, t counts gradient-descent steps and must hold whole numbers when "
+                            f"lr·λ > 1 for some eigenvalue λ of Theta_train ((1 − lr·λ)^t is then not real), got "
+                            f"{validate.show(t)}")
     r0 = V.T @ (f0_train - y)  # the initial residual in the kernel's eigenbasis
     if discrete:
         decay = (1 - lr * lam[None, :]) ** t_arr[:, None]

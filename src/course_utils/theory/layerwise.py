@@ -27,6 +27,8 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import hyp2f1
 
+from .. import validate as V
+
 __all__ = [
     "linear_mode", "linear_time_to",
     "diagonal_mode", "diagonal_time_to", "crossing_time", "small_init_midpoint", "rise_time",
@@ -36,18 +38,33 @@ __all__ = [
 ]
 
 
+def _finite(x, name: str) -> np.ndarray:
+    """A number or an array of numbers as a float array, every entry finite (NaN and ±inf refused)."""
+    return V.array(name, x, allow_empty=True)
+
+
 def _positive(x, name: str) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    if np.any(~np.isfinite(x)) or np.any(x <= 0):
-        raise ValueError(f"{name} must be finite and positive, got {x}")
+    x = _finite(x, name)
+    if np.any(x <= 0):
+        raise V.ArgumentError(f"{name} must be finite and positive, got {V.show(x) if x.ndim else float(x)}")
     return x
 
 
-def _times(t) -> np.ndarray:
-    t = np.asarray(t, dtype=float)
+def _times(t, name: str = "t") -> np.ndarray:
+    t = _finite(t, f"{name} (the times)")
     if np.any(t < 0):
-        raise ValueError("times must be non-negative")
+        raise V.ArgumentError(f"times ({name}) must be non-negative, got {V.show(t) if t.ndim else float(t)}")
     return t
+
+
+def _broadcast(**arrays) -> None:
+    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
+            from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,18 +76,24 @@ def linear_mode(t, lam, S, theta0=0.0) -> np.ndarray:
     variance λ with target coefficient S (exponential relaxation, rate λ independent of S).
     Arguments broadcast against each other."""
     t, lam = _times(t), _positive(lam, "lam")
-    return S + (np.asarray(theta0, dtype=float) - S) * np.exp(-lam * t)
+    S, theta0 = _finite(S, "S"), _finite(theta0, "theta0")
+    _broadcast(t=t, lam=lam, S=S, theta0=theta0)
+    return S + (theta0 - S) * np.exp(-lam * t)
 
 
 def linear_time_to(fraction, lam, theta0=0.0, S=1.0) -> np.ndarray:
     """The time at which θ(t) = fraction·S: t = ln[(S − θ₀)/(S(1 − fraction))]/λ (θ₀ = 0: −ln(1 − fraction)/λ)."""
     lam = _positive(lam, "lam")
-    f = np.asarray(fraction, dtype=float)
+    f = _finite(fraction, "fraction")
+    theta0, S = _finite(theta0, "theta0"), _finite(S, "S")
+    _broadcast(fraction=f, lam=lam, theta0=theta0, S=S)
     if np.any(f >= 1):
-        raise ValueError("fraction must be below 1: θ reaches S only as t → ∞")
-    ratio = (S - np.asarray(theta0, dtype=float)) / (S * (1 - f))
+        raise V.ArgumentError("fraction must be below 1: θ reaches S only as t → ∞")
+    if np.any(S == 0):
+        raise V.ArgumentError("S must be non-zero (θ = fraction·S = 0 is no target to reach)")
+    ratio = (S - theta0) / (S * (1 - f))
     if np.any(ratio < 1):
-        raise ValueError("θ₀ is already past fraction·S")
+        raise V.ArgumentError("θ₀ is already past fraction·S")
     return np.log(ratio) / lam
 
 
@@ -80,15 +103,17 @@ def linear_time_to(fraction, lam, theta0=0.0, S=1.0) -> np.ndarray:
 
 def _diag_setup(lam, S, w0, c):
     lam = _positive(lam, "lam")
-    S = np.asarray(S, dtype=float)
+    S = _finite(S, "S")
+    w0, c = _finite(w0, "w0"), _finite(c, "c")
+    _broadcast(lam=lam, S=S, w0=w0, c=c)
     if np.any(S == 0):
-        raise ValueError("S must be non-zero (for S = 0 the product just decays to 0)")
+        raise V.ArgumentError("S must be non-zero (for S = 0 the product just decays to 0)")
     sign = np.sign(S)             # ẇ = λ(S − w)√(c² + 4w²) is symmetric under (w, S) → (−w, −S)
-    S, w0 = S * sign, np.asarray(w0, dtype=float) * sign
-    q = np.abs(np.asarray(c, dtype=float)) / 2
+    S, w0 = S * sign, w0 * sign
+    q = np.abs(c) / 2
     if np.any((q == 0) & (w0 <= 0)):
-        raise ValueError("with a² − b² = 0 and w₀·S ≤ 0 the product never grows (it sits at, or "
-                         "approaches, the saddle w = 0): give w₀ with the sign of S, or c ≠ 0")
+        raise V.ArgumentError("w0 must have the sign of S when c = a² − b² = 0: with w0·S ≤ 0 the product "
+                         "never grows (it sits at, or approaches, the saddle w = 0); or give c ≠ 0")
     r = np.sqrt(S ** 2 + q ** 2)
     y0 = w0 + np.sqrt(w0 ** 2 + q ** 2)
     K = (y0 - (S + r)) / (y0 - (S - r))
@@ -109,6 +134,7 @@ def diagonal_mode(t, lam, S, w0, c=0.0) -> np.ndarray:
     """
     t = _times(t)
     lam, S, sign, q, r, K = _diag_setup(lam, S, w0, c)
+    _broadcast(t=t, lam=lam, S=S, w0=w0, c=c)
     g = K * np.exp(-2 * lam * r * t)
     y = ((S + r) - g * (S - r)) / (1 - g)
     return sign * (y - q ** 2 / y) / 2
@@ -118,10 +144,12 @@ def diagonal_time_to(w, lam, S, w0, c=0.0) -> np.ndarray:
     """The time at which the diagonal model's product reaches w (between w₀ and S):
     t = ln[K (y − y₋)/(y − y₊)]/(2λr), the inverse of :func:`diagonal_mode`."""
     lam, S_pos, sign, q, r, K = _diag_setup(lam, S, w0, c)
-    w = np.asarray(w, dtype=float) * sign
+    w = _finite(w, "w")
+    _broadcast(w=w, lam=lam, S=S, w0=w0, c=c)
+    w = w * sign
     w0s = np.asarray(w0, dtype=float) * sign
     if np.any((w - w0s) * (S_pos - w) < 0) or np.any(w == S_pos):
-        raise ValueError("w must lie between w₀ and S (S itself is reached only as t → ∞)")
+        raise V.ArgumentError("w must lie between w₀ and S (S itself is reached only as t → ∞)")
     y = w + np.sqrt(w ** 2 + q ** 2)
     return np.log(K * (y - (S_pos - r)) / (y - (S_pos + r))) / (2 * lam * r)
 
@@ -131,15 +159,18 @@ def crossing_time(fraction, lam, S, w0, c=0.0) -> np.ndarray:
 
     The chapter calls fraction = 0.1 the *emergence* time, 0.5 the midpoint, 0.9 the *saturation* time.
     """
-    f = np.asarray(fraction, dtype=float)
+    f = _finite(fraction, "fraction")
     if np.any(f <= 0) or np.any(f >= 1):
-        raise ValueError(f"fraction must lie in (0, 1), got {f}")
-    return diagonal_time_to(f * np.asarray(S, dtype=float), lam, S, w0, c)
+        raise V.ArgumentError(f"fraction must lie in (0, 1), got {f}")
+    return diagonal_time_to(f * _finite(S, "S"), lam, S, w0, c)
 
 
 def small_init_midpoint(lam, S, w0) -> np.ndarray:
     """Leading order for w₀ ≪ S (balanced): the sigmoid's midpoint t½ = ln(S/w₀ − 1)/(2λS) ≈ ln(S/w₀)/(2λS)."""
     lam, S, w0 = _positive(lam, "lam"), _positive(S, "S"), _positive(w0, "w0")
+    _broadcast(lam=lam, S=S, w0=w0)
+    if np.any(w0 >= S):
+        raise V.ArgumentError("w0 must be below S (the midpoint S/2 of a sigmoid that starts at w0 < S/2)")
     return np.log(S / w0 - 1) / (2 * lam * S)
 
 
@@ -147,19 +178,21 @@ def rise_time(lam, S, low: float = 0.1, high: float = 0.9) -> np.ndarray:
     """Width of the balanced sigmoid: t(high·S) − t(low·S) = ln[high(1 − low)/(low(1 − high))]/(2λS)
     (= ln 81/(2λS) from 10 % to 90 %), independent of the initialisation."""
     lam, S = _positive(lam, "lam"), _positive(S, "S")
+    _broadcast(lam=lam, S=S)
+    low, high = V.real("low", low), V.real("high", high)
     if not 0 < low < high < 1:
-        raise ValueError(f"need 0 < low < high < 1, got low={low}, high={high}")
+        raise V.ArgumentError(f"need 0 < low < high < 1, got low={low}, high={high}")
     return np.log(high * (1 - low) / (low * (1 - high))) / (2 * lam * S)
 
 
 def is_stage_like(t_emerge, t_saturate) -> bool:
     """Stage-like learning: ordered by emergence, every mode saturates before the next emerges,
     t_sat(k) < t_em(k+1). Takes the emergence and saturation times of the modes (any order)."""
-    t_emerge, t_saturate = np.asarray(t_emerge, dtype=float), np.asarray(t_saturate, dtype=float)
-    if t_emerge.shape != t_saturate.shape or t_emerge.ndim != 1:
-        raise ValueError("t_emerge and t_saturate must be 1-d arrays of the same length")
+    dims = V.Dims()
+    t_emerge = V.array("t_emerge", t_emerge, shape=("modes",), dims=dims)
+    t_saturate = V.array("t_saturate", t_saturate, shape=("modes",), dims=dims)
     if np.any(t_saturate <= t_emerge):
-        raise ValueError("each mode must saturate after it emerges")
+        raise V.ArgumentError("each mode must saturate after it emerges")
     order = np.argsort(t_emerge)
     return bool(np.all(t_saturate[order][:-1] < t_emerge[order][1:]))
 
@@ -171,9 +204,10 @@ def conservation_drift(lr: float, T: float, lam, S, w0, c=0.0) -> np.ndarray:
     the time T = η × steps, ln(c_T/c_0) = Σ ln(1 − η²g²) ≈ −η ∫₀ᵀ g(t)² dt along the flow.
     Returns −η ∫₀ᵀ λ²(w(t) − S)² dt (quadrature of the closed form), one value per mode.
     """
-    if lr <= 0 or T <= 0:
-        raise ValueError(f"lr and T must be positive, got lr={lr}, T={T}")
-    lam, S, w0, c = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lam, S, w0, c)))
+    lr, T = V.positive("lr", lr), V.positive("T", T)
+    arrays = dict(lam=_positive(lam, "lam"), S=_finite(S, "S"), w0=_finite(w0, "w0"), c=_finite(c, "c"))
+    _broadcast(**arrays)
+    lam, S, w0, c = np.broadcast_arrays(*arrays.values())
     out = []
     for li, si, wi, ci in zip(lam.ravel(), S.ravel(), w0.ravel(), c.ravel()):
         def g2(t, li=li, si=si, wi=wi, ci=ci):
@@ -188,16 +222,15 @@ def conservation_drift(lr: float, T: float, lam, S, w0, c=0.0) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 def _check_depth(depth) -> int:
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be an integer ≥ 1, got {depth}")
-    return int(depth)
+    return V.integer("depth", depth, low=1)
 
 
 def saxe_rhs(u, s, depth: int, lam=1.0) -> np.ndarray:
     """du/dt = Lλ u^{2 − 2/L}(s − u): the strength u = a^L of a balanced, decoupled mode of a depth-L
     linear network (each of its L layers carries a, so ȧ = λa^{L−1}(s − a^L)). Depth 1: the linear model."""
     L = _check_depth(depth)
-    u = np.asarray(u, dtype=float)
+    u, s, lam = _finite(u, "u"), _finite(s, "s"), _positive(lam, "lam")
+    _broadcast(u=u, s=s, lam=lam)
     return L * lam * np.abs(u) ** (2 - 2 / L) * (s - u)
 
 
@@ -215,9 +248,10 @@ def saxe_time_to(u, s, u0, depth: int, lam=1.0) -> np.ndarray:
     """
     L = _check_depth(depth)
     s, u0, lam = _positive(s, "s"), _positive(u0, "u0"), _positive(lam, "lam")
-    u = np.asarray(u, dtype=float)
+    u = _finite(u, "u")
+    _broadcast(u=u, s=s, u0=u0, lam=lam)
     if np.any(u0 >= s) or np.any(u < u0) or np.any(u >= s):
-        raise ValueError("saxe_time_to needs 0 < u0 ≤ u < s")
+        raise V.ArgumentError(f"saxe_time_to needs 0 < u0 ≤ u < s, got u0 = {u0}, u = {u}, s = {s}")
     if L == 1:
         return np.log((s - u0) / (s - u)) / lam
     if L == 2:
@@ -235,9 +269,9 @@ def saxe_mode(t, s, u0, depth: int, lam=1.0) -> np.ndarray:
     """
     L = _check_depth(depth)
     t = _times(t)
-    s, u0, lam = float(_positive(s, "s")), float(_positive(u0, "u0")), float(_positive(lam, "lam"))
+    s, u0, lam = (V.positive(name, v) for name, v in (("s", s), ("u0", u0), ("lam", lam)))
     if u0 >= s:
-        raise ValueError("saxe_mode needs 0 < u0 < s")
+        raise V.ArgumentError("saxe_mode needs 0 < u0 < s")
     if L == 1:
         return s + (u0 - s) * np.exp(-lam * t)
     if L == 2:
@@ -258,6 +292,7 @@ def saxe_plateau_time(s, u0, depth: int, lam=1.0) -> np.ndarray:
     L = 1: ln 2/λ;  L = 2: ln(s/u₀)/(2λs);  L ≥ 3: 1/[(L − 2)λ s u₀^{1−2/L}] (a power of 1/u₀, not a log)."""
     L = _check_depth(depth)
     s, u0, lam = _positive(s, "s"), _positive(u0, "u0"), _positive(lam, "lam")
+    _broadcast(s=s, u0=u0, lam=lam)
     if L == 1:
         return np.log(2) / lam * np.ones(np.broadcast(s, u0).shape)
     if L == 2:
@@ -278,9 +313,10 @@ def silent_alignment_strength(W1, W2, target_map) -> np.ndarray:
     u_α = x·y → ¼|x₀ + y₀|² e^{2s_α t}: the early growth of a balanced mode started at u_eff,α.
     Returns one value per singular value of M (descending).
     """
-    W1, W2, M = (np.asarray(a, dtype=float) for a in (W1, W2, target_map))
-    if W1.ndim != 2 or W2.ndim != 2 or W2.shape[1] != W1.shape[0] or M.shape != (W2.shape[0], W1.shape[1]):
-        raise ValueError(f"need W1 (h, d_in), W2 (d_out, h) and M (d_out, d_in), got {W1.shape}, {W2.shape}, {M.shape}")
+    dims = V.Dims()
+    W1 = V.array("W1", W1, shape=("h", "d_in"), dims=dims)
+    W2 = V.array("W2", W2, shape=("d_out", "h"), dims=dims)
+    M = V.array("target_map", target_map, shape=("d_out", "d_in"), dims=dims)
     U, _, Vt = np.linalg.svd(M, full_matrices=False)
     z = W1 @ Vt.T + W2.T @ U                     # column α: x₀ + y₀ of mode α
     return np.sum(z ** 2, axis=0) / 4
@@ -295,12 +331,14 @@ def lazy_residual(weights: Sequence, target_map, t, lr: float | None = None) -> 
     With ``lr`` given, gradient descent on the linearised model instead, R(t) = (1 − ηΘ)^{t/η}R(0)
     (exact for the linearised model; t = η × steps). Returns shape (len(t), d_out, d_in).
     """
-    Ws = [np.asarray(W, dtype=float) for W in weights]
-    M = np.asarray(target_map, dtype=float)
+    if isinstance(weights, (str, bytes, np.ndarray)) or not isinstance(weights, Sequence) or len(weights) == 0:
+        raise V.ArgumentError(f"weights must be a non-empty list of weight matrices [W_1, …, W_L], got "
+                              f"{V.show(weights)}")
+    dims = V.Dims()
+    Ws = [V.array(f"weights[{l}]", W, shape=(f"d_{l + 1}", f"d_{l}"), dims=dims) for l, W in enumerate(weights)]
     t = _times(np.atleast_1d(t))
     d_out, d_in = Ws[-1].shape[0], Ws[0].shape[1]
-    if M.shape != (d_out, d_in):
-        raise ValueError(f"target_map must have shape {(d_out, d_in)}, got {M.shape}")
+    M = V.array("target_map", target_map, shape=(d_out, d_in))
     Theta = np.zeros((d_out * d_in, d_out * d_in))
     for l in range(len(Ws)):
         P = np.eye(d_out)
@@ -316,8 +354,7 @@ def lazy_residual(weights: Sequence, target_map, t, lr: float | None = None) -> 
     if lr is None:
         decay = np.exp(-np.outer(t, ev))
     else:
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
+        lr = V.positive("lr", lr)
         decay = (1 - lr * ev[None, :]) ** np.round(t / lr)[:, None]
     R = (E[None] * decay[:, None, :]) @ coef
     return R.reshape(len(t), d_out, d_in)

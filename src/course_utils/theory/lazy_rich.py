@@ -39,23 +39,41 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import validate as V
+
 __all__ = ["weight_to_target_ratio", "rapidity_at_convergence", "relative_change_from_rapidity",
            "norm_ratio_from_rapidity", "relative_change_at_convergence", "ScalarModel",
            "gradient_flow_rhs", "gradient_descent"]
 
 
+def _finite(name: str, value) -> np.ndarray:
+    """A number or an array of numbers as a float array, every entry finite (NaN and ±inf refused)."""
+    return V.array(name, value, allow_empty=True)
+
+
 def _positive(name: str, value) -> np.ndarray:
-    v = np.asarray(value, dtype=float)
-    if np.any(~np.isfinite(v)) or np.any(v <= 0):
-        raise ValueError(f"{name} must be positive (and finite), got {value}")
+    v = _finite(name, value)
+    if np.any(v <= 0):
+        raise V.ArgumentError(f"{name} must be positive (and finite), got {value!r}")
     return v
+
+
+def _broadcast(**arrays) -> None:
+    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
+            from None
 
 
 def _check_ratios(rho, omega) -> tuple[np.ndarray, np.ndarray]:
     rho = _positive("the weight-to-target ratio rho", rho)
-    omega = np.asarray(omega, dtype=float)
+    omega = _finite("omega", omega)
+    _broadcast(rho=rho, omega=omega)
     if np.any(np.abs(omega) > rho * (1 + 1e-12)):
-        raise ValueError("the initial output ratio omega must satisfy |omega| ≤ rho "
+        raise V.ArgumentError("the initial output ratio omega must satisfy |omega| ≤ rho "
                          f"(|Σ a_i b_i| ≤ ½ Σ(a_i² + b_i²)), got rho={rho}, omega={omega}")
     return rho, omega
 
@@ -69,7 +87,9 @@ def weight_to_target_ratio(norm_sq, target, *, input_scale=1.0, Z=1.0):
     """
     norm_sq = _positive("norm_sq (the squared weight norm)", norm_sq)
     target = _positive("target (the target scale S; flip the sign of the b_i for S < 0)", target)
-    return _positive("input_scale", input_scale) * norm_sq / (2 * _positive("Z", Z) * target)
+    gamma, Z = _positive("input_scale", input_scale), _positive("Z", Z)
+    _broadcast(norm_sq=norm_sq, target=target, input_scale=gamma, Z=Z)
+    return gamma * norm_sq / (2 * Z * target)
 
 
 def rapidity_at_convergence(rho, omega=0.0):
@@ -77,21 +97,23 @@ def rapidity_at_convergence(rho, omega=0.0):
     s₊ = (1 + √(1 + ρ² − ω²))/(ρ + ω). For ω = 0, τ_∞ = ½ asinh(1/ρ)."""
     rho, omega = _check_ratios(rho, omega)
     if np.any(rho + omega <= 0):
-        raise ValueError("rho + omega must be positive: with Σ(a_i + b_i)² = 0 the output can never grow")
+        raise V.ArgumentError("rho + omega must be positive: with Σ(a_i + b_i)² = 0 the output can never grow")
     return 0.5 * np.log((1 + np.sqrt(1 + rho ** 2 - omega ** 2)) / (rho + omega))
 
 
 def relative_change_from_rapidity(tau, rho=1.0, omega=0.0):
     """‖θ(τ) − θ₀‖/‖θ₀‖ = √(2(cosh τ − 1)(cosh τ + (ω/ρ) sinh τ)) (ω/ρ = 2U/Q)."""
     rho, omega = _check_ratios(rho, omega)
-    tau = np.asarray(tau, dtype=float)
+    tau = _finite("tau", tau)
+    _broadcast(tau=tau, rho=rho, omega=omega)
     return np.sqrt(np.maximum(2 * (np.cosh(tau) - 1) * (np.cosh(tau) + omega / rho * np.sinh(tau)), 0.0))
 
 
 def norm_ratio_from_rapidity(tau, rho=1.0, omega=0.0):
     """‖θ(τ)‖/‖θ₀‖ = √(cosh 2τ + (ω/ρ) sinh 2τ)."""
     rho, omega = _check_ratios(rho, omega)
-    tau = np.asarray(tau, dtype=float)
+    tau = _finite("tau", tau)
+    _broadcast(tau=tau, rho=rho, omega=omega)
     return np.sqrt(np.cosh(2 * tau) + omega / rho * np.sinh(2 * tau))
 
 
@@ -118,17 +140,18 @@ class ScalarModel:
 
     def __post_init__(self):
         for name in ("norm_sq", "target", "input_scale", "Z"):
-            _positive(name, getattr(self, name))
+            V.positive(name, getattr(self, name))
+        V.real("w0", self.w0)
         if abs(self.w0) * self.Z > 0.5 * self.norm_sq * (1 + 1e-12):
-            raise ValueError(f"|w0| = {abs(self.w0)} exceeds ‖θ₀‖²/(2Z) = {self.norm_sq / (2 * self.Z)}: "
+            raise V.ArgumentError(f"|w0| = {abs(self.w0)} exceeds ‖θ₀‖²/(2Z) = {self.norm_sq / (2 * self.Z)}: "
                              "no weights have that norm and that output")
 
     @classmethod
     def from_weights(cls, a, b, target=1.0, *, input_scale=1.0, Z=1.0) -> "ScalarModel":
         """The model with initial weights ``a``, ``b`` (arrays of length p)."""
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        if a.shape != b.shape or a.ndim != 1:
-            raise ValueError(f"a and b must be vectors of the same length, got shapes {a.shape} and {b.shape}")
+        dims = V.Dims()
+        a, b = V.array("a", a, shape=("p",), dims=dims), V.array("b", b, shape=("p",), dims=dims)
+        Z = V.positive("Z", Z)
         return cls(float(a @ a + b @ b), float(a @ b) / Z, target, input_scale, Z)
 
     @property
@@ -148,10 +171,12 @@ class ScalarModel:
 
     def rapidity(self, t):
         """τ(t) = ½ ln s(t), s = (s₊ − s₋ R)/(1 − R), R = (1 − s₊)/(1 − s₋) e^{−λt}."""
-        t = np.asarray(t, dtype=float)
+        t = _finite("t (the times)", t)
         if np.any(t < 0):
-            raise ValueError("times must be non-negative")
+            raise V.ArgumentError(f"times t must be non-negative, got {t!r}")
         rho, omega = self.rho, self.omega
+        if rho + omega <= 0:
+            raise V.ArgumentError("rho + omega = 0 (w0 = −‖θ₀‖²/(2Z)): the output can never grow, no trajectory")
         root = np.sqrt(1 + rho ** 2 - omega ** 2)
         s_plus, s_minus = (1 + root) / (rho + omega), (1 - root) / (rho + omega)
         R = (1 - s_plus) / (1 - s_minus) * np.exp(-self.rate * t)
@@ -180,8 +205,25 @@ class ScalarModel:
 
 
 def gradient_flow_rhs(a, b, target=1.0, *, input_scale=1.0, Z=1.0):
-    """(ȧ, ḃ) = −∇L for L = ½(γw − S)², w = Σ a_i b_i / Z: the right-hand side to integrate numerically."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    """(ȧ, ḃ) = −∇L for L = ½(γw − S)², w = Σ a_i b_i / Z: the right-hand side to integrate numerically.
+
+    ȧ_i = g b_i, ḃ_i = g a_i with g = (γ/Z)(S − γ Σ_j a_j b_j / Z) (sum over the last axis)."""
+    V.array("a", a), V.array("b", b)  # the right-hand side at a point: NaN or inf there is a mistake
+    a, b, target, input_scale, Z = _check_model(a, b, target, input_scale, Z)
+    return _rhs(a, b, target, input_scale, Z)
+
+
+def _check_model(a, b, target, input_scale, Z):
+    a, b = V.array("a", a, finite=False), V.array("b", b, finite=False)
+    if a.shape != b.shape or a.ndim == 0:
+        raise V.ArgumentError(f"a and b must be arrays of the same shape (…, p), got shapes {a.shape} and {b.shape}")
+    target = _finite("target", target)
+    input_scale, Z = _positive("input_scale", input_scale), _positive("Z", Z)
+    _broadcast(a=a[..., :1], target=target, input_scale=input_scale, Z=Z)
+    return a, b, target, input_scale, Z
+
+
+def _rhs(a, b, target, input_scale, Z):
     g = input_scale / Z * (target - input_scale * np.sum(a * b, axis=-1, keepdims=True) / Z)
     return g * b, g * a
 
@@ -193,19 +235,32 @@ def gradient_descent(a, b, target=1.0, *, input_scale=1.0, Z=1.0, lr=0.01, steps
     leading axes (give them shape (…, 1) for one value per model). Returns the final (a, b), and,
     if ``record`` lists steps, also w = Σ a b / Z at those steps (shape (len(record), …)).
     """
-    if steps < 0:
-        raise ValueError(f"steps must be non-negative, got {steps}")
-    _positive("lr", lr)
+    steps = V.nonnegative_int("steps", steps)
+    lr = _positive("lr", lr)
+    a, b, target, input_scale, Z = _check_model(a, b, target, input_scale, Z)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise V.ArgumentError("a and b must contain only finite numbers")
+    _broadcast(a=a[..., :1], lr=lr)
     a, b = np.array(a, dtype=float), np.array(b, dtype=float)
-    record = set() if record is None else {int(s) for s in record}
+    if record is not None:
+        rec = V.array("record", record, ndim=(0, 1), allow_empty=True)
+        if np.any(rec != np.round(rec)) or np.any(rec < 0) or np.any(rec > steps):
+            raise V.ArgumentError(f"record must list whole steps in 0 … steps = {steps}, got {V.show(record)}")
+    record = set() if record is None else {int(s) for s in np.atleast_1d(rec)}
     ws = {}
     for step in range(steps + 1):
         if step in record:
             ws[step] = (np.sum(a * b, axis=-1, keepdims=True) / Z)[..., 0]
         if step == steps:
             break
-        da, db = gradient_flow_rhs(a, b, target, input_scale=input_scale, Z=Z)
+        da, db = _rhs(a, b, target, input_scale, Z)
         a, b = a + lr * da, b + lr * db
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        from ..train import TrainingDiverged
+        raise TrainingDiverged(f"gradient descent diverged (the weights overflowed to inf/NaN) within {steps} steps: "
+                               f"lr = {np.asarray(lr).tolist()} is too large for this target and these scales; "
+                               "lr < 1/λ, λ ≈ γ²‖θ‖²/Z² the curvature, is stable", step=steps,
+                               lr=np.asarray(lr).tolist())
     if record:
         return a, b, np.array([ws[s] for s in sorted(ws)])
     return a, b

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from .. import validate
+from ..validate import ArgumentError, Dims
 from .kernels import gaussian_pair_expectation
 
 __all__ = [
@@ -37,31 +39,52 @@ __all__ = [
 ]
 
 
-def _as_spectrum(spectrum) -> np.ndarray:
-    lam = np.asarray(spectrum, dtype=float)
-    if lam.ndim != 1 or lam.size == 0:
-        raise ValueError(f"the spectrum must be a non-empty 1-d array of eigenvalues, got shape {lam.shape}")
-    if np.any(lam < 0) or not np.all(np.isfinite(lam)):
-        raise ValueError("the eigenvalues of a covariance must be finite and non-negative")
+def _as_spectrum(spectrum, name: str = "spectrum", dims: Dims | None = None) -> np.ndarray:
+    """The eigenvalues λ_i ≥ 0 of a covariance: a non-empty 1-d float array, finite (named dimension D)."""
+    lam = validate.array(name, spectrum, shape=("D",), dims=dims)
+    if np.any(lam < 0):
+        raise ArgumentError(f"{name}: the eigenvalues of a covariance must be non-negative, got entries down to "
+                            f"{lam.min():g}")
     return lam
 
 
-def _spectrum_and_teacher(spectrum, w_star) -> tuple[np.ndarray, np.ndarray]:
-    lam = _as_spectrum(spectrum)
-    w = np.asarray(w_star, dtype=float)
-    if w.shape != lam.shape:
-        raise ValueError(f"w_star must have the shape of the spectrum {lam.shape}, got {w.shape}")
+def _spectrum_and_teacher(spectrum, w_star, names=("spectrum", "w_star")) -> tuple[np.ndarray, np.ndarray]:
+    dims = Dims()
+    lam = _as_spectrum(spectrum, names[0], dims)
+    w = validate.array(names[1], w_star, shape=("D",), dims=dims)
     return lam, w
 
 
+def _noise(noise) -> float:
+    return validate.nonnegative("noise (the label-noise level σ)", noise)
+
+
+def _times(name: str, value) -> np.ndarray:
+    """Steps or times: a number or a 1-d array of finite, non-negative numbers, as a 1-d float array."""
+    t = np.atleast_1d(validate.array(name, value, ndim=(0, 1), allow_empty=True))
+    if np.any(t < 0):
+        raise ArgumentError(f"{name} must be non-negative, got entries down to {t.min():g}")
+    return t
+
+
 def _check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X = validate.array("X", X)
     if X.ndim < 2:
-        raise ValueError(f"X must have shape (..., N, D), got {X.shape}")
+        raise ArgumentError(f"X must have shape (..., N, D), got {X.shape}")
+    y = validate.array("y", y, ndim=X.ndim - 1)
     if y.shape != X.shape[:-1]:
-        raise ValueError(f"y must have shape {X.shape[:-1]} (one label per row of X), got {y.shape}")
+        raise ArgumentError(f"y must have shape {X.shape[:-1]} (one label per row of X, whose shape is {X.shape}), "
+                            f"got {y.shape}")
     return X, y
+
+
+def _solve(A: np.ndarray, B: np.ndarray, what: str) -> np.ndarray:
+    """np.linalg.solve with a clear message when the matrix is singular."""
+    try:
+        return np.linalg.solve(A, B)
+    except np.linalg.LinAlgError:
+        raise ArgumentError(f"{what} is singular: the rows (or columns) of X are linearly dependent; use "
+                            "ridge_solution with a small ridge > 0, or gd_limit (which uses the pseudo-inverse)") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,9 +96,7 @@ def empirical_eigenbasis(X) -> tuple[np.ndarray, np.ndarray]:
 
     Gradient descent on L(θ) = (1/2N)‖Xθ − y‖² is diagonal in this basis (§1 of the chapter).
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, D), got {X.shape}")
+    X = validate.array("X", X, ndim=2)
     lam, U = np.linalg.eigh(X.T @ X / X.shape[0])
     return np.clip(lam[::-1], 0.0, None), U[:, ::-1]
 
@@ -86,12 +107,12 @@ def gd_mode_factor(eigenvalues, lr: float, steps) -> np.ndarray:
     Returns an array of shape (len(steps), len(eigenvalues)). The mode converges when
     |1 − ηλ_k| < 1, i.e. for η < 2/λ_k; it oscillates in sign when ηλ_k > 1.
     """
-    lam = _as_spectrum(eigenvalues)
-    if lr <= 0:
-        raise ValueError(f"the learning rate must be positive, got {lr}")
-    t = np.asarray(steps, dtype=float)
-    if np.any(t < 0):
-        raise ValueError("steps must be non-negative")
+    lam = _as_spectrum(eigenvalues, "eigenvalues")
+    lr = validate.positive("lr (the learning rate η)", lr)
+    t = _times("steps", steps)
+    if np.any(t != np.round(t)) and np.any(lr * lam > 1):
+        raise ArgumentError("steps must be whole numbers when lr·λ > 1 for some eigenvalue λ ((1 − lr·λ)^t is then "
+                            f"not real), got {validate.show(steps)}")
     return (1.0 - lr * lam[None, :]) ** t[:, None]
 
 
@@ -101,10 +122,8 @@ def gradient_flow_mode_factor(eigenvalues, time) -> np.ndarray:
     Gradient descent with step η is gradient flow sampled at τ = ηt, up to a relative error
     of about ηλ_k²τ/2 (the small-η limit). Shape (len(time), len(eigenvalues)).
     """
-    lam = _as_spectrum(eigenvalues)
-    tau = np.asarray(time, dtype=float)
-    if np.any(tau < 0):
-        raise ValueError("times must be non-negative")
+    lam = _as_spectrum(eigenvalues, "eigenvalues")
+    tau = _times("time", time)
     return np.exp(-lam[None, :] * tau[:, None])
 
 
@@ -120,12 +139,12 @@ def gd_solution(X, y, lr: float, steps, theta0=None, rcond: float = 1e-10) -> np
     """
     X, y = _check_data(X, y)
     if X.ndim != 2:
-        raise ValueError("gd_solution takes one data set, X of shape (N, D)")
+        raise ArgumentError(f"gd_solution takes one data set, X of shape (N, D), got shape {X.shape}")
     N, D = X.shape
+    lr = validate.positive("lr (the learning rate η)", lr)
+    rcond = validate.nonnegative("rcond", rcond)
     lam, U = empirical_eigenbasis(X)
-    theta0 = np.zeros(D) if theta0 is None else np.asarray(theta0, dtype=float)
-    if theta0.shape != (D,):
-        raise ValueError(f"theta0 must have shape ({D},), got {theta0.shape}")
+    theta0 = np.zeros(D) if theta0 is None else validate.array("theta0", theta0, shape=("D",), dims=Dims(D=D))
     b = U.T @ (X.T @ y / N)
     c0 = U.T @ theta0
     seen = lam > rcond * lam.max()
@@ -140,13 +159,11 @@ def population_test_error(theta, w_star, spectrum, noise: float = 0.0) -> np.nda
 
     This is E[(y − x·θ)²] over fresh test points, computed exactly (no test set needed).
     """
-    lam = _as_spectrum(spectrum)
-    theta = np.asarray(theta, dtype=float)
-    w = np.asarray(w_star, dtype=float)
-    if theta.shape[-1] != lam.size or w.shape != lam.shape:
-        raise ValueError(f"theta (…, {theta.shape[-1]}) and w_star {w.shape} must match the spectrum ({lam.size},)")
-    if noise < 0:
-        raise ValueError(f"the noise level σ must be non-negative, got {noise}")
+    lam, w = _spectrum_and_teacher(spectrum, w_star)
+    theta = validate.array("theta", theta)
+    if theta.ndim < 1 or theta.shape[-1] != lam.size:
+        raise ArgumentError(f"theta must have shape (..., D) with D = {lam.size} (from spectrum), got {theta.shape}")
+    noise = _noise(noise)
     return np.sum(lam * (theta - w) ** 2, axis=-1) + noise**2
 
 
@@ -162,8 +179,8 @@ def gd_test_error_modes(spectrum, w_star, noise: float, n: int, lr: float, steps
     already learned (variance). Corrections are of relative order D/N. Shape (len(steps), D).
     """
     lam, w = _spectrum_and_teacher(spectrum, w_star)
-    if n < 1:
-        raise ValueError(f"the number of samples must be positive, got {n}")
+    noise = _noise(noise)
+    n = validate.real("n (the number of samples)", n, low=1.0)
     q = gd_mode_factor(lam, lr, steps)
     return lam * w**2 * q**2 + noise**2 / n * (1.0 - q) ** 2
 
@@ -183,8 +200,8 @@ def min_norm_solution(X, y) -> np.ndarray:
     N, D = X.shape[-2:]
     Xt = np.swapaxes(X, -1, -2)
     if D > N:
-        return (Xt @ np.linalg.solve(X @ Xt, y[..., None]))[..., 0]
-    return np.linalg.solve(Xt @ X, (Xt @ y[..., None]))[..., 0]
+        return (Xt @ _solve(X @ Xt, y[..., None], "X Xᵀ"))[..., 0]
+    return _solve(Xt @ X, (Xt @ y[..., None]), "Xᵀ X")[..., 0]
 
 
 def ridge_solution(X, y, ridge: float) -> np.ndarray:
@@ -194,8 +211,7 @@ def ridge_solution(X, y, ridge: float) -> np.ndarray:
     with ρ = ``ridge``.
     ``ridge = 0`` gives :func:`min_norm_solution`.
     """
-    if ridge < 0:
-        raise ValueError(f"the ridge parameter must be non-negative, got {ridge}")
+    ridge = validate.nonnegative("ridge (the ridge parameter ρ)", ridge)
     if ridge == 0:
         return min_norm_solution(X, y)
     X, y = _check_data(X, y)
@@ -214,9 +230,10 @@ def gd_limit(X, y, theta0) -> np.ndarray:
     minimum-norm solution. (The answer to the second exercise of the chapter.)
     """
     X, y = _check_data(X, y)
-    theta0 = np.asarray(theta0, dtype=float)
+    theta0 = validate.array("theta0", theta0)
     if theta0.shape != X.shape[:-2] + X.shape[-1:]:
-        raise ValueError(f"theta0 must have shape {X.shape[:-2] + X.shape[-1:]}, got {theta0.shape}")
+        raise ArgumentError(f"theta0 must have shape {X.shape[:-2] + X.shape[-1:]} (X has shape {X.shape}), "
+                            f"got {theta0.shape}")
     X_pinv = np.linalg.pinv(X)
     null_part = theta0 - (X_pinv @ (X @ theta0[..., None]))[..., 0]
     return (X_pinv @ y[..., None])[..., 0] + null_part
@@ -241,10 +258,8 @@ def effective_ridge(spectrum, n: int, ridge: float) -> float:
     """
     lam = _as_spectrum(spectrum)
     lam = lam[lam > 0]
-    if not n >= 1:
-        raise ValueError(f"the number of samples must be at least 1, got {n}")
-    if ridge < 0:
-        raise ValueError(f"the ridge parameter must be non-negative, got {ridge}")
+    n = validate.real("n (the number of samples)", n, low=1.0)
+    ridge = validate.nonnegative("ridge (the ridge parameter ρ)", ridge)
     if ridge == 0 and lam.size <= n:
         return 0.0
 
@@ -291,8 +306,7 @@ def ridge_risk(spectrum, w_star, noise: float, n: int, ridge: float = 0.0) -> Ri
     At the interpolation threshold (ridgeless, D = N) γ = 1 and the test error is infinite.
     """
     lam, w = _spectrum_and_teacher(spectrum, w_star)
-    if noise < 0:
-        raise ValueError(f"the noise level σ must be non-negative, got {noise}")
+    noise = _noise(noise)
     kappa = effective_ridge(lam, n, ridge)
     seen = lam > 0
     gamma = float(np.sum(lam[seen] ** 2 / (lam[seen] + kappa) ** 2) / n)
@@ -317,10 +331,11 @@ def min_norm_risk_isotropic(n: int, p: int, signal_seen: float, signal_unseen: f
 
     and infinite for N − 1 ≤ p ≤ N + 1. Exact at every finite N and p (no asymptotics).
     """
-    if n < 1 or p < 1:
-        raise ValueError(f"need n ≥ 1 and p ≥ 1, got n={n}, p={p}")
-    if signal_seen < 0 or signal_unseen < 0 or noise < 0:
-        raise ValueError("signal powers and the noise level must be non-negative")
+    n = validate.positive_int("n (the number of samples)", n)
+    p = validate.positive_int("p (the number of features seen)", p)
+    signal_seen = validate.nonnegative("signal_seen", signal_seen)
+    signal_unseen = validate.nonnegative("signal_unseen", signal_unseen)
+    noise = _noise(noise)
     s2 = signal_unseen + noise**2
     if p <= n - 2:
         return s2 * (1.0 + p / (n - p - 1))
@@ -351,23 +366,19 @@ def flat_tail_min_norm_errors(head_spectrum, w_head, tail_dim: float, tail_varia
     exactly ridge regression on the head with ``ridge`` v/N (a flat tail acts as a ridge).
     Returns shape (draws,); their mean estimates the expected test error, label noise included.
     """
-    lam = _as_spectrum(head_spectrum)
-    w = np.asarray(w_head, dtype=float)
-    if w.shape != lam.shape:
-        raise ValueError(f"w_head must have the shape of the head spectrum {lam.shape}, got {w.shape}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"the number of samples n must be a positive integer, got {n!r}")
-    if not (tail_dim == np.inf or float(tail_dim).is_integer()) or not tail_dim >= n:
-        raise ValueError(f"tail_dim must be an integer ≥ n = {n} (the tail Gram matrix is then invertible) "
-                         f"or np.inf, got {tail_dim!r}")
-    if not tail_variance > 0:
-        raise ValueError(f"the tail's total variance must be positive, got {tail_variance}")
-    if noise < 0:
-        raise ValueError(f"the noise level σ must be non-negative, got {noise}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    lam, w = _spectrum_and_teacher(head_spectrum, w_head, ("head_spectrum", "w_head"))
+    n = validate.positive_int("n (the number of samples)", n)
+    if not (tail_dim == np.inf
+            or isinstance(tail_dim, (int, float, np.integer, np.floating)) and not isinstance(tail_dim, bool)
+            and np.isfinite(tail_dim) and float(tail_dim).is_integer() and tail_dim >= n):
+        raise ArgumentError(f"tail_dim must be an integer ≥ n = {n} (the tail Gram matrix is then invertible) "
+                            f"or np.inf, got {validate.show(tail_dim)}")
+    tail_variance = validate.positive("tail_variance (the tail's total variance)", tail_variance)
+    noise = _noise(noise)
+    draws = validate.positive_int("draws", draws)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise ArgumentError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                            f"got {validate.show(rng)}")
     s, v = lam.size, float(tail_variance)
     out = np.empty(draws)
     batch = max(1, min(draws, 2_000_000 // (n * n)))
@@ -409,8 +420,7 @@ def effective_ranks(spectrum, k: int) -> tuple[float, float]:
     k/N and N/R_k are small: the tail is made of many small, nearly equal directions.
     """
     lam = np.sort(_as_spectrum(spectrum))[::-1]
-    if not 0 <= k < lam.size:
-        raise ValueError(f"k must be between 0 and {lam.size - 1}, got {k}")
+    k = validate.integer("k (the number of head eigenvalues)", k, low=0, high=lam.size - 1)
     tail = lam[k:]
     if tail[0] == 0:
         raise ValueError("the tail beyond k is zero; the effective ranks are undefined")
@@ -432,12 +442,10 @@ def relu_features_as_linear_problem(weights, beta, noise: float) -> tuple[np.nda
     θ* in its eigenbasis and σ_eff, ready for :func:`ridge_risk` (which treats the features as
     Gaussian: an approximation here, checked in §3.4 of the chapter).
     """
-    F = np.asarray(weights, dtype=float)
-    beta = np.asarray(beta, dtype=float)
-    if F.ndim != 2 or beta.shape != (F.shape[1],):
-        raise ValueError(f"weights must be (P, d) and beta (d,), got {F.shape} and {beta.shape}")
-    if noise < 0:
-        raise ValueError(f"the noise level σ must be non-negative, got {noise}")
+    dims = Dims()
+    F = validate.array("weights", weights, shape=("P", "d"), dims=dims)
+    beta = validate.array("beta", beta, shape=("d",), dims=dims)
+    noise = _noise(noise)
     d = F.shape[1]
     gram = F @ F.T / d  # covariances of the pre-activations f_a·x/√d
     q = np.diag(gram)

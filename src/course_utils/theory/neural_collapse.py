@@ -49,6 +49,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import validate
+
 __all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_gram", "centred_mean_gram", "nc2",
            "equinorm",
            "nc3", "nc4", "collapse_measures",
@@ -62,15 +64,9 @@ __all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_
 # The four measures
 # ----------------------------------------------------------------------------------------------
 
-def _np(a) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a)
-
-
 def _features_labels(H, y) -> tuple[np.ndarray, np.ndarray, int]:
-    H = _np(H).astype(float)
-    y = _np(y)
+    H = validate.array("features H", H)
+    y = validate.array("labels y", y, dtype=None)
     if H.ndim != 2:
         raise ValueError(f"features H must have shape (N, p), got {H.shape}")
     if y.ndim != 1 or y.shape[0] != H.shape[0]:
@@ -107,22 +103,30 @@ def nc1(H, y, *, rcond: float = 1e-10) -> float:
     """NC1 = tr(Σ_W Σ_B⁺)/C (Papyan, Han & Donoho 2020): within-class scatter in units of the
     between-class scatter, measured in the (C−1)-dimensional span of the centred class means."""
     Sw, Sb = scatter_matrices(H, y)
-    C = int(_np(y).max()) + 1
+    _nonzero_between(Sb)
+    validate.nonnegative("rcond", rcond)
+    C = int(validate.array("labels y", y, dtype=None).max()) + 1
     return float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rcond, hermitian=True)) / C)
+
+
+def _nonzero_between(Sb: np.ndarray) -> None:
+    if np.trace(Sb) == 0:
+        raise validate.ArgumentError("all class means of H coincide: the between-class scatter Σ_B is zero, "
+                                     "so the measure (a ratio to Σ_B) is undefined")
 
 
 def within_class_ratio(H, y) -> float:
     """tr Σ_W / tr Σ_B: the total within-class variance over the total between-class variance
     (all directions, including those orthogonal to the class means, which NC1 does not see)."""
     Sw, Sb = scatter_matrices(H, y)
+    _nonzero_between(Sb)
     return float(np.trace(Sw) / np.trace(Sb))
 
 
 def etf_gram(C: int) -> np.ndarray:
     """The Gram matrix of a simplex equiangular tight frame of C unit vectors: C/(C−1) (I − 11ᵀ/C)
     (ones on the diagonal, −1/(C−1) off it)."""
-    if not isinstance(C, (int, np.integer)) or C < 2:
-        raise ValueError(f"a simplex ETF needs C ≥ 2 vectors (an integer), got {C!r}")
+    C = validate.integer("C (the number of vectors of a simplex ETF)", C, low=2)
     return C / (C - 1) * (np.eye(C) - np.ones((C, C)) / C)
 
 
@@ -149,7 +153,16 @@ def equinorm(H, y) -> float:
     """std_c ‖μ_c − μ_G‖ / mean_c ‖μ_c − μ_G‖: zero when the centred class means have equal lengths."""
     means, mu_G = class_means(H, y)
     n = np.linalg.norm(means - mu_G, axis=1)
+    if n.mean() == 0:
+        raise validate.ArgumentError("all class means of H coincide: their spread of lengths is undefined")
     return float(n.std() / n.mean())
+
+
+def _flag(name: str, value) -> bool:
+    """``value`` checked to be True or False (NumPy booleans too): a string such as "no" is not a switch."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise validate.ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
+    return bool(value)
 
 
 def nc3(W, H, y, *, center_classifier: bool = False) -> float:
@@ -159,20 +172,26 @@ def nc3(W, H, y, *, center_classifier: bool = False) -> float:
     ``center_classifier`` the mean row is first subtracted from W (adding the same vector to every
     row shifts all scores of a sample equally, so argmax predictions do not see it).
     """
-    W = _np(W).astype(float)
+    W = validate.array("the classifier W", W)
+    center_classifier = _flag("center_classifier", center_classifier)
     means, mu_G = class_means(H, y)
     if W.shape != means.shape:
         raise ValueError(f"the classifier W must have shape (C, p) = {means.shape}, got {W.shape}")
     if center_classifier:
         W = W - W.mean(0)
     M = means - mu_G
+    if not np.any(W):
+        raise validate.ArgumentError("the classifier W is zero" + (" once its mean row is removed" if center_classifier
+                                                                   else "") + ": its direction is undefined")
+    if not np.any(M):
+        raise validate.ArgumentError("all class means of H coincide: the direction of the centred means is undefined")
     return float(np.linalg.norm(W / np.linalg.norm(W) - M / np.linalg.norm(M)))
 
 
 def nc4(scores, H, y) -> float:
     """NC4: the fraction of samples on which the network's prediction argmax_c scores_c differs from
     the nearest-class-centre prediction argmin_c ‖h − μ_c‖ (class means μ_c of the same H, y)."""
-    S = _np(scores).astype(float)
+    S = validate.array("scores", scores)
     H, y, C = _features_labels(H, y)
     if S.shape != (H.shape[0], C):
         raise ValueError(f"scores must have shape (N, C) = {(H.shape[0], C)}, got {S.shape}")
@@ -183,6 +202,7 @@ def nc4(scores, H, y) -> float:
 
 def collapse_measures(H, y, W, scores, *, center_classifier: bool = False) -> dict[str, float]:
     """All measures at once: dict with keys NC1, within/between, NC2, equinorm, NC3, NC4."""
+    center_classifier = _flag("center_classifier", center_classifier)
     return {"NC1": nc1(H, y), "within/between": within_class_ratio(H, y), "NC2": nc2(H, y),
             "equinorm": equinorm(H, y), "NC3": nc3(W, H, y, center_classifier=center_classifier),
             "NC4": nc4(scores, H, y)}
@@ -192,14 +212,18 @@ def collapse_measures(H, y, W, scores, *, center_classifier: bool = False) -> di
 # Deep linear networks: conservation laws and the balanced geometry
 # ----------------------------------------------------------------------------------------------
 
-def _weights(weights: Sequence) -> list[np.ndarray]:
-    Ws = [_np(W).astype(float) for W in weights]
+def _weights(weights: Sequence, name: str = "weights", names: Sequence[str] | None = None) -> list[np.ndarray]:
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+        raise validate.ArgumentError(f"{name} must be a list of matrices, got {validate.show(weights)}")
+    Ws = [validate.array(names[l] if names else f"{name}[{l}]", W) for l, W in enumerate(weights)]
     if len(Ws) < 2:
-        raise ValueError(f"a deep linear network needs at least two weight matrices, got {len(Ws)}")
+        raise ValueError(f"{name} must hold at least two matrices (a deep linear network has two or more), "
+                         f"got {len(Ws)}")
     for l, (A, B) in enumerate(zip(Ws[:-1], Ws[1:])):
         if A.ndim != 2 or B.ndim != 2 or B.shape[1] != A.shape[0]:
-            raise ValueError(f"weights must chain: W_{l + 2} of shape {B.shape} cannot follow W_{l + 1} of "
-                             f"shape {A.shape} (need W_(l+1) of shape (n_(l+1), n_l))")
+            which = f"{names[l + 1]} after {names[l]}" if names else f"{name}[{l + 1}] after {name}[{l}]"
+            raise ValueError(f"{name} must chain ({which}): W_{l + 2} of shape {B.shape} cannot follow W_{l + 1} "
+                             f"of shape {A.shape} (need W_(l+1) of shape (n_(l+1), n_l))")
     return Ws
 
 
@@ -209,7 +233,7 @@ def dln_gradients(weights: Sequence, X, Y) -> tuple[list[np.ndarray], float]:
         ∂L/∂W_l = (W_L ⋯ W_{l+1})ᵀ G_E (W_{l−1} ⋯ W_1)ᵀ,   G_E = (X Eᵀ − Y)ᵀ X / N.
     """
     Ws = _weights(weights)
-    X, Y = _np(X).astype(float), _np(Y).astype(float)
+    X, Y = validate.array("X", X), validate.array("Y", Y)
     if X.ndim != 2 or X.shape[1] != Ws[0].shape[1]:
         raise ValueError(f"X must have shape (N, {Ws[0].shape[1]}), got {X.shape}")
     if Y.shape != (X.shape[0], Ws[-1].shape[0]):
@@ -236,17 +260,14 @@ def imbalance_step(grads: Sequence, lr: float) -> list[np.ndarray]:
     Gradient flow conserves D_l because W_{l+1}ᵀ G_{l+1} = G_l W_lᵀ (both equal
     (W_L⋯W_{l+1})ᵀ G_E (W_l⋯W_1)ᵀ); the step's O(η²) remainder is what it leaves.
     """
-    if not lr > 0:
-        raise ValueError(f"the learning rate must be positive, got {lr}")
-    Gs = _weights(grads)
+    validate.positive("lr (the learning rate)", lr)
+    Gs = _weights(grads, "grads")
     return [lr ** 2 * (B.T @ B - A @ A.T) for A, B in zip(Gs[:-1], Gs[1:])]
 
 
 def readout_projector(W_L) -> np.ndarray:
     """Π = W_L⁺ W_L: the orthogonal projector on the row space of the readout, the feature directions it sees."""
-    W = _np(W_L).astype(float)
-    if W.ndim != 2:
-        raise ValueError(f"the readout must be a matrix (C, n), got shape {W.shape}")
+    W = validate.array("the readout W_L", W_L, shape=("C", "n"))
     return np.linalg.pinv(W) @ W
 
 
@@ -257,7 +278,7 @@ def invisible_weight_norm2(W_below, W_L) -> tuple[float, float]:
     the penultimate layer that the readout cannot see is fixed by the imbalance D_{L−1}, which
     gradient flow conserves from initialisation.
     """
-    A, B = _weights([W_below, W_L])
+    A, B = _weights([W_below, W_L], names=("W_below", "W_L"))
     P_perp = np.eye(B.shape[1]) - readout_projector(B)
     D = B.T @ B - A @ A.T
     return float(np.sum((P_perp @ A) ** 2)), float(-np.trace(P_perp @ D))
@@ -266,7 +287,8 @@ def invisible_weight_norm2(W_below, W_L) -> tuple[float, float]:
 def least_squares_map(X, Y, *, rcond: float = 1e-12) -> np.ndarray:
     """E* = Yᵀ (Xᵀ)⁺, the minimum-norm minimiser of ‖X Eᵀ − Y‖_F (shape (C, d)); for full-rank X with
     N ≥ d, the unique least-squares solution Yᵀ X (XᵀX)⁻¹."""
-    X, Y = _np(X).astype(float), _np(Y).astype(float)
+    X, Y = validate.array("X", X), validate.array("Y", Y)
+    validate.nonnegative("rcond", rcond)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
         raise ValueError(f"X (N, d) and Y (N, C) must have the same number of rows, got {X.shape} and {Y.shape}")
     return (np.linalg.pinv(X, rcond=rcond) @ Y).T
@@ -275,15 +297,20 @@ def least_squares_map(X, Y, *, rcond: float = 1e-12) -> np.ndarray:
 def psd_power(S, power: float, *, rcond: float = 1e-12) -> np.ndarray:
     """S^power for a symmetric positive semi-definite S, through its eigendecomposition (negative
     powers act on the eigenvalues above rcond·max only: a pseudo-inverse power)."""
-    S = _np(S).astype(float)
+    S = validate.array("S", S)
     if S.ndim != 2 or S.shape[0] != S.shape[1]:
         raise ValueError(f"S must be a square matrix, got shape {S.shape}")
+    validate.real("power", power)
+    validate.nonnegative("rcond", rcond)
     lam, U = np.linalg.eigh(0.5 * (S + S.T))
     if lam.min() < -1e-8 * max(abs(lam).max(), 1e-300):
         raise ValueError(f"S must be positive semi-definite; its smallest eigenvalue is {lam.min():.3g}")
     keep = lam > rcond * lam.max()
     p = np.zeros_like(lam)
     p[keep] = lam[keep] ** power
+    if not np.all(np.isfinite(p)):
+        raise validate.ArgumentError(f"power = {power:g} overflows: S's eigenvalues to that power are not finite "
+                                     f"numbers (smallest kept eigenvalue {lam[keep].min():.3g})")
     return (U * p) @ U.T
 
 
@@ -299,9 +326,8 @@ def balanced_geometry(E, X, depth: int) -> tuple[np.ndarray, np.ndarray]:
     which are returned as an (N, C) array of features and a (C, C) readout; the network's features
     are these up to a rotation (which no collapse measure sees). Needs E of full row rank C.
     """
-    if not isinstance(depth, (int, np.integer)) or depth < 2:
-        raise ValueError(f"depth L must be an integer ≥ 2 (the number of weight matrices), got {depth!r}")
-    E, X = _np(E).astype(float), _np(X).astype(float)
+    validate.integer("depth L (the number of weight matrices)", depth, low=2)
+    E, X = validate.array("E", E), validate.array("X", X)
     if E.ndim != 2 or X.ndim != 2 or X.shape[1] != E.shape[1]:
         raise ValueError(f"E (C, d) and X (N, d) must agree on d, got {E.shape} and {X.shape}")
     S = E @ E.T
@@ -322,22 +348,42 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
     (gradients from autograd): the exact change of the imbalances D_l predicted by the step rule.
     Used by the chapter "Neural collapse" §4 and its tests.
     """
+    from ..models.deep_linear import DeepLinearNetwork
+    if not isinstance(model, DeepLinearNetwork):
+        raise validate.ArgumentError(f"model must be a DeepLinearNetwork (with n_members set), got {validate.show(model)}")
     if model.n_members is None:
         raise ValueError("train_deep_linear needs a DeepLinearNetwork with n_members set (one per run)")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    steps = validate.nonnegative_int("steps", steps)
     import torch
 
-    K, N = model.n_members, X.shape[0]
-    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (K,)).copy()
+    from ..train import TrainingDiverged
+
+    K = model.n_members
+    dtype = model.weights[0].dtype
+    dims = validate.Dims(d=model.weights[0].shape[-1], C=model.weights[-1].shape[-2])
+    X = validate.tensor("X", X, shape=("N", "d"), dims=dims, dtype=dtype)
+    Y = validate.tensor("Y", Y, shape=("N", "C"), dims=dims, dtype=None if isinstance(Y, torch.Tensor) else dtype)   # Y (N, 1) for C = 3 classes: refused
+    N = X.shape[0]
+    lrs = validate.array("lr", lr, ndim=(0, 1))
+    if lrs.ndim == 1 and lrs.shape != (K,):
+        raise validate.ArgumentError(f"lr must be a number or one learning rate per member ({K}), got shape {lrs.shape}")
+    lrs = np.broadcast_to(lrs, (K,)).copy()
     if np.any(lrs <= 0):
-        raise ValueError(f"learning rates must be positive, got {lrs.tolist()}")
+        raise validate.ArgumentError(f"lr (the learning rates) must be positive, got {lrs.tolist()}")
+    if record is None or isinstance(record, (str, bytes)) or not hasattr(record, "__iter__"):
+        raise validate.ArgumentError(f"record must be a collection of steps 0 … steps, got {validate.show(record)}")
+    record = {validate.integer(f"record (steps to record, 0 … steps = {steps})", s, low=0, high=steps) for s in record}
     lr_t = torch.as_tensor(lrs, dtype=model.weights[0].dtype)[:, None, None]
     hist: dict[str, list] = {"step": [], "loss": []}
     change = None
     for step in range(steps + 1):
         out = model(X)
         loss = 0.5 * ((out - Y) ** 2).sum((1, 2)) / N
+        if (step in record or step == steps) and not bool(torch.isfinite(loss).all()):
+            bad = np.flatnonzero(~np.isfinite(loss.detach().cpu().numpy())).tolist()
+            raise TrainingDiverged(f"train_deep_linear diverged by step {step}: the loss of members {bad} is NaN or "
+                                   f"infinite (learning rates {lrs[bad].tolist()}); use smaller learning rates",
+                                   step=step, lr=lrs[bad].tolist(), members=bad)
         if step in record:
             hist["step"].append(step)
             hist["loss"].append(loss.detach().numpy().copy())
@@ -386,7 +432,7 @@ def readout_split(H, y, W) -> dict[str, float]:
     has the same visible part, and the within-class scatter is all invisible (chapter "Neural collapse", §3).
     """
     H, y, C = _features_labels(H, y)
-    W = _np(W).astype(float)
+    W = validate.array("the readout W", W)
     if W.ndim != 2 or W.shape != (C, H.shape[1]):
         raise ValueError(f"the readout W must have shape (C, p) = {(C, H.shape[1])}, got {W.shape}")
     Pi = readout_projector(W)
@@ -411,10 +457,10 @@ def unit_imbalance(W_in, b_in, W_out) -> np.ndarray:
     linear network's D_l = W_{l+1}ᵀW_{l+1} − W_lW_lᵀ (with the bias as one more input); a ReLU network
     conserves no more of D_l than that. Used by the chapter "Neural collapse" §5.
     """
-    A, B = _np(W_in).astype(float), _np(W_out).astype(float)
+    A, B = validate.array("W_in", W_in), validate.array("W_out", W_out)
     if A.ndim != 2 or B.ndim != 2 or B.shape[1] != A.shape[0]:
         raise ValueError(f"W_out (n_next, n) must read the n units of W_in (n, n_prev), got {B.shape} and {A.shape}")
-    b = np.zeros(A.shape[0]) if b_in is None else _np(b_in).astype(float).reshape(-1)
+    b = np.zeros(A.shape[0]) if b_in is None else validate.array("b_in", b_in).reshape(-1)
     if b.shape != (A.shape[0],):
         raise ValueError(f"b_in must have shape ({A.shape[0]},), got {b.shape}")
     return (B ** 2).sum(0) - (A ** 2).sum(1) - b ** 2
@@ -432,11 +478,13 @@ def nc3_of_a_fitted_readout(W, invisible_means: float) -> float:
     directions. So NC3 = 0 needs both an isotropic readout (κ_W = 1) and means it fully sees (u = 0);
     the measured NC3 differs from this value by terms of the order of the class-mean residuals.
     """
-    W = _np(W).astype(float)
+    W = validate.array("the readout W", W)
     if W.ndim != 2 or W.shape[0] < 2:
         raise ValueError(f"the readout W must be a (C, p) matrix with C ≥ 2, got shape {W.shape}")
-    if not 0.0 <= invisible_means < 1.0:
-        raise ValueError(f"the invisible share of the means must be in [0, 1), got {invisible_means}")
+    validate.real("invisible_means (the invisible share of the means)", invisible_means, low=0.0, high=1.0,
+                  high_open=True)
+    if not np.any(W):
+        raise validate.ArgumentError("the readout W is zero: κ_W is undefined")
     C = W.shape[0]
     J = np.eye(C) - np.ones((C, C)) / C
     kappa = (C - 1) / (np.linalg.norm(W) * np.linalg.norm(np.linalg.pinv(W) @ J))
@@ -452,7 +500,7 @@ def readout_geometry(W) -> dict[str, float]:
     :func:`equinorm`, :func:`nc3`); NC3 equals :func:`nc3_of_a_fitted_readout` (W, 0). An ETF needs
     J (W Wᵀ)⁻¹ J ∝ J: a readout whose singular values are equal on the centred class directions.
     """
-    W = _np(W).astype(float)
+    W = validate.array("the readout W", W)
     if W.ndim != 2 or W.shape[0] < 2 or W.shape[1] < W.shape[0]:
         raise ValueError(f"the readout W must be a (C, p) matrix with 2 ≤ C ≤ p, got shape {W.shape}")
     C = W.shape[0]

@@ -21,13 +21,38 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, jvp, vmap
 
+from .. import validate
+from ..validate import ArgumentError, Dims
 from .action import _quiet_forward_ad
 
 __all__ = ["jacobian", "empirical_ntk", "LinearizedModel", "one_hidden_layer_ntk", "catapult_ensemble"]
+
+
+def _check_model(model, name: str = "model", trained: bool = True) -> nn.Module:
+    """``model``, checked to be a torch module with at least one (``trained``: with requires_grad) parameter."""
+    if not isinstance(model, nn.Module):
+        raise ArgumentError(f"{name} must be a torch.nn.Module (a network), got {validate.show(model)}")
+    if not any(p.requires_grad or not trained for p in model.parameters()):
+        raise ArgumentError(f"{name} has no trained parameters (none with requires_grad=True): its tangent kernel is 0")
+    return model
+
+
+def _model_input(name: str, X, model: nn.Module, dims: Dims, spec=("N", "d")) -> torch.Tensor:
+    """Inputs for ``model``: a tensor of the model's dtype and device (NumPy arrays and lists converted)."""
+    p = next(iter(model.parameters()))
+    d_in = getattr(model, "d_in", None)  # the input size of a models.mlp.MLP
+    if isinstance(d_in, int) and spec[-1] not in dims.values:
+        dims.values[spec[-1]], dims.source[spec[-1]] = d_in, "the model's input size d_in"
+    return validate.tensor(name, X, shape=spec, dims=dims, dtype=p.dtype, device_=p.device)
+
+
+def _chunk_size(chunk_size) -> int | None:
+    return None if chunk_size is None else validate.positive_int("chunk_size", chunk_size)
 
 
 def _scalar_fn(model: nn.Module):
@@ -49,8 +74,9 @@ def jacobian(model: nn.Module, X: torch.Tensor, chunk_size: int | None = None) -
     Computed with ``torch.func.vmap(jacrev(f))``; ``chunk_size`` bounds how many inputs are
     differentiated at once (memory). The parameters are flattened in ``model.named_parameters()`` order.
     """
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, d), got {tuple(X.shape)}")
+    model = _check_model(model)
+    X = _model_input("X", X, model, Dims())
+    chunk_size = _chunk_size(chunk_size)
     names, f = _scalar_fn(model)
     params = {n: p.detach() for n, p in model.named_parameters() if n in names}
     jac = vmap(jacrev(f), in_dims=(None, 0), chunk_size=chunk_size)(params, X)
@@ -64,8 +90,11 @@ def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
     Sums over every parameter with ``requires_grad`` (all weights and biases of an MLP).
     The Jacobian is formed layer by layer to keep the memory at one layer's (N, fan_out·fan_in).
     """
-    if X1.ndim != 2 or (X2 is not None and X2.ndim != 2):
-        raise ValueError("X1 and X2 must have shape (N, d)")
+    model = _check_model(model)
+    dims = Dims()
+    X1 = _model_input("X1", X1, model, dims, ("N1", "d"))
+    X2 = None if X2 is None else _model_input("X2", X2, model, dims, ("N2", "d"))
+    chunk_size = _chunk_size(chunk_size)
     names, f = _scalar_fn(model)
     params = {n: p.detach() for n, p in model.named_parameters() if n in names}
     n1 = X1.shape[0]
@@ -95,6 +124,7 @@ class LinearizedModel(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
+        _check_model(model, trained=False)
         self._model = copy.deepcopy(model)
         for p in self._model.parameters():
             p.requires_grad_(False)
@@ -103,6 +133,13 @@ class LinearizedModel(nn.Module):
         self.params = nn.ParameterList(nn.Parameter(p.detach().clone()) for _, p in model.named_parameters())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """f_lin(x; θ) = f(x; θ₀) + J₀(x)(θ − θ₀), one ``torch.func.jvp`` (x converted to the model's dtype)."""
+        p = self.params[0]
+        x = validate.tensor("x", x, dtype=p.dtype, device_=p.device)
+        d_in = getattr(self._model, "d_in", None)
+        if isinstance(d_in, int) and (x.dim() == 0 or x.shape[-1] != d_in):
+            raise ArgumentError(f"x must have {d_in} features (the model's input size) in its last axis, got shape "
+                                f"{tuple(x.shape)}")
         theta0 = tuple(self.theta0[n] for n in self._names)
         delta = tuple(p - p0 for p, p0 in zip(self.params, theta0))
 
@@ -122,8 +159,21 @@ class LinearizedModel(nn.Module):
 def _stacked_one_hidden_layer(models) -> list[torch.Tensor]:
     """The parameters (V₀, b₀, V₁, b₁) of B one-hidden-layer networks (``models.mlp.MLP`` with depth 1,
     NTK parameterisation, scalar output), stacked: shapes (B, n, d), (B, n), (B, n), (B,)."""
-    if not models or any(len(m.layers) != 2 or m.layers[1].out_features != 1 for m in models):
-        raise ValueError("models must be a non-empty list of one-hidden-layer networks with one output")
+    if (not isinstance(models, (list, tuple)) or not models
+            or any(not isinstance(getattr(m, "layers", None), nn.ModuleList) or len(m.layers) != 2
+                   or m.layers[1].out_features != 1 for m in models)):
+        raise ArgumentError("models must be a non-empty list of one-hidden-layer networks with one output "
+                            f"(models.mlp.MLP with depth=1), got {validate.show(models)}")
+    first = models[0]
+    for k, m in enumerate(models):
+        if getattr(m, "activation", "relu") != "relu" or getattr(m, "parameterization", "ntk") != "ntk":
+            raise ArgumentError(f"models[{k}] must be a ReLU network in the NTK parameterisation (the closed forms "
+                                f"here assume both), got activation={getattr(m, 'activation', None)!r}, "
+                                f"parameterization={getattr(m, 'parameterization', None)!r}")
+        if (getattr(m, "sigma_w", None), getattr(m, "sigma_b", None)) != (first.sigma_w, first.sigma_b) \
+                or m.layers[0].weight.shape != first.layers[0].weight.shape \
+                or m.layers[0].weight.dtype != first.layers[0].weight.dtype:
+            raise ArgumentError(f"models[{k}] must have the sigma_w, sigma_b, width, input size and dtype of models[0]")
     return [torch.stack([m.layers[0].weight.detach() for m in models]),
             torch.stack([m.layers[0].bias.detach() for m in models]),
             torch.stack([m.layers[1].weight.detach()[0] for m in models]),
@@ -139,12 +189,27 @@ def _one_hidden_layer_forward(p, X, sigma_w: float, sigma_b: float):
     return sigma_w / math.sqrt(n) * torch.einsum("bij,bj->bi", torch.relu(h), V1) + sigma_b * b1[:, None], h
 
 
+def _stacked_parameters(p, X) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """(V₀, b₀, V₁, b₁) of shapes (B, n, d), (B, n), (B, n), (B,) and X of shape (N, d), in V₀'s dtype."""
+    if not isinstance(p, (list, tuple)) or len(p) != 4:
+        raise ArgumentError(f"p must be the list (V0, b0, V1, b1) of stacked parameters, got {validate.show(p)}")
+    dims = Dims()
+    V0 = validate.tensor("p[0] (V0)", p[0], shape=("B", "n", "d"), dims=dims)
+    out = [V0] + [validate.tensor(f"p[{i}] ({name})", t, shape=spec, dims=dims, dtype=V0.dtype)
+                  for i, (name, t, spec) in enumerate(zip(("b0", "V1", "b1"), p[1:], (("B", "n"), ("B", "n"), ("B",))),
+                                                      start=1)]
+    return out, validate.tensor("X", X, shape=("N", "d"), dims=dims, dtype=V0.dtype)
+
+
 def one_hidden_layer_ntk(p, X, sigma_w: float, sigma_b: float) -> torch.Tensor:
     """The tangent kernel of B stacked one-hidden-layer ReLU networks on X, shape (B, N, N), in closed form:
 
         Θ(x, x') = σ_b² + σ_w²/n Σ_j relu(h_j) relu(h_j') + σ_w²/n Σ_j V₁ⱼ² 1[h_j > 0] 1[h_j' > 0] K⁰(x, x'),
 
     with K⁰ = σ_w²/d x·x' + σ_b² the input layer's kernel (the same numbers as :func:`empirical_ntk`)."""
+    p, X = _stacked_parameters(p, X)
+    sigma_w = validate.positive("sigma_w", sigma_w)
+    sigma_b = validate.nonnegative("sigma_b", sigma_b)
     _, h = _one_hidden_layer_forward(p, X, sigma_w, sigma_b)
     n = h.shape[-1]
     K0 = sigma_w ** 2 / X.shape[1] * X @ X.T + sigma_b ** 2
@@ -157,24 +222,38 @@ def catapult_ensemble(models, ratios, steps: int, X: torch.Tensor, y, blow_up: f
     """Train every network of ``models`` (one hidden ReLU layer, NTK parameterisation) at each learning
     rate η = ratio · 2/λ_max(Θ̂₀/N) of its own kernel, all runs as one batch of tensors, by full-batch
     gradient descent on the half mean squared error L = ½ mean (f − y)². Runs whose loss passes ``blow_up``
-    are dropped from then on. Returns arrays of shape (networks, ratios): ``initial``, ``peak`` and
-    ``final`` loss (``final`` is inf for a run that blew up) and ``edge`` = ηλ_max/2 at the end (inf too)."""
-    if steps < 1 or not len(ratios) or blow_up <= 0:
-        raise ValueError(f"need steps ≥ 1, at least one ratio and blow_up > 0; got {steps}, {ratios}, {blow_up}")
+    are dropped from then on: that is the record of a divergence, kept in ``diverged`` (bool) and
+    ``diverged_step`` (the step at which the loss first passed ``blow_up`` or became non-finite, −1
+    for a run that never did). Returns arrays of shape (networks, ratios): ``initial``, ``peak`` and
+    ``final`` loss (``final`` is inf for a run that blew up), ``edge`` = ηλ_max/2 at the end (inf
+    too), ``diverged`` and ``diverged_step``."""
+    steps = validate.positive_int("steps", steps)
+    r = validate.array("ratios", ratios, ndim=1)
+    if np.any(r <= 0):
+        raise ArgumentError(f"ratios (learning rates in units of 2/λ_max) must be positive, got {validate.show(ratios)}")
+    blow_up = validate.real("blow_up", blow_up, low=0.0, low_open=True, finite=False)
+    p0 = _stacked_one_hidden_layer(models)
     sw, sb = models[0].sigma_w, models[0].sigma_b
+    dims = Dims(d=p0[0].shape[2])
+    dims.source["d"] = "the models' input dimension"
+    X = validate.tensor("X", X, shape=("N", "d"), dims=dims, dtype=p0[0].dtype)
     N = X.shape[0]
-    y = torch.as_tensor(y)
+    if not isinstance(y, torch.Tensor):
+        validate.array("y", y)  # a clear message for a string, None or NaN
+        y = torch.as_tensor(y)  # as before: a NumPy array keeps its dtype
+    y = validate.tensor("y", y, shape=("N",), dims=dims, dtype=X.dtype)  # float32 → float64 is exact
 
     def lam_max(p):  # top eigenvalue of the tangent kernel on the training set, / N, one per run
         return torch.linalg.eigvalsh(one_hidden_layer_ntk(p, X, sw, sb) / N)[:, -1]
 
-    p0 = _stacked_one_hidden_layer(models)
     lam0, R = lam_max(p0), len(ratios)
     p = [t.repeat_interleave(R, 0) for t in p0]
     lr = torch.tensor(ratios, dtype=lam0.dtype).repeat(len(models)) * 2 / lam0.repeat_interleave(R)
     B = len(models) * R
-    first, peak, final = torch.zeros(B), torch.zeros(B), torch.full((B,), math.inf)
+    dt = X.dtype  # the models' dtype (torch's default dtype when the models were built with it)
+    first, peak, final = torch.zeros(B, dtype=dt), torch.zeros(B, dtype=dt), torch.full((B,), math.inf, dtype=dt)
     alive = torch.arange(B)
+    diverged_step = torch.full((B,), -1, dtype=torch.int64)
     for step in range(steps + 1):
         q = [t.detach().requires_grad_(True) for t in p]
         L = 0.5 * ((_one_hidden_layer_forward(q, X, sw, sb)[0] - y) ** 2).mean(1)
@@ -182,6 +261,7 @@ def catapult_ensemble(models, ratios, steps: int, X: torch.Tensor, y, blow_up: f
         if step == 0:
             first[alive] = Ld
         ok = torch.isfinite(Ld) & (Ld < blow_up)
+        diverged_step[alive[~ok]] = step
         peak[alive[ok]] = torch.maximum(peak[alive[ok]], Ld[ok])
         if step == steps:
             final[alive[ok]] = Ld[ok]
@@ -191,8 +271,11 @@ def catapult_ensemble(models, ratios, steps: int, X: torch.Tensor, y, blow_up: f
             L = 0.5 * ((_one_hidden_layer_forward(q, X, sw, sb)[0] - y) ** 2).mean(1)
         g = torch.autograd.grad(L.sum(), q)
         p = [t.detach() - lr[alive].view(-1, *[1] * (t.ndim - 1)) * gt for t, gt in zip(q, g)]
-    edge = torch.full((B,), math.inf)
-    with torch.no_grad():
-        edge[alive[ok]] = lr[alive[ok]] * lam_max([t[ok] for t in p]) / 2
+    edge = torch.full((B,), math.inf, dtype=dt)
+    if ok.any():  # the kernel of the runs still alive (none: every run blew up)
+        with torch.no_grad():
+            edge[alive[ok]] = lr[alive[ok]] * lam_max([t[ok] for t in p]) / 2
     shape = (len(models), R)
-    return {k: v.numpy().reshape(shape) for k, v in dict(initial=first, peak=peak, final=final, edge=edge).items()}
+    record = dict(initial=first, peak=peak, final=final, edge=edge, diverged=diverged_step >= 0,
+                  diverged_step=diverged_step)
+    return {k: v.numpy().reshape(shape) for k, v in record.items()}

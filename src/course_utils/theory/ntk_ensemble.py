@@ -34,17 +34,37 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
+from ..models._inputs import flag
+from ..validate import ArgumentError, Dims
+
 __all__ = ["response_matrix", "ntk_ensemble_moments", "nngp_posterior", "BatchedNTKMLP", "ensemble_discrepancy",
            "excess_kurtosis"]
 
 
-def _square(M, name: str) -> np.ndarray:
-    M = np.asarray(M, dtype=float)
-    if M.ndim != 2 or M.shape[0] != M.shape[1]:
-        raise ValueError(f"{name} must be a square matrix, got shape {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} must be finite")
+def _square(M, name: str, dims: Dims | None = None, size: str | None = None) -> np.ndarray:
+    """A finite square float matrix; with ``size``, its side is the named dimension ``size`` of ``dims``."""
+    M = validate.array(name, M, ndim=2)
+    if M.shape[0] != M.shape[1]:
+        raise ArgumentError(f"{name} must be a square matrix, got shape {M.shape}")
+    if size is not None:
+        dims.bind(name, M.shape, (size, size))
     return M
+
+
+def _rows(name: str, M, dims: Dims, spec: tuple[str, str]) -> np.ndarray:
+    """A finite float matrix of shape ``spec`` (one row, a 1-d array, is allowed)."""
+    M = np.atleast_2d(validate.array(name, M, ndim=(1, 2)))
+    dims.bind(name, M.shape, spec)
+    return M
+
+
+def _time(t, lr: float, lam: np.ndarray, discrete: bool) -> float:
+    t = validate.nonnegative("t (the time or number of steps)", t)
+    if discrete and not float(t).is_integer() and np.any(lr * lam > 1):
+        raise ArgumentError(f"with discrete=True, t counts gradient-descent steps and must be a whole number when "
+                            f"lr·λ > 1 for some eigenvalue λ of Theta_train ((1 − lr·λ)^t is then not real), got {t!r}")
+    return t
 
 
 def response_matrix(Theta_train, Theta_cross, t, *, lr: float, discrete: bool = True) -> np.ndarray:
@@ -56,17 +76,14 @@ def response_matrix(Theta_train, Theta_cross, t, *, lr: float, discrete: bool = 
     t gradient-descent steps, (I − ηΘ)^t; otherwise gradient flow for a time t, e^{−ηΘt}. Computed
     in the eigenbasis of Θ, with (1 − (1 − ηλ)^t)/λ → ηt for λ → 0. Returns the P × N matrix.
     """
-    Theta_train = _square(Theta_train, "Theta_train")
-    Theta_cross = np.atleast_2d(np.asarray(Theta_cross, dtype=float))
-    if Theta_cross.shape[1] != Theta_train.shape[0]:
-        raise ValueError(f"Theta_cross must have {Theta_train.shape[0]} columns (one per training input), "
-                         f"got shape {Theta_cross.shape}")
-    if not (isinstance(lr, (int, float, np.floating)) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not np.isfinite(t) or t < 0:
-        raise ValueError(f"t must be a non-negative time or number of steps, got {t!r}")
+    dims = Dims()
+    Theta_train = _square(Theta_train, "Theta_train", dims, "N")
+    Theta_cross = _rows("Theta_cross (one column per training input)", Theta_cross, dims, ("P", "N"))
+    lr = validate.positive("lr", lr)
+    discrete = flag("discrete", discrete)
     lam, V = np.linalg.eigh((Theta_train + Theta_train.T) / 2)
     lam = np.clip(lam, 0.0, None)
+    t = _time(t, lr, lam, discrete)
     decay = (1 - lr * lam) ** t if discrete else np.exp(-lr * lam * t)
     small = lam <= 1e-12 * max(lam.max(), 1e-300)
     gain = np.where(small, lr * t, (1 - decay) / np.where(small, 1.0, lam))
@@ -82,15 +99,14 @@ def ntk_ensemble_moments(Theta_train, Theta_cross, K_train, K_cross, K_test, y, 
     the N targets. Returns ``(mean (P,), cov (P, P))``.
     """
     A = response_matrix(Theta_train, Theta_cross, t, lr=lr, discrete=discrete)
-    K_train = _square(K_train, "K_train")
-    K_test = _square(K_test, "K_test")
-    K_cross = np.atleast_2d(np.asarray(K_cross, dtype=float))
-    y = np.asarray(y, dtype=float).reshape(-1)
     P, N = A.shape
-    if K_train.shape != (N, N) or K_cross.shape != (P, N) or K_test.shape != (P, P) or y.shape != (N,):
-        raise ValueError(f"shapes do not fit: Theta_cross {A.shape} needs K_train ({N}, {N}), K_cross ({P}, {N}), "
-                         f"K_test ({P}, {P}), y ({N},); got {K_train.shape}, {K_cross.shape}, {K_test.shape}, "
-                         f"{y.shape}")
+    dims = Dims(P=P, N=N)
+    dims.source.update(P="Theta_cross, axis 0", N="Theta_train, axis 0")
+    K_train = _square(K_train, "K_train", dims, "N")
+    K_test = _square(K_test, "K_test", dims, "P")
+    K_cross = _rows("K_cross", K_cross, dims, ("P", "N"))
+    y = validate.array("y", y).reshape(-1)
+    dims.bind("y", y.shape, ("N",))
     cross = A @ K_cross.T
     cov = K_test - cross - cross.T + A @ K_train @ A.T
     return A @ y, (cov + cov.T) / 2
@@ -104,17 +120,21 @@ def nngp_posterior(K_train, K_cross, K_test, y, *, noise_var: float = 0.0,
     (``noise_var`` = σ²; a relative ``jitter`` keeps the solve stable). Returns ``(mean, cov)``;
     :func:`course_utils.theory.kernels.gp_posterior` gives the same mean and the diagonal of cov.
     """
-    K_train = _square(K_train, "K_train")
-    K_test = _square(K_test, "K_test")
-    K_cross = np.atleast_2d(np.asarray(K_cross, dtype=float))
-    y = np.asarray(y, dtype=float).reshape(-1)
+    dims = Dims()
+    K_train = _square(K_train, "K_train", dims, "N")
+    K_test = _square(K_test, "K_test", dims, "P")
+    K_cross = _rows("K_cross", K_cross, dims, ("P", "N"))
+    y = validate.array("y", y).reshape(-1)
+    dims.bind("y", y.shape, ("N",))
+    noise_var = validate.nonnegative("noise_var", noise_var)
+    jitter = validate.nonnegative("jitter", jitter)
     N, P = K_train.shape[0], K_test.shape[0]
-    if K_cross.shape != (P, N) or y.shape != (N,):
-        raise ValueError(f"shapes do not fit: K_cross must be ({P}, {N}) and y ({N},), got {K_cross.shape}, {y.shape}")
-    if noise_var < 0:
-        raise ValueError(f"noise_var must be non-negative, got {noise_var}")
     A = K_train + (noise_var + jitter * np.mean(np.diag(K_train))) * np.eye(N)
-    W = np.linalg.solve(A, K_cross.T).T
+    try:
+        W = np.linalg.solve(A, K_cross.T).T
+    except np.linalg.LinAlgError:
+        raise ArgumentError("K_train + noise_var·I is singular (duplicate training inputs?): pass noise_var > 0 or a "
+                            "larger jitter") from None
     cov = K_test - W @ K_cross.T
     return W @ y, (cov + cov.T) / 2
 
@@ -140,18 +160,23 @@ class BatchedNTKMLP(nn.Module):
                  activation: str = "erf", sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0,
                  seeds: Sequence[int] | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        for name, v in (("n_members", n_members), ("d_in", d_in), ("width", width), ("d_out", d_out)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not isinstance(depth, (int, np.integer)) or depth < 0:
-            raise ValueError(f"depth (hidden layers) must be a non-negative integer, got {depth!r}")
-        if activation not in self._PHI:
-            raise ValueError(f"activation must be one of {sorted(self._PHI)}, got {activation!r}")
-        if sigma_w <= 0 or sigma_b < 0:
-            raise ValueError(f"sigma_w must be positive and sigma_b non-negative, got {sigma_w}, {sigma_b}")
-        seeds = list(range(n_members)) if seeds is None else [int(s) for s in seeds]
+        n_members, d_in, width, d_out = (validate.positive_int(name, v) for name, v in (
+            ("n_members", n_members), ("d_in", d_in), ("width", width), ("d_out", d_out)))
+        depth = validate.nonnegative_int("depth (hidden layers)", depth)
+        activation = validate.choice("activation", activation, sorted(self._PHI))
+        sigma_w = validate.positive("sigma_w", sigma_w)
+        sigma_b = validate.nonnegative("sigma_b", sigma_b)
+        if seeds is None:
+            seeds = list(range(n_members))
+        else:
+            if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
+                raise ArgumentError(f"seeds must be a list of integers, one per member, got {validate.show(seeds)}")
+            seeds = [validate.integer(f"seeds[{k}]", s) for k, s in enumerate(seeds)]
         if len(seeds) != n_members:
-            raise ValueError(f"seeds must have one entry per member ({n_members}), got {len(seeds)}")
+            raise ArgumentError(f"seeds must have one entry per member ({n_members}), got {len(seeds)}")
+        if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+            raise ArgumentError(f"dtype must be a floating torch dtype (torch.float32, torch.float64), "
+                                f"got {validate.show(dtype)}")
         dtype = dtype or torch.get_default_dtype()
         self.n_members, self.activation = int(n_members), activation
         self.sigma_w, self.sigma_b = float(sigma_w), float(sigma_b)
@@ -168,11 +193,14 @@ class BatchedNTKMLP(nn.Module):
         self.beta = nn.ParameterList(nn.Parameter(b) for b in beta)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The K members' outputs (K, N, d_out) on shared inputs x (N, d) or per-member inputs (K, N, d)."""
+        p = self.V[0]
+        x = validate.tensor("x", x, dtype=p.dtype, device_=p.device)
         if x.dim() == 2:
             x = x.expand(self.n_members, *x.shape)
         if x.dim() != 3 or x.shape[0] != self.n_members or x.shape[2] != self.sizes[0]:
-            raise ValueError(f"input must have shape (N, {self.sizes[0]}) or ({self.n_members}, N, {self.sizes[0]}), "
-                             f"got {tuple(x.shape)}")
+            raise ArgumentError(f"x (the input) must have shape (N, {self.sizes[0]}) or ({self.n_members}, N, "
+                                f"{self.sizes[0]}), got {tuple(x.shape)}")
         phi = self._PHI[self.activation]
         h = x
         for l, (V, beta) in enumerate(zip(self.V, self.beta)):
@@ -184,11 +212,15 @@ class BatchedNTKMLP(nn.Module):
 def excess_kurtosis(samples, axis: int = 0) -> np.ndarray:
     """The excess kurtosis m₄/m₂² − 3 of ``samples`` along ``axis`` (central moments; 0 for a Gaussian,
     with a standard error ≈ √(24/M) for M Gaussian samples)."""
-    s = np.asarray(samples, dtype=float)
+    s = validate.array("samples", samples, ndim=None if np.ndim(samples) else 1)
+    axis = validate.integer("axis", axis, low=-s.ndim, high=s.ndim - 1)
     if s.shape[axis] < 4:
-        raise ValueError(f"need at least 4 samples along axis {axis}, got {s.shape[axis]}")
+        raise ArgumentError(f"need at least 4 samples along axis {axis}, got {s.shape[axis]}")
     c = s - s.mean(axis=axis, keepdims=True)
-    return (c ** 4).mean(axis=axis) / (c ** 2).mean(axis=axis) ** 2 - 3
+    m2 = (c ** 2).mean(axis=axis)
+    if np.any(m2 == 0):
+        raise ArgumentError("samples are constant along the axis (zero variance): their kurtosis is undefined")
+    return (c ** 4).mean(axis=axis) / m2 ** 2 - 3
 
 
 def ensemble_discrepancy(f, g, cov_inf, *, n_boot: int = 200, seed: int = 0) -> dict:
@@ -211,19 +243,19 @@ def ensemble_discrepancy(f, g, cov_inf, *, n_boot: int = 200, seed: int = 0) -> 
     distance to its prediction. Returns a dict with keys ``mean2``, ``mean2_se``, ``cov2``,
     ``cov2_se``, ``mean_noise2``, ``cov_noise2``, ``spread``.
     """
-    f = np.asarray(f, dtype=float)
-    g = np.asarray(g, dtype=float)
-    cov_inf = _square(cov_inf, "cov_inf")
-    if f.ndim != 2 or f.shape != g.shape or f.shape[1] != cov_inf.shape[0] or f.shape[0] < 4:
-        raise ValueError(f"f and g must both have shape (M ≥ 4, P) with P = {cov_inf.shape[0]}; got {f.shape}, "
-                         f"{g.shape}")
-    if not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
-        raise ValueError("f and g must be finite (did a network diverge?)")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
-        raise ValueError(f"n_boot must be an integer ≥ 10, got {n_boot!r}")
+    dims = Dims()
+    f = validate.array("f (did a network diverge?)", f, shape=("M", "P"), dims=dims)
+    g = validate.array("g", g, shape=("M", "P"), dims=dims)
+    cov_inf = _square(cov_inf, "cov_inf", dims, "P")
+    if f.shape[0] < 4:
+        raise ArgumentError(f"f and g must have shape (M, P) with M ≥ 4 members, got shape {f.shape}")
+    n_boot = validate.integer("n_boot", n_boot, low=10)
+    seed = validate.nonnegative_int("seed", seed)
     M = f.shape[0]
     s2 = float(np.mean(np.diag(cov_inf)))
     c2 = float(np.mean(cov_inf ** 2))
+    if not s2 > 0:
+        raise ArgumentError(f"cov_inf must have a positive mean variance (diagonal), got {s2:g}")
 
     def stats(idx):
         fi, gi = f[idx], g[idx]

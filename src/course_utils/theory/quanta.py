@@ -36,6 +36,7 @@ import math
 import numpy as np
 from scipy import integrate
 
+from .. import validate as V
 from ..data.sparse_parity import zipf_probabilities
 
 __all__ = ["exponents", "skill_probabilities", "normaliser", "zipf_tail", "skill_strength", "half_time", "gradient_descent",
@@ -56,33 +57,57 @@ def exponents(alpha: float) -> dict[str, float]:
 
 
 def _check_alpha(alpha: float) -> float:
-    if not alpha > 0:
-        raise ValueError(f"alpha must be positive (p_k ∝ k^-(alpha+1)), got {alpha}")
-    return float(alpha)
+    return V.real("alpha (the Zipf exponent, p_k ∝ k^-(alpha+1))", alpha, low=0.0, low_open=True)
 
 
 def _check_p(p) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    if p.ndim != 1 or p.size == 0 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-        raise ValueError("p must be a 1-d array of skill probabilities (non-negative, summing to 1)")
+    p = V.array("p", p, ndim=1)
+    if np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+        raise V.ArgumentError("p must be a 1-d array of skill probabilities (non-negative, summing to 1), "
+                              f"got {V.show(p)} summing to {p.sum():g}")
     return p
 
 
-def _check_init(S: float, s0: float) -> None:
-    if not S > 0:
-        raise ValueError(f"the target scale S must be positive, got {S}")
-    if not 0 < s0 < S:
-        raise ValueError(f"the initial strength s0 must lie in (0, S) = (0, {S}), got {s0}")
+def _check_init(S: float, s0: float, name: str = "s0") -> None:
+    S = V.real("S (the target scale)", S, low=0.0, low_open=True)
+    V.real(f"{name} (the initial strength)", s0, low=0.0, high=S, low_open=True, high_open=True)
+
+
+def _n_skills(n_skills) -> int | float:
+    """A positive whole number of skills, or ``math.inf``."""
+    if isinstance(n_skills, (int, float, np.floating)) and not isinstance(n_skills, bool) and n_skills == math.inf:
+        return n_skills
+    return V.positive_int("n_skills", n_skills)
+
+
+def _whole(name: str, value, low: int | None = 0, high: int | None = None) -> np.ndarray:
+    """An array of whole numbers in [low, high] (an int array of the same shape)."""
+    a = V.array(name, value, allow_empty=True)
+    if np.any(a != np.round(a)) or (low is not None and np.any(a < low)) or (high is not None and np.any(a > high)):
+        bounds = f" in [{low}, {high}]" if high is not None else f" ≥ {low}"
+        raise V.ArgumentError(f"{name} must hold whole numbers{bounds}, got {V.show(value) if a.ndim else value!r}")
+    return a.astype(int)
+
+
+def _broadcast(**arrays) -> None:
+    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
+            from None
 
 
 def skill_probabilities(n_skills: int, alpha: float) -> np.ndarray:
     """p_k = k^−(α+1)/Z for k = 1 … n_skills, as NumPy (the same as the data module's Zipf law)."""
-    return zipf_probabilities(n_skills, _check_alpha(alpha)).numpy()
+    return zipf_probabilities(V.positive_int("n_skills", n_skills), _check_alpha(alpha)).numpy()
 
 
 def normaliser(n_skills: int | float, alpha: float) -> float:
     """Z = Σ_{k=1}^{n_s} k^−(α+1) (ζ(α+1) for ``n_skills=math.inf``)."""
     alpha = _check_alpha(alpha)
+    n_skills = _n_skills(n_skills)
     if n_skills == math.inf:
         from scipy.special import zeta
         return float(zeta(alpha + 1))
@@ -96,6 +121,7 @@ def zipf_tail(n_skills: int | float, alpha: float) -> float:
     number of skills subtract this (valid while the learned skills k* ≪ n_s). Zero for n_s = ∞.
     """
     alpha = _check_alpha(alpha)
+    n_skills = _n_skills(n_skills)
     if n_skills == math.inf:
         return 0.0
     return (float(n_skills) + 0.5) ** (-alpha) / (alpha * normaliser(n_skills, alpha))
@@ -108,9 +134,10 @@ def skill_strength(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     p of shape (n_s,) give (R, n_s). For a training set, put the empirical frequencies n_k/D in p.
     """
     _check_init(S, s0)
-    t, p = np.asarray(t, dtype=float), np.asarray(p, dtype=float)
+    t, p = V.array("t", t, allow_empty=True), V.array("p", p, allow_empty=True)
+    _broadcast(t=t, p=p)
     if np.any(t < 0) or np.any(p < 0):
-        raise ValueError("times and rates must be non-negative")
+        raise V.ArgumentError("times t and rates p must be non-negative")
     return S / (1.0 + (S / s0 - 1.0) * np.exp(-2.0 * S * p * t))
 
 
@@ -120,9 +147,9 @@ def half_time(p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     It grows as 1/p_k ∝ k^(α+1) for Zipf frequencies; divide by the learning rate for GD steps.
     """
     _check_init(S, s0)
-    p = np.asarray(p, dtype=float)
+    p = V.array("p", p, allow_empty=True)
     if np.any(p <= 0):
-        raise ValueError("skill frequencies p must be positive (a skill with p = 0 is never learned)")
+        raise V.ArgumentError("skill frequencies p must be positive (a skill with p = 0 is never learned)")
     return math.log(S / s0 - 1.0) / (2.0 * S * p)
 
 
@@ -134,20 +161,20 @@ def gradient_descent(p, steps: int, lr: float, *, S: float = 1.0, a0: float = 1e
     b_k = b0 (default a0). Returns the strengths s_k = a_k b_k at ``record_steps`` (default: every
     step), shape (len(record_steps), n_s). Stable for lr · 2 S max(p) < 2.
     """
-    p = np.asarray(p, dtype=float)
-    if p.ndim != 1 or np.any(p < 0):
-        raise ValueError("p must be a 1-d array of non-negative rates (skill frequencies)")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if not lr > 0:
-        raise ValueError(f"the learning rate must be positive, got {lr}")
-    b0 = a0 if b0 is None else b0
-    _check_init(S, a0 * b0)
+    p = V.array("p", p, ndim=1, allow_empty=True)
+    if np.any(p < 0):
+        raise V.ArgumentError("p must be a 1-d array of non-negative rates (skill frequencies)")
+    steps = V.nonnegative_int("steps", steps)
+    lr = V.positive("lr (the learning rate)", lr)
+    a0 = V.real("a0", a0)
+    b0 = a0 if b0 is None else V.real("b0", b0)
+    _check_init(S, a0 * b0, "a0 · b0")
     if lr * 2 * S * p.max(initial=0.0) >= 2:
-        raise ValueError(f"lr = {lr} is unstable: need lr · 2 S max(p) < 2, i.e. lr < {1 / (S * p.max()):.3g}")
-    record = np.arange(steps + 1) if record_steps is None else np.asarray(record_steps, dtype=int)
+        raise V.ArgumentError(f"lr = {lr} is unstable: need lr · 2 S max(p) < 2, i.e. lr < {1 / (S * p.max()):.3g}")
+    record = np.arange(steps + 1) if record_steps is None else \
+        _whole("record_steps", V.array("record_steps", record_steps, ndim=1, allow_empty=True))
     if record.size and (record.min() < 0 or record.max() > steps or np.any(np.diff(record) <= 0)):
-        raise ValueError(f"record_steps must increase strictly and lie in [0, {steps}]")
+        raise V.ArgumentError(f"record_steps must increase strictly and lie in [0, steps = {steps}]")
     out = np.empty((record.size, p.size))
     j, lp = 0, lr * p
     if a0 == b0:
@@ -181,15 +208,18 @@ def gradient_descent(p, steps: int, lr: float, *, S: float = 1.0, a0: float = 1e
 def loss_from_strengths(s, p, S: float = 1.0) -> np.ndarray:
     """The normalised test loss L = E[(f* − f)²]/E[f*²] = Σ_k p_k (1 − s_k/S)² (sum over the last axis)."""
     p = _check_p(p)
-    s = np.asarray(s, dtype=float)
+    s = V.array("s", s, allow_empty=True)
+    S = V.positive("S", S)
+    if s.ndim == 0:
+        raise V.ArgumentError(f"s must hold one strength per skill on its last axis, got the single number {s!r}")
     if s.shape[-1] != p.size:
-        raise ValueError(f"s has {s.shape[-1]} skills on its last axis, p has {p.size}")
+        raise V.ArgumentError(f"s has {s.shape[-1]} skills on its last axis, p has {p.size}")
     return np.sum(p * (1.0 - s / S) ** 2, axis=-1)
 
 
 def loss_time(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     """L(t) = Σ_k p_k (1 − s_k(t)/S)² with the sigmoids of :func:`skill_strength` (gradient-flow time t)."""
-    t = np.asarray(t, dtype=float)
+    t = V.array("t", t, allow_empty=True)
     p = _check_p(p)
     return loss_from_strengths(skill_strength(t[..., None], p, S, s0), p, S)
 
@@ -203,6 +233,7 @@ def time_law_prefactor(alpha: float, n_skills: int | float = math.inf, S: float 
     """
     alpha = _check_alpha(alpha)
     _check_init(S, s0)
+    n_skills = _n_skills(n_skills)
     R, q = S / s0 - 1.0, 1.0 / (alpha + 1.0)
 
     def integrand(v):                      # v^(-q) h(v), written to avoid overflow of e^v
@@ -220,15 +251,16 @@ def expected_loss_data(D, p) -> np.ndarray:
     The limit of long training on D samples (every skill with n_k ≥ 1 samples converges to s_k = S).
     """
     p = _check_p(p)
-    D = np.asarray(D, dtype=float)
+    D = V.array("D", D, allow_empty=True)
     if np.any(D < 0):
-        raise ValueError("the number of samples D must be non-negative")
+        raise V.ArgumentError("the number of samples D must be non-negative")
     return np.sum(p * np.exp(D[..., None] * np.log1p(-np.minimum(p, 1 - 1e-16))), axis=-1)
 
 
 def data_law_prefactor(alpha: float, n_skills: int | float = math.inf) -> float:
     """A_D of the data law L(D) ≈ A_D D^(−α/(α+1)): A_D = Z^(−1/(α+1)) Γ(α/(α+1)) / (α+1)."""
     alpha = _check_alpha(alpha)
+    n_skills = _n_skills(n_skills)
     q = 1.0 / (alpha + 1.0)
     return normaliser(n_skills, alpha) ** (-q) * math.gamma(alpha * q) * q
 
@@ -236,9 +268,9 @@ def data_law_prefactor(alpha: float, n_skills: int | float = math.inf) -> float:
 def loss_parameters(N, p) -> np.ndarray:
     """L(N) = Σ_{k>N} p_k: a model with N skill units learns (at best) the N most frequent skills."""
     p = _check_p(p)
-    N = np.asarray(N)
+    N = V.array("N", N, allow_empty=True)
     if np.any(N < 0) or np.any(N != np.round(N)):
-        raise ValueError("N (the number of skill units) must be a non-negative integer")
+        raise V.ArgumentError(f"N (the number of skill units) must be a non-negative integer, got {N!r}")
     tail = np.concatenate([[1.0], 1.0 - np.cumsum(p)])
     return np.clip(tail[np.minimum(N.astype(int), p.size)], 0.0, None)
 
@@ -249,7 +281,10 @@ def parameter_law_asymptote(N, alpha: float, n_skills: int | float = math.inf) -
     With n_s = ∞ it is the naive power law ∝ N^(−α); a finite n_s bends it down near N → n_s.
     """
     alpha = _check_alpha(alpha)
-    N = np.asarray(N, dtype=float)
+    n_skills = _n_skills(n_skills)
+    N = V.array("N", N, allow_empty=True)
+    if np.any(N < 0):
+        raise V.ArgumentError(f"N (the number of skill units) must be non-negative, got {N!r}")
     return (N + 0.5) ** (-alpha) / (alpha * normaliser(n_skills, alpha)) - zipf_tail(n_skills, alpha)
 
 
@@ -261,12 +296,13 @@ def loss_with_units(s, p, N, S: float = 1.0) -> np.ndarray:
     shape (..., n_s); the result has shape (..., len(N)).
     """
     p = _check_p(p)
-    s = np.asarray(s, dtype=float)
-    N = np.asarray(N, dtype=int)
+    s = V.array("s", s, allow_empty=True)
+    S = V.positive("S", S)
+    if s.ndim == 0:
+        raise V.ArgumentError(f"s must hold one strength per skill on its last axis, got the single number {s!r}")
     if s.shape[-1] != p.size:
-        raise ValueError(f"s has {s.shape[-1]} skills on its last axis, p has {p.size}")
-    if np.any(N < 0) or np.any(N > p.size):
-        raise ValueError(f"N must lie in [0, n_s = {p.size}]")
+        raise V.ArgumentError(f"s has {s.shape[-1]} skills on its last axis, p has {p.size}")
+    N = _whole("N", N, 0, p.size)
     learned = np.cumsum(p * (1.0 - s / S) ** 2, axis=-1)
     learned = np.concatenate([np.zeros(s.shape[:-1] + (1,)), learned], axis=-1)
     tail = np.concatenate([[1.0], 1.0 - np.cumsum(p)])
@@ -279,12 +315,13 @@ def lower_envelope(x, y, x_eval) -> np.ndarray:
     With x_i = C = N · steps of every simulated (N, steps) pair this is the compute-optimal frontier.
     Budgets below the smallest x_i give NaN.
     """
-    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    x, y = V.array("x", x).ravel(), V.array("y", y).ravel()
     if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        raise V.ArgumentError(f"x and y must have the same size, got {x.size} and {y.size}")
+    x_eval = V.array("x_eval", x_eval, allow_empty=True)
     order = np.argsort(x, kind="stable")
     best = np.minimum.accumulate(y[order])
-    idx = np.searchsorted(x[order], np.asarray(x_eval, dtype=float), side="right") - 1
+    idx = np.searchsorted(x[order], x_eval, side="right") - 1
     return np.where(idx >= 0, best[np.maximum(idx, 0)], np.nan)
 
 
@@ -294,7 +331,12 @@ def loss_time_parameters(t, N, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarra
     ``t`` and ``N`` broadcast against each other.
     """
     p = _check_p(p)
-    t, N = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(N))
+    t, N = V.array("t", t, allow_empty=True), V.array("N", N, allow_empty=True, dtype=None)
+    if not (np.issubdtype(N.dtype, np.integer) or np.issubdtype(N.dtype, np.floating)) or np.any(N < 0) \
+            or np.any(N != np.round(N)):
+        raise V.ArgumentError(f"N (the number of skill units) must hold non-negative whole numbers, got {V.show(N)}")
+    _broadcast(t=t, N=N)
+    t, N = np.broadcast_arrays(t, N)
     k = np.arange(1, p.size + 1)
     s = skill_strength(t[..., None], p, S, s0)
     return np.sum(np.where(k <= N[..., None], p * (1 - s / S) ** 2, p), axis=-1)
@@ -309,9 +351,11 @@ def compute_frontier(C, p, lr: float = 1.0, S: float = 1.0, s0: float = 1e-4,
     Theory: N* ∝ C^(1/(α+2)) and L* ∝ C^(−α/(α+2)).
     """
     p = _check_p(p)
-    C = np.asarray(C, dtype=float)
+    C = V.array("C", C, allow_empty=True)
+    lr = V.positive("lr", lr)
+    n_grid = V.positive_int("n_grid", n_grid)
     if np.any(C < 1):
-        raise ValueError("compute C = N · steps must be at least 1")
+        raise V.ArgumentError("compute C = N · steps must be at least 1")
     Ns = np.unique(np.round(np.geomspace(1, p.size, n_grid)).astype(int))
     L = np.full(C.shape + (Ns.size,), np.inf)
     for j, N in enumerate(Ns):
@@ -328,9 +372,8 @@ def logistic(t, t_half: float, rate: float) -> np.ndarray:
     With t_half = ln(S/s0 − 1)/(2 S p_k) and r = 2 S p_k this is :func:`skill_strength` / S; the
     product r · t_half = ln(S/s0 − 1) is the same for every skill (one curve in p_k t).
     """
-    if not (t_half > 0 and rate > 0):
-        raise ValueError(f"t_half and rate must be positive, got {t_half} and {rate}")
-    x = np.clip(rate * (np.asarray(t, dtype=float) - t_half), -700.0, 700.0)
+    t_half, rate = V.positive("t_half", t_half), V.positive("rate", rate)
+    x = np.clip(rate * (V.array("t", t, allow_empty=True) - t_half), -700.0, 700.0)
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -342,11 +385,14 @@ def fit_logistic(t, a) -> tuple[float, float]:
     """
     from scipy.optimize import least_squares
 
-    t, a = np.asarray(t, dtype=float), np.asarray(a, dtype=float)
-    if t.shape != a.shape or t.ndim != 1 or t.size < 3:
-        raise ValueError("t and a must be 1-d arrays of the same length (at least 3 points)")
+    dims = V.Dims()
+    t, a = V.array("t", t, shape=("n",), dims=dims), V.array("a", a, shape=("n",), dims=dims)
+    if t.size < 3:
+        raise V.ArgumentError(f"t and a must have at least 3 points, got {t.size}")
     if not (a.min() < 0.5 < a.max()):
-        raise ValueError("the curve must cross one half to locate its half-time")
+        raise V.ArgumentError("the curve a must cross one half to locate its half-time")
+    if not np.any(t > 0):
+        raise V.ArgumentError("t must contain positive times (the logistic's half-time is positive)")
     t0 = t[np.argmax(a >= 0.5)]
     t0 = t0 if t0 > 0 else t[t > 0].min()
     x0 = np.log([t0, 4.0 / t0])
@@ -361,27 +407,31 @@ def calibrated_sigmoids(t, p, p_ref: float, t_half_ref: float, rate_ref: float) 
     t_k = t_ref p_ref / p_k and r_k = r_ref p_k / p_ref (every skill the same curve in p_k t,
     Eq. eq-quanta-sigmoid of the chapter). ``t`` of shape (R,) and ``p`` of shape (n_s,) give (R, n_s).
     """
-    p = np.asarray(p, dtype=float)
-    if np.any(p <= 0) or not p_ref > 0:
-        raise ValueError("skill frequencies must be positive")
-    t = np.asarray(t, dtype=float)[..., None]
+    p = V.array("p", p, ndim=1, allow_empty=True)
+    p_ref = V.positive("p_ref", p_ref)
+    t_half_ref, rate_ref = V.positive("t_half_ref", t_half_ref), V.positive("rate_ref", rate_ref)
+    if np.any(p <= 0):
+        raise V.ArgumentError("skill frequencies p must be positive")
+    t = V.array("t", t, allow_empty=True)[..., None]
     return logistic(t * p / p_ref, t_half_ref, rate_ref)
 
 
 def count_threshold_law(n, D_c: float) -> np.ndarray:
     """R_k/S = min(n_k / D_c, 1): the learned fraction of a skill seen n_k times, full at D_c samples."""
-    if not D_c > 0:
-        raise ValueError(f"D_c must be positive, got {D_c}")
-    return np.minimum(np.asarray(n, dtype=float) / D_c, 1.0)
+    D_c = V.positive("D_c", D_c)
+    n = V.array("n", n, allow_empty=True)
+    if np.any(n < 0):
+        raise V.ArgumentError("n (the sample counts) must be non-negative")
+    return np.minimum(n / D_c, 1.0)
 
 
 def fit_count_threshold(n, a) -> float:
     """The D_c that minimises Σ (min(n/D_c, 1) − a)² over the points (n, a) of one skill (bounded search)."""
     from scipy.optimize import minimize_scalar
 
-    n, a = np.asarray(n, dtype=float), np.asarray(a, dtype=float)
+    n, a = V.array("n", n), V.array("a", a)
     if n.shape != a.shape or n.size < 2 or np.any(n <= 0):
-        raise ValueError("n and a must have the same shape, at least 2 points, n > 0")
+        raise V.ArgumentError("n and a must have the same shape, at least 2 points, n > 0")
     lo, hi = np.log(n.min()) - np.log(10.0), np.log(n.max()) + np.log(10.0)
     res = minimize_scalar(lambda x: np.sum((count_threshold_law(n, np.exp(x)) - a) ** 2), bounds=(lo, hi),
                           method="bounded", options={"xatol": 1e-6})

@@ -31,15 +31,26 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import binom
 
+from .. import validate
+
 __all__ = ["tail_loss", "expected_tail_loss_data", "units_per_skill", "count_threshold", "learned_prefix_fraction",
            "out_of_order_fraction"]
 
 
 def _check_p(p) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    if p.ndim != 1 or p.size == 0 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-        raise ValueError("p must be a 1-d array of skill frequencies (non-negative, summing to 1)")
+    p = validate.array("p", p, ndim=1)
+    if np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+        raise validate.ArgumentError("p must be a 1-d array of skill frequencies (non-negative, summing to 1), "
+                                     f"got {validate.show(p)} summing to {p.sum():.6g}")
     return p
+
+
+def _booleans(name: str, value) -> np.ndarray:
+    """``value`` as a NumPy array of booleans; only True/False, 0/1 (numbers or booleans) are accepted."""
+    a = validate.array(name, value)                      # float64: True/False become 1/0
+    if not np.all((a == 0) | (a == 1)):
+        raise validate.ArgumentError(f"{name} must hold booleans (True/False or 0/1), got {validate.show(value)}")
+    return a == 1
 
 
 def tail_loss(n, p, unlearned_loss: float = 1.0) -> np.ndarray:
@@ -51,15 +62,15 @@ def tail_loss(n, p, unlearned_loss: float = 1.0) -> np.ndarray:
     cross-entropy at chance, ½ for the error of a binary skill).
     """
     p = _check_p(p)
-    if not unlearned_loss > 0:
-        raise ValueError(f"unlearned_loss must be positive, got {unlearned_loss}")
-    n = np.asarray(n, dtype=float)
-    if np.any(~np.isfinite(n)) or np.any(n < 0) or np.any(n > p.size):
+    unlearned_loss = validate.positive("unlearned_loss", unlearned_loss)
+    n = validate.array("n", n, allow_empty=True)
+    if np.any(n < 0) or np.any(n > p.size):
         raise ValueError(f"n must lie in [0, n_s] = [0, {p.size}]")
     tail = np.concatenate([np.cumsum(p[::-1])[::-1], [0.0]])            # tail[j] = Σ_{k>j} p_k (1-based k)
     whole = np.floor(n).astype(int)
     frac = n - whole
-    nxt = np.append(p, 0.0)[np.minimum(whole, p.size)]                  # p_{⌊n⌋+1} (0 at n = n_s)
+    # p_{⌊n⌋+1}, 0 at n = n_s (where frac = 0, so the appended value is never used: equivalent mutants)
+    nxt = np.append(p, 0.0)[np.minimum(whole, p.size)]  # pragma: no mutate
     return unlearned_loss * (tail[whole] - frac * nxt)
 
 
@@ -70,11 +81,9 @@ def expected_tail_loss_data(D, p, D_c: float, unlearned_loss: float = 1.0) -> np
     model's "learned iff seen".
     """
     p = _check_p(p)
-    if not D_c >= 1:
-        raise ValueError(f"D_c (samples a skill needs) must be at least 1, got {D_c}")
-    if not unlearned_loss > 0:
-        raise ValueError(f"unlearned_loss must be positive, got {unlearned_loss}")
-    D = np.asarray(D, dtype=float)
+    D_c = validate.real("D_c (samples a skill needs)", D_c, low=1.0)
+    unlearned_loss = validate.positive("unlearned_loss", unlearned_loss)
+    D = validate.array("D", D, allow_empty=True)
     if np.any(D < 0) or np.any(D != np.round(D)):
         raise ValueError("D must be non-negative whole numbers of samples")
     below = binom.cdf(np.ceil(D_c) - 1, D[..., None], p)                # P[n_k ≤ ⌈D_c⌉ − 1] = P[n_k < D_c]
@@ -86,7 +95,7 @@ def units_per_skill(widths, n_learned) -> float:
 
     1/u = Σ w n / Σ w² over all networks (one entry per network; a width repeated once per seed).
     """
-    w, n = np.asarray(widths, dtype=float).ravel(), np.asarray(n_learned, dtype=float).ravel()
+    w, n = validate.array("widths", widths).ravel(), validate.array("n_learned", n_learned).ravel()
     if w.shape != n.shape or w.size == 0 or np.any(w <= 0) or np.any(n < 0):
         raise ValueError("widths (> 0) and n_learned (≥ 0) must have the same number of entries, at least one")
     if not np.any(n > 0):
@@ -101,8 +110,8 @@ def count_threshold(counts, learned) -> float:
     number is constant between consecutive distinct counts. Returns the geometric middle of the
     lowest-misclassification interval (n_lo, n_hi]: D_c = √(n_lo n_hi), with n_lo ≥ 1.
     """
-    c, ok = np.asarray(counts, dtype=float).ravel(), np.asarray(learned, dtype=bool).ravel()
-    if c.shape != ok.shape or c.size == 0 or np.any(c < 0):
+    c, ok = validate.array("counts", counts).ravel(), _booleans("learned", learned).ravel()
+    if c.shape != ok.shape or np.any(c < 0):
         raise ValueError("counts (≥ 0) and learned (booleans) must have the same number of entries")
     if ok.all() or not ok.any():
         raise ValueError("need both learned and unlearned skills to locate a threshold")
@@ -120,9 +129,9 @@ def learned_prefix_fraction(learned) -> float:
 
     ``learned``: booleans of shape (networks, n_s), skills sorted from the most frequent.
     """
-    ok = np.asarray(learned, dtype=bool)
+    ok = _booleans("learned", learned)
     if ok.ndim != 2:
-        raise ValueError("learned must have shape (networks, n_skills)")
+        raise validate.ArgumentError(f"learned must have shape (networks, n_skills), got shape {ok.shape}")
     prefix = np.arange(ok.shape[1])[None, :] < ok.sum(1)[:, None]
     return float(np.mean(np.all(ok == prefix, axis=1)))
 
@@ -133,11 +142,11 @@ def out_of_order_fraction(learned) -> np.ndarray:
     ``learned``: booleans (networks, n_s). Only pairs with exactly one of the two learned are
     counted (the others say nothing about order); a network with no such pair gives NaN.
     """
-    ok = np.asarray(learned, dtype=bool)
+    ok = _booleans("learned", learned)
     if ok.ndim != 2:
-        raise ValueError("learned must have shape (networks, n_skills)")
-    i, j = np.triu_indices(ok.shape[1], k=1)
+        raise validate.ArgumentError(f"learned must have shape (networks, n_skills), got shape {ok.shape}")
+    # pairs i < j (with k = 0 the pairs i = i are never informative, so dropping k=1 is an equivalent mutant)
+    i, j = np.triu_indices(ok.shape[1], k=1)  # pragma: no mutate
     wrong = (~ok[:, i] & ok[:, j]).sum(1)
     informative = (ok[:, i] ^ ok[:, j]).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(informative > 0, wrong / np.maximum(informative, 1), np.nan)
+    return np.where(informative > 0, wrong / np.maximum(informative, 1), np.nan)   # no 0/0: the maximum

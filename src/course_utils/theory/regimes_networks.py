@@ -26,6 +26,8 @@ import math
 import numpy as np
 import torch
 
+from .. import validate
+from ..models._inputs import flag
 from ..ensemble import BatchedSGD, mse_per_sample, train_ensemble
 
 __all__ = ["kernel_momentum_dynamics", "train_centred", "one_hidden_layer", "member_parameters",
@@ -55,19 +57,16 @@ def kernel_momentum_dynamics(Theta_train, Theta_cross, y_train, steps: int, *, l
     For the mean squared error (1/N) Σ (f − y)² with step ``lr_mse`` pass η = 2 lr_mse / N.
     Returns ``(f_train (N,), f_test (P,))`` after ``steps`` steps.
     """
-    Theta_train = np.asarray(Theta_train, dtype=float)
-    Theta_cross = np.atleast_2d(np.asarray(Theta_cross, dtype=float))
-    y = np.asarray(y_train, dtype=float).reshape(-1)
+    Theta_train = validate.array("Theta_train", Theta_train)
+    Theta_cross = np.atleast_2d(validate.array("Theta_cross", Theta_cross, allow_empty=True))
+    y = validate.array("y_train", y_train).reshape(-1)
     n = y.size
-    if Theta_train.shape != (n, n) or Theta_cross.shape[1] != n:
+    if Theta_train.shape != (n, n) or Theta_cross.ndim != 2 or Theta_cross.shape[1] != n:
         raise ValueError(f"shapes do not fit: Theta_train {Theta_train.shape} must be ({n}, {n}) and "
                          f"Theta_cross {Theta_cross.shape} must have {n} columns")
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    validate.positive("lr", lr)
+    validate.real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    validate.nonnegative_int("steps", steps)
     lam, V = np.linalg.eigh((Theta_train + Theta_train.T) / 2)
     lam = np.clip(lam, 0.0, None)
     if lr * lam.max() >= 2 * (1 + momentum):
@@ -115,20 +114,28 @@ def train_centred(net: torch.nn.Module, X, y, X_test, *, steps: int, lr: float, 
     K = getattr(net, "n_members", None)
     if K is None:
         raise ValueError("net must be a batched model with an n_members attribute (e.g. BatchedNTKMLP)")
-    if X.dim() != 2 or y.dim() != 1 or X.shape[0] != y.shape[0] or X_test.dim() != 2:
-        raise ValueError(f"need X (N, d), y (N,) and X_test (M, d); got {tuple(X.shape)}, {tuple(y.shape)}, "
-                         f"{tuple(X_test.shape)}")
+    dtype = next(net.parameters()).dtype
+    dims = validate.Dims()
+    X = validate.tensor("X", X, shape=("N", "d"), dims=dims, dtype=dtype)
+    y = validate.tensor("y", y, shape=("N",), dims=dims, dtype=None if isinstance(y, torch.Tensor) else dtype)
+    X_test = validate.tensor("X_test", X_test, shape=("M", "d"), dims=dims, dtype=dtype)
+    steps = validate.nonnegative_int("steps", steps)
+    if np.any(validate.array("lr", lr, ndim=(0, 1)) <= 0):
+        raise validate.ArgumentError(f"lr (the learning rate) must be positive, got {lr!r}")
+    validate.real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    progress = flag("progress", progress)
     with torch.no_grad():
         f0_train = net(X)[..., 0]
         f0_test = net(X_test)[..., 0]
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
+    scale = validate.positive("scale", scale)
     target = (y[None, :] / scale + f0_train)[..., None]
     opt = BatchedSGD(net.parameters(), lr=lr, momentum=momentum)
     hist = train_ensemble(net, mse_per_sample, X.expand(K, *X.shape), target, per_member_data=True, steps=steps,
                           optimizer=opt, record_steps=[0, steps], desc=desc, progress=progress)
     with torch.no_grad():
         test = scale * (net(X_test)[..., 0] - f0_test)
+    if hist.diverged.any():                  # diverged members are frozen at zero: their predictions are NaN
+        test[torch.from_numpy(hist.diverged).to(test.device)] = float("nan")
     return dict(test=test, train_loss=scale ** 2 * hist["loss"][-1], history=hist)
 
 
@@ -144,13 +151,10 @@ def one_hidden_layer(theta: torch.Tensor, X: torch.Tensor, width: int, *, sigma_
         f(x) = σ_b β¹ + (σ_w/√n) Σ_j V¹_j relu(σ_b β⁰_j + (σ_w/√d) Σ_i x_i V⁰_ij),
 
     with V⁰ of shape (d, n) stored row by row, then β⁰ (n), V¹ (n), β¹ (1): (d + 2) n + 1 numbers.
-    ``X`` (N, d) → f (N,).
+    ``X`` (N, d) → f (N,). NumPy arrays are converted; ``X`` is converted to the dtype of θ.
     """
+    theta, X, n = _network_arguments(theta, X, width, sigma_w, sigma_b)
     N, d = X.shape
-    n = int(width)
-    if theta.shape != ((d + 2) * n + 1,):
-        raise ValueError(f"theta must have (d + 2)·width + 1 = {(d + 2) * n + 1} entries for d = {d}, "
-                         f"width = {n}; got shape {tuple(theta.shape)}")
     V0 = theta[: d * n].view(d, n)
     b0 = theta[d * n: (d + 1) * n]
     V1 = theta[(d + 1) * n: (d + 2) * n]
@@ -159,13 +163,32 @@ def one_hidden_layer(theta: torch.Tensor, X: torch.Tensor, width: int, *, sigma_
     return sigma_b * b1 + (sigma_w / math.sqrt(n)) * h @ V1
 
 
+def _network_arguments(theta, X, width, sigma_w, sigma_b) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """θ and X as tensors of one dtype (θ's), the width as an int, checked to agree: θ has (d + 2)·width + 1
+    entries for X of shape (N, d)."""
+    theta = validate.tensor("theta", theta, ndim=1)
+    if not theta.is_floating_point():
+        theta = theta.to(torch.get_default_dtype())
+    X = validate.tensor("X", X, dtype=theta.dtype, ndim=2)
+    n = validate.positive_int("width", width)
+    validate.real("sigma_w", sigma_w)
+    validate.real("sigma_b", sigma_b)
+    d = X.shape[1]
+    if theta.shape != ((d + 2) * n + 1,):
+        raise ValueError(f"theta must have (d + 2)·width + 1 = {(d + 2) * n + 1} entries for d = {d}, "
+                         f"width = {n}; got shape {tuple(theta.shape)}")
+    return theta, X, n
+
+
 def member_parameters(net: torch.nn.Module, k: int) -> torch.Tensor:
     """Member k of a one-hidden-layer :class:`~course_utils.theory.ntk_ensemble.BatchedNTKMLP` with one
     output, as the flat float64 vector θ of :func:`one_hidden_layer`."""
+    if not all(hasattr(net, a) for a in ("V", "beta", "sizes", "n_members")):
+        raise validate.ArgumentError(f"net must be a BatchedNTKMLP (with V, beta, sizes and n_members), "
+                                     f"got {validate.show(net)}")
     if len(net.V) != 2 or net.sizes[-1] != 1:
         raise ValueError(f"need a network with one hidden layer and one output, got sizes {net.sizes}")
-    if not 0 <= k < net.n_members:
-        raise ValueError(f"member index must be in [0, {net.n_members}), got {k}")
+    k = validate.integer(f"k (the member index, in [0, {net.n_members}))", k, low=0, high=net.n_members - 1)
     with torch.no_grad():
         parts = [net.V[0][k].reshape(-1), net.beta[0][k, 0], net.V[1][k, :, 0], net.beta[1][k, 0]]
         return torch.cat([p.double() for p in parts])
@@ -179,8 +202,8 @@ def network_jacobian(theta: torch.Tensor, X: torch.Tensor, width: int, *, sigma_
     ∂f/∂V⁰_ij = c V¹_j m_j (σ_w/√d) x_i,  ∂f/∂β⁰_j = c V¹_j m_j σ_b,  ∂f/∂V¹_j = c h_j,  ∂f/∂β¹ = σ_b.
     (Memory O(N P), where automatic differentiation row by row would need O(N² n).)
     """
+    theta, X, n = _network_arguments(theta, X, width, sigma_w, sigma_b)
     N, d = X.shape
-    n = int(width)
     V0 = theta[: d * n].view(d, n)
     b0 = theta[d * n: (d + 1) * n]
     V1 = theta[(d + 1) * n: (d + 2) * n]
@@ -204,10 +227,10 @@ def loss_gradient_hessian(theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
     ∇(f − y)² at a minimum (where their mean is zero), for :func:`asymptotic_excess_coefficient`.
     Returns ``(L, grad, H)`` or ``(L, grad, H, G)`` (float64 tensors).
     """
-    theta = torch.as_tensor(theta, dtype=torch.float64).detach()
-    X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    theta, X, y = _float64_problem(theta, X, y)
     N, d = X.shape
-    n = int(width)
+    n = validate.positive_int("width", width)
+    need_g = flag("need_g", need_g)
     f, J = network_jacobian(theta, X, n, sigma_w=sigma_w, sigma_b=sigma_b)
     r = f - y
     L = torch.mean(r ** 2)
@@ -231,6 +254,16 @@ def loss_gradient_hessian(theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
     return L, grad, H, G
 
 
+def _float64_problem(theta, X, y) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """θ (P,), X (N, d) and y (N,) as float64 tensors (NumPy arrays and lists converted), y checked
+    to have one target per row of X."""
+    dims = validate.Dims()
+    theta = validate.tensor("theta", theta, dtype=torch.float64, ndim=1).detach()
+    X = validate.tensor("X", X, dtype=torch.float64, shape=("N", "d"), dims=dims)
+    y = validate.tensor("y", y, dtype=torch.float64, shape=("N",), dims=dims)
+    return theta, X, y
+
+
 def newton_polish(theta, X, y, width: int, *, sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0,
                   dtol: float = 1e-10, max_iter: int = 50) -> dict:
     """Converge a one-hidden-layer network to a minimum of its training loss by damped Newton steps.
@@ -252,10 +285,11 @@ def newton_polish(theta, X, y, width: int, *, sigma_w: float = math.sqrt(2.0), s
     Returns a dict: ``theta`` (the polished parameters), ``loss``, ``grad_norm``, ``decrement`` (δ/L at
     the end), ``iterations`` and ``converged`` (δ ≤ ``dtol`` L).
     """
-    if not dtol > 0 or max_iter < 1:
-        raise ValueError(f"need dtol > 0 and max_iter ≥ 1; got {dtol}, {max_iter}")
-    theta = torch.as_tensor(theta, dtype=torch.float64).detach().clone()
-    X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    validate.positive("dtol", dtol)
+    validate.positive_int("max_iter", max_iter)
+    theta, X, y = _float64_problem(theta, X, y)
+    theta = theta.clone()
+    _network_arguments(theta, X, width, sigma_w, sigma_b)
 
     def loss_at(t):
         with torch.no_grad():
@@ -305,12 +339,13 @@ def asymptotic_excess_coefficient(H, G, *, rcond: float = 1e-9) -> float:
     a pseudo-inverse on the eigenvalues of 𝓗 above ``rcond`` times the largest (flat directions of
     the loss, such as the rescaling symmetry of ReLU units, carry no gradient noise either).
     """
-    H = np.asarray(H, dtype=float)
-    G = np.asarray(G, dtype=float)
-    if H.ndim != 2 or H.shape[0] != H.shape[1] or G.shape != H.shape:
+    H = validate.array("H", H, finite=False, allow_empty=True)
+    G = validate.array("G", G, finite=False, allow_empty=True)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or G.shape != H.shape or H.size == 0:
         raise ValueError(f"H and G must be square matrices of the same shape, got {H.shape} and {G.shape}")
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(G))):
         raise ValueError("H and G must be finite")
+    validate.nonnegative("rcond", rcond)
     lam, U = np.linalg.eigh((H + H.T) / 2)
     keep = lam > rcond * np.abs(lam).max()
     Gk = U[:, keep].T @ ((G + G.T) / 2) @ U[:, keep]
@@ -325,13 +360,17 @@ def fit_inverse_width(width, loss, stderr) -> dict:
     by the residuals. Used to extrapolate a width sweep to infinite width and compare the fitted
     L_∞ with the exact kernel limit. (Kept here until it moves to :mod:`course_utils.fits`.)
     """
-    w = np.asarray(width, dtype=float).ravel()
-    L = np.asarray(loss, dtype=float).ravel()
-    se = np.asarray(stderr, dtype=float).ravel()
+    w = validate.array("width", width, finite=False, allow_empty=True).ravel()
+    L = validate.array("loss", loss, finite=False, allow_empty=True).ravel()
+    se = validate.array("stderr", stderr, finite=False, allow_empty=True).ravel()
     if not (w.shape == L.shape == se.shape) or w.size < 3:
         raise ValueError(f"width, loss and stderr must have the same length ≥ 3, got {w.size}, {L.size}, {se.size}")
-    if np.any(w <= 0) or np.any(se <= 0) or not np.all(np.isfinite(L)):
-        raise ValueError("widths and standard errors must be positive and the losses finite")
+    if not (np.all(w > 0) and np.all(se > 0) and np.all(np.isfinite(w)) and np.all(np.isfinite(se))
+            and np.all(np.isfinite(L))):
+        raise ValueError("widths and standard errors must be positive and the losses finite (width > 0, "
+                         "stderr > 0, loss finite)")
+    if np.unique(w).size < 2:
+        raise validate.ArgumentError("width needs at least two different widths to separate L_∞ from c/w")
     A = np.stack([np.ones_like(w), 1.0 / w], axis=1) / se[:, None]
     cov = np.linalg.inv(A.T @ A)
     coef = cov @ A.T @ (L / se)

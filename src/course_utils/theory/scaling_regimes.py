@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate
 from .linear import ridge_risk
 
 __all__ = [
@@ -31,10 +32,28 @@ __all__ = [
 
 
 def _check_alpha(alpha) -> float:
-    alpha = float(alpha)
-    if not alpha > 0:
-        raise ValueError(f"the exponent α must be positive (λ_i = i^-(1+α) must be summable), got {alpha}")
-    return alpha
+    # α > 0 so that λ_i = i^-(1+α) is summable; NaN and inf are refused too
+    return validate.real("alpha (the exponent α of λ_i = i^-(1+α))", alpha, low=0.0, low_open=True)
+
+
+def _sample_counts(n) -> np.ndarray:
+    """``n`` (a number or an array) checked to hold whole numbers ≥ 1 (samples or features)."""
+    ns = validate.array("n", n, ndim=(0, 1), allow_empty=True)
+    if np.any(ns < 1):
+        raise ValueError("n (samples or features) must be at least 1")
+    if np.any(ns != np.round(ns)):
+        raise validate.ArgumentError(f"n (samples or features) must hold whole numbers, got {validate.show(n)}")
+    return ns
+
+
+def _spectrum(name: str, value) -> np.ndarray:
+    """A 1-d array of non-negative eigenvalues with at least one positive (rounding noise below
+    −10⁻¹⁰ max|λ| is tolerated, as from ``np.linalg.eigh`` of a kernel matrix)."""
+    lam = validate.array(name, value, ndim=1)
+    if np.any(lam < -1e-10 * np.abs(lam).max()) or not np.any(lam > 0):
+        raise validate.ArgumentError(f"{name} must be non-negative eigenvalues, at least one positive, "
+                                     f"got {validate.show(value)}")
+    return lam
 
 
 def spectrum_integral(alpha: float) -> float:
@@ -61,9 +80,9 @@ def resolution_limited_loss(n, alpha: float) -> np.ndarray:
     L = κ² Σ λ_i/(λ_i + κ)² / (1 − γ) = κ^(α/(1+α)) I = I^(1+α) N^(−α), with I = :func:`spectrum_integral`.
     (The naive tail sum Σ_(i>N) λ_i ≈ N^(−α)/α has the same exponent but a smaller constant.)
     """
-    n = np.asarray(n, dtype=float)
+    n = validate.array("n", n, allow_empty=True)
     if np.any(n < 1):
-        raise ValueError("N (samples or features) must be at least 1")
+        raise ValueError("n (samples or features) must be at least 1")
     return resolution_limited_coefficient(alpha) * n ** (-float(alpha))
 
 
@@ -73,10 +92,9 @@ def resolution_limited_loss_finite(spectrum, n) -> np.ndarray:
     L(N) = ridgeless deterministic-equivalent risk with teacher power w_i² = 1 (the average of the
     isotropic prior) and no label noise. Use it when N is not ≪ M: the truncation at M lowers the loss.
     """
-    lam = np.asarray(spectrum, dtype=float)
+    lam = _spectrum("spectrum", spectrum)
+    _sample_counts(n)
     ns = np.atleast_1d(np.asarray(n))
-    if np.any(ns < 1):
-        raise ValueError("N (samples or features) must be at least 1")
     out = np.array([ridge_risk(lam, np.ones_like(lam), 0.0, int(k), 0.0).test_error for k in ns])
     return out if np.ndim(n) else out[0]
 
@@ -90,23 +108,24 @@ def variance_limited_loss(loss_limit, n_fixed: int, n) -> np.ndarray:
     E‖θ̂ − θ*‖²_Σ = L_∞ tr[(ZᵀZ)⁻¹Σ] = L_∞ P/(D − P − 1) (inverse-Wishart mean). The D ↔ P duality of
     the model gives the same form for P > D. For N ≫ N_s: L − L_∞ ≈ L_∞ N_s / N, exponent 1.
     """
-    n = np.asarray(n, dtype=float)
-    if n_fixed < 1:
-        raise ValueError(f"the fixed size must be at least 1, got {n_fixed}")
+    n = validate.array("n", n, allow_empty=True)
+    n_fixed = validate.real("n_fixed (the fixed size N_s)", n_fixed, low=1.0)
     if np.any(n < n_fixed + 2):
-        raise ValueError(f"the formula needs N ≥ N_s + 2 = {n_fixed + 2} (it diverges at the interpolation "
-                         "threshold N = N_s + 1)")
-    loss_limit = np.asarray(loss_limit, dtype=float)
+        raise ValueError(f"n (the larger size N) must be ≥ N_s + 2 = {n_fixed + 2}: the formula needs it (it diverges "
+                         f"at the interpolation threshold N = N_s + 1), got {validate.show(n)}")
+    loss_limit = validate.array("loss_limit", loss_limit, allow_empty=True)
     if np.any(loss_limit < 0):
-        raise ValueError("the limiting loss L_∞ must be non-negative")
+        raise ValueError("the limiting loss L_∞ (loss_limit) must be non-negative")
     return loss_limit * (1.0 + n_fixed / (n - n_fixed - 1.0))
 
 
 def variance_limited_coefficient(loss_limit, n_fixed: int) -> np.ndarray:
     """The coefficient of the variance-limited law L − L_∞ ≈ c / N: c = N_s · L_∞."""
-    if n_fixed < 1:
-        raise ValueError(f"the fixed size must be at least 1, got {n_fixed}")
-    return n_fixed * np.asarray(loss_limit, dtype=float)
+    n_fixed = validate.real("n_fixed (the fixed size N_s)", n_fixed, low=1.0)
+    loss_limit = validate.array("loss_limit", loss_limit, allow_empty=True)
+    if np.any(loss_limit < 0):
+        raise ValueError("the limiting loss L_∞ (loss_limit) must be non-negative")
+    return n_fixed * loss_limit
 
 
 def manifold_exponent(d: int, quantity: str = "linear") -> float:
@@ -120,11 +139,9 @@ def manifold_exponent(d: int, quantity: str = "linear") -> float:
     * ``"linear"``: piecewise-linear interpolation (a ReLU network can represent it),
       error ∝ h² |∇²f|, squared loss ∝ h⁴                                     → 4/d.
     """
-    if not isinstance(d, (int, np.integer)) or d < 1:
-        raise ValueError(f"the intrinsic dimension d must be a positive integer, got {d!r}")
+    d = validate.integer("d (the intrinsic dimension, a positive integer)", d, low=1)
     c = {"distance": 1.0, "nearest": 2.0, "linear": 4.0}
-    if quantity not in c:
-        raise ValueError(f"quantity must be one of {sorted(c)}, got {quantity!r}")
+    quantity = validate.choice("quantity", quantity, sorted(c))
     return c[quantity] / d
 
 
@@ -136,18 +153,19 @@ def kernel_learning_curve_exponent(spectrum_exponent: float, target_exponent: fl
     Σ_(k>D) p_k + κ² Σ_(k<D) p_k/λ_k² ∝ D^(−a) + D^(−2b): exponent min(a, 2b). The isotropic
     ("typical sample of the kernel's own Gaussian process") target, w_k² = const, has a = b − 1 = α.
     """
-    b, one_plus_a = float(spectrum_exponent), float(target_exponent)
+    b = validate.real("spectrum_exponent", spectrum_exponent)
+    one_plus_a = validate.real("target_exponent", target_exponent)
     if not b > 1:
-        raise ValueError(f"the spectrum exponent must exceed 1 (a trace-class kernel), got {b}")
+        raise ValueError(f"the spectrum exponent (spectrum_exponent) must exceed 1 (a trace-class kernel), got {b}")
     if not one_plus_a > 1:
-        raise ValueError(f"the target exponent 1 + a must exceed 1 (a target of finite variance), got {one_plus_a}")
+        raise ValueError(f"the target exponent 1 + a (target_exponent) must exceed 1 (a target of finite variance), got {one_plus_a}")
     return min(one_plus_a - 1.0, 2.0 * b)
 
 
 def tail_power(power) -> np.ndarray:
     """Tail sums T(k) = Σ_(i>k) p_i for k = 0 … len(p) − 1 (the part of the target beyond mode k)."""
-    p = np.asarray(power, dtype=float)
-    if p.ndim != 1 or np.any(p < 0):
+    p = validate.array("power", power, ndim=1)
+    if np.any(p < 0):
         raise ValueError("power must be a 1-d array of non-negative numbers")
     return np.cumsum(p[::-1])[::-1]
 
@@ -159,12 +177,15 @@ def spectral_learning_curve(eigenvalues, target_power, n, ridge: float = 0.0) ->
     define an equivalent linear problem (Chapter 1): L(D) = ``ridge_risk``(λ, w = √(p/λ), σ = 0, D, ridge).
     Modes with λ_k = 0 are dropped. ``n`` may be an array of sample sizes.
     """
-    lam = np.asarray(eigenvalues, dtype=float)
-    p = np.asarray(target_power, dtype=float)
+    lam = validate.array("eigenvalues", eigenvalues)
+    p = validate.array("target_power", target_power)
     if lam.shape != p.shape or lam.ndim != 1:
         raise ValueError(f"eigenvalues {lam.shape} and target_power {p.shape} must be 1-d of the same length")
     if np.any(p < 0):
         raise ValueError("target power must be non-negative")
+    _spectrum("eigenvalues", lam)
+    ridge = validate.nonnegative("ridge", ridge)
+    _sample_counts(n)
     keep = lam > 0
     lam, p = lam[keep], p[keep]
     w = np.sqrt(p / lam)

@@ -27,20 +27,25 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from .. import validate
+from ..validate import ArgumentError
 from . import kernels
 
 __all__ = ["chi_c", "depth_scales", "gradient_profile", "log_gradient_shift", "init_gaussian", "per_sample_weight_gradients",
            "pair_correlation_decay", "crossing_depth"]
 
 
-def _positive(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return value
+def _sigma_w2_grid(sigma_w2) -> np.ndarray:
+    """σ_w² values: a positive number or a non-empty 1-D array of them, as a 1-D float array."""
+    s = np.atleast_1d(validate.array("sigma_w2", sigma_w2, ndim=(0, 1)))
+    if np.any(s <= 0):
+        raise ArgumentError(f"sigma_w2 must be a positive number or a 1-D array of them, got {validate.show(sigma_w2)}")
+    return s
+
+
+def _activation(activation, options=None) -> str:
+    """The name of an activation with a derivative in :data:`course_utils.theory.kernels.ACTIVATIONS`."""
+    return validate.choice("activation", activation, options or sorted(kernels.ACTIVATIONS))
 
 
 def chi_c(*, activation: str = "tanh", sigma_w2: float = 1.0, sigma_b2: float = 0.0) -> float:
@@ -51,9 +56,9 @@ def chi_c(*, activation: str = "tanh", sigma_w2: float = 1.0, sigma_b2: float = 
     (Price's theorem, as for χ₁). In the ordered phase c* = 1 and χ_c = χ₁ < 1; in the chaotic phase
     c* < 1, χ₁ > 1 and χ_c < 1. Correlations approach c* as |cˡ − c*| ∝ χ_cˡ = exp(−ℓ/ξ_c).
     """
-    sigma_w2, sigma_b2 = _positive(sigma_w2, "sigma_w2"), float(sigma_b2)
-    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
-        raise ValueError(f"sigma_b2 must be a number ≥ 0, got {sigma_b2!r}")
+    activation = _activation(activation)
+    sigma_w2 = validate.positive("sigma_w2", sigma_w2)
+    sigma_b2 = validate.nonnegative("sigma_b2", sigma_b2)
     q = float(kernels.variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
     c_star = kernels.correlation_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
     return sigma_w2 * float(kernels.gaussian_pair_expectation(q, q * c_star, q, activation, derivative=True))
@@ -71,9 +76,9 @@ def depth_scales(sigma_w2, *, activation: str = "tanh", sigma_b2: float = 0.0) -
     so that E‖∂ℓ/∂Wˡ‖² ∝ χ₁^(L−l) = exp(−(L−l)/ξ_∇) and |cˡ − c*| ∝ exp(−ℓ/ξ_c) (Schoenholz et al. 2017).
     On the ordered side ξ_c = ξ_∇; on the chaotic side they differ.
     """
-    s = np.atleast_1d(np.asarray(sigma_w2, dtype=float))
-    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise ValueError(f"sigma_w2 must be a positive number or a 1-D array of them, got {sigma_w2!r}")
+    s = _sigma_w2_grid(sigma_w2)
+    activation = _activation(activation)
+    sigma_b2 = validate.nonnegative("sigma_b2", sigma_b2)
     out = {name: np.empty(s.size) for name in ("q_star", "c_star", "chi1", "chi_c")}
     for i, sw2 in enumerate(s):
         out["q_star"][i] = float(kernels.variance_fixed_point(activation=activation, sigma_w2=sw2, sigma_b2=sigma_b2))
@@ -103,10 +108,11 @@ def gradient_profile(depth: int, q1: float, *, activation: str = "tanh", sigma_w
     G falls (χ₁ < 1) or grows (χ₁ > 1) by χ₁ per layer towards the input. ``input_norm2`` (‖x‖²) and
     ``width`` are needed only for the first entry (l = 1); without them it is NaN.
     """
-    if not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}")
-    q1 = _positive(q1, "q1")
-    sigma_w2 = _positive(sigma_w2, "sigma_w2")
+    depth = validate.positive_int("depth", depth)
+    q1 = validate.positive("q1", q1)
+    sigma_w2 = validate.positive("sigma_w2", sigma_w2)
+    sigma_b2 = validate.nonnegative("sigma_b2", sigma_b2)
+    activation = _activation(activation)
     q = [q1]
     for _ in range(depth - 1):
         q.append(float(kernels.variance_map(q[-1], activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2)))
@@ -117,7 +123,7 @@ def gradient_profile(depth: int, q1: float, *, activation: str = "tanh", sigma_w
     act2 = np.empty(depth)                                    # E‖aˡ⁻¹‖² / width, l = 1 … L
     act2[1:] = (q[1:] - sigma_b2) / sigma_w2                 # E φ(hˡ⁻¹)² = (qˡ − σ_b²)/σ_w²
     if input_norm2 is not None and width is not None:
-        act2[0] = _positive(input_norm2, "input_norm2") / _positive(width, "width")
+        act2[0] = validate.positive("input_norm2", input_norm2) / validate.positive("width", width)
     else:
         act2[0] = np.nan
     g = delta2 * act2
@@ -135,10 +141,10 @@ def log_gradient_shift(sigma_w2, *, activation: str = "tanh", sigma_b2: float = 
     Returns v/(2n) for each σ_w² (a number or a 1-D array): the amount by which the typical (geometric-mean)
     squared gradient falls faster per layer than the mean one, in a single network fed a single input.
     """
-    s = np.atleast_1d(np.asarray(sigma_w2, dtype=float))
-    if s.ndim != 1 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise ValueError(f"sigma_w2 must be a positive number or a 1-D array of them, got {sigma_w2!r}")
-    n = _positive(width, "width")
+    s = _sigma_w2_grid(sigma_w2)
+    n = validate.positive("width", width)
+    activation = _activation(activation)
+    sigma_b2 = validate.nonnegative("sigma_b2", sigma_b2)
     dphi = kernels.activation_derivative(activation)
     out = np.empty(s.size)
     for i, sw2 in enumerate(s):
@@ -160,16 +166,15 @@ def init_gaussian(model, sigma_w2, sigma_b2: float, generator: torch.Generator) 
     from ..ensemble.layers import per_member
 
     if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    sb2 = float(sigma_b2)
-    if not (math.isfinite(sb2) and sb2 >= 0):
-        raise ValueError(f"sigma_b2 must be a number ≥ 0, got {sigma_b2!r}")
+        raise ArgumentError(f"generator must be a torch.Generator, got {validate.show(generator)}")
+    sb2 = validate.nonnegative("sigma_b2", sigma_b2)
     layers = getattr(model, "layers", None)
-    if layers is None:
-        raise ValueError("model must be a BatchedMLP (it has no .layers)")
+    if layers is None or not hasattr(model, "n_members"):
+        raise ArgumentError(f"model must be a BatchedMLP (it has no .layers), got {validate.show(model)}")
+    validate.array("sigma_w2", sigma_w2, ndim=(0, 1))  # a clear message for a string, None or NaN
     sw2 = per_member(sigma_w2, model.n_members, "sigma_w2")
     if torch.any(sw2 <= 0):
-        raise ValueError(f"sigma_w2 must be positive, got {sw2.tolist()}")
+        raise ArgumentError(f"sigma_w2 must be positive, got {sw2.tolist()}")
     with torch.no_grad():
         for layer in layers:
             w = layer.weight
@@ -192,10 +197,19 @@ def per_sample_weight_gradients(model, X: torch.Tensor, y: torch.Tensor,
     Σ_i ℓ_i (sample i's preactivations enter no other sample's loss). No parameter gradient is touched.
     """
     layers = getattr(model, "layers", None)
-    if layers is None:
-        raise ValueError("model must be a BatchedMLP (it has no .layers)")
-    if not isinstance(X, torch.Tensor) or X.dim() not in (2, 3):
-        raise ValueError(f"X must be a tensor of shape (N, d) or (K, N, d), got {type(X).__name__}")
+    if layers is None or not hasattr(model, "n_members"):
+        raise ArgumentError(f"model must be a BatchedMLP (it has no .layers), got {validate.show(model)}")
+    loss_fn = validate.function("loss_fn", loss_fn)
+    w = layers[0].weight
+    X = validate.tensor("X", X, ndim=(2, 3), dtype=w.dtype, device_=w.device)
+    if X.dim() == 3 and X.shape[0] != model.n_members:
+        raise ArgumentError(f"X of shape (K, N, d) must have K = n_members = {model.n_members}, got {tuple(X.shape)}")
+    if X.shape[-1] != layers[0].in_features:
+        raise ArgumentError(f"X must have d = {layers[0].in_features} features (the model's input size) in its last "
+                            f"axis, got shape {tuple(X.shape)}")
+    if not isinstance(y, torch.Tensor):
+        validate.array("y", y)  # a clear message for a string, None or NaN
+        y = torch.as_tensor(y, device=w.device)
     inputs, pre = [], []
     a = X if X.dim() == 3 else X.expand(model.n_members, *X.shape)
     for i, layer in enumerate(layers):
@@ -204,7 +218,11 @@ def per_sample_weight_gradients(model, X: torch.Tensor, y: torch.Tensor,
         h.retain_grad()
         pre.append(h)
         a = model.act(h) if i < len(layers) - 1 else h
-    losses = loss_fn(a, y)
+    try:
+        losses = loss_fn(a, y)
+    except (ValueError, TypeError, IndexError, RuntimeError) as err:
+        raise ArgumentError(f"loss_fn(outputs, y) failed for y = {validate.show(y)} and outputs of shape "
+                            f"{tuple(a.shape)}: {type(err).__name__}: {err}") from err
     if losses.shape != a.shape[:2]:
         raise ValueError(f"loss_fn must return per-sample losses of shape {tuple(a.shape[:2])}, got {tuple(losses.shape)}")
     grads = torch.autograd.grad(losses.sum(), pre)
@@ -227,28 +245,25 @@ def pair_correlation_decay(c_start, *, q, activation: str = "tanh", sigma_w2, si
     follows the correlation map cˡ⁺¹ = M(cˡ) up to O(1/width), and approaches c* as χ_cˡ.
     Everything runs on the device of ``generator`` (e.g. ``torch.Generator(device="cuda")``).
     """
-    s = np.atleast_1d(np.asarray(sigma_w2, dtype=float))
-    if s.ndim != 1 or not np.all(np.isfinite(s)) or not np.all(s > 0):
-        raise ValueError(f"sigma_w2 must be a positive number or a 1-D array of them, got {sigma_w2!r}")
-    for name, v in (("width", width), ("depth", depth), ("n_networks", n_networks)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    c0 = np.asarray(c_start, dtype=float)
+    s = _sigma_w2_grid(sigma_w2)
+    width, depth, n_networks = (validate.positive_int(name, v) for name, v in (
+        ("width", width), ("depth", depth), ("n_networks", n_networks)))
+    c0 = validate.array("c_start", c_start, ndim=(1, 2))
     if c0.ndim == 1:
         c0 = np.broadcast_to(c0, (s.size, c0.size))
-    if c0.ndim != 2 or c0.shape[0] != s.size or c0.shape[1] < 1 or np.any(np.abs(c0) > 1):
-        raise ValueError(f"c_start must be correlations in [-1, 1] of shape (P,) or ({s.size}, P), got {c0.shape}")
-    qs = np.broadcast_to(np.asarray(q, dtype=float), (s.size,))
-    if not np.all(np.isfinite(qs)) or np.any(qs <= 0):
-        raise ValueError(f"q must be positive (a number or one per sigma_w2), got {q!r}")
-    sb2 = float(sigma_b2)
-    if not (math.isfinite(sb2) and sb2 >= 0):
-        raise ValueError(f"sigma_b2 must be a number ≥ 0, got {sigma_b2!r}")
-    phi = {"tanh": torch.tanh, "relu": torch.relu}.get(activation)
-    if phi is None:
-        raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+    if c0.shape[0] != s.size or np.any(np.abs(c0) > 1):
+        raise ArgumentError(f"c_start must be correlations in [-1, 1] of shape (P,) or ({s.size}, P), got "
+                            f"{validate.show(c_start)}")
+    qv = validate.array("q", q, ndim=(0, 1))
+    if qv.ndim == 1 and qv.shape != (s.size,) or np.any(qv <= 0):
+        raise ArgumentError(f"q must be positive (a number or one per sigma_w2, {s.size}), got {validate.show(q)}")
+    qs = np.broadcast_to(qv, (s.size,))
+    sb2 = validate.nonnegative("sigma_b2", sigma_b2)
+    phi = {"tanh": torch.tanh, "relu": torch.relu}[_activation(activation, ("tanh", "relu"))]
     if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        raise ArgumentError(f"generator must be a torch.Generator, got {validate.show(generator)}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ArgumentError(f"dtype must be a floating torch dtype, got {validate.show(dtype)}")
     dev = generator.device
     S, M, P = s.size, n_networks, c0.shape[1]
     # input k ↦ coefficients on the basis (x₀, e_1 … e_P): column 0 is x₀ itself
@@ -283,14 +298,14 @@ def crossing_depth(depths, score, threshold: float) -> np.ndarray:
     Curves that never fall below give +inf (the boundary lies beyond the deepest depth), curves already
     below at the first depth give NaN (it lies before the shallowest one).
     """
-    L = np.asarray(depths, dtype=float)
-    s = np.asarray(score, dtype=float)
-    if L.ndim != 1 or L.size < 2 or np.any(L <= 0) or np.any(np.diff(L) <= 0):
-        raise ValueError(f"depths must be an increasing 1-D array of positive depths, got {depths!r}")
+    L = validate.array("depths", depths, ndim=1)
+    if L.size < 2 or np.any(L <= 0) or np.any(np.diff(L) <= 0):
+        raise ArgumentError(f"depths must be an increasing 1-D array of at least two positive depths, got "
+                            f"{validate.show(depths)}")
+    s = validate.array("score", score)
     if s.shape[-1:] != L.shape:
-        raise ValueError(f"score must have shape (..., {L.size}), got {s.shape}")
-    if np.any(~np.isfinite(s)):
-        raise ValueError("score must be finite")
+        raise ArgumentError(f"score must have shape (..., {L.size}) (one entry per depth), got {s.shape}")
+    threshold = validate.real("threshold", threshold)
     flat = s.reshape(-1, L.size)
     out = np.empty(len(flat))
     lnL = np.log(L)
