@@ -256,3 +256,16 @@ def test_quadrature_raises_instead_of_returning_nan():
         kernels.gaussian_expectation(np.tanh, 1.0, order=600)
     with pytest.raises(ValueError, match="order"):
         kernels.gaussian_pair_expectation(1.0, 0.5, 1.0, "tanh", order=1)
+
+
+def test_monte_carlo_recursion_tolerates_its_own_noise():
+    """A Monte Carlo layer's estimate of a diagonal entry E[φ(u)²] may exceed the variance of the next
+    layer's diagonal recursion; the recursion must go on (the correlation is clipped), while a
+    student's non-PSD covariance passed to gaussian_pair_expectation is refused."""
+    X = np.random.default_rng(3).standard_normal((6, 3))
+    for seed in range(6):
+        K = kernels.nngp_kernel(X, depth=3, activation="tanh", sigma_w2=1.5, sigma_b2=0.1, method="monte_carlo",
+                                n_samples=200, seed=seed)
+        assert np.all(np.isfinite(K))
+    with pytest.raises(ValueError, match="k12 must satisfy"):
+        kernels.gaussian_pair_expectation(1.0, 1.01, 1.0, "tanh", method="monte_carlo", n_samples=200)

@@ -301,14 +301,26 @@ def gaussian_pair_expectation(k11, k12, k22, phi: str | Callable = "relu", *, de
     - ``"monte_carlo"``: the average over ``n_samples`` Gaussian pairs (error ∝ n_samples^(-1/2)).
     - ``"auto"``: closed form where there is one, quadrature otherwise.
     """
+    checked = _variances(("k11", "k12", "k22"), k11, k12, k22)
+    if np.any(np.abs(checked[1]) > np.sqrt(np.abs(checked[0] * checked[2])) * (1 + 1e-8) + 1e-300):
+        raise ArgumentError("k12 must satisfy k12² ≤ k11·k22 (a covariance matrix [[k11, k12], [k12, k22]] is "
+                            "positive semi-definite): some entries of k12 are too large for their variances")
+    return _pair_expectation(k11, k12, k22, phi, derivative=derivative, method=method, dphi=dphi, order=order,
+                             n_samples=n_samples, seed=seed)
+
+
+def _pair_expectation(k11, k12, k22, phi, *, derivative: bool = False, method: str = "auto",
+                      dphi: Callable | None = None, order: int = 8, n_samples: int = 200_000,
+                      seed: int = 0) -> np.ndarray:
+    """:func:`gaussian_pair_expectation` without its test of k12² ≤ k11·k22: the recursions call it with
+    kernels whose off-diagonal entries may pass the bound by rounding or by Monte Carlo noise (a
+    Monte Carlo layer's estimate of E[φ(u)²] on a diagonal entry); the correlation is clipped to
+    [−1, 1] inside, as it always was."""
     derivative = _flag("derivative", derivative)
     k11, k12, k22 = _variances(("k11", "k12", "k22"), k11, k12, k22)
     if np.any(k11 < 0) or np.any(k22 < 0):
         raise ArgumentError(f"variances k11 and k22 must be non-negative, got entries down to "
                             f"{min(k11.min(initial=0.0), k22.min(initial=0.0)):g}")
-    if np.any(np.abs(k12) > np.sqrt(k11 * k22) * (1 + 1e-8) + 1e-300):
-        raise ArgumentError("k12 must satisfy k12² ≤ k11·k22 (a covariance matrix [[k11, k12], [k12, k22]] is "
-                            "positive semi-definite): some entries of k12 are too large for their variances")
     phi = _activation_name(phi, "phi")
     method = validate.choice("method", method, ("auto", "closed", "quadrature", "monte_carlo"))
     if dphi is not None:
@@ -394,9 +406,9 @@ def _recursion(X1, X2, depth, phi, sigma_w2, sigma_b2, method, ntk, return_layer
     Ks, Thetas = [K], [Theta]
     for _ in range(depth):
         k11, k22 = np.broadcast_to(k1[:, None], K.shape), np.broadcast_to(k2[None, :], K.shape)
-        E = gaussian_pair_expectation(k11, K, k22, phi, method=method, **kw)
+        E = _pair_expectation(k11, K, k22, phi, method=method, **kw)
         if ntk:
-            Edot = gaussian_pair_expectation(k11, K, k22, phi, derivative=True, method=method, **kw)
+            Edot = _pair_expectation(k11, K, k22, phi, derivative=True, method=method, **kw)
         # the diagonals follow their own (one-dimensional) recursion
         e1 = gaussian_pair_expectation(k1, k1, k1, phi, method=method, **kw)
         e2 = gaussian_pair_expectation(k2, k2, k2, phi, method=method, **kw)
