@@ -165,3 +165,76 @@ def test_show_is_short():
     assert "shape (2, 3)" in v.show(torch.ones(2, 3)) and "NumPy" in v.show(np.ones(2))
     assert len(v.show("x" * 1000)) < 80
     assert v.show(3) == "3" and "(str)" in v.show("a")
+
+
+# --- the helpers that models/_inputs.py and four theory modules held before ------------------
+
+def test_broadcast_returns_the_common_shape_and_names_the_arrays():
+    assert v.broadcast(t=np.zeros((5, 1)), lam=np.zeros(3), S=2.0) == (5, 3)
+    with pytest.raises(ArgumentError, match=r"^the shapes of t, lam must broadcast.*t \(5,\), lam \(3,\)"):
+        v.broadcast(t=np.zeros(5), lam=np.zeros(3))
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_flag_accepts_booleans(value):
+    out = v.flag("center", value)
+    assert out is bool(value)
+
+
+@pytest.mark.parametrize("value", ["no", 0, 1, None, 1.0, np.array([True])])
+def test_flag_refuses_everything_else(value):
+    with pytest.raises(ArgumentError, match="^center must be True or False"):
+        v.flag("center", value)
+
+
+def test_int_tensor_converts_whole_floats_and_checks_the_range():
+    t = v.int_tensor("labels", [0.0, 2.0, 1.0], low=0, high=3)
+    assert t.dtype == torch.int64 and t.tolist() == [0, 2, 1]
+    same = torch.tensor([1, 2], dtype=torch.int32)
+    assert v.int_tensor("labels", same).dtype == torch.int32
+    assert v.int_tensor("labels", [0, 2], low=0, high=3).tolist() == [0, 2]   # both bounds reached: 0 and high − 1
+    for bad, match in [([0.5, 1.0], "must hold integers"), ([float("nan")], "must hold integers"),
+                       ([True, False], "must hold integers"), ([-1, 0], "entries ≥ 0, got a minimum of -1"),
+                       ([0, 3], "entries < 3, got a maximum of 3")]:
+        with pytest.raises(ArgumentError, match=match):
+            v.int_tensor("labels", bad, low=0, high=3)
+
+
+def test_bool_mask_makes_a_complementable_mask():
+    m = v.bool_mask("mask", [1, 0, 1])
+    assert m.dtype == torch.bool and (~m).tolist() == [False, True, False]
+    assert v.bool_mask("mask", [1.0, 0.0]).tolist() == [True, False]
+    b = torch.tensor([True, False])
+    assert v.bool_mask("mask", b) is b
+    with pytest.raises(ArgumentError, match="^mask must be a boolean mask"):
+        v.bool_mask("mask", [0, 2])
+
+
+def test_model_input_fast_path_conversion_and_shape():
+    x = torch.zeros(4, 3, dtype=torch.float64)
+    assert v.model_input("x", x, torch.float64, torch.device("cpu"), last=3) is x
+    y = v.model_input("x", np.zeros((4, 3), dtype=np.float32), torch.float64, torch.device("cpu"), last=3)
+    assert y.dtype == torch.float64 and y.shape == (4, 3)
+    with pytest.raises(ArgumentError, match="has 2 features in its last axis .* expects 3"):
+        v.model_input("x", torch.zeros(4, 2, dtype=torch.float64), torch.float64, torch.device("cpu"), last=3)
+    with pytest.raises(ArgumentError, match="must have 2 or 3 dimensions, got shape \\(4,\\)"):
+        v.model_input("x", torch.zeros(4, dtype=torch.float64), torch.float64, torch.device("cpu"), ndim=(2, 3))
+
+
+def test_torch_generator_seed_list_and_float_dtype():
+    g = v.torch_generator("generator", 3)
+    assert torch.equal(torch.rand(2, generator=g), torch.rand(2, generator=torch.Generator().manual_seed(3)))
+    assert v.torch_generator("generator", None) is None
+    with pytest.raises(ArgumentError, match="^generator must be a torch.Generator"):
+        v.torch_generator("generator", -1)
+    assert v.seed_list("seeds", range(3)) == [0, 1, 2]
+    assert v.seed_list("seeds", np.array([4, 5])) == [4, 5]
+    with pytest.raises(ArgumentError, match=r"seeds\[1\]"):
+        v.seed_list("seeds", [0, -1])
+    with pytest.raises(ArgumentError, match="^seeds must be a sequence"):
+        v.seed_list("seeds", 3)
+    assert v.float_dtype("dtype", torch.float32) is torch.float32 and v.float_dtype("dtype", None) is None
+    with pytest.raises(ArgumentError, match=r"^dtype must be a floating torch dtype such as torch.float64 \(or None\)"):
+        v.float_dtype("dtype", torch.int64)
+    with pytest.raises(ArgumentError, match="torch.float64, got None"):
+        v.float_dtype("dtype", None, allow_none=False)

@@ -30,7 +30,7 @@ _base_seed = 0
 DEFAULT_NUM_THREADS = 1
 
 
-def pick_device(prefer: str | torch.device | None = None, *, _name: str = "prefer (the device)") -> torch.device:
+def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     """Return the device to compute on: CUDA if present, then Apple's MPS, then the CPU.
 
     ``prefer`` ("cpu", "cuda", "cuda:1", "mps" in any case, or a ``torch.device``) forces a choice;
@@ -43,7 +43,7 @@ def pick_device(prefer: str | torch.device | None = None, *, _name: str = "prefe
             return validate.device("the environment variable COURSE_DEVICE", env)
         prefer = None
     if prefer is not None:
-        return validate.device(_name, prefer)
+        return validate.device("prefer (the device)", prefer)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
@@ -140,12 +140,6 @@ def _seed_from_environment() -> int:
     return int(text)
 
 
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
-    return bool(value)
-
-
 def setup(seed: int | None = None, device: str | torch.device | None = None, num_threads: int | None = None,
           deterministic: bool = True, verbose: bool = True) -> torch.device:
     """One call for a chapter's setup cell: seed, fix threads, make runs deterministic, pick a device.
@@ -156,15 +150,18 @@ def setup(seed: int | None = None, device: str | torch.device | None = None, num
     line naming it, so a reader sees where the chapter ran (``cpu`` in the stored book).
     """
     global _base_seed
-    deterministic = _flag("deterministic", deterministic)
-    verbose = _flag("verbose", verbose)
+    deterministic = validate.flag("deterministic", deterministic)
+    verbose = validate.flag("verbose", verbose)
     if seed is None:
         seed = _seed_from_environment()
     if isinstance(seed, float):
         raise ArgumentError(f"seed must be a non-negative integer, got {seed!r}")
     validate.nonnegative_int("seed", seed)    # every argument is checked before anything is changed
     _thread_count(num_threads, "num_threads")
-    pick_device(device, _name="device")
+    if device is None or (isinstance(device, str) and not device.strip()):
+        pick_device(None)                     # reads, and so checks, COURSE_DEVICE
+    else:
+        validate.device("device", device)
     seed_everything(seed)
     _base_seed = int(seed)
     threads = set_num_threads(num_threads)

@@ -90,12 +90,6 @@ def _sq_norms(params: Iterable, batched: bool, name: str = "params") -> torch.Te
     return total
 
 
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
-    return bool(value)
-
-
 def snapshot(params: Iterable) -> list[torch.Tensor]:
     """A detached copy of the parameters (e.g. θ_0, to pass to :func:`relative_weight_change`)."""
     return [p.clone() for p in _param_list("params", params)]
@@ -107,7 +101,7 @@ def weight_norm(params: Iterable, *, batched: bool = False) -> torch.Tensor:
     With ``batched=True`` each parameter has a leading member axis and the result has shape (K,).
     NaN weights (a diverged run) give NaN: this measures, it does not judge.
     """
-    batched = _flag("batched", batched)
+    batched = validate.flag("batched", batched)
     return _sq_norms(_param_list("params", params), batched).sqrt()
 
 
@@ -117,7 +111,7 @@ def relative_weight_change(params: Iterable, initial: Iterable, *, batched: bool
     ``params`` and ``initial`` are lists of tensors of the same shapes (θ_0 from :func:`snapshot`);
     θ_0 must not be zero (the change is relative to it).
     """
-    batched = _flag("batched", batched)
+    batched = validate.flag("batched", batched)
     params, initial = _param_list("params", params), _param_list("initial", initial)
     if len(params) != len(initial):
         raise ArgumentError(f"got {len(params)} parameters but {len(initial)} initial values")
@@ -134,7 +128,7 @@ def relative_weight_change(params: Iterable, initial: Iterable, *, batched: bool
 
 def feature_kernel(features, *, center: bool = False) -> torch.Tensor:
     """K = Φ Φᵀ for features Φ of shape (…, N, H) → (…, N, N); with ``center=True``, C K C."""
-    center = _flag("center", center)
+    center = validate.flag("center", center)
     phi = _input("features", features)
     if phi.dim() < 2:
         raise ArgumentError(f"features must have shape (..., N, H), got {tuple(phi.shape)}")
@@ -167,7 +161,7 @@ def effective_dimension(kernel) -> torch.Tensor:
 def kernel_alignment(kernel, targets, *, center: bool = True) -> torch.Tensor:
     """⟨K_c, T_c⟩_F/(‖K_c‖_F ‖T_c‖_F), T = Y Yᵀ, for a kernel (…, N, N) and targets Y (N,) of integer
     labels (one-hot encoded here) or (N, C) real targets. CKA when both are centred (default)."""
-    center = _flag("center", center)
+    center = validate.flag("center", center)
     K = _input("kernel", kernel)
     if K.dim() < 2 or K.shape[-1] != K.shape[-2]:
         raise ArgumentError(f"kernel must be square, of shape (…, N, N), got {tuple(K.shape)}")

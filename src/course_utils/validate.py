@@ -18,9 +18,16 @@ Arrays and tensors
     :class:`Dims` object shared between the arguments of one call makes the names agree, so
     ``X`` of shape (N, d) and ``y`` of shape (N,) must have the same N, and the message says where
     each N came from.
+    :func:`broadcast` (arrays whose shapes must broadcast against each other).
+Integer and boolean tensors
+    :func:`int_tensor` (labels, indices, symbols: whole numbers, in a range when given),
+    :func:`bool_mask` (a 0/1 mask becomes a boolean one, so that ``~mask`` is its complement),
+    :func:`model_input` (the input of a network's forward pass: the fast path of every step).
 Other arguments
-    :func:`choice` (one of a few strings, any case), :func:`function` (a callable),
-    :func:`generator` (a seed or a NumPy ``Generator``), :func:`device` (``torch.device`` or a
+    :func:`flag` (True or False), :func:`choice` (one of a few strings, any case),
+    :func:`function` (a callable), :func:`generator` (a seed or a NumPy ``Generator``),
+    :func:`torch_generator` (a seed or a ``torch.Generator``), :func:`seed_list` (one seed per
+    member), :func:`float_dtype` (a floating torch dtype), :func:`device` (``torch.device`` or a
     name in any case; a clear message when CUDA or MPS is asked for and absent).
 
 Every error is an :class:`ArgumentError`, which is both a ``ValueError`` and a ``TypeError``, so
@@ -38,8 +45,9 @@ import numpy as np
 import torch
 
 __all__ = ["ArgumentError", "Dims", "integer", "positive_int", "nonnegative_int", "real",
-           "positive", "nonnegative", "fraction", "array", "tensor", "choice", "function",
-           "generator", "device", "show"]
+           "positive", "nonnegative", "fraction", "array", "tensor", "broadcast", "int_tensor",
+           "bool_mask", "model_input", "flag", "choice", "function", "generator", "torch_generator",
+           "seed_list", "float_dtype", "device", "show"]
 
 
 class ArgumentError(ValueError, TypeError):
@@ -284,9 +292,90 @@ def tensor(name: str, value: Any, *, ndim: int | Sequence[int] | None = None, sh
     return value
 
 
+def broadcast(**arrays: Any) -> tuple[int, ...]:
+    """The common shape of ``arrays`` under NumPy's broadcasting rules (trailing axes agree or one of
+    them is 1); arrays that do not broadcast are refused with their names and shapes."""
+    try:
+        return tuple(np.broadcast_shapes(*(np.shape(a) for a in arrays.values())))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
+        raise ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, "
+                            f"got {shapes}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Integer and boolean tensors, a network's input
+# ---------------------------------------------------------------------------------------------
+
+def int_tensor(name: str, value: Any, *, ndim: int | Sequence[int] | None = None,
+               shape: ShapeSpec | None = None, dims: Dims | None = None,
+               low: int | None = None, high: int | None = None, allow_empty: bool = True) -> torch.Tensor:
+    """``value`` as an integer tensor (labels, indices, symbols), entries in [low, high) when given.
+
+    Integer NumPy arrays and lists are converted; floats that are whole numbers (1.0) become int64;
+    fractions, booleans and NaN are refused. An integer tensor is returned unchanged (same dtype).
+    """
+    t = tensor(name, value, ndim=ndim, shape=shape, dims=dims, finite=False, allow_empty=allow_empty)
+    if t.dtype == torch.bool or t.is_complex():
+        raise ArgumentError(f"{name} must hold integers, got {show(t)}")
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
+            raise ArgumentError(f"{name} must hold integers, got {show(t)} with fractional or NaN entries")
+        t = t.long()
+    if t.numel():
+        if low is not None and int(t.min()) < low:
+            raise ArgumentError(f"{name} must have entries ≥ {low}, got a minimum of {int(t.min())}")
+        if high is not None and int(t.max()) >= high:
+            raise ArgumentError(f"{name} must have entries < {high}, got a maximum of {int(t.max())}")
+    return t
+
+
+def bool_mask(name: str, value: Any, *, ndim: int | Sequence[int] | None = None,
+              shape: ShapeSpec | None = None, dims: Dims | None = None) -> torch.Tensor:
+    """``value`` as a boolean mask: a bool tensor passes; 0/1 integer (or 0./1. float) masks are
+    converted to bool (so that ``~mask`` is the complement, not a bitwise inversion ``-1 - m``);
+    any other value is refused."""
+    t = tensor(name, value, ndim=ndim, shape=shape, dims=dims, finite=False, allow_empty=True)
+    if t.dtype == torch.bool:
+        return t
+    if t.is_complex() or not bool(((t == 0) | (t == 1)).all()):
+        raise ArgumentError(f"{name} must be a boolean mask (True/False, or 0/1), got {show(t)} "
+                            "with entries other than 0 and 1")
+    return t != 0
+
+
+def model_input(name: str, x: Any, dtype: torch.dtype, device_: torch.device, last: int | None = None,
+                ndim: Sequence[int] | None = None) -> torch.Tensor:
+    """The input of a network's forward pass, as a tensor of the network's ``dtype`` on its ``device_``.
+
+    A tensor of the right dtype and device passes through unchanged (the fast path of every
+    training step: only its shape is read). NumPy arrays and lists are converted, float32 inputs
+    of a float64 network (and the reverse) are cast, integer inputs are made floating. ``last`` is
+    the number of features the last axis must have; ``ndim`` the allowed numbers of dimensions.
+    Entries are not checked for NaN here (that would cost a pass over the data at every step).
+    """
+    if not (isinstance(x, torch.Tensor) and x.dtype == dtype and x.device == device_):
+        x = tensor(name, x, dtype=dtype, device_=device_, finite=False, allow_empty=True)
+    if ndim is not None and x.dim() not in ndim:
+        want = " or ".join(str(n) for n in ndim)
+        raise ArgumentError(f"{name} must have {want} dimensions, got shape {tuple(x.shape)}")
+    if last is not None and (x.dim() == 0 or x.shape[-1] != last):
+        raise ArgumentError(f"{name} has {x.shape[-1] if x.dim() else 0} features in its last axis "
+                            f"(shape {tuple(x.shape)}), but the model expects {last}")
+    return x
+
+
 # ---------------------------------------------------------------------------------------------
 # Other arguments
 # ---------------------------------------------------------------------------------------------
+
+def flag(name: str, value: Any) -> bool:
+    """``value`` checked to be True or False (NumPy booleans too): a string such as "no", or 0/1,
+    is not a switch."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise _fail(name, value, "True or False")
+    return bool(value)
+
 
 def choice(name: str, value: Any, options: Sequence[str]) -> str:
     """``value`` as one of ``options`` (strings, compared without case); returns the option."""
@@ -313,6 +402,35 @@ def generator(name: str, value: Any) -> np.random.Generator:
     except ArgumentError:
         raise _fail(name, value, "a numpy.random.Generator or a non-negative integer seed") from None
     return np.random.default_rng(seed)
+
+
+def torch_generator(name: str, value: Any) -> torch.Generator | None:
+    """``value`` checked to be a ``torch.Generator`` (or None); a non-negative integer seeds a fresh one."""
+    if value is None or isinstance(value, torch.Generator):
+        return value
+    try:
+        seed = nonnegative_int(name, value)
+    except ArgumentError:
+        raise _fail(name, value, "a torch.Generator (or None, or a non-negative integer seed)") from None
+    return torch.Generator().manual_seed(seed)
+
+
+def seed_list(name: str, value: Any) -> list[int]:
+    """``value`` (a list, range or integer array of seeds) as a list of non-negative Python ints."""
+    ok = isinstance(value, (range, list, tuple)) or (
+        isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 1)
+    if not ok:
+        raise _fail(name, value, "a sequence of non-negative integer seeds (one per member)")
+    return [nonnegative_int(f"{name}[{i}]", s) for i, s in enumerate(value)]
+
+
+def float_dtype(name: str, value: Any, *, allow_none: bool = True) -> torch.dtype | None:
+    """``value`` checked to be a floating torch dtype (``torch.float32``, ``torch.float64``, ...), or None."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, torch.dtype) or not value.is_floating_point:
+        raise _fail(name, value, "a floating torch dtype such as torch.float64" + (" (or None)" if allow_none else ""))
+    return value
 
 
 def device(name: str, value: Any) -> torch.device:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .. import validate
-from ..models._inputs import bool_mask, float_dtype, int_tensor, seed_list
+from ..validate import bool_mask, float_dtype, int_tensor, seed_list
 from ..models.grokking import addition_table, target_vectors
 from ..validate import ArgumentError
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .. import validate
-from ..models._inputs import float_dtype, int_tensor
+from ..validate import float_dtype, int_tensor
 from ..validate import ArgumentError
 
 __all__ = ["load_digits", "gaussian_classes", "balanced_indices", "train_val_split", "standardize",
@@ -137,8 +137,7 @@ def pca_embed(z: torch.Tensor, E: int, reference: torch.Tensor | None = None, *,
     reference set), so inputs of every E have entries of order one.
     """
     z, ref = _z_and_reference(z, reference)
-    if not isinstance(whiten, (bool, np.bool_)):
-        raise ArgumentError(f"whiten must be True or False, got {validate.show(whiten)}")
+    whiten = validate.flag("whiten", whiten)
     if isinstance(E, float):
         raise ArgumentError(f"E must be an integer from 1 to {ref.shape[1]}, got {E!r}")
     E = validate.integer("E", E, low=1, high=ref.shape[1])

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .. import validate
-from ..models._inputs import float_dtype, int_tensor, torch_generator
+from ..validate import float_dtype, int_tensor, torch_generator
 from ..validate import ArgumentError
 
 __all__ = ["zipf_probabilities", "skill_subsets", "MultitaskSparseParity"]

@@ -312,8 +312,7 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
     K = validate.positive_int("model.n_members (the number of members)", K)
     X = _data("X", X, dtype, device, exact=True)
     y = _data("y", y, dtype, device, exact=False)
-    if not isinstance(per_member_data, (bool, np.bool_)):
-        raise ArgumentError(f"per_member_data must be True or False, got {validate.show(per_member_data)}")
+    per_member_data = validate.flag("per_member_data", per_member_data)
     axis = 1 if per_member_data else 0
     if per_member_data and (X.dim() < 2 or y.dim() < 2 or X.shape[0] != K or y.shape[0] != K):
         raise ArgumentError(f"per_member_data=True needs X and y of shape ({K}, N, ...), got "

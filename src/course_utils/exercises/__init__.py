@@ -7,5 +7,4 @@ raises gets a ✗ verdict that says what was expected (see :mod:`course_utils.ex
 """
 
 
-
 # One module per chapter, e.g. course_utils.exercises.linear_models.

@@ -25,7 +25,7 @@ from torch import nn
 
 from .. import validate
 from ..validate import ArgumentError
-from ._inputs import flag, float_dtype, model_input, torch_generator
+from ..validate import flag, float_dtype, model_input, torch_generator
 
 __all__ = ["DeepLinearNetwork", "end_to_end", "balanced_factors", "whitened_loss"]
 

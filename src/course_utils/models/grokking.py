@@ -31,7 +31,7 @@ from torch import nn
 from .. import validate
 from ..ensemble.layers import BatchedMLP, mlp, per_member
 from ..validate import ArgumentError
-from ._inputs import bool_mask, int_tensor, seed_list
+from ..validate import bool_mask, int_tensor, seed_list
 
 __all__ = ["addition_table", "target_vectors", "random_train_masks", "nearest_target_accuracy",
            "toy_metrics", "ToyAdditionModel", "BatchedToyAdditionModel"]

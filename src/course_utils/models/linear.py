@@ -23,7 +23,7 @@ from .. import validate
 from ..data.synthetic import gaussian_features, linear_teacher
 from ..theory.linear import population_test_error, ridge_solution
 from ..validate import ArgumentError
-from ._inputs import float_dtype, model_input
+from ..validate import float_dtype, model_input
 
 __all__ = ["LinearModel", "RandomFeatureModel", "half_mse", "ridge_test_errors"]
 

@@ -31,7 +31,7 @@ from torch import nn
 
 from .. import validate
 from ..validate import ArgumentError
-from ._inputs import flag, float_dtype, model_input, torch_generator
+from ..validate import flag, float_dtype, model_input, torch_generator
 
 __all__ = ["TORCH_ACTIVATIONS", "torch_activation", "MLP", "random_mlp_outputs"]
 
@@ -117,8 +117,7 @@ class MLP(nn.Module):
         NumPy inputs, lists and inputs of another dtype are converted to the network's dtype and device.
         """
         weight = self.layers[0].weight
-        if not isinstance(return_preactivations, bool):
-            raise ArgumentError(f"return_preactivations must be True or False, got {validate.show(return_preactivations)}")
+        return_preactivations = validate.flag("return_preactivations", return_preactivations)
         x = model_input("x", x, weight.dtype, weight.device)
         if x.dim() == 0 or x.shape[-1] != self.d_in:
             raise ArgumentError(f"x (the inputs) must have {self.d_in} features in the last dimension, got shape "

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .. import validate
 from ..validate import ArgumentError
-from ._inputs import float_dtype, int_tensor, model_input, torch_generator
+from ..validate import float_dtype, int_tensor, model_input, torch_generator
 
 __all__ = ["PARAM_NAMES", "silu_net", "action", "init_params", "zeros_like_params",
            "flatten_params", "unflatten_params", "SiLUNet"]

@@ -56,7 +56,7 @@ from ..progress import progress as progress_bar
 
 from .. import validate
 from ..validate import ArgumentError, Dims
-from ..models._inputs import flag
+from ..validate import flag
 from ..models.silu_net import PARAM_NAMES, _check_params, action, flatten_params, unflatten_params
 from ..train import History
 

@@ -60,16 +60,6 @@ def _finite(name: str, value) -> np.ndarray:
     return V.array(name, value, allow_empty=True)
 
 
-def _broadcast(**arrays) -> None:
-    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
-    try:
-        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
-        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
-            from None
-
-
 def _alpha_per_coordinate(alpha, d: int) -> np.ndarray:
     """α as a (d,) array: one number for every coordinate, or one per coordinate (e.g. the effective
     scale √(u_i v_i) that gradient descent with a finite step ends with)."""
@@ -163,7 +153,7 @@ def dual_to_beta(z, alpha) -> np.ndarray:
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
         raise V.ArgumentError(f"alpha (the initial scale) must be positive and finite, got {alpha!r}")
     z = _finite("z", z)
-    _broadcast(z=z, alpha=a)
+    V.broadcast(z=z, alpha=a)
     return np.sign(z) * np.exp(np.abs(z) + 2 * np.log(a)) * -np.expm1(-2 * np.abs(z))
 
 

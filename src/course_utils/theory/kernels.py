@@ -135,13 +135,6 @@ def _angle(k11, k12, k22):
     return norm, np.arccos(cos)
 
 
-def _flag(name: str, value) -> bool:
-    """``value`` checked to be True or False (NumPy booleans too): a string such as "no" is not a switch."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise validate.ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
-    return bool(value)
-
-
 def _closed_form(name, k11, k12, k22, derivative):
     if name == "linear":
         return np.ones_like(k12) if derivative else k12.copy()
@@ -301,26 +294,25 @@ def gaussian_pair_expectation(k11, k12, k22, phi: str | Callable = "relu", *, de
     - ``"monte_carlo"``: the average over ``n_samples`` Gaussian pairs (error ∝ n_samples^(-1/2)).
     - ``"auto"``: closed form where there is one, quadrature otherwise.
     """
-    checked = _variances(("k11", "k12", "k22"), k11, k12, k22)
-    if np.any(np.abs(checked[1]) > np.sqrt(np.abs(checked[0] * checked[2])) * (1 + 1e-8) + 1e-300):
-        raise ArgumentError("k12 must satisfy k12² ≤ k11·k22 (a covariance matrix [[k11, k12], [k12, k22]] is "
-                            "positive semi-definite): some entries of k12 are too large for their variances")
     return _pair_expectation(k11, k12, k22, phi, derivative=derivative, method=method, dphi=dphi, order=order,
-                             n_samples=n_samples, seed=seed)
+                             n_samples=n_samples, seed=seed, check_covariance=True)
 
 
 def _pair_expectation(k11, k12, k22, phi, *, derivative: bool = False, method: str = "auto",
                       dphi: Callable | None = None, order: int = 8, n_samples: int = 200_000,
-                      seed: int = 0) -> np.ndarray:
-    """:func:`gaussian_pair_expectation` without its test of k12² ≤ k11·k22: the recursions call it with
-    kernels whose off-diagonal entries may pass the bound by rounding or by Monte Carlo noise (a
-    Monte Carlo layer's estimate of E[φ(u)²] on a diagonal entry); the correlation is clipped to
-    [−1, 1] inside, as it always was."""
-    derivative = _flag("derivative", derivative)
+                      seed: int = 0, check_covariance: bool = False) -> np.ndarray:
+    """:func:`gaussian_pair_expectation`; the recursions call it with ``check_covariance=False``,
+    without the test of k12² ≤ k11·k22: their off-diagonal entries may pass the bound by rounding or
+    by Monte Carlo noise (a Monte Carlo layer's estimate of E[φ(u)²] on a diagonal entry); the
+    correlation is clipped to [−1, 1] inside, as it always was."""
+    derivative = validate.flag("derivative", derivative)
     k11, k12, k22 = _variances(("k11", "k12", "k22"), k11, k12, k22)
     if np.any(k11 < 0) or np.any(k22 < 0):
         raise ArgumentError(f"variances k11 and k22 must be non-negative, got entries down to "
                             f"{min(k11.min(initial=0.0), k22.min(initial=0.0)):g}")
+    if check_covariance and np.any(np.abs(k12) > np.sqrt(k11 * k22) * (1 + 1e-8) + 1e-300):
+        raise ArgumentError("k12 must satisfy k12² ≤ k11·k22 (a covariance matrix [[k11, k12], [k12, k22]] is "
+                            "positive semi-definite): some entries of k12 are too large for their variances")
     phi = _activation_name(phi, "phi")
     method = validate.choice("method", method, ("auto", "closed", "quadrature", "monte_carlo"))
     if dphi is not None:
@@ -434,7 +426,7 @@ def nngp_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "re
     arguments (``order``, ``dphi``, ...) are passed to :func:`gaussian_pair_expectation`.
     """
     sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
-    return_layers = _flag("return_layers", return_layers)
+    return_layers = validate.flag("return_layers", return_layers)
     return _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=False,
                       return_layers=return_layers, **kw)
 
@@ -450,7 +442,7 @@ def ntk_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "rel
     NNGP kernel Kᴸ is returned too, as ``(Theta, K)``.
     """
     sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
-    return_nngp = _flag("return_nngp", return_nngp)
+    return_nngp = validate.flag("return_nngp", return_nngp)
     K, Theta = _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=True, return_layers=False,
                           **kw)
     return (Theta, K) if return_nngp else Theta
@@ -642,7 +634,7 @@ def kernel_regression_dynamics(Theta_train, Theta_cross, y_train, t, *, lr: floa
     an array (a leading time axis is added). ``f0_*`` default to 0. Returns ``(f_train, f_test)``.
     """
     dims = Dims()
-    discrete = _flag("discrete", discrete)
+    discrete = validate.flag("discrete", discrete)
     y = validate.array("y_train", y_train).reshape(-1)
     dims.bind("y_train", y.shape, ("N",))
     n = y.size

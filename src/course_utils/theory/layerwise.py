@@ -57,16 +57,6 @@ def _times(t, name: str = "t") -> np.ndarray:
     return t
 
 
-def _broadcast(**arrays) -> None:
-    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
-    try:
-        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
-        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
-            from None
-
-
 # --------------------------------------------------------------------------------------------
 # The linear model
 # --------------------------------------------------------------------------------------------
@@ -77,7 +67,7 @@ def linear_mode(t, lam, S, theta0=0.0) -> np.ndarray:
     Arguments broadcast against each other."""
     t, lam = _times(t), _positive(lam, "lam")
     S, theta0 = _finite(S, "S"), _finite(theta0, "theta0")
-    _broadcast(t=t, lam=lam, S=S, theta0=theta0)
+    V.broadcast(t=t, lam=lam, S=S, theta0=theta0)
     return S + (theta0 - S) * np.exp(-lam * t)
 
 
@@ -86,7 +76,7 @@ def linear_time_to(fraction, lam, theta0=0.0, S=1.0) -> np.ndarray:
     lam = _positive(lam, "lam")
     f = _finite(fraction, "fraction")
     theta0, S = _finite(theta0, "theta0"), _finite(S, "S")
-    _broadcast(fraction=f, lam=lam, theta0=theta0, S=S)
+    V.broadcast(fraction=f, lam=lam, theta0=theta0, S=S)
     if np.any(f >= 1):
         raise V.ArgumentError("fraction must be below 1: θ reaches S only as t → ∞")
     if np.any(S == 0):
@@ -105,7 +95,7 @@ def _diag_setup(lam, S, w0, c):
     lam = _positive(lam, "lam")
     S = _finite(S, "S")
     w0, c = _finite(w0, "w0"), _finite(c, "c")
-    _broadcast(lam=lam, S=S, w0=w0, c=c)
+    V.broadcast(lam=lam, S=S, w0=w0, c=c)
     if np.any(S == 0):
         raise V.ArgumentError("S must be non-zero (for S = 0 the product just decays to 0)")
     sign = np.sign(S)             # ẇ = λ(S − w)√(c² + 4w²) is symmetric under (w, S) → (−w, −S)
@@ -134,7 +124,7 @@ def diagonal_mode(t, lam, S, w0, c=0.0) -> np.ndarray:
     """
     t = _times(t)
     lam, S, sign, q, r, K = _diag_setup(lam, S, w0, c)
-    _broadcast(t=t, lam=lam, S=S, w0=w0, c=c)
+    V.broadcast(t=t, lam=lam, S=S, w0=w0, c=c)
     g = K * np.exp(-2 * lam * r * t)
     y = ((S + r) - g * (S - r)) / (1 - g)
     return sign * (y - q ** 2 / y) / 2
@@ -145,7 +135,7 @@ def diagonal_time_to(w, lam, S, w0, c=0.0) -> np.ndarray:
     t = ln[K (y − y₋)/(y − y₊)]/(2λr), the inverse of :func:`diagonal_mode`."""
     lam, S_pos, sign, q, r, K = _diag_setup(lam, S, w0, c)
     w = _finite(w, "w")
-    _broadcast(w=w, lam=lam, S=S, w0=w0, c=c)
+    V.broadcast(w=w, lam=lam, S=S, w0=w0, c=c)
     w = w * sign
     w0s = np.asarray(w0, dtype=float) * sign
     if np.any((w - w0s) * (S_pos - w) < 0) or np.any(w == S_pos):
@@ -168,7 +158,7 @@ def crossing_time(fraction, lam, S, w0, c=0.0) -> np.ndarray:
 def small_init_midpoint(lam, S, w0) -> np.ndarray:
     """Leading order for w₀ ≪ S (balanced): the sigmoid's midpoint t½ = ln(S/w₀ − 1)/(2λS) ≈ ln(S/w₀)/(2λS)."""
     lam, S, w0 = _positive(lam, "lam"), _positive(S, "S"), _positive(w0, "w0")
-    _broadcast(lam=lam, S=S, w0=w0)
+    V.broadcast(lam=lam, S=S, w0=w0)
     if np.any(w0 >= S):
         raise V.ArgumentError("w0 must be below S (the midpoint S/2 of a sigmoid that starts at w0 < S/2)")
     return np.log(S / w0 - 1) / (2 * lam * S)
@@ -178,7 +168,7 @@ def rise_time(lam, S, low: float = 0.1, high: float = 0.9) -> np.ndarray:
     """Width of the balanced sigmoid: t(high·S) − t(low·S) = ln[high(1 − low)/(low(1 − high))]/(2λS)
     (= ln 81/(2λS) from 10 % to 90 %), independent of the initialisation."""
     lam, S = _positive(lam, "lam"), _positive(S, "S")
-    _broadcast(lam=lam, S=S)
+    V.broadcast(lam=lam, S=S)
     low, high = V.real("low", low), V.real("high", high)
     if not 0 < low < high < 1:
         raise V.ArgumentError(f"need 0 < low < high < 1, got low={low}, high={high}")
@@ -206,7 +196,7 @@ def conservation_drift(lr: float, T: float, lam, S, w0, c=0.0) -> np.ndarray:
     """
     lr, T = V.positive("lr", lr), V.positive("T", T)
     arrays = dict(lam=_positive(lam, "lam"), S=_finite(S, "S"), w0=_finite(w0, "w0"), c=_finite(c, "c"))
-    _broadcast(**arrays)
+    V.broadcast(**arrays)
     lam, S, w0, c = np.broadcast_arrays(*arrays.values())
     out = []
     for li, si, wi, ci in zip(lam.ravel(), S.ravel(), w0.ravel(), c.ravel()):
@@ -230,7 +220,7 @@ def saxe_rhs(u, s, depth: int, lam=1.0) -> np.ndarray:
     linear network (each of its L layers carries a, so ȧ = λa^{L−1}(s − a^L)). Depth 1: the linear model."""
     L = _check_depth(depth)
     u, s, lam = _finite(u, "u"), _finite(s, "s"), _positive(lam, "lam")
-    _broadcast(u=u, s=s, lam=lam)
+    V.broadcast(u=u, s=s, lam=lam)
     return L * lam * np.abs(u) ** (2 - 2 / L) * (s - u)
 
 
@@ -249,7 +239,7 @@ def saxe_time_to(u, s, u0, depth: int, lam=1.0) -> np.ndarray:
     L = _check_depth(depth)
     s, u0, lam = _positive(s, "s"), _positive(u0, "u0"), _positive(lam, "lam")
     u = _finite(u, "u")
-    _broadcast(u=u, s=s, u0=u0, lam=lam)
+    V.broadcast(u=u, s=s, u0=u0, lam=lam)
     if np.any(u0 >= s) or np.any(u < u0) or np.any(u >= s):
         raise V.ArgumentError(f"saxe_time_to needs 0 < u0 ≤ u < s, got u0 = {u0}, u = {u}, s = {s}")
     if L == 1:
@@ -292,7 +282,7 @@ def saxe_plateau_time(s, u0, depth: int, lam=1.0) -> np.ndarray:
     L = 1: ln 2/λ;  L = 2: ln(s/u₀)/(2λs);  L ≥ 3: 1/[(L − 2)λ s u₀^{1−2/L}] (a power of 1/u₀, not a log)."""
     L = _check_depth(depth)
     s, u0, lam = _positive(s, "s"), _positive(u0, "u0"), _positive(lam, "lam")
-    _broadcast(s=s, u0=u0, lam=lam)
+    V.broadcast(s=s, u0=u0, lam=lam)
     if L == 1:
         return np.log(2) / lam * np.ones(np.broadcast(s, u0).shape)
     if L == 2:

@@ -58,20 +58,10 @@ def _positive(name: str, value) -> np.ndarray:
     return v
 
 
-def _broadcast(**arrays) -> None:
-    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
-    try:
-        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
-        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
-            from None
-
-
 def _check_ratios(rho, omega) -> tuple[np.ndarray, np.ndarray]:
     rho = _positive("the weight-to-target ratio rho", rho)
     omega = _finite("omega", omega)
-    _broadcast(rho=rho, omega=omega)
+    V.broadcast(rho=rho, omega=omega)
     if np.any(np.abs(omega) > rho * (1 + 1e-12)):
         raise V.ArgumentError("the initial output ratio omega must satisfy |omega| ≤ rho "
                          f"(|Σ a_i b_i| ≤ ½ Σ(a_i² + b_i²)), got rho={rho}, omega={omega}")
@@ -88,7 +78,7 @@ def weight_to_target_ratio(norm_sq, target, *, input_scale=1.0, Z=1.0):
     norm_sq = _positive("norm_sq (the squared weight norm)", norm_sq)
     target = _positive("target (the target scale S; flip the sign of the b_i for S < 0)", target)
     gamma, Z = _positive("input_scale", input_scale), _positive("Z", Z)
-    _broadcast(norm_sq=norm_sq, target=target, input_scale=gamma, Z=Z)
+    V.broadcast(norm_sq=norm_sq, target=target, input_scale=gamma, Z=Z)
     return gamma * norm_sq / (2 * Z * target)
 
 
@@ -105,7 +95,7 @@ def relative_change_from_rapidity(tau, rho=1.0, omega=0.0):
     """‖θ(τ) − θ₀‖/‖θ₀‖ = √(2(cosh τ − 1)(cosh τ + (ω/ρ) sinh τ)) (ω/ρ = 2U/Q)."""
     rho, omega = _check_ratios(rho, omega)
     tau = _finite("tau", tau)
-    _broadcast(tau=tau, rho=rho, omega=omega)
+    V.broadcast(tau=tau, rho=rho, omega=omega)
     return np.sqrt(np.maximum(2 * (np.cosh(tau) - 1) * (np.cosh(tau) + omega / rho * np.sinh(tau)), 0.0))
 
 
@@ -113,7 +103,7 @@ def norm_ratio_from_rapidity(tau, rho=1.0, omega=0.0):
     """‖θ(τ)‖/‖θ₀‖ = √(cosh 2τ + (ω/ρ) sinh 2τ)."""
     rho, omega = _check_ratios(rho, omega)
     tau = _finite("tau", tau)
-    _broadcast(tau=tau, rho=rho, omega=omega)
+    V.broadcast(tau=tau, rho=rho, omega=omega)
     return np.sqrt(np.cosh(2 * tau) + omega / rho * np.sinh(2 * tau))
 
 
@@ -219,7 +209,7 @@ def _check_model(a, b, target, input_scale, Z):
         raise V.ArgumentError(f"a and b must be arrays of the same shape (…, p), got shapes {a.shape} and {b.shape}")
     target = _finite("target", target)
     input_scale, Z = _positive("input_scale", input_scale), _positive("Z", Z)
-    _broadcast(a=a[..., :1], target=target, input_scale=input_scale, Z=Z)
+    V.broadcast(a=a[..., :1], target=target, input_scale=input_scale, Z=Z)
     return a, b, target, input_scale, Z
 
 
@@ -240,7 +230,7 @@ def gradient_descent(a, b, target=1.0, *, input_scale=1.0, Z=1.0, lr=0.01, steps
     a, b, target, input_scale, Z = _check_model(a, b, target, input_scale, Z)
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise V.ArgumentError("a and b must contain only finite numbers")
-    _broadcast(a=a[..., :1], lr=lr)
+    V.broadcast(a=a[..., :1], lr=lr)
     a, b = np.array(a, dtype=float), np.array(b, dtype=float)
     if record is not None:
         rec = V.array("record", record, ndim=(0, 1), allow_empty=True)

@@ -158,13 +158,6 @@ def equinorm(H, y) -> float:
     return float(n.std() / n.mean())
 
 
-def _flag(name: str, value) -> bool:
-    """``value`` checked to be True or False (NumPy booleans too): a string such as "no" is not a switch."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise validate.ArgumentError(f"{name} must be True or False, got {validate.show(value)}")
-    return bool(value)
-
-
 def nc3(W, H, y, *, center_classifier: bool = False) -> float:
     """NC3 = ‖W/‖W‖_F − M/‖M‖_F‖_F, M the (C, p) centred class means, W the (C, p) classifier.
 
@@ -173,7 +166,7 @@ def nc3(W, H, y, *, center_classifier: bool = False) -> float:
     row shifts all scores of a sample equally, so argmax predictions do not see it).
     """
     W = validate.array("the classifier W", W)
-    center_classifier = _flag("center_classifier", center_classifier)
+    center_classifier = validate.flag("center_classifier", center_classifier)
     means, mu_G = class_means(H, y)
     if W.shape != means.shape:
         raise ValueError(f"the classifier W must have shape (C, p) = {means.shape}, got {W.shape}")
@@ -202,7 +195,7 @@ def nc4(scores, H, y) -> float:
 
 def collapse_measures(H, y, W, scores, *, center_classifier: bool = False) -> dict[str, float]:
     """All measures at once: dict with keys NC1, within/between, NC2, equinorm, NC3, NC4."""
-    center_classifier = _flag("center_classifier", center_classifier)
+    center_classifier = validate.flag("center_classifier", center_classifier)
     return {"NC1": nc1(H, y), "within/between": within_class_ratio(H, y), "NC2": nc2(H, y),
             "equinorm": equinorm(H, y), "NC3": nc3(W, H, y, center_classifier=center_classifier),
             "NC4": nc4(scores, H, y)}

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ..models._inputs import flag
+from ..validate import flag
 from ..validate import ArgumentError, Dims
 
 __all__ = ["response_matrix", "ntk_ensemble_moments", "nngp_posterior", "BatchedNTKMLP", "ensemble_discrepancy",

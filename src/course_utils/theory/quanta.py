@@ -89,16 +89,6 @@ def _whole(name: str, value, low: int | None = 0, high: int | None = None) -> np
     return a.astype(int)
 
 
-def _broadcast(**arrays) -> None:
-    """Refuse arrays whose shapes do not broadcast against each other, naming them and their shapes."""
-    try:
-        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())
-        raise V.ArgumentError(f"the shapes of {', '.join(arrays)} must broadcast against each other, got {shapes}") \
-            from None
-
-
 def skill_probabilities(n_skills: int, alpha: float) -> np.ndarray:
     """p_k = k^−(α+1)/Z for k = 1 … n_skills, as NumPy (the same as the data module's Zipf law)."""
     return zipf_probabilities(V.positive_int("n_skills", n_skills), _check_alpha(alpha)).numpy()
@@ -135,7 +125,7 @@ def skill_strength(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     """
     _check_init(S, s0)
     t, p = V.array("t", t, allow_empty=True), V.array("p", p, allow_empty=True)
-    _broadcast(t=t, p=p)
+    V.broadcast(t=t, p=p)
     if np.any(t < 0) or np.any(p < 0):
         raise V.ArgumentError("times t and rates p must be non-negative")
     return S / (1.0 + (S / s0 - 1.0) * np.exp(-2.0 * S * p * t))
@@ -335,7 +325,7 @@ def loss_time_parameters(t, N, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarra
     if not (np.issubdtype(N.dtype, np.integer) or np.issubdtype(N.dtype, np.floating)) or np.any(N < 0) \
             or np.any(N != np.round(N)):
         raise V.ArgumentError(f"N (the number of skill units) must hold non-negative whole numbers, got {V.show(N)}")
-    _broadcast(t=t, N=N)
+    V.broadcast(t=t, N=N)
     t, N = np.broadcast_arrays(t, N)
     k = np.arange(1, p.size + 1)
     s = skill_strength(t[..., None], p, S, s0)

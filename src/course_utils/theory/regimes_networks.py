@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .. import validate
-from ..models._inputs import flag
+from ..validate import flag
 from ..ensemble import BatchedSGD, mse_per_sample, train_ensemble
 
 __all__ = ["kernel_momentum_dynamics", "train_centred", "one_hidden_layer", "member_parameters",
