@@ -110,7 +110,7 @@ NAN_PASSES: dict[str, tuple[str, ...]] = {
     # NaN in a table of results means "never reached" (first_step_reaching), kept on purpose
     "course_utils.ensemble.grid.Grid.to_array": ("values",),
     "course_utils.ensemble.grid.LabelledArray": ("values",),
-    # init=None is a valid choice: parameters left uninitialised, to be filled by load_members
+    # init=None is a valid choice: parameters NaN until load_members fills them
     "course_utils.ensemble.layers.BatchedMLP": ("init",),
 }
 
@@ -1024,8 +1024,7 @@ add(_layers.Square, lambda: dict())
 add(_layers.Square.forward, lambda: (_layers.Square().forward, dict(z=trandn(4))))
 add(_layers.make_activation, lambda: dict(activation="relu"))
 add(_layers.mlp, lambda: dict(sizes=[3, 5, 1], activation="tanh", bias=True, init="uniform", init_scale=1.0, seed=0))
-# BatchedLinear's parameters are left uninitialised (torch.empty) by design, to be filled by load_linears:
-# whatever the memory held, NaN included, is not a result.
+# BatchedLinear's parameters are NaN by design until load_linears fills them (a forgotten load shows at once).
 add(_layers.BatchedLinear, lambda: dict(n_members=2, in_features=3, out_features=4, bias=True), allow_nan=True)
 
 

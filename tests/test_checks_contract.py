@@ -97,10 +97,10 @@ CASES = [
      "5.00% of each entry)", "every", 0.2, 1.0),
     # an entry with no tolerance at all (rtol only, pᵢ = 0) that is off: infinitely far out
     (_close("curve", [1.0, 1e-9], [1.0, 0.0], rtol=0.05, mode="every"),
-     "✗ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 0.00%, 1 of 2 within "
-     "5.00% of each entry)", "every", INF, 1.0),
+     "✗ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 0.00%, off by < 1e-9 where "
+     "theory is 0, 1 of 2 within 5.00% of each entry)", "every", INF, 1.0),
     (_close("curve", [0.0, 0.0], [0.0, 0.0], rtol=0.05, mode="every"),
-     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 0.00%, all 2 within "
+     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest abs. err 0, all 2 within "
      "5.00% of each entry)", "every", 0.0, 1.0),
     (_close("curve", [1.5], [1.0], rtol=0.5, mode="every"),          # on the boundary: passes
      "✓ curve: measured 1.5 vs theory 1 (every entry: largest rel. err 50.00%, all 1 within "
@@ -109,10 +109,10 @@ CASES = [
      "✗ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 200.00%, 1 of 2 within "
      "50.00% of each entry)", "every", 4.0, 1.0),
     (_close("curve", [1.0, 1e-3], [1.0, 0.0], rtol=0.1, atol=0.01, mode="every"),
-     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 0.00%, all 2 within "
-     "10.00% of each entry + 0.01)", "every", 0.1, 1.0),
+     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 0.00%, off by 0.001 where "
+     "theory is 0, all 2 within 10.00% of each entry + 0.01)", "every", 0.1, 1.0),
     (_close("curve", [1.05, 0.52], [1.0, 0.5], atol=0.1, mode="every"),
-     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 5.00%, all 2 within 0.1)",
+     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest abs. err 0.05, all 2 within 0.1)",
      "every", 0.5, 1.0),
     (_close("curve", [1.15, 2.25], [1.0, 2.0], rtol=0.1, atol=0.1, mode="every"),   # sum, not max
      "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 15.00%, all 2 within "

@@ -410,3 +410,13 @@ def test_skill_scores_checked():
     for bad in BAD_INTS + [0, -1]:
         with pytest.raises(ArgumentError, match="n_skills"):
             O.skill_scores(net, x, y, bad)
+
+
+def test_unloaded_batched_parameters_are_nan_not_leftover_memory():
+    """BatchedLinear / BatchedMLP(init=None) hold NaN until loaded: a forgotten load is seen at once."""
+    lin = L.BatchedLinear(2, 3, 4)
+    assert torch.isnan(lin.weight).all() and torch.isnan(lin.bias).all()
+    assert torch.isnan(lin(torch.zeros(5, 3))).all()
+    net = L.BatchedMLP(2, [3, 5, 1], init=None)
+    assert all(torch.isnan(p).all() for p in net.parameters())
+    assert torch.isfinite(_blinear().weight).all()

@@ -115,3 +115,15 @@ def test_bad_arguments():
         T.gradient_descent(np.ones(2), np.ones(2), lr=0.0)
     with pytest.raises(ValueError):
         T.gradient_descent(np.ones(2), np.ones(2), steps=-1)
+
+
+def test_relative_change_keeps_its_digits_in_the_lazy_limit():
+    """For τ → 0, ‖Δθ‖/‖θ₀‖ = √(2(cosh τ − 1)(cosh τ + (ω/ρ) sinh τ)) → |τ| (cosh τ − 1 ≈ τ²/2): computed as
+    2 sinh²(τ/2), not as cosh τ − 1, which rounds to 0 below τ ≈ 1e-8."""
+    from course_utils.theory import lazy_rich as lr
+    for tau in (1e-12, 1e-9, 1e-6):
+        assert lr.relative_change_from_rapidity(tau, 1.0, 0.0) == pytest.approx(tau, rel=1e-6)
+        assert lr.relative_change_from_rapidity(-tau, 2.0, 0.5) == pytest.approx(tau, rel=1e-5)
+    tau = 0.7   # away from 0 the two forms agree
+    direct = np.sqrt(2 * (np.cosh(tau) - 1) * (np.cosh(tau) + 0.3 / 1.5 * np.sinh(tau)))
+    assert lr.relative_change_from_rapidity(tau, 1.5, 0.3) == pytest.approx(direct, rel=1e-12)

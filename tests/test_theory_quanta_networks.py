@@ -55,3 +55,11 @@ def test_order_statistics():
     assert f[1] == pytest.approx(1 / 4)   # informative pairs (1,2),(1,4)... exactly one learned: 4 pairs, 1 reversed
     assert np.isnan(f[2])
     assert qn.learned_prefix_fraction(ok) == pytest.approx(2 / 3)
+
+
+def test_count_threshold_is_never_zero():
+    """A skill seen 0 times is not learned, so D_c ≥ 1 even when unseen skills 'pass' as often as seen ones:
+    here the cut below 0 and the cut at 5 misclassify one pair each; the positive one is returned."""
+    assert qn.count_threshold([0, 0, 5], [True, False, True]) == pytest.approx(np.sqrt(5.0))
+    # the interval (n_lo, n_hi] = (2, 8] of the best cut gives its geometric middle √(2·8) = 4
+    assert qn.count_threshold([1, 2, 8, 9], [False, False, True, True]) == pytest.approx(4.0)

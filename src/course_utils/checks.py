@@ -234,9 +234,15 @@ def check_close(name: str, measured, predicted, *, rtol: float | None = None,
         tol = f"{_tol(rtol)} of each entry" if rtol > 0 else ""
         if atol > 0:
             tol = f"{tol} + {atol:.2g}" if tol else f"{atol:.2g}"
-        rel = excess / np.where(np.abs(p) > 0, np.abs(p), np.inf)
-        detail = (f"every entry: largest rel. err {_pct(float(rel.max()))}, "
-                  f"{'all' if ok else f'{n_bad} of'} {m.size} within {tol}")
+        if rtol > 0 and np.any(p != 0):   # as in mode="norm": a relative error where the tolerance is one
+            nonzero = p != 0
+            largest = f"largest rel. err {_pct(float(np.max(excess[nonzero] / np.abs(p[nonzero]))))}"
+            off_zero = float(excess[~nonzero].max(initial=0.0))   # entries whose theory is 0 have no rel. err
+            if off_zero > 0:
+                largest += f", off by {_abs(off_zero)} where theory is 0"
+        else:                             # an absolute tolerance (or a prediction of zeros): the absolute error
+            largest = f"largest abs. err {_abs(float(excess.max()))}"
+        detail = f"every entry: {largest}, {'all' if ok else f'{n_bad} of'} {m.size} within {tol}"
         value, bound = worst, 1.0
     else:  # log
         if atol > 0:

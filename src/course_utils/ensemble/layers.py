@@ -12,6 +12,7 @@ Used by the width / init-scale sweeps (wide networks, lazy vs rich) and, through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -151,7 +152,7 @@ class BatchedLinear(nn.Module):
     ``weight`` has shape ``(K, in, out)`` (note: transposed with respect to ``nn.Linear``, so
     that the forward pass is ``x @ W``), ``bias`` has shape ``(K, 1, out)``. The input is either
     ``(K, N, in)`` (one batch per member) or ``(N, in)`` (the same batch for every member).
-    Parameters are left uninitialised: fill them with :meth:`load_linears`.
+    Parameters are NaN until filled with :meth:`load_linears`.
     """
 
     def __init__(self, n_members: int, in_features: int, out_features: int, bias: bool = True):
@@ -159,12 +160,11 @@ class BatchedLinear(nn.Module):
         n_members = validate.positive_int("n_members", n_members)
         in_features = validate.positive_int("in_features", in_features)
         out_features = validate.positive_int("out_features", out_features)
-        if n_members < 1 or in_features < 1 or out_features < 1:
-            raise ValueError(f"n_members, in_features and out_features must be ≥ 1, got "
-                             f"{n_members}, {in_features}, {out_features}")
         self.n_members, self.in_features, self.out_features = n_members, in_features, out_features
-        self.weight = nn.Parameter(torch.empty(n_members, in_features, out_features))
-        self.bias = nn.Parameter(torch.empty(n_members, 1, out_features)) if bias else None
+        # NaN until loaded, so that a forgotten load_linears shows at once (and training stops with
+        # TrainingDiverged) instead of computing with whatever memory torch.empty held
+        self.weight = nn.Parameter(torch.full((n_members, in_features, out_features), math.nan))
+        self.bias = nn.Parameter(torch.full((n_members, 1, out_features), math.nan)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """y_k = x_k W_k + b_k for every member k, shape (K, N, out)."""
@@ -209,7 +209,7 @@ class BatchedMLP(nn.Module):
     """K multilayer perceptrons of the same shape, trained as one: member k is ``mlp(sizes, seed=seeds[k], …)``.
 
     ``init_scale`` is a number or one value per member, ``seeds`` defaults to ``0, 1, …, K−1``;
-    ``init=None`` leaves the parameters uninitialised, to be filled with :meth:`load_members`.
+    ``init=None`` leaves the parameters NaN, to be filled with :meth:`load_members`.
     ``forward(x)`` takes ``(N, sizes[0])`` (shared) or ``(K, N, sizes[0])`` and returns
     ``(K, N, sizes[-1])``. :meth:`member` returns member k as a plain ``nn.Sequential`` (for
     plotting, probing, or training it alone); :meth:`from_members` stacks single networks.

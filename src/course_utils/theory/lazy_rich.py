@@ -92,11 +92,16 @@ def rapidity_at_convergence(rho, omega=0.0):
 
 
 def relative_change_from_rapidity(tau, rho=1.0, omega=0.0):
-    """‖θ(τ) − θ₀‖/‖θ₀‖ = √(2(cosh τ − 1)(cosh τ + (ω/ρ) sinh τ)) (ω/ρ = 2U/Q)."""
+    """‖θ(τ) − θ₀‖/‖θ₀‖ = √(2(cosh τ − 1)(cosh τ + (ω/ρ) sinh τ)) (ω/ρ = 2U/Q).
+
+    cosh τ − 1 is computed as 2 sinh²(τ/2), which keeps its digits in the lazy limit τ → 0 (where
+    cosh τ − 1 ≈ τ²/2 would round to 0 for τ below 10⁻⁸ and the change would read exactly 0).
+    """
     rho, omega = _check_ratios(rho, omega)
     tau = _finite("tau", tau)
     V.broadcast(tau=tau, rho=rho, omega=omega)
-    return np.sqrt(np.maximum(2 * (np.cosh(tau) - 1) * (np.cosh(tau) + omega / rho * np.sinh(tau)), 0.0))
+    cosh_minus_one = 2 * np.sinh(tau / 2) ** 2
+    return np.sqrt(np.maximum(2 * cosh_minus_one * (np.cosh(tau) + omega / rho * np.sinh(tau)), 0.0))
 
 
 def norm_ratio_from_rapidity(tau, rho=1.0, omega=0.0):

@@ -108,7 +108,7 @@ def count_threshold(counts, learned) -> float:
 
     "Learned iff n_k ≥ D_c" misclassifies some of the (network, skill) pairs; the misclassified
     number is constant between consecutive distinct counts. Returns the geometric middle of the
-    lowest-misclassification interval (n_lo, n_hi]: D_c = √(n_lo n_hi), with n_lo ≥ 1.
+    lowest-misclassification interval (n_lo, n_hi]: D_c = √(n_lo n_hi), with n_lo ≥ 1, so D_c ≥ 1.
     """
     c, ok = validate.array("counts", counts).ravel(), _booleans("learned", learned).ravel()
     if c.shape != ok.shape or np.any(c < 0):
@@ -116,11 +116,12 @@ def count_threshold(counts, learned) -> float:
     if ok.all() or not ok.any():
         raise ValueError("need both learned and unlearned skills to locate a threshold")
     levels = np.unique(c)
-    cuts = np.append(levels, levels[-1] + 1.0)                         # threshold just above each count, and above all
+    # candidate thresholds: each positive count, and one above all (D_c > 0: a skill never seen is not learned)
+    cuts = np.append(levels[levels > 0], levels[-1] + 1.0)
     errors = np.array([np.sum(ok & (c < t)) + np.sum(~ok & (c >= t)) for t in cuts])
-    i = int(np.argmin(errors))
-    hi = cuts[i]
-    lo = levels[i - 1] if i > 0 else max(hi / 2, 1.0)
+    hi = cuts[int(np.argmin(errors))]
+    below = levels[levels < hi]
+    lo = below[-1] if below.size else hi / 2
     return float(np.sqrt(max(lo, 1.0) * hi))
 
 
