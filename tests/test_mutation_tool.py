@@ -101,3 +101,33 @@ def test_the_table_shows_each_module_and_its_survivors(tmp_path, monkeypatch):
     assert "| a | 10 | 8 | 2 |" in table and "**100.0 %**" in table
     assert "return a - b" in table
     assert json.loads((tmp_path / "mutation.json").read_text(encoding="utf-8")) == results
+
+
+SOURCE = "def f(x):\n    y = x + 1\n    return y\n\n\ndef g(x):\n    y = x + 1\n    return y  # pragma: no mutate\n"
+
+
+def test_a_recorded_mutant_goes_back_in_at_the_occurrence_nearest_its_line():
+    diff = "@@ -1,2 +1,2 @@\n def f(x):\n-    y = x + 1\n+    y = x - 1\n     return y"
+    text, i = mutation.apply_diff(SOURCE, diff, 7)          # the second `y = x + 1` is on line 7
+    assert i == 6 and text.splitlines()[6] == "    y = x - 1" and text.splitlines()[1] == "    y = x + 1"
+    text, i = mutation.apply_diff(SOURCE, diff, 2)
+    assert i == 1 and text.splitlines()[1] == "    y = x - 1"
+    with pytest.raises(LookupError):
+        mutation.apply_diff(SOURCE, "-    z = 0\n+    z = 1", 2)
+
+
+def test_recheck_counts_killed_survivors_and_pragma_lines(tmp_path, monkeypatch):
+    """--recheck: a survivor the new tests kill moves to killed, one on a line now marked as equivalent leaves
+    the count, the rest stay; the scores follow (string survivors untouched)."""
+    def survivor(name, line, string=False):
+        return dict(name=name, function="f", line=line, string=string, status="survived", diff="")
+    record = dict(mutants=20, killed=10, survived=10, string=dict(killed=2, survived=4),
+                  survivors=[survivor("a", 1), survivor("b", 2), survivor("c", 3), survivor("s", 4, string=True)])
+    outcome = {"a": "killed", "b": "pragma", "c": "survived"}
+    monkeypatch.setattr(mutation, "run_survivor", lambda module, s, tests, source: outcome[s["name"]])
+    tally = mutation.recheck(record, "m", ["tests/test_new.py"], ROOT, workers=2)
+    assert tally == dict(killed=1, survived=1, pragma=1, gone=0)
+    assert [s["name"] for s in record["survivors"]] == ["c", "s"]
+    assert (record["mutants"], record["killed"], record["survived"]) == (19, 11, 8)
+    assert record["score"] == round(11 / 19, 4) and record["score_without_strings"] == round(9 / 13, 4)
+    assert record["rechecks"][0]["tests"] == ["tests/test_new.py"]

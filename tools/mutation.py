@@ -8,6 +8,7 @@
     python tools/mutation.py --source /tmp/mutation-before --source-name "commit 90052e1" \
         --run before --label "before (commit 90052e1)" --modules course_utils.checks
     make mutation [MODULES="course_utils.theory.kernels ..."]
+    python tools/mutation.py --recheck --modules course_utils.theory.kernels --max-children 2   # see below
 
 What it does
 ------------
@@ -93,8 +94,21 @@ Reading a survivor
 benchmarks/mutation.md lists every surviving mutant of a module as a diff of the function
 (``-`` the original line, ``+`` the mutant), with its name and source line. Ask: which input would
 give a different answer under the mutant? Then write the test that checks that answer (a closed
-form, a limit, a symmetry, an independent computation). To rerun one mutant by hand: run with
-``--keep``, then ``cd <scratch> && mutmut run "<mutant name>"`` and ``mutmut show "<mutant name>"``.
+form, a limit, a symmetry, an independent computation). To try a new test on recorded survivors:
+``python tools/try_mutant.py <module> <mutant name> ... -- tests/<new test file>`` (the mutant is put
+into a scratch copy of src/ from its recorded diff; "killed" when the test fails). To rerun one mutant
+with mutmut itself: run with ``--keep``, then ``cd <scratch> && mutmut run "<mutant name>"``.
+
+Rechecking survivors
+--------------------
+``python tools/mutation.py --recheck --modules <module> [--tests tests/<new file> ...]`` does not run
+mutmut: it reruns the module's recorded non-string survivors against the tests written or changed since
+its run (``--max-children`` at a time) and updates the record (killed, survived, score; the recheck is
+noted in the table). This is sound only for the code that was measured, so it is refused when the
+module's code (comments aside: the record's ``code_hash``) changed since the run. A survivor on a line
+now marked ``# pragma: no mutate`` leaves the count, as it would in a new run. String survivors are left
+as survived (the score without strings does not count them; the full score is then a lower bound).
+Minutes instead of the module's full run; the full run (``make mutation``) remains the reference.
 
 Equivalent mutants
 ------------------
@@ -114,6 +128,7 @@ from __future__ import annotations
 import argparse
 import ast
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -124,6 +139,7 @@ import sys
 import tempfile
 import time
 import tokenize
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from difflib import unified_diff
 from functools import lru_cache
@@ -351,6 +367,79 @@ def _function_lines(path: Path) -> dict[tuple[str | None, str], int]:
     return out
 
 
+def code_hash(module: str, source: Path) -> str:
+    """sha256 of the module's code without comments (tools/freshness.py's ``without_comments``): a record
+    whose hash matches the file measured this code; a ``# pragma: no mutate`` comment does not change it."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from freshness import without_comments
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    text = (source / module_path(module, source)).read_text(encoding="utf-8")
+    return hashlib.sha256(without_comments(text).encode()).hexdigest()
+
+
+def apply_diff(text: str, diff: str, line: int | None) -> tuple[str, int]:
+    """``text`` (a module's source) with a recorded mutant put in: the diff's removed lines replaced by its
+    added lines, at the occurrence nearest the recorded line. Returns the new text and the index of the first
+    changed line. Raises LookupError when the removed lines are no longer in the file."""
+    old = [row[1:] for row in diff.splitlines() if row.startswith("-")]
+    new = [row[1:] for row in diff.splitlines() if row.startswith("+")]
+    lines = text.splitlines(keepends=True)
+    starts = [i for i in range(len(lines) - len(old) + 1)
+              if [x.rstrip("\n") for x in lines[i:i + len(old)]] == old]
+    if not old or not starts:
+        raise LookupError("the mutated lines are not in the current file (the code changed since the run)")
+    i = min(starts, key=lambda k: abs(k + 1 - (line or 0)))
+    return "".join(lines[:i]) + "".join(x + "\n" for x in new) + "".join(lines[i + len(old):]), i
+
+
+def run_survivor(module: str, survivor: dict[str, Any], tests: list[str], source: Path = ROOT,
+                 quiet: bool = True) -> str:
+    """Put one recorded survivor into a scratch copy of src/ and run ``tests`` (pytest -x) against it:
+    "killed" (a test failed), "survived", "pragma" (its line now carries ``# pragma: no mutate``: a new run
+    would not make this mutant) or "gone" (its lines changed)."""
+    rel = module_path(module, source)
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        shutil.copytree(source / "src", Path(tmp) / "src", ignore=shutil.ignore_patterns("__pycache__"))
+        target = Path(tmp) / rel       # rel is src/course_utils/...
+        text = target.read_text(encoding="utf-8")
+        try:
+            mutated, i = apply_diff(text, survivor["diff"], survivor["line"])
+        except LookupError:
+            return "gone"
+        if "pragma: no mutate" in text.splitlines()[i]:
+            return "pragma"
+        target.write_text(mutated, encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH=str(Path(tmp) / "src"), MUTANT_UNDER_TEST="")
+        out = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                             cwd=source, env=env, capture_output=quiet, text=True)
+        return "killed" if out.returncode != 0 else "survived"
+
+
+def recheck(record: dict[str, Any], module: str, tests: list[str], source: Path, workers: int) -> dict[str, int]:
+    """Rerun a record's non-string survivors against ``tests`` (the tests written since the run) and update
+    the record in place. Sound because the module's code is the one measured (same ``code_hash``) and the
+    old tests only gained tests: a mutant they killed stays killed, and a survivor of the old tests is
+    killed now only if a new test fails under it. String survivors are left as they were (counted as
+    survived: the score without strings does not use them, the full score is then a lower bound)."""
+    physics = [s for s in record["survivors"] if not s["string"]]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(lambda s: run_survivor(module, s, tests, source), physics))
+    tally = {k: outcomes.count(k) for k in ("killed", "survived", "pragma", "gone")}
+    gone = {s["name"] for s, o in zip(physics, outcomes) if o in ("killed", "pragma")}
+    record["survivors"] = [s for s in record["survivors"] if s["name"] not in gone]
+    record["killed"] += tally["killed"]
+    record["survived"] -= tally["killed"] + tally["pragma"]
+    record["mutants"] -= tally["pragma"]
+    record["score"] = _score(record["killed"], record["survived"])
+    record["score_without_strings"] = _score(record["killed"] - record["string"]["killed"],
+                                             record["survived"] - record["string"]["survived"])
+    record.setdefault("rechecks", []).append(dict(
+        at=datetime.now(timezone.utc).isoformat(timespec="seconds"), tests=tests, **tally))
+    return tally
+
+
 def collect(scratch: Path, module: str, source: Path) -> dict[str, Any]:
     """The record of one module: counts, scores, survivors with their diffs, functions without tests."""
     import libcst as cst
@@ -502,7 +591,9 @@ def render(results: dict[str, Any]) -> str:
                 f"| {name} | {r['mutants']} | {r['killed']} | {r['survived']} | "
                 f"{r['timeout']} | {r['no tests']} | {other} | {r['string_mutants']} | {_pct(r['score'])} | "
                 f"**{_pct(r['score_without_strings'])}** | {r.get('runtime_s', 0) / 60:.1f} min | "
-                f"{r.get('source', '')} {r.get('measured_at', '')[:16].replace('T', ' ')} |")
+                f"{r.get('source', '')} {r.get('measured_at', '')[:16].replace('T', ' ')}"
+                + "".join(f"; survivors rechecked {c['at'][:16].replace('T', ' ')} ({c['killed']} killed, "
+                          f"{c['pragma']} marked equivalent)" for c in r.get("rechecks", [])) + " |")
         lines.append("")
         if run_name != "current":  # the table stays readable: an old run's survivors are in the JSON only
             lines += [f"The surviving mutants of this run, with their diffs: benchmarks/mutation.json, "
@@ -553,6 +644,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", help="its title in benchmarks/mutation.md (default: the run's name)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy (to rerun or show one mutant)")
     parser.add_argument("--list", action="store_true", help="only list the modules and the tests of each")
+    parser.add_argument("--recheck", action="store_true",
+                        help="do not run mutmut: rerun each module's recorded non-string survivors against the "
+                        "tests written or changed since its run (or --tests), in parallel (--max-children); "
+                        "refused when the module's code (comments aside) changed since the run")
     args = parser.parse_args(argv)
     if args.max_children < 1:
         parser.error(f"--max-children must be a positive number of processes, got {args.max_children}")
@@ -568,6 +663,8 @@ def main(argv: list[str] | None = None) -> int:
 
     what = args.source_name or describe_source(source)
     status = 0
+    if args.recheck:
+        return recheck_modules(modules, args, source)
     for module, tests in plan.items():
         print(f"{module}: {len(tests)} test files", flush=True)
         if not tests:
@@ -582,7 +679,8 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             continue
         record = collect(scratch, module, source)
-        record.update(tests=tests, chapter_tests=args.chapter_tests, runtime_s=round(seconds, 1), source=what, max_children=args.max_children,
+        record.update(tests=tests, chapter_tests=args.chapter_tests, runtime_s=round(seconds, 1), source=what,
+                      max_children=args.max_children, code_hash=code_hash(module, source),
                       measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         if record["killed"] == 0 and record["survived"] > 0:
             print("    warning: no mutant was killed -- are the tests importing the mutated copy?")
@@ -602,6 +700,36 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     print(f"results: {RESULTS.relative_to(ROOT)}, {TABLE.relative_to(ROOT)}")
+    return status
+
+
+def recheck_modules(modules: list[str], args: argparse.Namespace, source: Path) -> int:
+    """``--recheck``: each module's record in the run, its survivors rerun against the newer tests."""
+    status = 0
+    for module in modules:
+        with open(RESULTS.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            record = load_results().get("runs", {}).get(args.run, {}).get("modules", {}).get(module)
+        if record is None or record.get("code_hash") != code_hash(module, source):
+            print(f"{module}: {'no record' if record is None else 'the code changed since its run'}: "
+                  "run it in full (without --recheck)")
+            status = 1
+            continue
+        measured = datetime.fromisoformat(record["measured_at"]).timestamp()
+        tests = args.tests or [t for t in tests_for(module, source)
+                               if t not in record["tests"] or (source / t).stat().st_mtime > measured]
+        if not tests:
+            print(f"{module}: no test written or changed since its run")
+            continue
+        start = time.time()
+        tally = recheck(record, module, tests, source, args.max_children)
+        print(f"{module}: rechecked against {' '.join(tests)} in {(time.time() - start) / 60:.1f} min: {tally}; "
+              f"without strings now {_pct(record['score_without_strings'])}", flush=True)
+        with open(RESULTS.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            results = load_results()
+            results["runs"][args.run]["modules"][module] = record
+            save_results(results)
     return status
 
 
