@@ -131,3 +131,10 @@ def test_recheck_counts_killed_survivors_and_pragma_lines(tmp_path, monkeypatch)
     assert (record["mutants"], record["killed"], record["survived"]) == (19, 11, 8)
     assert record["score"] == round(11 / 19, 4) and record["score_without_strings"] == round(9 / 13, 4)
     assert record["rechecks"][0]["tests"] == ["tests/test_new.py"]
+
+
+def test_a_mutant_is_found_on_a_method_and_on_a_line_marked_since():
+    """A method's diff is recorded without its class's indentation; a line may carry a pragma added later."""
+    source = "class A:\n    def f(self, x):\n        return x + 1  # pragma: no mutate (why)\n"
+    text, i = mutation.apply_diff(source, "@@ -1,2 +1,2 @@\n def f(self, x):\n-    return x + 1\n+    return x - 1", 3)
+    assert i == 2 and text.splitlines()[2] == "        return x - 1"

@@ -386,12 +386,14 @@ def apply_diff(text: str, diff: str, line: int | None) -> tuple[str, int]:
     old = [row[1:] for row in diff.splitlines() if row.startswith("-")]
     new = [row[1:] for row in diff.splitlines() if row.startswith("+")]
     lines = text.splitlines(keepends=True)
-    starts = [i for i in range(len(lines) - len(old) + 1)
-              if [x.rstrip("\n") for x in lines[i:i + len(old)]] == old]
-    if not old or not starts:
-        raise LookupError("the mutated lines are not in the current file (the code changed since the run)")
-    i = min(starts, key=lambda k: abs(k + 1 - (line or 0)))
-    return "".join(lines[:i]) + "".join(x + "\n" for x in new) + "".join(lines[i + len(old):]), i
+    bare = [re.sub(r"\s*# pragma: no mutate.*$", "", x.rstrip("\n")).rstrip() for x in lines]
+    for indent in ("", "    ", "        "):   # a method's diff is recorded without its class's indentation
+        want = [(indent + x).rstrip() for x in old]
+        starts = [i for i in range(len(lines) - len(old) + 1) if bare[i:i + len(old)] == want]
+        if old and starts:
+            i = min(starts, key=lambda k: abs(k + 1 - (line or 0)))
+            return "".join(lines[:i]) + "".join(indent + x + "\n" for x in new) + "".join(lines[i + len(old):]), i
+    raise LookupError("the mutated lines are not in the current file (the code changed since the run)")
 
 
 def run_survivor(module: str, survivor: dict[str, Any], tests: list[str], source: Path = ROOT,
