@@ -56,7 +56,7 @@ def crossing_time(t, values, level: float) -> np.ndarray:
     # v_p < level ≤ v_i puts frac in (0, 1] already. Mutants of the guards (i > 0, v_i > v_p, the 1.0 and
     # 0.0 fill values, the clip bounds) are therefore equivalent; the formula itself is tested by hand.
     frac = np.where(i > 0, (level - v_p) / np.where(v_i > v_p, v_i - v_p, 1.0), 0.0)  # pragma: no mutate
-    out = t[prev] + (t[i] - t[prev]) * np.clip(frac, 0.0, 1.0)
+    out = t[prev] + (t[i] - t[prev]) * np.clip(frac, 0.0, 1.0)  # pragma: no mutate (frac is in [0, 1] already)
     return np.where(reached, out, np.nan)
 
 
@@ -77,7 +77,7 @@ def predicted_times(t_ref, p, ref: int = 0, exponent: float = 1.0) -> np.ndarray
     ref = validate.integer(f"ref (a skill index, 0 ≤ ref < {p.size})", ref, low=0, high=p.size - 1)
     exponent = validate.real("exponent", exponent)
     # NaN is allowed in t_ref: a reference skill that never emerged (crossing_time) gives NaN times
-    t_ref = validate.array("t_ref", t_ref, finite=False, allow_empty=True)
+    t_ref = validate.array("t_ref", t_ref, finite=False, allow_empty=True)  # pragma: no mutate (None is falsy too)
     if np.any(np.isinf(t_ref)):
         raise validate.ArgumentError("t_ref must not contain ±inf (NaN marks a skill that never emerged)")
     return t_ref[..., None] * (p[ref] / p) ** exponent
@@ -124,19 +124,31 @@ def data_law(D, p, D_c: float) -> np.ndarray:
 
 
 def fit_data_threshold(d, R) -> float:
-    """The D_c minimising Σ (min(d/D_c, 1) − R)² over the points (d, R) of one skill (bounded 1-d search).
+    """The D_c minimising Σ (min(d/D_c, 1) − R)² over the points (d, R) of one skill, D_c within a factor
+    10 of the data (a grid over ln D_c, then a bounded 1-d search).
 
     ``d`` are the skill's expected sample counts p_k D, ``R`` its measured learned fraction.
     """
-    from scipy.optimize import minimize_scalar
-
     d, R = validate.array("d", d), validate.array("R", R)        # finite: NaN and inf are refused here
     if d.shape != R.shape or d.size < 2 or np.any(d <= 0):
         raise ValueError("d and R must have the same shape, at least 2 points, d > 0 and R finite")
     lo, hi = np.log(d.min()) - np.log(10.0), np.log(d.max()) + np.log(10.0)
-    res = minimize_scalar(lambda x: np.sum((np.minimum(d / np.exp(x), 1.0) - R) ** 2), bounds=(lo, hi),
-                          method="bounded", options={"xatol": 1e-6})
-    return float(np.exp(res.x))
+    return float(np.exp(_global_log_minimum(lambda x: np.sum((np.minimum(d / np.exp(x), 1.0) - R) ** 2), lo, hi)))
+
+
+def _global_log_minimum(cost, lo: float, hi: float, n_grid: int = 401) -> float:
+    """The x in [lo, hi] that minimises ``cost``: a grid of ``n_grid`` points first, then a bounded Brent
+    search between the best grid point's neighbours (xatol 1e-9). The grid is needed because a threshold
+    fit's cost is flat where every point is at 0 or at 1 (clip), and a local search started there stops
+    there, far from the minimum. Of equal costs, the smallest x wins."""
+    from scipy.optimize import minimize_scalar
+
+    grid = np.linspace(lo, hi, n_grid)
+    costs = np.array([cost(x) for x in grid])
+    j = int(np.argmin(costs))
+    a, b = grid[max(j - 1, 0)], grid[min(j + 1, n_grid - 1)]
+    res = minimize_scalar(cost, bounds=(a, b), method="bounded", options={"xatol": 1e-9})
+    return float(res.x) if res.fun < costs[j] else float(grid[j])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -164,17 +176,15 @@ def skills_held(N, n_skills: int, N_c: float) -> np.ndarray:
 
 
 def fit_units_per_skill(N, R, k: int) -> float:
-    """The N_c minimising Σ (clip(N/N_c − (k−1), 0, 1) − R)² over the points (N, R) of skill ``k`` (1-based)."""
-    from scipy.optimize import minimize_scalar
-
+    """The N_c minimising Σ (clip(N/N_c − (k−1), 0, 1) − R)² over the points (N, R) of skill ``k`` (1-based),
+    N_c from N.min()/(10k) to 10 N.max() (a grid over ln N_c, then a bounded 1-d search)."""
     N, R = validate.array("N", N), validate.array("R", R)        # finite: NaN and inf are refused here
     if N.shape != R.shape or N.size < 2 or np.any(N <= 0):
         raise ValueError("N and R must have the same shape, at least 2 points, N > 0 and R finite")
     k = validate.positive_int("k (the skill's rank)", k)
     lo, hi = np.log(N.min() / (10.0 * k)), np.log(N.max() * 10.0)
-    res = minimize_scalar(lambda x: np.sum((np.clip(N / np.exp(x) - (k - 1), 0, 1) - R) ** 2),
-                          bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
-    return float(np.exp(res.x))
+    return float(np.exp(_global_log_minimum(
+        lambda x: np.sum((np.clip(N / np.exp(x) - (k - 1), 0, 1) - R) ** 2), lo, hi)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -207,7 +217,7 @@ def fit_logit_line(t, a) -> tuple[float, float, float]:
         raise validate.ArgumentError("the times t must not all be equal: a line through them has no slope")
     z = np.log(a / (1 - a))
     A = np.stack([np.ones_like(t), t], axis=1)
-    coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+    coef, *_ = np.linalg.lstsq(A, z, rcond=None)  # pragma: no mutate (None is the default in numpy ≥ 2)
     resid = z - A @ coef
     s = float(np.sqrt(resid @ resid / max(t.size - 2, 1)))
     return float(-coef[0] / coef[1]), float(coef[1]), s

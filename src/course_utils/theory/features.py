@@ -178,10 +178,10 @@ def utilisation(ef: EigenFeatures, readout) -> np.ndarray:
 def _scatter(H, y):
     H = V.array("H", H, ndim=2)
     y, C = _labels(y, H.shape[0])
-    counts = np.bincount(y, minlength=C)
+    counts = np.bincount(y, minlength=C)  # pragma: no mutate (C = max(y) + 1 is bincount's length anyway)
     if C < 2 or np.any(counts == 0):
         raise V.ArgumentError(f"y: need every class 0 … C−1 present and C ≥ 2; counts {counts.tolist()}")
-    if np.any(counts != counts[0]):
+    if np.any(counts != counts[0]):  # pragma: no mutate (all equal counts[0] ⟺ all equal counts[1], C ≥ 2)
         raise V.ArgumentError(f"y: the classes must be balanced (equal counts); counts {counts.tolist()}")
     means = np.stack([H[y == c].mean(0) for c in range(C)])
     R = H - means[y]
@@ -213,7 +213,8 @@ def nc1_bound(H, y, *, rtol: float = 1e-10) -> tuple[float, float]:
     pos = lam[lam > rtol * lam.max()]
     if len(pos) == 0:
         raise V.ArgumentError("H: the class means coincide (Σ_B = 0), so NC1 and its bound are undefined")
-    nc1_value = float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rtol, hermitian=True)) / C)
+    # no mutate: hermitian=False/None (the SVD route) gives the same pseudo-inverse of the symmetric Σ_B
+    nc1_value = float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rtol, hermitian=True)) / C)  # pragma: no mutate
     kappa = 1 - np.trace(Sb) / (np.sqrt(C - 1) * np.linalg.norm(Sw + Sb))
     c_B = np.trace(Sb) / (C * pos.min())
     return nc1_value, float(c_B * kappa / (1 - kappa)) if kappa < 1 else float("inf")

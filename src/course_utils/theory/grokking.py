@@ -97,7 +97,8 @@ def _quads(quads, p: int) -> np.ndarray:
 def unordered_pairs(p: int) -> np.ndarray:
     """All unordered pairs (a, b), 0 ≤ a ≤ b < p, in the order of ``addition_table(p)``: (p(p+1)/2, 2)."""
     p = _p(p)
-    return np.array([(a, b) for a in range(p) for b in range(a, p)], dtype=int)
+    # no mutate: python ints: int64 anyway, never empty
+    return np.array([(a, b) for a in range(p) for b in range(a, p)], dtype=int)  # pragma: no mutate
 
 
 def parallelograms(p: int) -> np.ndarray:
@@ -150,7 +151,7 @@ def permissible_parallelograms(train_pairs, p: int, *, tol: float = 1e-9) -> np.
     A0 = constraint_matrix(training_parallelograms(train_pairs, p), p)
     if len(A0) == 0:
         return Q[:0]
-    _, s, vt = np.linalg.svd(A0, full_matrices=False)
+    _, s, vt = np.linalg.svd(A0, full_matrices=False)  # pragma: no mutate (None is falsy too)
     basis = vt[s > tol * max(1.0, s[0])]
     A = constraint_matrix(Q, p)
     residual = A - (A @ basis.T) @ basis
@@ -193,7 +194,8 @@ def predicted_accuracy(E, train_pairs, eval_pairs, *, delta: float = 0.05) -> fl
     Et = normalise_embeddings(E)
     p = len(Et)
     delta = V.nonnegative("delta", delta)
-    D = np.array(sorted(_pair_set(train_pairs, p)), dtype=int).reshape(-1, 2)
+    # no mutate: an empty D is never used to index
+    D = np.array(sorted(_pair_set(train_pairs, p)), dtype=int).reshape(-1, 2)  # pragma: no mutate
     ev = V.array("eval_pairs", eval_pairs, ndim=2, allow_empty=True)
     if len(ev) == 0:
         raise V.ArgumentError("eval_pairs is empty: no pairs to evaluate")
@@ -354,7 +356,7 @@ def order_inversions(E) -> np.ndarray:
     if E.ndim == 0 or E.shape[-1] < 2:
         raise V.ArgumentError(f"E: need embeddings of shape (..., p) with p ≥ 2, got shape {E.shape}")
     p = E.shape[-1]
-    i, j = np.triu_indices(p, k=1)
+    i, j = np.triu_indices(p, k=1)  # pragma: no mutate (i = j never counts: E_i > E_i)
     n = (E[..., i] > E[..., j]).sum(axis=-1)
     return np.minimum(n, p * (p - 1) // 2 - n)
 
@@ -375,9 +377,9 @@ def order_changes(E, start: int, symbol_pairs=None) -> int:
         if len(sp) == 0:
             return 0
         sign = np.sign(E[start:, sp[:, 0]] - E[start:, sp[:, 1]])
-        return int((sign[1:] != sign[0]).any(axis=-1).sum())
-    rank = np.argsort(E[start:], axis=-1)
-    return int((rank[1:] != rank[0]).any(axis=-1).sum())
+        return int((sign[1:] != sign[0]).any(axis=-1).sum())  # pragma: no mutate (2-d: axis 1 is -1)
+    rank = np.argsort(E[start:], axis=-1)  # pragma: no mutate (2-d: axis 1 and the default are -1)
+    return int((rank[1:] != rank[0]).any(axis=-1).sum())  # pragma: no mutate (2-d: axis 1 is -1)
 
 
 def tied_symbol_pairs(train_pairs, p: int) -> np.ndarray:
@@ -414,7 +416,7 @@ def probability_unique(p: int, n_train, *, n_splits: int = 200, seed: int = 0) -
             inside = np.zeros(N, dtype=bool)
             inside[rng.permutation(N)[:n]] = True
             rows = A[inside[qu[:, 0]] & inside[qu[:, 1]]]
-            rank = np.linalg.matrix_rank(rows) if len(rows) else 0
+            rank = np.linalg.matrix_rank(rows) if len(rows) else 0  # pragma: no mutate (matrix_rank of no rows is 0)
             hits += rank == p - 2                 # dim ker H = p − rank A = 2
         out.append(hits / n_splits)
     return np.asarray(out)
@@ -453,8 +455,8 @@ def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 
     arrives more than a tenth of the step budget after training, as in Liu et al. (2022), who
     compare both with fixed step windows.
     """
-    tr = V.array("train_step", train_step, finite=False, allow_empty=True)
-    va = V.array("val_step", val_step, finite=False, allow_empty=True)
+    tr = V.array("train_step", train_step, finite=False, allow_empty=True)  # pragma: no mutate (None is falsy too)
+    va = V.array("val_step", val_step, finite=False, allow_empty=True)  # pragma: no mutate (None is falsy too)
     try:
         np.broadcast_shapes(tr.shape, va.shape)
     except ValueError:
@@ -465,5 +467,6 @@ def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 
     min_delay = budget / 10 if min_delay is None else V.nonnegative("min_delay", min_delay)
     tr_ok = np.isfinite(tr) & (tr <= budget)
     va_ok = np.isfinite(va) & (va <= budget)
-    late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay
+    # no mutate: non-finite tr is confusion anyway
+    late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay  # pragma: no mutate
     return np.where(~tr_ok, 3, np.where(~va_ok, 2, np.where(late, 1, 0))).astype(int)

@@ -236,14 +236,14 @@ def gradient_descent(a, b, target=1.0, *, input_scale=1.0, Z=1.0, lr=0.01, steps
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise V.ArgumentError("a and b must contain only finite numbers")
     V.broadcast(a=a[..., :1], lr=lr)
-    a, b = np.array(a, dtype=float), np.array(b, dtype=float)
+    a, b = np.array(a, dtype=float), np.array(b, dtype=float)  # pragma: no mutate (a, b are float64 already)
     if record is not None:
         rec = V.array("record", record, ndim=(0, 1), allow_empty=True)
         if np.any(rec != np.round(rec)) or np.any(rec < 0) or np.any(rec > steps):
             raise V.ArgumentError(f"record must list whole steps in 0 … steps = {steps}, got {V.show(record)}")
     record = set() if record is None else {int(s) for s in np.atleast_1d(rec)}
     ws = {}
-    for step in range(steps + 1):
+    for step in range(steps + 1):  # pragma: no mutate (a longer range: the loop breaks at step == steps)
         if step in record:
             ws[step] = (np.sum(a * b, axis=-1, keepdims=True) / Z)[..., 0]
         if step == steps:

@@ -145,7 +145,7 @@ def nc2(H, y) -> float:
     """NC2 = ‖G − G_ETF‖_F / ‖G_ETF‖_F with G = :func:`centred_mean_gram` (H, y) and
     G_ETF = :func:`etf_gram` (C). Zero exactly when the centred means point along a simplex ETF."""
     G = centred_mean_gram(H, y)
-    G_etf = etf_gram(G.shape[0])
+    G_etf = etf_gram(G.shape[0])  # pragma: no mutate (G is C × C: shape[0] = shape[1])
     return float(np.linalg.norm(G - G_etf) / np.linalg.norm(G_etf))
 
 
@@ -324,7 +324,7 @@ def balanced_geometry(E, X, depth: int) -> tuple[np.ndarray, np.ndarray]:
     if E.ndim != 2 or X.ndim != 2 or X.shape[1] != E.shape[1]:
         raise ValueError(f"E (C, d) and X (N, d) must agree on d, got {E.shape} and {X.shape}")
     S = E @ E.T
-    if np.linalg.matrix_rank(S) < S.shape[0]:
+    if np.linalg.matrix_rank(S) < S.shape[0]:  # pragma: no mutate (S = E Eᵀ is square)
         raise ValueError("E Eᵀ is singular: the balanced geometry needs E of full row rank")
     return X @ E.T @ psd_power(S, -1 / (2 * depth)), psd_power(S, 1 / (2 * depth))
 
@@ -369,7 +369,7 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
     lr_t = torch.as_tensor(lrs, dtype=model.weights[0].dtype)[:, None, None]
     hist: dict[str, list] = {"step": [], "loss": []}
     change = None
-    for step in range(steps + 1):
+    for step in range(steps + 1):  # pragma: no mutate (the loop breaks at step == steps: a longer range is unused)
         out = model(X)
         loss = 0.5 * ((out - Y) ** 2).sum((1, 2)) / N
         if (step in record or step == steps) and not bool(torch.isfinite(loss).all()):
@@ -497,6 +497,8 @@ def readout_geometry(W) -> dict[str, float]:
     if W.ndim != 2 or W.shape[0] < 2 or W.shape[1] < W.shape[0]:
         raise ValueError(f"the readout W must be a (C, p) matrix with 2 ≤ C ≤ p, got shape {W.shape}")
     C = W.shape[0]
-    M = (np.eye(C) - np.ones((C, C)) / C) @ np.linalg.pinv(W).T              # the class means, one per class
+    # the class means, one per class (not mutated: nc2, equinorm and nc3 centre the means again, so adding
+    # a multiple of 11ᵀ to the centring matrix, + for − or × for /, changes no result)
+    M = (np.eye(C) - np.ones((C, C)) / C) @ np.linalg.pinv(W).T  # pragma: no mutate
     y = np.arange(C)
     return {"NC2": nc2(M, y), "equinorm": equinorm(M, y), "NC3": nc3(W, M, y)}
