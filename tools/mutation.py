@@ -663,7 +663,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{module}: {' '.join(tests) or '(no test imports it)'}")
         return 0
 
-    what = args.source_name or describe_source(source)
     status = 0
     if args.recheck:
         return recheck_modules(modules, args, source)
@@ -672,6 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         if not tests:
             print("    no test file imports it: skipped (give --tests)")
             continue
+        what = args.source_name or describe_source(source)    # when this module's copy is made
         scratch = make_scratch(module, tests, source)
         code, seconds = run_mutmut(scratch, args.max_children)
         log = (scratch / "mutmut.log").read_text(encoding="utf-8", errors="replace")
