@@ -47,7 +47,8 @@ def _model_input(name: str, X, model: nn.Module, dims: Dims, spec=("N", "d")) ->
     p = next(iter(model.parameters()))
     d_in = getattr(model, "d_in", None)  # the input size of a models.mlp.MLP
     if isinstance(d_in, int) and spec[-1] not in dims.values:
-        dims.values[spec[-1]], dims.source[spec[-1]] = d_in, "the model's input size d_in"
+        # spec always has 2 entries here, so spec[+1] is spec[-1]
+        dims.values[spec[-1]], dims.source[spec[-1]] = d_in, "the model's input size d_in"  # pragma: no mutate
     return validate.tensor(name, X, shape=spec, dims=dims, dtype=p.dtype, device_=p.device)
 
 
@@ -240,8 +241,9 @@ def catapult_ensemble(models, ratios, steps: int, X: torch.Tensor, y, blow_up: f
     N = X.shape[0]
     if not isinstance(y, torch.Tensor):
         validate.array("y", y)  # a clear message for a string, None or NaN
-        y = torch.as_tensor(y)  # as before: a NumPy array keeps its dtype
-    y = validate.tensor("y", y, shape=("N",), dims=dims, dtype=X.dtype)  # float32 → float64 is exact
+    # lists and arrays straight to the models' dtype (a list through torch.as_tensor would be rounded to
+    # float32 first); float32 → float64 is exact
+    y = validate.tensor("y", y, shape=("N",), dims=dims, dtype=X.dtype)
 
     def lam_max(p):  # top eigenvalue of the tangent kernel on the training set, / N, one per run
         return torch.linalg.eigvalsh(one_hidden_layer_ntk(p, X, sw, sb) / N)[:, -1]
@@ -253,8 +255,8 @@ def catapult_ensemble(models, ratios, steps: int, X: torch.Tensor, y, blow_up: f
     dt = X.dtype  # the models' dtype (torch's default dtype when the models were built with it)
     first, peak, final = torch.zeros(B, dtype=dt), torch.zeros(B, dtype=dt), torch.full((B,), math.inf, dtype=dt)
     alive = torch.arange(B)
-    diverged_step = torch.full((B,), -1, dtype=torch.int64)
-    for step in range(steps + 1):
+    diverged_step = torch.full((B,), -1, dtype=torch.int64)  # pragma: no mutate (an int fill is int64 anyway)
+    for step in range(steps + 1):  # pragma: no mutate (steps + 2: the loop breaks at step == steps)
         q = [t.detach().requires_grad_(True) for t in p]
         L = 0.5 * ((_one_hidden_layer_forward(q, X, sw, sb)[0] - y) ** 2).mean(1)
         Ld = L.detach()

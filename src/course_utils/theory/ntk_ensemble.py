@@ -74,7 +74,8 @@ def response_matrix(Theta_train, Theta_cross, t, *, lr: float, discrete: bool = 
     ``Theta_train`` is Θ(X, X) (N × N), ``Theta_cross`` is Θ(x, X) (P × N), ``lr`` is η for the loss
     ½ Σ_μ (f(x_μ) − y_μ)² (for the mean squared error (1/N) Σ_μ (f − y)² pass η·2/N). ``discrete``:
     t gradient-descent steps, (I − ηΘ)^t; otherwise gradient flow for a time t, e^{−ηΘt}. Computed
-    in the eigenbasis of Θ, with (1 − (1 − ηλ)^t)/λ → ηt for λ → 0. Returns the P × N matrix.
+    in the eigenbasis of Θ, with (1 − (1 − ηλ)^t)/λ → ηt for λ → 0 (computed as −expm1(t log1p(−ηλ))/λ,
+    accurate down to λ ≈ 10⁻¹² λ_max, below which it is ηt). Returns the P × N matrix.
     """
     dims = Dims()
     Theta_train = _square(Theta_train, "Theta_train", dims, "N")
@@ -82,11 +83,17 @@ def response_matrix(Theta_train, Theta_cross, t, *, lr: float, discrete: bool = 
     lr = validate.positive("lr", lr)
     discrete = flag("discrete", discrete)
     lam, V = np.linalg.eigh((Theta_train + Theta_train.T) / 2)
-    lam = np.clip(lam, 0.0, None)
+    lam = np.clip(lam, 0.0, None)  # pragma: no mutate (λ < 0 is below the threshold: gain lr·t either way)
     t = _time(t, lr, lam, discrete)
-    decay = (1 - lr * lam) ** t if discrete else np.exp(-lr * lam * t)
+    x = lr * lam
+    if discrete:   # 1 − (1 − x)^t = −expm1(t log1p(−x)): accurate for small x, where 1 − x rounds
+        below = x < 1
+        growth = np.where(below, -np.expm1(t * np.log1p(-np.where(below, x, 0.0))), 1 - (1 - x) ** t)
+    else:          # 1 − e^{−xt}
+        growth = -np.expm1(-x * t)
     small = lam <= 1e-12 * max(lam.max(), 1e-300)
-    gain = np.where(small, lr * t, (1 - decay) / np.where(small, 1.0, lam))
+    # masked arm: the division's value where small is never used
+    gain = np.where(small, lr * t, growth / np.where(small, 1.0, lam))
     return Theta_cross @ (V * gain) @ V.T
 
 
@@ -128,7 +135,7 @@ def nngp_posterior(K_train, K_cross, K_test, y, *, noise_var: float = 0.0,
     dims.bind("y", y.shape, ("N",))
     noise_var = validate.nonnegative("noise_var", noise_var)
     jitter = validate.nonnegative("jitter", jitter)
-    N, P = K_train.shape[0], K_test.shape[0]
+    N, P = K_train.shape[0], K_test.shape[0]  # pragma: no mutate (square: shape[1] == shape[0])
     A = K_train + (noise_var + jitter * np.mean(np.diag(K_train))) * np.eye(N)
     try:
         W = np.linalg.solve(A, K_cross.T).T
