@@ -56,7 +56,7 @@ def crossing_time(t, values, level: float) -> np.ndarray:
     # v_p < level ≤ v_i puts frac in (0, 1] already. Mutants of the guards (i > 0, v_i > v_p, the 1.0 and
     # 0.0 fill values, the clip bounds) are therefore equivalent; the formula itself is tested by hand.
     frac = np.where(i > 0, (level - v_p) / np.where(v_i > v_p, v_i - v_p, 1.0), 0.0)  # pragma: no mutate
-    out = t[prev] + (t[i] - t[prev]) * np.clip(frac, 0.0, 1.0)  # pragma: no mutate (frac is in [0, 1] already)
+    out = t[prev] + (t[i] - t[prev]) * np.clip(frac, 0.0, 1.0)
     return np.where(reached, out, np.nan)
 
 

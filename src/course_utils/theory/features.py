@@ -213,8 +213,7 @@ def nc1_bound(H, y, *, rtol: float = 1e-10) -> tuple[float, float]:
     pos = lam[lam > rtol * lam.max()]
     if len(pos) == 0:
         raise V.ArgumentError("H: the class means coincide (Σ_B = 0), so NC1 and its bound are undefined")
-    # no mutate: hermitian=False/None (the SVD route) gives the same pseudo-inverse of the symmetric Σ_B
-    nc1_value = float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rtol, hermitian=True)) / C)  # pragma: no mutate
+    nc1_value = float(np.trace(Sw @ np.linalg.pinv(Sb, rcond=rtol, hermitian=True)) / C)
     kappa = 1 - np.trace(Sb) / (np.sqrt(C - 1) * np.linalg.norm(Sw + Sb))
     c_B = np.trace(Sb) / (C * pos.min())
     return nc1_value, float(c_B * kappa / (1 - kappa)) if kappa < 1 else float("inf")

@@ -467,6 +467,5 @@ def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 
     min_delay = budget / 10 if min_delay is None else V.nonnegative("min_delay", min_delay)
     tr_ok = np.isfinite(tr) & (tr <= budget)
     va_ok = np.isfinite(va) & (va <= budget)
-    # no mutate: non-finite tr is confusion anyway
-    late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay  # pragma: no mutate
+    late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay
     return np.where(~tr_ok, 3, np.where(~va_ok, 2, np.where(late, 1, 0))).astype(int)

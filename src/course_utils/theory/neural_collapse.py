@@ -497,8 +497,7 @@ def readout_geometry(W) -> dict[str, float]:
     if W.ndim != 2 or W.shape[0] < 2 or W.shape[1] < W.shape[0]:
         raise ValueError(f"the readout W must be a (C, p) matrix with 2 ≤ C ≤ p, got shape {W.shape}")
     C = W.shape[0]
-    # the class means, one per class (not mutated: nc2, equinorm and nc3 centre the means again, so adding
-    # a multiple of 11ᵀ to the centring matrix, + for − or × for /, changes no result)
-    M = (np.eye(C) - np.ones((C, C)) / C) @ np.linalg.pinv(W).T  # pragma: no mutate
+    # the class means, one per class (nc2, equinorm and nc3 centre them again)
+    M = (np.eye(C) - np.ones((C, C)) / C) @ np.linalg.pinv(W).T
     y = np.arange(C)
     return {"NC2": nc2(M, y), "equinorm": equinorm(M, y), "NC3": nc3(W, M, y)}
