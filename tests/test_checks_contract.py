@@ -109,14 +109,14 @@ CASES = [
      "✗ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 200.00%, 1 of 2 within "
      "50.00% of each entry)", "every", 4.0, 1.0),
     (_close("curve", [1.0, 1e-3], [1.0, 0.0], rtol=0.1, atol=0.01, mode="every"),
-     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 0.00%, off by 0.001 where "
-     "theory is 0, all 2 within 10.00% of each entry + 0.01)", "every", 0.1, 1.0),
+     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest error 10.00% of its entry's "
+     "tolerance, all 2 within 10.00% of each entry + 0.01)", "every", 0.1, 1.0),
     (_close("curve", [1.05, 0.52], [1.0, 0.5], atol=0.1, mode="every"),
      "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest abs. err 0.05, all 2 within 0.1)",
      "every", 0.5, 1.0),
     (_close("curve", [1.15, 2.25], [1.0, 2.0], rtol=0.1, atol=0.1, mode="every"),   # sum, not max
-     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest rel. err 15.00%, all 2 within "
-     "10.00% of each entry + 0.1)", "every", 0.25 / 0.3, 1.0),
+     "✓ curve: measured array(2,) vs theory array(2,) (every entry: largest error 83.33% of its entry's "
+     "tolerance, all 2 within 10.00% of each entry + 0.1)", "every", 0.25 / 0.3, 1.0),
     # --- mode="log": max |ln(mᵢ/pᵢ)| ≤ ln(1 + rtol) -------------------------------------------
     (_close("ratio", [2.0, 1.0], [1.0, 1.0], rtol=1.0, mode="log"),    # on the boundary: passes
      "✓ ratio: measured array(2,) vs theory array(2,) (largest ratio 2× ≤ 2× over 2 entries)",

@@ -234,7 +234,9 @@ def check_close(name: str, measured, predicted, *, rtol: float | None = None,
         tol = f"{_tol(rtol)} of each entry" if rtol > 0 else ""
         if atol > 0:
             tol = f"{tol} + {atol:.2g}" if tol else f"{atol:.2g}"
-        if rtol > 0 and np.any(p != 0):   # as in mode="norm": a relative error where the tolerance is one
+        if rtol > 0 and atol > 0:         # each entry has its own tolerance: how much of it the worst one uses
+            largest = f"largest error {_pct(worst)} of its entry's tolerance"
+        elif rtol > 0 and np.any(p != 0):   # as in mode="norm": a relative error where the tolerance is one
             nonzero = p != 0
             largest = f"largest rel. err {_pct(float(np.max(excess[nonzero] / np.abs(p[nonzero]))))}"
             off_zero = float(excess[~nonzero].max(initial=0.0))   # entries whose theory is 0 have no rel. err
