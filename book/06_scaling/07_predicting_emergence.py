@@ -578,8 +578,12 @@ plt.show()
 # longer training would move the counts of the widest networks most (the width-128 networks of
 # §2 hold all six after 5000 steps). We do not separate the two causes here. What the comparison
 # does establish is that the calibration fails in a definite direction, beyond the scatter between
-# networks: the checks below ask for the mean count at the two widest widths to fall short of the
-# calibrated law by more than one skill, and for the rare skills' own $N_c$ to exceed twice skill 2's.
+# networks: the check below asks for the mean count at the two widest widths to fall short of the
+# calibrated law by more than one skill. How much more a rare skill costs is not settled by these
+# runs: the $N_c$ fitted to skills 3–6 alone (printed, as a multiple of skill 2's) came out at about
+# twice skill 2's at seed 0 but 1.4 times at seed 1. (An earlier version of this chapter checked
+# "more than twice"; that margin came from a fit that stopped in a flat part of its cost, a bug
+# since fixed in `theory.emergence`, and it does not hold once the fit finds its minimum.)
 # The other chapter's last exercise shows what a rank-dependent price does to the parameter
 # scaling law: a cost $u_k\propto k^{\gamma}$ turns $L\propto N^{-\alpha}$ into $N^{-\alpha/(1+\gamma)}$.
 
@@ -595,8 +599,7 @@ cu.check_less("largest weight of the unused hidden units after training (they st
 cu.check_less("fraction of skill pairs learned (a ≥ 0.8) against the order of frequency", inversions, 0.1)
 cu.check_less("widest two widths: mean skills held minus the law calibrated on skill 2 (a shortfall of > 1 skill)",
               shortfall, -1.0)
-cu.check_less("twice N_c of skill 2 vs the mean N_c fitted to skills 3-6 alone (rarer skills cost more units)",
-              2 * N_c, np.mean(N_c_each[2:]))
+print(f"mean N_c fitted to skills 3-6 alone: {np.mean(N_c_each[2:]) / N_c:.2f} × skill 2's N_c")
 
 # %% [markdown]
 # ## 5. Is the jump in the metric or in the network?
