@@ -19,19 +19,17 @@ from torch import nn
 from course_utils.models.mlp import MLP
 from course_utils.theory import ntk_empirical as ne
 from course_utils.validate import ArgumentError
+from ntk_testing import SB, SW, loss_after_one_step, mlp
 
-SW, SB = math.sqrt(2.0), 0.3
 F64 = torch.float64
 
 
 def _tanh_net(seed=0, width=8, dtype=F64):
-    return MLP(3, width, 1, activation="tanh", sigma_w=SW, sigma_b=SB, generator=torch.Generator().manual_seed(seed),
-               dtype=dtype)
+    return mlp("tanh", seed, width, dtype)
 
 
 def _relu_nets(seeds=(0,), width=16, dtype=F64, **kw):
-    return [MLP(3, width, 1, activation="relu", sigma_w=SW, sigma_b=SB, generator=torch.Generator().manual_seed(s),
-                dtype=dtype, **kw) for s in seeds]
+    return [mlp("relu", s, width, dtype, **kw) for s in seeds]
 
 
 NET = _tanh_net()
@@ -409,12 +407,7 @@ def test_one_step_at_a_ratio_not_exact_in_float32_matches_gradient_descent_by_ha
     out = ne.catapult_ensemble([net], [0.3], 1, X, y)
     lam = float(torch.linalg.eigvalsh(ne.empirical_ntk(net, X) / 5)[-1])
     lr = 0.3 * 2 / lam
-    loss = 0.5 * ((net(X)[:, 0] - y) ** 2).mean()
-    grads = torch.autograd.grad(loss, list(net.parameters()))
-    with torch.no_grad():
-        stepped = [p - lr * g for p, g in zip(net.parameters(), grads)]
-        f1 = torch.func.functional_call(net, dict(zip([n for n, _ in net.named_parameters()], stepped)), (X,))[:, 0]
-    L1 = 0.5 * float(((f1 - y) ** 2).mean())
+    L1 = loss_after_one_step(net, X, y, lr)
     assert out["final"][0, 0] == pytest.approx(L1, rel=1e-12)
 
 

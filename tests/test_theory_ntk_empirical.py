@@ -2,7 +2,6 @@
 mixes are converted to the model's dtype; the kernels against finite differences and the linearisation's
 defining properties."""
 
-import math
 import re
 
 import numpy as np
@@ -13,19 +12,17 @@ from torch import nn
 from course_utils.models.mlp import MLP
 from course_utils.theory import ntk_empirical as ne
 from course_utils.validate import ArgumentError
+from ntk_testing import SB, SW, loss_after_one_step, mlp
 
 NAN = float("nan")
-SW, SB = math.sqrt(2.0), 0.3
 
 
 def _net(seed=0, width=8, dtype=torch.float64, d=3):
-    return MLP(d, width, 1, activation="tanh", sigma_w=SW, sigma_b=SB, generator=torch.Generator().manual_seed(seed),
-               dtype=dtype)
+    return mlp("tanh", seed, width, dtype, d)
 
 
 def _relu_nets(seeds=(0, 1), width=16, dtype=torch.float64):
-    return [MLP(3, width, 1, activation="relu", sigma_w=SW, sigma_b=SB, generator=torch.Generator().manual_seed(s),
-                dtype=dtype) for s in seeds]
+    return [mlp("relu", s, width, dtype) for s in seeds]
 
 
 NET = _net()
@@ -182,12 +179,7 @@ def test_catapult_ensemble_first_step_and_records():
     lam = float(torch.linalg.eigvalsh(ne.empirical_ntk(nets[0], X) / 5)[-1])
     lr = 0.5 * 2 / lam
     net = nets[0]
-    loss = 0.5 * ((net(X)[:, 0] - y) ** 2).mean()
-    grads = torch.autograd.grad(loss, list(net.parameters()))
-    with torch.no_grad():
-        stepped = [p - lr * g for p, g in zip(net.parameters(), grads)]
-        f1 = torch.func.functional_call(net, dict(zip([n for n, _ in net.named_parameters()], stepped)), (X,))[:, 0]
-    L1 = 0.5 * float(((f1 - y) ** 2).mean())
+    L1 = loss_after_one_step(net, X, y, lr)
     assert out["final"][0, 1] == pytest.approx(L1, rel=1e-9)
     assert out["peak"][0, 1] == pytest.approx(max(L0, L1), rel=1e-9)
     small = ne.catapult_ensemble(nets, [0.01], 30, X, y)
