@@ -56,6 +56,9 @@ def survey(only: str = "", seconds: float = 5.0, verbose: bool = False) -> tuple
         try:
             call = factory()
             valid = A.run_call(call, seconds=seconds)
+            if valid.kind == A.HANG:   # a first call may spend its time warming up (torch.func, lazy imports)
+                call = factory()
+                valid = A.run_call(call, seconds=seconds)
         except Exception as exc:  # noqa: BLE001 - a factory that fails is reported, not fatal
             valid = A.Outcome(A.CRYPTIC, f"building the valid call failed: {type(exc).__name__}: {exc}")
         if valid.kind != A.CONVERSION:
