@@ -562,3 +562,214 @@ def test_correlation_map_broadcasts_sigmas_when_q_is_given():
 
 def test_relu_excess_kurtosis_of_no_widths():
     assert kernels.relu_excess_kurtosis(np.array([]), 3).shape == (0,)
+
+
+# ================================================================================================
+# Second round (survivors of the run of 2026-12-06). Equivalent mutants left (not killable by any test
+# through the functions' callers; no pragma, since each of their lines also holds mutants that matter):
+#
+# - _composite_pair_7, _9 (errstate invalid=None / dropped): the only caller, _pair_expectation, already
+#   wraps the call in errstate(invalid="ignore").
+# - _composite_pair_37, _39, _41, _44, _monte_carlo_pair_36, _46, _49, _52, _pair_expectation_143, _146,
+#   _149, _189, _191, _normal_rule_64, _68, kernel_regression_dynamics_20, _93, _117: ``reshape(-2)`` and
+#   ``reshape(None)``; NumPy (2.x) reads any negative size as "the rest", and these arrays are already 1-D
+#   (reshape(None) keeps the shape).
+# - _composite_pair_82 (``range(0, n, )``: chunks start at every index, overlapping): each entry is
+#   recomputed with the same numbers, only slower.
+# - _composite_pair_110 (_BENDS instead of _SMOOTHED_BENDS: adds the edge 0, already an edge of
+#   _GAUSS_EDGES): a panel of zero width, weight exactly 0 (rounding-level change of the sum order).
+# - _normal_rule_22 (np.sort without axis: the default axis is −1), _normal_rule_43 (a + b)/2 − half·x:
+#   the Gauss–Legendre nodes are symmetric, the same nodes in reverse order with the same weights.
+# - _check_sigmas_15, activation_derivative_9, correlation_fixed_point_7, correlation_length_7
+#   (``positive=None`` / ``allow_function=None``): None is as falsy as False.
+# - ntk_kernel_30, _39 (return_layers None / dropped: _recursion's default is False).
+# - correlation_fixed_point_16, _28, _32, _39, _44 (q = None or not passed: chi1 and correlation_map then
+#   recompute the same q* by the same iteration), _31 (chi1 without σ_b²: with q given, χ₁ = σ_w² E[φ'²]
+#   does not use σ_b²), _33, _53 (≤ vs <, ≥ vs > at χ₁ == 1 or gap == 0 exactly: at χ₁ = 1 the map is
+#   tangent to c at 1 and gap(1 − 1e-6) ≥ 0, both branches return 1.0).
+# - kernel_regression_dynamics_203, _205 (the denominator where λ ≤ 0): masked by the outer np.where.
+# - kernel_regression_dynamics_186 (λ > vs ≥ 1e-12·λmax): at exact equality the mutant's (1 − e^{−ηλt})/λ is,
+#   if anything, the more exact value; not pinned.
+# - _monte_carlo_pair_18 (``out=None`` in the division where √(k11 k22) = 0): uninitialised ρ multiplies a
+#   sample path whose law does not depend on ρ (u ≡ 0 or v ≡ 0); only the Monte Carlo noise changes.
+# ================================================================================================
+
+
+def test_activation_messages_offer_a_function_only_where_one_is_accepted():
+    """activation() accepts a user function, activation_derivative() does not: the messages say so."""
+    with pytest.raises(ArgumentError, match=r"name \(the activation\) must be one of .* or a function"):
+        kernels.activation(3)
+    with pytest.raises(ArgumentError, match=r"unknown name \(the activation\) .* or pass a function"):
+        kernels.activation("sigmoidal")
+    with pytest.raises(ArgumentError, match=r"name \(the activation\)") as err:
+        kernels.activation_derivative(3)
+    assert "or a function" not in str(err.value)
+    with pytest.raises(ArgumentError, match=r"unknown name \(the activation\)") as err:
+        kernels.activation_derivative("sigmoidal")
+    assert "function" not in str(err.value)
+
+
+def test_signal_propagation_refuses_user_functions_by_name():
+    """correlation_fixed_point / correlation_length take names only: a user function is refused at once
+    (with the list of names), before the variance map is iterated (here φ(u) = u with σ_w² = 2 diverges)."""
+    for fn in (kernels.correlation_fixed_point, kernels.correlation_length):
+        with pytest.raises(ArgumentError, match="must be one of"):
+            fn(activation=lambda u: u, sigma_w2=2.0)
+
+
+def test_sigma_messages_name_weight_and_bias_variance():
+    with pytest.raises(ArgumentError, match="weight variance"):
+        kernels.input_kernel(np.eye(2), sigma_w2=-1.0)
+    with pytest.raises(ArgumentError, match="bias variance"):
+        kernels.input_kernel(np.eye(2), sigma_b2=-1.0)
+    with pytest.raises(ArgumentError, match="weight variance"):
+        kernels.variance_map(1.0, sigma_w2=np.array([1.0, -1.0]))
+    with pytest.raises(ArgumentError, match="bias variance"):
+        kernels.variance_map(1.0, sigma_b2=np.array([1.0, -1.0]))
+
+
+def test_messages_name_the_argument_and_shapes():
+    """Validation errors name the argument (and, for broadcasting, the shapes)."""
+    with pytest.raises(ArgumentError, match=r"\(2,\).*\(3,\)"):
+        gpe(np.ones(2), np.zeros(3), np.ones(2))
+    with pytest.raises(ArgumentError, match=r"q \(the variance\)"):
+        kernels.variance_map(np.nan)
+    with pytest.raises(ArgumentError, match="X2"):
+        kernels.input_kernel(np.eye(2), np.array([[np.nan, 1.0]]))
+    with pytest.raises(ArgumentError, match="from X1"):       # d is set by X1, and X2 disagrees
+        kernels.input_kernel(np.eye(2), np.ones((1, 3)))
+    with pytest.raises(ValueError, match="no closed form for 'tanh'"):
+        kernels._closed_form("tanh", np.ones(1), np.ones(1), np.ones(1), False)
+
+
+def test_non_finite_integrands_are_reported_by_method():
+    """A φ that returns NaN is reported, naming the method that met it."""
+    bad = lambda u: np.full_like(u, np.nan)  # noqa: E731
+    with pytest.raises(ArgumentError, match="quadrature of E"):
+        kernels.gaussian_expectation(bad, 1.0)
+    with pytest.raises(ArgumentError, match="quadrature of E"):
+        gpe(1.0, 0.5, 1.0, bad)
+    with pytest.raises(ArgumentError, match="Monte Carlo"):
+        gpe(1.0, 0.5, 1.0, bad, method="monte_carlo", n_samples=10)
+
+
+def test_inputs_must_be_vectors_or_matrices():
+    """X1, X2: one input (1-D) or rows of inputs (2-D); a bare number or a 3-D array is refused."""
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+    for bad in (2.0, np.ones((1, 2, 2))):
+        with pytest.raises(ArgumentError, match="X1"):
+            kernels.input_kernel(bad)
+        with pytest.raises(ArgumentError, match="X2"):
+            kernels.input_kernel(X, bad)
+    with pytest.raises(ArgumentError, match="X2"):                # d = 1 inputs: a number is still not one
+        kernels.input_kernel(np.ones((2, 1)), 2.0)
+    # a single input as X2: K⁰(x, x') = x·x'/d with the defaults σ_w² = 1, σ_b² = 0
+    assert kernels.input_kernel(X, X[1]) == pytest.approx(np.array([[0.3], [0.5]]), rel=1e-15)
+
+
+def test_correlation_map_of_no_correlations():
+    assert kernels.correlation_map(np.array([]), q=1.0, activation="erf").shape == (0,)
+
+
+def test_variance_fixed_point_accepts_a_step_equal_to_the_tolerance():
+    """Stop rule |q_new − q| ≤ tol·(1 + |q|): from q0 = 0, ReLU gives q_new = σ_b² exactly (φ(0) = 0), so with
+    tol = σ_b² the first step is accepted (equality is exact in floating point: 0.25 = 0.25·(1 + 0))."""
+    q = kernels.variance_fixed_point(activation="relu", sigma_w2=1.0, sigma_b2=0.25, q0=0.0, tol=0.25)
+    assert float(q) == 0.25
+
+
+def test_variance_fixed_point_default_iteration_budget():
+    """max_iter defaults to 10 000. φ(u) = u, σ_w² = r, σ_b² = 0 gives q_n = rⁿ and the step at iteration i is
+    (1 − r) r^i; tol is put half a step between i = 9999 and i = 10 000 (a factor r^0.5 ≈ 1 − 5e-4 from
+    either, far above the ~1e-10 relative rounding the 10⁴ quadratures accumulate), so convergence needs
+    10 001 iterations: one more than the default allows."""
+    r = 0.999
+    qh = r ** 9999.5
+    tol = (1 - r) * qh / (1 + qh)
+    with pytest.raises(ArgumentError, match="did not converge"):
+        kernels.variance_fixed_point(activation="linear", sigma_w2=r, sigma_b2=0.0, tol=tol)
+    q = kernels.variance_fixed_point(activation="linear", sigma_w2=r, sigma_b2=0.0, tol=tol, max_iter=10_001)
+    assert float(q) == pytest.approx(r ** 10_001, rel=1e-8)
+
+
+def test_gp_posterior_shapes_are_checked_against_each_other():
+    K = np.array([[1.0, 0.3], [0.3, 1.0]])
+    y = np.array([1.0, -1.0])
+    with pytest.raises(ArgumentError, match="from K_train"):     # N = 3 in K_cross and y, 2 in K_train
+        kernels.gp_posterior(K, np.ones((1, 3)), np.ones(1), np.ones(3))
+    with pytest.raises(ArgumentError, match="K_cross"):          # a bare number is not a row of k*
+        kernels.gp_posterior(np.ones((1, 1)), 0.5, np.ones(1), np.ones(1))
+    with pytest.raises(ArgumentError, match="K_cross"):
+        kernels.gp_posterior(K, np.array([[np.nan, 0.0]]), np.ones(1), y)
+    with pytest.raises(ArgumentError, match="y_train"):
+        kernels.gp_posterior(K, np.ones((1, 2)), np.ones(1), np.ones((2, 1, 1)))
+
+
+def test_kernel_regression_dynamics_argument_shapes():
+    """y_train, f0_train, f0_test may be columns (they are flattened); Θ_cross may be one row (1-D); numbers
+    where matrices are expected, 2-D times and NaNs are refused, naming the argument. At t = 0 the predictions
+    are f₀, whatever the kernel."""
+    Th = np.array([[2.0, 0.5], [0.5, 1.0]])
+    cross = np.array([0.3, 0.1])
+    f_tr, f_te = kernels.kernel_regression_dynamics(Th, cross, np.array([[1.0], [-1.0]]), 0.0,
+                                                    f0_train=np.array([[0.2], [0.1]]), f0_test=np.array([[0.7]]))
+    assert f_tr == pytest.approx([0.2, 0.1], abs=1e-15) and f_te == pytest.approx([0.7], abs=1e-15)
+    # long times: f(X) → y and f(x*) = f₀(x*) − Θ(x*, X) Θ⁻¹ (f₀(X) − y)
+    y = np.array([1.0, -1.0])
+    f_tr, f_te = kernels.kernel_regression_dynamics(Th, cross, y, 1e4)
+    assert f_tr == pytest.approx(y, abs=1e-12)
+    assert f_te == pytest.approx([cross @ np.linalg.solve(Th, y)], rel=1e-12)
+    with pytest.raises(ArgumentError, match="from y_train"):
+        kernels.kernel_regression_dynamics(np.eye(3), np.ones(3), y, 1.0)
+    with pytest.raises(ArgumentError, match="Theta_cross"):
+        kernels.kernel_regression_dynamics(np.ones((1, 1)), 0.5, np.ones(1), 1.0)
+    for name, kw in (("y_train", dict(y_train=np.array([np.nan, 1.0]))),
+                     ("Theta_cross", dict(Theta_cross=np.array([np.nan, 1.0]))),
+                     ("f0_train", dict(f0_train=np.array([np.nan, 1.0]))),
+                     ("f0_test", dict(f0_test=np.array([np.nan])))):
+        args = dict(Theta_train=Th, Theta_cross=cross, y_train=y, t=1.0)
+        args.update(kw)
+        with pytest.raises(ArgumentError, match=name):
+            kernels.kernel_regression_dynamics(**args)
+    with pytest.raises(ArgumentError, match="t"):
+        kernels.kernel_regression_dynamics(Th, cross, y, np.ones((2, 2)))
+
+
+def test_recursion_skips_the_covariance_check():
+    """The recursions call _pair_expectation without the k12² ≤ k11 k22 check (their entries may pass the bound
+    by rounding or Monte Carlo noise); ρ is clipped to 1 instead: E[relu(u) relu(v)] = k/2 at ρ = 1."""
+    assert float(kernels._pair_expectation(1.0, 1.1, 1.0, "relu")) == pytest.approx(0.5, rel=1e-15)
+    with pytest.raises(ArgumentError, match="k12 must satisfy"):
+        gpe(1.0, 1.1, 1.0, "relu")
+
+
+def test_user_function_is_integrated_whatever_it_compares_equal_to():
+    """A user φ always goes to quadrature, even one whose == says it equals every string (like some symbolic
+    or mock objects): E[u v] = k12 for φ(u) = u, computed by quadrature here; the mutant took it for a name."""
+    class Odd:
+        def __call__(self, u):
+            return u ** 3
+        def __eq__(self, other):
+            return True
+        __hash__ = object.__hash__
+    # E[u³ v³] = 9 k11 k22 ρ + 6 ρ³ (k11 k22)^{3/2} (Isserlis) with k11 = k22 = 1, ρ = 0.5: 4.5 + 0.75
+    assert float(gpe(1.0, 0.5, 1.0, Odd())) == pytest.approx(5.25, rel=1e-10)
+
+
+@pytest.mark.filterwarnings("error")
+def test_quadrature_when_the_variance_product_underflows():
+    """k11 = k22 = 1e-200: k11·k22 underflows to 0, so ρ = k12/√(k11 k22) cannot be formed; the quadrature
+    takes ρ = 0, right here (the true ρ is 1e-301/1e-200 = 1e-101) and silently (no divide warning).
+    E[relu(u) relu(v)] at ρ = 0 is (E relu u)² = k/(2π) (ρ = 1 would give k/2); quadrature error ≪ 1e-8."""
+    k = 1e-200
+    # abs=0: pytest.approx's default absolute tolerance (1e-12) would accept any number this small
+    assert float(gpe(k, 1e-301, k, "relu", method="quadrature")) == pytest.approx(k / (2 * np.pi), rel=1e-8, abs=0)
+
+
+def test_panel_edges_stay_within_ten_standard_deviations():
+    """_bend_edges and _normal_rule clip the panels to ±10 sd (the mass outside is 1.5e-23): no node beyond."""
+    z = kernels._bend_edges(np.zeros(1), np.array([1e-3]))
+    assert z.min() == -10.0 and z.max() == 10.0
+    nodes, w = kernels._normal_rule([np.array([-30.0, -5.0, 0.0, 5.0, 30.0])], 32)
+    assert np.abs(nodes).max() < 10.0
+    assert w.sum() == pytest.approx(1.0, abs=1e-12)  # 32 Gauss–Legendre nodes on panels ≤ 5 sd: error ≪ 1e-12
