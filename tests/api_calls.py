@@ -173,7 +173,7 @@ def public_api() -> list[str]:
     A module's public names are its ``__all__`` or, without one, the public functions and classes
     defined in it; a name re-exported by a package counts for the module that defines it.
     Exceptions and warnings are left out (nobody calls them with data). A class's methods are
-    those defined in its own body (not inherited), public, and taking an argument besides
+    those defined in its own body (not inherited, even when copied onto the class), public, and taking an argument besides
     ``self``/``cls``.
     """
     def skipped_module(name: str) -> bool:
@@ -202,7 +202,11 @@ def public_api() -> list[str]:
                     if m.startswith("_") or not isinstance(raw, (staticmethod, classmethod)) and \
                             not inspect.isfunction(raw):
                         continue
-                    params = list(inspect.signature(getattr(raw, "__func__", raw)).parameters)
+                    func = getattr(raw, "__func__", raw)
+                    if not getattr(func, "__qualname__", "").startswith(obj.__qualname__ + "."):
+                        continue   # inherited, set on the class from outside: torch.optim.Optimizer() wraps the
+                        #            parent's step and stores it on the subclass the first time one is built
+                    params = list(inspect.signature(func).parameters)
                     if not isinstance(raw, staticmethod):
                         params = params[1:]
                     if params:
