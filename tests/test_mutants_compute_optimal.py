@@ -464,8 +464,6 @@ def test_excess_loss_by_exact_gaussian_quadrature():
     assert np.all(exact > 0.05)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: excess_loss of a float64 model with a float32 teacher fails in "
-                                       "torch (Q float32 @ (Q·λ) float64: 'expected m1 and m2 to have the same dtype')")
 def test_excess_loss_of_a_float64_model_with_a_float32_teacher():
     """The teacher converts inputs of another float dtype (target()); excess_loss should too: a float64
     student of a float32 teacher gets the loss of the same student of the float64 copy of the teacher

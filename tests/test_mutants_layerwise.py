@@ -6,7 +6,8 @@ them, not in NumPy's own error later), the argument names of the value checks, t
 high), and conservation_drift's quadrature against the closed form of ∫ g² dt for the balanced logistic
 (including a sigmoid so sharp that a quadrature without the midpoint as break point misses it entirely).
 
-Found: conservation_drift misses part of ∫ g² dt when T ≫ t½ (the test marked xfail below).
+Found and fixed: conservation_drift missed part of ∫ g² dt when T ≫ t½ (no break points after t½), and
+diagonal_mode started from w₀/2 for |w₀| < 1e-154 with c = 0 (w₀² underflowed in √(w₀² + q²); now hypot).
 
 Equivalent mutants left (each on a line with other, non-equivalent mutants, so no pragma):
 
@@ -157,20 +158,17 @@ def _balanced_drift(lr, T, lam, S, w0):
 
 def test_conservation_drift_is_the_integral_of_g_squared_for_the_balanced_sigmoid():
     """A mild sigmoid (w₀ = 0.05, T = 8) to 1e-10; a very sharp one (w₀ = 1e-300: midpoint t½ ≈ 345, width
-    ~1, T = 1e7) within 2e-3: the quadrature must find the transition, which is 1e-4 of [0, T] (without
-    the midpoint as a break point it returns 0). Tolerance: the rest of the quadrature misses part of
-    the tail after t½ there (~7e-4 relative, see the xfail test below)."""
+    ~1, T = 1e7) to 1e-9: the quadrature must find the transition, which is 1e-4 of [0, T] (without
+    the midpoint and the decay times after it as break points it returns 0, or misses part of the tail)."""
     assert float(lw.conservation_drift(0.1, 8.0, 1.0, 1.0, 0.05)) == pytest.approx(
         _balanced_drift(0.1, 8.0, 1.0, 1.0, 0.05), rel=1e-10)
     assert float(lw.conservation_drift(0.1, 1e7, 1.0, 1.0, 1e-300)) == pytest.approx(
-        _balanced_drift(0.1, 1e7, 1.0, 1.0, 1e-300), rel=2e-3)
+        _balanced_drift(0.1, 1e7, 1.0, 1.0, 1e-300), rel=1e-9)
     # negative target and w₀ (the (w, S) → (−w, −S) symmetry): the same value
     assert float(lw.conservation_drift(0.1, 1e7, 1.0, -1.0, -1e-300)) == pytest.approx(
-        _balanced_drift(0.1, 1e7, 1.0, 1.0, 1e-300), rel=2e-3)
+        _balanced_drift(0.1, 1e7, 1.0, 1.0, 1e-300), rel=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: conservation_drift's quadrature over [t½, T] misses the decay "
-                                       "just after t½ when T ≫ t½ (18 % low for c = 1, T = 1e7)")
 def test_conservation_drift_is_accurate_long_after_the_transition():
     """∫₀ᵀ g² dt no longer changes once w has converged: T = 1e7 gives the value of T = 200 (to 1e-8;
     g² < e^{−2λr(T − t½)} beyond, far below rounding)."""
@@ -178,6 +176,16 @@ def test_conservation_drift_is_accurate_long_after_the_transition():
         long = float(lw.conservation_drift(0.1, 1e7, 1.0, 1.0, w0, c))
         short = float(lw.conservation_drift(0.1, 400.0, 1.0, 1.0, w0, c))
         assert long == pytest.approx(short, rel=1e-8)
+
+
+def test_diagonal_mode_starts_at_a_tiny_w0():
+    """w(0) = w₀ also where w₀² underflows (|w₀| < 1e-154), for c = 0 and c ≠ 0; the balanced logistic
+    w(t) = S/[1 + (S/w₀ − 1)e^{−2λSt}] at its midpoint t½ = ln(S/w₀ − 1)/(2λS) is S/2."""
+    for w0 in (1e-300, 1e-200, 1e-100):
+        assert float(lw.diagonal_mode(0.0, 1.0, 1.0, w0)) == pytest.approx(w0, rel=1e-12)
+        assert float(lw.diagonal_mode(0.0, 1.0, 1.0, w0, 1e-100)) == pytest.approx(w0, rel=1e-12)
+        t_half = np.log(1 / w0 - 1) / 2
+        assert float(lw.diagonal_mode(t_half, 1.0, 1.0, w0)) == pytest.approx(0.5, rel=1e-9)
 
 
 def test_conservation_drift_is_zero_when_started_at_the_target():

@@ -282,8 +282,6 @@ def test_newton_polish_of_a_dead_network_is_converged_at_once():
     assert torch.equal(out["theta"], theta)
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="bug: newton_polish divides δ by L = 0 (regimes_networks.py line 323) for an exact fit")
 def test_newton_polish_of_an_exact_fit_takes_no_step():
     """y = f(θ) exactly (dyadic numbers): L = 0, ∇L = 0, δ = 0, nothing to polish. It should return θ with
     loss 0, converged, no iteration (decrement 0 by convention, not 0/0)."""

@@ -567,7 +567,8 @@ class QuadraticTeacher:
                                          f"{tuple(second.weight.shape)}")
         W, b = first.weight, first.bias[:, 0, :]                     # (K, d, w), (K, w)
         c, c0 = second.weight[:, :, 0], second.bias[:, 0, 0]         # (K, w), (K,)
-        A = (self.Q * self._lam_t.to(W.dtype)) @ self.Q.T
+        Q = self.Q.to(W.dtype)                                      # the teacher's dtype may differ from the model's
+        A = (Q * self._lam_t.to(W.dtype)) @ Q.T
         M = torch.einsum("kiw,kw,kjw->kij", W, c, W)
         v = 2 * torch.einsum("kiw,kw->ki", W, c * b)
         s = (c * b * b).sum(1) + c0

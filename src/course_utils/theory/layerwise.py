@@ -104,8 +104,8 @@ def _diag_setup(lam, S, w0, c):
     if np.any((q == 0) & (w0 <= 0)):
         raise V.ArgumentError("w0 must have the sign of S when c = a² − b² = 0: with w0·S ≤ 0 the product "
                          "never grows (it sits at, or approaches, the saddle w = 0); or give c ≠ 0")
-    r = np.sqrt(S ** 2 + q ** 2)
-    y0 = w0 + np.sqrt(w0 ** 2 + q ** 2)
+    r = np.hypot(S, q)
+    y0 = w0 + np.hypot(w0, q)               # hypot: w0² would underflow for |w0| < 1e-154
     K = (y0 - (S + r)) / (y0 - (S - r))
     return lam, S, sign, q, r, K
 
@@ -140,7 +140,7 @@ def diagonal_time_to(w, lam, S, w0, c=0.0) -> np.ndarray:
     w0s = np.asarray(w0, dtype=float) * sign
     if np.any((w - w0s) * (S_pos - w) < 0) or np.any(w == S_pos):
         raise V.ArgumentError("w must lie between w₀ and S (S itself is reached only as t → ∞)")
-    y = w + np.sqrt(w ** 2 + q ** 2)
+    y = w + np.hypot(w, q)
     return np.log(K * (y - (S_pos - r)) / (y - (S_pos + r))) / (2 * lam * r)
 
 
@@ -202,8 +202,13 @@ def conservation_drift(lr: float, T: float, lam, S, w0, c=0.0) -> np.ndarray:
     for li, si, wi, ci in zip(lam.ravel(), S.ravel(), w0.ravel(), c.ravel()):
         def g2(t, li=li, si=si, wi=wi, ci=ci):
             return (li * (diagonal_mode(t, li, si, wi, ci) - si)) ** 2
-        out.append(-lr * quad(g2, 0, T, limit=200, points=[float(crossing_time(0.5, li, si, wi, ci))]
-                              if (wi * si > 0 and abs(wi) < abs(si)) else None)[0])
+        # g² is concentrated around the midpoint t½ (where w crosses S/2) and then decays like e^{−4λr(t − t½)}:
+        # break [0, T] at t½ and at 4, 16 and 64 decay times 1/(2λr) after it, so that no piece hides the transition
+        t_half = float(crossing_time(0.5, li, si, wi, ci)) if (wi * si > 0 and abs(wi) < abs(si)) else 0.0
+        rate = 2 * li * np.hypot(si, ci / 2)                  # 2λr (0 only for S = c = 0, which diagonal_mode refuses)
+        after = [t_half + k / rate for k in (4, 16, 64)] if rate > 0 else []
+        edges = [0.0] + [e for e in [t_half, *after] if 0.0 < e < T] + [T]
+        out.append(-lr * sum(quad(g2, a, b, limit=200)[0] for a, b in zip(edges[:-1], edges[1:])))
     return np.array(out).reshape(lam.shape)
 
 

@@ -320,7 +320,8 @@ def newton_polish(theta, X, y, width: int, *, sigma_w: float = math.sqrt(2.0), s
         L, g, H = loss_gradient_hessian(theta, X, y, width, sigma_w=sigma_w, sigma_b=sigma_b)
         dec, lam, U, gk = decrement(g, H)
         it += 1
-    return dict(theta=theta, loss=float(L), grad_norm=float(g.norm()), decrement=dec / float(L), iterations=it,
+    relative = dec / float(L) if float(L) > 0 else 0.0     # an exact fit (L = 0) has δ = 0: nothing to polish
+    return dict(theta=theta, loss=float(L), grad_norm=float(g.norm()), decrement=relative, iterations=it,
                 converged=dec <= dtol * float(L))
 
 
