@@ -173,8 +173,8 @@ def public_api() -> list[str]:
     A module's public names are its ``__all__`` or, without one, the public functions and classes
     defined in it; a name re-exported by a package counts for the module that defines it.
     Exceptions and warnings are left out (nobody calls them with data). A class's methods are
-    those defined in its own body (not inherited, even when copied onto the class), public, and taking an argument besides
-    ``self``/``cls``.
+    those defined in its own body (not inherited, even when copied onto the class), public, and taking
+    an argument besides ``self``/``cls``.
     """
     def skipped_module(name: str) -> bool:
         return any(name == m or name.startswith(m + ".") for m in SKIPPED_MODULES) or \
@@ -203,9 +203,10 @@ def public_api() -> list[str]:
                             not inspect.isfunction(raw):
                         continue
                     func = getattr(raw, "__func__", raw)
+                    # Inherited but copied onto the class: the first time a torch.optim.Optimizer subclass is
+                    # built, torch stores a wrapped copy of the parent's step on it. Not the class's own method.
                     if not getattr(func, "__qualname__", "").startswith(obj.__qualname__ + "."):
-                        continue   # inherited, set on the class from outside: torch.optim.Optimizer() wraps the
-                        #            parent's step and stores it on the subclass the first time one is built
+                        continue
                     params = list(inspect.signature(func).parameters)
                     if not isinstance(raw, staticmethod):
                         params = params[1:]
