@@ -575,9 +575,6 @@ def test_progress_bars_are_shown_by_default_with_their_labels(capfd):
     assert "escape" not in capfd.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: BatchedSGD keeps the caller's float64 lr array (per_member uses "
-                   "torch.as_tensor, which shares memory) and zeroes a diverged member's entry in place, so "
-                   "lr_escape reports 0 instead of the step the member diverged with")
 def test_lr_escape_of_a_diverged_member_is_the_step_it_trained_with():
     """lr_escape is the escape step of learning_rates for every member, also for one that diverged with it
     (curvature_fraction 0.5 → 0.25 in the escape phase, growth_step 1e3: the curvature limit binds)."""

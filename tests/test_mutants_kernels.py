@@ -69,6 +69,48 @@ def test_variance_fixed_point_defaults():
     assert float(kernels.variance_fixed_point(activation="erf")) == pytest.approx(_erf_q(1.0, 0.0), rel=1e-9)
 
 
+@pytest.mark.parametrize("activation, critical", [("tanh", 1.0), ("erf", np.pi / 4)])
+def test_variance_fixed_point_is_zero_for_saturating_activations_without_bias(activation, critical):
+    """tanh/erf with σ_b² = 0 and σ_w² φ'(0)² ≤ 1: q* = 0 exactly, at the critical σ_w² too (there q_l ≈ 3/(2l)
+    for tanh, which the iteration cannot follow); just above it q* > 0 (iterated), and a bias lifts q* above σ_b²."""
+    sw2 = np.array([0.3 * critical, critical, 1.5 * critical])
+    q = kernels.variance_fixed_point(activation=activation, sigma_w2=sw2)
+    assert q[0] == 0.0 and q[1] == 0.0
+    assert q[2] > 0.1 and float(kernels.variance_map(q[2], activation=activation, sigma_w2=sw2[2])) == \
+        pytest.approx(q[2], rel=1e-10)
+    # σ_b² > 0 (one entry of an array): no shortcut, q* ≥ σ_b²
+    q_b = kernels.variance_fixed_point(activation=activation, sigma_w2=critical, sigma_b2=np.array([0.0, 0.05]))
+    assert q_b[0] == 0.0 and q_b[1] > 0.05
+    # χ₁ = σ_w² φ'(0)² at q* = 0: exactly 1 at the critical point; c* = 1 and ξ_c = ∞ there
+    assert float(kernels.chi1(activation=activation, sigma_w2=critical)) == pytest.approx(1.0, abs=1e-12)
+    assert float(kernels.chi1(activation=activation, sigma_w2=0.3 * critical)) == pytest.approx(0.3, abs=1e-12)
+    assert kernels.correlation_fixed_point(activation=activation, sigma_w2=critical) == 1.0
+    assert kernels.correlation_length(activation=activation, sigma_w2=critical) == np.inf
+
+
+def test_relu_and_linear_keep_the_iteration_without_bias():
+    """The q* = 0 shortcut is for the saturating tanh and erf only: linear at σ_w² = 1 keeps every q (q* = q0), ReLU
+    at σ_w² = 2 as well."""
+    assert float(kernels.variance_fixed_point(activation="linear", q0=2.5)) == pytest.approx(2.5, rel=1e-12)
+    assert float(kernels.variance_fixed_point(activation="relu", sigma_w2=2.0, q0=0.4)) == pytest.approx(0.4, rel=1e-12)
+
+
+@pytest.mark.parametrize("activation, slope2", [("tanh", 1.0), ("erf", 4 / np.pi)])
+def test_correlation_map_at_zero_variance_is_its_small_q_limit(activation, slope2):
+    """With q* = 0 the correlation map is its q → 0 limit M(c) = σ_w² φ'(0)² c, continuous with small q > 0."""
+    c = np.array([-0.9, 0.0, 0.4, 1.0])
+    sw2 = 0.8 / slope2
+    assert kernels.correlation_map(c, activation=activation, sigma_w2=sw2) == pytest.approx(0.8 * c, abs=1e-15)
+    assert kernels.correlation_map(c, q=0.0, activation=activation, sigma_w2=sw2) == pytest.approx(0.8 * c, abs=1e-15)
+    small = kernels.correlation_map(c, q=1e-6, activation=activation, sigma_w2=sw2)
+    assert small == pytest.approx(0.8 * c, abs=1e-5)      # E[φ(u)φ(v)] = φ'(0)² q c + O(q²)
+    for bad in (dict(activation="relu"), dict(activation="tanh", sigma_b2=0.1)):
+        with pytest.raises(ArgumentError, match="q = 0"):
+            kernels.correlation_map(c, q=0.0, **bad)
+    with pytest.raises(ArgumentError, match="q"):
+        kernels.correlation_map(c, q=-1e-3, activation=activation)
+
+
 def test_variance_fixed_point_tolerance_is_absolute_plus_relative():
     """The iteration stops at the first step with |q_new − q| ≤ tol·(1 + |q|). ReLU, σ_w² = 1, σ_b² = 0 halves q:
     from q0 = 1 the steps are 0.5, 0.25, 0.125, 0.0625 and with tol = 0.09 the first accepted one is
@@ -455,12 +497,14 @@ def test_erf_closed_form_at_the_rounding_bound():
     assert float(gpe(k, -k * (1 + 5e-9), k, "erf")) == pytest.approx(-1.0, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="erf's E[φ'φ'] = (4/π)/√((1+2k11)(1+2k22) − 4k12²) is NaN when k12 uses the "
-                   "accepted 1e-8 rounding slack at large variances (the radicand is not clipped at 0)")
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 def test_erf_derivative_at_the_rounding_bound():
+    """k12 within the accepted rounding slack above √(k11k22) is taken at the bound, where
+    E[φ'φ'] = (4/π)/√(1 + 2k11 + 2k22) (no NaN: the radicand (1+2k11)(1+2k22) − 4k12² is positive there)."""
     k = 1e9
-    assert np.isfinite(float(gpe(k, k * (1 + 5e-9), k, "erf", derivative=True)))
+    at_bound = 4 / np.pi / np.sqrt(1 + 4 * k)
+    assert float(gpe(k, k * (1 + 5e-9), k, "erf", derivative=True)) == pytest.approx(at_bound, rel=1e-12)
+    assert float(gpe(k, -k * (1 + 5e-9), k, "erf", derivative=True)) == pytest.approx(at_bound, rel=1e-12)
+    assert float(gpe(k, k, k, "erf", derivative=True)) == pytest.approx(at_bound, rel=1e-12)
 
 
 # ---- GP posterior and gradient flow: shapes and the discrete-time boundary ----

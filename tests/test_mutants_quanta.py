@@ -191,8 +191,6 @@ def test_time_law_prefactor_matches_one_integral_over_the_half_line(alpha, S, s0
     assert Q.time_law_prefactor(alpha, S=S, s0=s0) == pytest.approx(_time_prefactor_direct(alpha, S, s0), rel=1e-7)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: s0 > S/2 gives R < 1 and v0 = ln R < 0: the head integral over "
-                                       "[0, v0] evaluates v^(-q) at negative v (complex) and raises TypeError")
 def test_time_law_prefactor_with_s0_above_half_of_s():
     """s0 ∈ (S/2, S) is a valid start (_check_init allows 0 < s0 < S): A_T is still the integral over [0, ∞)."""
     assert Q.time_law_prefactor(1.0, s0=0.6) == pytest.approx(_time_prefactor_direct(1.0, 1.0, 0.6), rel=1e-7)

@@ -80,10 +80,13 @@ def test_depth_scales_at_chi1_equal_to_one_give_infinite_scales_without_a_warnin
     assert np.isinf(out["xi_grad"][0]) and out["xi_c"][0] == np.inf
 
 
-@pytest.mark.xfail(strict=True, reason="at the defaults (tanh, σ_w² = 1, σ_b² = 0) q* = 0 is reached only as "
-                   "q_l ~ 3/(2l): kernels.variance_fixed_point does not converge and chi_c() raises")
 def test_chi_c_at_its_defaults_is_one():
-    assert sp.chi_c() == pytest.approx(1.0, abs=1e-6)
+    """tanh, σ_w² = 1, σ_b² = 0: q* = 0 (reached only as q_l ≈ 3/(2l)) and χ_c = σ_w² φ'(0)² = 1."""
+    assert sp.chi_c() == pytest.approx(1.0, abs=1e-12)
+    scales = sp.depth_scales([0.5, 1.0])
+    assert scales["q_star"] == pytest.approx([0.0, 0.0], abs=0)
+    assert scales["chi_c"] == pytest.approx([0.5, 1.0], abs=1e-12)
+    assert scales["xi_c"][0] == pytest.approx(1 / np.log(2), rel=1e-12) and scales["xi_c"][1] == np.inf
 
 
 # ------------------------------------------------------------------------------------ sigma_w2 grids

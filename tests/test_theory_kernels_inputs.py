@@ -61,10 +61,10 @@ BAD = [
     ("max_iter", lambda: kernels.variance_fixed_point(max_iter=0)),
     ("sigma_w2", lambda: kernels.variance_fixed_point(sigma_w2=0.0)),
     ("did not converge", lambda: kernels.variance_fixed_point(activation="relu", sigma_w2=3.0)),
-    ("did not converge", lambda: kernels.variance_fixed_point(max_iter=1)),
+    ("did not converge", lambda: kernels.variance_fixed_point(sigma_w2=1.5, max_iter=1)),
     ("c", lambda: kernels.correlation_map(1.5, q=1.0)),
     ("c", lambda: kernels.correlation_map(NAN, q=1.0)),
-    ("q", lambda: kernels.correlation_map(0.5, q=0.0)),
+    ("q", lambda: kernels.correlation_map(0.5, q=0.0, sigma_b2=0.1)),   # q* ≥ σ_b² > 0
     ("q", lambda: kernels.correlation_map(0.5, q=NAN)),
     ("sigma_w2", lambda: kernels.correlation_map(0.5, q=1.0, sigma_w2=NAN)),
     ("activation", lambda: kernels.correlation_fixed_point(activation=np.tanh)),

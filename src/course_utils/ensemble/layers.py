@@ -44,7 +44,7 @@ def per_member(value, n_members: int, name: str, *, dtype=torch.float64,
     except (TypeError, ValueError):
         raise validate.ArgumentError(f"{name} must be a number or one number per member, "
                                      f"got {validate.show(value)}") from None
-    t = torch.as_tensor(arr, dtype=dtype)
+    t = torch.tensor(arr, dtype=dtype)          # a copy: the optimiser changes it in place (a diverged member's lr → 0)
     if t.dim() == 0:
         t = t.repeat(n_members)
     if t.shape != (n_members,):

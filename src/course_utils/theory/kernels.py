@@ -71,6 +71,8 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "linear": (lambda x: x, np.ones_like),
 }
 _CLOSED_FORMS = ("relu", "erf", "linear")
+#: φ'(0)² of the odd, saturating activations, for which |φ(x)| < φ'(0)|x| when x ≠ 0 (so E φ(√q z)² < φ'(0)² q).
+_SATURATING_SLOPE2 = {"tanh": 1.0, "erf": 4 / np.pi}
 
 
 def _activation_name(value, name: str = "activation", allow_function: bool = True) -> str | Callable:
@@ -145,8 +147,9 @@ def _closed_form(name, k11, k12, k22, derivative):
         return norm / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * np.cos(theta))
     if name == "erf":
         a = (1 + 2 * k11) * (1 + 2 * k22)
-        if derivative:
-            return 4 / np.pi / np.sqrt(a - 4 * k12 ** 2)
+        if derivative:   # a − 4k12² = 1 + 2k11 + 2k22 + 4(k11k22 − k12²), with |k12| ≤ √(k11k22) (rounding slack)
+            c12 = np.clip(k12, -np.sqrt(k11 * k22), np.sqrt(k11 * k22))
+            return 4 / np.pi / np.sqrt(1 + 2 * (k11 + k22) + 4 * (k11 * k22 - c12 ** 2))
         return 2 / np.pi * np.arcsin(np.clip(2 * k12 / np.sqrt(a), -1.0, 1.0))
     raise ValueError(f"no closed form for {name!r}; use method='quadrature'")
 
@@ -475,6 +478,11 @@ def variance_fixed_point(*, activation: str | Callable = "tanh", sigma_w2=1.0, s
 
     ``sigma_w2`` and ``sigma_b2`` may be arrays (one fixed point per pair). Raises ``ValueError``
     when the iteration does not converge (e.g. ReLU with σ_w² ≥ 2, where q grows without bound).
+
+    For tanh and erf without bias (σ_b² = 0) and σ_w² φ'(0)² ≤ 1, q* = 0 exactly, without iterating:
+    there E φ(√q z)² < φ'(0)² q, so q_{l+1} < q_l for every q > 0 and 0 is the only fixed point. At
+    σ_w² φ'(0)² = 1 (tanh's defaults σ_w² = 1, σ_b² = 0) q_l reaches it only as q_l ≈ 3/(2l), far too
+    slowly for the iteration.
     """
     sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2, arrays=True)
     activation = _activation_name(activation)
@@ -482,7 +490,8 @@ def variance_fixed_point(*, activation: str | Callable = "tanh", sigma_w2=1.0, s
     tol = validate.positive("tol", tol)
     max_iter = validate.positive_int("max_iter", max_iter)
     sw, sb = _variances(("sigma_w2", "sigma_b2"), sigma_w2, sigma_b2)
-    q = np.full(sw.shape, float(q0))
+    slope2 = _SATURATING_SLOPE2.get(activation, np.inf) if isinstance(activation, str) else np.inf
+    q = np.where((sb == 0) & (sw * slope2 <= 1), 0.0, float(q0))    # the variance map keeps q = 0 there
     for _ in range(max_iter):
         q_new = variance_map(q, activation=activation, sigma_w2=sw, sigma_b2=sb)
         if np.all(np.abs(q_new - q) <= tol * (1 + np.abs(q))):
@@ -500,17 +509,24 @@ def correlation_map(c, *, q: float | None = None, activation: str | Callable = "
 
     c ↦ (σ_b² + σ_w² E[φ(u)φ(v)]) / q*,   (u, v) ~ N(0, q* [[1, c], [c, 1]]).
 
-    ``q`` defaults to q* (:func:`variance_fixed_point`). c = 1 is always a fixed point.
+    ``q`` defaults to q* (:func:`variance_fixed_point`). c = 1 is always a fixed point. Where q* = 0
+    (tanh or erf, σ_b² = 0, σ_w² φ'(0)² ≤ 1) the map is its small-q limit c ↦ σ_w² φ'(0)² c, since
+    E[φ(u)φ(v)] = φ'(0)² q c + O(q²).
     """
     activation = _activation_name(activation)
     sigma_w2, sigma_b2 = _check_sigmas(sigma_w2, sigma_b2, arrays=q is not None)  # q* needs numbers
     if q is None:
         q = float(variance_fixed_point(activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2))
     else:
-        q = validate.positive("q (the variance q*)", q)
+        q = validate.nonnegative("q (the variance q*)", q)
     c = validate.array("c (the correlation)", c, allow_empty=True)
     if np.any(np.abs(c) > 1 + 1e-12):
         raise ArgumentError(f"correlations c must lie in [-1, 1], got entries up to {np.abs(c).max():g} in size")
+    if q == 0:
+        if not (isinstance(activation, str) and activation in _SATURATING_SLOPE2 and np.all(sigma_b2 == 0)):
+            raise ArgumentError("q = 0 (no signal) is a fixed point only for tanh or erf without bias "
+                                f"(sigma_b2 = 0); got activation={activation!r}, sigma_b2={sigma_b2}")
+        return sigma_w2 * _SATURATING_SLOPE2[activation] * c
     E = gaussian_pair_expectation(q, q * c, q, activation, method=method)
     return (sigma_b2 + sigma_w2 * E) / q
 

@@ -229,7 +229,7 @@ def time_law_prefactor(alpha: float, n_skills: int | float = math.inf, S: float 
     def integrand(v):                      # v^(-q) h(v), written to avoid overflow of e^v
         return v ** (-q) * (R * math.exp(-v) / (R * math.exp(-v) + 1.0)) ** 2
 
-    v0 = math.log(R)                       # h falls from 1 to 0 around v0 = ln(S/s0 - 1)
+    v0 = max(math.log(R), 0.0)             # h falls from 1 to 0 around ln(S/s0 - 1); below 0 when s0 > S/2
     head = integrate.quad(integrand, 0, v0, limit=200)[0]
     tail = integrate.quad(integrand, v0, v0 + 80.0, limit=200)[0]
     return normaliser(n_skills, alpha) ** (-q) * q * (head + tail)
