@@ -52,7 +52,6 @@ if "google.colab" in sys.modules:
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 import course_utils as cu
 

@@ -66,7 +66,7 @@ def test_fashion_mnist_loader_downloads_caches_and_parses(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(5, 28, 28))
     labels = np.array([3, 1, 4, 1, 5])
-    for split, (img, lab) in C.FASHION_MNIST_FILES.items():
+    for img, lab in C.FASHION_MNIST_FILES.values():
         _write_idx(server / img, images)
         _write_idx(server / lab, labels)
     cache = tmp_path / "cache"

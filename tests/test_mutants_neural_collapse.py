@@ -249,7 +249,7 @@ def test_train_deep_linear_follows_the_closed_form_gradients():
     assert set(hist) == {"step", "loss"}                # no measures without labels, no imbalance change
     for k in range(2):
         want = []
-        for step in range(4):
+        for _ in range(4):
             grads, loss = nc.dln_gradients(Ws[k], X, Yt)
             want.append(loss)
             Ws[k] = [W - lrs[k] * G for W, G in zip(Ws[k], grads)]

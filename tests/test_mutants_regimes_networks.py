@@ -40,7 +40,6 @@ Equivalent mutants left (each on a line with other, non-equivalent mutants, so n
 """
 
 import copy
-import math
 
 import numpy as np
 import pytest

@@ -102,7 +102,7 @@ def test_gradient_descent_steps_by_hand():
     S, gamma, Z, lr = 1.3, 0.7, 2.0, 0.1
     a, b = A.copy(), B.copy()
     ws = []
-    for step in range(4):
+    for _ in range(4):
         ws.append(np.sum(a * b) / Z)
         g = gamma / Z * (S - gamma * np.sum(a * b) / Z)
         a, b = a + lr * g * b, b + lr * g * a

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.ensemble import BatchedMLP, cross_entropy_per_sample, mlp
+from course_utils.ensemble import BatchedMLP, cross_entropy_per_sample
 from course_utils.exercises import signal_propagation as ex
 from course_utils.theory import kernels
 from course_utils.theory import signal_propagation as sp

@@ -142,7 +142,7 @@ import tokenize
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from difflib import unified_diff
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +206,7 @@ def _has_functions(file: Path) -> bool:
     return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in ast.walk(tree))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reexports(source: Path) -> dict[str, str]:
     """``course_utils.<name>`` -> the module that defines it, for the names a package's __init__ imports
     from its modules (``course_utils.check_close -> course_utils.checks``)."""
@@ -220,7 +220,7 @@ def _reexports(source: Path) -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def imported_names(test_file: Path) -> set[str]:
     """Every dotted course_utils name a test file reaches: its imports, and attribute chains on the
     names it imported (``cu.theory.kernels.nngp`` after ``import course_utils as cu``)."""

@@ -629,7 +629,7 @@ ax.plot(steps_e, -sm["terms"][:, 2], "--", color=cu.plotting.PALETTE[2], label="
 ax.plot(steps_e, sm["terms"][:, 0] - partial5, "-", color=cu.plotting.PALETTE[3],
         label="theory: $-(S_2 + \\dots + S_5)(\\theta_t)$")
 ax.set_yscale("symlog", linthresh=1e-8)
-ax.set_xlabel("gradient-descent step $t$ (start $\\times 10^{%d}$)" % int(np.log10(P.small_init)))
+ax.set_xlabel(f"gradient-descent step $t$ (start $\\times 10^{{{int(np.log10(P.small_init))}}}$)")
 ax.set_ylabel("fall of the loss (nats)")
 ax.legend(fontsize=8)
 plt.show()

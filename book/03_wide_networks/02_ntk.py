@@ -650,7 +650,7 @@ for name, run in runs_sb.items():
     rel_sb[name] = np.linalg.norm(run["measured"][vis] - run["theory"][vis]) / np.linalg.norm(run["theory"][vis])
     print(f"  {name:17s}" + " ".join(f"{c:+7.3f}" for c in run["eig_end"][:8] / run["eig_start"][:8] - 1)
           + f"   residuals: {rel_sb[name]:.2%}")
-cu.check_close("empirical NTK eigenvalues (width {}) vs analytic".format(params.wide_width), emp_eig, lam_k[ks],
+cu.check_close(f"empirical NTK eigenvalues (width {params.wide_width}) vs analytic", emp_eig, lam_k[ks],
                rtol=0.05)
 visible = np.abs(theory_modes / r0) > 1e-3
 cu.check_close("residual per mode: network vs (1 − ηλ_k)^t", residual_modes[visible], theory_modes[visible],

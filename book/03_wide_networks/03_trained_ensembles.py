@@ -370,7 +370,7 @@ print(f"ensemble mean: b ∝ n^(-{fit_mean.alpha:.3f} ± {fit_mean.alpha_stderr:
 wide_spread = ens.ensemble_discrepancy(wide["f"], wide["g"], th["cov"], n_boot=20, seed=cu.seed(9))["spread"]
 slope_far = math.log(spread[-1] / wide_spread) / math.log(P.wide_width / widths[-1])
 local = -np.diff(np.log(spread)) / np.diff(np.log(widths))
-print(f"local slopes of rms d: " + ", ".join(f"{a:.2f}" for a in local)
+print("local slopes of rms d: " + ", ".join(f"{a:.2f}" for a in local)
       + f"; from width {widths[-1]} to {P.wide_width}: {slope_far:.3f}")
 sig = mean2[fit_sel] / mean2_se[fit_sel]
 # the power-law fit needs b² > 0 at every fitted width: it must stand out of its noise (2 s.e.; the widest, 128,
@@ -608,7 +608,7 @@ def cov_fn(Theta_train, Theta_cross, K_train, K_cross, K_test):
     return K_test - A @ K_cross.T - K_cross @ A.T + A @ K_train @ A.T
 
 
-exercises.check_converged_ensemble_covariance(cov_fn);
+exercises.check_converged_ensemble_covariance(cov_fn)
 
 # %% [markdown]
 # :::{solution-end}

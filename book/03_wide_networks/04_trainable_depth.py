@@ -298,7 +298,7 @@ ax.legend(fontsize=7)
 ax = axes[1]
 ax.plot(sw2_axis, 1 / theory["xi_c"], color=cu.plotting.PALETTE[0], label="theory $1/\\xi_c = -\\ln\\chi_c$")
 ax.errorbar(sw2_corr, r["inf"], yerr=r["inf_se"], fmt="o", color=cu.plotting.PALETTE[0], ms=5,
-            label=f"networks, extrapolated to $n=\\infty$ (±1 s.e.)")
+            label="networks, extrapolated to $n=\\infty$ (±1 s.e.)")
 ax.plot(sw2_corr, r["big"], "x", color=cu.plotting.PALETTE[1], label=f"networks, width {n_big}")
 ax.axvline(sw2_crit, color="k", ls=":", lw=1)
 ax.set_xscale("log")
@@ -560,7 +560,7 @@ cu.check_close("the constant c of L* = c ξ_c against Schoenholz et al.'s 6 (tol
                ln_c, math.log(6), atol=4 * ln_c_se)
 trained = test_acc >= P.threshold                                                    # (depths, σ_w², seeds)
 predicted = depths[:, None, None] < math.exp(ln_c) * xi_grid[None, :, None]
-cu.check_count(f"runs (depth × σ_w² × seed) on the wrong side of L = c ξ_c", int(np.sum(trained != predicted)),
+cu.check_count("runs (depth × σ_w² × seed) on the wrong side of L = c ξ_c", int(np.sum(trained != predicted)),
                at_most=int(0.1 * trained.size), of=trained.size)
 ordered_grid = sw2_grid < sw2_crit - 1e-9
 cu.check_true("every σ_w² trains at the shallowest depth", bool(np.all(trained[0].mean(1) >= 0.5)),

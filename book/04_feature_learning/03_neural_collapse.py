@@ -633,7 +633,7 @@ fig.legend(*axes[2].get_legend_handles_labels(), fontsize=8, title="bottom: NC3"
 plt.show()
 
 # %%
-print("measure         balanced theory   σ = %-6g   σ = %g" % (sigmas[i_small], sigmas[i_large]))
+print(f"measure         balanced theory   σ = {sigmas[i_small]:<6g}   σ = {sigmas[i_large]:g}")
 for k in ("NC2", "equinorm", "NC3", "NC4"):
     print(f"{k:15s} {pred[k]:12.4f} {H[k][-1, i_small]:12.4f} {H[k][-1, i_large]:10.4f}")
 print(f"NC1             {0:12.4f} {'< 1e-6' if H['NC1'][-1, i_small] < 1e-6 else 'ABOVE 1e-6':>12s} "

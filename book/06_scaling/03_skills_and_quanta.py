@@ -876,7 +876,7 @@ print(f"learned skills per D: {dict(zip(sizes.tolist(), learned.sum(1).tolist())
 print(f"unlearned skills had at most {n_c_low} samples; learned skills had at least {n_c_high}")
 print(f"D_c calibrated on skill 2: {D_c:.0f} samples;  D_c fitted to each skill alone:\n   ",
       "  ".join(f"{j + 1}: {d:.0f}" for j, d in enumerate(D_c_each)))
-print(f"online half-times of §4 (Adam, mean):\n   ", "  ".join(f"{j + 1}: {t:.0f}" for j, t in enumerate(t_half.mean(0))),
+print("online half-times of §4 (Adam, mean):\n   ", "  ".join(f"{j + 1}: {t:.0f}" for j, t in enumerate(t_half.mean(0))),
       f" — against {P.emergence_steps} steps here")
 cu.check_less("every skill with ≥ 1500 training samples is learned (lowest accuracy above 0.9)",
               0.9 - acc_D[n_k >= 1500].min(), 0)
@@ -886,7 +886,7 @@ cu.check_count("sizes D at which fewer skills are learned than at the next small
 # the calibrated law, away from its knee by more than the factor 2 that separates the sizes D
 cu.check_less(f"lowest accuracy of the skills with n_k ≥ 2 D_c (D_c = {D_c:.0f} from skill 2), below 0.9 by",
               0.9 - acc_D[n_k >= 2 * D_c].min(), 0)
-cu.check_less(f"highest accuracy of the skills with n_k ≤ D_c / 2 (D_c from skill 2)", acc_D[n_k <= D_c / 2].max(), 0.9)
+cu.check_less("highest accuracy of the skills with n_k ≤ D_c / 2 (D_c from skill 2)", acc_D[n_k <= D_c / 2].max(), 0.9)
 
 # %% [markdown]
 # Each skill switches from chance to perfect as $D$ grows, the frequent ones first; plotted against
@@ -1037,7 +1037,7 @@ cu.check_count(f"trained networks that hold more skills than ⌊w/{task.m}⌋ (t
 cu.check_less("fraction of final per-skill accuracies between chance and learned (0.65–0.9)", in_between, 0.25)
 cu.check_less(f"the construction's m = {task.m} / hidden units per learned skill (widths "
               f"{widths[mid].min()}–{widths[mid].max()}, pooled)", task.m / units_pooled, 2 / 3)
-cu.check_count(f"skills gained in the second half of training by the networks of width ≥ 16",
+cu.check_count("skills gained in the second half of training by the networks of width ≥ 16",
                int(sum(g.sum() for w, g in zip(widths, gained) if w >= 16)), at_least=1)
 
 # %% [markdown]

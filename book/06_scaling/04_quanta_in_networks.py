@@ -411,7 +411,7 @@ print(f"  finite-set prediction (D_c)           {fit_pred_d.alpha:.3f} ± {fit_p
 print(f"  Zipf tail of the measured counts      {fit_count_d.alpha:.3f} ± {fit_count_d.alpha_stderr:.3f}")
 print(f"  measured cross-entropy                {fit_xent_d.alpha:.3f} ± {fit_xent_d.alpha_stderr:.3f}")
 print(f"  asymptotic α/(α+1)                    {theory_exp['data']:.3f}")
-print(f"measured error / Zipf tail of the measured count:", "  ".join(f"{r:.2f}" for r in ratio_d))
+print("measured error / Zipf tail of the measured count:", "  ".join(f"{r:.2f}" for r in ratio_d))
 size_of = np.arange(K) % sizes.size                                        # member → index of its D
 ce_unl_D = [at_best[..., 1][(size_of == i)[:, None] & unlearned_d].mean() / np.log(2) for i in range(sizes.size)]
 most_unl_D = [counts[size_of == i][~learned_d[size_of == i]].max() for i in range(sizes.size)]

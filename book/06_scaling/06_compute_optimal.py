@@ -305,7 +305,7 @@ axes[0].set_ylabel("test loss L")
 axes[0].set_title("markers: measured; lines: joint fit", fontsize=9)
 
 resid = (np.log(Lf) - np.log(fit(NN, DD)))
-for i, w in enumerate(widths):
+for i in range(widths.size):
     axes[1].plot(D_rec[fit_rows], resid[:, i], "o-", ms=3, lw=0.7, color=cmap(i / (widths.size - 1)))
 axes[1].fill_between(D_rec[fit_rows], -2 * np.median(sf, axis=1), 2 * np.median(sf, axis=1), color="0.85",
                      label="±2 seed-to-seed SE (median over widths)")

@@ -57,7 +57,7 @@ class CheckResult(float):
     passed: bool
     line: str
 
-    def __new__(cls, value: float, name: str, passed: bool, line: str) -> "CheckResult":
+    def __new__(cls, value: float, name: str, passed: bool, line: str) -> CheckResult:
         obj = super().__new__(cls, value)
         obj.name, obj.passed, obj.line = name, bool(passed), line
         return obj

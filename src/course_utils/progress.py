@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import validate
 from .validate import ArgumentError

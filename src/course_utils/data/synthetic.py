@@ -57,7 +57,7 @@ def linear_teacher(X, w_star, noise: float, rng: np.random.Generator) -> np.ndar
     """Labels y = X w* + σ ξ with ξ ~ N(0, 1) independent per sample (shape ``X.shape[:-1]``)."""
     X = validate.array("X", X, allow_empty=True)
     if X.ndim < 1:
-        raise ArgumentError(f"X must have a features axis (shape (..., D)), got a single number")
+        raise ArgumentError("X must have a features axis (shape (..., D)), got a single number")
     w = validate.array("w_star", w_star, ndim=1)
     if w.shape != X.shape[-1:]:
         raise ArgumentError(f"w_star must have shape ({X.shape[-1]},) to match the features, got {w.shape}")
@@ -80,7 +80,7 @@ def random_relu_features(X, weights) -> np.ndarray:
     """
     X = validate.array("X", X, allow_empty=True)
     if X.ndim < 1:
-        raise ArgumentError(f"X must have a features axis (shape (..., D)), got a single number")
+        raise ArgumentError("X must have a features axis (shape (..., D)), got a single number")
     F = validate.array("weights", weights)
     if F.ndim != 2 or F.shape[1] != X.shape[-1]:
         raise ArgumentError(f"weights must have shape (P, {X.shape[-1]}) to match x, got {F.shape}")

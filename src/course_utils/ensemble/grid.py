@@ -64,7 +64,7 @@ class LabelledArray:
             raise ValueError(f"no axis named {dim!r}; the axes are {self.dims} (argument {argument})")
         return self.dims.index(dim)
 
-    def reduce(self, dim: str, fn: Callable = np.mean) -> "LabelledArray":
+    def reduce(self, dim: str, fn: Callable = np.mean) -> LabelledArray:
         """Apply ``fn(values, axis=...)`` along ``dim`` (e.g. over seeds) and drop that axis."""
         axis = self._axis(dim)
         fn = validate.function("fn", fn)
@@ -72,22 +72,22 @@ class LabelledArray:
         return LabelledArray(fn(self.values, axis=axis), dims, {d: self.coords[d] for d in dims},
                              self.name, dict(self.attrs))
 
-    def mean(self, dim: str) -> "LabelledArray":
+    def mean(self, dim: str) -> LabelledArray:
         """Mean over ``dim`` (NaN where any entry is NaN; use ``reduce(dim, np.nanmean)`` to skip them)."""
         return self.reduce(dim, np.mean)
 
-    def median(self, dim: str) -> "LabelledArray":
+    def median(self, dim: str) -> LabelledArray:
         """Median over ``dim``."""
         return self.reduce(dim, np.median)
 
-    def transpose(self, *dims: str) -> "LabelledArray":
+    def transpose(self, *dims: str) -> LabelledArray:
         """The same data with the named axes in the order ``dims``."""
         if sorted(dims) != sorted(self.dims):
             raise ValueError(f"transpose needs all of {self.dims}, got {dims}")
         order = [self._axis(d) for d in dims] + list(range(len(self.dims), self.values.ndim))
         return LabelledArray(self.values.transpose(order), dims, self.coords, self.name, dict(self.attrs))
 
-    def sel(self, **point) -> "LabelledArray":
+    def sel(self, **point) -> LabelledArray:
         """The sub-array at the given coordinate values, e.g. ``sel(seed=0)`` (exact match)."""
         values, dims = self.values, list(self.dims)
         for dim, value in point.items():

@@ -268,7 +268,7 @@ class BatchedMLP(nn.Module):
             layer.load_linears([lins[i] for lins in linears])
 
     @classmethod
-    def from_members(cls, models: Sequence[nn.Sequential], activation="tanh") -> "BatchedMLP":
+    def from_members(cls, models: Sequence[nn.Sequential], activation="tanh") -> BatchedMLP:
         """Stack single networks of the same shape (``nn.Sequential`` of ``nn.Linear`` and activations)."""
         _check_modules("models", models, nn.Sequential)
         if not models:

@@ -246,7 +246,7 @@ class BatchedToyAdditionModel(nn.Module):
         self.decoder.load_members([m.decoder for m in models])
 
     @classmethod
-    def from_members(cls, models: Sequence[ToyAdditionModel]) -> "BatchedToyAdditionModel":
+    def from_members(cls, models: Sequence[ToyAdditionModel]) -> BatchedToyAdditionModel:
         """Stack single models of the same shape into an ensemble."""
         _check_models(models)
         if not models:

@@ -52,7 +52,7 @@ def _labels(y, n: int | None, name: str = "y") -> tuple[np.ndarray, int]:
     return y.astype(int), int(y.max()) + 1
 
 
-def _eigenfeatures(ef) -> "EigenFeatures":
+def _eigenfeatures(ef) -> EigenFeatures:
     if not isinstance(ef, EigenFeatures):
         raise V.ArgumentError(f"ef must be an EigenFeatures (the result of eigenfeatures(features)), got {V.show(ef)}")
     return ef

@@ -142,7 +142,7 @@ class ScalarModel:
                              "no weights have that norm and that output")
 
     @classmethod
-    def from_weights(cls, a, b, target=1.0, *, input_scale=1.0, Z=1.0) -> "ScalarModel":
+    def from_weights(cls, a, b, target=1.0, *, input_scale=1.0, Z=1.0) -> ScalarModel:
         """The model with initial weights ``a``, ``b`` (arrays of length p)."""
         dims = V.Dims()
         a, b = V.array("a", a, shape=("p",), dims=dims), V.array("b", b, shape=("p",), dims=dims)

@@ -135,7 +135,7 @@ def nngp_posterior(K_train, K_cross, K_test, y, *, noise_var: float = 0.0,
     dims.bind("y", y.shape, ("N",))
     noise_var = validate.nonnegative("noise_var", noise_var)
     jitter = validate.nonnegative("jitter", jitter)
-    N, P = K_train.shape[0], K_test.shape[0]  # pragma: no mutate (square: shape[1] == shape[0])
+    N = K_train.shape[0]
     A = K_train + (noise_var + jitter * np.mean(np.diag(K_train))) * np.eye(N)
     try:
         W = np.linalg.solve(A, K_cross.T).T
