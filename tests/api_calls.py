@@ -828,7 +828,6 @@ def _parity_batch():
     return k, x[:, 4:].long()
 
 
-add(_parity.zipf_probabilities, lambda: dict(n_skills=5, alpha=1.0))
 add(_parity.skill_subsets, lambda: dict(n_skills=4, n_bits=8, m=2, seed=0))
 add(_parity.MultitaskSparseParity, lambda: dict(n_skills=4, n_bits=8, m=2, alpha=1.0, seed=0))
 add(_parity.MultitaskSparseParity.labels,

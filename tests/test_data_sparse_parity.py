@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.data.sparse_parity import MultitaskSparseParity, skill_subsets, zipf_probabilities
+from course_utils.data.sparse_parity import MultitaskSparseParity, skill_subsets
 
 
-def test_zipf_probabilities_follow_the_power_law():
-    p = zipf_probabilities(50, 0.5)
+def test_skill_probabilities_follow_the_power_law():
+    p = MultitaskSparseParity(n_skills=50, n_bits=10, m=2, alpha=0.5).probabilities
     assert p.dtype == torch.float64 and p.sum().item() == pytest.approx(1.0)
     ratios = (p[:-1] / p[1:]).numpy()
     k = np.arange(1, 50)

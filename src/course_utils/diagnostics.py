@@ -204,7 +204,7 @@ def tangent_kernel(model, X: torch.Tensor) -> torch.Tensor:
     :func:`course_utils.theory.ntk_empirical.empirical_ntk`. Used by the chapter on lazy versus rich
     learning (book/04_feature_learning/02_lazy_vs_rich): how far the kernel moves during training.
     """
-    if not hasattr(model, "layers") or not hasattr(model, "_scales") or not hasattr(model, "phi"):
+    if not hasattr(model, "layers") or not hasattr(model, "scales") or not hasattr(model, "phi"):
         raise ArgumentError("model must be a course_utils.models.mlp.MLP (layers with known multipliers), "
                             f"got {validate.show(model)}")
     weight = model.layers[0].weight
@@ -224,7 +224,7 @@ def tangent_kernel(model, X: torch.Tensor) -> torch.Tensor:
               for c in range(out.shape[1])]
     K = torch.zeros(X.shape[0], X.shape[0], dtype=torch.float64, device=X.device)
     for i, layer in enumerate(model.layers):
-        s_w, s_b = model._scales(layer.in_features)
+        s_w, s_b = model.scales(layer.in_features)
         dd = sum(d[i] @ d[i].T for d in deltas).to(torch.float64)
         hh = hidden[i].to(torch.float64)
         K += dd * (s_w ** 2 * hh @ hh.T + s_b ** 2)

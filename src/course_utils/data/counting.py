@@ -38,10 +38,12 @@ def _check_probabilities(p) -> np.ndarray:
 def zipf_probabilities(K: int, exponent: float) -> np.ndarray:
     """Zipf's law on K categories: p_k = k^(−exponent) / Σ_j j^(−exponent), k = 1, …, K.
 
-    ``exponent = 0`` is the uniform distribution. In the chapter the exponent is written 1 + α,
-    so that the tail mass beyond rank k falls as k^(−α).
+    ``exponent = 0`` is the uniform distribution. The course writes the exponent 1 + α, so that the
+    tail mass beyond rank k falls as k^(−α): the counting chapter's categories and the skills of
+    :class:`~course_utils.data.sparse_parity.MultitaskSparseParity` and
+    :func:`course_utils.theory.quanta.skill_probabilities` (p_k ∝ k^−(α+1)) all use this one law.
     """
-    K = validate.integer("K (the number of categories)", K, low=2)
+    K = validate.integer("K (the number of categories)", K, low=1)
     exponent = validate.nonnegative("exponent (the Zipf exponent)", exponent)
     w = np.arange(1, K + 1, dtype=float) ** (-float(exponent))
     return w / w.sum()

@@ -18,7 +18,6 @@ from scipy.spatial import cKDTree
 
 from .. import validate
 from ..validate import ArgumentError
-from .synthetic import _check_rng
 
 __all__ = ["TorusManifold", "nearest_neighbour_distances", "intrinsic_dimension_mle"]
 
@@ -101,7 +100,7 @@ class TorusManifold:
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """n points uniform on the torus: returns (φ (n, d), x (n, n_ambient), y (n,))."""
         n = validate.positive_int("n (the number of points)", n)
-        phi = _check_rng(rng).uniform(0.0, 1.0, (n, self.d))
+        phi = validate.generator("rng", rng).uniform(0.0, 1.0, (n, self.d))
         return phi, self.embed(phi), self.target(phi)
 
 

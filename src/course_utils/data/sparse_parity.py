@@ -23,18 +23,11 @@ import torch
 from .. import validate
 from ..validate import float_dtype, int_tensor, torch_generator
 from ..validate import ArgumentError
+from .counting import zipf_probabilities
 
-__all__ = ["zipf_probabilities", "skill_subsets", "MultitaskSparseParity"]
+__all__ = ["skill_subsets", "MultitaskSparseParity"]
 
 LABELS = ("binary", "pm1")
-
-
-def zipf_probabilities(n_skills: int, alpha: float) -> torch.Tensor:
-    """The skill frequencies p_k = k^−(α+1) / Σ_{j=1}^{n_s} j^−(α+1), k = 1 … n_skills (float64)."""
-    n_skills = validate.positive_int("n_skills", n_skills)
-    alpha = validate.positive("alpha (the Zipf exponent, p_k ∝ k^-(alpha+1))", alpha)
-    w = torch.arange(1, n_skills + 1, dtype=torch.float64) ** (-(float(alpha) + 1.0))
-    return w / w.sum()
 
 
 def skill_subsets(n_skills: int, n_bits: int, m: int, seed: int = 0) -> torch.Tensor:
@@ -82,7 +75,9 @@ class MultitaskSparseParity:
     subsets: torch.Tensor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.probabilities = zipf_probabilities(self.n_skills, self.alpha)
+        n_skills = validate.positive_int("n_skills", self.n_skills)
+        alpha = validate.positive("alpha (the Zipf exponent, p_k ∝ k^-(alpha+1))", self.alpha)
+        self.probabilities = torch.from_numpy(zipf_probabilities(n_skills, alpha + 1.0))   # float64
         self.subsets = skill_subsets(self.n_skills, self.n_bits, self.m, self.seed)
 
     @property

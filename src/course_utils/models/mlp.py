@@ -95,8 +95,10 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:]))
         self.reset_parameters(generator)
 
-    def _scales(self, fan_in: int) -> tuple[float, float]:
-        """(weight multiplier, bias multiplier) applied in the forward pass."""
+    def scales(self, fan_in: int) -> tuple[float, float]:
+        """(weight multiplier, bias multiplier) the forward pass applies to a layer with ``fan_in`` inputs:
+        z = s_w W h + s_b b with (s_w, s_b) = (σ_w/√fan_in, σ_b) in the NTK parameterisation, (1, 1) in the
+        standard one (where σ_w, σ_b are in the initial weights instead)."""
         if self.parameterization == "ntk":
             return self.sigma_w / math.sqrt(fan_in), self.sigma_b
         return 1.0, 1.0
@@ -125,7 +127,7 @@ class MLP(nn.Module):
         pre = []
         h = x
         for i, layer in enumerate(self.layers):
-            sw, sb = self._scales(layer.in_features)
+            sw, sb = self.scales(layer.in_features)
             z = sw * (h @ layer.weight.T) + sb * layer.bias
             pre.append(z)
             h = self.phi(z) if i < len(self.layers) - 1 else z

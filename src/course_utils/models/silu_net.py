@@ -28,13 +28,15 @@ from ..validate import ArgumentError
 from ..validate import float_dtype, int_tensor, model_input, torch_generator
 
 __all__ = ["PARAM_NAMES", "silu_net", "action", "init_params", "zeros_like_params",
-           "flatten_params", "unflatten_params", "SiLUNet"]
+           "flatten_params", "unflatten_params", "check_params", "SiLUNet"]
 
 #: The parameter names, in the order used by :func:`flatten_params`.
 PARAM_NAMES = ("U", "W", "b")
 
 
-def _check_params(params: dict, name: str = "params") -> None:
+def check_params(params: dict, name: str = "params") -> None:
+    """Raise a clear ``ValueError`` unless ``params`` is a dict of floating-point tensors U (M, H), W (H, E),
+    b (H,) of one dtype, with the hidden width H the same in all three."""
     if not isinstance(params, dict):
         raise ArgumentError(f"{name} must be a dict with keys {PARAM_NAMES} (e.g. from init_params), "
                             f"got {validate.show(params)}")
@@ -62,7 +64,7 @@ def silu_net(params: dict, z: torch.Tensor) -> torch.Tensor:
     ``torch.func`` transforms. ``z`` of another dtype (or a NumPy array) is converted to the
     parameters' dtype.
     """
-    _check_params(params)
+    check_params(params)
     z = model_input("z", z, params["W"].dtype, params["W"].device)
     if z.dim() != 2 or z.shape[1] != params["W"].shape[1]:
         raise ArgumentError(f"z must have shape (N, E) with E = {params['W'].shape[1]}, got {tuple(z.shape)}")
@@ -75,7 +77,7 @@ def action(params: dict, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     This is S = −Σ_{z,m} p(z, m) ln q_m(z) for the empirical distribution p of the samples.
     ``y`` holds integer class labels 0 … M−1 (M = the number of rows of U).
     """
-    _check_params(params)
+    check_params(params)
     z = model_input("z", z, params["U"].dtype, params["U"].device)
     if not (isinstance(y, torch.Tensor) and y.dtype == torch.long):
         y = int_tensor("y", y).long()
@@ -115,19 +117,19 @@ def init_params(E: int, H: int, M: int, *, scale: float = 1.0, generator: torch.
 
 def zeros_like_params(params: dict) -> dict:
     """θ = 0 with the shapes, dtype and device of ``params`` (a dict {"U", "W", "b"})."""
-    _check_params(params)
+    check_params(params)
     return {k: torch.zeros_like(params[k]) for k in PARAM_NAMES}
 
 
 def flatten_params(params: dict) -> torch.Tensor:
     """Concatenate U, W, b (in that order, each flattened row-major) into one vector."""
-    _check_params(params)
+    check_params(params)
     return torch.cat([params[k].reshape(-1) for k in PARAM_NAMES])
 
 
 def unflatten_params(vector: torch.Tensor, like: dict) -> dict:
     """Inverse of :func:`flatten_params`: cut ``vector`` into tensors shaped like ``like``."""
-    _check_params(like, "like")
+    check_params(like, "like")
     sizes = [like[k].numel() for k in PARAM_NAMES]
     if not isinstance(vector, torch.Tensor):
         vector = validate.tensor("vector", vector, dtype=like["W"].dtype, allow_empty=True)

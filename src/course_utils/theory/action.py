@@ -44,9 +44,7 @@ eq-action-general-term, eq-action-s4-s5, eq-action-early-stopping, eq-action-qua
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -55,9 +53,10 @@ import torch
 from ..progress import progress as progress_bar
 
 from .. import validate
+from ..autodiff import quiet_forward_ad
 from ..validate import ArgumentError, Dims
 from ..validate import flag
-from ..models.silu_net import PARAM_NAMES, _check_params, action, flatten_params, unflatten_params
+from ..models.silu_net import PARAM_NAMES, action, check_params, flatten_params, unflatten_params
 from ..train import History
 
 __all__ = [
@@ -346,15 +345,6 @@ def closed_form_taylor_terms(params: dict, z: torch.Tensor, y: torch.Tensor, M: 
 # The numerical side: automatic differentiation at θ = 0
 # ----------------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _quiet_forward_ad():
-    """Forward-mode AD loads torch's jvp decompositions on first use through the deprecated
-    ``torch.jit.script``: silence that warning about torch's internals (and only that one)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script", category=DeprecationWarning)
-        yield
-
-
 def taylor_coefficients_along_ray(fn: Callable[[dict], torch.Tensor], params: dict, order: int) -> np.ndarray:
     """[g(0), g'(0), g''(0)/2!, …, g⁽ᵏ⁾(0)/k!] for g(t) = fn(t · params), k = ``order``.
 
@@ -389,7 +379,7 @@ def taylor_coefficients_along_ray(fn: Callable[[dict], torch.Tensor], params: di
         raise ArgumentError(f"fn(params) failed for params = {{{', '.join(f'{k!r}: {validate.show(v)}' for k, v in params.items())}}}: "
                             f"{type(err).__name__}: {err}") from err
     out, d = [float(g0)], g
-    with _quiet_forward_ad():
+    with quiet_forward_ad():
         for k in range(1, order + 1):
             d = derivative(d)
             out.append(float(d(t0)) / math.factorial(k))
@@ -401,7 +391,7 @@ def hessian_at_zero(fn: Callable[[dict], torch.Tensor], like: dict) -> torch.Ten
     fn = validate.function("fn", fn)
     like = _as_params(like, "like")
     zero = torch.zeros_like(flatten_params(like))
-    with _quiet_forward_ad():
+    with quiet_forward_ad():
         return torch.func.hessian(lambda v: fn(unflatten_params(v, like)))(zero)
 
 
@@ -483,7 +473,7 @@ def train_tracking_alignment(params: dict, train: tuple, val: tuple, *, steps: i
     record_every = validate.positive_int("record_every", record_every)
     progress = flag("progress", progress)
     params = _as_params(params)                 # shapes (M, H), (H, E), (H,) and finite entries, named
-    _check_params(params)
+    check_params(params)
     train, val = _pair("train", train, params), _pair("val", val, params)   # (z, y): z finite, labels 0 … M−1
     p = {k: params[k].detach().clone() for k in PARAM_NAMES}
     value_and_grad = torch.func.grad_and_value(action)

@@ -27,8 +27,8 @@ from torch import nn
 from torch.func import functional_call, jacrev, jvp, vmap
 
 from .. import validate
+from ..autodiff import quiet_forward_ad
 from ..validate import ArgumentError, Dims
-from .action import _quiet_forward_ad
 
 __all__ = ["jacobian", "empirical_ntk", "LinearizedModel", "one_hidden_layer_ntk", "catapult_ensemble"]
 
@@ -147,7 +147,7 @@ class LinearizedModel(nn.Module):
         def f(*ps):
             return functional_call(self._model, dict(zip(self._names, ps)), (x,))
 
-        with _quiet_forward_ad():
+        with quiet_forward_ad():
             f0, df = jvp(f, theta0, delta)
         return f0 + df
 

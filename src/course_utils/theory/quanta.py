@@ -37,7 +37,7 @@ import numpy as np
 from scipy import integrate
 
 from .. import validate as V
-from ..data.sparse_parity import zipf_probabilities
+from ..data.counting import zipf_probabilities
 
 __all__ = ["exponents", "skill_probabilities", "normaliser", "zipf_tail", "skill_strength", "half_time", "gradient_descent",
            "loss_from_strengths", "loss_time", "time_law_prefactor", "expected_loss_data", "data_law_prefactor",
@@ -90,8 +90,9 @@ def _whole(name: str, value, low: int | None = 0, high: int | None = None) -> np
 
 
 def skill_probabilities(n_skills: int, alpha: float) -> np.ndarray:
-    """p_k = k^−(α+1)/Z for k = 1 … n_skills, as NumPy (the same as the data module's Zipf law)."""
-    return zipf_probabilities(V.positive_int("n_skills", n_skills), _check_alpha(alpha)).numpy()
+    """p_k = k^−(α+1)/Z for k = 1 … n_skills (:func:`course_utils.data.counting.zipf_probabilities` with
+    exponent α + 1, the frequencies of :class:`~course_utils.data.sparse_parity.MultitaskSparseParity`)."""
+    return zipf_probabilities(V.positive_int("n_skills", n_skills), _check_alpha(alpha) + 1.0)
 
 
 def normaliser(n_skills: int | float, alpha: float) -> float:
