@@ -177,3 +177,50 @@ def test_bad_arguments():
         lw.lazy_residual([np.zeros((3, 2)), np.zeros((2, 3))], np.zeros((3, 3)), [1.0])
     with pytest.raises(ValueError, match="lr"):
         lw.lazy_residual([np.zeros((3, 2)), np.zeros((2, 3))], np.zeros((2, 2)), [1.0], lr=-1.0)
+
+
+# ---- one home for the two-weight flow: diagonal_rapidity, the quanta skills and the lazy/rich layer ----
+
+@pytest.mark.parametrize("a0, b0, lam, S", [(0.3, 0.1, 1.5, 2.0), (0.05, 0.05, 0.7, 1.0), (1.2, -0.4, 0.5, 0.8),
+                                            (0.2, 0.5, 1.0, -1.5)])
+def test_diagonal_rapidity_is_the_boost_of_the_ode_solution(a0, b0, lam, S):
+    """Integrate ȧ = λ(S − ab)b, ḃ = λ(S − ab)a: a + b = (a₀ + b₀)e^τ, and a, b are the boost of (a₀, b₀) by τ."""
+    t = np.linspace(0.0, 6.0, 13)
+    sol = solve_ivp(lambda _, z: [lam * (S - z[0] * z[1]) * z[1], lam * (S - z[0] * z[1]) * z[0]], (0, t[-1]),
+                    [a0, b0], t_eval=t, rtol=1e-12, atol=1e-14)
+    a, b = sol.y
+    tau = lw.diagonal_rapidity(t, lam, S, a0 * b0, a0 ** 2 - b0 ** 2)
+    np.testing.assert_allclose(tau, np.log((a + b) / (a0 + b0)), atol=1e-9)
+    np.testing.assert_allclose(a, a0 * np.cosh(tau) + b0 * np.sinh(tau), atol=1e-9)
+    np.testing.assert_allclose(b, a0 * np.sinh(tau) + b0 * np.cosh(tau), atol=1e-9)
+    assert tau[0] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_skills_are_balanced_two_weight_modes():
+    """quanta.skill_strength is the logistic S/(1 + (S/s0 − 1)e^{−2Sp t}) (layerwise.diagonal_mode with λ = p), a skill
+    with p = 0 stays at s0, and half_time is where it crosses S/2."""
+    from course_utils.theory import quanta
+    t, p, S, s0 = np.linspace(0, 50, 11)[:, None], np.array([0.0, 0.01, 0.1, 0.5]), 1.3, 1e-3
+    logistic = S / (1 + (S / s0 - 1) * np.exp(-2 * S * p * t))
+    np.testing.assert_allclose(quanta.skill_strength(t, p, S, s0), logistic, rtol=1e-12)
+    assert np.all(quanta.skill_strength(t, p, S, s0)[:, 0] == s0)
+    th = quanta.half_time(p[1:], S, s0)
+    np.testing.assert_allclose(quanta.skill_strength(th, p[1:], S, s0), S / 2, rtol=1e-12)
+
+
+def test_the_lazy_rich_layer_is_one_diagonal_mode():
+    """ScalarModel's output of a layer of p units agrees with gradient flow of all the units (solve_ivp)."""
+    from course_utils.theory.lazy_rich import ScalarModel
+    rng = np.random.default_rng(3)
+    a, b = 0.3 * rng.standard_normal(5), 0.3 * rng.standard_normal(5)
+    gamma, Z, S = 1.7, 2.0, 0.9
+    model = ScalarModel.from_weights(a, b, S, input_scale=gamma, Z=Z)
+    t = np.linspace(0, 20, 9)
+
+    def rhs(_, z):
+        g = gamma / Z * (S - gamma * np.sum(z[:5] * z[5:]) / Z)
+        return np.concatenate([g * z[5:], g * z[:5]])
+
+    sol = solve_ivp(rhs, (0, t[-1]), np.concatenate([a, b]), t_eval=t, rtol=1e-12, atol=1e-14)
+    w = np.sum(sol.y[:5] * sol.y[5:], axis=0) / Z
+    np.testing.assert_allclose(model.output(t), w, atol=1e-9)

@@ -99,6 +99,7 @@ class MLP(nn.Module):
         """(weight multiplier, bias multiplier) the forward pass applies to a layer with ``fan_in`` inputs:
         z = s_w W h + s_b b with (s_w, s_b) = (σ_w/√fan_in, σ_b) in the NTK parameterisation, (1, 1) in the
         standard one (where σ_w, σ_b are in the initial weights instead)."""
+        fan_in = validate.positive_int("fan_in", fan_in)
         if self.parameterization == "ntk":
             return self.sigma_w / math.sqrt(fan_in), self.sigma_b
         return 1.0, 1.0

@@ -10,13 +10,18 @@ loss L = ½E[(f − f*)²], gradient flow in the time t (for gradient descent wi
 * Linear model f = x·θ: θ̇_i = −λ_i(θ_i − S_i), so θ_i(t) = S_i + (θ_i(0) − S_i) e^{−λ_i t}
   (:func:`linear_mode`, :func:`linear_time_to`).
 * Diagonal model f = Σ_i x_i a_i b_i: ȧ = −λ(ab − S)b, ḃ = −λ(ab − S)a conserve c = a² − b², and the
-  product w = ab obeys ẇ = λ(S − w)(a² + b²) = λ(S − w)√(c² + 4w²) (:func:`diagonal_mode`,
+  product w = ab obeys ẇ = λ(S − w)(a² + b²) = λ(S − w)√(c² + 4w²) (:func:`diagonal_mode`, :func:`diagonal_rapidity`,
   :func:`diagonal_time_to`, :func:`crossing_time`, :func:`is_stage_like`, :func:`conservation_drift`).
 * Balanced, decoupled deep linear networks (Saxe et al. 2014): the strength u = a^L of a singular
   mode obeys u̇ = Lλ u^{2−2/L}(s − u) (:func:`saxe_rhs`, :func:`saxe_mode`, :func:`saxe_time_to`,
   :func:`saxe_plateau_time`); depth 1 is the linear model, depth 2 the balanced diagonal model.
 * Random small initialisation of a two-layer linear network: :func:`silent_alignment_strength`;
   large initialisation (the lazy, linearised network of the NTK chapter): :func:`lazy_residual`.
+
+This module is the one home of the two-weight (Riccati) flow: a skill of the quanta model is a balanced
+diagonal mode with λ = p_k (:func:`course_utils.theory.quanta.skill_strength` calls :func:`diagonal_mode`),
+and the lazy/rich scalar model is a diagonal mode for a whole layer of units
+(:meth:`course_utils.theory.lazy_rich.ScalarModel.rapidity` calls :func:`diagonal_rapidity`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from .. import validate as V
 
 __all__ = [
     "linear_mode", "linear_time_to",
-    "diagonal_mode", "diagonal_time_to", "crossing_time", "small_init_midpoint", "rise_time",
+    "diagonal_mode", "diagonal_rapidity", "diagonal_time_to", "crossing_time", "small_init_midpoint", "rise_time",
     "is_stage_like", "conservation_drift",
     "saxe_rhs", "saxe_mode", "saxe_time_to", "saxe_plateau_time",
     "silent_alignment_strength", "lazy_residual",
@@ -110,6 +115,15 @@ def _diag_setup(lam, S, w0, c):
     return lam, S, sign, q, r, K
 
 
+def _diagonal_y(t, lam, S, w0, c):
+    """y(t) = w + √(w² + q²) of the Riccati solution (for S > 0 after the sign flip), with the set-up."""
+    t = _times(t)
+    lam, S_pos, sign, q, r, K = _diag_setup(lam, S, w0, c)
+    V.broadcast(t=t, lam=lam, S=S, w0=w0, c=c)
+    g = K * np.exp(-2 * lam * r * t)
+    return ((S_pos + r) - g * (S_pos - r)) / (1 - g), sign, q
+
+
 def diagonal_mode(t, lam, S, w0, c=0.0) -> np.ndarray:
     """w(t) = a(t)b(t) for the diagonal model under gradient flow, from w(0) = w₀ with a² − b² = c.
 
@@ -122,12 +136,21 @@ def diagonal_mode(t, lam, S, w0, c=0.0) -> np.ndarray:
     i.e. y(t) = (y₊ − g y₋)/(1 − g) with g = K e^{−2λrt}. For c = 0 (balanced) this is the logistic
     w(t) = S/[1 + (S/w₀ − 1)e^{−2λSt}]. Arguments broadcast against each other.
     """
-    t = _times(t)
-    lam, S, sign, q, r, K = _diag_setup(lam, S, w0, c)
-    V.broadcast(t=t, lam=lam, S=S, w0=w0, c=c)
-    g = K * np.exp(-2 * lam * r * t)
-    y = ((S + r) - g * (S - r)) / (1 - g)
+    y, sign, q = _diagonal_y(t, lam, S, w0, c)
     return sign * (y - q ** 2 / y) / 2
+
+
+def diagonal_rapidity(t, lam, S, w0, c=0.0) -> np.ndarray:
+    """The rapidity τ(t) of the diagonal model's gradient flow: every path is a boost
+
+        a(t) = a₀ cosh τ + b₀ sinh τ,   b(t) = a₀ sinh τ + b₀ cosh τ,   τ(t) = ∫₀ᵗ λ(S − w) dt',
+
+    and since y = w + √(w² + c²/4) = (a + b)²/2 grows as e^{2τ}, τ(t) = ½ ln(y(t)/y₀) with the y(t) of
+    :func:`diagonal_mode` (for S < 0 the sign of τ flips with it). :class:`course_utils.theory.lazy_rich.ScalarModel`
+    is this model for a whole layer of units (c² = Q² − 4U², Q = Σ(a² + b²), U = Σab)."""
+    y, sign, q = _diagonal_y(t, lam, S, w0, c)
+    w0s = _finite(w0, "w0") * sign
+    return sign * 0.5 * np.log(y / (w0s + np.hypot(w0s, q)))
 
 
 def diagonal_time_to(w, lam, S, w0, c=0.0) -> np.ndarray:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate as V
+from . import layerwise
 
 __all__ = ["weight_to_target_ratio", "rapidity_at_convergence", "relative_change_from_rapidity",
            "norm_ratio_from_rapidity", "relative_change_at_convergence", "ScalarModel",
@@ -165,17 +166,21 @@ class ScalarModel:
         return 2 * self.input_scale * self.target / self.Z * np.sqrt(1 + self.rho ** 2 - self.omega ** 2)
 
     def rapidity(self, t):
-        """τ(t) = ½ ln s(t), s = (s₊ − s₋ R)/(1 − R), R = (1 − s₊)/(1 − s₋) e^{−λt}."""
+        """τ(t) = ½ ln s(t), s = (s₊ − s₋ R)/(1 − R), R = (1 − s₊)/(1 − s₋) e^{−λt}.
+
+        The layer is one diagonal mode of :mod:`course_utils.theory.layerwise`: U = Σ a_i b_i obeys
+        U̇ = (γ²/Z²)(ZS/γ − U)√(c² + 4U²) with the invariant c² = Q² − 4U² (Q = Σ(a_i² + b_i²)), so τ is
+        :func:`~course_utils.theory.layerwise.diagonal_rapidity` with λ = γ²/Z², target ZS/γ, w₀ = Zw₀, c.
+        """
         t = _finite("t (the times)", t)
         if np.any(t < 0):
             raise V.ArgumentError(f"times t must be non-negative, got {t!r}")
-        rho, omega = self.rho, self.omega
-        if rho + omega <= 0:
+        if self.rho + self.omega <= 0:
             raise V.ArgumentError("rho + omega = 0 (w0 = −‖θ₀‖²/(2Z)): the output can never grow, no trajectory")
-        root = np.sqrt(1 + rho ** 2 - omega ** 2)
-        s_plus, s_minus = (1 + root) / (rho + omega), (1 - root) / (rho + omega)
-        R = (1 - s_plus) / (1 - s_minus) * np.exp(-self.rate * t)
-        return 0.5 * np.log((s_plus - s_minus * R) / (1 - R))
+        U0 = self.Z * self.w0
+        c = np.sqrt(max(self.norm_sq ** 2 - 4 * U0 ** 2, 0.0))
+        gamma = self.input_scale
+        return layerwise.diagonal_rapidity(t, gamma ** 2 / self.Z ** 2, self.Z * self.target / gamma, U0, c)
 
     def output(self, t):
         """w(t) = (Q/2Z) sinh 2τ + w₀ cosh 2τ; the network computes f = γ w x."""

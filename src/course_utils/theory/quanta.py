@@ -37,6 +37,7 @@ import numpy as np
 from scipy import integrate
 
 from .. import validate as V
+from . import layerwise
 from ..data.counting import zipf_probabilities
 
 __all__ = ["exponents", "skill_probabilities", "normaliser", "zipf_tail", "skill_strength", "half_time", "gradient_descent",
@@ -121,6 +122,8 @@ def zipf_tail(n_skills: int | float, alpha: float) -> float:
 def skill_strength(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     """s_k(t) = S / (1 + (S/s0 − 1) e^{−2 S p_k t}): the sigmoid of each skill under gradient flow.
 
+    A skill is a balanced two-weight (Saxe) mode with λ = p_k: this is
+    :func:`course_utils.theory.layerwise.diagonal_mode` with lam = p, w0 = s0 (a skill with p_k = 0 stays at s0).
     ``t`` (gradient-flow time = learning rate × steps) and ``p`` broadcast: t of shape (R, 1) and
     p of shape (n_s,) give (R, n_s). For a training set, put the empirical frequencies n_k/D in p.
     """
@@ -129,19 +132,22 @@ def skill_strength(t, p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     V.broadcast(t=t, p=p)
     if np.any(t < 0) or np.any(p < 0):
         raise V.ArgumentError("times t and rates p must be non-negative")
-    return S / (1.0 + (S / s0 - 1.0) * np.exp(-2.0 * S * p * t))
+    asked = p > 0
+    s = layerwise.diagonal_mode(t, np.where(asked, p, 1.0), S, s0)
+    return np.where(asked, s, np.broadcast_to(s0, s.shape))
 
 
 def half_time(p, S: float = 1.0, s0: float = 1e-4) -> np.ndarray:
     """The gradient-flow time at which skill k is half learned, s_k = S/2: t_k = ln(S/s0 − 1) / (2 S p_k).
 
     It grows as 1/p_k ∝ k^(α+1) for Zipf frequencies; divide by the learning rate for GD steps.
+    The midpoint of a balanced two-weight mode, :func:`course_utils.theory.layerwise.small_init_midpoint`.
     """
     _check_init(S, s0)
     p = V.array("p", p, allow_empty=True)
     if np.any(p <= 0):
         raise V.ArgumentError("skill frequencies p must be positive (a skill with p = 0 is never learned)")
-    return math.log(S / s0 - 1.0) / (2.0 * S * p)
+    return layerwise.small_init_midpoint(p, S, s0) if p.size else np.empty(p.shape)
 
 
 def gradient_descent(p, steps: int, lr: float, *, S: float = 1.0, a0: float = 1e-2, b0: float | None = None,
