@@ -1170,6 +1170,7 @@ add(_tcount.kl_divergence, lambda: dict(p=np.array([0.5, 0.3, 0.2]), q=np.array(
 add(_tcount.expected_kl, lambda: dict(p=_P10.copy(), N=np.array([1, 10, 100]), beta=0.5))
 add(_tcount.expected_kl_asymptotic, lambda: dict(p=_P10.copy(), N=np.array([10, 100]), beta=0.5, order=2))
 add(_tcount.second_order_coefficient, lambda: dict(p=_P10.copy(), beta=0.5))
+add(_tcount.unseen_probability, lambda: dict(p=_P10.copy(), N=np.array([0.0, 2.5, 100.0])))
 add(_tcount.missing_mass, lambda: dict(p=_P10.copy(), N=np.array([1, 10, 100])))
 add(_tcount.expected_seen, lambda: dict(p=_P10.copy(), N=np.array([1, 10, 100])))
 add(_tcount.top_n_floor, lambda: dict(p=_P10.copy(), n=3))

@@ -144,7 +144,7 @@ def test_data_module():
     lambda: th.quantize_log_probabilities([0.5, 0.5], 0, -3.0),
     lambda: th.quantize_log_probabilities([0.5, 0.5], 4, 1.0),
     lambda: th.quantization_floor(0, -3.0),
-    lambda: zipf_probabilities(1, 1.0),
+    lambda: zipf_probabilities(0, 1.0),
     lambda: zipf_probabilities(5, -1.0),
     lambda: sample_counts([0.5, 0.5], 10, 0, np.random.default_rng(0)),
     lambda: sample_counts([0.5, 0.5], 10, 3, 0),
@@ -164,3 +164,19 @@ def test_exercise_checkers():
     assert ex.check_missing_mass_prefactor(good, alpha=1.0)
     assert not ex.check_missing_mass_prefactor(1.1 * good, alpha=1.0)
     assert not ex.check_missing_mass_prefactor("a", alpha=1.0)
+
+
+def test_unseen_probability_is_one_formula_for_counting_and_skills():
+    """(1 − p_k)^N for real N ≥ 0 (1 at N = 0, also for p_k = 1; 0 for p_k = 1 at N > 0); missing_mass and the quanta
+    data law are Σ_k p_k (1 − p_k)^N of it, so they agree on whole N."""
+    from course_utils.theory import quanta
+    p = np.array([0.6, 0.3, 0.1, 0.0])
+    N = np.array([0.0, 1.0, 2.5, 40.0])
+    np.testing.assert_allclose(th.unseen_probability(p, N), (1 - p) ** N[:, None], rtol=1e-14)
+    assert np.array_equal(th.unseen_probability([1.0, 0.0], [0, 3]), [[1.0, 1.0], [0.0, 1.0]])
+    D = np.array([0, 1, 7, 300])
+    np.testing.assert_allclose(quanta.expected_loss_data(D, p), th.missing_mass(p, D), rtol=1e-14)
+    np.testing.assert_allclose(quanta.expected_loss_data(D, p), np.sum(p * (1 - p) ** D[:, None], axis=1), rtol=1e-12)
+    for bad_p, bad_N, name in (([0.5, 1.5], 3, "p"), ([0.5, 0.5], -1, "N"), ([0.5, np.nan], 3, "p")):
+        with pytest.raises(ValueError, match=name):
+            th.unseen_probability(bad_p, bad_N)

@@ -30,7 +30,7 @@ from scipy.stats import binom
 from .. import validate
 
 __all__ = ["add_beta_estimate", "kl_divergence", "expected_kl", "expected_kl_asymptotic",
-           "second_order_coefficient", "missing_mass", "expected_seen", "top_n_floor", "top_n_expected_kl",
+           "second_order_coefficient", "unseen_probability", "missing_mass", "expected_seen", "top_n_floor", "top_n_expected_kl",
            "quantize_log_probabilities", "quantization_floor"]
 
 
@@ -172,21 +172,36 @@ def _n_log_unseen(p: np.ndarray, N_arr: np.ndarray) -> np.ndarray:
     return np.where(sure & (N_arr[..., None] > 0), -np.inf, x)
 
 
+def unseen_probability(p, N) -> np.ndarray:
+    """(1 − p_k)^N: the probability that category k is absent from N independent samples, shape N.shape + (K,).
+
+    The one formula behind :func:`missing_mass`, :func:`expected_seen` and the data law of the quanta model
+    (:func:`course_utils.theory.quanta.expected_loss_data`: a skill never seen is never learned). N may be any
+    real number ≥ 0 there (a smooth interpolation between data-set sizes); (1 − 1)⁰ = 1.
+    """
+    p = validate.array("p", p, ndim=1)
+    if np.any(p < 0) or np.any(p > 1):
+        raise validate.ArgumentError(f"p must hold probabilities in [0, 1], got {validate.show(p)}")
+    N_arr = validate.array("N (the number of samples)", N, allow_empty=True)
+    if np.any(N_arr < 0):
+        raise validate.ArgumentError(f"the number of samples N must be non-negative, got {validate.show(N)}")
+    return np.exp(_n_log_unseen(p, N_arr))
+
+
 def missing_mass(p, N) -> np.ndarray:
     """Expected probability of the categories not seen in N samples: M(N) = Σ_k p_k (1 − p_k)^N.
 
     For Zipf's law p_k ∝ k^(−1−α) on infinitely many categories, M(N) ∝ N^(−α/(1+α)).
     """
     p = _probabilities(p)
-    N_arr = np.asarray(_sample_sizes(N), dtype=float)
-    return np.sum(p * np.exp(_n_log_unseen(p, N_arr)), axis=-1)
+    return np.sum(p * unseen_probability(p, _sample_sizes(N).astype(float)), axis=-1)
 
 
 def expected_seen(p, N) -> np.ndarray:
     """Expected number of distinct categories in N samples: Σ_k [1 − (1 − p_k)^N]."""
     p = _probabilities(p)
-    N_arr = np.asarray(_sample_sizes(N), dtype=float)
-    return np.sum(-np.expm1(_n_log_unseen(p, N_arr)), axis=-1)
+    N_arr = _sample_sizes(N).astype(float)
+    return np.sum(-np.expm1(_n_log_unseen(p, N_arr)), axis=-1)       # 1 − (1 − p_k)^N without cancellation
 
 
 def top_n_floor(p, n: int) -> float:

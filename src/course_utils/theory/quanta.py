@@ -37,7 +37,7 @@ import numpy as np
 from scipy import integrate
 
 from .. import validate as V
-from . import layerwise
+from . import counting, layerwise
 from ..data.counting import zipf_probabilities
 
 __all__ = ["exponents", "skill_probabilities", "normaliser", "zipf_tail", "skill_strength", "half_time", "gradient_descent",
@@ -245,13 +245,14 @@ def time_law_prefactor(alpha: float, n_skills: int | float = math.inf, S: float 
 def expected_loss_data(D, p) -> np.ndarray:
     """E L(D) = Σ_k p_k (1 − p_k)^D: skills never seen in D samples stay unlearned, the others are learned.
 
-    The limit of long training on D samples (every skill with n_k ≥ 1 samples converges to s_k = S).
+    The limit of long training on D samples (every skill with n_k ≥ 1 samples converges to s_k = S): the
+    missing mass of the counting chapter, with (1 − p_k)^D from :func:`course_utils.theory.counting.unseen_probability`.
     """
     p = _check_p(p)
     D = V.array("D", D, allow_empty=True)
     if np.any(D < 0):
         raise V.ArgumentError("the number of samples D must be non-negative")
-    return np.sum(p * np.exp(D[..., None] * np.log1p(-np.minimum(p, 1 - 1e-16))), axis=-1)
+    return np.sum(p * counting.unseen_probability(p, D), axis=-1)
 
 
 def data_law_prefactor(alpha: float, n_skills: int | float = math.inf) -> float:
