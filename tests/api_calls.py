@@ -737,7 +737,6 @@ add(_diag.feature_kernel, lambda: dict(features=trandn(6, 4), center=False))
 add(_diag.effective_dimension, lambda: dict(kernel=_diag.feature_kernel(trandn(6, 4))))
 add(_diag.kernel_alignment, lambda: dict(kernel=_diag.feature_kernel(trandn(6, 4)),
                                           targets=torch.tensor([0, 1, 0, 1, 2, 2]), center=True))
-add(_diag.tangent_kernel, lambda: dict(model=_mlp_model(), X=trandn(5, 3)))
 add(_diag.relative_kernel_change, lambda: dict(kernel=_diag.feature_kernel(trandn(6, 4, seed=1)),
                                                 initial=_diag.feature_kernel(trandn(6, 4))))
 

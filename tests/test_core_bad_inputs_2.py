@@ -131,19 +131,20 @@ def test_relative_kernel_change_names_both_kernels(shape):
         diagnostics.relative_kernel_change(K, torch.ones(shape))
 
 
-def test_tangent_kernel_names_model_and_non_finite_X():
+def test_empirical_ntk_names_model_and_non_finite_X():
+    from course_utils.theory.ntk_empirical import empirical_ntk
     for bad in (None, 3.0, np.ones(3)):
         with pytest.raises(ArgumentError, match=r"\bmodel\b"):
-            diagnostics.tangent_kernel(bad, torch.randn(5, 3))
+            empirical_ntk(bad, torch.randn(5, 3))
     net = mlp.MLP(3, 8, 1, 1, generator=torch.Generator().manual_seed(0))
     X = torch.randn(5, 3)
-    K = diagnostics.tangent_kernel(net, X)
+    K = empirical_ntk(net, X)
     assert K.shape == (5, 5) and bool(torch.isfinite(K).all())
     for v in (math.nan, math.inf):
         Xb = X.clone()
         Xb[0, 0] = v
-        with pytest.raises(ArgumentError, match=r"\bX\b"):
-            diagnostics.tangent_kernel(net, Xb)
+        with pytest.raises(ArgumentError, match=r"\bX1\b"):
+            empirical_ntk(net, Xb)
 
 
 # --- data.classification ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import course_utils as cu
 from course_utils import diagnostics
 from course_utils import diagnostics as D
 from course_utils.models.mlp import MLP
+from course_utils.theory.ntk_empirical import empirical_ntk
 
 
 def test_weight_norm_and_relative_change():
@@ -48,15 +49,23 @@ def test_kernel_alignment():
     assert D.kernel_alignment(D.feature_kernel(Y), y).item() == pytest.approx(1.0)
 
 
-def test_tangent_kernel_of_an_mlp():
+def test_empirical_ntk_of_an_mlp_layer_by_layer_equals_the_jacobian_one():
+    """The MLP path of empirical_ntk (no Jacobian) against J Jᵀ of the Jacobian path (a frozen parameter
+    sends the same network down the generic path), with X2 too."""
     from course_utils.models.mlp import MLP
-    from course_utils.theory.ntk_empirical import empirical_ntk, jacobian
+    from course_utils.theory.ntk_empirical import jacobian
 
     X = torch.randn(6, 4, dtype=torch.float64)
+    X2 = torch.randn(3, 4, dtype=torch.float64)
     for param in ("ntk", "standard"):
         net = MLP(4, 16, 2, 1, sigma_b=0.3, parameterization=param, dtype=torch.float64,
                   generator=torch.Generator().manual_seed(0))
-        assert torch.allclose(D.tangent_kernel(net, X), empirical_ntk(net, X), atol=1e-10)
+        J, J2 = jacobian(net, X), jacobian(net, X2)
+        assert torch.allclose(empirical_ntk(net, X), J @ J.T, atol=1e-10)
+        assert torch.allclose(empirical_ntk(net, X, X2), J @ J2.T, atol=1e-10)
+        net.layers[0].bias.requires_grad_(False)        # the generic path, without the first bias
+        J = jacobian(net, X)
+        assert torch.allclose(empirical_ntk(net, X), J @ J.T, atol=1e-10)
     # several outputs: the sum over outputs of each output's kernel
     net = MLP(4, 8, 1, 3, sigma_b=0.5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     expected = torch.zeros(6, 6, dtype=torch.float64)
@@ -71,11 +80,12 @@ def test_tangent_kernel_of_an_mlp():
 
         J = jacobian(One(c), X)
         expected += J @ J.T
-    assert torch.allclose(D.tangent_kernel(net, X), expected, atol=1e-10)
+    assert torch.allclose(empirical_ntk(net, X), expected, atol=1e-10)
+    net.layers[-1].bias.requires_grad_(False)            # generic path: the sum over outputs there too
+    expected -= 3 * torch.ones(6, 6, dtype=torch.float64) * net.scales(net.layers[-1].in_features)[1] ** 2
+    assert torch.allclose(empirical_ntk(net, X), expected, atol=1e-10)
     with pytest.raises(ValueError):
-        D.tangent_kernel(net, X[0])
-    with pytest.raises(ValueError):
-        D.tangent_kernel(torch.nn.Linear(4, 1), X)
+        empirical_ntk(net, X[0])
 
 
 def test_relative_kernel_change():
@@ -108,8 +118,8 @@ _K = torch.eye(4, dtype=torch.float64) + 0.1
     ("targets", lambda: diagnostics.kernel_alignment(_K, torch.zeros(4, dtype=torch.long))),
     ("targets", lambda: diagnostics.kernel_alignment(_K, torch.tensor([0.0, NAN, 1.0, 2.0]))),
     ("kernel", lambda: diagnostics.kernel_alignment(torch.ones(4, 4), torch.tensor([0, 1, 0, 1]))),
-    ("X", lambda: diagnostics.tangent_kernel(MLP(3, 4, 1), torch.zeros(2, 5))),
-    ("MLP", lambda: diagnostics.tangent_kernel(torch.nn.Linear(3, 1), torch.zeros(2, 3))),
+    ("X1", lambda: empirical_ntk(MLP(3, 4, 1), torch.zeros(2, 5))),
+    ("Module", lambda: empirical_ntk("net", torch.zeros(2, 3))),
     ("initial kernel", lambda: diagnostics.relative_kernel_change(_K, torch.zeros(4, 4))),
     ("kernel", lambda: diagnostics.relative_kernel_change(torch.full((4, 4), NAN), _K)),
 ])
@@ -130,7 +140,7 @@ def test_numpy_and_lists_give_the_same_answers_as_tensors():
     assert torch.equal(diagnostics.kernel_alignment(K, y), diagnostics.kernel_alignment(K, torch.from_numpy(y)))
     net = MLP(3, 5, 1, generator=torch.Generator().manual_seed(0))
     X = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(diagnostics.tangent_kernel(net, X.numpy()), diagnostics.tangent_kernel(net, X))
+    assert torch.equal(empirical_ntk(net, X.numpy()), empirical_ntk(net, X))
 
 
 @settings(max_examples=20, deadline=None)

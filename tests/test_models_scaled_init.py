@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from course_utils import diagnostics
 from course_utils.models.mlp import MLP
 from course_utils.models.scaled_init import lazy_step, train_scaled_relu_net
+from course_utils.theory.ntk_empirical import empirical_ntk
 
 pytestmark = pytest.mark.usefixtures("float64")
 
@@ -28,7 +28,7 @@ def test_no_steps_no_change_and_the_lazy_step():
     with torch.no_grad():
         for layer in net.layers:
             layer.weight.mul_(2.0)
-    assert run.lr == pytest.approx(lazy_step(diagnostics.tangent_kernel(net, X), 3), rel=1e-12)
+    assert run.lr == pytest.approx(lazy_step(empirical_ntk(net, X), 3), rel=1e-12)
 
 
 def test_the_kernel_grows_as_alpha_squared_so_the_lazy_step_shrinks_as_alpha_minus_two():
@@ -64,7 +64,7 @@ def test_one_hidden_layer_kernel_is_the_tangent_kernel_and_the_parts_add_up():
     net = MLP(6, 40, 1, 3, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(1))
     W0, V0 = (layer.weight.detach().clone() for layer in net.layers)
     K = one_hidden_layer_kernel(W0, V0, X)
-    assert torch.allclose(K, diagnostics.tangent_kernel(net, X), rtol=1e-10, atol=1e-12)
+    assert torch.allclose(K, empirical_ntk(net, X), rtol=1e-10, atol=1e-12)
     gen = torch.Generator().manual_seed(2)
     W, V = W0 + 0.05 * torch.randn(W0.shape, generator=gen), V0 + 0.05 * torch.randn(V0.shape, generator=gen)
     p = kernel_change_parts(W0, V0, W, V, X)

@@ -71,6 +71,7 @@ from course_utils.exercises import lazy_rich as exercises
 from course_utils.models.mlp import MLP
 from course_utils.models.scaled_init import train_scaled_relu_net
 from course_utils.theory import lazy_rich as theory
+from course_utils.theory.ntk_empirical import empirical_ntk
 
 cu.use_house_style()
 # Small models: one CPU thread is the fastest device; float64 keeps rounding far below the effects.
@@ -447,7 +448,7 @@ display(ex.variants("alpha", [0.1, 0.3, 1.0]))   # ρ = 0.08 (rich), 0.72 (cross
 # point ($\alpha\ge1$) is the mean of three networks (`lazy_seeds`), because the kernel change of one
 # lazy network is noisy.
 # We record the relative change of the weights and of the tangent kernel on the training set,
-# $\Theta(x, x') = \sum_c\nabla_\theta f_c(x)\cdot\nabla_\theta f_c(x')$ (`diagnostics.tangent_kernel`,
+# $\Theta(x, x') = \sum_c\nabla_\theta f_c(x)\cdot\nabla_\theta f_c(x')$ (`ntk_empirical.empirical_ntk`,
 # `diagnostics.relative_kernel_change`).
 #
 # What to expect. On the lazy side the scalar model {eq}`eq-lazyrich-change` says $\Delta\theta/\theta\approx 1/2\rho\propto\alpha^{-2}$;
@@ -703,7 +704,7 @@ def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
     if lr is None and only_last:   # from the readout's own kernel κ² s_w² ΦΦᵀ (per output): 1/λ_max(·/N)
         lr = 1 / (kappa ** 2 * 2 / params.mf_width * torch.linalg.eigvalsh(phi0 @ phi0.T / N_mf).max().item())
     elif lr is None:                # from the initial tangent kernel: 1/λ_max(κ²Θ₀/NC)
-        lr = 1 / (kappa ** 2 * torch.linalg.eigvalsh(diagnostics.tangent_kernel(net, X_mf) / (N_mf * 10)).max().item())
+        lr = 1 / (kappa ** 2 * torch.linalg.eigvalsh(empirical_ntk(net, X_mf) / (N_mf * 10)).max().item())
     opt = torch.optim.SGD(weights[-1:] if only_last else weights, lr=lr)
     loss = torch.tensor(float("nan"))
     for k in range(steps):

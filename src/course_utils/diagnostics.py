@@ -15,8 +15,8 @@ Reusable by every chapter that asks "lazy or rich?" (grokking, lazy versus rich 
   labels, A(K, YYᵀ) = ⟨K_c, (YYᵀ)_c⟩_F / (‖K_c‖_F ‖(YYᵀ)_c‖_F) ∈ [0, 1] for one-hot Y (or any
   targets); it rises as the features align with the task. For balanced classes YYᵀ is proportional
   to the projector onto the class indicators, so this is the alignment with the class projector;
-- :func:`tangent_kernel`: the empirical tangent kernel of an MLP summed over outputs, and
-  :func:`relative_kernel_change` ‖K_t − K_0‖_F/‖K_0‖_F: how far the kernel moved (lazy: → 0).
+- :func:`relative_kernel_change` ‖K_t − K_0‖_F/‖K_0‖_F: how far a kernel moved (lazy: → 0), e.g. the
+  tangent kernel of :func:`course_utils.theory.ntk_empirical.empirical_ntk`.
 
 Every function accepts a leading batch axis (an ensemble's members): parameters of shape
 (K, …) with ``batched=True``, features of shape (K, N, H). Inputs are torch tensors or NumPy
@@ -34,7 +34,7 @@ from . import validate
 from .validate import ArgumentError
 
 __all__ = ["weight_norm", "relative_weight_change", "snapshot", "feature_kernel",
-           "effective_dimension", "kernel_alignment", "tangent_kernel", "relative_kernel_change"]
+           "effective_dimension", "kernel_alignment", "relative_kernel_change"]
 
 
 def _t(x, name: str = "the input") -> torch.Tensor:
@@ -190,45 +190,6 @@ def kernel_alignment(kernel, targets, *, center: bool = True) -> torch.Tensor:
         raise ArgumentError("the kernel is zero (after centring): its alignment is undefined")
     num = (K * T).sum((-1, -2))
     return num / (K.pow(2).sum((-1, -2)).sqrt() * T.pow(2).sum().sqrt())
-
-
-def tangent_kernel(model, X: torch.Tensor) -> torch.Tensor:
-    """The empirical tangent kernel of a :class:`course_utils.models.mlp.MLP`, summed over its outputs:
-
-        Θ(x, x') = Σ_c ∇_θ f_c(x) · ∇_θ f_c(x'),   shape (N, N) for inputs X of shape (N, d).
-
-    Computed layer by layer without forming the Jacobian: for layer ℓ, z_ℓ = s_w h_{ℓ−1} W_ℓᵀ + s_b b_ℓ
-    (s_w, s_b the parameterisation's multipliers), so its weights and biases contribute
-    Σ_c (δ_c^ℓ(x)·δ_c^ℓ(x')) (s_w² h_{ℓ−1}(x)·h_{ℓ−1}(x') + s_b²), with δ_c^ℓ = ∂f_c/∂z_ℓ
-    (one backward pass per output). For one output it equals
-    :func:`course_utils.theory.ntk_empirical.empirical_ntk`. Used by the chapter on lazy versus rich
-    learning (book/04_feature_learning/02_lazy_vs_rich): how far the kernel moves during training.
-    """
-    if not hasattr(model, "layers") or not hasattr(model, "scales") or not hasattr(model, "phi"):
-        raise ArgumentError("model must be a course_utils.models.mlp.MLP (layers with known multipliers), "
-                            f"got {validate.show(model)}")
-    weight = model.layers[0].weight
-    if not (isinstance(X, torch.Tensor) and X.dtype == weight.dtype):
-        X = validate.tensor("X", X, dtype=weight.dtype, device_=weight.device)
-    if X.ndim != 2:
-        raise ArgumentError(f"X must have shape (N, d), got {tuple(X.shape)}")
-    if not bool(torch.isfinite(X).all()):
-        raise ArgumentError("X must contain only finite numbers, but some entries are NaN or infinite")
-    if X.shape[1] != weight.shape[1]:
-        raise ArgumentError(f"X has {X.shape[1]} features (shape {tuple(X.shape)}) but the network expects "
-                            f"{weight.shape[1]}")
-    X = X.detach()
-    out, pre = model(X, return_preactivations=True)
-    hidden = [X] + [model.phi(z).detach() for z in pre[:-1]]
-    deltas = [torch.autograd.grad(out[:, c].sum(), pre, retain_graph=c < out.shape[1] - 1)
-              for c in range(out.shape[1])]
-    K = torch.zeros(X.shape[0], X.shape[0], dtype=torch.float64, device=X.device)
-    for i, layer in enumerate(model.layers):
-        s_w, s_b = model.scales(layer.in_features)
-        dd = sum(d[i] @ d[i].T for d in deltas).to(torch.float64)
-        hh = hidden[i].to(torch.float64)
-        K += dd * (s_w ** 2 * hh @ hh.T + s_b ** 2)
-    return K
 
 
 def relative_kernel_change(kernel, initial) -> torch.Tensor:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import torch
 
 from .. import diagnostics, validate
+from ..theory.ntk_empirical import empirical_ntk
 from ..validate import ArgumentError
 from .mlp import MLP
 
@@ -63,7 +64,7 @@ def one_hidden_layer_kernel(W: torch.Tensor, V: torch.Tensor, X: torch.Tensor,
     with z_jμ = s₁ W_j·x_μ, the ReLU pattern m_jμ = 1[z_jμ > 0] and h_jμ = m_jμ z_jμ. ``mask`` replaces
     the pattern m (shape (N, n)): with the pattern of another set of weights frozen in, Θ is a
     polynomial of degree two in the weights. ``mask=None`` gives the kernel of
-    :func:`course_utils.diagnostics.tangent_kernel` for this network. Shapes: W (n, d), V (C, n), X (N, d).
+    :func:`course_utils.theory.ntk_empirical.empirical_ntk` for this network. Shapes: W (n, d), V (C, n), X (N, d).
     """
     W, V, X = _weights_and_inputs(W=W, V=V, X=X)
     s1, s2 = math.sqrt(2 / W.shape[1]), math.sqrt(2 / W.shape[0])
@@ -155,7 +156,7 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
             W.mul_(alpha)
         target = Y + net(X)
     theta0 = diagnostics.snapshot(weights)
-    K0 = diagnostics.tangent_kernel(net, X)
+    K0 = empirical_ntk(net, X)
     if lr is None:
         lr = lazy_step(K0, Y.shape[1])
     opt = torch.optim.SGD(weights, lr=lr)
@@ -173,6 +174,6 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
                                f"(learning rate {lr:.3g}, alpha {alpha:g}); pass a smaller lr", step=steps, lr=lr)
     parts = kernel_change_parts(theta0[0], theta0[1], weights[0], weights[1], X)
     return ScaledInitRun(diagnostics.relative_weight_change(weights, theta0).item(),
-                         diagnostics.relative_kernel_change(diagnostics.tangent_kernel(net, X), K0).item(),
+                         diagnostics.relative_kernel_change(empirical_ntk(net, X), K0).item(),
                          loss.item(), lr, parts["linear"], parts["quadratic"], parts["switching"],
                          parts["switched_fraction"], parts["preactivation_change"])

@@ -6,7 +6,9 @@ For a network f(x; θ) with scalar output, the empirical NTK is
 
     Θ(x, x') = Σ_μ ∂f(x)/∂θ_μ · ∂f(x')/∂θ_μ = J(x) J(x')ᵀ,
 
-with J the Jacobian of the outputs with respect to all trained parameters. The linearised model
+with J the Jacobian of the outputs with respect to all trained parameters (several outputs: the sum of
+their kernels). This is the course's one empirical NTK: the lazy-versus-rich chapter measures how far it
+moves in training with the same function. The linearised model
 around θ₀ is
 
     f_lin(x; θ) = f(x; θ₀) + J₀(x) (θ − θ₀),
@@ -28,6 +30,7 @@ from torch.func import functional_call, jacrev, jvp, vmap
 
 from .. import validate
 from ..autodiff import quiet_forward_ad
+from ..models.mlp import MLP
 from ..validate import ArgumentError, Dims
 
 __all__ = ["jacobian", "empirical_ntk", "LinearizedModel", "one_hidden_layer_ntk", "catapult_ensemble"]
@@ -56,15 +59,17 @@ def _chunk_size(chunk_size) -> int | None:
     return None if chunk_size is None else validate.positive_int("chunk_size", chunk_size)
 
 
-def _scalar_fn(model: nn.Module):
+def _output_fn(model: nn.Module, scalar: bool):
+    """The trained parameters' names and f(params, x) for one input x: the scalar output (``scalar``), else all
+    outputs as a vector."""
     names = [n for n, p in model.named_parameters() if p.requires_grad]
 
     def f(params: dict, x: torch.Tensor) -> torch.Tensor:
         out = functional_call(model, params, (x.unsqueeze(0),))
-        if out.numel() != 1:
-            raise ValueError("the empirical NTK here is for networks with one output; "
-                             f"this model returns {out.numel()} numbers per input")
-        return out.reshape(())
+        if scalar and out.numel() != 1:
+            raise ArgumentError("the Jacobian here is for networks with one output; "
+                                f"this model returns {out.numel()} numbers per input")
+        return out.reshape(()) if scalar else out.reshape(-1)
 
     return names, f
 
@@ -78,7 +83,7 @@ def jacobian(model: nn.Module, X: torch.Tensor, chunk_size: int | None = None) -
     model = _check_model(model)
     X = _model_input("X", X, model, Dims())
     chunk_size = _chunk_size(chunk_size)
-    names, f = _scalar_fn(model)
+    names, f = _output_fn(model, scalar=True)
     params = {n: p.detach() for n, p in model.named_parameters() if n in names}
     jac = vmap(jacrev(f), in_dims=(None, 0), chunk_size=chunk_size)(params, X)
     return torch.cat([jac[n].reshape(X.shape[0], -1) for n in names], dim=1)
@@ -86,30 +91,58 @@ def jacobian(model: nn.Module, X: torch.Tensor, chunk_size: int | None = None) -
 
 def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None,
                   chunk_size: int | None = None) -> torch.Tensor:
-    """The empirical NTK Θ(x, x') = Σ_μ ∂f(x)/∂θ_μ ∂f(x')/∂θ_μ = J(X1) J(X2)ᵀ, shape (N1, N2).
+    """The empirical NTK, summed over the C outputs of the network (one output: the usual J(X1) J(X2)ᵀ):
 
-    Sums over every parameter with ``requires_grad`` (all weights and biases of an MLP).
-    The Jacobian is formed layer by layer to keep the memory at one layer's (N, fan_out·fan_in).
+        Θ(x, x') = Σ_c Σ_μ ∂f_c(x)/∂θ_μ · ∂f_c(x')/∂θ_μ,   shape (N1, N2), float64.
+
+    Sums over every parameter with ``requires_grad``. For a :class:`course_utils.models.mlp.MLP` whose
+    parameters all train, it is computed layer by layer without any Jacobian: layer ℓ computes
+    z_ℓ = s_w h_{ℓ−1} W_ℓᵀ + s_b b_ℓ (s_w, s_b from :meth:`~course_utils.models.mlp.MLP.scales`), so its weights
+    and biases add Σ_c (δ_c^ℓ(x)·δ_c^ℓ(x')) (s_w² h_{ℓ−1}(x)·h_{ℓ−1}(x') + s_b²), δ_c^ℓ = ∂f_c/∂z_ℓ (one backward
+    pass per output). For any other module the Jacobian is formed one parameter tensor at a time (memory
+    N·C·size of that tensor; ``chunk_size`` bounds how many inputs are differentiated at once).
     """
     model = _check_model(model)
     dims = Dims()
     X1 = _model_input("X1", X1, model, dims, ("N1", "d"))
     X2 = None if X2 is None else _model_input("X2", X2, model, dims, ("N2", "d"))
     chunk_size = _chunk_size(chunk_size)
-    names, f = _scalar_fn(model)
+    if isinstance(model, MLP) and all(p.requires_grad for p in model.parameters()):
+        return _mlp_ntk(model, X1, X2)
+    names, f = _output_fn(model, scalar=False)
     params = {n: p.detach() for n, p in model.named_parameters() if n in names}
     n1 = X1.shape[0]
     n2 = n1 if X2 is None else X2.shape[0]
-    theta = torch.zeros(n1, n2, dtype=X1.dtype, device=X1.device)
-    for name in names:  # one parameter tensor at a time: Θ = Σ_tensors J_tensor(X1) J_tensor(X2)ᵀ
+    theta = torch.zeros(n1, n2, dtype=torch.float64, device=X1.device)
+    for name in names:  # one parameter tensor at a time: Θ = Σ_tensors Σ_c J_c,tensor(X1) J_c,tensor(X2)ᵀ
 
         def f_one(p, x, name=name):
             return f({**params, name: p}, x)
 
         jac = vmap(jacrev(f_one), in_dims=(None, 0), chunk_size=chunk_size)
-        a = jac(params[name], X1).reshape(n1, -1)
-        b = a if X2 is None else jac(params[name], X2).reshape(n2, -1)
-        theta += a @ b.T
+        a = jac(params[name], X1).reshape(n1, -1, params[name].numel()).to(torch.float64)     # (N1, C, size)
+        b = a if X2 is None else jac(params[name], X2).reshape(n2, -1, params[name].numel()).to(torch.float64)
+        theta += torch.einsum("icp,jcp->ij", a, b)
+    return theta
+
+
+def _mlp_ntk(model: MLP, X1: torch.Tensor, X2: torch.Tensor | None) -> torch.Tensor:
+    """Θ of an MLP, layer by layer (see :func:`empirical_ntk`), accumulated in float64."""
+    def parts(X):
+        out, pre = model(X.detach(), return_preactivations=True)
+        hidden = [X.detach()] + [model.phi(z).detach() for z in pre[:-1]]
+        deltas = [torch.autograd.grad(out[:, c].sum(), pre, retain_graph=c < out.shape[1] - 1)
+                  for c in range(out.shape[1])]
+        return hidden, deltas
+
+    h1, d1 = parts(X1)
+    h2, d2 = (h1, d1) if X2 is None else parts(X2)
+    theta = torch.zeros(h1[0].shape[0], h2[0].shape[0], dtype=torch.float64, device=X1.device)
+    for i, layer in enumerate(model.layers):
+        s_w, s_b = model.scales(layer.in_features)
+        dd = sum(a[i] @ b[i].T for a, b in zip(d1, d2)).to(torch.float64)
+        hh = h1[i].to(torch.float64) @ h2[i].to(torch.float64).T
+        theta += dd * (s_w ** 2 * hh + s_b ** 2)
     return theta
 
 
