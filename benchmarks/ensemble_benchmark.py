@@ -52,9 +52,8 @@ import torch.nn.functional as F
 from course_utils.device import DEFAULT_NUM_THREADS
 from course_utils.ensemble import (BatchedAdamW, Grid, first_step_reaching, mse_per_sample,
                                    train_ensemble)
-from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel,
-                                          addition_table, nearest_target_accuracy,
-                                          random_train_masks, target_vectors)
+from course_utils.data.arithmetic import addition_table, split_masks, target_vectors
+from course_utils.models.grokking import BatchedToyAdditionModel, ToyAdditionModel, nearest_target_accuracy, toy_optimizer
 
 P, EMBED_DIM, OUT_DIM, N_TRAIN = 10, 1, 30, 45
 LR_EMBED = 1e-3          # the paper's embedding learning rate
@@ -121,7 +120,7 @@ def members(K: int):
     seeds = list(range(K))
     lr_dec = np.full(K, 1e-4)                        # the paper's decoder learning rate
     wd_dec = np.logspace(-2, 1, K)
-    masks = random_train_masks(P * (P + 1) // 2, N_TRAIN, seeds)
+    masks = split_masks(P * (P + 1) // 2, n_train=N_TRAIN, seeds=seeds)
     return seeds, lr_dec, wd_dec, masks
 
 
@@ -308,12 +307,10 @@ def phase_grid(H: int, steps: int, seeds: int, device, record_every: int) -> Non
     t = time.perf_counter()
     pairs, sums = addition_table(P)
     Y = target_vectors(P, OUT_DIM)
-    masks = random_train_masks(len(pairs), N_TRAIN, grid["seed"])
+    masks = split_masks(len(pairs), n_train=N_TRAIN, seeds=grid["seed"])
     pairs, sums, Y, m = pairs.to(device), sums.to(device), Y.to(device), masks.to(device)
     model = BatchedToyAdditionModel(grid.size, P, EMBED_DIM, H, OUT_DIM, seeds=grid["seed"]).to(device)
-    opt = BatchedAdamW(model.parameter_groups(
-        embedding=dict(lr=LR_EMBED, weight_decay=0.0),
-        decoder=dict(lr=grid["lr"], weight_decay=grid["weight_decay"])))
+    opt = toy_optimizer(model, embed_lr=LR_EMBED, decoder_lr=grid["lr"], decoder_wd=grid["weight_decay"])
 
     outputs = {}   # one forward pass per record serves both accuracies (metrics run in this order)
 

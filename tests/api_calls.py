@@ -750,6 +750,8 @@ _parity = importlib.import_module("course_utils.data.sparse_parity")
 _synth = importlib.import_module("course_utils.data.synthetic")
 
 skip(_arith.AdditionTask, "a result record that addition_task builds")
+add(_arith.addition_table, lambda: dict(p=5))
+add(_arith.target_vectors, lambda: dict(p=5, out_dim=4, scale=1.0, seed=0))
 add(_arith.addition_task, lambda: dict(p=5, out_dim=4, target_scale=1.0, target_seed=0))
 add(_arith.modular_addition, lambda: dict(p=5))
 add(_arith.one_hot_pairs, lambda: dict(pairs=_arith.modular_addition(5)[0], p=5, dtype=torch.float64))
@@ -871,14 +873,11 @@ add(_deep.end_to_end, lambda: dict(weights=[trandn(5, 4), trandn(3, 5, seed=1)])
 add(_deep.balanced_factors, lambda: dict(A=trandn(3, 4), widths=[5], generator=tgen(1), dtype=torch.float64))
 add(_deep.whitened_loss, lambda: dict(weights=[trandn(5, 4), trandn(3, 5, seed=1)], target_map=trandn(3, 4, seed=2)))
 
-add(_grok.addition_table, lambda: dict(p=5))
-add(_grok.target_vectors, lambda: dict(p=5, out_dim=4, scale=1.0, seed=0))
-add(_grok.random_train_masks, lambda: dict(n_total=15, n_train=[5, 10], seeds=[0, 1]))
 
 
 def _toy_outputs():
-    pairs, sums = _grok.addition_table(5)
-    targets = _grok.target_vectors(5, 4)
+    pairs, sums = _arith.addition_table(5)
+    targets = _arith.target_vectors(5, 4)
     return pairs, sums, targets
 
 
@@ -889,7 +888,7 @@ add(_grok.nearest_target_accuracy, lambda: dict(outputs=_toy_outputs()[2][_toy_o
 
 def _toy_metrics_call():
     pairs, sums, targets = _toy_outputs()
-    masks = _grok.random_train_masks(15, [8, 8], seeds=[0, 1])
+    masks = _arith.split_masks(15, n_train=[8, 8], seeds=[0, 1])
     return dict(pairs=pairs, targets=targets, sums=sums, train_mask=masks, val_mask=~masks, embeddings=True)
 
 
@@ -906,15 +905,17 @@ def _btoy():
 
 add(_grok.ToyAdditionModel, lambda: dict(p=5, embed_dim=1, width=8, out_dim=4, depth=2, activation="tanh",
                                           init_scale_embed=1.0, init_scale_decoder=1.0, seed=0))
-add(_grok.ToyAdditionModel.forward, lambda: (_toy().forward, dict(pairs=_grok.addition_table(5)[0])))
+add(_grok.ToyAdditionModel.forward, lambda: (_toy().forward, dict(pairs=_arith.addition_table(5)[0])))
 add(_grok.ToyAdditionModel.parameter_groups,
     lambda: (_toy().parameter_groups, dict(embedding=dict(lr=1e-3), decoder=dict(lr=1e-4, weight_decay=1.0))))
 add(_grok.BatchedToyAdditionModel, lambda: dict(n_members=2, p=5, embed_dim=1, width=8, out_dim=4, depth=2,
                                                  activation="tanh", init_scale_embed=[1.0, 2.0],
                                                  init_scale_decoder=1.0, seeds=[0, 1]))
-add(_grok.BatchedToyAdditionModel.forward, lambda: (_btoy().forward, dict(pairs=_grok.addition_table(5)[0])))
+add(_grok.BatchedToyAdditionModel.forward, lambda: (_btoy().forward, dict(pairs=_arith.addition_table(5)[0])))
 add(_grok.BatchedToyAdditionModel.parameter_groups,
     lambda: (_btoy().parameter_groups, dict(embedding=dict(lr=1e-3), decoder=dict(lr=[1e-4, 2e-4], weight_decay=1.0))))
+add(_grok.toy_optimizer, lambda: dict(model=_btoy(), embed_lr=1e-3, decoder_lr=[1e-4, 2e-4], decoder_wd=1.0,
+                                        embed_wd=0.0))
 add(_grok.BatchedToyAdditionModel.load_members, lambda: (_btoy().load_members, dict(models=[_toy(), _toy()])))
 add(_grok.BatchedToyAdditionModel.from_members, lambda: (_grok.BatchedToyAdditionModel.from_members,
                                                           dict(models=[_toy(), _toy()])))

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_utils import checks, device, diagnostics
-from course_utils.data import classification
+from course_utils.data import arithmetic, classification
 from course_utils.models import deep_linear, grokking, mlp, silu_net
 from course_utils.train import History, train
 from course_utils.validate import ArgumentError
@@ -190,7 +190,7 @@ def test_grokking_names_seeds_pairs_models_targets_n_train():
     with pytest.raises(ArgumentError, match=r"\bseeds\b"):
         grokking.BatchedToyAdditionModel(2, p=5, width=8, out_dim=4, seeds=[0])
     model = grokking.BatchedToyAdditionModel(2, p=5, width=8, out_dim=4)
-    pairs = grokking.addition_table(5)[0]
+    pairs = arithmetic.addition_table(5)[0]
     out = model(pairs)
     assert out.shape[:2] == (2, pairs.shape[0])
     bad = pairs.clone()
@@ -201,7 +201,7 @@ def test_grokking_names_seeds_pairs_models_targets_n_train():
         grokking.BatchedToyAdditionModel.from_members([])
     for n_train in ([0, 10], [-1, 10]):
         with pytest.raises(ArgumentError, match=r"\bn_train\b"):
-            grokking.random_train_masks(15, n_train, seeds=[0, 1])
+            arithmetic.split_masks(15, n_train=n_train, seeds=[0, 1])
     with pytest.raises(ArgumentError, match=r"\btargets\b"):
         grokking.nearest_target_accuracy(torch.randn(6, 4), torch.zeros(0, 4), torch.zeros(6, dtype=torch.long))
 

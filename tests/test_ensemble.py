@@ -21,8 +21,8 @@ from course_utils.ensemble import (BatchedAdam, BatchedAdamW, BatchedLinear, Bat
                                    BatchedSGD, EnsembleHistory, Grid, LabelledArray, accuracy,
                                    cross_entropy_per_sample, first_step_crossing, first_step_reaching, mlp,
                                    mse_per_sample, per_member, train_ensemble)
-from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel,
-                                          addition_table, random_train_masks, target_vectors)
+from course_utils.data.arithmetic import addition_table, split_masks, target_vectors
+from course_utils.models.grokking import BatchedToyAdditionModel, ToyAdditionModel, toy_optimizer
 from course_utils.plotting import phase_diagram
 from course_utils.train import train
 
@@ -179,13 +179,12 @@ def test_toy_model_with_embedding_and_decoder_learning_rates(float64):
     """The grokking set-up: AdamW with separate per-member lrs/wds for embeddings and decoder."""
     pairs, sums = addition_table(6)
     Y = target_vectors(6, out_dim=5)
-    masks = random_train_masks(len(pairs), 15, seeds=range(K))
+    masks = split_masks(len(pairs), n_train=15, seeds=range(K))
     lr_e, lr_d, wd_d = [1e-2, 3e-3, 1e-2, 2e-2], [1e-3, 3e-3, 1e-2, 2e-3], [0.0, 1.0, 0.3, 3.0]
     s_e, s_d = [1.0, 2.0, 0.5, 1.0], [1.0, 0.5, 2.0, 1.0]
     model = BatchedToyAdditionModel(K, p=6, width=12, out_dim=5, init_scale_embed=s_e,
                                     init_scale_decoder=s_d, seeds=SEEDS)
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=lr_e, weight_decay=0.0),
-                                              decoder=dict(lr=lr_d, weight_decay=wd_d)))
+    opt = toy_optimizer(model, embed_lr=lr_e, decoder_lr=lr_d, decoder_wd=wd_d)
     train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=80, optimizer=opt,
                    sample_weight=masks, progress=False)
     for k in range(K):

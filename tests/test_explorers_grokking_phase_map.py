@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.ensemble import BatchedAdamW, Grid, first_step_reaching, mse_per_sample, train_ensemble  # noqa: E402
+from course_utils.ensemble import Grid, first_step_reaching, mse_per_sample, train_ensemble  # noqa: E402
 from course_utils.explorers import grokking_phase_map as gpm  # noqa: E402
 from course_utils.theory import grokking as theory  # noqa: E402
 from explorer_testing import live_controls, redraw_cpu_seconds  # noqa: E402
@@ -145,7 +145,8 @@ def test_variants_switch_between_weight_decays(synthetic):
 def test_on_a_trained_toy_ensemble():
     """The chapter's recipe at a tiny size: the recorded embeddings and accuracies go in as they come out."""
     from course_utils.data import arithmetic
-    from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, target_vectors
+    from course_utils.data.arithmetic import target_vectors
+    from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, toy_optimizer
     p, steps = 6, 200
     task = arithmetic.addition_task(p)
     grid = Grid(decoder_wd=[0.01, 1.0], decoder_lr=[1e-3, 1e-2], seed=range(1))
@@ -154,8 +155,7 @@ def test_on_a_trained_toy_ensemble():
     val_mask = arithmetic.answerable(task.sums, train_mask)
     Y = torch.stack([target_vectors(p, task.targets.shape[1], seed=s) for s in range(K)])
     toy = BatchedToyAdditionModel(K, p=p, width=16, seeds=range(K))
-    opt = BatchedAdamW(toy.parameter_groups(embedding=dict(lr=np.full(K, 2e-3), weight_decay=0.0),
-                                            decoder=dict(lr=grid["decoder_lr"], weight_decay=grid["decoder_wd"])))
+    opt = toy_optimizer(toy, embed_lr=np.full(K, 2e-3), decoder_lr=grid["decoder_lr"], decoder_wd=grid["decoder_wd"])
     hist = train_ensemble(toy, mse_per_sample, task.pairs.expand(K, -1, -1), Y[:, task.sums], steps=steps,
                           optimizer=opt, per_member_data=True, sample_weight=train_mask.float(), progress=False,
                           record_steps=range(0, steps + 1, 50),

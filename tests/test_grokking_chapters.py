@@ -9,7 +9,7 @@ from course_utils.data import arithmetic
 from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_reaching,
                                    mse_per_sample, train_ensemble)
 from course_utils.exercises import grokking as exercises
-from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, toy_metrics
+from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, toy_metrics, toy_optimizer
 from course_utils.theory import grokking as theory
 
 
@@ -24,11 +24,10 @@ def test_toy_ensemble_representation_and_null_space():
     task = arithmetic.addition_task(10)
     pairs, sums, Y = task.pairs, task.sums, task.targets
     grid = Grid(fraction=[0.3, 0.8], seed=range(2))
-    train = arithmetic.split_masks(task.n, grid["fraction"], grid["seed"])
+    train = arithmetic.split_masks(task.n, grid["fraction"], seeds=grid["seed"])
     val = arithmetic.answerable(sums, train)
     model = BatchedToyAdditionModel(grid.size, width=32, seeds=grid["seed"])
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=3e-3, weight_decay=0.0),
-                                              decoder=dict(lr=1e-3, weight_decay=1.0)))
+    opt = toy_optimizer(model, embed_lr=3e-3, decoder_lr=1e-3, decoder_wd=1.0)
     hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=3000, optimizer=opt,
                           sample_weight=train.float(), record_steps=[0, 3000], progress=False,
                           metrics={"val_acc": lambda m: nearest_target_accuracy(m(pairs), Y, sums, val)})
@@ -54,8 +53,7 @@ def test_delayed_corner_representation_forms_before_the_fit():
     train = arithmetic.split_masks(task.n, 0.8, seeds=seeds)
     val = arithmetic.answerable(sums, train)
     model = BatchedToyAdditionModel(len(seeds), width=32, seeds=seeds)
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=2e-3, weight_decay=0.0),
-                                              decoder=dict(lr=1e-3, weight_decay=2.0)))
+    opt = toy_optimizer(model, embed_lr=2e-3, decoder_lr=1e-3, decoder_wd=2.0)
     hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=2500, optimizer=opt,
                           sample_weight=train.float(), record_steps=range(0, 2501, 100), progress=False,
                           metrics=toy_metrics(pairs, Y, sums, train, val))
@@ -111,8 +109,7 @@ def test_toy_phase_map_has_memorisation_and_confusion_corners():
     train = arithmetic.split_masks(task.n, 0.8, seeds=range(grid.size))
     val = arithmetic.answerable(sums, train)
     model = BatchedToyAdditionModel(grid.size, width=32, seeds=grid["seed"])
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=2e-3, weight_decay=0.0),
-                                              decoder=dict(lr=grid["decoder_lr"], weight_decay=grid["decoder_wd"])))
+    opt = toy_optimizer(model, embed_lr=2e-3, decoder_lr=grid["decoder_lr"], decoder_wd=grid["decoder_wd"])
     steps = 3000
     hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=steps, optimizer=opt,
                           sample_weight=train.float(), record_steps=range(0, steps + 1, 100), progress=False,
@@ -152,8 +149,7 @@ def test_toy_embeddings_freeze_when_the_training_set_is_fit():
     train = arithmetic.split_masks(task.n, 0.6, seeds=seeds)
     val = arithmetic.answerable(sums, train)
     model = BatchedToyAdditionModel(len(seeds), width=64, seeds=seeds)
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=2e-3, weight_decay=0.0),
-                                              decoder=dict(lr=1e-2, weight_decay=0.1)))
+    opt = toy_optimizer(model, embed_lr=2e-3, decoder_lr=1e-2, decoder_wd=0.1)
     steps = 5000
     record = np.unique(np.r_[0, np.geomspace(10, steps, 50).round().astype(int)])
     hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=steps, optimizer=opt,
@@ -190,8 +186,7 @@ def test_toy_ordered_start_groks_after_the_fit():
     model = BatchedToyAdditionModel(len(seeds), width=64, seeds=seeds)
     with torch.no_grad():
         model.embedding.copy_(model.embedding.sort(dim=1).values)
-    opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=1e-4, weight_decay=0.0),
-                                              decoder=dict(lr=10 ** -2.5, weight_decay=0.3)))
+    opt = toy_optimizer(model, embed_lr=1e-4, decoder_lr=10 ** -2.5, decoder_wd=0.3)
     steps = 2500
     hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=steps, optimizer=opt,
                           sample_weight=train.float(), record_steps=range(0, steps + 1, 25), progress=False,

@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course_utils.data import arithmetic as A
 from course_utils.models import deep_linear as DL
 from course_utils.models import grokking as G
 from course_utils.models import interpolation as I
@@ -69,16 +70,18 @@ BAD_CALLS = [
     ("W_2", lambda: DL.end_to_end([torch.zeros(3, 2), torch.zeros(4)])),
     ("A", lambda: DL.balanced_factors(torch.full((2, 2), NAN), [2])),
     ("widths", lambda: DL.balanced_factors(torch.eye(2), [0])),
-    ("p", lambda: G.addition_table(1)),
-    ("p", lambda: G.addition_table(2.5)),
-    ("out_dim", lambda: G.target_vectors(5, 0)),
-    ("scale", lambda: G.target_vectors(5, 3, scale=NAN)),
-    ("n_total", lambda: G.random_train_masks(0, 1, [0])),
-    ("n_train", lambda: G.random_train_masks(10, 2.5, [0])),
-    ("n_train", lambda: G.random_train_masks(10, [2, 3], [0, 1, 2])),
-    ("training-set sizes", lambda: G.random_train_masks(10, -5, [0])),
-    ("seeds", lambda: G.random_train_masks(10, 2, 7)),
-    ("seeds", lambda: G.random_train_masks(10, 2, [0, -1])),
+    ("p", lambda: A.addition_table(1)),
+    ("p", lambda: A.addition_table(2.5)),
+    ("out_dim", lambda: A.target_vectors(5, 0)),
+    ("scale", lambda: A.target_vectors(5, 3, scale=NAN)),
+    ("n_total", lambda: A.split_masks(0, n_train=1, seeds=[0])),
+    ("n_train", lambda: A.split_masks(10, n_train=2.5, seeds=[0])),
+    ("n_train", lambda: A.split_masks(10, n_train=[2, 3], seeds=[0, 1, 2])),
+    ("training-set sizes", lambda: A.split_masks(10, n_train=-5, seeds=[0])),
+    ("n_train", lambda: A.split_masks(10, 0.5, n_train=5, seeds=[0])),
+    ("n_train", lambda: A.split_masks(10, seeds=[0])),
+    ("seeds", lambda: A.split_masks(10, n_train=2, seeds=7)),
+    ("seeds", lambda: A.split_masks(10, n_train=2, seeds=[0, -1])),
     ("labels", lambda: G.nearest_target_accuracy(torch.zeros(4, 3), torch.zeros(2, 3),
                                                  torch.zeros(5, dtype=torch.long))),
     ("weight", lambda: G.nearest_target_accuracy(torch.zeros(4, 3), torch.zeros(2, 3), torch.zeros(4, dtype=torch.long),
@@ -90,9 +93,9 @@ BAD_CALLS = [
     ("n_members", lambda: G.BatchedToyAdditionModel(0, width=4)),
     ("k", lambda: G.BatchedToyAdditionModel(2, width=4).member(2)),
     ("models", lambda: G.BatchedToyAdditionModel.from_members([torch.zeros(2)])),
-    ("train_mask", lambda: G.toy_metrics(G.addition_table(4)[0], torch.zeros(7, 3), G.addition_table(4)[1],
+    ("train_mask", lambda: G.toy_metrics(A.addition_table(4)[0], torch.zeros(7, 3), A.addition_table(4)[1],
                                          torch.full((10,), 2), torch.ones(10, dtype=torch.bool))),
-    ("sums", lambda: G.toy_metrics(G.addition_table(4)[0], torch.zeros(3, 3), G.addition_table(4)[1],
+    ("sums", lambda: G.toy_metrics(A.addition_table(4)[0], torch.zeros(3, 3), A.addition_table(4)[1],
                                    torch.ones(10, dtype=torch.bool), torch.ones(10, dtype=torch.bool))),
     ("spectrum", lambda: RP.resolution_limited_losses([1.0, NAN, 0.5], [1], limit="data", draws=1, rng=0)),
     ("sizes", lambda: RP.resolution_limited_losses(np.ones(10), [1.5, 3], limit="data", draws=1, rng=0)),
@@ -157,7 +160,7 @@ def test_inputs_of_the_wrong_container_or_dtype_are_converted():
     p = _params()
     assert torch.equal(S.silu_net(p, x32[:, :2].repeat(1, 2)), S.silu_net(p, x32[:, :2].repeat(1, 2).double()))
     toy = G.ToyAdditionModel(p=5, width=4, out_dim=3)
-    pairs, _ = G.addition_table(5)
+    pairs, _ = A.addition_table(5)
     assert torch.equal(toy(pairs.numpy()), toy(pairs))
 
 
@@ -171,10 +174,10 @@ def test_half_mse_converts_a_numpy_target_to_the_prediction_dtype():
 
 @settings(max_examples=25, deadline=None)
 @given(n_total=st.integers(1, 40), data=st.data())
-def test_random_train_masks_have_the_asked_sizes(n_total, data):
+def test_split_masks_have_the_asked_sizes(n_total, data):
     sizes = data.draw(st.lists(st.integers(1, n_total), min_size=1, max_size=4))
     seeds = data.draw(st.lists(st.integers(0, 10**6), min_size=len(sizes), max_size=len(sizes)))
-    masks = G.random_train_masks(n_total, sizes, seeds)
+    masks = A.split_masks(n_total, n_train=sizes, seeds=seeds)
     assert masks.dtype == torch.bool and masks.shape == (len(sizes), n_total)
     assert masks.sum(1).tolist() == sizes
 

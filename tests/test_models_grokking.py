@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from course_utils.ensemble import BatchedAdamW, mse_per_sample, train_ensemble
-from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel,
-                                          addition_table, nearest_target_accuracy,
-                                          random_train_masks, target_vectors, toy_metrics)
+from course_utils.data.arithmetic import addition_table, split_masks, target_vectors
+from course_utils.models.grokking import (BatchedToyAdditionModel, ToyAdditionModel, nearest_target_accuracy,
+                                          toy_metrics, toy_optimizer)
 
 
 def test_addition_table():
@@ -26,11 +26,11 @@ def test_target_vectors_and_masks():
     assert Y.shape == (19, 30)
     assert torch.equal(Y, target_vectors(10, 30, seed=3))
     assert not torch.equal(Y, target_vectors(10, 30, seed=4))
-    masks = random_train_masks(55, [45, 10, 45], seeds=[0, 1, 0])
+    masks = split_masks(55, n_train=[45, 10, 45], seeds=[0, 1, 0])
     assert masks.shape == (3, 55) and masks.sum(1).tolist() == [45, 10, 45]
-    assert torch.equal(masks[0], masks[2]) and not torch.equal(masks[0], random_train_masks(55, 45, [5])[0])
+    assert torch.equal(masks[0], masks[2]) and not torch.equal(masks[0], split_masks(55, n_train=45, seeds=[5])[0])
     with pytest.raises(ValueError):
-        random_train_masks(55, 56, seeds=[0])
+        split_masks(55, n_train=56, seeds=[0])
 
 
 def test_single_model_shapes_and_initialisation():
@@ -105,7 +105,7 @@ def test_ensemble_fits_its_training_sets():
     torch.manual_seed(0)
     pairs, sums = addition_table(10)
     Y = target_vectors(10)
-    masks = random_train_masks(55, 45, seeds=range(4))
+    masks = split_masks(55, n_train=45, seeds=range(4))
     model = BatchedToyAdditionModel(4, width=32)
     opt = BatchedAdamW(model.parameter_groups(embedding=dict(lr=1e-2, weight_decay=0.0),
                                               decoder=dict(lr=[1e-3, 2e-3, 3e-3, 5e-3], weight_decay=0.0)))
@@ -119,7 +119,7 @@ def test_ensemble_fits_its_training_sets():
 def test_toy_metrics_records_accuracies_and_embeddings():
     pairs, sums = addition_table(6)
     Y = target_vectors(6, 8)
-    masks = random_train_masks(len(pairs), 12, seeds=[0, 1, 2])
+    masks = split_masks(len(pairs), n_train=12, seeds=[0, 1, 2])
     model = BatchedToyAdditionModel(3, p=6, width=16, out_dim=8)
     metrics = toy_metrics(pairs, Y, sums, masks, ~masks)
     assert set(metrics) == {"train_acc", "val_acc", "E"}
@@ -130,3 +130,32 @@ def test_toy_metrics_records_accuracies_and_embeddings():
     assert E.shape == (3, 6) and torch.equal(E, model.embedding[..., 0])
     assert E.data_ptr() != model.embedding.data_ptr()          # a copy, not a view of the parameter
     assert set(toy_metrics(pairs, Y, sums, masks, ~masks, embeddings=False)) == {"train_acc", "val_acc"}
+
+
+def test_toy_optimizer_is_the_papers_adamw_for_one_model_and_for_an_ensemble():
+    """toy_optimizer gives AdamW with the embedding and decoder settings; a batched member takes the same steps as
+    the single model with its settings (ensemble member 1 ↔ ToyAdditionModel(seed=1), decoder lr 2e-3, decay 0.5)."""
+    pairs, sums = addition_table(5)
+    Y = target_vectors(5, 8)
+    single = ToyAdditionModel(p=5, width=8, out_dim=8, seed=1)
+    opt = toy_optimizer(single, embed_lr=1e-2, decoder_lr=2e-3, decoder_wd=0.5)
+    assert isinstance(opt, torch.optim.AdamW)
+    emb, dec = opt.param_groups
+    assert (emb["lr"], emb["weight_decay"], dec["lr"], dec["weight_decay"]) == (1e-2, 0.0, 2e-3, 0.5)
+    assert emb["params"] == [single.embedding] and len(dec["params"]) == len(list(single.decoder.parameters()))
+    batched = BatchedToyAdditionModel(2, p=5, width=8, out_dim=8, seeds=[0, 1])
+    bopt = toy_optimizer(batched, embed_lr=1e-2, decoder_lr=[1e-3, 2e-3], decoder_wd=[0.0, 0.5], embed_wd=0.0)
+    for _ in range(20):
+        for model, o in ((single, opt), (batched, bopt)):
+            o.zero_grad()
+            out = model(pairs)
+            loss = ((out - Y[sums]) ** 2).sum(-1).mean(-1)
+            loss.sum().backward()
+            o.step()
+    torch.testing.assert_close(batched.member(1).embedding, single.embedding, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="embed_lr"):
+        toy_optimizer(single, embed_lr=-1.0, decoder_lr=1e-3, decoder_wd=0.0)
+    with pytest.raises(ValueError, match="decoder_wd"):
+        toy_optimizer(single, embed_lr=1e-3, decoder_lr=1e-3, decoder_wd=float("nan"))
+    with pytest.raises(ValueError, match="ToyAdditionModel"):
+        toy_optimizer(torch.nn.Linear(2, 2), embed_lr=1e-3, decoder_lr=1e-3, decoder_wd=0.0)

@@ -66,7 +66,7 @@ from course_utils.data import arithmetic
 from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_crossing, first_step_reaching,
                                    mse_per_sample, train_ensemble)
 from course_utils.exercises import grokking as exercises
-from course_utils.models.grokking import BatchedToyAdditionModel, toy_metrics
+from course_utils.models.grokking import BatchedToyAdditionModel, toy_metrics, toy_optimizer
 from course_utils.theory import grokking as theory
 
 cu.use_house_style()
@@ -151,9 +151,7 @@ decoder_wd = np.r_[np.full(K_sweep, P.decoder_wd), np.full(K_grok, P.grok_decode
 
 model = BatchedToyAdditionModel(K_sweep + K_grok, p=P.p, width=P.width, depth=P.depth,
                                 seeds=cu.seed(np.r_[grid["seed"], np.arange(K_grok)]))
-opt = BatchedAdamW(model.parameter_groups(
-    embedding=dict(lr=embed_lr, weight_decay=0.0),
-    decoder=dict(lr=P.decoder_lr, weight_decay=decoder_wd)))
+opt = toy_optimizer(model, embed_lr=embed_lr, decoder_lr=P.decoder_lr, decoder_wd=decoder_wd)
 
 metrics = toy_metrics(pairs, Y, sums, train_mask, val_mask)     # training/validation accuracy, embeddings (K, p)
 hist = train_ensemble(model, mse_per_sample, pairs, Y[sums], steps=P.steps, optimizer=opt,
@@ -361,9 +359,7 @@ fz = Grid(decoder_wd=P.freeze_decoder_wd, seed=range(P.freeze_seeds))
 fz_train = arithmetic.split_masks(task.n, P.freeze_fraction, seeds=cu.seed(fz["seed"]))
 fz_val = arithmetic.answerable(sums, fz_train)
 fz_model = BatchedToyAdditionModel(fz.size, p=P.p, width=P.freeze_width, depth=P.depth, seeds=cu.seed(fz["seed"]))
-fz_opt = BatchedAdamW(fz_model.parameter_groups(
-    embedding=dict(lr=P.freeze_embed_lr, weight_decay=0.0),
-    decoder=dict(lr=P.freeze_decoder_lr, weight_decay=fz["decoder_wd"])))
+fz_opt = toy_optimizer(fz_model, embed_lr=P.freeze_embed_lr, decoder_lr=P.freeze_decoder_lr, decoder_wd=fz["decoder_wd"])
 fz_record = np.unique(np.r_[0, np.geomspace(10, P.freeze_steps, 80).round().astype(int)])   # log-spaced
 fz_hist = train_ensemble(
     fz_model, mse_per_sample, pairs, Y[sums], steps=P.freeze_steps, optimizer=fz_opt,
@@ -517,9 +513,7 @@ og_model = BatchedToyAdditionModel(len(og_seeds), p=P.p, width=P.freeze_width, d
                                    seeds=cu.seed(og_seeds))
 with torch.no_grad():                                   # the ordered start: sort each run's initial values
     og_model.embedding.copy_(og_model.embedding.sort(dim=1).values)
-og_opt = BatchedAdamW(og_model.parameter_groups(
-    embedding=dict(lr=P.order_embed_lr, weight_decay=0.0),
-    decoder=dict(lr=P.order_decoder_lr, weight_decay=P.order_decoder_wd)))
+og_opt = toy_optimizer(og_model, embed_lr=P.order_embed_lr, decoder_lr=P.order_decoder_lr, decoder_wd=P.order_decoder_wd)
 og_hist = train_ensemble(
     og_model, mse_per_sample, pairs, Y[sums], steps=P.order_steps, optimizer=og_opt,
     sample_weight=og_train.float(), record_steps=range(0, P.order_steps + 1, 25), progress=False,

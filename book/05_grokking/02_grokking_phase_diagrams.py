@@ -68,7 +68,7 @@ from course_utils.data import classification as digits_data
 from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_reaching,
                                    mse_per_sample, train_ensemble)
 from course_utils.exercises import grokking as exercises
-from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, target_vectors
+from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, toy_optimizer
 from course_utils.plotting import phase_diagram
 from course_utils.theory import grokking as theory
 
@@ -154,11 +154,10 @@ split_seeds = cu.seed(np.arange(K1 + K2))                 # its own random train
 train_mask = arithmetic.split_masks(task.n, P.fraction, seeds=split_seeds)
 val_mask = arithmetic.answerable(sums, train_mask)
 target_seeds = cu.seed(np.arange(K1 + K2) + 10_000)      # and its own random targets Y_s, (K, 2p − 1, D)
-Y = torch.stack([target_vectors(P.p, task.targets.shape[1], seed=s) for s in target_seeds])
+Y = torch.stack([arithmetic.target_vectors(P.p, task.targets.shape[1], seed=s) for s in target_seeds])
 
 toy = BatchedToyAdditionModel(K1 + K2, p=P.p, width=P.width, seeds=seeds).to(device)
-opt = BatchedAdamW(toy.parameter_groups(embedding=dict(lr=embed_lr, weight_decay=0.0),
-                                        decoder=dict(lr=decoder_lr, weight_decay=decoder_wd)))
+opt = toy_optimizer(toy, embed_lr=embed_lr, decoder_lr=decoder_lr, decoder_wd=decoder_wd)
 pairs_d, sums_d, Y_d = pairs.to(device), sums.to(device), Y.to(device)
 tm, vm = train_mask.to(device), val_mask.to(device)
 start = time.perf_counter()

@@ -23,11 +23,27 @@ import torch
 
 from .. import validate
 from ..validate import bool_mask, float_dtype, int_tensor, seed_list
-from ..models.grokking import addition_table, target_vectors
 from ..validate import ArgumentError
 
-__all__ = ["AdditionTask", "addition_task", "modular_addition", "one_hot_pairs", "n_train_from_fraction",
-           "split_mask", "split_masks", "answerable"]
+__all__ = ["addition_table", "target_vectors", "AdditionTask", "addition_task", "modular_addition", "one_hot_pairs",
+           "n_train_from_fraction", "split_mask", "split_masks", "answerable"]
+
+
+def addition_table(p: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """All unordered pairs (a, b) with 0 ≤ a ≤ b < p, shape (p(p+1)/2, 2), and their sums a + b."""
+    p = validate.integer("p (the number of symbols)", p, low=2)
+    pairs = torch.tensor([(a, b) for a in range(p) for b in range(a, p)], dtype=torch.long)
+    return pairs, pairs.sum(dim=1)
+
+
+def target_vectors(p: int, out_dim: int = 30, *, scale: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """The regression targets: one random vector Y_s ~ N(0, scale²·I) per sum s, shape (2p−1, out_dim)."""
+    p = validate.positive_int("p (the number of symbols)", p)
+    out_dim = validate.positive_int("out_dim", out_dim)
+    validate.nonnegative("scale", scale)
+    seed = validate.nonnegative_int("seed", seed)
+    gen = torch.Generator().manual_seed(int(seed))
+    return torch.randn(2 * p - 1, out_dim, generator=gen) * scale
 
 
 @dataclass
@@ -86,31 +102,49 @@ def n_train_from_fraction(n_total: int, fraction: float) -> int:
 
 
 def split_mask(n_total: int, fraction: float, seed: int = 0) -> torch.Tensor:
-    """A random training set of round(fraction·n_total) samples, as a boolean mask of shape (n_total,).
-
-    Drawn with a generator seeded by ``seed`` (the same as member ``seed`` of
-    :func:`course_utils.models.grokking.random_train_masks`); ``~mask`` is the validation set.
-    """
+    """A random training set of round(fraction·n_total) samples, as a boolean mask of shape (n_total,):
+    member ``seed`` of :func:`split_masks`; ``~mask`` is the validation set."""
     n = n_train_from_fraction(n_total, fraction)
-    n_total = validate.positive_int("n_total", n_total)
     seed = validate.nonnegative_int("seed", seed)
-    mask = torch.zeros(n_total, dtype=torch.bool)
-    mask[torch.randperm(n_total, generator=torch.Generator().manual_seed(int(seed)))[:n]] = True
-    return mask
+    return split_masks(n_total, n_train=n, seeds=[seed])[0]
 
 
-def split_masks(n_total: int, fractions: float | Sequence[float], seeds: Sequence[int]) -> torch.Tensor:
-    """One training mask per member, (K, n_total): fraction ``fractions[k]`` (or one for all), seed ``seeds[k]``."""
+def split_masks(n_total: int, fractions: float | Sequence[float] | None = None, *, seeds: Sequence[int],
+                n_train: int | Sequence[int] | None = None) -> torch.Tensor:
+    """One random training set per member, a (K, n_total) boolean mask; ``~mask`` is the validation set.
+
+    Member k holds round(``fractions[k]``·n_total) samples (:func:`n_train_from_fraction`), or ``n_train[k]``
+    when the sizes are given instead (give one of the two; one value for all members or one per member).
+    Its set is the first n of ``torch.randperm(n_total)`` drawn with a generator seeded by ``seeds[k]``, so a
+    member's set depends on its seed and size only (a larger set contains the smaller one of the same seed).
+    Pass it as ``sample_weight`` to :func:`course_utils.ensemble.train_ensemble`.
+    """
     n_total = validate.positive_int("n_total", n_total)
     seeds = seed_list("seeds", seeds)
-    fr = validate.array("fractions", fractions, ndim=(0, 1), allow_empty=True)
-    if fr.ndim == 1 and fr.size != len(seeds):
-        raise ArgumentError(f"fractions must be one number or one per seed ({len(seeds)}), got {fr.size}")
-    for k, f in enumerate(fr.reshape(-1)):
-        validate.real(f"fractions[{k}]" if fr.ndim else "fractions", f, low=0.0, high=1.0, low_open=True)
-    fr = np.broadcast_to(fr, (len(seeds),))
-    return torch.stack([split_mask(n_total, f, s) for f, s in zip(fr, seeds)]) if seeds else \
-        torch.zeros(0, n_total, dtype=torch.bool)
+    if (fractions is None) == (n_train is None):
+        raise ArgumentError("give either fractions (training fractions) or n_train (training-set sizes), not "
+                            f"{'both' if fractions is not None else 'neither'}")
+    if fractions is not None:
+        fr = validate.array("fractions", fractions, ndim=(0, 1), allow_empty=True)
+        if fr.ndim == 1 and fr.size != len(seeds):
+            raise ArgumentError(f"fractions must be one number or one per seed ({len(seeds)}), got {fr.size}")
+        for k, f in enumerate(fr.reshape(-1)):
+            validate.real(f"fractions[{k}]" if fr.ndim else "fractions", f, low=0.0, high=1.0, low_open=True)
+        sizes = np.array([n_train_from_fraction(n_total, f) for f in np.broadcast_to(fr, (len(seeds),))], dtype=int)
+    else:
+        n = validate.array("n_train", n_train, ndim=(0, 1))
+        if n.ndim == 1 and n.size != len(seeds):
+            raise ArgumentError(f"n_train must be one size or one per member ({len(seeds)} seeds), got {n.size} sizes")
+        if np.any(n != np.round(n)):
+            raise ArgumentError(f"n_train must hold whole numbers (training-set sizes), got {n.tolist()}")
+        sizes = np.broadcast_to(n.astype(int), (len(seeds),))
+        if (sizes < 1).any() or (sizes > n_total).any():
+            raise ArgumentError(f"n_train (the training-set sizes) must be between 1 and n_total = {n_total}, "
+                                f"got {sizes}")
+    masks = torch.zeros(len(seeds), n_total, dtype=torch.bool)
+    for k, (seed, size) in enumerate(zip(seeds, sizes)):
+        masks[k, torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:size]] = True
+    return masks
 
 
 def answerable(labels: torch.Tensor, train_mask: torch.Tensor) -> torch.Tensor:

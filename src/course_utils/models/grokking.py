@@ -30,52 +30,11 @@ from torch import nn
 
 from .. import validate
 from ..ensemble.layers import BatchedMLP, mlp, per_member
+from ..ensemble.optim import BatchedAdamW
 from ..validate import ArgumentError
 from ..validate import bool_mask, int_tensor, seed_list
 
-__all__ = ["addition_table", "target_vectors", "random_train_masks", "nearest_target_accuracy",
-           "toy_metrics", "ToyAdditionModel", "BatchedToyAdditionModel"]
-
-
-def addition_table(p: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """All unordered pairs (a, b) with 0 ≤ a ≤ b < p, shape (p(p+1)/2, 2), and their sums a + b."""
-    p = validate.integer("p (the number of symbols)", p, low=2)
-    pairs = torch.tensor([(a, b) for a in range(p) for b in range(a, p)], dtype=torch.long)
-    return pairs, pairs.sum(dim=1)
-
-
-def target_vectors(p: int, out_dim: int = 30, *, scale: float = 1.0, seed: int = 0) -> torch.Tensor:
-    """The regression targets: one random vector Y_s ~ N(0, scale²·I) per sum s, shape (2p−1, out_dim)."""
-    p = validate.positive_int("p (the number of symbols)", p)
-    out_dim = validate.positive_int("out_dim", out_dim)
-    validate.nonnegative("scale", scale)
-    seed = validate.nonnegative_int("seed", seed)
-    gen = torch.Generator().manual_seed(int(seed))
-    return torch.randn(2 * p - 1, out_dim, generator=gen) * scale
-
-
-def random_train_masks(n_total: int, n_train: int | Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
-    """One random training set per member: a (K, n_total) boolean mask with n_train[k] entries set.
-
-    Member k's set is drawn with a generator seeded by ``seeds[k]``; ``n_train`` is one size for
-    all or one per member (training-fraction sweeps). Pass it as ``sample_weight`` to
-    :func:`course_utils.ensemble.train_ensemble`; ``~mask`` is the validation set.
-    """
-    n_total = validate.positive_int("n_total", n_total)
-    seeds = seed_list("seeds", seeds)
-    sizes = validate.array("n_train", n_train, ndim=(0, 1))
-    if sizes.ndim == 1 and sizes.size != len(seeds):
-        raise ArgumentError(f"n_train must be one size or one per member ({len(seeds)} seeds), got {sizes.size} sizes")
-    if np.any(sizes != np.round(sizes)):
-        raise ArgumentError(f"n_train must hold whole numbers (training-set sizes), got {sizes.tolist()}")
-    sizes = np.broadcast_to(sizes.astype(int), (len(seeds),))
-    if (sizes < 1).any() or (sizes > n_total).any():
-        raise ArgumentError(f"n_train (the training-set sizes) must be between 1 and n_total = {n_total}, "
-                            f"got {sizes}")
-    masks = torch.zeros(len(seeds), n_total, dtype=torch.bool)
-    for k, (seed, n) in enumerate(zip(seeds, sizes)):
-        masks[k, torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:n]] = True
-    return masks
+__all__ = ["nearest_target_accuracy", "toy_metrics", "ToyAdditionModel", "BatchedToyAdditionModel", "toy_optimizer"]
 
 
 def nearest_target_accuracy(outputs: torch.Tensor, targets: torch.Tensor, labels: torch.Tensor,
@@ -277,6 +236,31 @@ def _pairs(pairs, device: torch.device) -> torch.Tensor:
     if pairs.dim() == 0 or pairs.shape[-1] != 2:
         raise ArgumentError(f"pairs must have shape (…, 2) (symbol pairs (a, b)), got {tuple(pairs.shape)}")
     return pairs
+
+
+def toy_optimizer(model: ToyAdditionModel | BatchedToyAdditionModel, *, embed_lr, decoder_lr, decoder_wd,
+                  embed_wd=0.0) -> torch.optim.Optimizer:
+    """The optimiser of Liu et al. (2022) for the toy model: AdamW with its own learning rate and weight decay
+    for the embeddings (by default without decay) and for the decoder,
+
+        θ ← θ − η_g (m̂/(√v̂ + ε) + λ_g θ),   g ∈ {embedding, decoder}.
+
+    A :class:`ToyAdditionModel` gets ``torch.optim.AdamW``; a :class:`BatchedToyAdditionModel` gets
+    :class:`~course_utils.ensemble.BatchedAdamW`, where each setting may be one value per member (a sweep).
+    """
+    batched = isinstance(model, BatchedToyAdditionModel)
+    if not (batched or isinstance(model, ToyAdditionModel)):
+        raise ArgumentError(f"model must be a ToyAdditionModel or a BatchedToyAdditionModel, got {validate.show(model)}")
+    for name, value, low in (("embed_lr", embed_lr, "positive"), ("decoder_lr", decoder_lr, "positive"),
+                             ("embed_wd", embed_wd, "non-negative"), ("decoder_wd", decoder_wd, "non-negative")):
+        v = validate.array(name, value, ndim=(0, 1) if batched else 0)
+        if np.any(v <= 0 if low == "positive" else v < 0):
+            raise ArgumentError(f"{name} must be {low}" + (" (a number or one per member)" if batched else "")
+                                + f", got {validate.show(value)}")
+    groups = dict(embedding=dict(lr=embed_lr, weight_decay=embed_wd), decoder=dict(lr=decoder_lr, weight_decay=decoder_wd))
+    if batched:
+        return BatchedAdamW(model.parameter_groups(**groups))
+    return torch.optim.AdamW(model.parameter_groups(**groups))
 
 
 def _check_groups(embedding, decoder) -> None:
