@@ -68,7 +68,7 @@ from course_utils.data import classification as digits_data
 from course_utils.ensemble import (BatchedAdamW, BatchedMLP, Grid, accuracy, first_step_reaching,
                                    mse_per_sample, train_ensemble)
 from course_utils.exercises import grokking as exercises
-from course_utils.models.grokking import BatchedToyAdditionModel, nearest_target_accuracy, toy_optimizer
+from course_utils.models.grokking import BatchedToyAdditionModel, toy_metrics, toy_optimizer
 from course_utils.plotting import phase_diagram
 from course_utils.theory import grokking as theory
 
@@ -164,9 +164,7 @@ start = time.perf_counter()
 hist = train_ensemble(toy, mse_per_sample, pairs.expand(K1 + K2, -1, -1), Y[:, sums], steps=P.steps,
                       optimizer=opt, per_member_data=True, sample_weight=train_mask.float(), progress=False,
                       record_steps=range(0, P.steps + 1, P.record_every),
-                      metrics={"train_acc": lambda m: nearest_target_accuracy(m(pairs_d), Y_d, sums_d, tm),
-                               "val_acc": lambda m: nearest_target_accuracy(m(pairs_d), Y_d, sums_d, vm),
-                               "embedding": lambda m: m.embedding})   # kept for the explorer at the end of §2
+                      metrics=toy_metrics(pairs_d, Y_d, sums_d, tm, vm))   # accuracies; embeddings E for the explorer of §2
 toy_seconds = time.perf_counter() - start
 print(f"{K1 + K2} toy models, {P.steps} steps each, trained as one ensemble")
 
@@ -267,7 +265,7 @@ from course_utils.explorers import grokking_phase_map
 
 ex = grokking_phase_map.explorer(grid1, x="decoder_lr", y="decoder_wd", steps=hist["step"],
                                  train_acc=hist["train_acc"][:, :K1], val_acc=hist["val_acc"][:, :K1],
-                                 embeddings=hist["embedding"][:, :K1], threshold=P.threshold, budget=P.steps,
+                                 embeddings=hist["E"][:, :K1, :, None], threshold=P.threshold, budget=P.steps,
                                  x_label="decoder learning rate", y_label="decoder weight decay", phase=phase[:K1])
 ex.show()
 weight_decays = ex.controls["decoder_wd"].options
