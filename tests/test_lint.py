@@ -37,3 +37,20 @@ def test_ruff_checks_the_chapter_sources_and_not_the_generated_notebooks():
     assert any(n.startswith("book/") and n.endswith(".py") for n in names)
     assert not any(n.endswith(".ipynb") for n in names)
     assert not any(n.startswith(("_build/", "student/", ".venv/")) for n in names)
+
+
+CHAPTERS = sorted(p for p in (ROOT / "book").glob("*/*.py"))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapters_follow_the_naming_convention(chapter):
+    """One convention for every chapter (README, "To write a new chapter"): the parameters are ``P =
+    cu.scaled(...)``; the theory module written for the chapter is imported ``as theory``, any other theory
+    module under its own name (no abbreviations such as ``lw`` or ``nc``)."""
+    import re
+    text = chapter.read_text(encoding="utf-8")
+    assert re.search(r"(?m)^P = cu\.scaled\(", text), f"{chapter.name}: the parameters cell must assign P = cu.scaled(...)"
+    assert not re.search(r"(?m)^params = cu\.scaled\(", text)
+    aliases = re.findall(r"(?m)^from course_utils\.theory import (\w+) as (\w+)$", text)
+    assert all(alias == "theory" for _, alias in aliases), f"{chapter.name}: theory modules imported as {aliases}"
+    assert len(aliases) <= 1, f"{chapter.name}: only the chapter's own theory module is imported as theory"

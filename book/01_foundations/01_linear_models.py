@@ -81,7 +81,7 @@ device = cu.setup(device="cpu")
 # the default scale.
 
 # %% tags=["nbval-check-output"]
-params = cu.scaled(
+P = cu.scaled(
     default=dict(
         gd_features=10, gd_samples=50, gd_lr_times_top=1.5, gd_steps=1500,  # §1
         sb_features=64, sb_samples=32768, sb_noise=0.3, sb_steps=3000,      # §2
@@ -94,7 +94,7 @@ params = cu.scaled(
     paper=dict(sb_samples=65536, bo_tail=20_000, bo_samples_x_draws=40_000, bo_exact_draws=96_000,
                bo_sample_sizes=(20, 40, 80, 160, 320), dd_draws=1000, rf_draws=500, rf_test=10_000),
 )
-params
+P
 
 # %% [markdown]
 # ## 1. Gradient descent is a set of independent relaxations
@@ -141,19 +141,19 @@ params
 
 # %%
 rng = np.random.default_rng(cu.seed(1))
-spectrum = 2.0 ** -np.arange(params.gd_features)
-w_star = rng.standard_normal(params.gd_features)
-X = gaussian_features(params.gd_samples, spectrum, rng)
+spectrum = 2.0 ** -np.arange(P.gd_features)
+w_star = rng.standard_normal(P.gd_features)
+X = gaussian_features(P.gd_samples, spectrum, rng)
 y = linear_teacher(X, w_star, noise=0.1, rng=rng)
 
 lam_hat, U = theory.empirical_eigenbasis(X)   # eigenvalues (largest first) and eigenvectors of Σ̂
 theta_hat = theory.min_norm_solution(X, y)    # the least-squares fit every mode relaxes to
-lr = params.gd_lr_times_top / lam_hat[0]
+lr = P.gd_lr_times_top / lam_hat[0]
 print(f"empirical eigenvalues: {np.array2string(lam_hat, precision=3)}")
 print(f"learning rate η = {lr:.3f}, so ηλ̂ runs from {lr * lam_hat[0]:.2f} down to {lr * lam_hat[-1]:.4f}")
 
 # %%
-model = LinearModel(params.gd_features)  # θ = 0
+model = LinearModel(P.gd_features)  # θ = 0
 
 
 def mode_distance(k):
@@ -162,13 +162,13 @@ def mode_distance(k):
 
 
 history = cu.train(model, half_mse, torch.from_numpy(X), torch.from_numpy(y),
-                   steps=params.gd_steps, lr=lr, record_steps=range(params.gd_steps + 1),
-                   metrics={f"mode {k}": mode_distance(k) for k in range(params.gd_features)},
+                   steps=P.gd_steps, lr=lr, record_steps=range(P.gd_steps + 1),
+                   metrics={f"mode {k}": mode_distance(k) for k in range(P.gd_features)},
                    progress=False)  # a second or two: no progress bar needed
 t = history["step"]
 # the fraction of each mode's initial distance that is left, measured and predicted
-initial_distance = U.T @ (np.zeros(params.gd_features) - theta_hat)  # c_k(0) − c_k*, from θ = 0
-measured = np.stack([history[f"mode {k}"] for k in range(params.gd_features)], axis=1) / initial_distance
+initial_distance = U.T @ (np.zeros(P.gd_features) - theta_hat)  # c_k(0) − c_k*, from θ = 0
+measured = np.stack([history[f"mode {k}"] for k in range(P.gd_features)], axis=1) / initial_distance
 predicted_gd = theory.gd_mode_factor(lam_hat, lr, t)
 predicted_gf = theory.gradient_flow_mode_factor(lam_hat, lr * t)
 
@@ -221,7 +221,7 @@ plt.show()
 cu.check_close("every mode at every step", measured, predicted_gd, atol=1e-9, mode="every", verbose=False)
 print(f"✓ every mode at every step: training = (1 − ηλ̂)^t to within 1e-9 ({measured.size} numbers)")
 cu.check_close("final weights vs closed form θ_t", model.weights(),
-               theory.gd_solution(X, y, lr, [params.gd_steps])[0], rtol=1e-9, verbose=False)
+               theory.gd_solution(X, y, lr, [P.gd_steps])[0], rtol=1e-9, verbose=False)
 print("✓ final weights: training = closed form to a relative 1e-9")
 slow = lr * lam_hat < 0.05
 gap_error = cu.check_close(f"largest GD–flow gap / (ηλ/2e), the {slow.sum()} modes with ηλ < 0.05",
@@ -280,26 +280,26 @@ gap_error = cu.check_close(f"largest GD–flow gap / (ηλ/2e), the {slow.sum()}
 
 # %%
 rng = np.random.default_rng(cu.seed(2))
-spectrum = power_law_spectrum(params.sb_features, exponent=1.0)
-w_star = np.ones(params.sb_features) / np.sqrt(spectrum.sum())
-X = gaussian_features(params.sb_samples, spectrum, rng)
-y = linear_teacher(X, w_star, params.sb_noise, rng)
+spectrum = power_law_spectrum(P.sb_features, exponent=1.0)
+w_star = np.ones(P.sb_features) / np.sqrt(spectrum.sum())
+X = gaussian_features(P.sb_samples, spectrum, rng)
+y = linear_teacher(X, w_star, P.sb_noise, rng)
 shown_modes = [0, 3, 15, 63]
 
-model = LinearModel(params.sb_features)
-metrics = {"test error": lambda m: theory.population_test_error(m.weights(), w_star, spectrum, params.sb_noise)}
+model = LinearModel(P.sb_features)
+metrics = {"test error": lambda m: theory.population_test_error(m.weights(), w_star, spectrum, P.sb_noise)}
 metrics.update({f"learned {i}": (lambda m, i=i: m.weights()[i] / w_star[i]) for i in shown_modes})
-history = cu.train(model, half_mse, torch.from_numpy(X), torch.from_numpy(y), steps=params.sb_steps,
-                   lr=1.0, record_steps=cu.log_spaced_steps(params.sb_steps, 40), metrics=metrics,
+history = cu.train(model, half_mse, torch.from_numpy(X), torch.from_numpy(y), steps=P.sb_steps,
+                   lr=1.0, record_steps=cu.log_spaced_steps(P.sb_steps, 40), metrics=metrics,
                    progress=False)  # a second or two: no progress bar needed
 t = history["step"]
-modes_theory = theory.gd_test_error_modes(spectrum, w_star, params.sb_noise, params.sb_samples, 1.0, t)
-error_theory = params.sb_noise**2 + modes_theory.sum(axis=1)
+modes_theory = theory.gd_test_error_modes(spectrum, w_star, P.sb_noise, P.sb_samples, 1.0, t)
+error_theory = P.sb_noise**2 + modes_theory.sum(axis=1)
 learned_theory = 1 - theory.gd_mode_factor(spectrum[shown_modes], 1.0, t)
 learned_measured = np.stack([history[f"learned {i}"] for i in shown_modes], axis=1)
 
 # %% tags=["hide-input"]
-t_fine = np.unique(np.geomspace(1, params.sb_steps, 300).astype(int))
+t_fine = np.unique(np.geomspace(1, P.sb_steps, 300).astype(int))
 shown = t > 0  # t = 0 has no place on a logarithmic axis
 fig, (ax1, ax2) = cu.panels(2, panel_height=3.6)
 for j, i in enumerate(shown_modes):
@@ -316,11 +316,11 @@ fig.legend([tuple(handles[2 * j:2 * j + 2]) for j in range(len(shown_modes))]
            [f"mode {i + 1}, $\\lambda = 1/{i + 1}$" for i in shown_modes] + ["theory", "experiment"],
            loc="outside lower center", ncol=3, fontsize=8)
 
-full_theory = params.sb_noise**2 + theory.gd_test_error_modes(
-    spectrum, w_star, params.sb_noise, params.sb_samples, 1.0, t_fine).sum(axis=1)
+full_theory = P.sb_noise**2 + theory.gd_test_error_modes(
+    spectrum, w_star, P.sb_noise, P.sb_samples, 1.0, t_fine).sum(axis=1)
 cu.plotting.theory_and_experiment(ax2, t_fine, full_theory, history["test error"][shown],
                                   x_experiment=t[shown], label="test error")
-ax2.axhline(params.sb_noise**2 * (1 + params.sb_features / params.sb_samples), color="gray", ls="--",
+ax2.axhline(P.sb_noise**2 * (1 + P.sb_features / P.sb_samples), color="gray", ls="--",
             label=r"all modes learned: $\sigma^2(1 + D/N)$")
 ax2.set_xscale("log")
 ax2.set_yscale("log")
@@ -380,21 +380,21 @@ test_error_error = cu.check_close("test error over time", history["test error"],
 
 # %%
 rng = np.random.default_rng(cu.seed(3))
-d, N = params.mn_input_dim, params.mn_samples
+d, N = P.mn_input_dim, P.mn_samples
 beta = rng.standard_normal(d) / np.sqrt(d)
 X = gaussian_features(N, np.ones(d), rng)
 y = linear_teacher(X, beta, noise=0.2, rng=rng)
-model = RandomFeatureModel(random_feature_weights(d, params.mn_features, rng))  # readout θ = 0
+model = RandomFeatureModel(random_feature_weights(d, P.mn_features, rng))  # readout θ = 0
 Phi = random_relu_features(X, model.F.numpy())
 
 theta_mn = theory.min_norm_solution(Phi, y)
 lam_hat, _ = theory.empirical_eigenbasis(Phi)
 lr = 1.0 / lam_hat[0]
-print(f"{params.mn_features} features, {N} samples: {np.sum(lam_hat > 1e-10 * lam_hat[0])} non-zero eigenvalues; "
+print(f"{P.mn_features} features, {N} samples: {np.sum(lam_hat > 1e-10 * lam_hat[0])} non-zero eigenvalues; "
       f"condition number of the non-zero part {lam_hat[0] / lam_hat[N - 1]:.0f}")
 
-history = cu.train(model, half_mse, torch.from_numpy(X), torch.from_numpy(y), steps=params.mn_steps, lr=lr,
-                   record_steps=cu.log_spaced_steps(params.mn_steps, 30),
+history = cu.train(model, half_mse, torch.from_numpy(X), torch.from_numpy(y), steps=P.mn_steps, lr=lr,
+                   record_steps=cu.log_spaced_steps(P.mn_steps, 30),
                    metrics={"distance": lambda m: np.linalg.norm(m.weights() - theta_mn) / np.linalg.norm(theta_mn)},
                    progress=False)  # a second or two: no progress bar needed
 t = history["step"]
@@ -541,7 +541,7 @@ loss_ratio = cu.check_less("final training loss / initial", history["loss"][-1] 
 # exact test error.
 
 # %%
-s, tail = params.bo_spikes, params.bo_tail
+s, tail = P.bo_spikes, P.bo_tail
 flat_spectrum = np.r_[np.ones(s), np.full(tail, 1.0 / tail)]
 power_tail = power_law_spectrum(tail, 2.0)
 head_target = np.r_[np.ones(s) / np.sqrt(s), np.zeros(tail)]
@@ -552,9 +552,9 @@ problems = {
     "target in the tail (malignant)": (flat_spectrum, tail_target),
 }
 # the malignant error is of order 1 and fluctuates little from draw to draw: a quarter of the draws suffice
-draws_per_N = {name: params.bo_samples_x_draws // (4 if "malignant" in name else 1) for name in problems}
-noise = params.bo_noise
-sample_sizes = np.array(params.bo_sample_sizes)
+draws_per_N = {name: P.bo_samples_x_draws // (4 if "malignant" in name else 1) for name in problems}
+noise = P.bo_noise
+sample_sizes = np.array(P.bo_sample_sizes)
 n_grid = np.unique(np.geomspace(10, 4 * sample_sizes[-1], 60).astype(int))
 
 rng = np.random.default_rng(cu.seed(4))
@@ -638,9 +638,9 @@ def exact_flat_excess(tail_dim, n, draws):
     return e.mean(), e.std(ddof=1) / np.sqrt(e.size)
 
 
-exact_T = np.array([exact_flat_excess(tail, n, params.bo_exact_draws // n) for n in sample_sizes])  # (N, [mean, se])
+exact_T = np.array([exact_flat_excess(tail, n, P.bo_exact_draws // n) for n in sample_sizes])  # (N, [mean, se])
 # T → ∞, the head under a ridge: s × s matrices only, so 100 times the draws (its correction is small at large N)
-exact_inf = np.array([exact_flat_excess(np.inf, n, 100 * params.bo_exact_draws // n) for n in sample_sizes])
+exact_inf = np.array([exact_flat_excess(np.inf, n, 100 * P.bo_exact_draws // n) for n in sample_sizes])
 theory_head = np.array([theory.ridge_risk(np.ones(s), w_head, noise, n, ridge=1.0 / n).excess for n in sample_sizes])
 res = benign[flat_name]
 head_correction = exact_inf[:, 0] / theory_head - 1
@@ -761,34 +761,34 @@ cu.check_close("flat tail: excess error vs Bartlett et al.'s σ²(k*/N + N/R_k*)
 # self-consistent theory still applies; the exact formula does not.
 
 # %%
-N, D = params.dd_samples, params.dd_features
+N, D = P.dd_samples, P.dd_features
 w_star = 1 / np.sqrt(np.arange(1, D + 1))
 w_star /= np.linalg.norm(w_star)
-noise = params.dd_noise
+noise = P.dd_noise
 ridges = {"no ridge": 0.0, r"$\rho = 0.01$": 0.01, r"$\rho = 0.1$": 0.1}
 P_exp = np.array([5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 110, 120, 130, 150, 175, 200, 250, 300, 350, 400])
 P_grid = np.unique(np.r_[np.arange(2, D + 1, 2), np.arange(N - 20, N + 21), P_exp])  # denser near the peak
 
 
-def isotropic_theory(P, ridge):
+def isotropic_theory(n_feat, ridge):
     """Self-consistent theory for the P seen features; the unseen ones add to the noise."""
-    unseen = np.sum(w_star[P:] ** 2)
-    return theory.ridge_risk(np.ones(P), w_star[:P], np.sqrt(noise**2 + unseen), N, ridge).test_error
+    unseen = np.sum(w_star[n_feat:] ** 2)
+    return theory.ridge_risk(np.ones(n_feat), w_star[:n_feat], np.sqrt(noise**2 + unseen), N, ridge).test_error
 
 
-def exact_min_norm(P):
+def exact_min_norm(n_feat):
     """Belkin, Hsu and Xu's exact expected test error of the min-norm fit on the first P features."""
-    return theory.min_norm_risk_isotropic(N, P, np.sum(w_star[:P] ** 2), np.sum(w_star[P:] ** 2), noise)
+    return theory.min_norm_risk_isotropic(N, n_feat, np.sum(w_star[:n_feat] ** 2), np.sum(w_star[n_feat:] ** 2), noise)
 
 
 rng = np.random.default_rng(cu.seed(5))
 # one set of random training sets per P; all three ridges are fitted to the same draws
 iso_errors = [ridge_test_errors(np.ones(D), w_star, noise, N, rng, ridge=list(ridges.values()),
-                                draws=params.dd_draws, seen=P) for P in P_exp]
+                                draws=P.dd_draws, seen=n_feat) for n_feat in P_exp]
 iso_measured = np.array([e.mean(axis=1) for e in iso_errors])                        # (P, ridge)
 iso_sem = np.array([e.std(axis=1, ddof=1) / np.sqrt(e.shape[1]) for e in iso_errors])
-iso_theory = np.array([[isotropic_theory(P, rho) for rho in ridges.values()] for P in P_grid])
-iso_exact = np.array([exact_min_norm(P) for P in P_grid])
+iso_theory = np.array([[isotropic_theory(n_feat, rho) for rho in ridges.values()] for n_feat in P_grid])
+iso_exact = np.array([exact_min_norm(n_feat) for n_feat in P_grid])
 
 # %% [markdown]
 # **Random ReLU features.** The same experiment with the random-feature model of §3.1: inputs
@@ -802,27 +802,27 @@ iso_exact = np.array([exact_min_norm(P) for P in P_grid])
 # measured on 4000 fresh test points.
 
 # %%
-d = params.rf_input_dim
+d = P.rf_input_dim
 rng = np.random.default_rng(cu.seed(6))
 beta = rng.standard_normal(d)
 beta /= np.linalg.norm(beta)
 F = random_feature_weights(d, D, rng)
-X_train = gaussian_features(N, np.ones(d), rng, batch=(params.rf_draws,))
-y_train = linear_teacher(X_train, beta, params.rf_noise, rng)
-X_test = gaussian_features(params.rf_test, np.ones(d), rng)
-y_test = linear_teacher(X_test, beta, params.rf_noise, rng)
+X_train = gaussian_features(N, np.ones(d), rng, batch=(P.rf_draws,))
+y_train = linear_teacher(X_train, beta, P.rf_noise, rng)
+X_test = gaussian_features(P.rf_test, np.ones(d), rng)
+y_test = linear_teacher(X_test, beta, P.rf_noise, rng)
 Phi_train, Phi_test = random_relu_features(X_train, F), random_relu_features(X_test, F)
 
 rf_measured = np.zeros((len(P_exp), len(ridges)))
-for i, P in enumerate(P_exp):
+for i, n_feat in enumerate(P_exp):
     for j, rho in enumerate(ridges.values()):
-        theta = theory.ridge_solution(Phi_train[..., :P], y_train, rho)  # one fit per draw, batched
-        rf_measured[i, j] = np.mean((theta @ Phi_test[:, :P].T - y_test) ** 2)
+        theta = theory.ridge_solution(Phi_train[..., :n_feat], y_train, rho)  # one fit per draw, batched
+        rf_measured[i, j] = np.mean((theta @ Phi_test[:, :n_feat].T - y_test) ** 2)
 
 P_grid_rf = np.unique(np.r_[np.arange(5, D + 1, 10), np.arange(N - 10, N + 11, 2), P_exp])
-rf_problem = {P: theory.relu_features_as_linear_problem(F[:P], beta, params.rf_noise) for P in P_grid_rf}
-rf_theory = np.array([[theory.ridge_risk(*rf_problem[P], N, rho).test_error for rho in ridges.values()]
-                      for P in P_grid_rf])
+rf_problem = {n_feat: theory.relu_features_as_linear_problem(F[:n_feat], beta, P.rf_noise) for n_feat in P_grid_rf}
+rf_theory = np.array([[theory.ridge_risk(*rf_problem[n_feat], N, rho).test_error for rho in ridges.values()]
+                      for n_feat in P_grid_rf])
 
 # %% tags=["hide-input"]
 fig, (ax1, ax2) = cu.panels(2, panel_height=3.6, sharey=True)
@@ -920,10 +920,10 @@ display(ex.variants("noise", [0.0, 0.5, 1.0]))
 # $-1$, a relative correction of about $1/|N - P|$:
 
 # %%
-for P in (N - 20, N - 10, N + 10, N + 20):
-    exact, mean_field = exact_min_norm(P), isotropic_theory(P, 0.0)
-    print(f"P = {P}: exact {exact:.3f}, self-consistent {mean_field:.3f} ({mean_field / exact - 1:+.1%}), "
-          f"1/|N - P| = {1 / abs(N - P):.1%}")
+for n_feat in (N - 20, N - 10, N + 10, N + 20):
+    exact, mean_field = exact_min_norm(n_feat), isotropic_theory(n_feat, 0.0)
+    print(f"P = {n_feat}: exact {exact:.3f}, self-consistent {mean_field:.3f} ({mean_field / exact - 1:+.1%}), "
+          f"1/|N - P| = {1 / abs(N - n_feat):.1%}")
 
 # %% [markdown]
 # At the peak itself the expected error is infinite, and averages over draws converge slowly
@@ -1028,8 +1028,8 @@ solved = exercises.check_gd_limit(gd_limit)
 from scipy.optimize import minimize_scalar
 
 
-def isotropic_error(rho, P=100, N=100, r2=1.0, sigma2=0.25):
-    return theory.ridge_risk(np.ones(P), np.full(P, np.sqrt(r2 / P)), np.sqrt(sigma2), N, rho).test_error
+def isotropic_error(rho, n_feat=100, N=100, r2=1.0, sigma2=0.25):
+    return theory.ridge_risk(np.ones(n_feat), np.full(n_feat, np.sqrt(r2 / n_feat)), np.sqrt(sigma2), N, rho).test_error
 
 
 result = minimize_scalar(lambda log_rho: isotropic_error(np.exp(log_rho)), bounds=(-10, 3), method="bounded")

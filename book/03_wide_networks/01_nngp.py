@@ -90,7 +90,7 @@ def draw_networks(X, n_networks, seed, **arch):
 # networks at larger widths, which shrinks every statistical error bar by about three.
 
 # %% tags=["nbval-check-output"]
-params = cu.scaled(
+P = cu.scaled(
     default=dict(
         kurtosis_networks=100_000, kurtosis_widths=(1, 2, 4, 8, 16, 32, 64),          # §3
         cov_networks=16_384, cov_widths=(2, 8, 32, 128),                              # §4
@@ -103,7 +103,7 @@ params = cu.scaled(
                gp_teachers=2000, teacher_width=2000, readout_widths=(16, 64, 256, 1024, 4096, 16384),
                readout_seeds=64, digits_train=1500, digits_splits=20),
 )
-params
+P
 
 # %% [markdown]
 # ## 1. The model: a random network
@@ -264,7 +264,7 @@ for act in ("tanh", "silu"):
 
 # %%
 x_one = np.array([[1.0, 0.5]])
-widths = np.array(params.kurtosis_widths)
+widths = np.array(P.kurtosis_widths)
 
 
 def excess_kurtosis(f, axis=-1):
@@ -275,7 +275,7 @@ samples, kurtosis, kurtosis_se = {}, {}, {}
 for L in (1, 2):
     kurtosis[L], kurtosis_se[L] = [], []
     for n in widths:
-        f = draw_networks(x_one, params.kurtosis_networks, seed=cu.seed(100 * L + int(n)), width=int(n), depth=L,
+        f = draw_networks(x_one, P.kurtosis_networks, seed=cu.seed(100 * L + int(n)), width=int(n), depth=L,
                           sigma_b=0.0, **relu_arch)[:, 0]
         samples[L, n] = f
         kurtosis[L].append(excess_kurtosis(f))
@@ -300,7 +300,7 @@ grid = np.linspace(-4, 4, 161) * math.sqrt(K_one)
 for i, n in enumerate((1, 4, 64)):
     hist, edges = np.histogram(samples[2, n], bins=np.linspace(grid[0], grid[-1], 41), density=True)
     ax.plot(0.5 * (edges[1:] + edges[:-1]), hist, "o", mfc="none", color=cu.plotting.PALETTE[i],
-            label=f"n = {n}, {params.kurtosis_networks:,} networks")
+            label=f"n = {n}, {P.kurtosis_networks:,} networks")
 ax.plot(grid, norm.pdf(grid, scale=math.sqrt(K_one)), "k-", label="NNGP: $\\mathcal{N}(0, K^L(x,x))$")
 ax.set_yscale("log")
 ax.set_ylim(1e-4, 3)
@@ -366,10 +366,10 @@ angles = np.linspace(0, np.pi, 9)
 X_circle = math.sqrt(2) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 arch2 = dict(depth=2, sigma_b=math.sqrt(0.1), **relu_arch)
 K_circle = kernels.nngp_kernel(X_circle, depth=2, sigma_w2=2.0, sigma_b2=0.1)
-M_max = params.cov_networks
+M_max = P.cov_networks
 Ms = 2 ** np.arange(6, int(np.log2(M_max)) + 1)
 cov_error, cov_error_se, cov_first_row, bias, bias_se, diag_bias, diag_bias_se = {}, {}, {}, {}, {}, {}, {}
-for i, n in enumerate(params.cov_widths):
+for i, n in enumerate(P.cov_widths):
     gen = torch.Generator(device=device).manual_seed(cu.seed(7 + i))
     out, pre = random_mlp_outputs(torch.as_tensor(X_circle, dtype=torch.float32, device=device), M_max, width=n,
                                   generator=gen, return_preactivations=True, **arch2)
@@ -404,7 +404,7 @@ th_fine = np.linspace(0, np.pi, 200)
 X_fine = math.sqrt(2) * np.stack([np.cos(th_fine), np.sin(th_fine)], axis=1)
 ax.plot(th_fine, kernels.nngp_kernel(X_fine[:1], X_fine, depth=2, sigma_w2=2.0, sigma_b2=0.1)[0], "k-",
         label="NNGP kernel $K^L(x_0, x_\\vartheta)$")
-for i, n in enumerate((params.cov_widths[0], params.cov_widths[-1])):
+for i, n in enumerate((P.cov_widths[0], P.cov_widths[-1])):
     ax.plot(angles, cov_first_row[n], "os"[i], mfc="none", color=cu.plotting.PALETTE[i],
             label=f"covariance of {M_max:,} networks, n = {n}")
 ax.set_xlabel("angle $\\vartheta$ between the inputs (rad)")
@@ -412,7 +412,7 @@ ax.set_ylabel("covariance of the outputs")
 ax.legend(fontsize=7)
 ax = axes[1]
 ax.plot(Ms, sampling_theory, "k-", label="Gaussian sampling noise (theory)")
-for i, n in enumerate(params.cov_widths):
+for i, n in enumerate(P.cov_widths):
     ax.plot(Ms, cov_error[n], "o-", mfc="none", lw=0.8, color=cu.plotting.PALETTE[i], label=f"n = {n}")
 ax.set_xscale("log")
 ax.set_yscale("log")
@@ -422,7 +422,7 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %%
-widest = params.cov_widths[-1]
+widest = P.cov_widths[-1]
 # at least 64 independent ensembles in each mean square: one ensemble's squared error has a relative spread of
 # about 1 and a skewed distribution, so with fewer ensembles a low mean comes with a low estimated spread, and
 # the standard error estimated from them is not to be trusted
@@ -446,11 +446,11 @@ cu.check_less(f"n = {widest}: mean square error not below the Gaussian sampling 
               "standard errors)", np.max((1 - ratio) / ratio_se), 4.0)
 cu.check_less(f"n = {widest}: mean square error not above (1 + κ) × the Gaussian sampling theory (largest excess, in "
               "standard errors)", np.max((ratio - 1 - kappa_widest) / ratio_se), 4.0)
-floor = {n: np.linalg.norm(cov_first_row[n] - K_circle[0]) / np.linalg.norm(K_circle[0]) for n in params.cov_widths}
+floor = {n: np.linalg.norm(cov_first_row[n] - K_circle[0]) / np.linalg.norm(K_circle[0]) for n in P.cov_widths}
 print("first row of the covariance, relative deviation from the kernel with all "
       f"{M_max:,} networks:\n    " + ", ".join(f"n = {n}: {v:.3f}" for n, v in floor.items()))
-cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2 × sampling error < measured error)",
-              2 * sampling_theory[-1], cov_error[params.cov_widths[0]][-1])
+cu.check_less(f"n = {P.cov_widths[0]}: finite-width bias above the noise (2 × sampling error < measured error)",
+              2 * sampling_theory[-1], cov_error[P.cov_widths[0]][-1])
 
 # %% [markdown]
 # The wide networks' covariance lies on the arc-cosine recursion (left), and its error falls as
@@ -485,7 +485,7 @@ cu.check_less(f"n = {params.cov_widths[0]}: finite-width bias above the noise (2
 # $\sqrt M$. The exponent is fitted at widths $n \ge 8$ (at $n = 2$ the $1/n^2$ term is not small).
 
 # %%
-bias_widths = np.array([n for n in params.cov_widths if n >= 8])
+bias_widths = np.array([n for n in P.cov_widths if n >= 8])
 minus_bias = np.array([-bias[n] for n in bias_widths])
 minus_bias_se = np.array([bias_se[n] for n in bias_widths])
 fit_bias = cu.fit_power_law(bias_widths, minus_bias)
@@ -495,7 +495,7 @@ bias_alpha_se = math.sqrt(np.sum(x ** 2 * (minus_bias_se / minus_bias) ** 2)) / 
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
-all_widths = np.array(params.cov_widths)
+all_widths = np.array(P.cov_widths)
 ax.errorbar(all_widths, [-bias[n] for n in all_widths], yerr=[bias_se[n] for n in all_widths], fmt="o", mfc="none",
             color=cu.plotting.PALETTE[0], label="networks: $K^L - \\mathbb{E}\\,\\hat K^L$ at $\\vartheta = \\pi$")
 n_fine = np.geomspace(bias_widths[0], bias_widths[-1], 50)
@@ -510,14 +510,14 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %%
-for n in params.cov_widths:
+for n in P.cov_widths:
     print(f"n = {n:4d}: bias at ϑ = π {bias[n]:+.5f} ± {bias_se[n]:.5f} (n × bias = {n * bias[n]:+.3f}); "
           f"mean bias of the diagonal {diag_bias[n]:+.5f} ± {diag_bias_se[n]:.5f}")
 print(f"bias ∝ n^(-{fit_bias.alpha:.3f} ± {bias_alpha_se:.3f}) over n = {', '.join(map(str, bias_widths))}")
 cu.check_close("exponent of the finite-width bias of the covariance, n ≥ 8 (tolerance: 4 standard errors)",
                fit_bias.alpha, 1.0, atol=4 * bias_alpha_se)
 cu.check_less("ReLU: the diagonal of the covariance is unbiased (largest |mean bias| over the widths, in standard "
-              "errors)", max(abs(diag_bias[n]) / diag_bias_se[n] for n in params.cov_widths), 4.0)
+              "errors)", max(abs(diag_bias[n]) / diag_bias_se[n] for n in P.cov_widths), 4.0)
 
 # %% [markdown]
 # The bias of the far entry falls as $1/n$: the fitted exponent agrees with one within four of its
@@ -627,11 +627,11 @@ def theory_correlations(X, sw2, sb2, depth):
     return np.array([K[0, 1] / math.sqrt(K[0, 0] * K[1, 1]) for K in Ks])
 
 
-L_prop = params.prop_depth
+L_prop = P.prop_depth
 corr_runs, corr_theory = {}, {}
 for i, (name, sw2) in enumerate(phases.items()):
-    corr_runs[name] = extrapolated_correlations(X_pair, sw2, sb2, cu.seed(10 + 2 * i), params.prop_networks,
-                                                params.prop_width, L_prop)
+    corr_runs[name] = extrapolated_correlations(X_pair, sw2, sb2, cu.seed(10 + 2 * i), P.prop_networks,
+                                                P.prop_width, L_prop)
     corr_theory[name] = theory_correlations(X_pair, sw2, sb2, L_prop - 1)
 corr_measured = {name: r["c"] for name, r in corr_runs.items()}
 
@@ -640,8 +640,8 @@ sw2_axis, sb2_axis = np.linspace(0.5, 4.0, 36), np.linspace(0.0, 0.3, 31)
 chi_grid = kernels.chi1(activation=act, sigma_w2=sw2_axis[None, :], sigma_b2=np.maximum(sb2_axis[:, None], 1e-3))
 X_pair8 = np.array([[1.0, 0.0], [0.8, 0.6]])
 probe = [(sw2, sb2_) for sb2_ in (0.05, 0.2) for sw2 in (1.0, 1.5, 2.0, 2.5, 3.0, 3.5)]
-probe_runs = [extrapolated_correlations(X_pair8, sw2, sb2_, cu.seed(50 + 2 * j), params.prop_networks,
-                                        params.prop_width, L_prop) for j, (sw2, sb2_) in enumerate(probe)]
+probe_runs = [extrapolated_correlations(X_pair8, sw2, sb2_, cu.seed(50 + 2 * j), P.prop_networks,
+                                        P.prop_width, L_prop) for j, (sw2, sb2_) in enumerate(probe)]
 decorrelation = np.array([1 - r["c"][-1] for r in probe_runs])
 decorrelation_inf = np.array([1 - r["c_inf"][-1] for r in probe_runs])
 decorrelation_inf_se = np.array([r["se_inf"][-1] for r in probe_runs])
@@ -666,7 +666,7 @@ for i, name in enumerate(phases):
                                       color=cu.plotting.PALETTE[i])
 ax.set_xlabel("layer $\\ell$")
 ax.set_ylabel("correlation of the two inputs")
-ax.set_title(f"width {params.prop_width}")
+ax.set_title(f"width {P.prop_width}")
 ax.set_ylim(0, 1.05)  # room for the legend below the curves
 handles = ax.get_legend_handles_labels()[0]   # (theory line, experiment markers) of each phase
 ax.legend([tuple(handles[2 * j:2 * j + 2]) for j in range(len(phases))]
@@ -690,8 +690,8 @@ for name, r in corr_runs.items():
     deep = slice(-10, None)  # the last ten layers
     z = (r["c_inf"] - corr_theory[name]) / r["se_inf"]
     print(f"{name:8s}: measured − theory, mean over the last ten layers: "
-          f"width {params.prop_width}: {np.mean((r['c'] - corr_theory[name])[deep]):+.4f}, "
-          f"width {params.prop_width // 2}: {np.mean((r['c_half'] - corr_theory[name])[deep]):+.4f};\n          "
+          f"width {P.prop_width}: {np.mean((r['c'] - corr_theory[name])[deep]):+.4f}, "
+          f"width {P.prop_width // 2}: {np.mean((r['c_half'] - corr_theory[name])[deep]):+.4f};\n          "
           f"extrapolated to n = ∞: largest |Δ| over the layers = {np.max(np.abs(z)):.2f} standard errors")
     cu.check_less(f"{name}: largest |extrapolated (n = ∞) − theory| of the correlation over {L_prop} layers, "
                   "in standard errors", np.max(np.abs(z)), 4.0)
@@ -699,7 +699,7 @@ z_probe = (decorrelation_inf - decorrelation_theory) / decorrelation_inf_se
 cu.check_less(f"phase-diagram probes: largest |extrapolated (n = ∞) − theory| of 1 − c after {L_prop} layers, "
               "in standard errors", np.max(np.abs(z_probe)), 4.0)
 cu.check_count("probes on the wrong side of χ₁ = 1 (measured ordered: 1 − c < 0.02 at width "
-               f"{params.prop_width})", np.sum((decorrelation < 0.02) != (decorrelation_theory < 0.02)),
+               f"{P.prop_width})", np.sum((decorrelation < 0.02) != (decorrelation_theory < 0.02)),
                at_most=0, of=len(probe))
 
 # %% [markdown]
@@ -760,8 +760,8 @@ relu_depth = 30
 relu_var = {}
 for i, sw2 in enumerate((1.8, 2.0, 2.2)):
     gen = torch.Generator(device=device).manual_seed(cu.seed(80 + i))
-    _, pre = random_mlp_outputs(torch.as_tensor(x_relu, dtype=torch.float32, device=device), params.prop_networks,
-                                width=params.prop_width, depth=relu_depth, activation="relu",
+    _, pre = random_mlp_outputs(torch.as_tensor(x_relu, dtype=torch.float32, device=device), P.prop_networks,
+                                width=P.prop_width, depth=relu_depth, activation="relu",
                                 sigma_w=math.sqrt(sw2), sigma_b=0.0, generator=gen, return_preactivations=True)
     per_network = torch.stack([(h.double() ** 2).mean((-2, -1)) for h in pre]).cpu().numpy()  # (layers, networks)
     measured = per_network.mean(1)
@@ -862,7 +862,7 @@ first_fitted = 5
 fig, ax = plt.subplots(figsize=(6, 3.8))
 gradient_growth = {}
 for i, (name, sw2) in enumerate(phases.items()):
-    g = backprop_square_gradients(X_pair, sw2, sb2, cu.seed(90 + i), params.prop_networks, params.prop_width, L_prop)
+    g = backprop_square_gradients(X_pair, sw2, sb2, cu.seed(90 + i), P.prop_networks, P.prop_width, L_prop)
     q_layers = [sb2 + sw2 * q0_pair]
     for _ in range(L_prop - 1):
         q_layers.append(float(kernels.variance_map(q_layers[-1], activation=act, sigma_w2=sw2, sigma_b2=sb2)))
@@ -871,8 +871,8 @@ for i, (name, sw2) in enumerate(phases.items()):
     theory_g = np.cumprod(chi_layers[::-1])[::-1]            # E‖δ^ℓ‖² = Π_{k ≥ ℓ} χ(q^k)
     cu.plotting.theory_and_experiment(ax, np.arange(L_prop), theory_g, g.mean(1), label=name,
                                       color=cu.plotting.PALETTE[i])
-    g_half = backprop_square_gradients(X_pair, sw2, sb2, cu.seed(95 + i), params.prop_networks,
-                                       params.prop_width // 2, L_prop)
+    g_half = backprop_square_gradients(X_pair, sw2, sb2, cu.seed(95 + i), P.prop_networks,
+                                       P.prop_width // 2, L_prop)
     fits = []
     for squares in (g, g_half):
         M = squares.shape[1]
@@ -886,12 +886,12 @@ for i, (name, sw2) in enumerate(phases.items()):
 ax.set_yscale("log")
 ax.set_xlabel("layer $\\ell$")
 ax.set_ylabel("squared gradient $\\mathbb{E}\\,\\|\\partial f/\\partial f^\\ell\\|^2$")
-ax.set_title(f"tanh, width {params.prop_width}")
+ax.set_title(f"tanh, width {P.prop_width}")
 ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
 plt.show()
 for name, r in gradient_growth.items():
     print(f"{name:8s}: squared gradient grows by {r['n']:.4f} ± {r['n_se']:.4f} per layer towards the input at "
-          f"width {params.prop_width},\n          {r['half']:.4f} at width {params.prop_width // 2}, extrapolated to n = ∞ "
+          f"width {P.prop_width},\n          {r['half']:.4f} at width {P.prop_width // 2}, extrapolated to n = ∞ "
           f"{r['inf']:.4f} ± {r['inf_se']:.4f} (theory χ₁ = {r['chi']:.4f});\n          over {L_prop} layers "
           f"χ₁^{L_prop} = {r['chi'] ** L_prop:.3g}")
     cu.check_close(f"{name}: growth of the squared gradient per layer, extrapolated to n = ∞, = χ₁ (tolerance: "
@@ -940,7 +940,7 @@ for name, r in gradient_growth.items():
 # %%
 arch_1d = dict(depth=2, sigma_b=math.sqrt(0.5), **relu_arch)
 K_line = kernels.nngp_kernel(x_line, depth=2, sigma_w2=2.0, sigma_b2=0.5)
-teachers = draw_networks(x_line, params.gp_teachers, seed=cu.seed(2024), width=params.teacher_width, **arch_1d)
+teachers = draw_networks(x_line, P.gp_teachers, seed=cu.seed(2024), width=P.teacher_width, **arch_1d)
 noise_sd, n_obs = 0.1, 8
 rng = np.random.default_rng(cu.seed(3))
 inside, posteriors = [], []
@@ -971,7 +971,7 @@ plt.show()
 
 # %%
 print(f"coverage of the 2σ band: {coverage:.4f} ± {coverage_se:.4f} (standard error over the teachers)")
-cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers (tolerance: 4 standard errors)",
+cu.check_close(f"coverage of the 2σ band over {P.gp_teachers} teachers (tolerance: 4 standard errors)",
                coverage, 2 * norm.cdf(2) - 1, atol=4 * coverage_se)
 
 # %% [markdown]
@@ -993,9 +993,9 @@ cu.check_close(f"coverage of the 2σ band over {params.gp_teachers} teachers (to
 # %%
 idx, y_obs, mean_nngp, _ = posteriors[0]
 readout_gap, readout_gap_se = [], []
-for n in params.readout_widths:
+for n in P.readout_widths:
     gaps = []
-    for s in range(params.readout_seeds):
+    for s in range(P.readout_seeds):
         net = MLP(1, n, 2, activation="relu", sigma_w=math.sqrt(2.0), sigma_b=math.sqrt(0.5),
                   generator=torch.Generator().manual_seed(cu.seed(1000 * s + n)), dtype=torch.float64)
         with torch.no_grad():
@@ -1008,13 +1008,13 @@ for n in params.readout_widths:
     readout_gap.append(np.mean(gaps))
     readout_gap_se.append(np.std(gaps, ddof=1) / math.sqrt(len(gaps)))
 readout_gap, readout_gap_se = np.array(readout_gap), np.array(readout_gap_se)
-fit = cu.fit_power_law(params.readout_widths, readout_gap)  # readout_gap ∝ n^(−alpha)
+fit = cu.fit_power_law(P.readout_widths, readout_gap)  # readout_gap ∝ n^(−alpha)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6, 3.8))
-cu.plotting.loglog_fit(ax, params.readout_widths, readout_gap, label="finite network, Bayesian readout",
+cu.plotting.loglog_fit(ax, P.readout_widths, readout_gap, label="finite network, Bayesian readout",
                        exponent_name="slope")
-ax.plot(params.readout_widths, readout_gap[0] * (np.array(params.readout_widths) / params.readout_widths[0]) ** -0.5,
+ax.plot(P.readout_widths, readout_gap[0] * (np.array(P.readout_widths) / P.readout_widths[0]) ** -0.5,
         "k:", label="$n^{-1/2}$")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("relative distance to the\nNNGP posterior mean")
@@ -1023,10 +1023,10 @@ plt.show()
 
 # %%
 # standard error of the fitted exponent, propagated from the spread of the networks at each width
-x = np.log(params.readout_widths) - np.mean(np.log(params.readout_widths))
+x = np.log(P.readout_widths) - np.mean(np.log(P.readout_widths))
 alpha_se = math.sqrt(np.sum(x ** 2 * (readout_gap_se / readout_gap) ** 2)) / np.sum(x ** 2)
 print(f"posterior mean of a width-n network → NNGP posterior mean as n^(-{fit.alpha:.3f} ± {alpha_se:.3f}) "
-      f"({params.readout_seeds} networks per width)")
+      f"({P.readout_seeds} networks per width)")
 cu.check_close("exponent of the approach to the NNGP posterior (tolerance: 4 standard errors)", fit.alpha, 0.5,
                atol=4 * alpha_se)
 
@@ -1043,10 +1043,10 @@ digits = load_digits()
 X_dig, y_dig = digits.data.astype(float), digits.target
 X_dig -= X_dig.mean(axis=0)
 X_dig *= math.sqrt(X_dig.shape[1]) / np.linalg.norm(X_dig, axis=1, keepdims=True)
-n_tr = params.digits_train
+n_tr = P.digits_train
 K_dig = kernels.nngp_kernel(X_dig, depth=2, sigma_w2=2.0, sigma_b2=0.1)  # all pairs of digits, computed once
 test_error, var_wrong, var_right = [], [], []
-for k in range(params.digits_splits):  # random train/test splits
+for k in range(P.digits_splits):  # random train/test splits
     order = np.random.default_rng(cu.seed(k)).permutation(len(y_dig))
     tr, te = order[:n_tr], order[n_tr:]
     Y_onehot = np.eye(10)[y_dig[tr]] - 0.1
@@ -1085,7 +1085,7 @@ cu.check_less("the NNGP is less sure where it is wrong (1 < variance ratio)", 1.
 # %%
 baselines = {"linear (depth-0 kernel)": [], "logistic regression": [], "trained MLP, 2 x 512": []}
 K_lin = kernels.nngp_kernel(X_dig, depth=0, sigma_w2=2.0, sigma_b2=0.1)
-for k in cu.progress(range(params.digits_splits), desc="baselines"):
+for k in cu.progress(range(P.digits_splits), desc="baselines"):
     order = np.random.default_rng(cu.seed(k)).permutation(len(y_dig))  # the NNGP's splits
     tr, te = order[:n_tr], order[n_tr:]
     mean_lin, _ = kernels.gp_posterior(K_lin[np.ix_(tr, tr)], K_lin[np.ix_(te, tr)], np.diag(K_lin)[te],
@@ -1095,7 +1095,7 @@ for k in cu.progress(range(params.digits_splits), desc="baselines"):
     baselines["logistic regression"].append(np.mean(logistic.predict(X_dig[te]) != y_dig[te]))
     with warnings.catch_warnings():  # 200 epochs stop before scikit-learn's own convergence criterion
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp = MLPClassifier((params.digits_mlp_width,) * 2, max_iter=params.digits_mlp_epochs,
+        mlp = MLPClassifier((P.digits_mlp_width,) * 2, max_iter=P.digits_mlp_epochs,
                             random_state=cu.seed(50 + k)).fit(X_dig[tr], y_dig[tr])
     baselines["trained MLP, 2 x 512"].append(np.mean(mlp.predict(X_dig[te]) != y_dig[te]))
 for name, errors in baselines.items():

@@ -83,7 +83,7 @@ torch.set_default_dtype(torch.float64)
 # the sweep of §2) in a good deal longer.
 
 # %% tags=["nbval-check-output"]
-params = cu.scaled(
+P = cu.scaled(
     default=dict(
         init_widths=(64, 128, 256, 512, 1024, 2048), init_seeds=6,          # §1
         sweep_widths=(256, 512, 1024, 2048, 4096, 8192), sweep_seeds=8,      # §2
@@ -96,7 +96,7 @@ params = cu.scaled(
                sweep_widths=(256, 512, 1024, 2048, 4096, 8192, 16384, 32768), sweep_seeds=16,
                wide_width=16384, param_widths=(64, 256, 1024, 4096, 16384), catapult_width=8192),
 )
-params
+P
 
 # %% [markdown]
 # ## 1. The tangent kernel
@@ -167,16 +167,16 @@ angles_init = np.linspace(0, np.pi, 9)
 X_init = circle(angles_init)
 Theta_init = kernels.ntk_kernel(X_init.numpy(), depth=2, sigma_w2=sw2, sigma_b2=sb2)
 init_error, init_rows = [], {}
-for n in params.init_widths:
+for n in P.init_widths:
     errs = []
-    for s in range(params.init_seeds):
+    for s in range(P.init_seeds):
         T_emp = empirical_ntk(net(n, depth=2, seed=s), X_init).numpy()
         errs.append(np.linalg.norm(T_emp - Theta_init) / np.linalg.norm(Theta_init))
         if s == 0:
             init_rows[n] = T_emp[0]
     init_error.append(np.sqrt(np.mean(np.square(errs))))  # rms: its square is an average over networks
 init_error = np.array(init_error)
-fit_init = cu.fit_power_law(params.init_widths, init_error)  # init_error ∝ n^(−alpha)
+fit_init = cu.fit_power_law(P.init_widths, init_error)  # init_error ∝ n^(−alpha)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.4)
@@ -184,14 +184,14 @@ ax = axes[0]
 t_fine = np.linspace(0, np.pi, 200)
 ax.plot(t_fine, kernels.ntk_kernel(X_init[:1].numpy(), circle(t_fine).numpy(), depth=2, sigma_w2=sw2,
                                    sigma_b2=sb2)[0], "k-", label="analytic NTK $\\Theta(x_0, x_\\vartheta)$")
-for i, n in enumerate((params.init_widths[0], params.init_widths[-1])):
+for i, n in enumerate((P.init_widths[0], P.init_widths[-1])):
     ax.plot(angles_init, init_rows[n], "os"[i], mfc="none", color=cu.plotting.PALETTE[i],
             label=f"one network of width {n}")
 ax.set_xlabel("angle $\\vartheta$ between the inputs (rad)")
 ax.set_ylabel("tangent kernel")
 ax.legend(fontsize=7, loc="upper right")
 ax = axes[1]
-cu.plotting.loglog_fit(ax, params.init_widths, init_error, label=f"rms over {params.init_seeds} networks",
+cu.plotting.loglog_fit(ax, P.init_widths, init_error, label=f"rms over {P.init_seeds} networks",
                        exponent_name="slope")
 ax.set_xlabel("width n (units)")
 ax.set_ylabel("$\\|\\hat\\Theta - \\Theta\\|_F / \\|\\Theta\\|_F$ at initialisation")
@@ -204,7 +204,7 @@ print(f"empirical NTK → analytic NTK as n^(-{fit_init.alpha:.3f} ± {fit_init.
 # per width makes it larger (the error of the fit comes from the scatter of the points about the line)
 cu.check_close("exponent of the convergence of the NTK at initialisation", fit_init.alpha, 0.5,
                atol=max(0.1, 4 * fit_init.alpha_stderr))
-cu.check_less(f"relative distance at width {params.init_widths[-1]}", init_error[-1], 0.1)
+cu.check_less(f"relative distance at width {P.init_widths[-1]}", init_error[-1], 0.1)
 
 # %% [markdown]
 # The empirical kernel of a single network scatters around the analytic curve at width 64 and
@@ -309,9 +309,9 @@ def kernel_prediction(Theta, f0, lr, steps):
 Theta_relu = analytic_ntk("relu")
 lam_max = np.linalg.eigvalsh(Theta_relu[:n_train, :n_train] / n_train).max()
 lr = 1.0 / lam_max
-steps = params.train_steps
+steps = P.train_steps
 record = [0, 10, 40, steps]
-model = net(params.wide_width, seed=1)
+model = net(P.wide_width, seed=1)
 lin = LinearizedModel(model)
 with torch.no_grad():
     f0 = model(X_all)[:, 0].numpy()
@@ -344,7 +344,7 @@ fig.legend([tuple(handles[2 * i:2 * i + 2]) for i in range(len(record))]
 plt.show()
 
 # %%
-cu.check_close(f"width {params.wide_width}: network vs analytic-kernel prediction, all steps and inputs",
+cu.check_close(f"width {P.wide_width}: network vs analytic-kernel prediction, all steps and inputs",
                f_net, f_ker, rtol=0.05)
 
 # %% [markdown]
@@ -354,7 +354,7 @@ cu.check_close(f"width {params.wide_width}: network vs analytic-kernel predictio
 # must. Now the width sweep: how fast do network, linearisation and kernel theory come together?
 
 # %%
-K_sw, widths = params.sweep_seeds, np.array(params.sweep_widths)
+K_sw, widths = P.sweep_seeds, np.array(P.sweep_widths)
 scale = np.sqrt(np.mean(y_train ** 2))
 sweep = {}  # per activation: kernel change (widths, K) and the two parts of the gap (widths, K, steps, inputs) / rms y
 for act in ("relu", "erf"):
@@ -567,12 +567,12 @@ cu.check_less("ReLU: both approximations within 2% of rms y at the largest width
 # centred network $f - f_0$ on $y$: then the weights move only as much as the target requires.
 
 # %%
-N_sb = params.sb_points
+N_sb = P.sb_points
 t_sb = 2 * np.pi * np.arange(N_sb) / N_sb
 X_sb = circle(t_sb)
 modes = (1, 2, 3, 4)
 ks = np.arange(1, N_sb // 2 + 1)
-sb_record = np.unique(np.geomspace(1, params.sb_steps, 40).astype(int))
+sb_record = np.unique(np.geomspace(1, P.sb_steps, 40).astype(int))
 
 
 def mode_eigenvalues(T):
@@ -587,12 +587,12 @@ def spectral_run(activation, centred, seed=7):
     Theta = kernels.ntk_kernel(X_sb.numpy(), depth=1, activation=activation, sigma_w2=sw2, sigma_b2=sb2) / N_sb
     lam = np.real(np.fft.fft(Theta[0]))  # eigenvalue of the Fourier mode k (circulant matrix)
     lr_k = 0.5 / lam.max()
-    model = net(params.wide_width, seed=seed, activation=activation)
+    model = net(P.wide_width, seed=seed, activation=activation)
     T_start = empirical_ntk(model, X_sb).numpy() / N_sb
     with torch.no_grad():
         f0 = model(X_sb)[:, 0].numpy()
     y = 0.5 * sum(np.cos(k * t_sb) for k in modes) + (f0 if centred else 0)
-    f = train_gd(model, lr_k, params.sb_steps, record=sb_record, X=X_sb, y=torch.tensor(y)[:, None], X_eval=X_sb)
+    f = train_gd(model, lr_k, P.sb_steps, record=sb_record, X=X_sb, y=torch.tensor(y)[:, None], X_eval=X_sb)
     measured = [[np.cos(k * t_sb) @ (f_t - y) for k in modes] for f_t in f]
     r0 = np.array([np.cos(k * t_sb) @ (f0 - y) for k in modes])
     theory = (1 - lr_k * lam[list(modes)])[None, :] ** sb_record[:, None] * r0[None, :]
@@ -610,7 +610,7 @@ fig, axes = cu.panels(3, panel_height=3.3)
 ax = axes[0]
 ax.plot(ks, lam_k[ks], "k-", label="analytic NTK (erf): Fourier coefficients")
 ax.plot(ks, emp_eig, "o", mfc="none", color=cu.plotting.PALETTE[0],
-        label=f"network of width {params.wide_width}: $v_k\\cdot\\hat\\Theta v_k$")
+        label=f"network of width {P.wide_width}: $v_k\\cdot\\hat\\Theta v_k$")
 ax.set_yscale("log")
 ax.set_xlabel("frequency k on the circle")
 ax.set_ylabel("eigenvalue $\\lambda_k$ of $\\hat\\Theta$")
@@ -650,7 +650,7 @@ for name, run in runs_sb.items():
     rel_sb[name] = np.linalg.norm(run["measured"][vis] - run["theory"][vis]) / np.linalg.norm(run["theory"][vis])
     print(f"  {name:17s}" + " ".join(f"{c:+7.3f}" for c in run["eig_end"][:8] / run["eig_start"][:8] - 1)
           + f"   residuals: {rel_sb[name]:.2%}")
-cu.check_close(f"empirical NTK eigenvalues (width {params.wide_width}) vs analytic", emp_eig, lam_k[ks],
+cu.check_close(f"empirical NTK eigenvalues (width {P.wide_width}) vs analytic", emp_eig, lam_k[ks],
                rtol=0.05)
 visible = np.abs(theory_modes / r0) > 1e-3
 cu.check_close("residual per mode: network vs (1 − ηλ_k)^t", residual_modes[visible], theory_modes[visible],
@@ -702,11 +702,11 @@ cu.check_less("eigenvalues of the target's modes k = 1–4: largest relative cha
 
 # %%
 lam_param = {"ntk": [], "standard": []}
-for n in params.param_widths:
+for n in P.param_widths:
     for p in lam_param:
         T = empirical_ntk(net(n, seed=3, parameterization=p), X_train).numpy() / n_train
         lam_param[p].append(np.linalg.eigvalsh(T).max())
-pw = np.array(params.param_widths)
+pw = np.array(P.param_widths)
 fit_std = cu.fit_power_law(pw, lam_param["standard"])  # λ_max ∝ n^(−alpha)
 
 # %% tags=["hide-input"]
@@ -741,13 +741,13 @@ cu.check_close("NTK parameterisation: λ_max at every width vs the analytic kern
 cat_ratios = (0.5, 1.2, 1.6, 3.0)
 catapult = {}
 for ratio in cat_ratios:
-    model = net(params.catapult_width, seed=11)
+    model = net(P.catapult_width, seed=11)
     lam0 = np.linalg.eigvalsh(empirical_ntk(model, X_train).numpy() / n_train).max()
     lr_c = ratio * 2 / lam0
     lin = LinearizedModel(model)
     opt, opt_lin = torch.optim.SGD(model.parameters(), lr=lr_c), torch.optim.SGD(lin.parameters(), lr=lr_c)
     loss, loss_lin, lam_t = [], [], []
-    for step in range(params.catapult_steps):
+    for step in range(P.catapult_steps):
         if step % 5 == 0 and (not loss or loss[-1] < 1e6):
             lam_t.append((step, np.linalg.eigvalsh(empirical_ntk(model, X_train).numpy() / n_train).max()))
         for m, o, record_to in ((model, opt, loss), (lin, opt_lin, loss_lin)):
@@ -824,9 +824,9 @@ for ratio in cat_ratios[1:]:
 # of four of them.
 
 # %%
-K_cat, grid = params.catapult_networks, np.array(params.catapult_grid)
-ens = catapult_ensemble([net(params.catapult_width, seed=200 + k) for k in range(K_cat)], list(grid),
-                        params.catapult_grid_steps, X_train, y_train)
+K_cat, grid = P.catapult_networks, np.array(P.catapult_grid)
+ens = catapult_ensemble([net(P.catapult_width, seed=200 + k) for k in range(K_cat)], list(grid),
+                        P.catapult_grid_steps, X_train, y_train)
 diverged = ens["diverged"]  # the run's record: its loss passed 10^6 (or stopped being finite) at some step
 converged = ens["final"] < 1e-2
 p_conv = converged.mean(0)
@@ -867,7 +867,7 @@ for j, r in enumerate(grid):
           f"{ens['edge'][:, j][c].max() if c.any() else np.nan:.3f}")
 steps_div = ens["diverged_step"][diverged]
 print(f"diverged runs: {diverged.sum()} of {diverged.size}; the step at which each passed 10^6: median "
-      f"{np.median(steps_div):.0f}, range {steps_div.min()}–{steps_div.max()} (of {params.catapult_grid_steps})")
+      f"{np.median(steps_div):.0f}, range {steps_div.min()}–{steps_div.max()} (of {P.catapult_grid_steps})")
 finite = np.sort(edge)
 print(f"edge of each network: median {np.median(edge):.1f} η_c, quartiles {finite[K_cat // 4]:.1f} and "
       f"{finite[(3 * K_cat) // 4]:.1f} η_c;\n    in (1.9, 2.2] η_c: {in_band.sum()}/{K_cat} "

@@ -68,7 +68,7 @@ import course_utils as cu
 from course_utils.ensemble import BatchedSGD, mse_per_sample, train_ensemble
 from course_utils.exercises import ntk_ensemble as exercises
 from course_utils.theory import kernels
-from course_utils.theory import ntk_ensemble as ens
+from course_utils.theory import ntk_ensemble as theory
 
 cu.use_house_style()
 device = cu.setup()  # the seed comes from COURSE_SEED (0 for the stored run)
@@ -130,7 +130,7 @@ P
 # \Sigma_t(x, x') = K(x, x') - A_t(x)K(X, x') - K(x, X)A_t(x')^\top + A_t(x)\,K(X, X)\,A_t(x')^\top .
 # $$ (eq-trained-ensembles-moments)
 #
-# This is `ens.ntk_ensemble_moments`; its test (`tests/test_theory_ntk_ensemble.py`) trains 200 000
+# This is `theory.ntk_ensemble_moments`; its test (`tests/test_theory_ntk_ensemble.py`) trains 200 000
 # linear models whose tangent kernel differs from their prior kernel, step by step, and finds their
 # mean and covariance within five standard errors of {eq}`eq-trained-ensembles-moments`.
 #
@@ -170,7 +170,7 @@ def task(n_train):
     return t_train, t_test, np.sin(t_train) + 0.5 * np.sin(3 * t_train)
 
 
-def theory(n_train, depth):
+def ensemble_theory(n_train, depth):
     """Kernels on [train, test], the kernel step η (for ½Σ(f−y)²), the response matrix A and the moments."""
     t_train, t_test, y = task(n_train)
     X = circle(np.concatenate([t_train, t_test]))
@@ -178,10 +178,10 @@ def theory(n_train, depth):
                                   return_nngp=True)
     N = n_train
     lr = 1.0 / np.linalg.eigvalsh(Theta[:N, :N])[-1]
-    A = ens.response_matrix(Theta[:N, :N], Theta[N:, :N], P.steps, lr=lr)
-    mu, cov = ens.ntk_ensemble_moments(Theta[:N, :N], Theta[N:, :N], K[:N, :N], K[N:, :N], K[N:, N:], y,
+    A = theory.response_matrix(Theta[:N, :N], Theta[N:, :N], P.steps, lr=lr)
+    mu, cov = theory.ntk_ensemble_moments(Theta[:N, :N], Theta[N:, :N], K[:N, :N], K[N:, :N], K[N:, N:], y,
                                        P.steps, lr=lr)
-    gp_mu, gp_cov = ens.nngp_posterior(K[:N, :N], K[N:, :N], K[N:, N:], y)
+    gp_mu, gp_cov = theory.nngp_posterior(K[:N, :N], K[N:, :N], K[N:, N:], y)
     return dict(X=X, y=y, t_test=t_test, lr=lr, A=A, mu=mu, cov=cov, gp_mu=gp_mu, gp_cov=gp_cov)
 
 
@@ -189,8 +189,8 @@ def train_members(width, depth, n_members, first_seed, n_train=P.n_train):
     """Train n_members networks (member k drawn from cu.seed(first_seed + k)) as one batched ensemble.
     Returns the initial and the trained outputs on the test inputs, and the control variate g of
     eq-trained-ensembles-linear (the infinite-width prediction for each member's own f₀), each (members, tests)."""
-    th = theory(n_train, depth)
-    net = ens.BatchedNTKMLP(n_members, 2, width, depth, activation=activation, sigma_w=math.sqrt(sw2),
+    th = ensemble_theory(n_train, depth)
+    net = theory.BatchedNTKMLP(n_members, 2, width, depth, activation=activation, sigma_w=math.sqrt(sw2),
                             sigma_b=math.sqrt(sb2), seeds=cu.seed(range(first_seed, first_seed + n_members)),
                             dtype=DTYPE).to(device)
     X = torch.tensor(th["X"], dtype=DTYPE, device=device)
@@ -211,7 +211,7 @@ def train_members(width, depth, n_members, first_seed, n_train=P.n_train):
 # ## 2. Thousands of trained networks against the two predictions
 #
 # First `wide_members` = 256 networks of width 2048, trained as one batched ensemble
-# (`ens.BatchedNTKMLP`: the course's network in the NTK parameterisation with a leading member axis,
+# (`theory.BatchedNTKMLP`: the course's network in the NTK parameterisation with a leading member axis,
 # trained by `train_ensemble`). At every test input we compare their sample mean and variance with
 # the NTK ensemble {eq}`eq-trained-ensembles-moments` and with the NNGP posterior
 # {eq}`eq-trained-ensembles-posterior`. The statistical yardsticks: the sample mean of $M$ members has
@@ -300,7 +300,7 @@ cu.check_less("networks are not the NNGP posterior: 5 < rms (mean − μ_GP)/s.e
 # layer $\operatorname{Cov} g_t = \Sigma_t$ exactly (the output covariance of a one-hidden-layer network is $K$ at any width). So
 # the bias of the mean is estimated by the mean of $d = f_t - g_t$, whose noise is
 # $O(n^{-1/2}/\sqrt M)$, and the bias of the covariance by $\widehat{\rm Cov} f - \widehat{\rm Cov} g$
-# (`ens.ensemble_discrepancy`). We report the *squared* sizes relative to the ensemble's spread,
+# (`theory.ensemble_discrepancy`). We report the *squared* sizes relative to the ensemble's spread,
 # $b^2 = \overline{(\mathbb E f - \mu)^2}/\overline{\Sigma(x,x)}$ and $B^2 = \overline{(\operatorname{Cov} f - \Sigma)^2}/\overline{\Sigma^2}$
 # (averages over test inputs and pairs), each minus its noise (the expected square of a noisy
 # estimate is its true square plus the noise variance, estimated by resampling members), with a
@@ -311,7 +311,7 @@ cu.check_less("networks are not the NNGP posterior: 5 < rms (mean − μ_GP)/s.e
 sweep = {}
 for i, n in enumerate(P.sweep_widths):
     sweep[n] = train_members(n, 1, P.sweep_members[i], first_seed=10_000 * (i + 1))
-rows = {n: ens.ensemble_discrepancy(r["f"], r["g"], r["theory"]["cov"], n_boot=200, seed=cu.seed(1 + i))
+rows = {n: theory.ensemble_discrepancy(r["f"], r["g"], r["theory"]["cov"], n_boot=200, seed=cu.seed(1 + i))
         for i, (n, r) in enumerate(sweep.items())}
 widths = np.array(P.sweep_widths)
 mean2 = np.array([rows[n]["mean2"] for n in widths])
@@ -367,7 +367,7 @@ plt.show()
 print(f"one network:   rms d ∝ n^(-{fit_spread.alpha:.3f} ± {fit_spread.alpha_stderr:.3f})")
 print(f"ensemble mean: b ∝ n^(-{fit_mean.alpha:.3f} ± {fit_mean.alpha_stderr:.3f})  (widths {P.fit_widths[0]}"
       f"–{P.fit_widths[-1]})")
-wide_spread = ens.ensemble_discrepancy(wide["f"], wide["g"], th["cov"], n_boot=20, seed=cu.seed(9))["spread"]
+wide_spread = theory.ensemble_discrepancy(wide["f"], wide["g"], th["cov"], n_boot=20, seed=cu.seed(9))["spread"]
 slope_far = math.log(spread[-1] / wide_spread) / math.log(P.wide_width / widths[-1])
 local = -np.diff(np.log(spread)) / np.diff(np.log(widths))
 print("local slopes of rms d: " + ", ".join(f"{a:.2f}" for a in local)
@@ -431,8 +431,8 @@ rng = np.random.default_rng(cu.seed(20))
 
 def kurtosis_with_se(samples, n_boot=200):
     """Excess kurtosis averaged over the test inputs, and its standard error by resampling members."""
-    k = ens.excess_kurtosis(samples).mean()
-    boots = [ens.excess_kurtosis(samples[rng.integers(0, len(samples), len(samples))]).mean() for _ in range(n_boot)]
+    k = theory.excess_kurtosis(samples).mean()
+    boots = [theory.excess_kurtosis(samples[rng.integers(0, len(samples), len(samples))]).mean() for _ in range(n_boot)]
     return k, np.std(boots)
 
 
@@ -506,7 +506,7 @@ depth_rows, depth_bias = {}, {}
 for i, L in enumerate(P.depths):
     r = train_members(P.fixed_width, L, P.fixed_members, first_seed=200_000 + 10_000 * i)
     depth_rows[L] = mean_square_d(r)
-    depth_bias[L] = ens.ensemble_discrepancy(r["f"], r["g"], r["theory"]["cov"], n_boot=200, seed=cu.seed(30 + i))
+    depth_bias[L] = theory.ensemble_discrepancy(r["f"], r["g"], r["theory"]["cov"], n_boot=200, seed=cu.seed(30 + i))
 data_rows = {}
 for i, N in enumerate(P.data_sizes):
     r = train_members(P.fixed_width, 1, P.fixed_members, first_seed=400_000 + 10_000 * i, n_train=N)

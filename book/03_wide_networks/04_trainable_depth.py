@@ -70,7 +70,7 @@ from course_utils.data.classification import load_digits
 from course_utils.ensemble import BatchedMLP, BatchedSGD, accuracy, cross_entropy_per_sample, train_ensemble
 from course_utils.exercises import signal_propagation as exercises
 from course_utils.theory import kernels
-from course_utils.theory import signal_propagation as sp
+from course_utils.theory import signal_propagation as theory
 
 cu.use_house_style()
 device = cu.setup()
@@ -155,18 +155,18 @@ P
 sb2 = P.sigma_b2
 sw2_crit = brentq(lambda s: float(kernels.chi1(activation="tanh", sigma_w2=s, sigma_b2=sb2)) - 1, 1.0, 3.0)
 sw2_axis = np.concatenate([np.linspace(0.5, sw2_crit - 0.01, 40), np.linspace(sw2_crit + 0.01, 8.0, 60)])
-theory = sp.depth_scales(sw2_axis, sigma_b2=sb2)
+scales = theory.depth_scales(sw2_axis, sigma_b2=sb2)
 print(f"tanh, σ_b² = {sb2}: edge of chaos at σ_w² = {sw2_crit:.4f}")
 for s in (1.0, 1.45, 2.3, 4.5):
-    d = sp.depth_scales(s, sigma_b2=sb2)
+    d = theory.depth_scales(s, sigma_b2=sb2)
     print(f"  σ_w² = {s:4.2f}: c* = {d['c_star'][0]:.3f}, χ₁ = {d['chi1'][0]:.3f}, χ_c = {d['chi_c'][0]:.3f}, "
           f"ξ_∇ = {d['xi_grad'][0]:+7.2f}, ξ_c = {d['xi_c'][0]:6.2f} layers")
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 ordered = sw2_axis < sw2_crit
-ax.plot(sw2_axis, theory["xi_c"], color=cu.plotting.PALETTE[0], label="correlations, $\\xi_c = -1/\\ln\\chi_c$")
-ax.plot(sw2_axis, np.abs(theory["xi_grad"]), "--", color=cu.plotting.PALETTE[1],
+ax.plot(sw2_axis, scales["xi_c"], color=cu.plotting.PALETTE[0], label="correlations, $\\xi_c = -1/\\ln\\chi_c$")
+ax.plot(sw2_axis, np.abs(scales["xi_grad"]), "--", color=cu.plotting.PALETTE[1],
         label="gradients, $|\\xi_\\nabla| = 1/|\\ln\\chi_1|$")
 ax.axvline(sw2_crit, color="k", ls=":", lw=1, label="edge of chaos, $\\chi_1 = 1$")
 ax.set_yscale("log")
@@ -212,7 +212,7 @@ plt.show()
 
 # %%
 sw2_corr = np.array([0.7, 0.85, 1.0, 1.2, 1.45, 1.6, 2.0, 2.3, 3.2, 4.5, 6.5])
-corr_theory = sp.depth_scales(sw2_corr, sigma_b2=sb2)
+corr_theory = theory.depth_scales(sw2_corr, sigma_b2=sb2)
 chaotic = corr_theory["c_star"] < 1
 half = P.corr_pairs // 2
 start_ordered, start_offset = 1e-3, 0.2
@@ -251,7 +251,7 @@ for k, width in enumerate(P.corr_widths):
     for phase, select, dtype in (("ordered", ~chaotic, torch.float64), ("chaotic", chaotic, torch.float32)):
         n_networks = P.corr_networks[0] if phase == "ordered" else P.corr_networks[1]
         pairs = 1 if phase == "ordered" else P.corr_pairs
-        C = sp.pair_correlation_decay(c_start[select][:, :pairs], q=corr_theory["q_star"][select],
+        C = theory.pair_correlation_decay(c_start[select][:, :pairs], q=corr_theory["q_star"][select],
                                       sigma_w2=sw2_corr[select], sigma_b2=sb2, width=width, depth=P.corr_depth,
                                       n_networks=n_networks, dtype=dtype,
                                       generator=torch.Generator(device=device).manual_seed(
@@ -296,7 +296,7 @@ ax.set_ylabel("$|c^\\ell - c^*|$ relative to layer 0")
 ax.set_title(f"width {n_big}: lines = correlation map,\no = networks", fontsize=10)
 ax.legend(fontsize=7)
 ax = axes[1]
-ax.plot(sw2_axis, 1 / theory["xi_c"], color=cu.plotting.PALETTE[0], label="theory $1/\\xi_c = -\\ln\\chi_c$")
+ax.plot(sw2_axis, 1 / scales["xi_c"], color=cu.plotting.PALETTE[0], label="theory $1/\\xi_c = -\\ln\\chi_c$")
 ax.errorbar(sw2_corr, r["inf"], yerr=r["inf_se"], fmt="o", color=cu.plotting.PALETTE[0], ms=5,
             label="networks, extrapolated to $n=\\infty$ (±1 s.e.)")
 ax.plot(sw2_corr, r["big"], "x", color=cu.plotting.PALETTE[1], label=f"networks, width {n_big}")
@@ -350,16 +350,16 @@ X_all = X_all * math.sqrt(X_all.shape[1]) / X_all.norm(dim=1, keepdim=True)     
 X_all, y_all = X_all.to(device), y_all.to(device)
 d_in = X_all.shape[1]
 sw2_grid = np.array([0.7, 0.85, 1.0, 1.2, 1.45, sw2_crit, 2.3, 3.2, 4.5, 6.5])
-grid_theory = sp.depth_scales(sw2_grid, sigma_b2=sb2)
+grid_theory = theory.depth_scales(sw2_grid, sigma_b2=sb2)
 
 
 def square_gradients(sw2, width, depth, n_networks, n_inputs, seed):
     """‖∂ℓ_i/∂Wˡ‖² (networks, inputs, layers) of fresh networks, each given its own random digits."""
     gen = torch.Generator(device=device).manual_seed(seed)
     model = BatchedMLP(n_networks, [d_in] + [width] * depth + [10], "tanh", init=None).to(device)
-    sp.init_gaussian(model, sw2, sb2, gen)
+    theory.init_gaussian(model, sw2, sb2, gen)
     idx = torch.randint(len(X_all), (n_networks, n_inputs), generator=gen, device=device)
-    g = sp.per_sample_weight_gradients(model, X_all[idx], y_all[idx], cross_entropy_per_sample)
+    g = theory.per_sample_weight_gradients(model, X_all[idx], y_all[idx], cross_entropy_per_sample)
     return g.cpu().numpy()
 
 
@@ -383,7 +383,7 @@ for i, sw2 in enumerate(cu.progress(sw2_grid, desc="gradients")):
         loo = [growth_per_layer((per_net.sum(0) - per_net[m]) / (M - 1), window_g) for m in range(M)]
         fits.append((growth_per_layer(per_net.mean(0), window_g), math.sqrt((M - 1) * np.var(loo))))
     (g_big, se_big), (g_small, se_small) = fits
-    G_th = sp.gradient_profile(L_g, sb2 + sw2, sigma_w2=sw2, sigma_b2=sb2, input_norm2=d_in, width=P.grad_widths[0])
+    G_th = theory.gradient_profile(L_g, sb2 + sw2, sigma_w2=sw2, sigma_b2=sb2, input_norm2=d_in, width=P.grad_widths[0])
     grad_fit.append(dict(sw2=sw2, big=g_big, big_se=se_big, small=g_small, inf=2 * g_big - g_small,
                          inf_se=math.sqrt(4 * se_big ** 2 + se_small ** 2), chi1=grid_theory["chi1"][i],
                          window_theory=growth_per_layer(G_th, window_g), profile=G_th))
@@ -409,7 +409,7 @@ ax.set_ylabel("$\\mathbb{E}\\|\\partial\\ell/\\partial W^l\\|^2$ / same at $l = 
 ax.set_title(f"width {gn_big}, depth {L_g}:\nlines = mean-field theory", fontsize=10)
 ax.legend(fontsize=7)
 ax = axes[1]
-ax.plot(sw2_axis, np.log(theory["chi1"]), color=cu.plotting.PALETTE[1], label="theory $\\ln\\chi_1 = -1/\\xi_\\nabla$")
+ax.plot(sw2_axis, np.log(scales["chi1"]), color=cu.plotting.PALETTE[1], label="theory $\\ln\\chi_1 = -1/\\xi_\\nabla$")
 ax.errorbar(gr["sw2"], np.log(gr["inf"]), yerr=gr["inf_se"] / gr["inf"], fmt="o", color=cu.plotting.PALETTE[1], ms=5,
             label="networks, extrapolated to $n = \\infty$ (±1 s.e.)")
 ax.plot(gr["sw2"], np.log(gr["big"]), "x", color=cu.plotting.PALETTE[0], label=f"networks, width {gn_big}")
@@ -477,8 +477,8 @@ test_acc = np.zeros((len(P.train_depths), len(sw2_grid), S))
 init_ratio = np.zeros((len(P.train_depths), len(sw2_grid), S))
 for j, L in enumerate(P.train_depths):
     model = BatchedMLP(len(members_sw2), [d_in] + [P.train_width] * L + [10], "tanh", init=None).to(device)
-    sp.init_gaussian(model, members_sw2, sb2, torch.Generator(device=device).manual_seed(cu.seed(100 + j)))
-    g0 = sp.per_sample_weight_gradients(model, X_tr[:64], y_tr[:64], cross_entropy_per_sample).cpu().numpy().mean(1)
+    theory.init_gaussian(model, members_sw2, sb2, torch.Generator(device=device).manual_seed(cu.seed(100 + j)))
+    g0 = theory.per_sample_weight_gradients(model, X_tr[:64], y_tr[:64], cross_entropy_per_sample).cpu().numpy().mean(1)
     init_ratio[j] = (g0[:, 0] / g0[:, L - 1]).reshape(len(sw2_grid), S)   # first layer / last hidden layer
     train_ensemble(model, cross_entropy_per_sample, X_tr, y_tr, steps=P.train_steps,
                    optimizer=BatchedSGD(model.parameters(), lr=P.train_lr), batch_size=P.train_batch,
@@ -490,8 +490,8 @@ for j, L in enumerate(P.train_depths):
 # %%
 depths = np.array(P.train_depths)
 xi_grid = grid_theory["xi_c"]
-L_star_seed = sp.crossing_depth(depths, np.moveaxis(test_acc, 0, -1), P.threshold)    # (σ_w², seeds)
-L_star = sp.crossing_depth(depths, test_acc.mean(2).T, P.threshold)                   # from the mean over seeds
+L_star_seed = theory.crossing_depth(depths, np.moveaxis(test_acc, 0, -1), P.threshold)    # (σ_w², seeds)
+L_star = theory.crossing_depth(depths, test_acc.mean(2).T, P.threshold)                   # from the mean over seeds
 # the boundary lies within the sampled depths, away from the edge of chaos (where ξ_c = ∞ and only the
 # training budget can limit the depth)
 inside = np.isfinite(L_star) & (xi_grid < 1e3)
@@ -502,7 +502,7 @@ for i in np.nonzero(inside)[0]:
 c_each = L_star[inside] / xi_grid[inside]
 ln_c, ln_c_se = np.mean(np.log(c_each)), np.std(np.log(c_each), ddof=1) / math.sqrt(inside.sum())
 fit_L = cu.fit_power_law(xi_grid[inside], L_star[inside])        # L* = A ξ_c^(−alpha): proportional if alpha = −1
-c_strict = sp.crossing_depth(depths, test_acc.mean(2).T, 0.5)
+c_strict = theory.crossing_depth(depths, test_acc.mean(2).T, 0.5)
 inside_strict = np.isfinite(c_strict) & (xi_grid < 1e3)
 c_strict = np.exp(np.mean(np.log(c_strict[inside_strict] / xi_grid[inside_strict])))
 
@@ -515,7 +515,7 @@ im = ax.pcolormesh(edges_x, edges_y, test_acc.mean(2), cmap="viridis", vmin=0.1,
 plt.colorbar(im, ax=ax, label="test accuracy after training\n(mean of seeds)")
 x_fine = np.linspace(-0.5, len(sw2_grid) - 0.5, 400)
 sw2_fine = np.exp(np.interp(x_fine, np.arange(len(sw2_grid)), np.log(sw2_grid)))
-xi_fine = np.array([sp.depth_scales(s, sigma_b2=sb2)["xi_c"][0] if abs(s - sw2_crit) > 1e-3 else np.inf
+xi_fine = np.array([theory.depth_scales(s, sigma_b2=sb2)["xi_c"][0] if abs(s - sw2_crit) > 1e-3 else np.inf
                     for s in sw2_fine])
 ax.plot(x_fine, math.exp(ln_c) * xi_fine, color="w", lw=2, label=f"fitted $c\\,\\xi_c$, c = {math.exp(ln_c):.2f}")
 ax.plot(x_fine, 6 * xi_fine, color="w", ls="--", lw=1.2, label="$6\\,\\xi_c$")
@@ -531,7 +531,7 @@ ax.legend(loc="lower left", fontsize=7, framealpha=0.6)
 ax = axes[1]
 L_axis = np.arange(depths[0], depths[-1] + 1)
 for j, i in enumerate([1, 3, 5, 7, 9]):
-    th = [sp.gradient_profile(int(L), sb2 + sw2_grid[i], sigma_w2=sw2_grid[i], sigma_b2=sb2, input_norm2=d_in,
+    th = [theory.gradient_profile(int(L), sb2 + sw2_grid[i], sigma_w2=sw2_grid[i], sigma_b2=sb2, input_norm2=d_in,
                               width=P.train_width)[0] for L in L_axis]
     ax.plot(L_axis, th, color=cu.plotting.PALETTE[j])
     ax.plot(depths, np.exp(np.log(init_ratio[:, i]).mean(1)), "o", ms=5, color=cu.plotting.PALETTE[j],
@@ -574,10 +574,10 @@ for i in np.nonzero(np.isinf(L_star) & ~well_inside)[0]:
     print(f"σ_w² {sw2_grid[i]:.2f} (c ξ_c = {math.exp(ln_c) * xi_grid[i]:.0f}): trained seeds at each depth "
           + " ".join(str(int(t)) for t in trained[:, i].sum(1)) + f" (of {S})")
 # the same growth, read across networks of different depths: the slope of ln(ratio) against L per σ_w²
-jensen = sp.log_gradient_shift(sw2_grid, sigma_b2=sb2, width=P.train_width)     # v/(2n) per layer
+jensen = theory.log_gradient_shift(sw2_grid, sigma_b2=sb2, width=P.train_width)     # v/(2n) per layer
 depth_slopes = []
 for i, sw2 in enumerate(sw2_grid):
-    th = np.array([sp.gradient_profile(int(L), sb2 + sw2, sigma_w2=sw2, sigma_b2=sb2, input_norm2=d_in,
+    th = np.array([theory.gradient_profile(int(L), sb2 + sw2, sigma_w2=sw2, sigma_b2=sb2, input_norm2=d_in,
                                        width=P.train_width)[0] for L in depths])
     deep = depths >= 12                        # past the first layers' transient, where ln(ratio) is linear in L
     (slope, _), cov = np.polyfit(np.repeat(depths[deep], S), np.log(init_ratio[deep, i]).ravel(), 1, cov=True)

@@ -67,7 +67,7 @@ from scipy.integrate import solve_ivp
 import course_utils as cu
 from course_utils.exercises import layerwise_dynamics as exercises
 from course_utils.models.deep_linear import DeepLinearNetwork, balanced_factors, end_to_end, whitened_loss
-from course_utils.theory import layerwise as lw
+from course_utils.theory import layerwise as theory
 
 cu.use_house_style()
 # The models are tiny: one CPU core is the fastest device, and float64 keeps rounding far below
@@ -181,7 +181,7 @@ for _ in range(5):
     t_ = np.linspace(0, 30 / (lam_ * abs(S_)), 60)
     sol = solve_ivp(lambda t, z: [-lam_ * (z[0] * z[1] - S_) * z[1], -lam_ * (z[0] * z[1] - S_) * z[0]],
                     (0, t_[-1]), [a_, b_], t_eval=t_, rtol=1e-11, atol=1e-14)
-    ode_err.append(np.max(np.abs(sol.y[0] * sol.y[1] - lw.diagonal_mode(t_, lam_, S_, a_ * b_, a_**2 - b_**2)))
+    ode_err.append(np.max(np.abs(sol.y[0] * sol.y[1] - theory.diagonal_mode(t_, lam_, S_, a_ * b_, a_**2 - b_**2)))
                    / abs(S_))
 cu.check_less("closed form vs ODE solve, 5 random (λ, S, a₀, b₀): max |Δw|/|S|", max(ode_err), 1e-8)
 
@@ -228,8 +228,8 @@ def train_diagonal_and_linear(lr, T, record_every):
 
 
 t1, w_gd, theta_gd, c_gd = train_diagonal_and_linear(P.diag_lr, P.diag_T, record_every=10)
-w_th = lw.diagonal_mode(t1[:, None], lam, S, w0, c0)
-theta_th = lw.linear_mode(t1[:, None], lam, S)
+w_th = theory.diagonal_mode(t1[:, None], lam, S, w0, c0)
+theta_th = theory.linear_mode(t1[:, None], lam, S)
 
 # %% [markdown]
 # ## 2. The comparison: exponentials versus sigmoids
@@ -252,7 +252,7 @@ fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", nco
 plt.show()
 
 # %%
-t_cross = {f: lw.crossing_time(f, lam, S, w0, c0) for f in (0.1, 0.5, 0.9)}
+t_cross = {f: theory.crossing_time(f, lam, S, w0, c0) for f in (0.1, 0.5, 0.9)}
 t_half_gd = np.array([np.interp(0.5, w_gd[:, i] / S[i], t1) for i in range(d)])
 t_half_lin_gd = np.array([np.interp(0.5, theta_gd[:, i] / S[i], t1) for i in range(d)])
 print("mode:                              " + "   ".join(f"{i + 1:>6d}" for i in range(d)))
@@ -290,7 +290,7 @@ cu.check_close("linear model: half-learning times (every mode)", t_half_lin_gd, 
 # $$ (eq-layerwise-drift)
 #
 # a drift of order $\eta$ over a fixed training time, whose prefactor the closed form gives
-# (`lw.conservation_drift`, a quadrature along $w(t)$). (A balanced start, $c = 0$, stays exactly
+# (`theory.conservation_drift`, a quadrature along $w(t)$). (A balanced start, $c = 0$, stays exactly
 # balanced.) We train at three step sizes for the same time $T$:
 
 # %%
@@ -299,7 +299,7 @@ for lr in P.drift_lrs:
     _, _, _, c_run = (train_diagonal_and_linear(lr, P.diag_T, record_every=round(P.diag_T / lr))
                       if lr != P.diag_lr else (None, None, None, c_gd))
     drift_measured.append(np.log(c_run[-1] / c_run[0]))
-    drift_predicted.append(lw.conservation_drift(lr, P.diag_T, lam, S, w0, c0))
+    drift_predicted.append(theory.conservation_drift(lr, P.diag_T, lam, S, w0, c0))
 drift_measured, drift_predicted = np.array(drift_measured), np.array(drift_predicted)
 lrs = np.array(P.drift_lrs)
 
@@ -369,7 +369,7 @@ def train_balanced(S_grid, sigma, lr, T, record_every=1):
 stage_runs = {}
 for sigma, T in ((1e-3, 14.0), (0.2, 4.0)):
     t_s, w_s = train_balanced(S3, sigma, P.stage_lr, T)
-    em, sat = lw.crossing_time(0.1, lam3, S3, sigma**2), lw.crossing_time(0.9, lam3, S3, sigma**2)
+    em, sat = theory.crossing_time(0.1, lam3, S3, sigma**2), theory.crossing_time(0.9, lam3, S3, sigma**2)
     stage_runs[sigma] = dict(t=t_s, w=w_s, em=em, sat=sat,
                              em_gd=np.array([np.interp(0.1, w_s[:, i] / S3[i], t_s) for i in range(3)]),
                              sat_gd=np.array([np.interp(0.9, w_s[:, i] / S3[i], t_s) for i in range(3)]))
@@ -377,7 +377,7 @@ for sigma, T in ((1e-3, 14.0), (0.2, 4.0)):
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.6)
 for ax, (sigma, r) in zip(axes, stage_runs.items()):
-    loss_th = 0.5 * np.sum((lw.diagonal_mode(r["t"][:, None], lam3, S3, sigma**2) - S3) ** 2, axis=1)
+    loss_th = 0.5 * np.sum((theory.diagonal_mode(r["t"][:, None], lam3, S3, sigma**2) - S3) ** 2, axis=1)
     ax.plot(r["t"], loss_th, "k-", label="loss, theory")
     ax.plot(r["t"][::40], 0.5 * np.sum((r["w"] - S3) ** 2, axis=1)[::40], "ko", mfc="none", label="loss, GD")
     for i in range(3):
@@ -386,7 +386,7 @@ for ax, (sigma, r) in zip(axes, stage_runs.items()):
     ax.set_yscale("log")
     ax.set_xlabel("training time $t$")
     ax.set_ylabel("loss $\\frac{1}{2}\\sum_i(w_i - S_i)^2$")
-    verdict = "stage-like" if lw.is_stage_like(r["em"], r["sat"]) else "not stage-like"
+    verdict = "stage-like" if theory.is_stage_like(r["em"], r["sat"]) else "not stage-like"
     ax.set_title(f"$a = b = \\sigma = {sigma:g}$: {verdict}", fontsize=11)
 axes[0].legend(fontsize=7)
 plt.show()
@@ -396,11 +396,11 @@ for sigma, r in stage_runs.items():
     cu.check_close(f"σ = {sigma:g}: emergence and saturation times, GD vs closed form (every time)",
                    np.concatenate([r["em_gd"], r["sat_gd"]]), np.concatenate([r["em"], r["sat"]]), rtol=0.02,
                    mode="every")
-    print(f"σ = {sigma:g}: stage-like by theory: {lw.is_stage_like(r['em'], r['sat'])}, "
-          f"by GD: {lw.is_stage_like(r['em_gd'], r['sat_gd'])}")
-cu.check_true("σ = 0.001 is stage-like under GD", lw.is_stage_like(stage_runs[1e-3]["em_gd"], stage_runs[1e-3]["sat_gd"]))
+    print(f"σ = {sigma:g}: stage-like by theory: {theory.is_stage_like(r['em'], r['sat'])}, "
+          f"by GD: {theory.is_stage_like(r['em_gd'], r['sat_gd'])}")
+cu.check_true("σ = 0.001 is stage-like under GD", theory.is_stage_like(stage_runs[1e-3]["em_gd"], stage_runs[1e-3]["sat_gd"]))
 cu.check_true("σ = 0.2 is not stage-like under GD",
-              not lw.is_stage_like(stage_runs[0.2]["em_gd"], stage_runs[0.2]["sat_gd"]))
+              not theory.is_stage_like(stage_runs[0.2]["em_gd"], stage_runs[0.2]["sat_gd"]))
 
 # %% [markdown]
 # With $\sigma = 10^{-3}$ the loss has three drops separated by plateaus: the three shaded
@@ -415,7 +415,7 @@ sigmas = np.geomspace(1e-4, 0.15, P.grid_sigma)
 ratios = np.geomspace(1.05, 4.0, P.grid_ratio)
 S_grid = np.stack([np.ones((P.grid_ratio, P.grid_sigma)), 1.0 / ratios[:, None] * np.ones(P.grid_sigma)], axis=-1)
 sigma_grid = sigmas[None, :, None] * np.ones_like(S_grid)
-T_grid = 1.1 * lw.crossing_time(0.9, 1.0, S_grid[..., 1], sigma_grid[..., 1] ** 2).max()
+T_grid = 1.1 * theory.crossing_time(0.9, 1.0, S_grid[..., 1], sigma_grid[..., 1] ** 2).max()
 t_g, w_g = train_balanced(S_grid, sigma_grid, P.stage_lr, T_grid, record_every=2)
 
 
@@ -429,12 +429,12 @@ def first_crossing(frac):
 
 em_gd, sat_gd = first_crossing(0.1), first_crossing(0.9)
 stage_gd = sat_gd[..., 0] < em_gd[..., 1]
-margin_th = lw.crossing_time(0.1, 1.0, S_grid[..., 1], sigma_grid[..., 1] ** 2) \
-    - lw.crossing_time(0.9, 1.0, S_grid[..., 0], sigma_grid[..., 0] ** 2)
+margin_th = theory.crossing_time(0.1, 1.0, S_grid[..., 1], sigma_grid[..., 1] ** 2) \
+    - theory.crossing_time(0.9, 1.0, S_grid[..., 0], sigma_grid[..., 0] ** 2)
 stage_th = margin_th > 0
 fine_s, fine_r = np.geomspace(sigmas[0], sigmas[-1], 200), np.geomspace(ratios[0], ratios[-1], 200)
 fs, fr = np.meshgrid(fine_s, fine_r)
-margin_fine = lw.crossing_time(0.1, 1.0, 1 / fr, fs**2) - lw.crossing_time(0.9, 1.0, 1.0, fs**2)
+margin_fine = theory.crossing_time(0.1, 1.0, 1 / fr, fs**2) - theory.crossing_time(0.9, 1.0, 1.0, fs**2)
 ell1, ell2 = np.log(1 / fs**2), np.log(1 / (fr * fs**2))
 margin_small = fr - (ell1 + np.log(9)) / np.maximum(ell2 - np.log(9), 1e-9)
 
@@ -456,7 +456,7 @@ print(f"grid of {stage_gd.size} two-mode models: GD and the closed form classify
 cu.check_count("grid models classified differently by GD and by the closed form",
                int(np.sum(stage_gd != stage_th)), at_most=int(0.05 * stage_gd.size), of=stage_gd.size)
 cu.check_close("emergence and saturation times over the whole grid, GD vs closed form (every time)",
-               np.stack([em_gd, sat_gd]), np.stack([lw.crossing_time(f, 1.0, S_grid, sigma_grid**2) for f in (0.1, 0.9)]),
+               np.stack([em_gd, sat_gd]), np.stack([theory.crossing_time(f, 1.0, S_grid, sigma_grid**2) for f in (0.1, 0.9)]),
                rtol=0.02, mode="every")
 
 # %% [markdown]
@@ -506,7 +506,7 @@ cu.check_close("emergence and saturation times over the whole grid, GD vs closed
 # \Phi(v) = \int\frac{v^{-p}\,dv}{1 - v} = \sum_{n\ge0}\frac{v^{n+1-p}}{n + 1 - p} = \frac{v^{1-p}}{1 - p}\,{}_2F_1(1, 1 - p; 2 - p; v),
 # $$ (eq-layerwise-saxe-time)
 #
-# inverted numerically (`lw.saxe_mode`). For $u_0\ll s$ the time to reach $s/2$ is dominated by
+# inverted numerically (`theory.saxe_mode`). For $u_0\ll s$ the time to reach $s/2$ is dominated by
 # the first term of the series: $t_{1/2}\approx\ln(s/u_0)/(2s)$ for $L = 2$, but
 #
 # $$
@@ -520,9 +520,9 @@ cu.check_close("emergence and saturation times over the whole grid, GD vs closed
 # %%
 t_ode = np.linspace(0, 60, 121)
 for L in (1, 2, 3, 4, 6):
-    sol = solve_ivp(lambda t, u: lw.saxe_rhs(u, 1.5, L), (0, t_ode[-1]), [1e-3], t_eval=t_ode, rtol=1e-11,
+    sol = solve_ivp(lambda t, u: theory.saxe_rhs(u, 1.5, L), (0, t_ode[-1]), [1e-3], t_eval=t_ode, rtol=1e-11,
                     atol=1e-15, method="LSODA")
-    cu.check_close(f"depth {L}: mode strength u(t), closed form vs ODE solve", lw.saxe_mode(t_ode, 1.5, 1e-3, L),
+    cu.check_close(f"depth {L}: mode strength u(t), closed form vs ODE solve", theory.saxe_mode(t_ode, 1.5, 1e-3, L),
                    sol.y[0], rtol=1e-6)
 
 # %% [markdown]
@@ -568,13 +568,13 @@ def train_dln(weights, lr, T, n_records=300):
 a0s = np.array(P.depth_a0)
 depth_runs = {}
 for L in (2, 3, 4):
-    T = 1.1 * lw.saxe_time_to(0.9 * s_modes[-1], s_modes[-1], a0s[0] ** L, L)
+    T = 1.1 * theory.saxe_time_to(0.9 * s_modes[-1], s_modes[-1], a0s[0] ** L, L)
     A = np.stack([Um @ np.diag(np.full(4, a**L)) @ Vm.T for a in a0s])
     Ws = balanced_factors(torch.tensor(A), [16] * (L - 1), generator=torch.Generator().manual_seed(cu.seed(L)))
     t_L, W_L, ws_end = train_dln(Ws, P.depth_lr, T)
     u_L = mode_strengths(W_L)                                   # (time, member, mode)
     half_gd = np.array([[np.interp(0.5, u_L[:, m, k] / s_modes[k], t_L) for k in range(4)] for m in range(len(a0s))])
-    half_th = np.array([lw.saxe_time_to(s_modes / 2, s_modes, a**L, L) for a in a0s])
+    half_th = np.array([theory.saxe_time_to(s_modes / 2, s_modes, a**L, L) for a in a0s])
     imbalance = max(float(torch.linalg.norm(ws_end[l + 1].detach().transpose(-1, -2) @ ws_end[l + 1].detach()
                                             - ws_end[l].detach() @ ws_end[l].detach().transpose(-1, -2)))
                     for l in range(L - 1))
@@ -590,7 +590,7 @@ m_show = list(a0s).index(0.2)
 for L, ls in zip((2, 3, 4), ("-", "--", ":")):
     r = depth_runs[L]
     for k in range(4):
-        ax.plot(r["t"], lw.saxe_mode(r["t"], s_modes[k], a0s[m_show] ** L, L) / s_modes[k], ls, color=C[k],
+        ax.plot(r["t"], theory.saxe_mode(r["t"], s_modes[k], a0s[m_show] ** L, L) / s_modes[k], ls, color=C[k],
                 label=f"$s = {s_modes[k]:g}$" if L == 2 else None)
         ax.plot(r["t"][::12], r["u"][::12, m_show, k] / s_modes[k], "o", ms=3, mfc="none", color=C[k])
 for L, ls in zip((2, 3, 4), ("-", "--", ":")):
@@ -604,8 +604,8 @@ ax = axes[1]
 for L in (2, 3, 4):
     r = depth_runs[L]
     a_fine = np.geomspace(a0s[0], a0s[-1], 100)
-    ax.plot(a_fine, lw.saxe_time_to(0.5, 1.0, a_fine**L, L), "-", color=C[L - 2], label=f"depth {L}: closed form")
-    ax.plot(a_fine, lw.saxe_plateau_time(1.0, a_fine**L, L), ":", color=C[L - 2])
+    ax.plot(a_fine, theory.saxe_time_to(0.5, 1.0, a_fine**L, L), "-", color=C[L - 2], label=f"depth {L}: closed form")
+    ax.plot(a_fine, theory.saxe_plateau_time(1.0, a_fine**L, L), ":", color=C[L - 2])
     ax.plot(a0s, r["half_gd"][:, 2], "o", mfc="none", color=C[L - 2], label=f"depth {L}: GD")
 ax.plot([], [], "k:", label="small-$a_0$ asymptotics")
 ax.set_xscale("log")
@@ -634,7 +634,7 @@ slope_bound = P.depth_lr * s_modes[2] * np.abs(x_fit - x_fit.mean()).sum() / ((x
 for L, fit in fits.items():
     fit_th = cu.fit_power_law(a0s[:3], depth_runs[L]["half_th"][:3, 2])
     small = np.array([1e-3, 1.6e-3, 2.4e-3])                      # the same ratios, 50× smaller
-    fit_small = cu.fit_power_law(small, lw.saxe_time_to(0.5, 1.0, small ** L, L))
+    fit_small = cu.fit_power_law(small, theory.saxe_time_to(0.5, 1.0, small ** L, L))
     print(f"depth {L}: t½ ∝ a₀^(−{fit.alpha:.3f} ± {fit.alpha_stderr:.3f}) over the three smallest a₀ (GD);\n    "
           f"closed form over the same a₀: {fit_th.alpha:.3f}; at a₀ = 0.001–0.0024: {fit_small.alpha:.4f} "
           f"(limit L − 2 = {L - 2})")
@@ -673,7 +673,7 @@ for L, fit in fits.items():
 # u_{\rm eff,\alpha} = \tfrac14\,|W_1(0)v_\alpha + W_2(0)^\top u_\alpha|^2\ \sim\ \sigma^2
 # $$ (eq-layerwise-ueff)
 #
-# (`lw.silent_alignment_strength`). The prediction is Saxe's sigmoid {eq}`eq-layerwise-saxe` from $u_{\rm eff}$, so the
+# (`theory.silent_alignment_strength`). The prediction is Saxe's sigmoid {eq}`eq-layerwise-saxe` from $u_{\rm eff}$, so the
 # plateau before mode $\alpha$ lasts $\ln(s_\alpha/u_{\rm eff,\alpha})/(2s_\alpha)\approx\ln(1/\sigma^2)/(2s_\alpha)$:
 # the network visits the saddles one after another, learning one more singular mode at each,
 # a greedy low-rank path {cite:p}`saxe2019mathematical,gidel2019implicit,jacot2021saddle`.
@@ -681,7 +681,7 @@ for L, fit in fits.items():
 # **Large $\sigma$: lazy.** Linearise $W = W_2W_1$ around the initial weights, as in the NTK
 # chapter: the residual $R = W - M$ then obeys $\dot R = -(W_2W_2^\top R + RW_1^\top W_1)$, a linear
 # equation whose generator is the tangent kernel $\Theta = (W_2W_2^\top)\otimes I + I\otimes(W_1^\top W_1)$
-# (`lw.lazy_residual`; for gradient descent on the linearised model, $R_k = (1 - \eta\Theta)^kR_0$ exactly).
+# (`theory.lazy_residual`; for gradient descent on the linearised model, $R_k = (1 - \eta\Theta)^kR_0$ exactly).
 # At large width $W_1^\top W_1\approx\sigma^2(n/d_{\rm in})I$ and $W_2W_2^\top\approx\sigma^2I$: every mode
 # relaxes at the same rate $\approx\sigma^2(1 + n/d_{\rm in})$, whatever its singular value. No
 # sigmoids, no plateaus, no stages {cite:p}`chizat2019lazy,woodworth2020kernel`. "The same rate" is
@@ -699,24 +699,24 @@ net = DeepLinearNetwork(d_in, P.dln_width, d_out, depth=2, init_scale=init_scale
 W0 = [w.detach().numpy().copy() for w in net.weights]
 t_r, W_r, _ = train_dln(list(net.weights), P.dln_lr, P.dln_T, n_records=400)
 u_r = mode_strengths(W_r)                                           # (time, member, mode)
-u_eff = np.array([lw.silent_alignment_strength(W0[0][m], W0[1][m], M)[:4] for m in range(len(init_scales))])
+u_eff = np.array([theory.silent_alignment_strength(W0[0][m], W0[1][m], M)[:4] for m in range(len(init_scales))])
 loss_r = 0.5 * np.sum((W_r - M) ** 2, axis=(2, 3))
-R_lazy = {m: lw.lazy_residual([W0[0][m], W0[1][m]], M, t_r, lr=P.dln_lr) for m in (3, 4)}
+R_lazy = {m: theory.lazy_residual([W0[0][m], W0[1][m]], M, t_r, lr=P.dln_lr) for m in (3, 4)}
 rich = [m for m in range(len(init_scales)) if np.all(u_eff[m] < s_modes / 4)]   # Saxe needs u_eff ≪ s
 half_r_gd = np.array([[np.interp(0.5, np.maximum.accumulate(u_r[:, m, k]) / s_modes[k], t_r) for k in range(4)]
                       for m in rich])
-half_r_th = np.array([lw.saxe_time_to(s_modes / 2, s_modes, u_eff[m], 2) for m in rich])
+half_r_th = np.array([theory.saxe_time_to(s_modes / 2, s_modes, u_eff[m], 2) for m in rich])
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(3, panel_height=3.4)
 ax = axes[0]
 for m, sg in enumerate(init_scales):
     if m in rich:
-        u_th = np.stack([lw.saxe_mode(t_r, s_modes[k], u_eff[m, k], 2) for k in range(4)], axis=1)
-        theory = 0.5 * np.sum((u_th - s_modes) ** 2, axis=1)
+        u_th = np.stack([theory.saxe_mode(t_r, s_modes[k], u_eff[m, k], 2) for k in range(4)], axis=1)
+        loss_theory = 0.5 * np.sum((u_th - s_modes) ** 2, axis=1)
     else:
-        theory = 0.5 * np.sum(R_lazy[m] ** 2, axis=(1, 2))
-    ax.plot(t_r[1:], theory[1:], "-", color=C[m], label=f"$\\sigma = {sg:g}$ ({'Saxe' if m in rich else 'lazy'} theory)")
+        loss_theory = 0.5 * np.sum(R_lazy[m] ** 2, axis=(1, 2))
+    ax.plot(t_r[1:], loss_theory[1:], "-", color=C[m], label=f"$\\sigma = {sg:g}$ ({'Saxe' if m in rich else 'lazy'} theory)")
     ax.plot(t_r[1::10], loss_r[1::10, m], "o", ms=3, mfc="none", color=C[m])
 ax.set_xscale("log")
 ax.set_yscale("log")
@@ -729,7 +729,7 @@ fig.legend(*ax.get_legend_handles_labels(), fontsize=8, title="top left: loss", 
            bbox_to_anchor=(0.76, 0.27))
 for ax, m in zip(axes[1:], (0, 4)):
     for k in range(4):
-        th = (lw.saxe_mode(t_r, s_modes[k], u_eff[m, k], 2) if m in rich
+        th = (theory.saxe_mode(t_r, s_modes[k], u_eff[m, k], 2) if m in rich
               else mode_strengths(R_lazy[m] + M)[:, k])
         ax.plot(t_r[1:], th[1:] / s_modes[k], "-", color=C[k], label=f"$s = {s_modes[k]:g}$")
         ax.plot(t_r[1::10], u_r[1::10, m, k] / s_modes[k], "o", ms=3, mfc="none", color=C[k])
@@ -866,7 +866,7 @@ from scipy.optimize import brentq
 
 def stage_margin(log_sigma):
     w_init = np.exp(log_sigma) ** 2
-    return float(lw.crossing_time(0.1, 1.0, 0.5, w_init) - lw.crossing_time(0.9, 1.0, 1.0, w_init))
+    return float(theory.crossing_time(0.1, 1.0, 0.5, w_init) - theory.crossing_time(0.9, 1.0, 1.0, w_init))
 
 
 sigma_star = np.exp(brentq(stage_margin, np.log(1e-8), np.log(0.2)))   # σ² < S₂/10: t₁₀ exists

@@ -85,7 +85,7 @@ torch.set_default_dtype(torch.float64)
 # hundred digits. `COURSE_SCALE=paper` averages over more seeds and goes to wider networks.
 
 # %% tags=["nbval-check-output"]
-params = cu.scaled(
+P = cu.scaled(
     default=dict(
         p=64, knob_points=7, ntk_widths=(4, 16, 64, 256, 1024, 4096), width_draws=64,  # §3–4 scalar model
         mlp_per_class=20, mlp_width=256, mlp_alphas=(0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),  # §5
@@ -96,7 +96,7 @@ params = cu.scaled(
                mlp_widths=(64, 128, 256, 512, 1024, 2048, 4096, 8192), seeds=4, lazy_seeds=6,
                mf_per_class=50, mf_val_per_class=100, mf_width=512, mf_steps=1000),
 )
-params
+P
 
 # %% [markdown]
 # ## 1. The model
@@ -292,12 +292,12 @@ for name, tr in trajectories.items():
 # along the way); all runs of a sweep are one vectorised computation.
 
 # %%
-p = params.p
+p = P.p
 base = dict(alpha=1.0, S=1.0, gamma=1.0, Z=math.sqrt(p))
-sweeps = {"init scale α": ("alpha", np.geomspace(0.03, 10, params.knob_points)),
-          "target scale S": ("S", np.geomspace(0.01, 300, params.knob_points)),
-          "input scale γ": ("gamma", np.geomspace(3e-3, 100, params.knob_points)),
-          "output scale 1/Z": ("Z", math.sqrt(p) / np.geomspace(3e-3, 100, params.knob_points))}
+sweeps = {"init scale α": ("alpha", np.geomspace(0.03, 10, P.knob_points)),
+          "target scale S": ("S", np.geomspace(0.01, 300, P.knob_points)),
+          "input scale γ": ("gamma", np.geomspace(3e-3, 100, P.knob_points)),
+          "output scale 1/Z": ("Z", math.sqrt(p) / np.geomspace(3e-3, 100, P.knob_points))}
 
 
 def mirrored_weights(n_models, p, alpha, seed):
@@ -328,8 +328,8 @@ for knob, (key, values) in sweeps.items():
     kw = {**base, key: values}
     collapse[knob] = converged_change(kw["alpha"], kw["S"], kw["gamma"], kw["Z"], p, seed=cu.seed(2))
 # width sweeps: NTK (Z = √p) and mean-field (Z = p) parameterisations, `width_draws` draws of the weights per width
-ntk_p = np.array(params.ntk_widths)
-width_runs = {name: [converged_change(np.full(params.width_draws, alpha), 1.0, 1.0, Zf(q), q, seed=cu.seed(3)) for q in ntk_p]
+ntk_p = np.array(P.ntk_widths)
+width_runs = {name: [converged_change(np.full(P.width_draws, alpha), 1.0, 1.0, Zf(q), q, seed=cu.seed(3)) for q in ntk_p]
               for name, alpha, Zf in (("NTK, Z = √p", 1.0, np.sqrt), ("mean field, Z = p", 0.3, float))}
 
 # %%
@@ -364,7 +364,7 @@ for j, (name, runs) in enumerate(width_runs.items()):
     c = cu.plotting.PALETTE[4 + j]
     ax.plot(ntk_p, [theory.relative_change_at_convergence(r[0]).mean() for r in runs], "-", color=c,
             label=f"{name}: theory")
-    ax.plot(ntk_p, mean_change[name], "*x"[j], ms=9, color=c, label=f"{name}: GD (mean of {params.width_draws})")
+    ax.plot(ntk_p, mean_change[name], "*x"[j], ms=9, color=c, label=f"{name}: GD (mean of {P.width_draws})")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("number of hidden units $p$")
@@ -463,7 +463,7 @@ display(ex.variants("alpha", [0.1, 0.3, 1.0]))   # ρ = 0.08 (rich), 0.72 (cross
 
 # %%
 z_all, y_all = load_digits()
-(z_tr, y_tr), _ = train_val_split(z_all, y_all, params.mlp_per_class, 10, seed=cu.seed(0))
+(z_tr, y_tr), _ = train_val_split(z_all, y_all, P.mlp_per_class, 10, seed=cu.seed(0))
 X_tr = standardize(z_tr)
 Y_tr = torch.nn.functional.one_hot(y_tr, 10).double()
 
@@ -477,19 +477,19 @@ def train_relu_net(width, alpha, steps, seed, lr=None):
 
 
 WEIGHTS, KERNEL, LOSS, LINEAR, QUADRATIC, SWITCHING, SWITCHED, Q = range(8)
-alphas = np.array(params.mlp_alphas)
+alphas = np.array(P.mlp_alphas)
 # α ≥ 1: the lazy step of each network's own kernel; α < 1: the step at α = 1 (a smaller kernel allows more)
-lr_one = train_scaled_relu_net(X_tr, Y_tr, width=params.mlp_width, alpha=1.0, steps=0, seed=cu.seed(0)).lr
+lr_one = train_scaled_relu_net(X_tr, Y_tr, width=P.mlp_width, alpha=1.0, steps=0, seed=cu.seed(0)).lr
 # The kernel change of one lazy network is noisy (the few units that switch have random signs): the lazy
 # points average over `lazy_seeds` networks, the (more expensive) rich points over `seeds`.
-runs_alpha = [np.array([train_relu_net(params.mlp_width, a, params.lazy_steps if a >= 1 else params.rich_steps, s,
+runs_alpha = [np.array([train_relu_net(P.mlp_width, a, P.lazy_steps if a >= 1 else P.rich_steps, s,
                                        lr=None if a >= 1 else lr_one)
-                        for s in cu.seed(range(params.lazy_seeds if a >= 1 else params.seeds))])
+                        for s in cu.seed(range(P.lazy_seeds if a >= 1 else P.seeds))])
               for a in cu.progress(alphas, desc="α sweep")]
 by_alpha = np.array([r.mean(0) for r in runs_alpha])
-widths = np.array(params.mlp_widths)
-runs_width = np.array([[train_relu_net(int(n), 1.0, params.lazy_steps, s) for n in widths]
-                       for s in cu.seed(range(params.seeds))])                  # (seed, width, quantity)
+widths = np.array(P.mlp_widths)
+runs_width = np.array([[train_relu_net(int(n), 1.0, P.lazy_steps, s) for n in widths]
+                       for s in cu.seed(range(P.seeds))])                  # (seed, width, quantity)
 by_width = runs_width.mean(0)
 print("final training loss (α sweep):", np.array2string(by_alpha[:, LOSS], precision=3))
 print("final training loss (width sweep):", np.array2string(by_width[:, LOSS], precision=3))
@@ -589,7 +589,7 @@ from scipy import stats as sstats
 
 a_pts = np.concatenate([np.full(len(r), a) for a, r in zip(alphas, runs_alpha) if a >= 1])
 a_runs = np.concatenate([r for a, r in zip(alphas, runs_alpha) if a >= 1])
-n_pts, n_runs = np.tile(widths, params.seeds), runs_width.reshape(-1, runs_width.shape[-1])
+n_pts, n_runs = np.tile(widths, P.seeds), runs_width.reshape(-1, runs_width.shape[-1])
 kernel_laws = {}
 for sweep, x, R, asym in (("α", a_pts, a_runs, 2.0), ("n", n_pts, n_runs, 0.5)):
     fit_q = cu.fit_power_law(x, R[:, Q])
@@ -612,7 +612,7 @@ print(f"f_s/q over all lazy runs: {ratio_fs.min():.3f} … {ratio_fs.max():.3f} 
       f"{1 / math.sqrt(2 * math.pi):.3f});\n    by α (mean over seeds): "
       + ", ".join(f"{a:g}: {np.mean(r[:, SWITCHED] / r[:, Q]):.3f}" for a, r in zip(alphas, runs_alpha) if a >= 1)
       + f";\n    switched (unit, input) pairs per network at α = {alphas[-1]:g}: "
-      f"{runs_alpha[-1][:, SWITCHED].mean() * params.mlp_width * len(X_tr):.0f}")
+      f"{runs_alpha[-1][:, SWITCHED].mean() * P.mlp_width * len(X_tr):.0f}")
 cross = np.concatenate([a_runs[:, KERNEL] ** 2 / (a_runs[:, LINEAR] ** 2 + a_runs[:, QUADRATIC] ** 2 + a_runs[:, SWITCHING] ** 2),
                         n_runs[:, KERNEL] ** 2 / (n_runs[:, LINEAR] ** 2 + n_runs[:, QUADRATIC] ** 2 + n_runs[:, SWITCHING] ** 2)])
 print(f"‖ΔΘ‖² / (sum of the parts' squares): {cross.min():.2f} … {cross.max():.2f}")
@@ -679,7 +679,7 @@ for (sweep, name), v in kernel_laws.items():
 # random-feature model, EF by construction. The question is what full backpropagation does.
 
 # %%
-(z_mf, y_mf), (z_val, y_val) = train_val_split(z_all, y_all, params.mf_per_class, params.mf_val_per_class, seed=cu.seed(1))
+(z_mf, y_mf), (z_val, y_val) = train_val_split(z_all, y_all, P.mf_per_class, P.mf_val_per_class, seed=cu.seed(1))
 X_mf, X_val = standardize(z_mf), standardize(z_val, reference=z_mf)
 Y_mf = torch.nn.functional.one_hot(y_mf, 10).double()
 N_mf = X_mf.shape[0]
@@ -694,7 +694,7 @@ def last_hidden(net, X):
 def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
     """Two-hidden-layer ReLU net (NTK param.), weights × α, output κ(f − f₀); GD on the squared loss.
     ``lr=None``: 1/λ_max of the initial tangent kernel (of the readout alone with ``only_last``)."""
-    net = MLP(64, params.mf_width, 2, 10, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(cu.seed(seed)))
+    net = MLP(64, P.mf_width, 2, 10, sigma_w=math.sqrt(2), sigma_b=0.0, generator=torch.Generator().manual_seed(cu.seed(seed)))
     weights = [layer.weight for layer in net.layers]
     with torch.no_grad():
         for W in weights:
@@ -702,7 +702,7 @@ def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
         f0_tr, f0_val = net(X_mf), net(X_val)
     phi0 = last_hidden(net, X_mf)
     if lr is None and only_last:   # from the readout's own kernel κ² s_w² ΦΦᵀ (per output): 1/λ_max(·/N)
-        lr = 1 / (kappa ** 2 * 2 / params.mf_width * torch.linalg.eigvalsh(phi0 @ phi0.T / N_mf).max().item())
+        lr = 1 / (kappa ** 2 * 2 / P.mf_width * torch.linalg.eigvalsh(phi0 @ phi0.T / N_mf).max().item())
     elif lr is None:                # from the initial tangent kernel: 1/λ_max(κ²Θ₀/NC)
         lr = 1 / (kappa ** 2 * torch.linalg.eigvalsh(empirical_ntk(net, X_mf) / (N_mf * 10)).max().item())
     opt = torch.optim.SGD(weights[-1:] if only_last else weights, lr=lr)
@@ -720,9 +720,9 @@ def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
                 phi_val_half=phi_val_half, loss_half=loss_half)
 
 
-runs = {"full backprop, rich (α = 0.25, κ = 0.3)": train_two_layer(0.25, 0.3, 60.0, params.mf_steps),
-        "last layer only, same init": train_two_layer(0.25, 0.3, None, params.mf_steps, only_last=True),
-        "full backprop, lazy (α = 1, κ = 1)": train_two_layer(1.0, 1.0, None, params.mf_steps)}
+runs = {"full backprop, rich (α = 0.25, κ = 0.3)": train_two_layer(0.25, 0.3, 60.0, P.mf_steps),
+        "last layer only, same init": train_two_layer(0.25, 0.3, None, P.mf_steps, only_last=True),
+        "full backprop, lazy (α = 1, κ = 1)": train_two_layer(1.0, 1.0, None, P.mf_steps)}
 stats, names_mf = {}, list(runs)
 for name, r in runs.items():
     K, K_v = (diagnostics.feature_kernel(r[key], center=True) for key in ("phi", "phi_val"))
@@ -740,8 +740,8 @@ for name, r in runs.items():
           f"            {st['spread_val']:6.1f}           {r['loss']:.4f}          {r['val_acc']:.3f}")
 r_rich = runs[names_mf[0]]
 kappa_half = 1 - diagnostics.kernel_alignment(diagnostics.feature_kernel(r_rich["phi_val_half"], center=True), y_val).item()
-print(f"rich full backprop, half-way (step {params.mf_steps // 2}): held-out κ_CKA = {kappa_half:.3f} at training loss "
-      f"{r_rich['loss_half']:.4f}; at the end (step {params.mf_steps}): {stats[names_mf[0]]['kappa_val']:.3f} at "
+print(f"rich full backprop, half-way (step {P.mf_steps // 2}): held-out κ_CKA = {kappa_half:.3f} at training loss "
+      f"{r_rich['loss_half']:.4f}; at the end (step {P.mf_steps}): {stats[names_mf[0]]['kappa_val']:.3f} at "
       f"{r_rich['loss']:.4f}")
 
 # %% tags=["hide-input"]

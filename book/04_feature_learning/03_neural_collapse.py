@@ -70,7 +70,7 @@ from course_utils.ensemble import BatchedMLP
 from course_utils.exercises import neural_collapse as exercises
 from course_utils.models.deep_linear import DeepLinearNetwork
 from course_utils.models.mlp import MLP
-from course_utils.theory import neural_collapse as nc
+from course_utils.theory import neural_collapse as theory
 
 cu.use_house_style()
 # Small networks: one CPU thread is the fastest device for them.
@@ -222,7 +222,7 @@ snapshots = {}
 def measure_mlps(step):
     H, out = penultimate(X_train)
     readout = mlps.layers[-1].weight.transpose(1, 2)               # (K, 10, width): rows w_c
-    ms = [nc.collapse_measures(H[k], labels, readout[k], out[k]) for k in range(K_mlp)]
+    ms = [theory.collapse_measures(H[k], labels, readout[k], out[k]) for k in range(K_mlp)]
     mlp_hist["step"].append(step)
     mlp_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
     mlp_hist["val error"].append((penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1).numpy())
@@ -283,9 +283,9 @@ plt.show()
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(cu.plotting.PAGE_WIDTH, 2.9))
-grams = [(nc.centred_mean_gram(snapshots[0][0], labels), "step 0"),
-         (nc.centred_mean_gram(snapshots[P.mlp_steps][0], labels), f"step {P.mlp_steps}"),
-         (nc.etf_gram(10), "simplex ETF")]
+grams = [(theory.centred_mean_gram(snapshots[0][0], labels), "step 0"),
+         (theory.centred_mean_gram(snapshots[P.mlp_steps][0], labels), f"step {P.mlp_steps}"),
+         (theory.etf_gram(10), "simplex ETF")]
 for ax, (G, title) in zip(axes, grams):
     im = ax.imshow(G, vmin=-1, vmax=1, cmap="RdBu_r")
     ax.set_title(f"$m_c\\cdot m_{{c'}}$, {title}", fontsize=10)
@@ -299,7 +299,7 @@ plt.show()
 
 # %%
 off = ~np.eye(10, dtype=bool)
-cos_std = {step: np.array([nc.centred_mean_gram(H_k, labels)[off].std() for H_k in snapshots[step]])
+cos_std = {step: np.array([theory.centred_mean_gram(H_k, labels)[off].std() for H_k in snapshots[step]])
            for step in (0, P.mlp_steps)}
 print(f"spread (std) of the off-diagonal cosines, {K_mlp} networks: step 0: {cos_std[0].min():.2f}–{cos_std[0].max():.2f};\n    "
       f"step {P.mlp_steps}: {cos_std[P.mlp_steps].min():.2f}–{cos_std[P.mlp_steps].max():.2f} (ETF: 0, all cosines {-1 / 9:.3f})")
@@ -308,7 +308,7 @@ print(f"spread (std) of the off-diagonal cosines, {K_mlp} networks: step 0: {cos
 fig, axes = cu.panels(2, panel_height=3.4)
 for ax, step in zip(axes, (0, P.mlp_steps)):
     H = snapshots[step][0]
-    means, mu_G = nc.class_means(H, labels)
+    means, mu_G = theory.class_means(H, labels)
     _, _, Vt = np.linalg.svd(means - mu_G, full_matrices=False)
     Z = (H - mu_G) @ Vt[:2].T
     for c in range(10):
@@ -453,10 +453,10 @@ cu.check_count(f"training examples where the prediction ≠ the nearest class me
 # Every inner product among features and readout rows is then that of
 # $\tilde h = (EE^\top)^{-1/2L}Ex$ and $\tilde W = (EE^\top)^{1/2L}$ (check: $\tilde W\tilde h = Ex$,
 # $\tilde h\cdot\tilde h' = x^\top E^\top(EE^\top)^{-1/L}Ex'$, $\tilde W\tilde W^\top = (EE^\top)^{1/L}$), so
-# all four measures can be computed from $E$ alone (`nc.balanced_geometry`). At interpolation the
+# all four measures can be computed from $E$ alone (`theory.balanced_geometry`). At interpolation the
 # class means are $(EE^\top)^{-1/2L}e_c$ and the readout rows $(EE^\top)^{1/2L}e_c$. Gradient
 # descent from small initialisation ends, up to corrections of order $\sigma$, at the minimum-norm
-# interpolant $E^* = Y^\top(X^\top)^+$ (`nc.least_squares_map`): the gradient of $W_1$ only adds rows
+# interpolant $E^* = Y^\top(X^\top)^+$ (`theory.least_squares_map`): the gradient of $W_1$ only adds rows
 # in the span of the data. If the classes are statistically alike,
 # $EE^\top = aI + b\mathbf 1\mathbf 1^\top$: after centring, the means form an exact simplex ETF
 # (NC2) and the readout rows are proportional to them (NC3). For a finite sample $EE^\top$ is
@@ -491,16 +491,16 @@ z_dln, y_dln = gaussian_classes(n_dln, d, C, separation=1 / noise, seed=cu.seed(
 X = noise * z_dln
 Y = torch.nn.functional.one_hot(y_dln, C).double()
 labels_dln = y_dln.numpy()
-E_star = nc.least_squares_map(X, Y)
+E_star = theory.least_squares_map(X, Y)
 sigmas = np.array(P.sigmas)
-print(f"inputs: NC1 = {nc.nc1(X, labels_dln):.3f}, tr Σ_W / tr Σ_B = {nc.within_class_ratio(X, labels_dln):.3f}")
+print(f"inputs: NC1 = {theory.nc1(X, labels_dln):.3f}, tr Σ_W / tr Σ_B = {theory.within_class_ratio(X, labels_dln):.3f}")
 
 
 def train_dln(depth, sigmas, steps, lr, seed=1, **kw):
     """One DeepLinearNetwork member per init scale, trained together by gradient descent."""
     model = DeepLinearNetwork(d, P.dln_width, C, depth, init_scale=sigmas, n_members=len(sigmas),
                               generator=torch.Generator().manual_seed(cu.seed(seed)))
-    return model, nc.train_deep_linear(model, X, Y, lr=lr, steps=steps, **kw)
+    return model, theory.train_deep_linear(model, X, Y, lr=lr, steps=steps, **kw)
 
 
 record_dln = cu.log_spaced_steps(P.dln_steps, 30)
@@ -556,7 +556,7 @@ drift = np.array(drift)
 D0_norm = np.sqrt(sum(float((D ** 2).sum()) for D in probe0.imbalance()))
 fit_drift = cu.fit_power_law(lrs, drift)  # drift ∝ η^(−alpha)
 
-inv = np.array([[nc.invisible_weight_norm2(dln[L].weights[-2][k].detach(), dln[L].weights[-1][k].detach())
+inv = np.array([[theory.invisible_weight_norm2(dln[L].weights[-2][k].detach(), dln[L].weights[-1][k].detach())
                  for k in range(len(sigmas))] for L in (2, 3)])
 ok = cu.check_close("invisible weights", inv[..., 0], inv[..., 1], rtol=1e-8, verbose=False).passed
 print(("✓" if ok else "✗") + " ‖(I−Π)W_{L−1}‖² = −tr((I−Π)D_{L−1}) for every σ and depth, to a relative error below 1e-8")
@@ -603,8 +603,8 @@ cu.check_close("exponent of the drift of D vs learning rate", -fit_drift.alpha, 
 
 # %%
 L = 3
-h_bal, W_bal = nc.balanced_geometry(E_star, X, L)
-pred = nc.collapse_measures(h_bal, labels_dln, W_bal, h_bal @ W_bal.T, center_classifier=True)
+h_bal, W_bal = theory.balanced_geometry(E_star, X, L)
+pred = theory.collapse_measures(h_bal, labels_dln, W_bal, h_bal @ W_bal.T, center_classifier=True)
 i_small, i_large = int(np.argmin(abs(sigmas - 0.02))), int(np.argmin(abs(sigmas - 1.0)))
 H = dln_hist[L]
 
@@ -619,7 +619,7 @@ for j, (i, name) in enumerate(((i_small, "small"), (i_large, "large"))):
     axes[2].plot(st, H["NC3"][:, i], "o", mfc="none", color=col, label=f"NC3, σ = {sigmas[i]:g}")
 axes[1].axhline(pred["NC2"], color="k", label="balanced theory (from $E^*$)")
 axes[2].axhline(pred["NC3"], color="k", label="balanced theory (from $E^*$)")
-axes[0].axhline(nc.nc1(X, labels_dln), color="gray", ls=":", label="NC1 of the inputs")
+axes[0].axhline(theory.nc1(X, labels_dln), color="gray", ls=":", label="NC1 of the inputs")
 for ax, ylab in zip(axes, ("within-class scatter (dimensionless)", "NC2 (dimensionless)", "NC3, centred readout")):
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -687,10 +687,10 @@ _ = cu.check_less("σ = 1: the readout is not aligned with the means (NC3 > 0.5)
 small = sigmas <= 0.2
 # the remaining scatter after training, tr Σ_W / tr Σ_B ∝ σ^(−alpha) for σ ≤ 0.2
 fits = {L: cu.fit_power_law(sigmas[small], dln_hist[L]["within/between"][-1][small]) for L in (2, 3)}
-Sw_x = np.trace(nc.scatter_matrices(X, labels_dln)[0])
-Sb_bal = np.trace(nc.scatter_matrices(h_bal, labels_dln)[1])
-h2, _ = nc.balanced_geometry(E_star, X, 2)
-Sb_bal2 = np.trace(nc.scatter_matrices(h2, labels_dln)[1])
+Sw_x = np.trace(theory.scatter_matrices(X, labels_dln)[0])
+Sb_bal = np.trace(theory.scatter_matrices(h_bal, labels_dln)[1])
+h2, _ = theory.balanced_geometry(E_star, X, 2)
+Sb_bal2 = np.trace(theory.scatter_matrices(h2, labels_dln)[1])
 theory_L2 = (P.dln_width - C) * (1 - C / P.dln_width) * sigmas ** 2 * Sw_x / d / Sb_bal2
 
 # %% tags=["hide-input"]
@@ -739,7 +739,7 @@ _ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)",
 # part of a feature that the readout sees is $\Pi h = W^+(f(x) - b)$ with $\Pi = W^+W$, as in
 # {eq}`eq-nc-visible-split`. Once a network fits, that part is the same for every example of a
 # class: whatever the activation, all within-class scatter of a fitted network is invisible to the
-# readout (`nc.readout_split` measures the two parts).
+# readout (`theory.readout_split` measures the two parts).
 #
 # **Only in part: the conservation law.** A ReLU unit is positively homogeneous: multiplying its
 # incoming weights and bias by $c > 0$ and its outgoing weights by $1/c$ leaves the network's
@@ -749,7 +749,7 @@ _ = cu.check_close("L = 2: remaining scatter vs the σ² estimate (σ ≤ 0.2)",
 # \delta_j = \|W_L[:, j]\|^2 - \|W_{L-1}[j, :]\|^2 - b_j^2
 # $$ (eq-nc-unit-imbalance)
 #
-# {cite:p}`du2018algorithmic` (`nc.unit_imbalance`): the diagonal of $D_{L-1}$ in
+# {cite:p}`du2018algorithmic` (`theory.unit_imbalance`): the diagonal of $D_{L-1}$ in
 # {eq}`eq-nc-imbalance`, with the bias as one more input, and nothing more. The rest of $D_{L-1}$,
 # which {eq}`eq-nc-invisible` needs to pin the invisible part of $W_{L-1}$, is not conserved. The
 # gradient of $W_{L-1}$ is $\sum_i\operatorname{diag}(\phi'(z_i))\,W_L^\top r_i\,h_{L-2,i}^\top$
@@ -774,7 +774,7 @@ mlps_nowd = digit_mlps(nowd_members)
 def last_unit_imbalance(model):
     """δ_j of every unit of the last hidden layer, per member: array (K, width)."""
     W_in, b_in, W_out = model.layers[-2].weight, model.layers[-2].bias, model.layers[-1].weight   # (K, in, out) layout
-    return np.stack([nc.unit_imbalance(W_in[k].T.detach(), b_in[k, 0].detach(), W_out[k].T.detach())
+    return np.stack([theory.unit_imbalance(W_in[k].T.detach(), b_in[k, 0].detach(), W_out[k].T.detach())
                      for k in range(model.n_members)])
 
 
@@ -794,8 +794,8 @@ def measure_nowd(step):
     out = mlps_nowd.layers[-1](H)
     nowd_hist["step"].append(step)
     nowd_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
-    nowd_hist["within/between"].append([nc.within_class_ratio(H[k], labels) for k in range(K_nowd)])
-    nowd_hist["NC1"].append([nc.nc1(H[k], labels) for k in range(K_nowd)])
+    nowd_hist["within/between"].append([theory.within_class_ratio(H[k], labels) for k in range(K_nowd)])
+    nowd_hist["NC1"].append([theory.nc1(H[k], labels) for k in range(K_nowd)])
 
 
 train_digit_mlps(mlps_nowd, P.nowd_steps, 0.0, record_nowd, measure_nowd, desc="MLPs without weight decay")
@@ -810,16 +810,16 @@ def end_state(model):
         readout = model.layers[-1].weight.transpose(1, 2)
         rows = []
         for k in range(model.n_members):
-            split = nc.readout_split(H[k], labels, readout[k])
-            from_readout = nc.readout_geometry(readout[k])
+            split = theory.readout_split(H[k], labels, readout[k])
+            from_readout = theory.readout_geometry(readout[k])
             # class-mean residuals: W(μ_c − μ_G) = e_c − 1/C + R̄_c, R̄ (C × C); their size sets how well a fit is "exact"
             R_bar = torch.stack([(out[k][y_train == c] - Y_train[y_train == c]).mean(0) for c in range(10)])
             R_bar = R_bar - R_bar.mean(0)
-            rows.append({**nc.collapse_measures(H[k], labels, readout[k], out[k]), **split,
+            rows.append({**theory.collapse_measures(H[k], labels, readout[k], out[k]), **split,
                          "loss": float(0.5 * ((out[k] - Y_train) ** 2).sum(-1).mean()),
                          "residual": float(torch.linalg.norm(R_bar) / 3.0),      # ‖R̄‖_F / ‖J‖_F, ‖J‖_F = √(C − 1) = 3
                          "NC2 from readout": from_readout["NC2"], "NC3 from readout": from_readout["NC3"],
-                         "NC3 of a fit": nc.nc3_of_a_fitted_readout(readout[k], split["invisible means"])})
+                         "NC3 of a fit": theory.nc3_of_a_fitted_readout(readout[k], split["invisible means"])})
     return {key: np.array([r[key] for r in rows]) for key in rows[0]}
 
 
@@ -960,11 +960,11 @@ _ = cu.check_less("no weight decay: the readout misses ≥ 15 % of the means' sp
 # \mathrm{NC3} = \sqrt{2 - 2\kappa_W\sqrt{1 - u}},\qquad \kappa_W = \frac{C - 1}{\|W\|_F\,\|W^+J\|_F}\le 1
 # $$ (eq-nc-nc3-fit)
 #
-# (`nc.nc3_of_a_fitted_readout`), with $\kappa_W = 1$ (Cauchy–Schwarz) exactly when $W$ is a multiple
+# (`theory.nc3_of_a_fitted_readout`), with $\kappa_W = 1$ (Cauchy–Schwarz) exactly when $W$ is a multiple
 # of an isometry on the centred class directions. Self-duality can fail in two ways: a readout with
 # unequal singular values ($\kappa_W < 1$), and means the readout does not fully see ($u > 0$). When
 # $u = 0$ the means are $JW^{+\top}$, their Gram matrix is $J(WW^\top)^{-1}J$, and NC2 too follows from
-# the readout alone (`nc.readout_geometry`), as the deep linear network's geometry followed from $E$
+# the readout alone (`theory.readout_geometry`), as the deep linear network's geometry followed from $E$
 # in {eq}`eq-nc-balanced`. Below, for every group of networks: NC3 measured, {eq}`eq-nc-nc3-fit`, its
 # value at $u = 0$ (the readout's anisotropy alone), $u$, and the class-mean residual
 # $\|\bar R\|_F/\|J\|_F$ that makes a fit inexact ($W M^\top = J + \bar R$).

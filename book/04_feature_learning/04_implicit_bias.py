@@ -67,7 +67,7 @@ import torch
 
 import course_utils as cu
 from course_utils.exercises import implicit_bias as exercises
-from course_utils.theory import implicit_bias as ib
+from course_utils.theory import implicit_bias as theory
 
 cu.use_house_style()
 # Many tiny models: at the default scale one CPU thread is the fastest device (at paper scale a GPU, if there
@@ -167,7 +167,7 @@ P
 # To compute $\beta_\alpha^\infty$ we solve the dual problem: $\beta(\nu) = 2\alpha^2\sinh(X^\top\nu)$ with
 # $\nu$ the minimiser of the convex $F(\nu) = 2\alpha^2\sum_i\cosh(X^\top\nu)_i - y^\top\nu$, whose
 # gradient is $X\beta(\nu) - y$; damped Newton steps on $F$, in logarithms so that $\alpha^2 = 10^{-8}$ is
-# no harder than $\alpha^2 = 1$ (`ib.interpolator`).
+# no harder than $\alpha^2 = 1$ (`theory.interpolator`).
 #
 # **Two limits.** For $|z|\ll1$, $q(z)\approx z^2/4$; for $|z|\gg1$, $q(z)\approx|z|(\ln|z| - 1) + 2$. Hence
 #
@@ -214,8 +214,8 @@ P
 #
 # For each $\alpha$ of the grid and each of `draws` problems $(X, \beta^*)$, a diagonal network trained by
 # full-batch gradient descent on {eq}`eq-implicitbias-loss`: all of them as one batched model
-# (`ib.DiagonalNetworks`, members = scales × draws, float64) trained by the course's `train_ensemble`
-# (`ib.train_diagonal_networks` calls it twice). The step is chosen per member, in two phases:
+# (`theory.DiagonalNetworks`, members = scales × draws, float64) trained by the course's `train_ensemble`
+# (`theory.train_diagonal_networks` calls it twice). The step is chosen per member, in two phases:
 #
 # 1. *escape*, `escape_steps` steps: the rich members must grow by factors $\sim\sqrt{|\beta_i|}/\alpha$ out of the
 #    initialisation by the multiplicative updates $u_i\to u_i(1 - \eta g_i)$, $g = \frac4nX^\top r$; the step keeps
@@ -227,20 +227,20 @@ P
 #    the weights the first phase ended with (a step several tens of times larger for the rich members).
 
 # %%
-problems = ib.sparse_regression(P.n, P.d, P.k, draws=P.draws, seed=cu.seed(1))
+problems = theory.sparse_regression(P.n, P.d, P.k, draws=P.draws, seed=cu.seed(1))
 X, beta_star, y = problems
 alphas = np.geomspace(*P.alpha_range, P.n_alphas)
 A = len(alphas)
 member_alpha = np.repeat(alphas, P.draws)              # member m = (scale m // draws, draw m % draws)
 member_draw = np.tile(np.arange(P.draws), A)
-run = ib.train_diagonal_networks(X[member_draw], y[member_draw], member_alpha, escape_steps=P.escape_steps,
+run = theory.train_diagonal_networks(X[member_draw], y[member_draw], member_alpha, escape_steps=P.escape_steps,
                                  converge_steps=P.converge_steps, beta_max=3.0, desc="scales × draws", device=device)
 beta_gd = run["beta"]
 
 # the theory, for the same problems: the Q_α-interpolator of every member, and the two limits
-beta_q = np.array([ib.interpolator(X[j], y[j], a) for a, j in zip(member_alpha, member_draw)])
-beta_l1 = np.array([ib.min_l1_interpolator(X[j], y[j]) for j in range(P.draws)])
-beta_l2 = np.array([ib.min_l2_interpolator(X[j], y[j]) for j in range(P.draws)])
+beta_q = np.array([theory.interpolator(X[j], y[j], a) for a, j in zip(member_alpha, member_draw)])
+beta_l1 = np.array([theory.min_l1_interpolator(X[j], y[j]) for j in range(P.draws)])
+beta_l2 = np.array([theory.min_l2_interpolator(X[j], y[j]) for j in range(P.draws)])
 rho = 2 * P.d * alphas ** 2 / np.abs(beta_l1).sum(1).mean()            # eq-implicitbias-rho, mean over draws
 print(f"{A} scales × {P.draws} draws = {A * P.draws} networks, d = {P.d}, n = {P.n}, k = {P.k}; "
       f"ρ from {rho[0]:.1e} to {rho[-1]:.1e}")
@@ -287,8 +287,8 @@ print(f"training residual ‖Xβ − y‖/‖y‖ at the end: from {residual.min
 # %%
 alpha_eff = np.sqrt(run["u"] * run["v"])                                  # effective scale per coordinate
 y_hat = np.einsum("mnd,md->mn", X[member_draw], beta_gd)                  # the outputs the network fits
-beta_q_eff_fit = np.array([ib.interpolator(X[j], yh, ae) for j, yh, ae in zip(member_draw, y_hat, alpha_eff)])
-beta_q_eff = np.array([ib.interpolator(X[j], y[j], ae) for j, ae in zip(member_draw, alpha_eff)])
+beta_q_eff_fit = np.array([theory.interpolator(X[j], yh, ae) for j, yh, ae in zip(member_draw, y_hat, alpha_eff)])
+beta_q_eff = np.array([theory.interpolator(X[j], y[j], ae) for j, ae in zip(member_draw, alpha_eff)])
 shrink = np.log(member_alpha[:, None] ** 2 / (run["u"] * run["v"])).max(1)   # max_i ln(α²/u_i v_i) ≥ Σ η²g²
 eps_bound = 2 / 3 * run["eta_g"].max() * shrink.max()
 err_mirror = rel_dist(beta_gd, beta_q_eff_fit)
@@ -403,11 +403,11 @@ ax.legend(fontsize=7)
 ax = axes[1]
 change_gd = np.sqrt(((run["u"] - member_alpha[:, None]) ** 2 + (run["v"] - member_alpha[:, None]) ** 2).sum(1)
                     / (2 * P.d * member_alpha ** 2))
-change_th = np.array([ib.relative_weight_change(b, a) for b, a in zip(beta_q, member_alpha)])
+change_th = np.array([theory.relative_weight_change(b, a) for b, a in zip(beta_q, member_alpha)])
 theta0 = 8 * member_alpha[:, None, None] ** 2 * np.einsum("mni,mki->mnk", X[member_draw], X[member_draw])
-theta_gd = ib.tangent_kernel(X[member_draw], run["u"], run["v"])
+theta_gd = theory.tangent_kernel(X[member_draw], run["u"], run["v"])
 kchange_gd = np.linalg.norm(theta_gd - theta0, axis=(1, 2)) / np.linalg.norm(theta0, axis=(1, 2))
-kchange_th = np.array([ib.relative_kernel_change(X[j], b, a) for j, b, a in zip(member_draw, beta_q, member_alpha)])
+kchange_th = np.array([theory.relative_kernel_change(X[j], b, a) for j, b, a in zip(member_draw, beta_q, member_alpha)])
 for i, (name, th, ex) in enumerate((("weights $\\|\\theta_\\infty - \\theta_0\\|/\\|\\theta_0\\|$", change_th, change_gd),
                                     ("tangent kernel $\\|\\Theta_\\infty - \\Theta_0\\|/\\|\\Theta_0\\|$", kchange_th,
                                      kchange_gd))):
@@ -501,17 +501,17 @@ ys = np.zeros((len(sweep_n), S, N_max))
 mask = np.zeros((len(sweep_n), S, N_max))
 bs = np.zeros((len(sweep_n), S, P.d))
 for i, n in enumerate(sweep_n):
-    Xn, bs[i], yn = ib.sparse_regression(int(n), P.d, P.k, draws=S, seed=cu.seed(10 + i))
+    Xn, bs[i], yn = theory.sparse_regression(int(n), P.d, P.k, draws=S, seed=cu.seed(10 + i))
     Xs[i, :, :n], ys[i, :, :n], mask[i, :, :n] = Xn, yn, 1.0
 n_sw = len(P.sweep_alphas)
 tile = lambda a: np.tile(a.reshape(len(sweep_n) * S, *a.shape[2:]), (n_sw,) + (1,) * (a.ndim - 2))  # noqa: E731
 sw_alpha = np.repeat(np.array(P.sweep_alphas), len(sweep_n) * S)       # member = (scale, n, draw)
 sw_n = np.tile(np.repeat(sweep_n, S), n_sw)
-sweep = ib.train_diagonal_networks(tile(Xs), tile(ys), sw_alpha, sample_weight=tile(mask), beta_max=3.0,
+sweep = theory.train_diagonal_networks(tile(Xs), tile(ys), sw_alpha, sample_weight=tile(mask), beta_max=3.0,
                                    escape_steps=P.escape_steps, converge_steps=P.converge_steps, desc="sample sizes",
                                    device=device)
 sw_X, sw_y, sw_star = tile(Xs), tile(ys), tile(bs)
-sw_q = np.array([ib.interpolator(sw_X[m, :n], sw_y[m, :n], a) for m, (n, a) in enumerate(zip(sw_n, sw_alpha))])
+sw_q = np.array([theory.interpolator(sw_X[m, :n], sw_y[m, :n], a) for m, (n, a) in enumerate(zip(sw_n, sw_alpha))])
 shape = (n_sw, len(sweep_n), S)
 sw_err = (((sweep["beta"] - sw_star) ** 2).sum(1) / P.k).reshape(shape)
 sw_err_q = (((sw_q - sw_star) ** 2).sum(1) / P.k).reshape(shape)
@@ -519,9 +519,9 @@ recovered = np.sqrt(sw_err) < 0.1
 # basis pursuit alone, on further draws: its recovery probability, and the threshold δ
 pursuit = np.zeros(len(sweep_n))
 for i, n in enumerate(cu.progress(sweep_n, desc="basis pursuit")):
-    Xp, bp, yp = ib.sparse_regression(int(n), P.d, P.k, draws=P.pursuit_draws, seed=cu.seed(30 + i))
-    pursuit[i] = np.mean([rel_dist(ib.min_l1_interpolator(Xp[j], yp[j]), bp[j]) < 0.1 for j in range(P.pursuit_draws)])
-delta = ib.statistical_dimension_l1(P.d, P.k)
+    Xp, bp, yp = theory.sparse_regression(int(n), P.d, P.k, draws=P.pursuit_draws, seed=cu.seed(30 + i))
+    pursuit[i] = np.mean([rel_dist(theory.min_l1_interpolator(Xp[j], yp[j]), bp[j]) < 0.1 for j in range(P.pursuit_draws)])
+delta = theory.statistical_dimension_l1(P.d, P.k)
 frac = pursuit
 i50 = int(np.argmax(frac >= 0.5))                       # first n with at least half recovered
 n50 = sweep_n[i50 - 1] + (0.5 - frac[i50 - 1]) * (sweep_n[i50] - sweep_n[i50 - 1]) / (frac[i50] - frac[i50 - 1])
@@ -561,8 +561,8 @@ sw_dist = rel_dist(sweep["beta"], sw_q)
 # the same error budget as in §4: finite step (Q at α_∞) and finite time (Q at the fitted outputs)
 sw_ae = np.sqrt(sweep["u"] * sweep["v"])
 sw_yhat = np.einsum("mnd,md->mn", sw_X, sweep["beta"])
-sw_q_eff = [ib.interpolator(sw_X[m, :n], sw_y[m, :n], sw_ae[m]) for m, n in enumerate(sw_n)]
-sw_q_fit = [ib.interpolator(sw_X[m, :n], sw_yhat[m, :n], sw_ae[m]) for m, n in enumerate(sw_n)]
+sw_q_eff = [theory.interpolator(sw_X[m, :n], sw_y[m, :n], sw_ae[m]) for m, n in enumerate(sw_n)]
+sw_q_fit = [theory.interpolator(sw_X[m, :n], sw_yhat[m, :n], sw_ae[m]) for m, n in enumerate(sw_n)]
 sw_budget = (rel_dist(np.array(sw_q_eff), sw_q) + rel_dist(np.array(sw_q_fit), np.array(sw_q_eff))).max()
 print(f"sweep: GD vs β_α^∞ up to {sw_dist.max():.1e}; estimated error budget up to {sw_budget:.1e}")
 # (2 % here: below the threshold the small-α interpolators are dense and their last approach is slowest; the

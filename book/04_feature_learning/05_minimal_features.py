@@ -63,8 +63,8 @@ from course_utils import diagnostics
 from course_utils.data.classification import balanced_indices, load_digits, standardize
 from course_utils.ensemble import BatchedAdamW, BatchedMLP, mse_per_sample, train_ensemble
 from course_utils.exercises import minimal_features as exercises
-from course_utils.theory import features as mf
-from course_utils.theory import neural_collapse as nc
+from course_utils.theory import features as theory
+from course_utils.theory import neural_collapse
 
 cu.use_house_style()
 # Small networks: one CPU thread is the fastest device for them.
@@ -231,7 +231,7 @@ def measure(model, X, y, Xv, yv):
         C = int(yk.max()) + 1
         K_t = diagnostics.feature_kernel(H[k], center=True)
         K_v = diagnostics.feature_kernel(Hv[k], center=True)
-        ef = mf.eigenfeatures(H[k])
+        ef = theory.eigenfeatures(H[k])
         e_val = ef.evaluate(Hv[k])
         pred_v = out_v[k].argmax(-1)
         Yc = torch.nn.functional.one_hot(yk, C).double()
@@ -239,13 +239,13 @@ def measure(model, X, y, Xv, yv):
         rows.append(dict(
             kappa_train=1 - diagnostics.kernel_alignment(K_t, yk).item(),
             kappa_val=1 - diagnostics.kernel_alignment(K_v, yvk).item(),
-            kappa_conf=1 - mf.collapsed_alignment(yvk, pred_v, C),
+            kappa_conf=1 - theory.collapsed_alignment(yvk, pred_v, C),
             d_train=diagnostics.effective_dimension(K_t).item(), d_val=diagnostics.effective_dimension(K_v).item(),
-            kappa_means=1 - mf.alignment_from_scatter(nc.class_means(H[k], yk)[0][yk.numpy()], yk),
-            nc1=nc.nc1(H[k], yk), nc1_bound=mf.nc1_bound(H[k], yk)[1], fit_residual=resid.item(),
+            kappa_means=1 - theory.alignment_from_scatter(neural_collapse.class_means(H[k], yk)[0][yk.numpy()], yk),
+            nc1=neural_collapse.nc1(H[k], yk), nc1_bound=theory.nc1_bound(H[k], yk)[1], fit_residual=resid.item(),
             err_train=(out[k].argmax(-1) != yk).double().mean().item(), err_val=(pred_v != yvk).double().mean().item(),
-            intensity=mf.intensity(ef), quality_train=mf.quality(ef.train_values, yk),
-            quality_val=mf.quality(e_val, yvk), utilisation=mf.utilisation(ef, W[k]), e_val=e_val[:, :2], y_val=yvk))
+            intensity=theory.intensity(ef), quality_train=theory.quality(ef.train_values, yk),
+            quality_val=theory.quality(e_val, yvk), utilisation=theory.utilisation(ef, W[k]), e_val=e_val[:, :2], y_val=yvk))
     return rows
 
 
@@ -261,7 +261,7 @@ def kappa_nc1_metrics(X, y):
 
     def nc1(model):
         H = model.features(X)
-        return torch.tensor([nc.nc1(H[k], y) for k in range(model.n_members)])
+        return torch.tensor([neural_collapse.nc1(H[k], y) for k in range(model.n_members)])
     return dict(kappa=kappa, nc1=nc1)
 
 
@@ -602,14 +602,14 @@ S = {key: np.array([stack(size_rows[n], key) for n in P.sizes]) for key in
      ("err_val", "kappa_train", "kappa_val", "kappa_conf", "d_train", "d_val")}      # (sizes, draws)
 err_mean = S["err_val"].mean(1)
 lc_fit = cu.fit_power_law(sizes, err_mean)
-eps_star = mf.threshold_error(0.1, 10)
+eps_star = theory.threshold_error(0.1, 10)
 print(f"learning curve: held-out error ≈ {lc_fit.prefactor:.2f} N^(−{lc_fit.alpha:.2f} ± {lc_fit.alpha_stderr:.2f}); "
       f"κ = 0.1 for collapsed features at ε* = {eps_star:.3f}")
 print(f"{'N':>5s} {'held-out error':>15s} {'κ train':>8s} {'κ held-out':>11s} {'κ collapsed (conf.)':>20s}"
       f" {'κ uniform (eq)':>15s} {'D_eff train':>12s} {'D_eff held-out':>15s}")
 for i, N in enumerate(sizes):
     print(f"{N:5d} {err_mean[i]:15.3f} {S['kappa_train'][i].mean():8.3f} {S['kappa_val'][i].mean():11.3f} "
-          f"{S['kappa_conf'][i].mean():20.3f} {mf.uniform_error_kappa(err_mean[i], 10):15.3f} "
+          f"{S['kappa_conf'][i].mean():20.3f} {theory.uniform_error_kappa(err_mean[i], 10):15.3f} "
           f"{S['d_train'][i].mean():12.1f} {S['d_val'][i].mean():15.1f}")
 
 # %% tags=["hide-input"]
@@ -626,7 +626,7 @@ for key, mk, c, lbl in (("kappa_train", "o", 0, "training"), ("kappa_val", "s", 
                         ("kappa_conf", "^", 2, "held-out, features collapsed by prediction")):
     axes[1].plot(np.repeat(sizes, P.size_seeds), S[key].ravel(), mk, color=cu.plotting.PALETTE[c], ms=4,
                  mfc="none" if key != "kappa_train" else None, label=lbl)
-axes[1].plot(NN, mf.uniform_error_kappa(np.clip(lc_fit(NN), 0, 0.9), 10), "-", color=cu.plotting.PALETTE[2],
+axes[1].plot(NN, theory.uniform_error_kappa(np.clip(lc_fit(NN), 0, 0.9), 10), "-", color=cu.plotting.PALETTE[2],
              label="$1 - (1 - \\varepsilon C/(C-1))^2$ with the fitted $\\varepsilon(N)$")
 axes[1].axhline(0.1, color="k", ls="--", lw=1, label="MF threshold 0.1")
 axes[1].set(xscale="log", yscale="log", xlabel="training digits $N$ (10 classes)", ylabel="$\\kappa_{\\rm CKA}$")

@@ -66,7 +66,7 @@ import torch
 import course_utils as cu
 from course_utils.data.counting import sample_counts, sample_labels, zipf_probabilities
 from course_utils.exercises import scaling_counting as exercises
-from course_utils.theory import counting as th
+from course_utils.theory import counting as theory
 
 cu.use_house_style()
 # Counting is NumPy work, and the softmax models are K numbers each: the CPU is the right device.
@@ -141,7 +141,7 @@ P
 # \mathbb E\,\mathrm{KL} = \sum_k p_k\log p_k + \log(N + K\beta) - \sum_k p_k\,\mathbb E\log(n_k + \beta),
 # $$ (eq-counting-exact)
 #
-# a sum over $K$ binomial distributions that `th.expected_kl` evaluates exactly (to rounding) for
+# a sum over $K$ binomial distributions that `theory.expected_kl` evaluates exactly (to rounding) for
 # any $K$ and $N$ up to $10^8$.
 #
 # **Next order.** Expanding $\log(n + \beta)$ around $Np$ to fourth order in $\delta = n - Np$, with
@@ -186,18 +186,18 @@ for p in coin_p:
     pv = np.array([p, 1 - p])
     means, errs = [], []
     for N in N_coin:
-        kl = th.kl_divergence(pv, th.add_beta_estimate(sample_counts(pv, int(N), P.coin_draws, rng), beta_coin))
+        kl = theory.kl_divergence(pv, theory.add_beta_estimate(sample_counts(pv, int(N), P.coin_draws, rng), beta_coin))
         means.append(kl.mean())
         errs.append(kl.std() / np.sqrt(kl.size))
     coin_sim[p], coin_err[p] = np.array(means), np.array(errs)
-    coin_exact[p] = th.expected_kl(pv, N_coin, beta_coin)
+    coin_exact[p] = theory.expected_kl(pv, N_coin, beta_coin)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.4)
 N_fine = np.unique(np.geomspace(1, 1e5, 200).astype(int))
 for i, p in enumerate(coin_p):
     pv = np.array([p, 1 - p])
-    exact_fine = th.expected_kl(pv, N_fine, beta_coin)
+    exact_fine = theory.expected_kl(pv, N_fine, beta_coin)
     axes[0].plot(N_fine, exact_fine, "-", color=C[i], label=f"exact sum, p = {p}")
     axes[0].errorbar(N_coin, coin_sim[p], coin_err[p], fmt="o", mfc="none", color=C[i], ms=4)
     x = N_fine * p * (1 - p)
@@ -251,12 +251,12 @@ _ = cu.check_close("fitted exponents of the four coins (theory: 1)", [coin_fits[
 _ = cu.check_close("coefficient N·E KL at N = 10⁵, four coins (theory: 1/2)", N_coin[-1] * np.array(
         [coin_sim[p][-1] for p in coin_p]), np.full(len(coin_p), 0.5), rtol=0.02)
 N_big = 10 ** 6
-c2_exact = [(th.expected_kl([p, 1 - p], N_big, beta_coin)[()] - 1 / (2 * N_big)) * N_big ** 2 for p in (0.5, 0.1)]
+c2_exact = [(theory.expected_kl([p, 1 - p], N_big, beta_coin)[()] - 1 / (2 * N_big)) * N_big ** 2 for p in (0.5, 0.1)]
 _ = cu.check_close("c₂ from the exact sum at N = 10⁶ vs the expansion (p = 0.5, 0.1)", c2_exact,
-                   [th.second_order_coefficient([p, 1 - p], beta_coin) for p in (0.5, 0.1)], rtol=0.01)
+                   [theory.second_order_coefficient([p, 1 - p], beta_coin) for p in (0.5, 0.1)], rtol=0.01)
 small = N_coin * coin_p[-1] <= 0.02   # the rare outcome is (almost) never seen
 p_rare = np.array([coin_p[-1], 1 - coin_p[-1]])
-kl_none_seen = th.kl_divergence(p_rare, th.add_beta_estimate(np.stack([0 * N_coin, N_coin], axis=1), beta_coin))
+kl_none_seen = theory.kl_divergence(p_rare, theory.add_beta_estimate(np.stack([0 * N_coin, N_coin], axis=1), beta_coin))
 _ = cu.check_close("p = 0.001, Np ≤ 0.02: E KL vs the KL of the estimate with no rare outcome",
                    coin_sim[coin_p[-1]][small], kl_none_seen[small], rtol=0.05)
 
@@ -274,7 +274,7 @@ _ = cu.check_close("p = 0.001, Np ≤ 0.02: E KL vs the KL of the estimate with 
 # \qquad \mathbb E[m] = \sum_k\bigl[1 - (1-p_k)^N\bigr],
 # $$ (eq-counting-few-seen)
 #
-# where $m$ is the number of categories seen (`th.expected_seen`): in this regime the loss
+# where $m$ is the number of categories seen (`theory.expected_seen`): in this regime the loss
 # depends on how many categories were seen, not on how well they are estimated. We take KT
 # smoothing and $K = 10, 100, 1000$.
 
@@ -285,12 +285,12 @@ uni = {}
 for K in uni_K:
     pv = np.full(K, 1 / K)
     N_sim = np.unique(np.geomspace(1, 1000 * K, 13).astype(int))
-    kl = np.array([th.kl_divergence(pv, th.add_beta_estimate(sample_counts(pv, int(N), P.cat_draws, rng), beta_kt))
+    kl = np.array([theory.kl_divergence(pv, theory.add_beta_estimate(sample_counts(pv, int(N), P.cat_draws, rng), beta_kt))
                    for N in N_sim])                                    # (N, draws)
     sim, sim_se = kl.mean(axis=1), kl.std(axis=1) / np.sqrt(P.cat_draws)
     N_line = np.unique(np.geomspace(1, 1000 * K, 120).astype(int))
-    uni[K] = dict(N_sim=N_sim, sim=sim, sim_se=sim_se, N_line=N_line, exact=th.expected_kl(pv, N_line, beta_kt),
-                  small=np.log1p(N_line / (K * beta_kt)) - th.expected_seen(pv, N_line) / K * np.log1p(1 / beta_kt))
+    uni[K] = dict(N_sim=N_sim, sim=sim, sim_se=sim_se, N_line=N_line, exact=theory.expected_kl(pv, N_line, beta_kt),
+                  small=np.log1p(N_line / (K * beta_kt)) - theory.expected_seen(pv, N_line) / K * np.log1p(1 / beta_kt))
 
 # %% tags=["hide-input"]
 fig, (ax0, ax) = cu.panels(2, panel_height=3.4)
@@ -382,14 +382,14 @@ p_z = zipf_probabilities(K_z, 1 + alpha_z)
 beta_z = 1 / K_z
 N_z = np.unique(np.geomspace(10, 1e7, 13).astype(int))
 zipf_counts = {int(N): sample_counts(p_z, int(N), P.zipf_draws, rng) for N in N_z}
-zipf_kl = np.array([th.kl_divergence(p_z, th.add_beta_estimate(zipf_counts[int(N)], beta_z)) for N in N_z])
-zipf_kl_kt = np.array([th.kl_divergence(p_z, th.add_beta_estimate(zipf_counts[int(N)], beta_kt)) for N in N_z])
+zipf_kl = np.array([theory.kl_divergence(p_z, theory.add_beta_estimate(zipf_counts[int(N)], beta_z)) for N in N_z])
+zipf_kl_kt = np.array([theory.kl_divergence(p_z, theory.add_beta_estimate(zipf_counts[int(N)], beta_kt)) for N in N_z])
 zipf_sim, zipf_sim_kt = zipf_kl.mean(axis=1), zipf_kl_kt.mean(axis=1)
 zipf_se = np.concatenate([zipf_kl.std(axis=1), zipf_kl_kt.std(axis=1)]) / np.sqrt(P.zipf_draws)
 N_zl = np.unique(np.geomspace(10, 1e8, 60).astype(int))
-zipf_exact = th.expected_kl(p_z, N_zl, beta_z)
-zipf_exact_kt = th.expected_kl(p_z, N_zl, beta_kt)
-M_z = th.missing_mass(p_z, N_zl)
+zipf_exact = theory.expected_kl(p_z, N_zl, beta_z)
+zipf_exact_kt = theory.expected_kl(p_z, N_zl, beta_kt)
+M_z = theory.missing_mass(p_z, N_zl)
 
 window_z = N_z <= 3000
 
@@ -423,7 +423,7 @@ _ = cu.check_close("Zipf, β = 1/K: fitted exponent of the intermediate regime v
 # simulation vs exact sum over six decades of E KL: every point in its own standard errors
 # (26 points: P(max |z| > 4.5) ≤ 26 × 6.8e-6 for a correct exact sum)
 z_zipf = np.abs(np.concatenate([zipf_sim, zipf_sim_kt])
-                - np.concatenate([th.expected_kl(p_z, N_z, beta_z), th.expected_kl(p_z, N_z, beta_kt)])) / zipf_se
+                - np.concatenate([theory.expected_kl(p_z, N_z, beta_z), theory.expected_kl(p_z, N_z, beta_kt)])) / zipf_se
 _ = cu.check_less("Zipf: simulation vs exact sum, β = 1/K and β = 1/2, largest deviation in standard errors",
                   z_zipf.max(), 4.5)
 _ = cu.check_close("Zipf, β = 1/K: N·E KL/((K−1)/2) at N = 10⁸ (exact)",
@@ -461,8 +461,8 @@ _ = cu.check_close("Zipf, β = 1/K: N·E KL/((K−1)/2) at N = 10⁸ (exact)",
 
 # %%
 N_inc = N_z[(N_z >= 30) & (N_z <= 3000)]
-increment = th.expected_kl(p_z, N_inc, beta_z) - th.expected_kl(p_z, N_inc + 1, beta_z)   # exact, per sample
-M_inc = th.missing_mass(p_z, N_inc)
+increment = theory.expected_kl(p_z, N_inc, beta_z) - theory.expected_kl(p_z, N_inc + 1, beta_z)   # exact, per sample
+M_inc = theory.missing_mass(p_z, N_inc)
 fit_inc = cu.fit_power_law(N_inc, N_inc * increment)
 ratio_inc = N_inc * increment / M_inc
 print(f"{'N':26s}" + "".join(f"{N:>9d}" for N in N_inc))
@@ -491,7 +491,7 @@ _ = cu.check_less("Zipf, β = 1/K: N × increment / M(N), largest over smallest 
 # to spend it:
 #
 # **Bits.** Store each $\log q_k$ with $b$ bits: round it to a grid of $2^b$ levels with spacing
-# $\Delta = |\log q_{\min}|/(2^b - 1)$ (`th.quantize_log_probabilities`). If the rounding errors
+# $\Delta = |\log q_{\min}|/(2^b - 1)$ (`theory.quantize_log_probabilities`). If the rounding errors
 # $\delta_k$ are roughly uniform on $[-\Delta/2, \Delta/2]$ and unrelated to $p$, then after
 # renormalisation $\mathrm{KL} = \log\mathbb E_p e^{\delta} - \mathbb E_p\delta \approx \tfrac12\mathrm{Var}_p\delta =
 # \Delta^2/24$: a floor that falls like $4^{-b}$, *exponentially* in the bits. Adding it to the data
@@ -512,7 +512,7 @@ _ = cu.check_less("Zipf, β = 1/K: N × increment / M(N), largest over smallest 
 # F(n) = \sum_{k>n} p_k\log\frac{p_k(K-n)}{R_n},\quad R_n = \sum_{k > n}p_k
 # $$ (eq-counting-top-n)
 #
-# (`th.top_n_expected_kl`, `th.top_n_floor`; {eq}`eq-counting-top-n`). For Zipf's law the tail mass is
+# (`theory.top_n_expected_kl`, `theory.top_n_floor`; {eq}`eq-counting-top-n`). For Zipf's law the tail mass is
 # $R_n \propto n^{-\alpha}$ and $F(n) \approx R_n[\log(K/n) - 2]$ for $n \ll K$ and $\alpha = 1$: a power law in the
 # number of parameters, up to a logarithm. The loss is **data-limited** where $n/(2N) > F(n)$ and
 # **model-limited** where $F(n) > n/(2N)$; at fixed $N$ the best $n$ balances the two,
@@ -549,16 +549,16 @@ K_q = 1000
 p_q = zipf_probabilities(K_q, 1.0)
 log_min = -10.0
 bits_all = np.arange(3, 13)
-floor_exact = np.array([th.kl_divergence(p_q, th.quantize_log_probabilities(p_q, int(b), log_min)) for b in bits_all])
-floor_theory = th.quantization_floor(bits_all, log_min)
+floor_exact = np.array([theory.kl_divergence(p_q, theory.quantize_log_probabilities(p_q, int(b), log_min)) for b in bits_all])
+floor_theory = theory.quantization_floor(bits_all, log_min)
 bits_sim = (4, 6, 8)
 N_q = np.unique(np.geomspace(100, 1e6, 9).astype(int))
 quant_sim = np.zeros((len(bits_sim), len(N_q)))
 for j, N in enumerate(N_q):
-    q_hat = th.add_beta_estimate(sample_counts(p_q, int(N), P.quant_draws, rng), beta_kt)
+    q_hat = theory.add_beta_estimate(sample_counts(p_q, int(N), P.quant_draws, rng), beta_kt)
     for i, b in enumerate(bits_sim):
-        quant_sim[i, j] = th.kl_divergence(p_q, th.quantize_log_probabilities(q_hat, b, log_min)).mean()
-data_term = th.expected_kl(p_q, N_q, beta_kt)
+        quant_sim[i, j] = theory.kl_divergence(p_q, theory.quantize_log_probabilities(q_hat, b, log_min)).mean()
+data_term = theory.expected_kl(p_q, N_q, beta_kt)
 slope_bits = np.polyfit(bits_all, np.log(floor_exact), 1)[0]             # fitted decay rate of the floor per bit
 
 # %% tags=["hide-input"]
@@ -574,9 +574,9 @@ ax.set_ylabel("loss floor KL (nats)")
 ax.legend(fontsize=8)
 ax = axes[1]
 N_ql = np.unique(np.geomspace(100, 1e6, 40).astype(int))
-data_line = th.expected_kl(p_q, N_ql, beta_kt)
+data_line = theory.expected_kl(p_q, N_ql, beta_kt)
 for i, b in enumerate(bits_sim):
-    cu.plotting.theory_and_experiment(ax, N_ql, data_line + th.quantization_floor(b, log_min), quant_sim[i],
+    cu.plotting.theory_and_experiment(ax, N_ql, data_line + theory.quantization_floor(b, log_min), quant_sim[i],
                                       x_experiment=N_q, label=f"b = {b}:", color=C[i + 1])
 ax.plot(N_ql, data_line, "k--", lw=1, label="unlimited precision")
 ax.set_xscale("log")
@@ -591,7 +591,7 @@ print(f"quantisation floor: fitted e^({slope_bits:.3f} b), theory 4^(-b) = e^({-
 _ = cu.check_close("quantisation floor: decay rate per bit vs ln 4", -slope_bits, np.log(4), rtol=0.08)
 _ = cu.check_less("quantised truth vs Δ²/24: largest factor between them (b = 3…12)",
                   np.max(np.maximum(floor_exact / floor_theory, floor_theory / floor_exact)), 1.5)
-rel = np.abs(quant_sim / (data_term[None, :] + th.quantization_floor(np.array(bits_sim), log_min)[:, None]) - 1)
+rel = np.abs(quant_sim / (data_term[None, :] + theory.quantization_floor(np.array(bits_sim), log_min)[:, None]) - 1)
 _ = cu.check_less("L(N, b) vs data term + Δ²/24, largest relative deviation", rel.max(), 0.25)
 
 # %% [markdown]
@@ -607,8 +607,8 @@ _ = cu.check_less("L(N, b) vs data term + Δ²/24, largest relative deviation", 
 ns_sim = (10, 100, K_z)
 ns = np.unique(np.concatenate([np.geomspace(1, K_z, 24).astype(int), ns_sim]))
 N_s = np.unique(np.geomspace(10, 1e7, 25).astype(int))
-surface = np.array([th.top_n_expected_kl(p_z, N_s, int(n), beta_kt) for n in ns])   # (n, N)
-floors = np.array([th.top_n_floor(p_z, int(n)) for n in ns])
+surface = np.array([theory.top_n_expected_kl(p_z, N_s, int(n), beta_kt) for n in ns])   # (n, N)
+floors = np.array([theory.top_n_floor(p_z, int(n)) for n in ns])
 best = surface.argmin(axis=0)
 L_star, n_star = surface.min(axis=0), ns[best]
 additive = (ns[:, None] / (2 * N_s[None, :]) + floors[:, None]).min(axis=0)   # heuristic n/(2N) + F(n)
@@ -619,8 +619,8 @@ for n in ns_sim:
         c = zipf_counts[int(N)]
         coarse = c if n >= K_z - 1 else np.concatenate([c[:, :n], c[:, n:].sum(1, keepdims=True)], axis=1)
         pc = p_z if n >= K_z - 1 else np.concatenate([p_z[:n], [p_z[n:].sum()]])
-        kl = th.kl_divergence(pc, th.add_beta_estimate(coarse, beta_kt))
-        vals.append((kl.mean() + th.top_n_floor(p_z, n), kl.std() / np.sqrt(kl.size)))
+        kl = theory.kl_divergence(pc, theory.add_beta_estimate(coarse, beta_kt))
+        vals.append((kl.mean() + theory.top_n_floor(p_z, n), kl.std() / np.sqrt(kl.size)))
     topn_sim[n], topn_se[n] = np.array(vals).T
 
 # %% tags=["hide-input"]
@@ -660,7 +660,7 @@ fit_R = cu.fit_power_law(ns[few_n], R_n)
 print(f"tail mass R_n ∝ n^-{fit_R.alpha:.3f} (theory α = {alpha_z})")
 # every point in its own standard errors (39 points over six decades: P(max |z| > 4.5) ≤ 39 × 6.8e-6)
 z_topn = np.abs(np.concatenate([topn_sim[n] for n in ns_sim])
-                - np.concatenate([th.top_n_expected_kl(p_z, N_z, n, beta_kt) for n in ns_sim])) / np.concatenate(
+                - np.concatenate([theory.top_n_expected_kl(p_z, N_z, n, beta_kt) for n in ns_sim])) / np.concatenate(
                     [topn_se[n] for n in ns_sim])
 _ = cu.check_less("top-n model: simulation vs exact chain-rule formula (n = 10, 100, K), largest deviation in "
                   "standard errors", z_topn.max(), 4.5)
@@ -680,7 +680,7 @@ _ = cu.check_close("tail mass exponent (5 ≤ n ≤ 100) vs α", fit_R.alpha, al
 # %%
 # fit_star: the power law fitted to L*(N) in the figure's cell above (cu.plotting.loglog_fit)
 n_all = np.arange(1, K_z - 1)                                      # F(K − 1) = 0 (nothing left to spread)
-F_all = np.array([th.top_n_floor(p_z, int(n)) for n in n_all])
+F_all = np.array([theory.top_n_floor(p_z, int(n)) for n in n_all])
 alpha_F = -np.gradient(np.log(F_all), np.log(n_all))               # local exponent of the exact floor
 window_s = (N_s >= 100) & (N_s <= 1e5)
 N_w = N_s[window_s]
@@ -688,7 +688,7 @@ heuristic = n_all[:, None] / (2 * N_w[None, :]) + F_all[:, None]   # n/(2N) + F(
 n_opt = n_all[heuristic.argmin(axis=0)]
 fit_lc = cu.fit_power_law(N_w, heuristic.min(axis=0))
 ell = np.log(alpha_z * K_z / n_opt) - 1 - 1 / alpha_z               # the n ≪ K logarithm ℓ(n*)
-data_exact = np.array([th.expected_kl(np.r_[p_z[:n], p_z[n:].sum()], int(N), beta_kt)[()]
+data_exact = np.array([theory.expected_kl(np.r_[p_z[:n], p_z[n:].sum()], int(N), beta_kt)[()]
                        for n, N in zip(n_opt, N_w)])                # exact data term at n*
 print("     N |  n* | α_F(n*) | α + 1/ℓ | predicted −dlnL*/dlnN | N p_n* | 2N E KL_(n*+1) / n*")
 for N, n, aF, l, dt in zip(N_w, n_opt, alpha_F[n_opt - 1], ell, data_exact):
@@ -784,15 +784,15 @@ def train_softmax(target, weight_decay, lr=1.9, steps=P.softmax_steps):
 
 q_smooth = train_softmax((torch.tensor(counts_s) + beta_kt) / (N_row + K_s * beta_kt), 0.0)
 q_decay = train_softmax(p_hat, 1.0 / N_row)
-kl_smooth = th.kl_divergence(p_s, q_smooth).reshape(len(N_sm), -1)
-kl_decay = th.kl_divergence(p_s, q_decay).reshape(len(N_sm), -1)
-gap = np.max(np.abs(q_smooth / th.add_beta_estimate(counts_s, beta_kt) - 1))
+kl_smooth = theory.kl_divergence(p_s, q_smooth).reshape(len(N_sm), -1)
+kl_decay = theory.kl_divergence(p_s, q_decay).reshape(len(N_sm), -1)
+gap = np.max(np.abs(q_smooth / theory.add_beta_estimate(counts_s, beta_kt) - 1))
 late = N_sm >= 300   # every category expected ≥ 10 times
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 4.2))
 N_sl = np.geomspace(30, 30_000, 80)
-ax.plot(N_sl, th.expected_kl(p_s, N_sl.astype(int), beta_kt), "-", color=C[0], label="exact add-½ learning curve")
+ax.plot(N_sl, theory.expected_kl(p_s, N_sl.astype(int), beta_kt), "-", color=C[0], label="exact add-½ learning curve")
 ax.plot(N_sl, (K_s - 1) / (2 * N_sl), "k--", lw=1, label="asymptote (K−1)/(2N)")
 ax.errorbar(N_sm, kl_smooth.mean(1), kl_smooth.std(1) / np.sqrt(P.softmax_draws), fmt="s", mfc="none", color=C[0],
             label="softmax + label smoothing β = ½")
@@ -811,7 +811,7 @@ print(f"weight decay: fitted exponent {fit_sm.alpha:.3f} ± {fit_sm.alpha_stderr
 _ = cu.check_less("trained softmax with label smoothing = add-β estimate (largest relative difference)", gap, 1e-6,
                   verbose=False)
 print("✓ trained softmax with label smoothing = add-β estimate: largest relative difference < 1e-6")
-z_sm = np.abs(kl_smooth.mean(1) - th.expected_kl(p_s, N_sm, beta_kt)) / (kl_smooth.std(1) / np.sqrt(P.softmax_draws))
+z_sm = np.abs(kl_smooth.mean(1) - theory.expected_kl(p_s, N_sm, beta_kt)) / (kl_smooth.std(1) / np.sqrt(P.softmax_draws))
 _ = cu.check_less("softmax with label smoothing vs the exact add-½ curve, largest deviation in standard errors",
                   z_sm.max(), 4.0)
 _ = cu.check_close("softmax with weight decay: fitted exponent (N ≥ 300) vs 1", fit_sm.alpha, 1.0, atol=0.05)
@@ -869,12 +869,12 @@ for start in range(0, N_sm[-1], chunk):
         theta -= 2.0 * t ** -0.5 * grad
         theta_avg += (theta - theta_avg) / t
         if t in N_sm:
-            kl_sgd.append(th.kl_divergence(p_s, torch.softmax(theta_avg, dim=1).numpy()))
+            kl_sgd.append(theory.kl_divergence(p_s, torch.softmax(theta_avg, dim=1).numpy()))
 kl_sgd = np.array(kl_sgd)                                          # (len(N_sm), draws)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 4.2))
-ax.plot(N_sl, N_sl * th.expected_kl(p_s, N_sl.astype(int), beta_kt) / ((K_s - 1) / 2), "-", color=C[0],
+ax.plot(N_sl, N_sl * theory.expected_kl(p_s, N_sl.astype(int), beta_kt) / ((K_s - 1) / 2), "-", color=C[0],
         label="exact add-½ (= full-batch GD + label smoothing)")
 for kl, name, color, marker in ((kl_smooth, "full-batch GD + label smoothing", C[0], "s"),
                                 (kl_decay, "full-batch GD + weight decay 1/N", C[1], "o"),
@@ -933,7 +933,7 @@ _ = cu.check_close("online SGD with averaging: N·E KL at the largest N vs (K−
 #
 # Write `coin_kl(p, N, beta)`, the exact expected $\mathrm{KL}(p\,\|\,q)$ of the add-β estimate of a
 # Bernoulli($p$) variable from $N$ samples, by summing over $n = 0,\dots,N$ with the binomial
-# probabilities (use `scipy.stats.binom.pmf`), without `th.expected_kl`. Check it with
+# probabilities (use `scipy.stats.binom.pmf`), without `theory.expected_kl`. Check it with
 # `exercises.check_bernoulli_expected_kl(coin_kl)`, then verify numerically that
 # $N^2\bigl(\mathbb E\,\mathrm{KL} - \frac1{2N}\bigr) \to \frac1{24p(1-p)} - \frac5{12}$ for $\beta = \frac12$.
 # :::
@@ -972,7 +972,7 @@ for p in (0.5, 0.2):
 # For $p_k = k^{-(1+\alpha)}/\zeta(1+\alpha)$ on infinitely many categories, show that the missing
 # mass $M(N) = \sum_k p_k(1-p_k)^N$ behaves as $A_M N^{-\alpha/(1+\alpha)}$ at large $N$, and find
 # $A_M$. Check your prefactor for $\alpha = 1$ with `exercises.check_missing_mass_prefactor(A_M, alpha=1.0)`
-# and compare with `th.missing_mass` on a long truncated Zipf law.
+# and compare with `theory.missing_mass` on a long truncated Zipf law.
 # :::
 #
 # :::{solution-start} ex-counting-missing-mass
@@ -991,7 +991,7 @@ A_M = zeta(1 + alpha) ** (-1 / (1 + alpha)) * gamma(alpha / (1 + alpha)) / (1 + 
 exercises.check_missing_mass_prefactor(A_M, alpha=alpha)
 p_long = zipf_probabilities(1_000_000, 1 + alpha)
 for N in (100, 10_000):
-    print(f"N = {N}: M(N) = {th.missing_mass(p_long, N)[()]:.5f}, A_M N^(-1/2) = {A_M * N ** -0.5:.5f}")
+    print(f"N = {N}: M(N) = {theory.missing_mass(p_long, N)[()]:.5f}, A_M N^(-1/2) = {A_M * N ** -0.5:.5f}")
 
 # %% [markdown]
 # :::{solution-end}

@@ -86,7 +86,7 @@ C = cu.plotting.PALETTE
 # a many-core CPU; everything here is NumPy linear algebra, so a GPU does not help).
 
 # %% tags=["nbval-check-output"]
-params = cu.scaled(
+P = cu.scaled(
     default=dict(
         alphas=(0.5, 1.0), M=8192, res_sizes=(8, 16, 32, 64, 128, 256), res_draws=32,          # §2
         var_alpha=1.0, var_M=2048, var_fixed=8, var_sizes=(64, 128, 256, 512, 1024, 2048), var_draws=32,
@@ -103,7 +103,7 @@ params = cu.scaled(
                                4: (512, 1024, 2048, 4096, 8192, 16384, 32768)},
                manifold_draws={1: 96, 2: 24, 3: 12, 4: 12}, kernel_draws=40),
 )
-params
+P
 
 # %% [markdown]
 # ## 1. Four regimes
@@ -219,28 +219,28 @@ params
 # %%
 res = {}
 rng = np.random.default_rng(cu.seed(1))
-sizes = np.array(params.res_sizes)
-for alpha in params.alphas:
-    lam = power_law_spectrum(params.M, 1 + alpha)
-    L_data = resolution_limited_losses(lam, sizes, limit="data", draws=params.res_draws, rng=rng)
-    L_feat = resolution_limited_losses(lam, sizes, limit="features", draws=params.res_draws, rng=rng)
+sizes = np.array(P.res_sizes)
+for alpha in P.alphas:
+    lam = power_law_spectrum(P.M, 1 + alpha)
+    L_data = resolution_limited_losses(lam, sizes, limit="data", draws=P.res_draws, rng=rng)
+    L_feat = resolution_limited_losses(lam, sizes, limit="features", draws=P.res_draws, rng=rng)
     finite = theory.resolution_limited_loss_finite(lam, sizes)
     res[alpha] = dict(data=L_data.mean(0), features=L_feat.mean(0), finite=finite,
                       # standard error of the mean ratio measured / theory, at each size
-                      data_se=(L_data / finite).std(0, ddof=1) / np.sqrt(params.res_draws),
-                      features_se=(L_feat / finite).std(0, ddof=1) / np.sqrt(params.res_draws),
+                      data_se=(L_data / finite).std(0, ddof=1) / np.sqrt(P.res_draws),
+                      features_se=(L_feat / finite).std(0, ddof=1) / np.sqrt(P.res_draws),
                       asymptotic=theory.resolution_limited_loss(sizes, alpha))
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.5)
 fits_res = {}
-for ax, alpha in zip(axes, params.alphas):
+for ax, alpha in zip(axes, P.alphas):
     r = res[alpha]
     fD = cu.plotting.loglog_fit(ax, sizes, r["data"], color=C[0], marker="o",
                                 label="$L(D)$ at $P=\\infty$ (N = D)", exponent_name="$\\alpha_D$")
     fP = cu.plotting.loglog_fit(ax, sizes, r["features"], color=C[1], marker="s",
                                 label="$L(P)$ at $D=\\infty$ (N = P)", exponent_name="$\\alpha_P$")
-    ax.plot(sizes, r["finite"], "-", color="k", lw=1, label=f"theory, M = {params.M}")
+    ax.plot(sizes, r["finite"], "-", color="k", lw=1, label=f"theory, M = {P.M}")
     ax.plot(sizes, r["asymptotic"], ":", color="k", lw=1.5,
             label=f"theory $I_1^{{1+\\alpha}} N^{{-\\alpha}}$, $\\alpha = {alpha}$")
     ax.set_xlabel("samples D or features P (N)")
@@ -287,14 +287,14 @@ for alpha, (fD, fP) in fits_res.items():
 # mean that moves only by $O(P^{-1})$, and the trace removes that scatter.
 
 # %%
-lam_v = power_law_spectrum(params.var_M, 1 + params.var_alpha)
-var_sizes = np.array(params.var_sizes)
-n_s = params.var_fixed
+lam_v = power_law_spectrum(P.var_M, 1 + P.var_alpha)
+var_sizes = np.array(P.var_sizes)
+n_s = P.var_fixed
 var = {}
 for vary in ("data", "features"):
-    L, L_inf = variance_limited_losses(lam_v, n_s, var_sizes, vary=vary, draws=params.var_draws, rng=rng)
+    L, L_inf = variance_limited_losses(lam_v, n_s, var_sizes, vary=vary, draws=P.var_draws, rng=rng)
     var[vary] = dict(excess=(L - L_inf[:, None]).mean(0),
-                     excess_err=(L - L_inf[:, None]).std(0) / np.sqrt(params.var_draws),
+                     excess_err=(L - L_inf[:, None]).std(0) / np.sqrt(P.var_draws),
                      theory=theory.variance_limited_loss(L_inf.mean(), n_s, var_sizes) - L_inf.mean(),
                      L_inf=L_inf.mean())
 
@@ -310,7 +310,7 @@ for i, vary in enumerate(("data", "features")):
             label=f"theory $L_\\infty\\,{n_s}/(N-{n_s + 1})$")
 ax.set_xlabel("the larger size N (samples D or features P)")
 ax.set_ylabel("loss minus its limit (MSE)")
-ax.set_title(f"variance-limited, $\\alpha$ = {params.var_alpha}")
+ax.set_title(f"variance-limited, $\\alpha$ = {P.var_alpha}")
 ax.legend(fontsize=8)
 plt.show()
 
@@ -394,13 +394,13 @@ cu.check_less("duality: largest |difference| of the two excess curves in standar
 # %%
 manifold = {}
 rng = np.random.default_rng(cu.seed(2))
-for d, Ds in params.manifold_sizes.items():
-    torus = TorusManifold(d, params.n_ambient, seed=cu.seed(d), max_frequency=2 if d == 1 else 1)
-    phi_test, x_test, y_test = torus.sample(params.n_test, rng)
+for d, Ds in P.manifold_sizes.items():
+    torus = TorusManifold(d, P.n_ambient, seed=cu.seed(d), max_frequency=2 if d == 1 else 1)
+    phi_test, x_test, y_test = torus.sample(P.n_test, rng)
     rows = []
     for D in Ds:
         acc = []
-        for _ in range(params.manifold_draws[d]):
+        for _ in range(P.manifold_draws[d]):
             phi, x, y = torus.sample(D, rng)
             acc.append([nearest_neighbour_distances(x, 1).mean(), intrinsic_dimension_mle(x, 10),
                         np.mean((nearest_neighbour_predict(x, y, x_test) - y_test) ** 2),
@@ -516,7 +516,7 @@ N = len(Xd)
 Y = np.eye(10)[labels.numpy()]
 Y = Y - Y.mean(0)
 k = np.arange(1, N + 1)
-D_k = np.array(params.kernel_sizes)
+D_k = np.array(P.kernel_sizes)
 
 
 def spectral_analysis(K):
@@ -545,7 +545,7 @@ def learning_curve(K, draws, seed):
     return np.array(curve)
 
 
-K = kernels.nngp_kernel(Xd, depth=params.kernel_depth, sigma_w2=2.0, sigma_b2=0.0)
+K = kernels.nngp_kernel(Xd, depth=P.kernel_depth, sigma_w2=2.0, sigma_b2=0.0)
 spec = spectral_analysis(K)
 lam_k, p_k, k_star, fit_range = spec["lam"], spec["p"], spec["k_star"], spec["window"]
 fit_spec, fit_tail = spec["fit_spec"], spec["fit_tail"]
@@ -559,7 +559,7 @@ print(f"target tail T(k) ∝ k^(-a): a = {fit_tail.alpha:.3f} ± {fit_tail.alpha
 # on $D$ images drawn without replacement, the loss measured on all 1797, averaged over 10 draws.
 
 # %%
-L_kernel = learning_curve(K, params.kernel_draws, seed=cu.seed(3))
+L_kernel = learning_curve(K, P.kernel_draws, seed=cu.seed(3))
 L_spectral = theory.spectral_learning_curve(lam_k, p_k, D_k)
 
 # %% tags=["hide-input"]
@@ -750,7 +750,7 @@ for a in (0.5, 2.0):
 for name, K_other in [("NTK, 3 hidden layers", kernels.ntk_kernel(Xd, depth=3, sigma_w2=2.0, sigma_b2=0.0)),
                       ("NNGP, 1 hidden layer", kernels.nngp_kernel(Xd, depth=1, sigma_w2=2.0, sigma_b2=0.0))]:
     s_other = spectral_analysis(K_other)
-    measured = cu.fit_power_law(D_k, learning_curve(K_other, params.kernel_draws, seed=cu.seed(4))).alpha
+    measured = cu.fit_power_law(D_k, learning_curve(K_other, P.kernel_draws, seed=cu.seed(4))).alpha
     print(f"{name}: b − 1 = {s_other['fit_spec'].alpha - 1:.2f}, a = {s_other['fit_tail'].alpha:.2f}, "
           f"measured exponent {measured:.2f}")
 

@@ -71,7 +71,7 @@ import course_utils as cu
 from course_utils.data.sparse_parity import MultitaskSparseParity
 from course_utils.ensemble import BatchedAdam, BatchedMLP, BatchedSGD, cross_entropy_per_sample, online, train_ensemble
 from course_utils.exercises import skills_quanta as exercises
-from course_utils.theory import quanta
+from course_utils.theory import quanta as theory
 
 cu.use_house_style()
 device = cu.setup()
@@ -158,7 +158,7 @@ for xi, yi, ki in zip(x.int().tolist(), y.tolist(), skill.tolist()):
 #
 # a logistic sigmoid: nothing visible for a long time, then a rise to $S$. Every skill follows the
 # same curve in the variable $p_k t$; skill $k$ is half learned at
-# $t_k = \ln(S/s_0 - 1)/(2Sp_k) \propto k^{\alpha+1}$ (`quanta.half_time`). We normalise the test
+# $t_k = \ln(S/s_0 - 1)/(2Sp_k) \propto k^{\alpha+1}$ (`theory.half_time`). We normalise the test
 # loss by $\mathbb E[f^{*2}] = S^2$:
 #
 # $$
@@ -166,28 +166,28 @@ for xi, yi, ki in zip(x.int().tolist(), y.tolist(), skill.tolist()):
 # $$ (eq-quanta-loss)
 #
 # **The experiment.** Plain gradient descent on $a_k, b_k$ for $n_s = 10^4$ skills at once
-# (`quanta.gradient_descent`, one vectorised update per step), with $\alpha = 1$, $S = 1$,
+# (`theory.gradient_descent`, one vectorised update per step), with $\alpha = 1$, $S = 1$,
 # $a_k = b_k = 0.01$ ($s_0 = 10^{-4}$) and learning rate $\eta = 1$, so $t = \eta\times$step:
 
 # %%
-p = quanta.skill_probabilities(P.n_skills, P.alpha)
+p = theory.skill_probabilities(P.n_skills, P.alpha)
 s0 = P.a0 ** 2
 record = np.concatenate([[0], np.unique(np.round(np.geomspace(1, P.steps, P.n_records + 1)).astype(int))])
-strength = quanta.gradient_descent(p, P.steps, P.lr, a0=P.a0, record_steps=record)   # (records, n_s)
-loss_gd = quanta.loss_from_strengths(strength, p)
-loss_flow = quanta.loss_time(P.lr * record, p, s0=s0)
+strength = theory.gradient_descent(p, P.steps, P.lr, a0=P.a0, record_steps=record)   # (records, n_s)
+loss_gd = theory.loss_from_strengths(strength, p)
+loss_flow = theory.loss_time(P.lr * record, p, s0=s0)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.3)
 shown = (1, 3, 10, 30, 100)
 steps_fine = np.geomspace(1, P.steps, 300)
 for i, k in enumerate(shown):
-    axes[0].plot(steps_fine, quanta.skill_strength(P.lr * steps_fine, p[k - 1], s0=s0), "-", color=C[i],
+    axes[0].plot(steps_fine, theory.skill_strength(P.lr * steps_fine, p[k - 1], s0=s0), "-", color=C[i],
                  label=f"skill {k}")
     axes[0].plot(record[1:], strength[1:, k - 1], "o", mfc="none", ms=4, color=C[i])
     axes[1].plot(P.lr * record[1:] * p[k - 1], strength[1:, k - 1], "o", mfc="none", ms=4, color=C[i])
 u = np.geomspace(1e-3, 1e3, 200)
-axes[1].plot(u, quanta.skill_strength(u, 1.0, s0=s0), "k-", label="one sigmoid: $1/(1 + (S/s_0 - 1)e^{-2u})$")
+axes[1].plot(u, theory.skill_strength(u, 1.0, s0=s0), "k-", label="one sigmoid: $1/(1 + (S/s_0 - 1)e^{-2u})$")
 axes[0].set_xscale("log")
 axes[0].set_xlabel("gradient-descent step")
 axes[0].set_ylabel("skill strength $s_k / S$")
@@ -205,9 +205,9 @@ plt.show()
 late = record >= 30
 cu.check_close("GD loss vs the sum of sigmoids (steps ≥ 30)", loss_gd[late], loss_flow[late], rtol=0.05)
 # half-times: the first 20 skills again, now recording every step (skills are independent)
-first20 = quanta.gradient_descent(p[:20], 4000, P.lr, a0=P.a0)
+first20 = theory.gradient_descent(p[:20], 4000, P.lr, a0=P.a0)
 cu.check_close("half-times of skills 3–20 in GD steps vs ln(S/s0 − 1)/(2 S p_k η)", np.argmax(first20 >= 0.5, axis=0)[2:],
-               quanta.half_time(p[2:20], s0=s0) / P.lr, rtol=0.03)
+               theory.half_time(p[2:20], s0=s0) / P.lr, rtol=0.03)
 
 # %% [markdown]
 # Each skill sits at $s_0$, then rises to $S$ within a factor of a few in time, skill by skill in
@@ -226,9 +226,9 @@ cu.check_close("half-times of skills 3–20 in GD steps vs ln(S/s0 − 1)/(2 S p
 # - **Time.** $k_* \propto t^{1/(\alpha+1)}$ gives $L \propto t^{-\alpha/(\alpha+1)}$. Exactly, the
 #   continuum limit of the sum (substitute $v = 2St\,p_k$) is $L \approx A_T\,\tau^{-\alpha/(\alpha+1)}$ with
 #   $\tau = 2St$ and $A_T = \frac{Z^{-1/(\alpha+1)}}{\alpha+1}\int_0^\infty v^{-1/(\alpha+1)}(1-\sigma(v))^2\,dv$,
-#   $\sigma$ the sigmoid {eq}`eq-quanta-sigmoid` (`quanta.time_law_prefactor`). The continuum counts skills up to
+#   $\sigma$ the sigmoid {eq}`eq-quanta-sigmoid` (`theory.time_law_prefactor`). The continuum counts skills up to
 #   $k = \infty$; with $n_s$ skills we subtract their weight $(n_s + \tfrac12)^{-\alpha}/(\alpha Z)$
-#   (`quanta.zipf_tail`), a finite-$n_s$ correction that matters once $L$ is no longer large
+#   (`theory.zipf_tail`), a finite-$n_s$ correction that matters once $L$ is no longer large
 #   compared with it.
 # - **Data.** On a training set of $D$ samples, $n_k$ of them of skill $k$, the training loss is
 #   $\frac{1}{2D}\sum_k n_k (S - s_k)^2$ exactly (the cross terms vanish sample by sample): the same
@@ -248,10 +248,10 @@ cu.check_close("half-times of skills 3–20 in GD steps vs ln(S/s0 − 1)/(2 S p
 #   $L_* \propto C^{-\alpha/(\alpha+2)}$: the model's version of the compute-optimal frontier of
 #   {cite:t}`hoffmann2022training`.
 #
-# For $\alpha = 1$ the exponents are $1/2$, $1/2$, $1$ and $1/3$ (`quanta.exponents`). One
+# For $\alpha = 1$ the exponents are $1/2$, $1/2$, $1$ and $1/3$ (`theory.exponents`). One
 # simulation gives three of the laws: the run above is the time law; since the units are
 # independent, the model with $N$ units is the run with the units $k > N$ removed
-# (`quanta.loss_with_units`), which gives the parameter law and, over all $(N, T)$, the
+# (`theory.loss_with_units`), which gives the parameter law and, over all $(N, T)$, the
 # compute frontier. The data law needs training sets: we draw the skills of $D$ samples from
 # the sparse-parity generator (`sample_skills`; the task bits do not matter to this model, since
 # $g_k(x)^2 = 1$ whenever skill $k$ is asked), count the samples of each skill and train by
@@ -260,12 +260,12 @@ cu.check_close("half-times of skills 3–20 in GD steps vs ln(S/s0 − 1)/(2 S p
 # so we simulate each distinct count once.
 
 # %%
-theory_exp = quanta.exponents(P.alpha)
-Z = quanta.normaliser(P.n_skills, P.alpha)
+theory_exp = theory.exponents(P.alpha)
+Z = theory.normaliser(P.n_skills, P.alpha)
 
 # time: the run above, where 1 ≪ k*(t) ≪ n_s
 window = record >= 300
-A_T = quanta.time_law_prefactor(P.alpha, P.n_skills, s0=s0)
+A_T = theory.time_law_prefactor(P.alpha, P.n_skills, s0=s0)
 
 # data: training sets from the generator, trained to convergence
 big_task = MultitaskSparseParity(n_skills=P.n_skills, n_bits=64, m=3, alpha=P.alpha, seed=cu.seed(0))
@@ -275,27 +275,27 @@ counts = np.array([np.bincount(big_task.sample_skills(int(d), seed=cu.seed(1000 
 rates = counts / np.repeat(D, P.data_seeds)[:, None]                       # n_k / D
 distinct, where = np.unique(rates, return_inverse=True)
 data_steps = 16 * int(D.max())
-s_distinct = quanta.gradient_descent(distinct, data_steps, P.data_lr, a0=P.a0, record_steps=[data_steps])[0]
-loss_data = quanta.loss_from_strengths(s_distinct[where.reshape(rates.shape)], p).reshape(D.size, P.data_seeds)
+s_distinct = theory.gradient_descent(distinct, data_steps, P.data_lr, a0=P.a0, record_steps=[data_steps])[0]
+loss_data = theory.loss_from_strengths(s_distinct[where.reshape(rates.shape)], p).reshape(D.size, P.data_seeds)
 print(f"data law: {distinct.size} distinct values of n_k/D among the {rates.shape[0]} training sets")
 
 # parameters: the units k ≤ N of the same run, at the last step; and a small model world, n_s = 100
 n_learned = int(np.argmax(strength[-1] < 0.99))                          # the first skill not yet learned
 N = np.unique(np.round(np.geomspace(1, n_learned, 12)).astype(int))
-loss_N = quanta.loss_with_units(strength[-1], p, N)
-p_small = quanta.skill_probabilities(P.small_n_skills, P.alpha)
-s_small = quanta.gradient_descent(p_small, P.steps, P.lr, a0=P.a0, record_steps=[P.steps])[0]
+loss_N = theory.loss_with_units(strength[-1], p, N)
+p_small = theory.skill_probabilities(P.small_n_skills, P.alpha)
+s_small = theory.gradient_descent(p_small, P.steps, P.lr, a0=P.a0, record_steps=[P.steps])[0]
 N_small = np.unique(np.round(np.geomspace(1, 0.6 * P.small_n_skills, 12)).astype(int))
-loss_N_small = quanta.loss_with_units(s_small, p_small, N_small)
+loss_N_small = theory.loss_with_units(s_small, p_small, N_small)
 
 # compute: every (N, T) pair of the run, C = N · T, and its lower envelope
 N_grid = np.unique(np.round(np.geomspace(1, P.n_skills, 80)).astype(int))
-loss_NT = quanta.loss_with_units(strength[1:], p, N_grid)                 # (records, len(N_grid))
+loss_NT = theory.loss_with_units(strength[1:], p, N_grid)                 # (records, len(N_grid))
 C_pts = record[1:, None] * N_grid[None, :]
 C_eval = np.geomspace(1e3, 3e6, 12)
-frontier = quanta.lower_envelope(C_pts, loss_NT, C_eval)
+frontier = theory.lower_envelope(C_pts, loss_NT, C_eval)
 N_opt = np.array([N_grid[np.argwhere((C_pts <= c) & (loss_NT == f))[0, 1]] for c, f in zip(C_eval, frontier)])
-frontier_theory, _ = quanta.compute_frontier(C_eval, p, lr=P.lr, s0=s0, n_grid=100)
+frontier_theory, _ = theory.compute_frontier(C_eval, p, lr=P.lr, s0=s0, n_grid=100)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(4, panel_height=3.3)
@@ -303,7 +303,7 @@ ax = axes[0]
 ax.plot(record[1:], loss_gd[1:], "o", color=C[0], mfc="none", ms=3, alpha=0.4)
 fit_T = cu.plotting.loglog_fit(ax, record[window], loss_gd[window], color=C[0], label="GD, fitted window")
 ax.plot(record[1:], loss_flow[1:], "-", color=C[0], lw=1, label="sum of sigmoids (theory)")
-tail = quanta.zipf_tail(P.n_skills, P.alpha)                               # finite-n_s correction
+tail = theory.zipf_tail(P.n_skills, P.alpha)                               # finite-n_s correction
 ax.plot(record[window], A_T * (2 * P.lr * record[window]) ** (-theory_exp["time"]) - tail, "k:",
         label=f"$A_T\\,\\tau^{{-{theory_exp['time']:.2f}}}$ (theory)")
 ax.set_xlabel("gradient-descent step $T$")
@@ -315,8 +315,8 @@ ax = axes[1]
 ax.errorbar(D, loss_data.mean(1), loss_data.std(1), fmt="none", color=C[1])
 fit_D = cu.plotting.loglog_fit(ax, D, loss_data.mean(1), color=C[1], label=f"GD to convergence, mean of {P.data_seeds} sets")
 D_fine = np.geomspace(D.min(), D.max(), 100)
-ax.plot(D_fine, quanta.expected_loss_data(D_fine, p), "-", color=C[1], lw=1, label="$\\sum_k p_k(1-p_k)^D$ (theory)")
-ax.plot(D_fine, quanta.data_law_prefactor(P.alpha, P.n_skills) * D_fine ** (-theory_exp["data"]) - tail, "k:",
+ax.plot(D_fine, theory.expected_loss_data(D_fine, p), "-", color=C[1], lw=1, label="$\\sum_k p_k(1-p_k)^D$ (theory)")
+ax.plot(D_fine, theory.data_law_prefactor(P.alpha, P.n_skills) * D_fine ** (-theory_exp["data"]) - tail, "k:",
         label=f"$A_D\\,D^{{-{theory_exp['data']:.2f}}}$ (theory)")
 ax.set_xlabel("training-set size $D$ (samples)")
 ax.set_ylabel("test loss $L$ (normalised MSE)")
@@ -328,10 +328,10 @@ fit_N = cu.plotting.loglog_fit(ax, N, loss_N, color=C[2], label=f"GD, $n_s = {P.
 fit_N_small = cu.plotting.loglog_fit(ax, N_small, loss_N_small, color=C[3], marker="s",
                                      label=f"GD, $n_s = {P.small_n_skills}$")
 N_fine = np.arange(1, n_learned + 1)
-ax.plot(N_fine, quanta.loss_parameters(N_fine, p), "-", color=C[2], lw=1, label="$\\sum_{k>N}p_k$ (theory)")
-ax.plot(N_fine[N_fine < P.small_n_skills], quanta.loss_parameters(N_fine[N_fine < P.small_n_skills], p_small),
+ax.plot(N_fine, theory.loss_parameters(N_fine, p), "-", color=C[2], lw=1, label="$\\sum_{k>N}p_k$ (theory)")
+ax.plot(N_fine[N_fine < P.small_n_skills], theory.loss_parameters(N_fine[N_fine < P.small_n_skills], p_small),
         "-", color=C[3], lw=1)
-ax.plot(N_fine, quanta.parameter_law_asymptote(N_fine, P.alpha), "k:", label="$N^{-\\alpha}$ law, $n_s = \\infty$")
+ax.plot(N_fine, theory.parameter_law_asymptote(N_fine, P.alpha), "k:", label="$N^{-\\alpha}$ law, $n_s = \\infty$")
 ax.set_xlabel("number of skill units $N$")
 ax.set_ylabel("converged test loss $L$")
 ax.set_title("parameters")
@@ -355,7 +355,7 @@ plt.show()
 # %%
 # fit_T, fit_D, fit_N, fit_N_small, fit_C: the power laws fitted in the figure's cell (cu.plotting.loglog_fit)
 fit_N_corrected = cu.fit_power_law(N + 0.5, loss_N + (P.n_skills + 0.5) ** (-P.alpha) / (P.alpha * Z))
-Z_small = quanta.normaliser(P.small_n_skills, P.alpha)
+Z_small = theory.normaliser(P.small_n_skills, P.alpha)
 fit_N_small_corrected = cu.fit_power_law(N_small + 0.5, loss_N_small
                                          + (P.small_n_skills + 0.5) ** (-P.alpha) / (P.alpha * Z_small))
 fit_N_opt = cu.fit_power_law(C_eval, N_opt)
@@ -377,11 +377,11 @@ cu.check_close("time law prefactor: GD loss vs A_T τ^(-α/(α+1)) in the window
                A_T * (2 * P.lr * record[window]) ** (-theory_exp["time"]) - tail, rtol=0.05)
 cu.check_close("data exponent α/(α+1)", fit_D.alpha, theory_exp["data"], atol=0.05)
 # the mean over P.data_seeds training sets scatters by its standard error, which spans decades with D
-data_z = (loss_data.mean(1) - quanta.expected_loss_data(D, p)) / (loss_data.std(1, ddof=1) / np.sqrt(P.data_seeds))
+data_z = (loss_data.mean(1) - theory.expected_loss_data(D, p)) / (loss_data.std(1, ddof=1) / np.sqrt(P.data_seeds))
 cu.check_less(f"data law: largest |mean GD loss − Σ p_k (1 − p_k)^D| over D, in standard errors of the mean "
               f"({P.data_seeds} sets)", np.abs(data_z).max(), 4)
 cu.check_close(f"parameter law: GD loss of N units vs Σ_(k>N) p_k (N ≤ {n_learned})", loss_N,
-               quanta.loss_parameters(N, p), rtol=0.01)
+               theory.loss_parameters(N, p), rtol=0.01)
 cu.check_close("parameter exponent α, with the N + 1/2 and finite-n_s corrections", fit_N_corrected.alpha,
                P.alpha, atol=0.02)
 cu.check_close(f"the same at n_s = {P.small_n_skills}", fit_N_small_corrected.alpha, P.alpha, atol=0.02)
@@ -435,10 +435,10 @@ cu.check_close("compute-optimal size N* ∝ C^(1/(α+2))", -fit_N_opt.alpha, 1 /
 #   scatter than either slope alone: the standard errors below come from resampling the 20 sets.
 
 # %%
-gamma_small = quanta.exponents(P.alpha_small)["time"]                     # α/(α+1) = 0.375
+gamma_small = theory.exponents(P.alpha_small)["time"]                     # α/(α+1) = 0.375
 M = P.worlds[0]                                                           # skills simulated in each world
-p_world = {n: quanta.skill_probabilities(n, P.alpha_small) for n in P.worlds}
-s_world = quanta.gradient_descent(np.concatenate([p_world[n][:M] for n in P.worlds]), P.steps, P.lr, a0=P.a0,
+p_world = {n: theory.skill_probabilities(n, P.alpha_small) for n in P.worlds}
+s_world = theory.gradient_descent(np.concatenate([p_world[n][:M] for n in P.worlds]), P.steps, P.lr, a0=P.a0,
                                   record_steps=record)
 loss_world, bound_gap = {}, []
 for i, n in enumerate(P.worlds):
@@ -457,7 +457,7 @@ for n in P.worlds:
                                        return_counts=True)
             seen[n, d, r] = k_seen, c_seen / d
 rates_small = np.unique(np.concatenate([v[1] for v in seen.values()]))
-s_rates = quanta.gradient_descent(rates_small, data_steps, P.data_lr, a0=P.a0, record_steps=[data_steps])[0]
+s_rates = theory.gradient_descent(rates_small, data_steps, P.data_lr, a0=P.a0, record_steps=[data_steps])[0]
 loss_data_world = {}
 for n in P.worlds:
     L_n = np.empty((D.size, P.data_seeds))
@@ -470,12 +470,12 @@ for n in P.worlds:
 
 # fitted slopes, their predictions for each world (the finite sums), and resampling errors
 fit_time_w = {n: cu.fit_power_law(record[window], loss_world[n][window]) for n in P.worlds}
-fit_time_corr = {n: cu.fit_power_law(record[window], loss_world[n][window] + quanta.zipf_tail(n, P.alpha_small))
+fit_time_corr = {n: cu.fit_power_law(record[window], loss_world[n][window] + theory.zipf_tail(n, P.alpha_small))
                  for n in P.worlds}
-pred_time_w = {n: cu.fit_power_law(record[window], quanta.loss_time(P.lr * record[window], p_world[n], s0=s0)).alpha
+pred_time_w = {n: cu.fit_power_law(record[window], theory.loss_time(P.lr * record[window], p_world[n], s0=s0)).alpha
                for n in P.worlds}
 fit_data_w = {n: cu.fit_power_law(D, loss_data_world[n].mean(1)).alpha for n in P.worlds}
-pred_data_w = {n: cu.fit_power_law(D, quanta.expected_loss_data(D, p_world[n])).alpha for n in P.worlds}
+pred_data_w = {n: cu.fit_power_law(D, theory.expected_loss_data(D, p_world[n])).alpha for n in P.worlds}
 resample = np.random.default_rng(cu.seed(31)).integers(0, P.data_seeds, (200, P.data_seeds))
 boot = {n: np.array([cu.fit_power_law(D, loss_data_world[n][:, idx].mean(1)).alpha for idx in resample])
         for n in P.worlds}
@@ -483,7 +483,7 @@ small, big = P.worlds
 se_data = {n: boot[n].std(ddof=1) for n in P.worlds}
 se_data_diff = (boot[small] - boot[big]).std(ddof=1)
 print(f"α = {P.alpha_small}: α/(α+1) = {gamma_small:.4f};  Zipf tail beyond n_s: "
-      + ",  ".join(f"{quanta.zipf_tail(n, P.alpha_small):.1e} (n_s = {n})" for n in P.worlds))
+      + ",  ".join(f"{theory.zipf_tail(n, P.alpha_small):.1e} (n_s = {n})" for n in P.worlds))
 print("slope of L                  n_s = " + "        n_s = ".join(f"{n:<8d}" for n in P.worlds))
 print("time, GD (fit ± SE)          " + "   ".join(f"{fit_time_w[n].alpha:.4f} ± {fit_time_w[n].alpha_stderr:.4f}" for n in P.worlds))
 print("time, sum of sigmoids        " + "   ".join(f"{pred_time_w[n]:.4f}         " for n in P.worlds))
@@ -495,9 +495,9 @@ print(f"data slope, n_s = {small} minus n_s = {big}: {fit_data_w[small] - fit_da
 print(f"largest relative gap between the bounds on the loss of the skills k > {M}: {max(bound_gap):.1e}")
 
 # %%
-A_T_inf = quanta.time_law_prefactor(P.alpha_small, math.inf, s0=s0)      # the laws of a world without end
+A_T_inf = theory.time_law_prefactor(P.alpha_small, math.inf, s0=s0)      # the laws of a world without end
 law_T = lambda T: A_T_inf * (2 * P.lr * T) ** (-gamma_small)                # noqa: E731
-law_D = lambda d: quanta.data_law_prefactor(P.alpha_small) * d ** (-gamma_small)   # noqa: E731
+law_D = lambda d: theory.data_law_prefactor(P.alpha_small) * d ** (-gamma_small)   # noqa: E731
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, ncols=1, width=6.4, panel_height=3.0)
@@ -506,11 +506,11 @@ for j, n in enumerate(P.worlds):
     world = f"$n_s = 10^{{{np.log10(n):.0f}}}$"
     axes[0].plot(record[shown_T], loss_world[n][shown_T] / law_T(record[shown_T]), "o", color=C[j], mfc="none", ms=3,
                  label=f"GD, {world}: slope {fit_time_w[n].alpha:.3f} for $T \\geq 300$")
-    axes[0].plot(record[shown_T], quanta.loss_time(P.lr * record[shown_T], p_world[n], s0=s0) / law_T(record[shown_T]),
+    axes[0].plot(record[shown_T], theory.loss_time(P.lr * record[shown_T], p_world[n], s0=s0) / law_T(record[shown_T]),
                  "-", color=C[j], lw=1)
     axes[1].errorbar(D, loss_data_world[n].mean(1) / law_D(D), loss_data_world[n].std(1) / law_D(D) / np.sqrt(P.data_seeds),
                      fmt="o", color=C[j], mfc="none", ms=4, capsize=2, label=f"GD, {world}: slope {fit_data_w[n]:.3f}")
-    axes[1].plot(D_fine, quanta.expected_loss_data(D_fine, p_world[n]) / law_D(D_fine), "-", color=C[j], lw=1)
+    axes[1].plot(D_fine, theory.expected_loss_data(D_fine, p_world[n]) / law_D(D_fine), "-", color=C[j], lw=1)
 for ax in axes:
     ax.axhline(1, color="k", ls=":", lw=1, label=f"slope {gamma_small:.3f} ($n_s = \\infty$)")
     ax.set_xscale("log")
@@ -615,8 +615,8 @@ total_ce = (ce * p_mlp).sum(-1)                                             # th
 # the multilinear sigmoid, calibrated on skill 1 of each network: a logistic in t, fitted to the
 # accuracy above chance, (acc − ½)/½; skill k is predicted to be the same curve in p_k t
 above_chance = np.clip((acc - 0.5) / 0.5, 0, 1)                             # (R, K, n_s)
-calibration = [quanta.fit_logistic(t_rec, above_chance[:, s, 0]) for s in range(P.mlp_seeds)]
-predicted_acc = 0.5 + 0.5 * quanta.calibrated_sigmoids(t_rec, p_mlp, p_mlp[0], *calibration[0])   # seed 0, (R, n_s)
+calibration = [theory.fit_logistic(t_rec, above_chance[:, s, 0]) for s in range(P.mlp_seeds)]
+predicted_acc = 0.5 + 0.5 * theory.calibrated_sigmoids(t_rec, p_mlp, p_mlp[0], *calibration[0])   # seed 0, (R, n_s)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.3)
@@ -753,7 +753,7 @@ both = ~np.isnan(t_half_sgd).any(0) & ~np.isnan(t_half).any(0)                  
 fit_sgd = cu.fit_power_law(1 / p_mlp[both], t_half_sgd.mean(0)[both])
 fit_adam = cu.fit_power_law(1 / p_mlp[both], t_half.mean(0)[both])
 fit_ratio = cu.fit_power_law(1 / p_mlp[both], t_half_sgd.mean(0)[both] / t_half.mean(0)[both])
-cal_sgd = quanta.fit_logistic(t_sgd, np.clip((acc_sgd[:, 0, 0] - 0.5) / 0.5, 0, 1))
+cal_sgd = theory.fit_logistic(t_sgd, np.clip((acc_sgd[:, 0, 0] - 0.5) / 0.5, 0, 1))
 print("skill k                ", "  ".join(f"{i:>5d}" for i in k))
 print("mean t_k, Adam         ", "  ".join(f"{t:>5.0f}" for t in t_half.mean(0)))
 print("mean t_k, SGD          ", "  ".join(f"{t:>5.0f}" if np.isfinite(t) else "    –" for t in t_half_sgd.mean(0)))
@@ -766,7 +766,7 @@ print(f"exponent of t_k vs 1/p_k on these skills:  Adam {-fit_adam.alpha:.2f} ±
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.3)
-pred_sgd = 0.5 + 0.5 * quanta.calibrated_sigmoids(t_sgd, p_mlp, p_mlp[0], *cal_sgd)
+pred_sgd = 0.5 + 0.5 * theory.calibrated_sigmoids(t_sgd, p_mlp, p_mlp[0], *cal_sgd)
 for j in range(P.mlp_skills):
     axes[0].plot(t_sgd, acc_sgd[:, 0, j], "-", color=C[j % len(C)], lw=1.4, label=f"skill {j + 1}")
     axes[0].plot(t_sgd, pred_sgd[:, j], "--", color=C[j % len(C)], lw=0.9)
@@ -841,15 +841,15 @@ acc_D = history["acc"][-1]                                                  # (l
 # the count law R_k/S = min(n_k/D_c, 1), read as the accuracy above chance, calibrated on skill 2
 # (the skill whose count crosses the threshold in the middle of our range of D)
 above_D = np.clip((acc_D - 0.5) / 0.5, 0, 1)
-D_c = quanta.fit_count_threshold(n_k[:, 1], above_D[:, 1])
-D_c_each = np.array([quanta.fit_count_threshold(n_k[:, j], above_D[:, j]) for j in range(P.mlp_skills)])
+D_c = theory.fit_count_threshold(n_k[:, 1], above_D[:, 1])
+D_c_each = np.array([theory.fit_count_threshold(n_k[:, j], above_D[:, j]) for j in range(P.mlp_skills)])
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.3)
 D_grid = np.geomspace(sizes.min(), sizes.max(), 200)
 for j in range(P.mlp_skills):
     axes[0].plot(sizes, acc_D[:, j], "o-", color=C[j % len(C)], ms=4, label=f"skill {j + 1}")
-    axes[0].plot(D_grid, 0.5 + 0.5 * quanta.count_threshold_law(p_mlp[j] * D_grid, D_c), "--", color=C[j % len(C)], lw=0.9)
+    axes[0].plot(D_grid, 0.5 + 0.5 * theory.count_threshold_law(p_mlp[j] * D_grid, D_c), "--", color=C[j % len(C)], lw=0.9)
 axes[0].plot([], [], "k--", lw=0.9, label="$\\min(p_kD/D_c, 1)$, $D_c$ from skill 2")
 axes[0].set_xscale("log")
 axes[0].set_xlabel("training-set size $D$ (samples)")
@@ -858,7 +858,7 @@ fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", nco
 for j in range(P.mlp_skills):
     axes[1].plot(n_k[:, j], acc_D[:, j], "o", color=C[j % len(C)], ms=5, mfc="none")
 n_grid = np.geomspace(n_k.min(), n_k.max(), 200)
-axes[1].plot(n_grid, 0.5 + 0.5 * quanta.count_threshold_law(n_grid, D_c), "k--", lw=1,
+axes[1].plot(n_grid, 0.5 + 0.5 * theory.count_threshold_law(n_grid, D_c), "k--", lw=1,
              label=f"$\\frac{{1}}{{2}} + \\frac{{1}}{{2}}\\min(n_k/D_c, 1)$, $D_c = {D_c:.0f}$ (skill 2)")
 axes[1].set_ylim(top=1.1)                                      # room for the legend above the points
 axes[1].legend(fontsize=8, loc="upper left")
@@ -1282,7 +1282,7 @@ def loss_fn(D, p, n_c):
 
 
 exercises.check_threshold_data_loss(loss_fn)
-p_many = quanta.skill_probabilities(100_000, P.alpha)       # enough skills that n_s plays no role
+p_many = theory.skill_probabilities(100_000, P.alpha)       # enough skills that n_s plays no role
 D_big = np.round(np.geomspace(1e4, 1e7, 7))
 for n_c in (1, 10, 100):
     loss_nc = loss_fn(D_big, p_many, n_c)
@@ -1377,10 +1377,10 @@ def skills_that_fit(w, gamma, n_max=1_000_000):
     return np.searchsorted(np.cumsum(np.arange(1, n_max + 1) ** gamma), w, side="right")
 
 
-p_million = quanta.skill_probabilities(1_000_000, P.alpha)
+p_million = theory.skill_probabilities(1_000_000, P.alpha)
 w_grid = np.geomspace(1e2, 1e4, 9)
 for gamma in (0.0, 0.5, 1.0):
-    fit_w = cu.fit_power_law(w_grid, quanta.loss_parameters(skills_that_fit(w_grid, gamma), p_million))
+    fit_w = cu.fit_power_law(w_grid, theory.loss_parameters(skills_that_fit(w_grid, gamma), p_million))
     cu.check_close(f"γ = {gamma}: exponent of L(w) vs α/(1+γ)", fit_w.alpha, P.alpha / (1 + gamma), atol=0.03)
 n_mean = np.array([n.mean() for n in n_learned_w])
 print("widths                  ", "  ".join(f"{a:>3d}→{b:<3d}" for a, b in zip(all_widths[:-2], all_widths[1:-1])))

@@ -68,7 +68,7 @@ from course_utils.ensemble import BatchedAdam, BatchedMLP, cross_entropy_per_sam
 from course_utils.ensemble import online
 from course_utils.exercises import quanta_networks as exercises
 from course_utils.theory import quanta
-from course_utils.theory import quanta_networks as qn
+from course_utils.theory import quanta_networks as theory
 
 cu.use_house_style()
 device = cu.setup()
@@ -119,7 +119,7 @@ P
 # L(n) = \ell_u \sum_{k > n}^{n_s} p_k,\qquad \ell_u = \tfrac12 \text{ (error)},\ \ln 2 \text{ (cross-entropy at chance)},
 # $$ (eq-quanta-networks-tail)
 #
-# (`qn.tail_loss`; a fractional $n$ counts the last skill with its fraction). For $1 \ll n \ll n_s$
+# (`theory.tail_loss`; a fractional $n$ counts the last skill with its fraction). For $1 \ll n \ll n_s$
 # the tail is $\approx n^{-\alpha}/(\alpha Z)$; with $n_s = 32$ skills it bends down as $n$ approaches
 # $n_s$, because then there is nothing left to learn.
 #
@@ -134,12 +134,12 @@ P
 # \mathbb E\,L(D) = \ell_u \sum_k p_k\, \Pr[n_k < D_c]
 # $$ (eq-quanta-networks-data)
 #
-# (`qn.expected_tail_loss_data`), and skill $k$ is learned once $p_kD \gtrsim D_c$:
+# (`theory.expected_tail_loss_data`), and skill $k$ is learned once $p_kD \gtrsim D_c$:
 # $n(D) \propto (D/D_c)^{1/(\alpha+1)}$ and $L \propto D^{-\alpha/(\alpha+1)}$.
 #
 # Each prediction has **one constant** that the quantization model does not give, $u$ or $D_c$; we
-# calibrate it on the counts of learned skills (`qn.units_per_skill`: least squares of $n = w/u$;
-# `qn.count_threshold`: the $D_c$ that best sorts skills into learned and unlearned). A constant
+# calibrate it on the counts of learned skills (`theory.units_per_skill`: least squares of $n = w/u$;
+# `theory.count_threshold`: the $D_c$ that best sorts skills into learned and unlearned). A constant
 # moves the curve along the axis; it does not change its exponent. To compare like with like we
 # fit the same power law over the same range of widths (sizes) to the measured loss and to the
 # finite-set prediction, and quote the asymptotic $\alpha$ and $\alpha/(\alpha+1)$ beside them.
@@ -206,10 +206,10 @@ print("converged (fall < 10 %)  ", "  ".join(f"{'yes' if c else 'no':>5}" for c 
 # %%
 # the calibration (u) and the predictions, on the converged widths
 wc, n_final = widths[conv_w], n_w[-1][conv_w]                              # (widths, seeds)
-u = qn.units_per_skill(np.repeat(wc, S), n_final.ravel())
+u = theory.units_per_skill(np.repeat(wc, S), n_final.ravel())
 L_w = err_w[-1].mean(-1)                                                   # mean over seeds
-pred_w = qn.tail_loss(np.minimum(widths / u, P.n_skills), p, 0.5)          # one constant, u
-pred_count_w = qn.tail_loss(n_w[-1].mean(-1), p, 0.5)                     # the measured counts, no constant
+pred_w = theory.tail_loss(np.minimum(widths / u, P.n_skills), p, 0.5)          # one constant, u
+pred_count_w = theory.tail_loss(n_w[-1].mean(-1), p, 0.5)                     # the measured counts, no constant
 fit_w = cu.fit_power_law(wc, L_w[conv_w])
 fit_w_seeds = np.array([cu.fit_power_law(wc, err_w[-1][conv_w, s]).alpha for s in range(S)])
 fit_pred_w = cu.fit_power_law(wc, pred_w[conv_w])
@@ -257,7 +257,7 @@ for s in range(S):
 ax.plot(widths[conv_w], L_w[conv_w], "o", color=C[0], ms=6, label="mean over seeds (converged widths)")
 ax.plot(widths[~conv_w], L_w[~conv_w], "x", color=C[0], ms=7, label="mean, not converged")
 w_fine = np.geomspace(widths.min(), widths.max(), 200)
-ax.plot(w_fine, qn.tail_loss(np.minimum(w_fine / u, P.n_skills), p, 0.5), "-", color=C[1],
+ax.plot(w_fine, theory.tail_loss(np.minimum(w_fine / u, P.n_skills), p, 0.5), "-", color=C[1],
         label=f"$\\frac{{1}}{{2}}\\sum_{{k > w/u}} p_k$, $u = {u:.1f}$ (finite set)")
 ax.plot(widths, pred_count_w, "s", color=C[2], mfc="none", ms=5, label="$\\frac{1}{2}\\sum_{k>n} p_k$, measured $n$")
 ax.plot(w_fine, pred_w[0] * (w_fine / widths[0]) ** -theory_exp["parameters"], "k:", label="slope $-\\alpha$ (asymptote)")
@@ -383,11 +383,11 @@ print("early-stopping step      ", "  ".join(f"{','.join(str(record_d[b] // 100)
                                             for bb in best.reshape(DS, -1).T), "(hundreds)")
 
 # %%
-D_c = qn.count_threshold(counts, learned_d)
+D_c = theory.count_threshold(counts, learned_d)
 misclassified = np.mean(learned_d != (counts >= D_c))
 L_d = err_d.mean(0)
-pred_d = qn.expected_tail_loss_data(sizes, p, D_c, 0.5)
-pred_count_d = qn.tail_loss(n_d.mean(0), p, 0.5)
+pred_d = theory.expected_tail_loss_data(sizes, p, D_c, 0.5)
+pred_count_d = theory.tail_loss(n_d.mean(0), p, 0.5)
 dc = sizes[conv_d]
 fit_d = cu.fit_power_law(dc, L_d[conv_d])
 fit_d_seeds = np.array([cu.fit_power_law(dc, err_d[s, conv_d]).alpha for s in range(DS)])
@@ -446,7 +446,7 @@ for s in range(DS):
 ax.plot(sizes[conv_d], L_d[conv_d], "o", color=C[0], ms=6, label="mean over draws (converged sizes)")
 ax.plot(sizes[~conv_d], L_d[~conv_d], "x", color=C[0], ms=7, label="mean, not converged")
 D_fine = np.unique(np.round(np.geomspace(sizes.min(), sizes.max(), 120)))
-ax.plot(D_fine, qn.expected_tail_loss_data(D_fine, p, D_c, 0.5), "-", color=C[1],
+ax.plot(D_fine, theory.expected_tail_loss_data(D_fine, p, D_c, 0.5), "-", color=C[1],
         label=f"$\\frac{{1}}{{2}}\\sum_k p_k \\Pr[n_k < D_c]$, $D_c = {D_c:.0f}$")
 ax.plot(sizes, pred_count_d, "s", color=C[2], mfc="none", ms=5, label="$\\frac{1}{2}\\sum_{k>n} p_k$, measured $n$")
 ax.plot(D_fine, L_d[0] * (D_fine / sizes[0]) ** -theory_exp["data"], "k:", label="slope $-\\alpha/(\\alpha+1)$")
@@ -513,17 +513,17 @@ cu.check_less("1.5 ln 2 vs CE of an unlearned skill, finite data", 1.5 * np.log(
 # The heat maps above show the order at a glance: the learned skills form a block at the top (the
 # most frequent), growing with width and with data. Counted: for every network, of the pairs of
 # skills of which exactly one is learned, the fraction where the learned one is the *rarer*
-# (`qn.out_of_order_fraction`), and the fraction of networks whose learned skills are exactly
+# (`theory.out_of_order_fraction`), and the fraction of networks whose learned skills are exactly
 # $1, \dots, n$.
 
 # %%
-order_w = qn.out_of_order_fraction(learned_w[-1].reshape(-1, P.n_skills))
-order_d = qn.out_of_order_fraction(learned_d)
+order_w = theory.out_of_order_fraction(learned_w[-1].reshape(-1, P.n_skills))
+order_d = theory.out_of_order_fraction(learned_d)
 for name, f, l in [("width sweep", order_w, learned_w[-1].reshape(-1, P.n_skills)), ("data sweep", order_d, learned_d)]:
     ok = np.isfinite(f)
     print(f"{name}: pairs out of order {np.nanmean(f):.1%} ± {np.nanstd(f, ddof=1) / np.sqrt(ok.sum()):.1%} "
           f"(mean ± SE, {ok.sum()} networks);\n  learned set = exactly the most frequent skills in "
-          f"{qn.learned_prefix_fraction(l):.0%} of the networks")
+          f"{theory.learned_prefix_fraction(l):.0%} of the networks")
 for name, f in [("width sweep", order_w), ("data sweep", order_d)]:
     cu.check_less(f"{name}: pairs out of order, mean + 3 SE", np.nanmean(f) + 3 * np.nanstd(f, ddof=1)
                   / np.sqrt(np.isfinite(f).sum()), 0.05)

@@ -68,9 +68,9 @@ import course_utils as cu
 from course_utils.data.manifold import TorusManifold, intrinsic_dimension_mle
 from course_utils.exercises import regimes_networks as exercises
 from course_utils.theory import kernels
-from course_utils.theory import ntk_ensemble as ens
-from course_utils.theory import regimes_networks as rn
-from course_utils.theory import scaling_regimes as sr
+from course_utils.theory import ntk_ensemble
+from course_utils.theory import regimes_networks as theory
+from course_utils.theory import scaling_regimes
 from course_utils.theory.linear import effective_ridge
 
 cu.use_house_style()
@@ -86,7 +86,7 @@ DTYPE = torch.float64   # the lazy networks move by O(1/α): double precision ke
 # 1024 in §4, widths to 128 on 65 536 samples in §5, and more networks per point.
 
 # %% tags=["nbval-check-output"]
-params = cu.scaled(
+P = cu.scaled(
     default=dict(
         d=3, n_ambient=10, sigma_w2=2.0, sigma_b2=0.1, output_scale=1000.0, momentum=0.95,      # §1
         n_test=2000, n_spectrum=2000,
@@ -104,7 +104,7 @@ params = cu.scaled(
                data_width=2048, data_sizes=(32, 64, 128, 256, 512, 1024), data_members=16, data_steps=3000,
                kernel_draws=32, res_widths=(2, 4, 8, 16, 32, 64, 128), res_members=16, res_D=65536),
 )
-params
+P
 
 # %% [markdown]
 # ## 1. The networks, the data and their infinite-width limit
@@ -126,7 +126,7 @@ params
 # $$ (eq-regnet-lazy)
 #
 # on the mean squared error, with a step that keeps the dynamics of $g$ independent of $\alpha$
-# (`rn.train_centred`). Centring removes the random initial function:
+# (`theory.train_centred`). Centring removes the random initial function:
 # without it, the trained network is $f_0 + {}$(kernel regression of $y - f_0$), and its loss keeps
 # the variance of $f_0$ at any width ([the ensemble of trained wide networks](../03_wide_networks/03_trained_ensembles.ipynb)).
 # The large output scale makes the training *lazy* at every width {cite:p}`chizat2019lazy`: the
@@ -149,21 +149,21 @@ params
 # B_t = \beta B_{t-1} + \bigl(\Theta a_t - y\bigr),\qquad a_{t+1} = a_t - \eta B_t ,
 # $$ (eq-regnet-momentum)
 #
-# one scalar recursion per eigenmode of $\Theta(X,X)$ (`rn.kernel_momentum_dynamics`). Momentum changes
+# one scalar recursion per eigenmode of $\Theta(X,X)$ (`theory.kernel_momentum_dynamics`). Momentum changes
 # how fast, not where: as $t\to\infty$ it converges to ridgeless kernel regression
 # $\Theta(x,X)\Theta(X,X)^{-1}y$. We train with $\beta = 0.95$ and $\eta = 1/\lambda_{\max}(\Theta(X,X))$ (for
 # the loss $\frac12\sum_\mu(g-y)^2$), and compare the networks with the limit at the *same* step.
 
 # %%
-sw, sb, a = math.sqrt(params.sigma_w2), math.sqrt(params.sigma_b2), params.output_scale
-torus = TorusManifold(params.d, params.n_ambient, n_bend=2, max_frequency=1, seed=cu.seed(0))
+sw, sb, a = math.sqrt(P.sigma_w2), math.sqrt(P.sigma_b2), P.output_scale
+torus = TorusManifold(P.d, P.n_ambient, n_bend=2, max_frequency=1, seed=cu.seed(0))
 rng = np.random.default_rng(cu.seed(1))
-_, X_test, y_test = torus.sample(params.n_test, rng)
+_, X_test, y_test = torus.sample(P.n_test, rng)
 
 
 def ntk(A, B=None):
     """The analytic NTK of the one-hidden-layer ReLU network."""
-    return kernels.ntk_kernel(A, B, depth=1, sigma_w2=params.sigma_w2, sigma_b2=params.sigma_b2)
+    return kernels.ntk_kernel(A, B, depth=1, sigma_w2=P.sigma_w2, sigma_b2=P.sigma_b2)
 
 
 def kernel_limit(X, y, steps=None):
@@ -173,18 +173,18 @@ def kernel_limit(X, y, steps=None):
     f_conv = Th_cross @ np.linalg.solve(Th + 1e-12 * np.mean(np.diag(Th)) * np.eye(len(X)), y)
     out = dict(lr=lr, L_conv=np.mean((f_conv - y_test) ** 2))
     if steps is not None:
-        _, f_t = rn.kernel_momentum_dynamics(Th, Th_cross, y, steps, lr=lr, momentum=params.momentum)
+        _, f_t = theory.kernel_momentum_dynamics(Th, Th_cross, y, steps, lr=lr, momentum=P.momentum)
         out.update(f=f_t, L=np.mean((f_t - y_test) ** 2))
     return out
 
 
 def train_networks(X, y, width, members, steps, lr, first_seed, desc):
     """`members` lazy networks of one width, trained as one batched ensemble; their test predictions."""
-    net = ens.BatchedNTKMLP(members, params.n_ambient, width, 1, activation="relu", sigma_w=sw, sigma_b=sb,
+    net = ntk_ensemble.BatchedNTKMLP(members, P.n_ambient, width, 1, activation="relu", sigma_w=sw, sigma_b=sb,
                             seeds=cu.seed(range(first_seed, first_seed + members)), dtype=DTYPE)
     # mean squared error (1/N) Σ (g − y)²: its step is η N / 2 for the kernel step η of ½ Σ (g − y)²
-    out = rn.train_centred(net, torch.tensor(X), torch.tensor(y), torch.tensor(X_test), steps=steps,
-                           lr=lr * len(X) / 2, momentum=params.momentum, scale=a, desc=desc)
+    out = theory.train_centred(net, torch.tensor(X), torch.tensor(y), torch.tensor(X_test), steps=steps,
+                           lr=lr * len(X) / 2, momentum=P.momentum, scale=a, desc=desc)
     f = out["test"].numpy()
     return dict(f=f, L=np.mean((f - y_test) ** 2, axis=1), train=out["train_loss"])
 
@@ -211,16 +211,16 @@ def train_networks(X, y, width, members, steps, lr, first_seed, desc):
 # within a fraction of a percent of its converged value.
 
 # %%
-_, X1, y1 = torus.sample(params.width_D, rng)
-lim1 = kernel_limit(X1, y1, params.width_steps)
-print(f"infinite width, D = {params.width_D}: L after {params.width_steps} steps = {lim1['L']:.5f}, "
+_, X1, y1 = torus.sample(P.width_D, rng)
+lim1 = kernel_limit(X1, y1, P.width_steps)
+print(f"infinite width, D = {P.width_D}: L after {P.width_steps} steps = {lim1['L']:.5f}, "
       f"converged = {lim1['L_conv']:.5f}")
 cu.check_less("convergence: |L_∞(T) / L_∞(converged) − 1|", abs(lim1["L"] / lim1["L_conv"] - 1), 0.01)
 
-widths = np.array(params.widths)
+widths = np.array(P.widths)
 sweep = {k: [] for k in ("L", "L_se", "var", "bias", "train")}
-for i, (w, M) in enumerate(zip(params.widths, params.width_members)):
-    r = train_networks(X1, y1, w, M, params.width_steps, lim1["lr"], 1000 + 100 * i, f"width {w}")
+for i, (w, M) in enumerate(zip(P.widths, P.width_members)):
+    r = train_networks(X1, y1, w, M, P.width_steps, lim1["lr"], 1000 + 100 * i, f"width {w}")
     var = np.mean(r["f"].var(axis=0, ddof=1))           # ⟨Var g⟩ over the test points, unbiased
     sweep["L"].append(r["L"].mean())
     sweep["L_se"].append(r["L"].std(ddof=1) / np.sqrt(M))
@@ -234,7 +234,7 @@ excess = sweep["L"] - lim1["L"]
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
-extrap = rn.fit_inverse_width(widths, sweep["L"], sweep["L_se"])
+extrap = theory.fit_inverse_width(widths, sweep["L"], sweep["L_se"])
 ws = np.geomspace(widths[0], widths[-1] * 4, 100)
 ax.errorbar(widths, sweep["L"], yerr=sweep["L_se"], fmt="o", color=C[0], capsize=3, label="trained networks $L(n)$")
 ax.plot(widths, sweep["bias"], "s", color=C[2], mfc="none", label="the mean network $\\langle(\\mathbb{E}g - y)^2\\rangle$")
@@ -244,7 +244,7 @@ ax.axhline(lim1["L"], color="k", lw=1.2, label=f"NTK limit (exact) = {lim1['L']:
 ax.set_xscale("log")
 ax.set_xlabel("width n")
 ax.set_ylabel("test loss (MSE)")
-ax.set_title(f"fixed data set, D = {params.width_D}")
+ax.set_title(f"fixed data set, D = {P.width_D}")
 ax.legend(fontsize=7)
 ax = axes[1]
 positive = excess > 0
@@ -309,7 +309,7 @@ cu.check_close("extrapolated L_∞ vs the exact NTK limit", extrap["limit"], lim
 # $$ (eq-regnet-sandwich)
 #
 # (the "sandwich" of misspecified maximum likelihood {cite:p}`white1982maximum`;
-# `rn.asymptotic_excess_coefficient`). No label noise is needed: what the network cannot express
+# `theory.asymptotic_excess_coefficient`). No label noise is needed: what the network cannot express
 # acts as noise. For Gaussian features with a residual independent of them, $\mathcal H = 2\Sigma$,
 # $\mathcal G = 4L_\infty\Sigma$ and $c = P L_\infty$, the law of the random-feature model; here the features
 # are a network's, and $c$ is computed from them. The pseudo-inverse skips the flat directions:
@@ -323,7 +323,7 @@ cu.check_close("extrapolated L_∞ vs the exact NTK limit", extrap["limit"], lim
 # features are ill-conditioned, so the fit moves the kinks of its units. Training $\theta^*$ from each
 # run's own end, rather than once from the initialisation, compares every run with the minimum it
 # fluctuates around.) Gradient descent converges slowly on the flattest of 45 directions, so
-# every network is trained to convergence by Newton's method (`rn.newton_polish`, damped Newton
+# every network is trained to convergence by Newton's method (`theory.newton_polish`, damped Newton
 # steps with the exact Hessian) until the Newton decrement, the loss still to be gained, is below
 # $10^{-10}$ of the loss, or 100 steps. Two corrections to {eq}`eq-regnet-sandwich` enter the curve we
 # compare with. One is exact to this order: $\theta^*$ is itself estimated from $N = 65\,536$ samples, and
@@ -333,22 +333,22 @@ cu.check_close("extrapolated L_∞ vs the exact NTK limit", extrap["limit"], lim
 # features, within a few percent of the asymptote at $D\ge2048$).
 
 # %%
-w2, M2, N_pop = params.narrow_width, params.narrow_members, params.n_population
+w2, M2, N_pop = P.narrow_width, P.narrow_members, P.n_population
 _, X_pop, y_pop = torus.sample(N_pop, rng)
 Xp, yp = torch.tensor(X_pop), torch.tensor(y_pop)
-net2 = ens.BatchedNTKMLP(M2, params.n_ambient, w2, 1, activation="relu", sigma_w=sw, sigma_b=sb,
+net2 = ntk_ensemble.BatchedNTKMLP(M2, P.n_ambient, w2, 1, activation="relu", sigma_w=sw, sigma_b=sb,
                          seeds=cu.seed(range(2000, 2000 + M2)), dtype=DTYPE)
-theta0 = [rn.member_parameters(net2, k) for k in range(M2)]
+theta0 = [theory.member_parameters(net2, k) for k in range(M2)]
 
 
 def f_at(theta, X, width):
     with torch.no_grad():
-        return rn.one_hidden_layer(theta, X, width, sigma_w=sw, sigma_b=sb)
+        return theory.one_hidden_layer(theta, X, width, sigma_w=sw, sigma_b=sb)
 
 
 def lazy_fit(theta_init, X, y, width):
     """Train the centred, scaled network g = α(f − f₀) on (X, y): f on the targets f₀ + y/α (eq-regnet-lazy)."""
-    return rn.newton_polish(theta_init, X, f_at(theta_init, X, width) + torch.as_tensor(y) / a, width,
+    return theory.newton_polish(theta_init, X, f_at(theta_init, X, width) + torch.as_tensor(y) / a, width,
                             sigma_w=sw, sigma_b=sb, max_iter=100)
 
 
@@ -361,15 +361,15 @@ def best_network(theta_D, theta_init):
     """θ*: the network trained on the population, from the end of a run on D samples (the same basin);
     its loss L(∞), the sandwich coefficient c there (in units of g's loss) and the Hessian's rank."""
     target = f_at(theta_init, Xp, w2) + yp / a
-    r = rn.newton_polish(theta_D, Xp, target, w2, sigma_w=sw, sigma_b=sb, max_iter=100)
-    _, _, H, G = rn.loss_gradient_hessian(r["theta"], Xp, target, w2, sigma_w=sw, sigma_b=sb, need_g=True)
+    r = theory.newton_polish(theta_D, Xp, target, w2, sigma_w=sw, sigma_b=sb, max_iter=100)
+    _, _, H, G = theory.loss_gradient_hessian(r["theta"], Xp, target, w2, sigma_w=sw, sigma_b=sb, need_g=True)
     lam_H = np.linalg.eigvalsh(H.numpy())
     return dict(L=population_loss(r["theta"], theta_init, w2), decrement=r["decrement"],
-                c=a ** 2 * rn.asymptotic_excess_coefficient(H.numpy(), G.numpy()),
+                c=a ** 2 * theory.asymptotic_excess_coefficient(H.numpy(), G.numpy()),
                 rank=int(np.sum(lam_H > 1e-9 * lam_H.max())))
 
 
-sizes2 = np.array(params.narrow_sizes)
+sizes2 = np.array(P.narrow_sizes)
 excess2, c2, L_inf2, ranks, converged = (np.zeros((len(sizes2), M2)), np.zeros((len(sizes2), M2)),
                                          np.zeros((len(sizes2), M2)), set(), [])
 for i, D in enumerate(sizes2):
@@ -382,7 +382,7 @@ for i, D in enumerate(sizes2):
         ranks.add(best["rank"])
         converged += [r["decrement"], best["decrement"]]
 ex2, ex2_se = excess2.mean(axis=1), excess2.std(axis=1, ddof=1) / np.sqrt(M2)
-P_eff = (params.n_ambient + 1) * w2 + 1
+P_eff = (P.n_ambient + 1) * w2 + 1
 c_k = c2.mean(axis=1)
 theory2 = c_k * (1 / (sizes2 - P_eff - 1) + 1 / N_pop)
 gauss2 = L_inf2.mean(axis=1) * P_eff / (sizes2 - P_eff - 1)
@@ -402,7 +402,7 @@ ax.set_xticks(sizes2, [str(D) for D in sizes2])
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("training samples D")
 ax.set_ylabel("$L(D) - L(\\infty)$ (MSE)")
-ax.set_title(f"width {w2}, P = {(params.n_ambient + 2) * w2 + 1} parameters")
+ax.set_title(f"width {w2}, P = {(P.n_ambient + 2) * w2 + 1} parameters")
 ax.legend(fontsize=7, loc="lower left")
 ax = axes[1]
 ax.errorbar(sizes2, sizes2 * ex2, yerr=sizes2 * ex2_se, fmt="o", color=C[0], capsize=3, label="$D\\,(L(D) - L(\\infty))$")
@@ -462,37 +462,37 @@ cu.check_close("variance-limited in data: slope vs the theory curve's", fit2.alp
 # infinite width the trained network is kernel regression with $\Theta$, and its learning curve follows
 # from the eigenvalues $\lambda_k$ of the kernel on the data distribution and the target's power $p_k$ on
 # its eigenfunctions, through the deterministic equivalent of
-# [the spectral learning curve](02_variance_and_resolution.ipynb) (`sr.spectral_learning_curve`). We
+# [the spectral learning curve](02_variance_and_resolution.ipynb) (`scaling_regimes.spectral_learning_curve`). We
 # measure both on 2000 samples of the same distribution, *before* training anything, and turn
 # them into predictions of three kinds:
 #
 # - the finite-size spectral curve over the very range of $D$ we train on, and the exponent of a
 #   power law fitted to it over that range (like with like);
 # - the asymptotic exponent $\min(a, 2b)$ of $\lambda_k\propto k^{-b}$ and the target's tail
-#   $\sum_{i>k}p_i\propto k^{-a}$, fitted over the modes the learning curve crosses (`sr.kernel_learning_curve_exponent`);
+#   $\sum_{i>k}p_i\propto k^{-a}$, fitted over the modes the learning curve crosses (`scaling_regimes.kernel_learning_curve_exponent`);
 # - the manifold estimate $4/d$ {cite:p}`sharma2022scaling`, with $d$ measured from the same data by
 #   the Levina–Bickel estimator.
 
 # %%
-_, X_spec, y_spec = torus.sample(params.n_spectrum, rng)
-lam_k, U_k = np.linalg.eigh(ntk(X_spec) / params.n_spectrum)
+_, X_spec, y_spec = torus.sample(P.n_spectrum, rng)
+lam_k, U_k = np.linalg.eigh(ntk(X_spec) / P.n_spectrum)
 lam_k, U_k = np.clip(lam_k[::-1], 0, None), U_k[:, ::-1]
-p_k = (U_k.T @ y_spec) ** 2 / params.n_spectrum
-sizes3 = np.array(params.data_sizes)
-L_spectral = sr.spectral_learning_curve(lam_k, p_k, sizes3)
-k = np.arange(1, params.n_spectrum + 1)
+p_k = (U_k.T @ y_spec) ** 2 / P.n_spectrum
+sizes3 = np.array(P.data_sizes)
+L_spectral = scaling_regimes.spectral_learning_curve(lam_k, p_k, sizes3)
+k = np.arange(1, P.n_spectrum + 1)
 k_star = np.array([np.sum(lam_k > effective_ridge(lam_k, int(D), 0.0)) for D in sizes3])
 window = slice(int(k_star[0]) - 1, int(k_star[-1]))
 fit_b = cu.fit_power_law(k[window], lam_k[window])
-fit_a = cu.fit_power_law(k[window], sr.tail_power(p_k)[window])
+fit_a = cu.fit_power_law(k[window], scaling_regimes.tail_power(p_k)[window])
 d_hat = intrinsic_dimension_mle(X_spec, 10)
 alpha_spectral = cu.fit_power_law(sizes3, L_spectral)
-alpha_asymptotic = sr.kernel_learning_curve_exponent(fit_b.alpha, 1 + fit_a.alpha)
+alpha_asymptotic = scaling_regimes.kernel_learning_curve_exponent(fit_b.alpha, 1 + fit_a.alpha)
 print(f"modes crossed by D = {sizes3[0]} … {sizes3[-1]}: k = {k_star[0]} … {k_star[-1]}; "
       f"b = {fit_b.alpha:.2f} ± {fit_b.alpha_stderr:.2f}, a = {fit_a.alpha:.2f} ± {fit_a.alpha_stderr:.2f}")
 print(f"predicted exponents: spectral curve over D = {sizes3[0]}…{sizes3[-1]}: {alpha_spectral.alpha:.2f};\n    "
       f"asymptotic min(a, 2b) = {alpha_asymptotic:.2f}; 4/d̂ = 4/{d_hat:.2f} = {4 / d_hat:.2f}")
-cu.check_close("Levina–Bickel dimension of the data", d_hat, params.d, rtol=0.1)
+cu.check_close("Levina–Bickel dimension of the data", d_hat, P.d, rtol=0.1)
 
 # %% [markdown]
 # **Experiment.** At each $D$, four networks of width 256 trained for 1000 steps on one data set
@@ -507,20 +507,20 @@ cu.check_close("Levina–Bickel dimension of the data", d_hat, params.d, rtol=0.
 rows = {k: [] for k in ("net", "mean_net", "kernel_same", "kernel", "kernel_se", "conv")}
 for i, D in enumerate(sizes3):
     draws = []
-    for j in range(params.kernel_draws):
+    for j in range(P.kernel_draws):
         _, XD, yD = torus.sample(int(D), rng)
-        lim = kernel_limit(XD, yD, params.data_steps if j == 0 else None)
+        lim = kernel_limit(XD, yD, P.data_steps if j == 0 else None)
         draws.append(lim["L_conv"])
         if j == 0:   # the networks train on the first data set of each size
-            r = train_networks(XD, yD, params.data_width, params.data_members, params.data_steps, lim["lr"],
+            r = train_networks(XD, yD, P.data_width, P.data_members, P.data_steps, lim["lr"],
                                3000 + 100 * i, f"D = {D}")
             var = np.mean(r["f"].var(axis=0, ddof=1))
             rows["net"].append(r["L"].mean())
-            rows["mean_net"].append(np.mean((r["f"].mean(axis=0) - y_test) ** 2) - var / params.data_members)
+            rows["mean_net"].append(np.mean((r["f"].mean(axis=0) - y_test) ** 2) - var / P.data_members)
             rows["kernel_same"].append(lim["L"])
             rows["conv"].append(abs(lim["L"] / lim["L_conv"] - 1))
     rows["kernel"].append(np.mean(draws))
-    rows["kernel_se"].append(np.std(draws, ddof=1) / np.sqrt(params.kernel_draws))
+    rows["kernel_se"].append(np.std(draws, ddof=1) / np.sqrt(P.kernel_draws))
 rows = {k: np.array(v) for k, v in rows.items()}
 
 # %% tags=["hide-input"]
@@ -528,7 +528,7 @@ fig, axes = cu.panels(2, panel_height=4.2)
 ax = axes[0]
 ax.loglog(k, lam_k, ".", color=C[0], ms=3, label="NTK eigenvalues $\\lambda_k$")
 ax.loglog(k[window], fit_b(k[window]), "--", color="k", lw=1.2, label=f"fit: b = {fit_b.alpha:.2f} ± {fit_b.alpha_stderr:.2f}")
-ax.loglog(k, sr.tail_power(p_k), ".", color=C[1], ms=3, label="target tail $\\sum_{i>k} p_i$")
+ax.loglog(k, scaling_regimes.tail_power(p_k), ".", color=C[1], ms=3, label="target tail $\\sum_{i>k} p_i$")
 ax.loglog(k[window], fit_a(k[window]), "-.", color="k", lw=1.2, label=f"fit: a = {fit_a.alpha:.2f} ± {fit_a.alpha_stderr:.2f}")
 ax.axvspan(k_star[0], k_star[-1], color="0.9", label="modes crossed by the learning curve")
 ax.set_ylim(1e-9, 10)
@@ -537,10 +537,10 @@ ax.set_ylabel("$\\lambda_k$, or $\\sum_{i>k} p_i$")
 ax.legend(fontsize=7, loc="lower left")
 ax = axes[1]
 ax.errorbar(sizes3, rows["kernel"], yerr=rows["kernel_se"], fmt="s", color=C[2], mfc="none", capsize=3,
-            label=f"infinite width (kernel regression, {params.kernel_draws} data sets)")
+            label=f"infinite width (kernel regression, {P.kernel_draws} data sets)")
 fit_net = cu.plotting.loglog_fit(ax, sizes3, rows["mean_net"], color=C[0], marker="o",
-                                 label=f"mean network, width {params.data_width}", exponent_name="$\\alpha_D$")
-ax.plot(sizes3, rows["net"], "v", color=C[1], label=f"single networks, width {params.data_width}")
+                                 label=f"mean network, width {P.data_width}", exponent_name="$\\alpha_D$")
+ax.plot(sizes3, rows["net"], "v", color=C[1], label=f"single networks, width {P.data_width}")
 ax.plot(sizes3, L_spectral, "-", color=C[0], lw=1.2, label=f"spectral theory: slope {alpha_spectral.alpha:.2f} over this range")
 for expo, name, ls in [(alpha_asymptotic, f"asymptotic min(a, 2b) = {alpha_asymptotic:.2f}", ":"),
                        (4 / d_hat, f"$4/\\hat d$ = {4 / d_hat:.2f}", "-.")]:
@@ -601,30 +601,30 @@ cu.check_less("single networks fall more slowly than the mean network (variance 
 # a prediction to test, not a theorem. We train each network by Newton's method, as in §3.
 
 # %%
-_, X5, y5 = torus.sample(params.res_D, rng)
+_, X5, y5 = torus.sample(P.res_D, rng)
 X5t = torch.tensor(X5)
 res5 = {k: [] for k in ("L", "L_se", "P")}
 conv5 = []
-for i, w in enumerate(params.res_widths):
-    net = ens.BatchedNTKMLP(params.res_members, params.n_ambient, w, 1, activation="relu", sigma_w=sw, sigma_b=sb,
-                            seeds=cu.seed(range(4000 + 100 * i, 4000 + 100 * i + params.res_members)), dtype=DTYPE)
+for i, w in enumerate(P.res_widths):
+    net = ntk_ensemble.BatchedNTKMLP(P.res_members, P.n_ambient, w, 1, activation="relu", sigma_w=sw, sigma_b=sb,
+                            seeds=cu.seed(range(4000 + 100 * i, 4000 + 100 * i + P.res_members)), dtype=DTYPE)
     losses = []
-    for m in cu.progress(range(params.res_members), desc=f"width {w}"):
-        th0 = rn.member_parameters(net, m)
+    for m in cu.progress(range(P.res_members), desc=f"width {w}"):
+        th0 = theory.member_parameters(net, m)
         r = lazy_fit(th0, X5t, y5, w)
         losses.append(population_loss(r["theta"], th0, w))
         conv5.append(r["decrement"])
     res5["L"].append(np.mean(losses))
-    res5["L_se"].append(np.std(losses, ddof=1) / np.sqrt(params.res_members))
-    res5["P"].append((params.n_ambient + 1) * w + 1)
+    res5["L_se"].append(np.std(losses, ddof=1) / np.sqrt(P.res_members))
+    res5["P"].append((P.n_ambient + 1) * w + 1)
 res5 = {k: np.array(v) for k, v in res5.items()}
-widths5 = np.array(params.res_widths)
+widths5 = np.array(P.res_widths)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.6)
 ax = axes[0]
 fit_w = cu.plotting.loglog_fit(ax, widths5, res5["L"], color=C[3], marker="D",
-                               label=f"trained networks, D = {params.res_D}", exponent_name="$\\alpha_n$")
+                               label=f"trained networks, D = {P.res_D}", exponent_name="$\\alpha_n$")
 ax.errorbar(widths5, res5["L"], yerr=res5["L_se"], fmt="none", color=C[3], capsize=3)
 ax.plot(widths5, res5["L"][-1] * (widths5 / widths5[-1]) ** (-fit_net.alpha), ":", color=C[0], lw=1.5,
         label=f"duality: slope $\\alpha_D$ = {fit_net.alpha:.2f} (§4)")

@@ -66,7 +66,7 @@ from matplotlib.ticker import NullFormatter
 import course_utils as cu
 from course_utils.ensemble import BatchedAdam, online
 from course_utils.exercises import compute_optimal as exercises
-from course_utils.theory import compute_optimal as co
+from course_utils.theory import compute_optimal as theory
 
 cu.use_house_style()
 device = cu.setup()
@@ -185,13 +185,13 @@ P
 #
 # Forty networks (ten widths, four seeds) are one `BatchedMLP` as wide as the widest: a width-$w$
 # member lives in the first $w$ hidden units, the others start at zero and, with $\sigma(0) = 0$ and
-# zero gradient, stay there (`online.padded_widths`, checked below). `co.train_one_pass` hands every
+# zero gradient, stay there (`online.padded_widths`, checked below). `theory.train_one_pass` hands every
 # member its own fresh samples between record points and lets `train_ensemble` take one minibatch
 # step per 64 of them.
 
 # %%
 gen = torch.Generator().manual_seed(cu.seed(1))
-teacher = co.QuadraticTeacher(P.d, P.gamma, P.sigma, gen)
+teacher = theory.QuadraticTeacher(P.d, P.gamma, P.sigma, gen)
 widths = np.array(P.widths)
 N_params = widths * (P.d + 2) + 1
 model = online.padded_widths(P.d, np.repeat(widths, P.seeds), 1,        # width-major: (w, seed)
@@ -207,7 +207,7 @@ def test_loss():
         return teacher.excess_loss(model).numpy() + P.sigma ** 2    # exact, eq-compute-optimal-exact-loss
 
 
-L_runs = co.train_one_pass(model, teacher.sample, optimizer, batch=P.batch, record_steps=record,
+L_runs = theory.train_one_pass(model, teacher.sample, optimizer, batch=P.batch, record_steps=record,
                            evaluate=test_loss, generator=gen,
                            lr_schedule=lambda t: min(1.0, (P.decay_after / max(t, 1)) ** 0.5))
 L_runs = L_runs.reshape(len(record), widths.size, P.seeds)        # (records, widths, seeds)
@@ -268,7 +268,7 @@ _ = cu.check_true("the widest network is further from its floor than the narrowe
 #
 # We fit {eq}`eq-compute-optimal-law` to the seed-mean losses at every width and every recorded
 # $D \ge 3\times10^4$ (past the plateau, which no power law describes), by weighted least squares on
-# $\log L$ with the seed-to-seed standard error of each point as its error (`co.fit_joint_scaling_law`,
+# $\log L$ with the seed-to-seed standard error of each point as its error (`theory.fit_joint_scaling_law`,
 # five starts per exponent pair). The standard errors come from the Jacobian at the optimum; when
 # the residuals exceed the noise ($\chi^2/\text{dof} > 1$) the covariance is multiplied by
 # $\chi^2/\text{dof}$, so that a misfit widens the errors instead of being ignored. A bootstrap
@@ -278,13 +278,13 @@ _ = cu.check_true("the widest network is further from its floor than the narrowe
 fit_rows = D_rec >= P.fit_D_min
 NN, DD = np.meshgrid(N_params, D_rec[fit_rows])
 Lf, sf = L_mean[fit_rows], (L_se / L_mean)[fit_rows]
-fit = co.fit_joint_scaling_law(NN, DD, Lf, sf)
+fit = theory.fit_joint_scaling_law(NN, DD, Lf, sf)
 runs = np.moveaxis(L_runs[fit_rows], -1, 0).reshape(P.seeds, -1)          # (seeds, points)
-boot = co.bootstrap_joint_fit(NN, DD, runs, P.n_boot, np.random.default_rng(cu.seed(2)), x0=fit.internal)
+boot = theory.bootstrap_joint_fit(NN, DD, runs, P.n_boot, np.random.default_rng(cu.seed(2)), x0=fit.internal)
 boot_se = boot.std(0, ddof=1)
-floor_fit, floor_fit_se = co.fit_offset_power_law(N_params, floor)        # the same law on the theory curve
+floor_fit, floor_fit_se = theory.fit_offset_power_law(N_params, floor)        # the same law on the theory curve
 print(f"{'':>6} {'fit':>10} {'Jacobian SE':>12} {'bootstrap SE':>13}")
-for k, name in enumerate(co.PARAMETER_NAMES):
+for k, name in enumerate(theory.PARAMETER_NAMES):
     print(f"{name:>6} {fit.params[k]:>10.4g} {fit.stderr[k]:>12.3g} {boot_se[k]:>13.3g}")
 print(f"χ²/dof = {fit.chi2:.0f}/{fit.dof} = {fit.chi2 / fit.dof:.1f} (errors scaled by √(χ²/dof): {fit.scaled})")
 print(f"same law fitted to the floor L_∞(w) over the same widths: E = {floor_fit[0]:.3g}, "
@@ -359,18 +359,18 @@ _ = cu.check_true("fitted α below the α of the same law on the exact floor cur
 # points. Its uncertainty comes from a bootstrap over seeds.
 #
 # **Predicted.** The fitted law's $N^\star(C)$ from {eq}`eq-compute-optimal-allocation`, with the
-# delta-method band $\pm2$ standard errors (`co.compute_optimal_allocation`).
+# delta-method band $\pm2$ standard errors (`theory.compute_optimal_allocation`).
 
 # %%
 D_fit, L_fit_range = D_rec[fit_rows], L_runs[fit_rows]          # the frontier is read where the law was fitted
 C_levels = np.geomspace(6 * N_params[0] * 4 * D_fit[0], 6 * N_params[-1] * D_fit[-1] / 2, 20)
-profiles = co.iso_flop_profiles(N_params, D_fit, L_mean[fit_rows], C_levels)
-n_grid, n_par, l_min = co.measured_frontier(N_params, profiles)
+profiles = theory.iso_flop_profiles(N_params, D_fit, L_mean[fit_rows], C_levels)
+n_grid, n_par, l_min = theory.measured_frontier(N_params, profiles)
 rng_b = np.random.default_rng(cu.seed(3))
 n_par_boot, slope_boot = [], []
 for _ in range(P.n_boot):
     pick = L_fit_range[:, :, rng_b.integers(0, P.seeds, P.seeds)].mean(-1)
-    n_b = co.measured_frontier(N_params, co.iso_flop_profiles(N_params, D_fit, pick, C_levels))[1]
+    n_b = theory.measured_frontier(N_params, theory.iso_flop_profiles(N_params, D_fit, pick, C_levels))[1]
     n_par_boot.append(n_b)
     if np.isfinite(n_b).sum() >= 3:
         slope_boot.append(cu.fit_power_law(C_levels[np.isfinite(n_b)], 1 / n_b[np.isfinite(n_b)]).alpha)
@@ -378,7 +378,7 @@ n_par_boot = np.array(n_par_boot)
 with np.errstate(invalid="ignore"), warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)    # levels with no interior minimum in any replicate: NaN
     meas_log_se = np.nanstd(np.log(n_par_boot), axis=0, ddof=1)
-alloc = co.compute_optimal_allocation(C_levels, fit)
+alloc = theory.compute_optimal_allocation(C_levels, fit)
 interior = np.isfinite(n_par)
 print(f"compute levels with an interior minimum: {interior.sum()} of {C_levels.size}")
 print(f"{'C (FLOPs)':>10} {'N* fit':>8} {'± (ln)':>7} {'N grid':>7} {'N parab.':>9} {'± (ln)':>7}")
@@ -464,12 +464,12 @@ variants = {"least squares, D ≥ 3e4 (above)": fit}
 for D_min in (6e4, 1.5e5):
     rows = D_rec >= D_min
     N2, D2 = np.meshgrid(N_params, D_rec[rows])
-    variants[f"least squares, D ≥ {D_min:.2g}"] = co.fit_joint_scaling_law(N2, D2, L_mean[rows],
+    variants[f"least squares, D ≥ {D_min:.2g}"] = theory.fit_joint_scaling_law(N2, D2, L_mean[rows],
                                                                             (L_se / L_mean)[rows])
-variants["Huber (δ = 1e-3), D ≥ 3e4"] = co.fit_joint_scaling_law(NN, DD, Lf, loss="huber")
+variants["Huber (δ = 1e-3), D ≥ 3e4"] = theory.fit_joint_scaling_law(NN, DD, Lf, loss="huber")
 print(f"{'fit':<32} {'α':>13} {'β':>13} {'a = β/(α+β)':>14} {'E':>9}")
 for name, f in variants.items():
-    al = co.compute_optimal_allocation(C_levels[:1], f)
+    al = theory.compute_optimal_allocation(C_levels[:1], f)
     print(f"{name:<32} {f.alpha:>6.3f} ± {f.alpha_se:<5.3f} {f.beta:>6.3f} ± {f.beta_se:<5.3f} "
           f"{al.a:>6.3f} ± {al.a_se:<5.3f} {f.E:>9.2g}")
 
@@ -539,7 +539,7 @@ def optimal_size(C, E, A, alpha, B, beta):
 
 exercises.check_optimal_size(optimal_size)
 for name, (al_, be_) in (("Hoffmann et al.", (0.34, 0.28)), ("this chapter", (fit.alpha, fit.beta))):
-    a_, b_ = co.allocation_exponents(al_, be_)
+    a_, b_ = theory.allocation_exponents(al_, be_)
     print(f"{name}: tenfold compute → N × {10 ** a_:.2f}, D × {10 ** b_:.2f}")
 
 # %% [markdown]
@@ -567,7 +567,7 @@ for name, (al_, be_) in (("Hoffmann et al.", (0.34, 0.28)), ("this chapter", (fi
 # %%
 alpha_ex, beta_ex = 0.34, 0.28
 exercises.check_frontier_loss_exponent(alpha_ex * beta_ex / (alpha_ex + beta_ex), alpha_ex, beta_ex)
-alloc_ex = co.compute_optimal_allocation(np.array([1e21, 1e23]), [1.69, 406.4, alpha_ex, 410.7, beta_ex])
+alloc_ex = theory.compute_optimal_allocation(np.array([1e21, 1e23]), [1.69, 406.4, alpha_ex, 410.7, beta_ex])
 model_term = 406.4 * alloc_ex.N ** -alpha_ex
 data_term = 410.7 * alloc_ex.D ** -beta_ex
 print(f"ratio of the two terms at the optimum: {model_term / data_term}, β/α = {beta_ex / alpha_ex:.4f}")

@@ -66,7 +66,7 @@ from course_utils.data.sparse_parity import MultitaskSparseParity
 from course_utils.ensemble import BatchedAdam, BatchedMLP, cross_entropy_per_sample, train_ensemble
 from course_utils.ensemble import online
 from course_utils.exercises import emergence as exercises
-from course_utils.theory import emergence as em
+from course_utils.theory import emergence as theory
 from course_utils.theory import quanta
 
 cu.use_house_style()
@@ -164,7 +164,7 @@ print("world B subsets:", world_b.subsets.tolist())
 # \hat E(t) = \sum_k p_k\,\bigl(1 - \mathrm{acc}_1(t\,p_k/p_1)\bigr)
 # $$ (eq-emergence-total)
 #
-# (`em.shifted_total`), from skill 1's measured accuracy curve alone.
+# (`theory.shifted_total`), from skill 1's measured accuracy curve alone.
 #
 # **The experiment.** Six networks per world (width 128, Adam at $3\times10^{-3}$, a fresh batch of 256
 # samples every step, 6000 steps), all twelve in one batched ensemble (`online.train_online`: the loop of
@@ -194,14 +194,14 @@ a = 2 * acc - 1                                                              # a
 
 # calibration on skill 1 of every network, and the predictions for every skill
 fits = [quanta.fit_logistic(t, np.clip(a[:, n, 0], 0, 1)) for n in range(K_t)]
-t_meas = em.crossing_time(t, a, 0.5)                                         # (networks, skills)
-t_pred = em.predicted_times(t_meas[:, 0], p)                                # t_1 p_1 / p_k
+t_meas = theory.crossing_time(t, a, 0.5)                                         # (networks, skills)
+t_pred = theory.predicted_times(t_meas[:, 0], p)                                # t_1 p_1 / p_k
 rate_1 = np.array([r for _, r in fits])
 a_pred = np.stack([quanta.logistic(t[:, None] * p / p[0], t_meas[n, 0], rate_1[n]) for n in range(K_t)], 1)
 log_ratio = np.log(t_meas / t_pred)                                          # NaN where a skill was not reached
 reached = np.isfinite(t_meas)
 E_meas = np.sum(p * (1 - acc), -1)                                           # total error (records, networks)
-E_pred = np.stack([em.shifted_total(t, t, 1 - acc[:, n, 0], p) for n in range(K_t)], 1)
+E_pred = np.stack([theory.shifted_total(t, t, 1 - acc[:, n, 0], p) for n in range(K_t)], 1)
 gamma = np.array([-cu.fit_power_law(1 / p, t_meas[n]).alpha if reached[n].all() else np.nan for n in range(K_t)])
 
 
@@ -322,8 +322,8 @@ cu.check_less("world B: skill 4 (two bits of skill 1), early by a factor > 1.5: 
               m + 3 * s, -np.log(1.5))
 # the total error: the times at which it falls to 10 %, 3 % and 1 %, predicted vs measured
 levels = (0.1, 0.03, 0.01)
-tE_meas = np.stack([em.crossing_time(t, -E_meas, -e) for e in levels], -1)   # (networks, levels)
-tE_pred = np.stack([em.crossing_time(t, -E_pred, -e) for e in levels], -1)
+tE_meas = np.stack([theory.crossing_time(t, -E_meas, -e) for e in levels], -1)   # (networks, levels)
+tE_pred = np.stack([theory.crossing_time(t, -E_pred, -e) for e in levels], -1)
 lrE = np.log(tE_meas / tE_pred)
 for name, w in (("A", A), ("B", B)):
     m, s = mean_se(lrE[w])
@@ -410,9 +410,9 @@ hist = train_ensemble(net_d, cross_entropy_per_sample, X, Y, per_member_data=Tru
 acc_D, acc_D_half = hist["acc"][-1], hist["acc"][0]                          # (members, skills)
 a_D = np.clip(2 * acc_D - 1, 0, 1)
 d_k = D_member[:, None] * p                                                  # expected counts p_k D
-D_c = em.fit_data_threshold(d_k[:, 1], a_D[:, 1])                            # calibrated on skill 2
-D_c_each = np.array([em.fit_data_threshold(d_k[:, j], a_D[:, j]) for j in range(P.n_skills)])
-a_D_pred = em.data_law(D_member, p, D_c)
+D_c = theory.fit_data_threshold(d_k[:, 1], a_D[:, 1])                            # calibrated on skill 2
+D_c_each = np.array([theory.fit_data_threshold(d_k[:, j], a_D[:, j]) for j in range(P.n_skills)])
+a_D_pred = theory.data_law(D_member, p, D_c)
 E_D = np.sum(p * (1 - acc_D), -1)                                           # total test error
 E_D_pred = np.sum(p * (1 - a_D_pred) / 2, -1)
 # which skills had time to converge: online, §2's networks of world A reached them in < a third of the steps
@@ -442,9 +442,9 @@ fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=4, 
 ax = axes[1]
 D_grid = np.geomspace(sizes.min() / 1.5, sizes.max() * 1.5, 200)
 ax.plot(D_member, E_D, "o", mfc="none", color=C[0], label="all skills: measured (each network)")
-ax.plot(D_grid, np.sum(p * (1 - em.data_law(D_grid, p, D_c)) / 2, -1), "-", color=C[0], label="all skills: the law")
+ax.plot(D_grid, np.sum(p * (1 - theory.data_law(D_grid, p, D_c)) / 2, -1), "-", color=C[0], label="all skills: the law")
 ax.plot(D_member, E_D_conv, "s", mfc="none", color=C[1], label="converged skills: measured")
-ax.plot(D_grid, np.sum((p * (1 - em.data_law(D_grid, p, D_c)) / 2)[:, converged], -1), "-", color=C[1],
+ax.plot(D_grid, np.sum((p * (1 - theory.data_law(D_grid, p, D_c)) / 2)[:, converged], -1), "-", color=C[1],
         label="converged skills: the law")
 ax.set_xscale("log")
 ax.set_yscale("log")
@@ -512,7 +512,7 @@ cu.check_less("converged skills' test error: |mean ln(measured / law)| where the
 # $$ (eq-emergence-unit-law)
 #
 # The hand-made network of the other chapter (§6) needs $m = 3$ hidden units per skill; trained
-# networks spent about twice as many. Here $N_c$ is calibrated on skill 2 (`em.fit_units_per_skill`),
+# networks spent about twice as many. Here $N_c$ is calibrated on skill 2 (`theory.fit_units_per_skill`),
 # and the law predicts skills 3–6 and the number of skills held at every width.
 #
 # **The experiment.** Widths $N = 4$ to 48, two networks each, trained online in world A as in §2
@@ -529,15 +529,15 @@ run_w = online.train_online(net_w, online.task_sampler([world_a] * widths.size),
 a_W = np.clip(2 * run_w["acc"][-1] - 1, 0, 1)                               # (members, skills)
 a_W_half = np.clip(2 * run_w["acc"][0] - 1, 0, 1)
 leak = online.padding_leak(net_w, widths)                                    # padded units: still exactly zero?
-N_c = em.fit_units_per_skill(widths.astype(float), a_W[:, 1], 2)             # calibrated on skill 2
+N_c = theory.fit_units_per_skill(widths.astype(float), a_W[:, 1], 2)             # calibrated on skill 2
 held = a_W.sum(1)                                                            # skills held, counting fractions
-held_pred = em.skills_held(widths, P.n_skills, N_c)
-N_c_each = [em.fit_units_per_skill(widths.astype(float), a_W[:, j], j + 1) for j in range(P.n_skills)]
+held_pred = theory.skills_held(widths, P.n_skills, N_c)
+N_c_each = [theory.fit_units_per_skill(widths.astype(float), a_W[:, j], j + 1) for j in range(P.n_skills)]
 print(f"N_c calibrated on skill 2: {N_c:.1f} hidden units per skill (the hand-made network: {P.m});\n"
       "fitted to each skill alone:", "  ".join(f"{j + 1}: {x:.1f}" for j, x in enumerate(N_c_each)))
 print("width N                  ", "  ".join(f"{w:>5d}" for w in P.widths))
 print("skills held, mean        ", "  ".join(f"{held[widths == w].mean():>5.2f}" for w in P.widths))
-print("  predicted, min(N/N_c, 6)", "  ".join(f"{x:>5.2f}" for x in em.skills_held(np.array(P.widths), P.n_skills, N_c)))
+print("  predicted, min(N/N_c, 6)", "  ".join(f"{x:>5.2f}" for x in theory.skills_held(np.array(P.widths), P.n_skills, N_c)))
 print("  halfway through training", "  ".join(f"{a_W_half.sum(1)[widths == w].mean():>5.2f}" for w in P.widths))
 
 # %% tags=["hide-input"]
@@ -546,7 +546,7 @@ ax = axes[0]
 N_grid = np.linspace(1, widths.max() * 1.05, 300)
 for j in range(P.n_skills):
     ax.plot(widths * np.exp(0.03 * (j - 2.5)), a_W[:, j], "o", mfc="none", color=C[j], ms=5, label=f"skill {j + 1}")
-    ax.plot(N_grid, em.unit_law(N_grid, P.n_skills, N_c)[:, j], "-", color=C[j], lw=1)
+    ax.plot(N_grid, theory.unit_law(N_grid, P.n_skills, N_c)[:, j], "-", color=C[j], lw=1)
 ax.set_xscale("log", base=2)
 ax.set_xlabel("width $N$ (hidden units)")
 ax.set_ylabel("accuracy above chance")
@@ -554,7 +554,7 @@ ax.set_title(f"lines: unit law, $N_c = {N_c:.1f}$")
 fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize=8)
 ax = axes[1]
 ax.plot(widths, held, "o", mfc="none", color=C[0], label="measured (each network)")
-ax.plot(N_grid, em.skills_held(N_grid, P.n_skills, N_c), "-", color=C[0], label="$\\min(N/N_c, n_s)$")
+ax.plot(N_grid, theory.skills_held(N_grid, P.n_skills, N_c), "-", color=C[0], label="$\\min(N/N_c, n_s)$")
 ax.plot(N_grid, np.minimum(N_grid / P.m, P.n_skills), ":", color="0.4", label=f"hand-made: $N_c = m = {P.m}$")
 ax.set_xscale("log", base=2)
 ax.set_xlabel("width $N$ (hidden units)")
@@ -616,7 +616,7 @@ print(f"mean N_c fitted to skills 3-6 alone: {np.mean(N_c_each[2:]) / N_c:.2f} �
 #   still reads zero should predict when it will reach one half. We fit the logistic of
 #   {eq}`eq-emergence-time` to the accuracy above chance of each skill of each network, using only
 #   the records of the climb (accuracy above chance > 0.15) before the exact match reaches 1 %, as a
-#   straight line in $\mathrm{logit}\,a$ (`em.fit_logit_line`), and extrapolate.
+#   straight line in $\mathrm{logit}\,a$ (`theory.fit_logit_line`), and extrapolate.
 # - **All skills right**, one query of each: $\prod_k \mathrm{acc}_k$. Its jump is the last skill's
 #   jump, and before it the skill's own curves are flat: during the search phase every metric of
 #   the skill (accuracy, log-loss, probability of the right answer) sits at chance. Here the only
@@ -626,7 +626,7 @@ print(f"mean N_c fitted to skills 3-6 alone: {np.mean(N_c_each[2:]) / N_c:.2f} �
 ell = P.em_queries
 a_hi, a_half = 2 * 0.01 ** (1 / ell) - 1, 2 * 0.5 ** (1 / ell) - 1            # a where acc^ℓ = 1 %, 1/2
 R_right = 2 * p_right - 1                                                    # probability of the right answer, rescaled
-t_em_meas = em.crossing_time(t, acc ** ell, 0.5)                              # (networks, skills)
+t_em_meas = theory.crossing_time(t, acc ** ell, 0.5)                              # (networks, skills)
 t_em_pred = np.full_like(t_em_meas, np.nan)
 n_points = np.zeros(t_em_meas.shape, dtype=int)
 for n in range(K_t):
@@ -637,13 +637,13 @@ for n in range(K_t):
             i0 -= 1
         n_points[n, j] = i_hi - i0
         if i_hi > 0 and n_points[n, j] >= 3:
-            t_h, r, _ = em.fit_logit_line(t[i0:i_hi], a[i0:i_hi, n, j])
+            t_h, r, _ = theory.fit_logit_line(t[i0:i_hi], a[i0:i_hi, n, j])
             if r > 0:                                                        # a window that rises
-                t_em_pred[n, j] = em.logit_line_time(t_h, r, a_half)
+                t_em_pred[n, j] = theory.logit_line_time(t_h, r, a_half)
 lr_em = np.log(t_em_pred / t_em_meas)
 ok_em = np.isfinite(lr_em)
 # before the climb: every metric at t_on / 2, t_on the first record with accuracy above chance ≥ 0.15
-t_on = em.crossing_time(t, a, 0.15)
+t_on = theory.crossing_time(t, a, 0.15)
 i_early = np.searchsorted(t, t_on / 2)
 at_early = lambda x: np.take_along_axis(x, np.minimum(i_early, len(t) - 1)[None], 0)[0]    # noqa: E731
 early_R, early_ll = at_early(R_right), at_early(logloss) / np.log(2)
@@ -654,8 +654,8 @@ print(f"ln(predicted/measured) time to exact match 1/2: median {np.median(lr_em[
       f"{np.mean(np.abs(lr_em[ok_em]) < np.log(1.5)):.0%}")
 print(f"at half the onset time, t_on/2: |2 p_right − 1| ≤ {np.nanmax(np.abs(early_R)):.3f}, log-loss / ln 2 in\n    "
       f"[{np.nanmin(early_ll):.2f}, {np.nanmax(early_ll):.2f}] (all skills, all networks)")
-all_meas = em.crossing_time(t, np.prod(acc, -1), 0.5)                        # (networks,)
-all_pred = np.array([em.crossing_time(t, np.prod(0.5 + 0.5 * a_pred[:, n], -1), 0.5) for n in range(K_t)])
+all_meas = theory.crossing_time(t, np.prod(acc, -1), 0.5)                        # (networks,)
+all_pred = np.array([theory.crossing_time(t, np.prod(0.5 + 0.5 * a_pred[:, n], -1), 0.5) for n in range(K_t)])
 for name, w in (("A", A), ("B", B)):
     m, s = mean_se(np.log(all_meas[w] / all_pred[w]))
     print(f"world {name}: all {P.n_skills} skills right reaches 1/2 at {np.nanmean(all_meas[w]):.0f} steps (mean);\n    "
@@ -675,7 +675,7 @@ ax.plot(t, logloss[:, n0, j0] / np.log(2), "-", lw=1, color=C[3], label="log-los
 if np.isfinite(t_em_pred[n0, j0]):
     i_hi = int(np.argmax(a[:, n0, j0] >= a_hi))
     i0 = i_hi - n_points[n0, j0]
-    t_h, r, _ = em.fit_logit_line(t[i0:i_hi], a[i0:i_hi, n0, j0])
+    t_h, r, _ = theory.fit_logit_line(t[i0:i_hi], a[i0:i_hi, n0, j0])
     tt = np.linspace(t[i0], t[-1], 300)
     fit_acc = 0.5 + 0.5 * quanta.logistic(tt, t_h, r)
     ax.plot(tt, fit_acc ** ell, "-", color=C[1], lw=1.2, label="exact match, extrapolated")
@@ -823,7 +823,7 @@ print(f"complete skills at D = 10⁵: {complete};  loss exponent of the law (10�
 # :label: ex-emergence-reference
 #
 # In §2 we calibrated on skill 1. Repeat the prediction of the emergence times with skill 2 or
-# skill 3 as the reference (`em.predicted_times(t_meas[:, ref], p, ref=ref)`). In world A, does the
+# skill 3 as the reference (`theory.predicted_times(t_meas[:, ref], p, ref=ref)`). In world A, does the
 # error of the predictions change? In world B, calibrate on skill 4: what happens to the predictions
 # of the skills that share nothing, and why is the choice of the reference skill part of the model?
 # :::
