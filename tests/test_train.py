@@ -230,3 +230,65 @@ def test_no_nan_is_ever_returned_silently(log_lr, n_nan, seed):
     except (cu.train_module.TrainingDiverged, cu.validate.ArgumentError):
         return
     assert n_nan == 0 and np.isfinite(hist["loss"]).all() and not hist.diverged
+
+
+# ---- the one loop: closure losses, array metrics, a scheduler ----
+
+def test_closure_loss_trains_what_the_closure_computes():
+    """train(model, loss_fn) without data minimises loss_fn(model): gradient descent on ½‖w − a‖² from 0 is
+    w_t = a(1 − (1 − lr)^t), recorded exactly (the full loss is the closure's value)."""
+    model = torch.nn.ParameterList([torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))])
+    a = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    hist = cu.train(model, lambda m: 0.5 * ((m[0] - a) ** 2).sum(), steps=10, lr=0.3, record_steps=[0, 5, 10],
+                 metrics={"w": lambda m: m[0]}, progress=False)
+    expected = np.outer(1 - 0.7 ** np.array([0, 5, 10]), a.numpy())
+    np.testing.assert_allclose(hist["w"], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hist["loss"], 0.5 * ((expected - a.numpy()) ** 2).sum(1), rtol=1e-12)
+    with pytest.raises(ValueError, match="batch_size"):
+        cu.train(model, lambda m: m[0].sum(), steps=1, batch_size=2, progress=False)
+    with pytest.raises(ValueError, match="X and y"):
+        cu.train(model, lambda m: m[0].sum(), np.zeros((2, 3)), steps=1, progress=False)
+
+
+def test_metrics_may_be_arrays_and_numbers_stay_numbers():
+    model = torch.nn.Linear(2, 3, dtype=torch.float64)
+    X, y = np.random.default_rng(0).standard_normal((5, 2)), np.zeros((5, 3))
+    grid = torch.linspace(-1, 1, 4, dtype=torch.float64)[:, None].repeat(1, 2)
+    hist = cu.train(model, torch.nn.functional.mse_loss, X, y, steps=4, lr=0.1, record_steps=[0, 2, 4],
+                 metrics={"f": lambda m: m(grid), "norm": lambda m: m.weight.norm(), "one": lambda m: m.bias[:1]},
+                 progress=False)
+    assert hist["f"].shape == (3, 4, 3) and hist["norm"].shape == (3,) and hist["one"].shape == (3,)
+    np.testing.assert_allclose(hist["f"][-1], model(grid).detach().numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="metrics"):
+        cu.train(model, torch.nn.functional.mse_loss, X, y, steps=1, metrics={"bad": lambda m: "text"}, progress=False)
+
+
+def test_scheduler_is_stepped_after_every_update():
+    """A LambdaLR warm-up lr_t = lr·min(1, (t + 1)/3) on ½‖w − 1‖²: w follows the scheduled steps exactly."""
+    model = torch.nn.ParameterList([torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))])
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    warm = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 3))
+    hist = cu.train(model, lambda m: 0.5 * ((m[0] - 1) ** 2).sum(), steps=5, optimizer=opt, scheduler=warm,
+                 record_steps=range(6), metrics={"w": lambda m: m[0]}, progress=False)
+    w, expected = 0.0, [0.0]
+    for t in range(5):
+        w -= 0.5 * min(1.0, (t + 1) / 3) * (w - 1)
+        expected.append(w)
+    np.testing.assert_allclose(hist["w"], expected, rtol=1e-14)
+    other = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scheduler"):
+        cu.train(model, lambda m: m[0].sum(), steps=1, optimizer=opt,
+              scheduler=torch.optim.lr_scheduler.LambdaLR(other, lambda t: 1.0), progress=False)
+
+
+def test_on_record_is_called_at_every_record_step_with_the_model():
+    """on_record(step, model) sees the model after `step` updates (gradient descent on ½(w − 1)²: w = 1 − (1 − lr)^t)."""
+    model = torch.nn.ParameterList([torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))])
+    seen = []
+    cu.train(model, lambda m: 0.5 * ((m[0] - 1) ** 2).sum(), steps=6, lr=0.5, record_steps=[0, 2, 6],
+             on_record=lambda step, m: seen.append((step, float(m[0]), torch.is_grad_enabled())), progress=False)
+    assert [s for s, _, _ in seen] == [0, 2, 6]
+    np.testing.assert_allclose([w for _, w, _ in seen], [1 - 0.5 ** t for t in (0, 2, 6)], rtol=1e-15)
+    assert not any(g for _, _, g in seen)
+    with pytest.raises(ValueError, match="on_record"):
+        cu.train(model, lambda m: m[0].sum(), steps=1, on_record="print", progress=False)

@@ -281,18 +281,9 @@ def train_gd(model, lr, steps, record=(), X=None, y=None, X_eval=None):
     X = X_train if X is None else X
     y = y_tensor if y is None else y
     X_eval = X_all if X_eval is None else X_eval
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    out = []
-    for step in range(steps + 1):
-        if step in record:
-            with torch.no_grad():
-                out.append(model(X_eval)[:, 0].numpy().copy())
-        if step == steps:
-            break
-        opt.zero_grad()
-        half_mse(model(X), y).backward()
-        opt.step()
-    return np.array(out)
+    hist = cu.train(model, half_mse, X, y, steps=steps, lr=lr, record_steps=record,
+                    metrics={"f": lambda m: m(X_eval)[:, 0]}, progress=False)
+    return hist["f"]
 
 
 def analytic_ntk(activation, X=X_all):
@@ -738,6 +729,25 @@ cu.check_close("NTK parameterisation: λ_max at every width vs the analytic kern
 # the same rates.
 
 # %%
+def train_until_blow_up(model, lr, steps, kernel_every=None):
+    """Gradient descent on ½ mean (f(x) − y)² over the training points, the loss recorded at every step until it
+    passes 10⁶ (then inf: diverged); with ``kernel_every``, also (step, λ_max(Θ̂/N)) every that many steps, by
+    training in segments of that length (one optimiser throughout)."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    segment = kernel_every or steps
+    loss, lam = [], []
+    for start in range(0, steps, segment):
+        if kernel_every:
+            lam.append((start, np.linalg.eigvalsh(empirical_ntk(model, X_train).numpy() / n_train).max()))
+        n = min(segment, steps - start)
+        hist = cu.train(model, half_mse, X_train, y_tensor, steps=n, optimizer=opt, record_steps=range(n),
+                        stop_when=lambda h: not h["loss"][-1] < 1e6, on_divergence="record", progress=False)
+        loss.extend(hist["loss"] if len(hist) else [])      # empty when the loss was not finite at the start
+        if hist.diverged or not loss[-1] < 1e6:
+            break
+    return np.array(loss + [np.inf] * (steps - len(loss))), lam
+
+
 cat_ratios = (0.5, 1.2, 1.6, 3.0)
 catapult = {}
 for ratio in cat_ratios:
@@ -745,21 +755,9 @@ for ratio in cat_ratios:
     lam0 = np.linalg.eigvalsh(empirical_ntk(model, X_train).numpy() / n_train).max()
     lr_c = ratio * 2 / lam0
     lin = LinearizedModel(model)
-    opt, opt_lin = torch.optim.SGD(model.parameters(), lr=lr_c), torch.optim.SGD(lin.parameters(), lr=lr_c)
-    loss, loss_lin, lam_t = [], [], []
-    for step in range(P.catapult_steps):
-        if step % 5 == 0 and (not loss or loss[-1] < 1e6):
-            lam_t.append((step, np.linalg.eigvalsh(empirical_ntk(model, X_train).numpy() / n_train).max()))
-        for m, o, record_to in ((model, opt, loss), (lin, opt_lin, loss_lin)):
-            if record_to and not record_to[-1] < 1e6:   # diverged: stop updating, keep recording
-                record_to.append(np.inf)
-                continue
-            o.zero_grad()
-            L = half_mse(m(X_train), y_tensor)
-            record_to.append(L.item())
-            L.backward()
-            o.step()
-    catapult[ratio] = dict(loss=np.array(loss), loss_lin=np.array(loss_lin), lam=np.array(lam_t), lr=lr_c, lam0=lam0)
+    loss, lam_t = train_until_blow_up(model, lr_c, P.catapult_steps, kernel_every=5)
+    loss_lin, _ = train_until_blow_up(lin, lr_c, P.catapult_steps)
+    catapult[ratio] = dict(loss=loss, loss_lin=loss_lin, lam=np.array(lam_t), lr=lr_c, lam0=lam0)
 
 # %% tags=["hide-input"]
 fig, axes = cu.panels(2, panel_height=3.6)

@@ -547,22 +547,14 @@ def mode_strengths(W):
 
 
 def train_dln(weights, lr, T, n_records=300):
-    """Full-batch GD on ½‖W − M‖² (all members at once); returns times and the end-to-end maps."""
-    ws = [w.detach().clone().requires_grad_() for w in weights]
-    opt = torch.optim.SGD(ws, lr=lr)
+    """Full-batch GD on ½‖W − M‖² (all members at once; cu.train with the loss as a closure of the weights);
+    returns the times, the end-to-end maps at those times, and the trained weights."""
+    ws = torch.nn.ParameterList([torch.nn.Parameter(w.detach().clone()) for w in weights])
     steps = round(T / lr)
-    record = set(np.unique(np.round(np.geomspace(1, steps + 1, n_records) - 1).astype(int)).tolist())
-    times, maps = [], []
-    for k in range(steps + 1):
-        if k in record:
-            times.append(k * lr)
-            maps.append(end_to_end([w.detach() for w in ws]).numpy().copy())
-        if k == steps:
-            break
-        opt.zero_grad()
-        whitened_loss(ws, Mt).backward()
-        opt.step()
-    return np.array(times), np.array(maps), ws
+    record = np.unique(np.round(np.geomspace(1, steps + 1, n_records) - 1).astype(int))
+    hist = cu.train(ws, lambda m: whitened_loss(list(m), Mt), steps=steps, lr=lr, record_steps=record,
+                    metrics={"map": lambda m: end_to_end([w.detach() for w in m])}, progress=False)
+    return hist["step"] * lr, hist["map"], list(ws)
 
 
 a0s = np.array(P.depth_a0)

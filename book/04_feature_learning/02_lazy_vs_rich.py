@@ -706,18 +706,15 @@ def train_two_layer(alpha, kappa, lr, steps, only_last=False, seed=0):
     elif lr is None:                # from the initial tangent kernel: 1/λ_max(κ²Θ₀/NC)
         lr = 1 / (kappa ** 2 * torch.linalg.eigvalsh(empirical_ntk(net, X_mf) / (N_mf * 10)).max().item())
     opt = torch.optim.SGD(weights[-1:] if only_last else weights, lr=lr)
-    loss = torch.tensor(float("nan"))
-    for k in range(steps):
-        if k == steps // 2:
-            phi_val_half, loss_half = last_hidden(net, X_val), loss.item()
-        opt.zero_grad()
-        loss = 0.5 * ((kappa * (net(X_mf) - f0_tr) - Y_mf) ** 2).sum(1).mean()
-        loss.backward()
-        opt.step()
+    # the loss before the middle update and the last one, the validation features after half of the updates
+    half = steps // 2
+    hist = cu.train(net, lambda m: 0.5 * ((kappa * (m(X_mf) - f0_tr) - Y_mf) ** 2).sum(1).mean(), steps=steps,
+                    optimizer=opt, record_steps=[half - 1, half, steps - 1],
+                    metrics={"phi_val": lambda m: last_hidden(m, X_val)}, progress=False)
     with torch.no_grad():
         val_acc = ((net(X_val) - f0_val).argmax(1) == y_val).double().mean().item()
-    return dict(phi0=phi0, phi=last_hidden(net, X_mf), phi_val=last_hidden(net, X_val), loss=loss.item(), val_acc=val_acc,
-                phi_val_half=phi_val_half, loss_half=loss_half)
+    return dict(phi0=phi0, phi=last_hidden(net, X_mf), phi_val=last_hidden(net, X_val), loss=hist["loss"][2],
+                val_acc=val_acc, phi_val_half=torch.from_numpy(hist["phi_val"][1]), loss_half=hist["loss"][0])
 
 
 runs = {"full backprop, rich (α = 0.25, κ = 0.3)": train_two_layer(0.25, 0.3, 60.0, P.mf_steps),

@@ -184,23 +184,13 @@ def digit_mlps(members):
 
 def train_digit_mlps(model, steps, weight_decay, record_steps, measure, desc):
     """Full-batch SGD (momentum 0.9, learning rate ramped up linearly over P.mlp_warmup steps) on the squared
-    loss ½‖f(x) − y‖² averaged over the training digits, every member at once; calls measure(step), without
-    gradients, at the steps in record_steps (the last step included)."""
+    loss ½‖f(x) − y‖² averaged over the training digits, every member at once (the members' losses summed);
+    calls measure(step), without gradients, at the steps in record_steps (the last step included)."""
     opt = torch.optim.SGD(model.parameters(), lr=P.mlp_lr, momentum=0.9, weight_decay=weight_decay)
     warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / P.mlp_warmup))
-    for step in cu.progress(range(steps + 1), desc=desc):
-        if step in record_steps:
-            with torch.no_grad():
-                measure(step)
-        if step == steps:
-            continue                                               # recorded the end: no step after it
-        opt.zero_grad()
-        loss = (0.5 * ((model(X_train) - Y_train) ** 2).sum(-1).mean(-1)).sum()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{desc}: the loss is {loss.item()} at step {step}: training diverged")
-        loss.backward()
-        opt.step()
-        warmup.step()
+    cu.train(model, lambda m: (0.5 * ((m(X_train) - Y_train) ** 2).sum(-1).mean(-1)).sum(), steps=steps,
+             optimizer=opt, scheduler=warmup, record_steps=set(record_steps) | {steps},
+             on_record=lambda step, m: measure(step), desc=desc)
 
 
 # K networks trained as one batched model; member k is the MLP drawn with seed cu.seed(k)

@@ -98,6 +98,15 @@ def _check_recordable(name: str, value) -> None:
         raise ArgumentError(f"{name} must be a number or an array of numbers, got {validate.show(value)}") from None
 
 
+def _measured(name: str, value):
+    """A metric's value as recorded: one number as a float, an array (or tensor) of several as a NumPy array."""
+    _check_recordable(f"metrics[{name!r}] (its value)", value)
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value, dtype=float) if not isinstance(value, np.ndarray) else value
+    return float(value.reshape(())) if value.size == 1 else value.copy()
+
+
 def log_spaced_steps(steps: int, n: int = 50) -> np.ndarray:
     """About ``n`` distinct integer steps from 0 to ``steps``, evenly spaced in log(1 + t).
 
@@ -230,20 +239,27 @@ def _broadcastable(a, b) -> bool:
         return False
 
 
-def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tensor, *,
+def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor | None = None, y: torch.Tensor | None = None, *,
           steps: int, lr: float = 1e-2, optimizer: torch.optim.Optimizer | None = None,
+          scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
           batch_size: int | None = None, record_steps: Iterable[int] | None = None,
           metrics: dict[str, Callable[[torch.nn.Module], float]] | None = None,
           stop_when: Callable[[History], bool] | None = None, seed: int = 0,
-          progress: bool = True, desc: str = "training", on_divergence: str = "raise") -> History:
+          progress: bool = True, desc: str = "training", on_divergence: str = "raise",
+          on_record: Callable[[int, torch.nn.Module], None] | None = None) -> History:
     """Minimise ``loss_fn(model(X), y)`` for ``steps`` optimiser updates and return the history.
 
-    Plain gradient descent θ ← θ − lr ∇L(θ) unless another ``optimizer`` is given.
-    ``batch_size=None`` is full-batch; otherwise minibatches are drawn without replacement,
-    reshuffled every epoch with a generator seeded by ``seed``. At every step in
-    ``record_steps`` (default: 0, then about 100 evenly spaced steps up to ``steps``) the *full*
-    training loss and every ``metrics[name](model)`` are recorded; ``stop_when(history)``, if
-    given, is asked after each record and ends training when it returns True.
+    Plain gradient descent θ ← θ − lr ∇L(θ) unless another ``optimizer`` is given (and a ``scheduler``
+    of its learning rate, stepped after every update). ``batch_size=None`` is full-batch; otherwise
+    minibatches are drawn without replacement, reshuffled every epoch with a generator seeded by ``seed``.
+    Without data (``X`` and ``y`` left out) ``loss_fn(model)`` is the loss itself: a closure over the data
+    (e.g. the loss of a deep linear network's weights, or the summed loss of an ensemble's members).
+
+    At every step in ``record_steps`` (default: 0, then about 100 evenly spaced steps up to ``steps``) the
+    *full* training loss and every ``metrics[name](model)`` are recorded (a number, or an array: the outputs
+    on a grid, one value per member); ``on_record(step, model)``, if given, is called next (without gradients),
+    for measurements kept elsewhere (several measures of every member, snapshots of the features);
+    ``stop_when(history)``, if given, is asked after each record and ends training when it returns True.
 
     ``X`` and ``y`` may be tensors, NumPy arrays or lists (N samples each, all finite); floating
     data are converted to the model's dtype and moved to its device.
@@ -260,6 +276,14 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
     steps = validate.nonnegative_int("steps", steps)
     on_divergence = validate.choice("on_divergence", on_divergence, ("raise", "record"))
     dtype, device = _floating_dtype(params), params[0].device
+    closure = X is None and y is None
+    if closure:
+        if batch_size is not None:
+            raise ArgumentError("batch_size needs data X, y: loss_fn(model) (no data) is always the full loss")
+        X = y = torch.zeros(1, 1, dtype=dtype, device=device)   # placeholders: loss_fn(model) ignores them
+    elif X is None or y is None:
+        raise ArgumentError(f"give both X and y (the data), or neither (then loss_fn(model) is the loss); "
+                            f"got {'y' if X is None else 'X'} only")
     X = _data("X", X, dtype, device, exact=True)
     y = _data("y", y, dtype, device, exact=False)
     if X.shape[0] != y.shape[0]:
@@ -273,10 +297,15 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     else:
         optimizer = _optimizer("optimizer", optimizer, params)
+    if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
+        raise ArgumentError("scheduler must be a torch.optim.lr_scheduler of the optimizer given here, got "
+                            f"{validate.show(scheduler)}")
     record = _record_steps(record_steps, steps)
     metrics = _metrics(metrics)
     if stop_when is not None:
         validate.function("stop_when", stop_when)
+    if on_record is not None:
+        validate.function("on_record", on_record)
     seed = validate.integer("seed", seed)
     on_cpu = device.type == "cpu" and _READ_LOSS_ON_CPU
     gen = torch.Generator().manual_seed(seed)
@@ -293,9 +322,10 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
         """``loss_fn(output, target)``; the first call checks the target's shape and that the loss is a number."""
         nonlocal checked
         if checked:
-            return loss_fn(output, target)
-        _check_regression_target(loss_fn, output, target)
-        loss = loss_fn(output, target)
+            return loss_fn(output) if closure else loss_fn(output, target)
+        if not closure:
+            _check_regression_target(loss_fn, output, target)
+        loss = loss_fn(output) if closure else loss_fn(output, target)
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             raise ArgumentError("loss_fn must return a single number (a tensor with one entry, e.g. the mean "
                                 f"over the samples), got {validate.show(loss)}")
@@ -303,7 +333,10 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
         return loss
 
     def run_model(inputs: torch.Tensor) -> torch.Tensor:
-        """``model(inputs)``; before the first checked loss, a shape error of torch names X."""
+        """``model(inputs)`` (the model itself for a closure loss); before the first checked loss, a shape error
+        of torch names X."""
+        if closure:
+            return model
         if checked:
             return model(inputs)
         try:
@@ -339,7 +372,9 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
                             f"the loss is {values['loss']}" if early < 0 else "the minibatch loss is not finite"):
                     return history
             with torch.no_grad():
-                values.update({name: float(f(model)) for name, f in metrics.items()})
+                values.update({name: _measured(name, f(model)) for name, f in metrics.items()})
+                if on_record is not None:
+                    on_record(step, model)
             history.record(step, **values)
             if stop_when is not None and stop_when(history):
                 bar.total = step  # stopped early on purpose: the bar ends complete, not as a failure
@@ -364,6 +399,8 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.T
                                     step, first_bad)
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         bar.update(1)
     bar.close()
     early = seen_on_device()

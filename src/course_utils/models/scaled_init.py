@@ -24,6 +24,7 @@ import torch
 
 from .. import diagnostics, validate
 from ..theory.ntk_empirical import empirical_ntk
+from ..train import train
 from ..validate import ArgumentError
 from .mlp import MLP
 
@@ -159,21 +160,13 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
     K0 = empirical_ntk(net, X)
     if lr is None:
         lr = lazy_step(K0, Y.shape[1])
-    opt = torch.optim.SGD(weights, lr=lr)
-    if steps == 0:  # no step taken: the loss is the initial one, ½ mean ‖Y‖² (the output starts at the target − Y)
-        with torch.no_grad():
-            loss = 0.5 * ((net(X) - target) ** 2).sum(1).mean()
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = 0.5 * ((net(X) - target) ** 2).sum(1).mean()
-        loss.backward()
-        opt.step()
-    if steps and not math.isfinite(loss.item()):
-        from ..train import TrainingDiverged
-        raise TrainingDiverged(f"train_scaled_relu_net diverged: the loss at step {steps - 1} is {loss.item()} "
-                               f"(learning rate {lr:.3g}, alpha {alpha:g}); pass a smaller lr", step=steps, lr=lr)
+    # the loss of the last step, before its update (steps = 0: the initial loss, ½ mean ‖Y‖²); a non-finite loss
+    # at any step raises TrainingDiverged naming the step and the learning rate
+    hist = train(net, lambda m: 0.5 * ((m(X) - target) ** 2).sum(1).mean(), steps=steps,
+                 optimizer=torch.optim.SGD(weights, lr=lr), record_steps=[max(steps - 1, 0)], progress=False)
+    loss = hist["loss"][-1]
     parts = kernel_change_parts(theta0[0], theta0[1], weights[0], weights[1], X)
     return ScaledInitRun(diagnostics.relative_weight_change(weights, theta0).item(),
                          diagnostics.relative_kernel_change(empirical_ntk(net, X), K0).item(),
-                         loss.item(), lr, parts["linear"], parts["quadratic"], parts["switching"],
+                         float(loss), lr, parts["linear"], parts["quadratic"], parts["switching"],
                          parts["switched_fraction"], parts["preactivation_change"])
