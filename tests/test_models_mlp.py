@@ -84,10 +84,23 @@ def test_empirical_ntk_equals_jacobian_product_and_matches_theory():
     assert np.linalg.norm(T.numpy() - Ta) / np.linalg.norm(Ta) < 0.15  # fluctuations ~ n^(-1/2)
 
 
-def test_empirical_ntk_rejects_several_outputs():
-    m = MLP(3, 8, 1, d_out=2)
+def test_empirical_ntk_sums_several_outputs_and_the_jacobian_needs_one():
+    """Θ of a two-output network is the sum of its outputs' kernels; jacobian is for one output only."""
+    m = MLP(3, 8, 1, d_out=2, generator=_gen(3), dtype=torch.float64)
+    X = torch.randn(4, 3, generator=_gen(4), dtype=torch.float64)
     with pytest.raises(ValueError, match="one output"):
-        empirical_ntk(m, torch.ones(2, 3))
+        jacobian(m, X)
+
+    class Output(torch.nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.m, self.c = m, c
+
+        def forward(self, x):
+            return self.m(x)[:, self.c:self.c + 1]
+
+    expected = sum(jacobian(Output(c), X) @ jacobian(Output(c), X).T for c in range(2))
+    torch.testing.assert_close(empirical_ntk(m, X), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_linearized_model():
