@@ -51,7 +51,7 @@ BAD = [
     ("X2", lambda: ne.empirical_ntk(NET, X, X[:, :2])),
     ("X2", lambda: ne.empirical_ntk(NET, X, X[0])),
     ("chunk_size", lambda: ne.empirical_ntk(NET, X, chunk_size=1.5)),
-    ("one output", lambda: ne.empirical_ntk(MLP(3, 4, 1, d_out=2), X)),
+    ("one output", lambda: ne.jacobian(MLP(3, 4, 1, d_out=2), X)),
     ("model", lambda: ne.LinearizedModel(None)),
     ("x", lambda: ne.LinearizedModel(NET)("x")),
     ("x", lambda: ne.LinearizedModel(NET)(X * NAN)),

@@ -93,7 +93,7 @@ def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
                   chunk_size: int | None = None) -> torch.Tensor:
     """The empirical NTK, summed over the C outputs of the network (one output: the usual J(X1) J(X2)ᵀ):
 
-        Θ(x, x') = Σ_c Σ_μ ∂f_c(x)/∂θ_μ · ∂f_c(x')/∂θ_μ,   shape (N1, N2), float64.
+        Θ(x, x') = Σ_c Σ_μ ∂f_c(x)/∂θ_μ · ∂f_c(x')/∂θ_μ,   shape (N1, N2), in the model's dtype (summed in float64).
 
     Sums over every parameter with ``requires_grad``. For a :class:`course_utils.models.mlp.MLP` whose
     parameters all train, it is computed layer by layer without any Jacobian: layer ℓ computes
@@ -108,7 +108,7 @@ def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
     X2 = None if X2 is None else _model_input("X2", X2, model, dims, ("N2", "d"))
     chunk_size = _chunk_size(chunk_size)
     if isinstance(model, MLP) and all(p.requires_grad for p in model.parameters()):
-        return _mlp_ntk(model, X1, X2)
+        return _mlp_ntk(model, X1, X2).to(X1.dtype)
     names, f = _output_fn(model, scalar=False)
     params = {n: p.detach() for n, p in model.named_parameters() if n in names}
     n1 = X1.shape[0]
@@ -123,7 +123,7 @@ def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
         a = jac(params[name], X1).reshape(n1, -1, params[name].numel()).to(torch.float64)     # (N1, C, size)
         b = a if X2 is None else jac(params[name], X2).reshape(n2, -1, params[name].numel()).to(torch.float64)
         theta += torch.einsum("icp,jcp->ij", a, b)
-    return theta
+    return theta.to(X1.dtype)
 
 
 def _mlp_ntk(model: MLP, X1: torch.Tensor, X2: torch.Tensor | None) -> torch.Tensor:
