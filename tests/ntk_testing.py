@@ -1,4 +1,5 @@
-"""Shared by the tests of theory.ntk_empirical: the small networks they use and gradient descent done by hand."""
+"""Shared by the tests of theory.ntk_empirical: the small networks they use, one output of a network, and gradient
+descent done by hand."""
 
 import math
 
@@ -24,3 +25,14 @@ def loss_after_one_step(net: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, 
         stepped = {n: p - lr * g for (n, p), g in zip(net.named_parameters(), grads)}
         f1 = torch.func.functional_call(net, stepped, (X,))[:, 0]
     return 0.5 * float(((f1 - y) ** 2).mean())
+
+
+class OneOutput(torch.nn.Module):
+    """Output ``c`` of ``net`` alone, shape (N, 1): the network whose Jacobian is the c-th output's."""
+
+    def __init__(self, net: torch.nn.Module, c: int):
+        super().__init__()
+        self.net, self.c = net, c
+
+    def forward(self, x):
+        return self.net(x)[:, self.c:self.c + 1]

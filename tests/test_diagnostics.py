@@ -13,6 +13,7 @@ from course_utils import diagnostics
 from course_utils import diagnostics as D
 from course_utils.models.mlp import MLP
 from course_utils.theory.ntk_empirical import empirical_ntk
+from ntk_testing import OneOutput
 
 
 def test_weight_norm_and_relative_change():
@@ -70,15 +71,7 @@ def test_empirical_ntk_of_an_mlp_layer_by_layer_equals_the_jacobian_one():
     net = MLP(4, 8, 1, 3, sigma_b=0.5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     expected = torch.zeros(6, 6, dtype=torch.float64)
     for c in range(3):
-        class One(torch.nn.Module):
-            def __init__(self, c):
-                super().__init__()
-                self.net, self.c = net, c
-
-            def forward(self, x):
-                return self.net(x)[:, self.c:self.c + 1]
-
-        J = jacobian(One(c), X)
+        J = jacobian(OneOutput(net, c), X)
         expected += J @ J.T
     assert torch.allclose(empirical_ntk(net, X), expected, atol=1e-10)
     net.layers[-1].bias.requires_grad_(False)            # generic path: the sum over outputs there too

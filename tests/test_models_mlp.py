@@ -9,6 +9,7 @@ import torch
 from course_utils.models.mlp import MLP, random_mlp_outputs
 from course_utils.theory import kernels
 from course_utils.theory.ntk_empirical import LinearizedModel, empirical_ntk, jacobian
+from ntk_testing import OneOutput
 
 
 
@@ -90,16 +91,7 @@ def test_empirical_ntk_sums_several_outputs_and_the_jacobian_needs_one():
     X = torch.randn(4, 3, generator=_gen(4), dtype=torch.float64)
     with pytest.raises(ValueError, match="one output"):
         jacobian(m, X)
-
-    class Output(torch.nn.Module):
-        def __init__(self, c):
-            super().__init__()
-            self.m, self.c = m, c
-
-        def forward(self, x):
-            return self.m(x)[:, self.c:self.c + 1]
-
-    expected = sum(jacobian(Output(c), X) @ jacobian(Output(c), X).T for c in range(2))
+    expected = sum(jacobian(OneOutput(m, c), X) @ jacobian(OneOutput(m, c), X).T for c in range(2))
     torch.testing.assert_close(empirical_ntk(m, X), expected, rtol=1e-10, atol=1e-12)
 
 
