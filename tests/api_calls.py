@@ -204,6 +204,8 @@ def public_api() -> list[str]:
                     if m.startswith("_") or not isinstance(raw, (staticmethod, classmethod)) and \
                             not inspect.isfunction(raw):
                         continue
+                    if "ǁ" in m:   # mutmut's copies of a method (xǁClassǁname__mutmut_k), in its mutated package
+                        continue
                     func = getattr(raw, "__func__", raw)
                     # Inherited but copied onto the class: the first time a torch.optim.Optimizer subclass is
                     # built, torch stores a wrapped copy of the parent's step on it. Not the class's own method.
