@@ -251,12 +251,13 @@ def toy_optimizer(model: ToyAdditionModel | BatchedToyAdditionModel, *, embed_lr
     batched = isinstance(model, BatchedToyAdditionModel)
     if not (batched or isinstance(model, ToyAdditionModel)):
         raise ArgumentError(f"model must be a ToyAdditionModel or a BatchedToyAdditionModel, got {validate.show(model)}")
-    for name, value, low in (("embed_lr", embed_lr, "positive"), ("decoder_lr", decoder_lr, "positive"),
-                             ("embed_wd", embed_wd, "non-negative"), ("decoder_wd", decoder_wd, "non-negative")):
-        v = validate.array(name, value, ndim=(0, 1) if batched else 0)
-        if np.any(v <= 0 if low == "positive" else v < 0):
-            raise ArgumentError(f"{name} must be {low}" + (" (a number or one per member)" if batched else "")
-                                + f", got {validate.show(value)}")
+    ndim = (0, 1) if batched else 0          # an ensemble takes one value per member, a single model a number
+    for name, value in (("embed_lr", embed_lr), ("decoder_lr", decoder_lr)):
+        if np.any(validate.array(name, value, ndim=ndim) <= 0):
+            raise ArgumentError(f"{name} (a learning rate) must be positive, got {validate.show(value)}")
+    for name, value in (("embed_wd", embed_wd), ("decoder_wd", decoder_wd)):
+        if np.any(validate.array(name, value, ndim=ndim) < 0):
+            raise ArgumentError(f"{name} (a weight decay) must be non-negative, got {validate.show(value)}")
     groups = dict(embedding=dict(lr=embed_lr, weight_decay=embed_wd), decoder=dict(lr=decoder_lr, weight_decay=decoder_wd))
     if batched:
         return BatchedAdamW(model.parameter_groups(**groups))
