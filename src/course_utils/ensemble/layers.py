@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .. import validate
+from ..activations import Square, activation_module
 
 __all__ = ["per_member", "Square", "make_activation", "mlp", "BatchedLinear", "BatchedMLP"]
 
@@ -55,27 +56,10 @@ def per_member(value, n_members: int, name: str, *, dtype=torch.float64,
     return t.to(device)
 
 
-class Square(nn.Module):
-    """The quadratic activation σ(z) = z² (used for modular addition)."""
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if not isinstance(z, torch.Tensor):
-            z = validate.tensor("z", z, finite=False)
-        return z * z
-
-
-_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "identity": nn.Identity,
-                "linear": nn.Identity, "quadratic": Square}
-
-
 def make_activation(activation) -> nn.Module:
-    """An activation module from its name (tanh, relu, gelu, quadratic, identity) or a module."""
-    if isinstance(activation, nn.Module):
-        return activation
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)} or an nn.Module, "
-                         f"got {activation!r}")
-    return _ACTIVATIONS[activation]()
+    """An activation module from its name in :data:`course_utils.activations.ACTIVATIONS` (tanh, relu, gelu,
+    quadratic, linear or identity, …) or a module (passed through)."""
+    return activation_module(activation)
 
 
 def _check_sizes(sizes) -> list[int]:

@@ -30,31 +30,23 @@ import torch
 from torch import nn
 
 from .. import validate
+from ..activations import ACTIVATIONS
+from ..activations import torch_activation as _torch_activation
 from ..validate import ArgumentError
 from ..validate import flag, float_dtype, model_input, torch_generator
 
 __all__ = ["TORCH_ACTIVATIONS", "torch_activation", "MLP", "random_mlp_outputs"]
 
-#: name → torch function; the same names as :data:`course_utils.theory.kernels.ACTIVATIONS`.
+#: name → torch function, a view of the one table :data:`course_utils.activations.ACTIVATIONS`.
 TORCH_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": torch.relu,
-    "erf": torch.erf,
-    "tanh": torch.tanh,
-    "silu": nn.functional.silu,
-    "linear": lambda x: x,
-}
+    name: a.torch for name, a in ACTIVATIONS.items()}
 
 PARAMETERIZATIONS = ("standard", "ntk")
 
 
 def torch_activation(name: str | Callable) -> Callable:
     """Return the torch function for an activation name (any case; a callable passes through)."""
-    if callable(name) and not isinstance(name, (torch.Tensor, type)):
-        return name
-    if not isinstance(name, str) or name.strip().lower() not in TORCH_ACTIVATIONS:
-        raise ArgumentError(f"name: unknown activation {validate.show(name)}; choose one of {sorted(TORCH_ACTIVATIONS)} "
-                            "or pass a function")
-    return TORCH_ACTIVATIONS[name.strip().lower()]
+    return _torch_activation(name, "name")
 
 
 def _check(d_in, width, depth, d_out, sigma_w, sigma_b) -> tuple[int, int, int, int]:

@@ -34,9 +34,9 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import brentq
-from scipy.special import erf, expit
 
 from .. import validate
+from ..activations import ACTIVATIONS as _TABLE
 from ..validate import ArgumentError, Dims
 
 __all__ = [
@@ -49,27 +49,12 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------------------------
-# Activations (NumPy versions; the torch versions live in course_utils.models.mlp)
+# Activations: the NumPy (φ, φ') of the one table course_utils.activations.ACTIVATIONS
 # ----------------------------------------------------------------------------------------------
 
-
-def _silu(x):
-    return x * expit(x)
-
-
-def _dsilu(x):
-    s = expit(x)
-    return s * (1 + x * (1 - s))
-
-
-#: name → (φ, φ'), NumPy functions. "relu" and "erf" have closed-form kernels; the others use quadrature.
+#: name → (φ, φ'), NumPy functions. "relu", "erf" and "linear" have closed-form kernels; the others use quadrature.
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
-    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
-    "erf": (erf, lambda x: 2 / np.sqrt(np.pi) * np.exp(-x ** 2)),
-    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
-    "silu": (_silu, _dsilu),
-    "linear": (lambda x: x, np.ones_like),
-}
+    name: (a.numpy, a.numpy_derivative) for name, a in _TABLE.items()}
 _CLOSED_FORMS = ("relu", "erf", "linear")
 #: φ'(0)² of the odd, saturating activations, for which |φ(x)| < φ'(0)|x| when x ≠ 0 (so E φ(√q z)² < φ'(0)² q).
 _SATURATING_SLOPE2 = {"tanh": 1.0, "erf": 4 / np.pi}
