@@ -83,7 +83,8 @@ NAN_PASSES: dict[str, tuple[str, ...]] = {
     "course_utils.ensemble.layers.BatchedLinear.forward": ("x",),
     "course_utils.ensemble.layers.BatchedMLP.features": ("x",),
     "course_utils.ensemble.layers.BatchedMLP.forward": ("x",),
-    "course_utils.ensemble.layers.Square.forward": ("z",),
+    "course_utils.activations.Erf.forward": ("z",),
+    "course_utils.activations.Square.forward": ("z",),
     "course_utils.ensemble.training.cross_entropy_per_sample": ("logits",),
     "course_utils.ensemble.training.mse_per_sample": ("output", "target"),
     "course_utils.models.deep_linear.DeepLinearNetwork.forward": ("x",),
@@ -949,7 +950,18 @@ add(_mlp.MLP, lambda: dict(d_in=3, width=8, depth=2, d_out=1, activation="relu",
                             parameterization="ntk", generator=tgen(0), dtype=torch.float64))
 add(_mlp.MLP.reset_parameters, lambda: (lambda m: (m.reset_parameters, dict(generator=tgen(1)), (m,)))(_net()))
 add(_mlp.MLP.forward, lambda: (_net().forward, dict(x=trandn(5, 3), return_preactivations=False)))
-add(_mlp.MLP.scales, lambda: (_net(parameterization="ntk").scales, dict(fan_in=3)))
+add(_mlp.MLP.scales, lambda: (_net(parameterization="ntk").scales, dict(fan_in=3, last=False)))
+add(_mlp.layer_multipliers, lambda: dict(parameterization="mean_field", fan_in=4, sigma_w=1.4, sigma_b=0.1, last=True))
+add(_mlp.initial_stds, lambda: dict(parameterization="standard", fan_in=4, sigma_w=1.4, sigma_b=0.1))
+
+_act = importlib.import_module("course_utils.activations")
+add(_act.Activation, lambda: dict(torch=torch.tanh, module=torch.nn.Tanh, numpy=np.tanh,
+                                  numpy_derivative=lambda x: 1 - np.tanh(x) ** 2))
+add(_act.Erf, lambda: dict())
+add(_act.Erf.forward, lambda: (_act.Erf().forward, dict(z=trandn(4))))
+add(_act.activation_name, lambda: dict(name="ReLU", argument="name"))
+add(_act.torch_activation, lambda: dict(name="gelu", argument="name"))
+add(_act.activation_module, lambda: dict(name="quadratic", argument="name"))
 add(_mlp.random_mlp_outputs, lambda: dict(X=trandn(5, 3), n_networks=4, width=8, depth=2, d_out=1,
                                            activation="relu", sigma_w=1.4, sigma_b=0.1, generator=tgen(0),
                                            chunk_size=None, return_preactivations=False, progress=False))

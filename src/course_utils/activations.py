@@ -98,10 +98,11 @@ ACTIVATIONS: dict[str, Activation] = {
 _ALIASES = {"identity": "linear"}
 
 
-def activation_name(name: str, argument: str = "activation") -> str:
+def activation_name(name: str, argument: str = "name") -> str:
     """The key of :data:`ACTIVATIONS` for ``name`` (any case; "identity" → "linear").
 
-    Raises ``ValueError`` naming ``argument`` and listing the known names for anything else."""
+    Raises ``ValueError`` naming ``argument`` (the caller's argument name) and listing the known names for
+    anything else."""
     if isinstance(name, str):
         key = name.strip().lower()
         key = _ALIASES.get(key, key)
@@ -111,7 +112,7 @@ def activation_name(name: str, argument: str = "activation") -> str:
                         f"{sorted(ACTIVATIONS) + sorted(_ALIASES)}")
 
 
-def torch_activation(name: str | Callable, argument: str = "activation") -> Callable:
+def torch_activation(name: str | Callable, argument: str = "name") -> Callable:
     """The torch function φ for an activation name (a callable, e.g. your own φ, passes through)."""
     if callable(name) and not isinstance(name, (torch.Tensor, type)):
         return name
@@ -121,7 +122,7 @@ def torch_activation(name: str | Callable, argument: str = "activation") -> Call
     return ACTIVATIONS[activation_name(name, argument)].torch
 
 
-def activation_module(name: str | nn.Module, argument: str = "activation") -> nn.Module:
+def activation_module(name: str | nn.Module, argument: str = "name") -> nn.Module:
     """A fresh ``nn.Module`` applying the activation ``name`` (an ``nn.Module`` passes through)."""
     if isinstance(name, nn.Module):
         return name

@@ -21,6 +21,7 @@ from torch import nn
 
 from .. import validate
 from ..activations import Square, activation_module
+from ..models.mlp import MLP, PARAMETERIZATIONS, layer_multipliers
 
 __all__ = ["per_member", "Square", "make_activation", "mlp", "BatchedLinear", "BatchedMLP"]
 
@@ -59,7 +60,7 @@ def per_member(value, n_members: int, name: str, *, dtype=torch.float64,
 def make_activation(activation) -> nn.Module:
     """An activation module from its name in :data:`course_utils.activations.ACTIVATIONS` (tanh, relu, gelu,
     quadratic, linear or identity, …) or a module (passed through)."""
-    return activation_module(activation)
+    return activation_module(activation, "activation")
 
 
 def _check_sizes(sizes) -> list[int]:
@@ -123,10 +124,11 @@ def _is_index(k, n: int) -> bool:
         return False
 
 
-def _check_modules(name: str, value, kind: type) -> None:
+def _check_modules(name: str, value, kind: type | tuple[type, ...]) -> None:
     """Refuse anything but a list/tuple of ``kind`` modules (a string, None, a number)."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(m, kind) for m in value):
-        raise validate.ArgumentError(f"{name} must be a list of torch.nn.{kind.__name__} modules, "
+        kinds = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise validate.ArgumentError(f"{name} must be a list of torch.nn.{kinds} modules, "
                                      f"got {validate.show(value)}")
 
 
@@ -136,11 +138,16 @@ class BatchedLinear(nn.Module):
     ``weight`` has shape ``(K, in, out)`` (note: transposed with respect to ``nn.Linear``, so
     that the forward pass is ``x @ W``), ``bias`` has shape ``(K, 1, out)``. The input is either
     ``(K, N, in)`` (one batch per member) or ``(N, in)`` (the same batch for every member).
-    Parameters are NaN until filled with :meth:`load_linears`.
+    Parameters are NaN until filled with :meth:`load_linears`. ``weight_multiplier`` s_w and
+    ``bias_multiplier`` s_b make the forward pass ``y_k = s_w x_k W_k + s_b b_k`` (the NTK and
+    mean-field parameterisations, :func:`course_utils.models.mlp.layer_multipliers`); both are 1 by default.
     """
 
-    def __init__(self, n_members: int, in_features: int, out_features: int, bias: bool = True):
+    def __init__(self, n_members: int, in_features: int, out_features: int, bias: bool = True, *,
+                 weight_multiplier: float = 1.0, bias_multiplier: float = 1.0):
         super().__init__()
+        self.weight_multiplier = validate.real("weight_multiplier", weight_multiplier)
+        self.bias_multiplier = validate.real("bias_multiplier", bias_multiplier)
         n_members = validate.positive_int("n_members", n_members)
         in_features = validate.positive_int("in_features", in_features)
         out_features = validate.positive_int("out_features", out_features)
@@ -159,9 +166,12 @@ class BatchedLinear(nn.Module):
         if x.dim() != 3 or x.shape[0] != self.n_members or x.shape[2] != self.in_features:
             raise ValueError(f"input must have shape (N, {self.in_features}) or "
                              f"({self.n_members}, N, {self.in_features}), got x of shape {tuple(x.shape)}")
+        s_w, s_b = self.weight_multiplier, self.bias_multiplier
         if self.bias is None:
-            return torch.bmm(x, self.weight)
-        return torch.baddbmm(self.bias, x, self.weight)
+            return torch.bmm(x, self.weight) if s_w == 1 else s_w * torch.bmm(x, self.weight)
+        if s_w == 1 and s_b == 1:
+            return torch.baddbmm(self.bias, x, self.weight)
+        return s_w * torch.bmm(x, self.weight) + s_b * self.bias
 
     @torch.no_grad()
     def load_linears(self, linears: Sequence[nn.Linear]) -> None:
@@ -185,42 +195,81 @@ class BatchedLinear(nn.Module):
         return lin
 
     def extra_repr(self) -> str:
+        multipliers = ("" if self.weight_multiplier == self.bias_multiplier == 1 else
+                       f", weight_multiplier={self.weight_multiplier:.4g}, bias_multiplier={self.bias_multiplier:.4g}")
         return (f"n_members={self.n_members}, in_features={self.in_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+                f"out_features={self.out_features}, bias={self.bias is not None}{multipliers}")
 
 
 class BatchedMLP(nn.Module):
-    """K multilayer perceptrons of the same shape, trained as one: member k is ``mlp(sizes, seed=seeds[k], …)``.
+    """K multilayer perceptrons of the same shape, trained as one.
 
-    ``init_scale`` is a number or one value per member, ``seeds`` defaults to ``0, 1, …, K−1``;
-    ``init=None`` leaves the parameters NaN, to be filled with :meth:`load_members`.
-    ``forward(x)`` takes ``(N, sizes[0])`` (shared) or ``(K, N, sizes[0])`` and returns
-    ``(K, N, sizes[-1])``. :meth:`member` returns member k as a plain ``nn.Sequential`` (for
-    plotting, probing, or training it alone); :meth:`from_members` stacks single networks.
+    The parameterisation is an argument, as for the single network
+    :class:`course_utils.models.mlp.MLP`: ``parameterization`` is "standard", "ntk" or "mean_field"
+    (the multipliers of :func:`course_utils.models.mlp.layer_multipliers`, with ``sigma_w``, ``sigma_b``;
+    σ_w = √2, σ_b = 0 unless given). The initialisation ``init``:
+
+    - "uniform" / "normal" (standard parameterisation only): member k is ``mlp(sizes, seed=seeds[k], …)``,
+      PyTorch's default uniform init or N(0, 1/fan_in) weights with zero biases;
+    - "gaussian": member k is ``MLP(…, parameterization, sigma_w, sigma_b, generator seeded seeds[k])``, the
+      course's Gaussian init (every hidden layer must have the same width);
+    - "auto" (the default): "uniform" in the standard parameterisation, "gaussian" in the others;
+    - ``None`` leaves the parameters NaN, to be filled with :meth:`load_members`.
+
+    Every weight and bias of member k is then multiplied by its ``init_scale`` (a number or one per
+    member); ``seeds`` defaults to ``0, 1, …, K−1``. ``forward(x)`` takes ``(N, sizes[0])`` (shared)
+    or ``(K, N, sizes[0])`` and returns ``(K, N, sizes[-1])``. :meth:`member` returns member k as a
+    single network (an ``MLP`` for the "gaussian" init, else an ``nn.Sequential``);
+    :meth:`from_members` stacks single networks (``nn.Sequential`` or ``MLP``) into one ensemble.
     """
 
     def __init__(self, n_members: int, sizes: Sequence[int], activation="tanh", *,
-                 bias: bool = True, init: str | None = "uniform", init_scale=1.0,
-                 seeds: Sequence[int] | None = None):
+                 bias: bool = True, init: str | None = "auto", init_scale=1.0,
+                 seeds: Sequence[int] | None = None, parameterization: str = "standard",
+                 sigma_w: float | None = None, sigma_b: float | None = None):
         super().__init__()
         sizes = _check_sizes(sizes)
         n_members = validate.positive_int("n_members", n_members)
         if seeds is not None and (isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__")):
             raise validate.ArgumentError(f"seeds must be a list of integers, one per member, got {validate.show(seeds)}")
-        if n_members < 1:
-            raise ValueError(f"n_members must be ≥ 1, got {n_members}")
         seeds = list(range(n_members)) if seeds is None else [validate.integer(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
         if len(seeds) != n_members:
             raise ValueError(f"seeds: need one seed per member ({n_members}), got {len(seeds)}")
-        if init not in ("uniform", "normal", None):
-            raise ValueError(f"init must be 'uniform', 'normal' or None, got {init!r}")
+        parameterization = validate.choice("parameterization", parameterization, PARAMETERIZATIONS)
+        if init == "auto":
+            init = "uniform" if parameterization == "standard" else "gaussian"
+        if init not in ("uniform", "normal", "gaussian", None):
+            raise ValueError(f"init must be 'auto', 'uniform', 'normal', 'gaussian' or None, got {init!r}")
+        if init in ("uniform", "normal") and (parameterization != "standard" or sigma_w is not None
+                                              or sigma_b is not None):
+            raise validate.ArgumentError(
+                f"init={init!r} is PyTorch-style and belongs to the standard parameterisation without sigma_w, "
+                f"sigma_b; for parameterization={parameterization!r} or a given σ_w, σ_b use init='gaussian'")
+        sigma_w = math.sqrt(2.0) if sigma_w is None else validate.positive("sigma_w", sigma_w)
+        sigma_b = 0.0 if sigma_b is None else validate.nonnegative("sigma_b", sigma_b)
+        if init == "gaussian" and (len(set(sizes[1:-1])) > 1 or not bias):
+            raise validate.ArgumentError(f"init='gaussian' builds members as models.mlp.MLP, which has biases and "
+                                         f"hidden layers of one width; got sizes {sizes}, bias={bias}")
         scales = per_member(init_scale, n_members, "init_scale")
         self.n_members, self.sizes, self.bias, self.init = n_members, sizes, bias, init
         self.activation = activation
-        self.layers = nn.ModuleList(BatchedLinear(n_members, a, b, bias)
-                                    for a, b in zip(sizes[:-1], sizes[1:]))
+        self.parameterization, self.sigma_w, self.sigma_b = parameterization, float(sigma_w), float(sigma_b)
+        self.layers = nn.ModuleList(
+            BatchedLinear(n_members, a, b, bias, **dict(zip(
+                ("weight_multiplier", "bias_multiplier"),
+                layer_multipliers(parameterization, a, sigma_w, sigma_b, last=i == len(sizes) - 2))))
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])))
         self.act = make_activation(activation)
-        if init is not None:
+        if init == "gaussian":
+            members = [MLP(sizes[0], sizes[1] if len(sizes) > 2 else 1, len(sizes) - 2, sizes[-1],
+                           activation=activation, sigma_w=sigma_w, sigma_b=sigma_b,
+                           parameterization=parameterization, generator=torch.Generator().manual_seed(s))
+                       for s in seeds]
+            self.load_members(members)
+            with torch.no_grad():
+                for p in self.parameters():
+                    p.mul_(scales.to(p.dtype).view(-1, 1, 1))
+        elif init is not None:
             self.load_members([mlp(sizes, activation, bias=bias, init=init, init_scale=float(c), seed=s)
                                for s, c in zip(seeds, scales)])
 
@@ -234,17 +283,25 @@ class BatchedMLP(nn.Module):
             x = self.act(layer(x))
         return x
 
-    def _linears(self, model: nn.Sequential) -> list[nn.Linear]:
-        linears = [m for m in model if isinstance(m, nn.Linear)]
+    def _linears(self, model: nn.Sequential | MLP) -> list[nn.Linear]:
+        linears = list(model.layers) if isinstance(model, MLP) else [m for m in model if isinstance(m, nn.Linear)]
         shapes = [(lin.in_features, lin.out_features) for lin in linears]
         if shapes != list(zip(self.sizes[:-1], self.sizes[1:])):
             raise ValueError(f"a member has layers {shapes}, expected sizes {self.sizes}")
         return linears
 
     @torch.no_grad()
-    def load_members(self, models: Sequence[nn.Sequential]) -> None:
-        """Copy K single networks (as made by :func:`mlp`) into the members."""
-        _check_modules("models", models, nn.Sequential)
+    def load_members(self, models: Sequence[nn.Sequential | MLP]) -> None:
+        """Copy K single networks (as made by :func:`mlp`, or :class:`~course_utils.models.mlp.MLP`s of this
+        ensemble's parameterisation, σ_w and σ_b) into the members."""
+        _check_modules("models", models, (nn.Sequential, MLP))
+        for m in models:
+            if isinstance(m, MLP) and (m.parameterization != self.parameterization or (
+                    self.parameterization != "standard" and (m.sigma_w, m.sigma_b) != (self.sigma_w, self.sigma_b))):
+                raise validate.ArgumentError(
+                    f"models: an MLP with parameterization={m.parameterization!r}, σ_w={m.sigma_w:.4g}, "
+                    f"σ_b={m.sigma_b:.4g} cannot be a member of an ensemble with {self.parameterization!r}, "
+                    f"σ_w={self.sigma_w:.4g}, σ_b={self.sigma_b:.4g}")
         if len(models) != self.n_members:
             raise ValueError(f"models: need {self.n_members} networks, got {len(models)}")
         linears = [self._linears(m) for m in models]
@@ -252,22 +309,51 @@ class BatchedMLP(nn.Module):
             layer.load_linears([lins[i] for lins in linears])
 
     @classmethod
-    def from_members(cls, models: Sequence[nn.Sequential], activation="tanh") -> BatchedMLP:
-        """Stack single networks of the same shape (``nn.Sequential`` of ``nn.Linear`` and activations)."""
-        _check_modules("models", models, nn.Sequential)
+    def from_members(cls, models: Sequence[nn.Sequential | MLP], activation="tanh") -> BatchedMLP:
+        """Stack single networks of the same shape: ``nn.Sequential`` of ``nn.Linear`` and activations (with
+        the given ``activation``), or :class:`~course_utils.models.mlp.MLP` networks of one parameterisation (their
+        own activation, σ_w and σ_b); member k follows ``models[k]`` exactly."""
+        _check_modules("models", models, (nn.Sequential, MLP))
         if not models:
             raise ValueError("models: need at least one network")
-        linears = [m for m in models[0] if isinstance(m, nn.Linear)]
-        sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
-        batched = cls(len(models), sizes, activation, bias=linears[0].bias is not None, init=None)
+        first = models[0]
+        if isinstance(first, MLP):
+            if not all(isinstance(m, MLP) and (m.parameterization, m.activation, m.sigma_w, m.sigma_b)
+                       == (first.parameterization, first.activation, first.sigma_w, first.sigma_b) for m in models):
+                raise validate.ArgumentError("models: the MLPs must share parameterization, activation, sigma_w "
+                                             "and sigma_b to be stacked")
+            linears = list(first.layers)
+            sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
+            batched = cls(len(models), sizes, first.activation, init=None, parameterization=first.parameterization,
+                          sigma_w=first.sigma_w, sigma_b=first.sigma_b)
+            batched.init = "gaussian"
+        else:
+            linears = [m for m in first if isinstance(m, nn.Linear)]
+            sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
+            batched = cls(len(models), sizes, activation, bias=linears[0].bias is not None, init=None)
+        # the members' dtype and device before copying, so that float64 members stay exact
+        batched.to(device=linears[0].weight.device, dtype=linears[0].weight.dtype)
         batched.load_members(models)
-        return batched.to(linears[0].weight.device)
+        return batched
 
-    def member(self, k: int) -> nn.Sequential:
-        """Member k as a single ``nn.Sequential`` network (a copy)."""
+    def member(self, k: int) -> nn.Sequential | MLP:
+        """Member k as a single network (a copy): an :class:`~course_utils.models.mlp.MLP` for the "gaussian"
+        init (or any but the standard parameterisation), else an ``nn.Sequential``."""
         if not _is_index(k, self.n_members):
             raise ValueError(f"member index must be in [0, {self.n_members}), got k = {validate.show(k)}")
         k = int(k)
+        if self.init == "gaussian" or self.parameterization != "standard":
+            first = self.layers[0].weight
+            net = MLP(self.sizes[0], self.sizes[1] if len(self.sizes) > 2 else 1, len(self.sizes) - 2, self.sizes[-1],
+                      activation=self.activation, sigma_w=self.sigma_w, sigma_b=self.sigma_b,
+                      parameterization=self.parameterization, generator=torch.Generator().manual_seed(0),
+                      dtype=first.dtype).to(first.device)
+            with torch.no_grad():
+                for single, layer in zip(net.layers, self.layers):
+                    lin = layer.linear(k)
+                    single.weight.copy_(lin.weight)
+                    single.bias.copy_(lin.bias)
+            return net
         layers: list[nn.Module] = []
         for i, layer in enumerate(self.layers):
             layers.append(layer.linear(k))

@@ -7,15 +7,22 @@ A network with ``depth`` = L hidden layers of ``width`` n maps x ∈ R^d to
 
     f⁰ = b⁰ + W⁰ x,   fˡ = bˡ + Wˡ φ(fˡ⁻¹)  (ℓ = 1 … L),   output fᴸ,
 
-with, at initialisation, Wˡ_ij ~ N(0, σ_w²/fan_in) and bˡ_i ~ N(0, σ_b²). Two ways to write it:
+with, at initialisation, Wˡ_ij ~ N(0, σ_w²/fan_in) and bˡ_i ~ N(0, σ_b²). Three ways to write it
+(``parameterization``; the multipliers are :func:`layer_multipliers`):
 
 - **standard**: the parameters are W and b themselves (PyTorch's usual convention);
 - **NTK** (Jacot et al. 2018): W = σ_w V/√fan_in and b = σ_b β with V, β ~ N(0, 1), and the
-  trained parameters are V and β.
+  trained parameters are V and β;
+- **mean field**: as NTK in the hidden layers, but the output layer is W = σ_w V/fan_in, an average
+  over the units (so the output starts at O(1/√n) and the features must move to fit).
 
-Both give the same random function at initialisation (the same NNGP), but different gradients:
-in the NTK parameterisation the tangent kernel has a finite limit as n → ∞; in the standard one
-it grows like n, so the learning rate must shrink like 1/n.
+The first two give the same random function at initialisation (the same NNGP), but different
+gradients: in the NTK parameterisation the tangent kernel has a finite limit as n → ∞; in the
+standard one it grows like n, so the learning rate must shrink like 1/n.
+
+The batched version, K of these networks trained as one, is :class:`course_utils.ensemble.BatchedMLP`
+with the same ``parameterization``, ``sigma_w``, ``sigma_b`` and ``init="gaussian"``: its member k is
+the ``MLP`` drawn from seed k, and :meth:`~course_utils.ensemble.BatchedMLP.member` hands it back.
 
 :func:`random_mlp_outputs` draws many random networks at once, as batched tensors, for the
 experiments that need thousands of networks (output covariances, kurtosis, signal propagation).
@@ -35,13 +42,44 @@ from ..activations import torch_activation as _torch_activation
 from ..validate import ArgumentError
 from ..validate import flag, float_dtype, model_input, torch_generator
 
-__all__ = ["TORCH_ACTIVATIONS", "torch_activation", "MLP", "random_mlp_outputs"]
+__all__ = ["TORCH_ACTIVATIONS", "torch_activation", "PARAMETERIZATIONS", "layer_multipliers", "initial_stds", "MLP",
+           "random_mlp_outputs"]
 
 #: name → torch function, a view of the one table :data:`course_utils.activations.ACTIVATIONS`.
 TORCH_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     name: a.torch for name, a in ACTIVATIONS.items()}
 
-PARAMETERIZATIONS = ("standard", "ntk")
+PARAMETERIZATIONS = ("standard", "ntk", "mean_field")
+
+
+def layer_multipliers(parameterization: str, fan_in: int, sigma_w: float, sigma_b: float, *,
+                      last: bool = False) -> tuple[float, float]:
+    """(s_w, s_b) in a layer's forward pass z = s_w W h + s_b b, for each parameterisation:
+
+        standard    s_w = 1,               s_b = 1    (σ_w, σ_b are in the initial W, b instead)
+        ntk         s_w = σ_w/√fan_in,     s_b = σ_b
+        mean_field  as ntk, but the last layer has s_w = σ_w/fan_in (the output is an average over units)
+
+    Used by :class:`MLP` and by every layer of :class:`course_utils.ensemble.BatchedMLP`."""
+    parameterization = validate.choice("parameterization", parameterization, PARAMETERIZATIONS)
+    fan_in = validate.positive_int("fan_in", fan_in)
+    sigma_w, sigma_b = validate.positive("sigma_w", sigma_w), validate.nonnegative("sigma_b", sigma_b)
+    if parameterization == "standard":
+        return 1.0, 1.0
+    if parameterization == "mean_field" and validate.flag("last", last):
+        return float(sigma_w) / fan_in, float(sigma_b)
+    return float(sigma_w) / math.sqrt(fan_in), float(sigma_b)
+
+
+def initial_stds(parameterization: str, fan_in: int, sigma_w: float, sigma_b: float) -> tuple[float, float]:
+    """The standard deviations (of W, of b) the trained parameters are drawn with: (σ_w/√fan_in, σ_b) in the
+    standard parameterisation, (1, 1) in the NTK and mean-field ones (their σ's are multipliers instead)."""
+    parameterization = validate.choice("parameterization", parameterization, PARAMETERIZATIONS)
+    fan_in = validate.positive_int("fan_in", fan_in)
+    sigma_w, sigma_b = validate.positive("sigma_w", sigma_w), validate.nonnegative("sigma_b", sigma_b)
+    if parameterization == "standard":
+        return float(sigma_w) / math.sqrt(fan_in), float(sigma_b)
+    return 1.0, 1.0
 
 
 def torch_activation(name: str | Callable) -> Callable:
@@ -63,7 +101,7 @@ class MLP(nn.Module):
     """A fully connected network with ``depth`` hidden layers of ``width`` units.
 
     ``sigma_w``, ``sigma_b`` are the standard deviations σ_w, σ_b (weights have variance
-    σ_w²/fan_in at initialisation, biases σ_b²). ``parameterization`` is "ntk" or "standard"
+    σ_w²/fan_in at initialisation, biases σ_b²). ``parameterization`` is "ntk", "standard" or "mean_field"
     (see the module docstring). ``layers[l].weight`` holds the trained parameter of layer l,
     of shape (fan_out, fan_in). ``generator`` makes the initialisation reproducible; ``dtype``
     defaults to torch's default dtype.
@@ -77,7 +115,7 @@ class MLP(nn.Module):
         parameterization = validate.choice("parameterization", parameterization, PARAMETERIZATIONS)
         generator = torch_generator("generator", generator)
         dtype = float_dtype("dtype", dtype)
-        torch_activation(activation)
+        _torch_activation(activation, "activation")
         self.d_in, self.width, self.depth, self.d_out = d_in, width, depth, d_out
         self.sigma_w, self.sigma_b = float(sigma_w), float(sigma_b)
         self.parameterization = parameterization
@@ -85,24 +123,21 @@ class MLP(nn.Module):
         self.phi = torch_activation(activation)
         sizes = [d_in] + [width] * depth + [d_out]
         self.layers = nn.ModuleList(nn.Linear(a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:]))
+        self._multipliers = [self.scales(a, last=i == len(sizes) - 2) for i, a in enumerate(sizes[:-1])]
         self.reset_parameters(generator)
 
-    def scales(self, fan_in: int) -> tuple[float, float]:
-        """(weight multiplier, bias multiplier) the forward pass applies to a layer with ``fan_in`` inputs:
-        z = s_w W h + s_b b with (s_w, s_b) = (σ_w/√fan_in, σ_b) in the NTK parameterisation, (1, 1) in the
-        standard one (where σ_w, σ_b are in the initial weights instead)."""
-        fan_in = validate.positive_int("fan_in", fan_in)
-        if self.parameterization == "ntk":
-            return self.sigma_w / math.sqrt(fan_in), self.sigma_b
-        return 1.0, 1.0
+    def scales(self, fan_in: int, last: bool = False) -> tuple[float, float]:
+        """(weight multiplier, bias multiplier) the forward pass applies to a layer with ``fan_in`` inputs
+        (``last``: the output layer): z = s_w W h + s_b b, see :func:`layer_multipliers`."""
+        return layer_multipliers(self.parameterization, fan_in, self.sigma_w, self.sigma_b, last=last)
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw fresh parameters: N(0, 1) in the NTK parameterisation, N(0, σ_w²/fan_in) and N(0, σ_b²) in the standard one."""
+        """Draw fresh parameters, layer by layer, weight then bias: N(0, 1) in the NTK and mean-field
+        parameterisations, N(0, σ_w²/fan_in) and N(0, σ_b²) in the standard one (:func:`initial_stds`)."""
         generator = torch_generator("generator", generator)
         for layer in self.layers:
-            w_std = 1.0 if self.parameterization == "ntk" else self.sigma_w / math.sqrt(layer.in_features)
-            b_std = 1.0 if self.parameterization == "ntk" else self.sigma_b
+            w_std, b_std = initial_stds(self.parameterization, layer.in_features, self.sigma_w, self.sigma_b)
             layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator, dtype=layer.weight.dtype) * w_std)
             layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator, dtype=layer.bias.dtype) * b_std)
 
@@ -120,7 +155,7 @@ class MLP(nn.Module):
         pre = []
         h = x
         for i, layer in enumerate(self.layers):
-            sw, sb = self.scales(layer.in_features)
+            sw, sb = self._multipliers[i]
             z = sw * (h @ layer.weight.T) + sb * layer.bias
             pre.append(z)
             h = self.phi(z) if i < len(self.layers) - 1 else z
@@ -153,7 +188,7 @@ def random_mlp_outputs(X: torch.Tensor, n_networks: int, *, width: int, depth: i
         X = X.to(torch.get_default_dtype())
     n_networks = validate.positive_int("n_networks", n_networks)
     _, width, depth, d_out = _check(X.shape[1], width, depth, d_out, sigma_w, sigma_b)
-    phi = torch_activation(activation)
+    phi = _torch_activation(activation, "activation")
     generator = torch_generator("generator", generator)
     return_preactivations = flag("return_preactivations", return_preactivations)
     progress = flag("progress", progress)

@@ -139,7 +139,7 @@ def _mlp_ntk(model: MLP, X1: torch.Tensor, X2: torch.Tensor | None) -> torch.Ten
     h2, d2 = (h1, d1) if X2 is None else parts(X2)
     theta = torch.zeros(h1[0].shape[0], h2[0].shape[0], dtype=torch.float64, device=X1.device)
     for i, layer in enumerate(model.layers):
-        s_w, s_b = model.scales(layer.in_features)
+        s_w, s_b = model.scales(layer.in_features, last=i == len(model.layers) - 1)
         dd = sum(a[i] @ b[i].T for a, b in zip(d1, d2)).to(torch.float64)
         hh = h1[i].to(torch.float64) @ h2[i].to(torch.float64).T
         theta += dd * (s_w ** 2 * hh + s_b ** 2)
