@@ -64,6 +64,7 @@ import torch
 
 import course_utils as cu
 from course_utils.exercises import wide_networks as exercises
+from course_utils.ensemble import BatchedMLP, BatchedSGD, mse_per_sample, train_ensemble
 from course_utils.models.linear import half_mse
 from course_utils.models.mlp import MLP
 from course_utils.theory import kernels
@@ -343,6 +344,9 @@ cu.check_close(f"width {P.wide_width}: network vs analytic-kernel prediction, al
 # initial function (blue) to the fit (pink). The linearised model trained as a model by gradient
 # descent matches the closed-form kernel dynamics with its own $\Theta_0$ to rounding error, as it
 # must. Now the width sweep: how fast do network, linearisation and kernel theory come together?
+# At each width the `sweep_seeds` networks are trained as one ensemble (`ensemble.BatchedMLP` in the
+# same NTK parameterisation, member $s$ the network drawn from seed $s$; each follows the trajectory it
+# would follow alone, to rounding).
 
 # %%
 K_sw, widths = P.sweep_seeds, np.array(P.sweep_widths)
@@ -354,16 +358,21 @@ for act in ("relu", "erf"):
     change = np.zeros((len(widths), K_sw))
     net_lin, lin_ker = (np.zeros((len(widths), K_sw, len(record), len(X_all))) for _ in range(2))
     for i, n in enumerate(widths):
+        # the K_sw networks of width n, trained as one ensemble (member s is net(n, seed=100 + s))
+        nets = [net(int(n), seed=100 + s, activation=act) for s in range(K_sw)]
+        ensemble = BatchedMLP.from_members(nets)
+        T0 = [empirical_ntk(m, X_all).numpy() for m in nets]
+        with torch.no_grad():
+            f0 = ensemble(X_all)[..., 0].numpy()                                # (K_sw, inputs)
+        hist = train_ensemble(ensemble, lambda out, target: 0.5 * mse_per_sample(out, target), X_train, y_tensor,
+                              steps=steps, optimizer=BatchedSGD(ensemble.parameters(), lr=lr_act),
+                              record_steps=record, metrics={"f": lambda m: m(X_all)[..., 0]}, progress=False)
         for s in range(K_sw):
-            model = net(int(n), seed=100 + s, activation=act)
-            with torch.no_grad():
-                f0 = model(X_all)[:, 0].numpy()
-            T0 = empirical_ntk(model, X_all).numpy()
-            f_t = train_gd(model, lr_act, steps, record)
-            change[i, s] = np.linalg.norm(empirical_ntk(model, X_all).numpy() - T0) / np.linalg.norm(T0)
-            f_l = kernel_prediction(T0, f0, lr_act, np.array(record))          # its linearisation
-            f_k = kernel_prediction(Theta_inf, f0, lr_act, np.array(record))   # the analytic NTK, same f0
-            net_lin[i, s], lin_ker[i, s] = (f_t - f_l) / scale, (f_l - f_k) / scale
+            T_end = empirical_ntk(ensemble.member(s), X_all).numpy()
+            change[i, s] = np.linalg.norm(T_end - T0[s]) / np.linalg.norm(T0[s])
+            f_l = kernel_prediction(T0[s], f0[s], lr_act, np.array(record))          # its linearisation
+            f_k = kernel_prediction(Theta_inf, f0[s], lr_act, np.array(record))      # the analytic NTK, same f0
+            net_lin[i, s], lin_ker[i, s] = (hist["f"][:, s] - f_l) / scale, (f_l - f_k) / scale
     sweep[act] = dict(change=change, net_lin=net_lin, lin_ker=lin_ker, total=net_lin + lin_ker)
 
 
