@@ -171,7 +171,7 @@ class BatchedLinear(nn.Module):
             return torch.bmm(x, self.weight) if s_w == 1 else s_w * torch.bmm(x, self.weight)
         if s_w == 1 and s_b == 1:
             return torch.baddbmm(self.bias, x, self.weight)
-        return s_w * torch.bmm(x, self.weight) + s_b * self.bias
+        return torch.baddbmm(self.bias, x, self.weight, beta=s_b, alpha=s_w)
 
     @torch.no_grad()
     def load_linears(self, linears: Sequence[nn.Linear]) -> None:
@@ -217,7 +217,8 @@ class BatchedMLP(nn.Module):
     - ``None`` leaves the parameters NaN, to be filled with :meth:`load_members`.
 
     Every weight and bias of member k is then multiplied by its ``init_scale`` (a number or one per
-    member); ``seeds`` defaults to ``0, 1, …, K−1``. ``forward(x)`` takes ``(N, sizes[0])`` (shared)
+    member); ``seeds`` defaults to ``0, 1, …, K−1``. ``dtype`` (default: torch's default) is the
+    parameters' dtype; the "gaussian" init draws in it, as ``MLP(…, dtype=dtype)`` does. ``forward(x)`` takes ``(N, sizes[0])`` (shared)
     or ``(K, N, sizes[0])`` and returns ``(K, N, sizes[-1])``. :meth:`member` returns member k as a
     single network (an ``MLP`` for the "gaussian" init, else an ``nn.Sequential``);
     :meth:`from_members` stacks single networks (``nn.Sequential`` or ``MLP``) into one ensemble.
@@ -226,8 +227,9 @@ class BatchedMLP(nn.Module):
     def __init__(self, n_members: int, sizes: Sequence[int], activation="tanh", *,
                  bias: bool = True, init: str | None = "auto", init_scale=1.0,
                  seeds: Sequence[int] | None = None, parameterization: str = "standard",
-                 sigma_w: float | None = None, sigma_b: float | None = None):
+                 sigma_w: float | None = None, sigma_b: float | None = None, dtype: torch.dtype | None = None):
         super().__init__()
+        dtype = validate.float_dtype("dtype", dtype) or torch.get_default_dtype()
         sizes = _check_sizes(sizes)
         n_members = validate.positive_int("n_members", n_members)
         if seeds is not None and (isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__")):
@@ -260,11 +262,12 @@ class BatchedMLP(nn.Module):
                 layer_multipliers(parameterization, a, sigma_w, sigma_b, last=i == len(sizes) - 2))))
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])))
         self.act = make_activation(activation)
+        self.to(dtype)          # before loading the members, so that float64 draws are copied exactly
         if init == "gaussian":
             members = [MLP(sizes[0], sizes[1] if len(sizes) > 2 else 1, len(sizes) - 2, sizes[-1],
                            activation=activation, sigma_w=sigma_w, sigma_b=sigma_b,
-                           parameterization=parameterization, generator=torch.Generator().manual_seed(s))
-                       for s in seeds]
+                           parameterization=parameterization, generator=torch.Generator().manual_seed(s),
+                           dtype=dtype) for s in seeds]
             self.load_members(members)
             with torch.no_grad():
                 for p in self.parameters():

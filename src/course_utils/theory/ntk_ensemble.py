@@ -19,8 +19,8 @@ which is *not* the NNGP posterior mean K(x, X) K⁻¹ y and covariance K(x, x') 
 (:func:`nngp_posterior`) unless Θ ∝ K.
 
 Also here: :class:`BatchedNTKMLP`, K networks in the NTK parameterisation as one batched module
-(the course's :class:`course_utils.ensemble.BatchedMLP` uses PyTorch's default initialisation),
-trainable with :func:`course_utils.ensemble.train_ensemble`; and :func:`ensemble_discrepancy`, the
+(:class:`course_utils.ensemble.BatchedMLP` with ``parameterization="ntk"``, built from the sizes of
+:class:`course_utils.models.mlp.MLP`), trainable with :func:`course_utils.ensemble.train_ensemble`; and :func:`ensemble_discrepancy`, the
 finite-width error of an ensemble's mean and covariance, measured against its sampling noise with
 the control variate (1) evaluated on each member's own f₀.
 """
@@ -35,6 +35,8 @@ import torch
 from torch import nn
 
 from .. import validate
+from ..activations import ACTIVATIONS
+from ..ensemble.layers import BatchedMLP
 from ..validate import flag
 from ..validate import ArgumentError, Dims
 
@@ -146,74 +148,61 @@ def nngp_posterior(K_train, K_cross, K_test, y, *, noise_var: float = 0.0,
     return W @ y, (cov + cov.T) / 2
 
 
-class BatchedNTKMLP(nn.Module):
-    """K fully connected networks in the NTK parameterisation, evaluated as one batched computation.
+class BatchedNTKMLP(BatchedMLP):
+    """K fully connected networks in the NTK parameterisation, trained as one: the course's
+    :class:`course_utils.ensemble.BatchedMLP` with ``parameterization="ntk"`` and ``init="gaussian"``,
+    built from the sizes of :class:`course_utils.models.mlp.MLP`.
 
-    Member k is :class:`course_utils.models.mlp.MLP` (``parameterization="ntk"``) drawn with a
+    Member k is ``MLP(d_in, width, depth, d_out, parameterization="ntk", …)`` drawn with a
     ``torch.Generator`` seeded with ``seeds[k]``: with ``depth`` = L hidden layers of ``width`` n,
 
         f⁰ = σ_b β⁰ + (σ_w/√d) V⁰ x,   fˡ = σ_b βˡ + (σ_w/√n) Vˡ φ(fˡ⁻¹),   output fᴸ,
 
-    with trained parameters V, β ~ N(0, 1). Parameters are stored with a leading member axis,
-    ``V[l]`` of shape (K, fan_in, fan_out) and ``beta[l]`` of shape (K, 1, fan_out), so that
+    with trained parameters V, β ~ N(0, 1). ``V[l]`` (shape (K, fan_in, fan_out)) and ``beta[l]``
+    (shape (K, 1, fan_out)) are the weight and bias of ``layers[l]``, so that
     :class:`course_utils.ensemble.BatchedSGD` and :func:`course_utils.ensemble.train_ensemble` train
     every member on its own loss. ``forward`` takes (N, d) (shared inputs) or (K, N, d) and returns
-    (K, N, d_out). Activations: "relu", "erf", "tanh", "linear".
+    (K, N, d_out). Activations: any name of :data:`course_utils.activations.ACTIVATIONS`.
     """
-
-    _PHI = {"relu": torch.relu, "erf": torch.erf, "tanh": torch.tanh, "linear": lambda z: z}
 
     def __init__(self, n_members: int, d_in: int, width: int, depth: int, d_out: int = 1, *,
                  activation: str = "erf", sigma_w: float = math.sqrt(2.0), sigma_b: float = 0.0,
                  seeds: Sequence[int] | None = None, dtype: torch.dtype | None = None):
-        super().__init__()
         n_members, d_in, width, d_out = (validate.positive_int(name, v) for name, v in (
             ("n_members", n_members), ("d_in", d_in), ("width", width), ("d_out", d_out)))
         depth = validate.nonnegative_int("depth (hidden layers)", depth)
-        activation = validate.choice("activation", activation, sorted(self._PHI))
+        activation = validate.choice("activation", activation, sorted(ACTIVATIONS))
         sigma_w = validate.positive("sigma_w", sigma_w)
         sigma_b = validate.nonnegative("sigma_b", sigma_b)
-        if seeds is None:
-            seeds = list(range(n_members))
-        else:
+        if seeds is not None:
             if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
                 raise ArgumentError(f"seeds must be a list of integers, one per member, got {validate.show(seeds)}")
-            seeds = [validate.integer(f"seeds[{k}]", s) for k, s in enumerate(seeds)]
-        if len(seeds) != n_members:
-            raise ArgumentError(f"seeds must have one entry per member ({n_members}), got {len(seeds)}")
+            if len(seeds) != n_members:
+                raise ArgumentError(f"seeds must have one entry per member ({n_members}), got {len(seeds)}")
         if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
             raise ArgumentError(f"dtype must be a floating torch dtype (torch.float32, torch.float64), "
                                 f"got {validate.show(dtype)}")
-        dtype = dtype or torch.get_default_dtype()
-        self.n_members, self.activation = int(n_members), activation
-        self.sigma_w, self.sigma_b = float(sigma_w), float(sigma_b)
-        self.sizes = [int(d_in)] + [int(width)] * int(depth) + [int(d_out)]
-        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
-        V = [torch.empty(n_members, a, b, dtype=dtype) for a, b in pairs]
-        beta = [torch.empty(n_members, 1, b, dtype=dtype) for _, b in pairs]
-        for k, s in enumerate(seeds):   # the draws of MLP.reset_parameters: per layer weight (out, in), then bias
-            gen = torch.Generator().manual_seed(s)
-            for l, (a, b) in enumerate(pairs):
-                V[l][k] = torch.randn(b, a, generator=gen, dtype=dtype).T
-                beta[l][k, 0] = torch.randn(b, generator=gen, dtype=dtype)
-        self.V = nn.ParameterList(nn.Parameter(v) for v in V)
-        self.beta = nn.ParameterList(nn.Parameter(b) for b in beta)
+        super().__init__(n_members, [d_in] + [width] * depth + [d_out], activation, init="gaussian",
+                         parameterization="ntk", sigma_w=sigma_w, sigma_b=sigma_b, seeds=seeds, dtype=dtype)
+
+    @property
+    def V(self) -> list[nn.Parameter]:
+        """The trained weights V⁰ … Vᴸ, one (K, fan_in, fan_out) tensor per layer."""
+        return [layer.weight for layer in self.layers]
+
+    @property
+    def beta(self) -> list[nn.Parameter]:
+        """The trained biases β⁰ … βᴸ, one (K, 1, fan_out) tensor per layer."""
+        return [layer.bias for layer in self.layers]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The K members' outputs (K, N, d_out) on shared inputs x (N, d) or per-member inputs (K, N, d)."""
-        p = self.V[0]
+        p = self.layers[0].weight
         x = validate.tensor("x", x, dtype=p.dtype, device_=p.device)
-        if x.dim() == 2:
-            x = x.expand(self.n_members, *x.shape)
-        if x.dim() != 3 or x.shape[0] != self.n_members or x.shape[2] != self.sizes[0]:
+        if x.dim() not in (2, 3) or x.dim() == 3 and x.shape[0] != self.n_members or x.shape[-1] != self.sizes[0]:
             raise ArgumentError(f"x (the input) must have shape (N, {self.sizes[0]}) or ({self.n_members}, N, "
                                 f"{self.sizes[0]}), got {tuple(x.shape)}")
-        phi = self._PHI[self.activation]
-        h = x
-        for l, (V, beta) in enumerate(zip(self.V, self.beta)):
-            z = torch.baddbmm(beta, h, V, beta=self.sigma_b, alpha=self.sigma_w / math.sqrt(V.shape[1]))
-            h = phi(z) if l < len(self.V) - 1 else z
-        return h
+        return super().forward(x)
 
 
 def excess_kurtosis(samples, axis: int = 0) -> np.ndarray:
