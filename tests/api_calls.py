@@ -986,6 +986,9 @@ add(_scaled.kernel_change_parts, lambda: dict(W0=_scaled_weights()[0], V0=_scale
 add(_scaled.train_scaled_relu_net, lambda: dict(X=trandn(6, 3, dtype=torch.float32),
                                                  Y=trandn(6, 2, seed=1, dtype=torch.float32), width=16, alpha=1.0,
                                                  steps=5, seed=0, lr=None))
+add(_scaled.train_scaled_relu_nets, lambda: dict(X=trandn(6, 3, dtype=torch.float32),
+                                                  Y=trandn(6, 2, seed=1, dtype=torch.float32), width=16,
+                                                  alphas=[1.0, 0.5], steps=5, seeds=[0, 1], lr=None))
 
 
 def _silu_params():

@@ -83,3 +83,21 @@ def test_one_hidden_layer_kernel_is_the_tangent_kernel_and_the_parts_add_up():
         one_hidden_layer_kernel(W0, V0, X, mask=torch.ones(3, 3))
     with pytest.raises(ValueError, match=r"X has shape \(10, 4\).*d = 6 \(from W, axis 1\)"):
         one_hidden_layer_kernel(W0, V0, X[:, :4])
+
+
+def test_the_ensemble_is_the_networks_trained_one_by_one():
+    """train_scaled_relu_nets trains K networks as one BatchedMLP: each member's run equals its run alone,
+    in the lazy regime (own lazy step) and in the rich one (a shared step)."""
+    from course_utils.models.scaled_init import train_scaled_relu_nets
+
+    X, Y = _data(n=16, d=5, c=3)
+    lr_one = train_scaled_relu_net(X, Y, width=48, alpha=1.0, steps=0, seed=3).lr   # the step of α = 1, as the chapter
+    for alphas, seeds, lr, steps in (([4.0, 1.0, 2.0], [3, 4, 3], None, 60), ([0.5, 0.25, 0.25], [3, 4, 5], lr_one, 200)):
+        runs = train_scaled_relu_nets(X, Y, width=48, alphas=alphas, steps=steps, seeds=seeds, lr=lr)
+        for run, a, s in zip(runs, alphas, seeds):
+            alone = train_scaled_relu_net(X, Y, width=48, alpha=a, steps=steps, seed=s, lr=lr)
+            assert run == pytest.approx(alone, rel=1e-7, abs=1e-12)
+    with pytest.raises(ValueError, match="one per alpha"):
+        train_scaled_relu_nets(X, Y, width=8, alphas=[1.0, 2.0], steps=1, seeds=[0])
+    with pytest.raises(ValueError, match="alpha > 0"):
+        train_scaled_relu_nets(X, Y, width=8, alphas=[1.0, -2.0], steps=1, seeds=[0, 1])

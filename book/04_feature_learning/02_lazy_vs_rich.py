@@ -69,7 +69,7 @@ from course_utils import diagnostics
 from course_utils.data.classification import load_digits, standardize, train_val_split
 from course_utils.exercises import lazy_rich as exercises
 from course_utils.models.mlp import MLP
-from course_utils.models.scaled_init import train_scaled_relu_net
+from course_utils.models.scaled_init import train_scaled_relu_net, train_scaled_relu_nets
 from course_utils.theory import lazy_rich as theory
 from course_utils.theory.ntk_empirical import empirical_ntk
 
@@ -468,12 +468,14 @@ X_tr = standardize(z_tr)
 Y_tr = torch.nn.functional.one_hot(y_tr, 10).double()
 
 
-def train_relu_net(width, alpha, steps, seed, lr=None):
-    """One network: (relative weight change, relative tangent-kernel change, final loss, the kernel change's
-    linear, quadratic and switching parts, the switched fraction f_s, the preactivation change q)."""
-    run = train_scaled_relu_net(X_tr, Y_tr, width=width, alpha=alpha, steps=steps, seed=int(seed), lr=lr)
-    return (run.weight_change, run.kernel_change, run.loss, run.kernel_linear, run.kernel_quadratic,
-            run.kernel_switching, run.switched_fraction, run.preactivation_change)
+def train_relu_nets(width, alphas, steps, seeds, lr=None):
+    """Networks (alphas[k], seeds[k]) trained as one ensemble; per network a row (relative weight change,
+    relative tangent-kernel change, final loss, the kernel change's linear, quadratic and switching parts, the
+    switched fraction f_s, the preactivation change q)."""
+    runs = train_scaled_relu_nets(X_tr, Y_tr, width=width, alphas=list(alphas), steps=steps,
+                                  seeds=[int(s) for s in seeds], lr=lr)
+    return np.array([(r.weight_change, r.kernel_change, r.loss, r.kernel_linear, r.kernel_quadratic,
+                      r.kernel_switching, r.switched_fraction, r.preactivation_change) for r in runs])
 
 
 WEIGHTS, KERNEL, LOSS, LINEAR, QUADRATIC, SWITCHING, SWITCHED, Q = range(8)
@@ -481,15 +483,20 @@ alphas = np.array(P.mlp_alphas)
 # α ≥ 1: the lazy step of each network's own kernel; α < 1: the step at α = 1 (a smaller kernel allows more)
 lr_one = train_scaled_relu_net(X_tr, Y_tr, width=P.mlp_width, alpha=1.0, steps=0, seed=cu.seed(0)).lr
 # The kernel change of one lazy network is noisy (the few units that switch have random signs): the lazy
-# points average over `lazy_seeds` networks, the (more expensive) rich points over `seeds`.
-runs_alpha = [np.array([train_relu_net(P.mlp_width, a, P.lazy_steps if a >= 1 else P.rich_steps, s,
-                                       lr=None if a >= 1 else lr_one)
-                        for s in cu.seed(range(P.lazy_seeds if a >= 1 else P.seeds))])
-              for a in cu.progress(alphas, desc="α sweep")]
+# points average over `lazy_seeds` networks, the (more expensive) rich points over `seeds`. All lazy networks
+# are one ensemble, all rich ones another (`train_scaled_relu_nets`: one BatchedMLP, per-member learning rates).
+runs_alpha = []
+for is_lazy in cu.progress((True, False), desc="α sweep"):
+    group = [a for a in alphas if (a >= 1) == is_lazy]
+    seeds = list(cu.seed(range(P.lazy_seeds if is_lazy else P.seeds)))
+    rows = train_relu_nets(P.mlp_width, np.repeat(group, len(seeds)), P.lazy_steps if is_lazy else P.rich_steps,
+                           seeds * len(group), lr=None if is_lazy else lr_one)
+    runs_alpha += list(rows.reshape(len(group), len(seeds), -1))
+runs_alpha = [runs_alpha[i] for i in np.argsort(np.concatenate([np.flatnonzero(alphas >= 1), np.flatnonzero(alphas < 1)]))]
 by_alpha = np.array([r.mean(0) for r in runs_alpha])
 widths = np.array(P.mlp_widths)
-runs_width = np.array([[train_relu_net(int(n), 1.0, P.lazy_steps, s) for n in widths]
-                       for s in cu.seed(range(P.seeds))])                  # (seed, width, quantity)
+runs_width = np.stack([train_relu_nets(int(n), np.ones(P.seeds), P.lazy_steps, cu.seed(range(P.seeds)))
+                       for n in widths], axis=1)                         # (seed, width, quantity)
 by_width = runs_width.mean(0)
 print("final training loss (α sweep):", np.array2string(by_alpha[:, LOSS], precision=3))
 print("final training loss (width sweep):", np.array2string(by_width[:, LOSS], precision=3))

@@ -24,11 +24,14 @@ import torch
 
 from .. import diagnostics, validate
 from ..theory.ntk_empirical import empirical_ntk
-from ..train import train
+from ..ensemble.layers import BatchedMLP
+from ..ensemble.optim import BatchedSGD
+from ..ensemble.training import train_ensemble
 from ..validate import ArgumentError
 from .mlp import MLP
 
-__all__ = ["ScaledInitRun", "lazy_step", "one_hidden_layer_kernel", "kernel_change_parts", "train_scaled_relu_net"]
+__all__ = ["ScaledInitRun", "lazy_step", "one_hidden_layer_kernel", "kernel_change_parts", "train_scaled_relu_net",
+           "train_scaled_relu_nets"]
 
 
 class ScaledInitRun(NamedTuple):
@@ -136,37 +139,63 @@ def train_scaled_relu_net(X: torch.Tensor, Y: torch.Tensor, *, width: int, alpha
     (the kernel's change also in the three parts of :func:`kernel_change_parts`).
 
     ``lr=None`` takes the lazy step :func:`lazy_step` of the network's own initial tangent kernel.
+    The one-member case of :func:`train_scaled_relu_nets`.
+    """
+    try:
+        alpha = validate.positive("alpha", alpha)
+    except ArgumentError as err:
+        raise ArgumentError(f"need alpha > 0: {err}") from None
+    seed = validate.integer("seed", seed)
+    return train_scaled_relu_nets(X, Y, width=width, alphas=[alpha], steps=steps, seeds=[seed], lr=lr)[0]
+
+
+def train_scaled_relu_nets(X: torch.Tensor, Y: torch.Tensor, *, width: int, alphas, steps: int, seeds,
+                           lr: float | None = None) -> list[ScaledInitRun]:
+    """:func:`train_scaled_relu_net` for K networks at once, trained as one ensemble: member k is the
+    network drawn from ``seeds[k]`` with initial weights × ``alphas[k]``, with its own learning rate (its
+    own lazy step when ``lr=None``). Returns one :class:`ScaledInitRun` per member, in order.
+
+    The members are :class:`course_utils.models.mlp.MLP` in the NTK parameterisation stacked into a
+    :class:`course_utils.ensemble.BatchedMLP` and trained with :func:`course_utils.ensemble.train_ensemble`
+    (each follows the trajectory it would follow alone, to rounding).
     """
     X = validate.tensor("X", X, ndim=2)
     Y = validate.tensor("Y", Y, ndim=2)
     if X.shape[0] != Y.shape[0]:
         raise ArgumentError(f"X and Y must be (N, d) and (N, C) with the same N, got {tuple(X.shape)}, {tuple(Y.shape)}")
     width, steps = validate.positive_int("width", width), validate.nonnegative_int("steps", steps)
-    try:
-        alpha = validate.positive("alpha", alpha)
-    except ArgumentError as err:
-        raise ArgumentError(f"need alpha > 0: {err}") from None
-    seed = validate.integer("seed", seed)
+    if isinstance(alphas, (str, bytes)) or not hasattr(alphas, "__len__") or len(alphas) == 0:
+        raise ArgumentError(f"alphas must be a list of init scales α > 0, one per network, got {validate.show(alphas)}")
+    alphas = [validate.positive(f"alphas[{k}] (need alpha > 0)", a) for k, a in enumerate(alphas)]
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__") or len(seeds) != len(alphas):
+        raise ArgumentError(f"seeds must be a list of integers, one per alpha ({len(alphas)}), got {validate.show(seeds)}")
+    seeds = [validate.integer(f"seeds[{k}]", s) for k, s in enumerate(seeds)]
     if lr is not None:
         lr = validate.positive("lr (the learning rate)", lr)
-    net = MLP(X.shape[1], width, 1, Y.shape[1], sigma_w=math.sqrt(2), sigma_b=0.0,
-              generator=torch.Generator().manual_seed(seed))
-    weights = [layer.weight for layer in net.layers]          # the biases have multiplier σ_b = 0
+    nets = [MLP(X.shape[1], width, 1, Y.shape[1], sigma_w=math.sqrt(2), sigma_b=0.0, dtype=X.dtype,
+                generator=torch.Generator().manual_seed(s)) for s in seeds]
     with torch.no_grad():
-        for W in weights:
-            W.mul_(alpha)
-        target = Y + net(X)
+        for net, alpha in zip(nets, alphas):
+            for layer in net.layers:
+                layer.weight.mul_(alpha)
+    K0 = [empirical_ntk(net, X) for net in nets]
+    lrs = [lazy_step(K, Y.shape[1]) if lr is None else lr for K in K0]
+    ensemble = BatchedMLP.from_members(nets)
+    weights = [layer.weight for layer in ensemble.layers]     # the biases have multiplier σ_b = 0
     theta0 = diagnostics.snapshot(weights)
-    K0 = empirical_ntk(net, X)
-    if lr is None:
-        lr = lazy_step(K0, Y.shape[1])
+    with torch.no_grad():
+        f0 = ensemble(X)                                         # (K, N, C): learn f − f₀ = Y
     # the loss of the last step, before its update (steps = 0: the initial loss, ½ mean ‖Y‖²); a non-finite loss
     # at any step raises TrainingDiverged naming the step and the learning rate
-    hist = train(net, lambda m: 0.5 * ((m(X) - target) ** 2).sum(1).mean(), steps=steps,
-                 optimizer=torch.optim.SGD(weights, lr=lr), record_steps=[max(steps - 1, 0)], progress=False)
-    loss = hist["loss"][-1]
-    parts = kernel_change_parts(theta0[0], theta0[1], weights[0], weights[1], X)
-    return ScaledInitRun(diagnostics.relative_weight_change(weights, theta0).item(),
-                         diagnostics.relative_kernel_change(empirical_ntk(net, X), K0).item(),
-                         float(loss), lr, parts["linear"], parts["quadratic"], parts["switching"],
-                         parts["switched_fraction"], parts["preactivation_change"])
+    hist = train_ensemble(ensemble, lambda out, target: 0.5 * (out - f0 - target).pow(2).sum(-1), X, Y, steps=steps,
+                          optimizer=BatchedSGD(weights, lr=lrs), record_steps=[max(steps - 1, 0)], progress=False,
+                          on_divergence="raise")
+    runs = []
+    for k in range(len(nets)):
+        W0, V0, W, V = theta0[0][k].T, theta0[1][k].T, weights[0][k].detach().T, weights[1][k].detach().T
+        parts = kernel_change_parts(W0, V0, W, V, X)
+        runs.append(ScaledInitRun(diagnostics.relative_weight_change([W, V], [W0, V0]).item(),
+                                  diagnostics.relative_kernel_change(empirical_ntk(ensemble.member(k), X), K0[k]).item(),
+                                  float(hist["loss"][-1][k]), lrs[k], parts["linear"], parts["quadratic"],
+                                  parts["switching"], parts["switched_fraction"], parts["preactivation_change"]))
+    return runs
