@@ -204,8 +204,7 @@ def penultimate(X):
 
 
 record = cu.log_spaced_steps(P.mlp_steps, 40)
-mlp_hist = {k: [] for k in ("step", "train errors", "val error", "NC1", "within/between", "NC2",
-                            "equinorm", "NC3", "NC4")}
+mlp_hist = cu.History()          # one record per measured step: (K,) arrays per quantity
 snapshots = {}
 
 
@@ -213,17 +212,14 @@ def measure_mlps(step):
     H, out = penultimate(X_train)
     readout = mlps.layers[-1].weight.transpose(1, 2)               # (K, 10, width): rows w_c
     ms = [theory.collapse_measures(H[k], labels, readout[k], out[k]) for k in range(K_mlp)]
-    mlp_hist["step"].append(step)
-    mlp_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
-    mlp_hist["val error"].append((penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1).numpy())
-    for key in ms[0]:
-        mlp_hist[key].append([m[key] for m in ms])
+    mlp_hist.record(step, **{"train errors": (out.argmax(-1) != y_train).sum(-1),
+                             "val error": (penultimate(X_val)[1].argmax(-1) != y_val).double().mean(-1)},
+                    **{key: np.array([m[key] for m in ms]) for key in ms[0]})
     if step in (0, P.mlp_steps):
         snapshots[step] = H.numpy().copy()
 
 
 train_digit_mlps(mlps, P.mlp_steps, P.mlp_wd, record, measure_mlps, desc="MLPs on digits")
-mlp_hist = {k: np.array(v) for k, v in mlp_hist.items()}         # (records,) or (records, K)
 i_half = int(np.argmin(abs(mlp_hist["step"] - P.mlp_steps / 2)))
 print(f"{K_mlp} networks; training examples misclassified at the end: {mlp_hist['train errors'][-1].tolist()} "
       f"(of {N_train}); validation error {mlp_hist['val error'][-1].min():.3f}–{mlp_hist['val error'][-1].max():.3f}")
@@ -529,7 +525,7 @@ probe, probe_hist = train_dln(3, np.array([0.05]), 1000, 0.5, seed=2, accumulate
 probe0 = DeepLinearNetwork(d, P.dln_width, C, 3, init_scale=np.array([0.05]), n_members=1,
                            generator=torch.Generator().manual_seed(cu.seed(2)))
 change_measured = [(a - b)[0].numpy() for a, b in zip(probe.imbalance(), probe0.imbalance())]
-change_predicted = probe_hist["imbalance change"][0]
+change_predicted = probe_hist.imbalance_change[0]
 # Agreement to rounding: the checks raise if it fails, and print a fixed line (the digits of a
 # rounding error differ from machine to machine).
 for l in range(2):
@@ -776,20 +772,18 @@ def unit_norms(model):
 
 delta_start = last_unit_imbalance(mlps_nowd)
 record_nowd = cu.log_spaced_steps(P.nowd_steps, 25)
-nowd_hist = {k: [] for k in ("step", "train errors", "within/between", "NC1")}
+nowd_hist = cu.History()
 
 
 def measure_nowd(step):
     H = mlps_nowd.features(X_train)
     out = mlps_nowd.layers[-1](H)
-    nowd_hist["step"].append(step)
-    nowd_hist["train errors"].append((out.argmax(-1) != y_train).sum(-1).numpy())
-    nowd_hist["within/between"].append([theory.within_class_ratio(H[k], labels) for k in range(K_nowd)])
-    nowd_hist["NC1"].append([theory.nc1(H[k], labels) for k in range(K_nowd)])
+    nowd_hist.record(step, **{"train errors": (out.argmax(-1) != y_train).sum(-1),
+                              "within/between": np.array([theory.within_class_ratio(H[k], labels) for k in range(K_nowd)]),
+                              "NC1": np.array([theory.nc1(H[k], labels) for k in range(K_nowd)])})
 
 
 train_digit_mlps(mlps_nowd, P.nowd_steps, 0.0, record_nowd, measure_nowd, desc="MLPs without weight decay")
-nowd_hist = {k: np.array(v) for k, v in nowd_hist.items()}
 
 
 def end_state(model):
