@@ -725,6 +725,16 @@ add(_train.train, _train_call)
 add(_train.History, lambda: dict())
 add(_train.History.record, lambda: (_history().record, dict(step=2, loss=0.25)))
 add(_train.log_spaced_steps, lambda: dict(steps=100, n=10))
+add(_train.trainable_parameters, lambda: dict(name="model", model=torch.nn.Linear(3, 1)))
+add(_train.model_dtype, lambda: dict(params=list(torch.nn.Linear(3, 1).double().parameters())))
+add(_train.training_data, lambda: Call(_train.training_data, dict(name="X", value=randn(5, 3), dtype=torch.float64,
+                                                                  device=torch.device("cpu"), exact=True),
+                                       aliases={"value": "X"}))
+add(_train.checked_optimizer, lambda: (lambda m: dict(name="optimizer", optimizer=torch.optim.SGD(m.parameters(), lr=0.1),
+                                                      params=list(m.parameters())))(torch.nn.Linear(3, 1)))
+add(_train.record_step_set, lambda: dict(record_steps=[0, 5, 10], steps=10))
+add(_train.metric_functions, lambda: dict(metrics={"w": lambda m: m.weight.norm()}))
+add(_train.learning_rate_of, lambda: dict(optimizer=torch.optim.SGD(torch.nn.Linear(3, 1).parameters(), lr=0.1)))
 
 
 def _mlp_model():

@@ -68,7 +68,7 @@ def test_imbalance_changes_exactly_by_the_eta_squared_terms():
     model, hist = _train(3, [0.05], 300, seed=2, accumulate_imbalance_change=True)
     for l, (a, b) in enumerate(zip(model.imbalance(), model0.imbalance())):
         measured = (a - b)[0].numpy()
-        cu.check_close(f"ΔD_{l + 1}", measured, hist["imbalance change"][0][l], rtol=1e-8)
+        cu.check_close(f"ΔD_{l + 1}", measured, hist.imbalance_change[0][l], rtol=1e-8)
 
 
 def test_imbalance_drift_is_proportional_to_the_learning_rate():

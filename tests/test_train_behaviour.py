@@ -289,8 +289,8 @@ def test_model_and_optimizer_checks():
         cu.train(bad, mse, X, y, steps=1, progress=False)
     with pytest.raises(ArgumentError, match="does not update any parameter"):
         cu.train(net(), mse, X, y, steps=1, optimizer=torch.optim.SGD(net().parameters(), lr=0.1), progress=False)
-    assert tm._floating_dtype([torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.float64)]) == torch.float64
-    assert tm._floating_dtype([torch.zeros(2, dtype=torch.long)]) == torch.get_default_dtype()
+    assert tm.model_dtype([torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.float64)]) == torch.float64
+    assert tm.model_dtype([torch.zeros(2, dtype=torch.long)]) == torch.get_default_dtype()
 
 
 # --- divergence --------------------------------------------------------------------------------
@@ -304,11 +304,11 @@ def test_divergence_message_and_learning_rate_read_from_the_optimizer():
     assert "(learning rate [0.1, 0.2])" in tm._diverged_message("x", 1, [0.1, 0.2])
     assert "(say" not in tm._diverged_message("x", 1, float("inf"))
     p = torch.nn.Parameter(torch.zeros(2))
-    assert tm._lr_of(torch.optim.SGD([p], lr=0.5)) == 0.5
-    assert tm._lr_of(torch.optim.SGD([p], lr=torch.tensor(0.25))) == 0.25
+    assert tm.learning_rate_of(torch.optim.SGD([p], lr=0.5)) == 0.5
+    assert tm.learning_rate_of(torch.optim.SGD([p], lr=torch.tensor(0.25))) == 0.25
     from course_utils.ensemble import BatchedSGD
     q = torch.nn.Parameter(torch.zeros(3, 2))
-    assert tm._lr_of(BatchedSGD([q], lr=[0.1, 0.2, 0.3])) == [0.1, 0.2, 0.3]
+    assert tm.learning_rate_of(BatchedSGD([q], lr=[0.1, 0.2, 0.3])) == [0.1, 0.2, 0.3]
 
 
 @pytest.mark.parametrize("on_cpu", [True, False])

@@ -23,7 +23,10 @@ from . import validate
 from .progress import progress as progress_bar
 from .validate import ArgumentError
 
-__all__ = ["History", "TrainingDiverged", "log_spaced_steps", "train"]
+__all__ = ["History", "TrainingDiverged", "log_spaced_steps", "train",
+           # the checks shared with the ensemble loops
+           "trainable_parameters", "model_dtype", "training_data", "checked_optimizer", "record_step_set",
+           "metric_functions", "learning_rate_of"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -119,9 +122,10 @@ def log_spaced_steps(steps: int, n: int = 50) -> np.ndarray:
     return np.unique(np.round(np.geomspace(1, steps + 1, n) - 1).astype(int))
 
 
-# --- checks shared with course_utils.ensemble -------------------------------------------------
+# --- the checks of the training loops: shared by train() here and by course_utils.ensemble's ----------------
+# train_ensemble and train_online (public, so that the ensemble loops do not reach into this module's privates)
 
-def _parameters(name: str, model) -> list[torch.nn.Parameter]:
+def trainable_parameters(name: str, model) -> list[torch.nn.Parameter]:
     """The parameters of ``model`` (an ``nn.Module`` with at least one, all finite)."""
     if not isinstance(model, torch.nn.Module):
         raise ArgumentError(f"{name} must be a torch.nn.Module, got {validate.show(model)}")
@@ -134,18 +138,31 @@ def _parameters(name: str, model) -> list[torch.nn.Parameter]:
     return params
 
 
-def _floating_dtype(params) -> torch.dtype:
+def _tensor_list(name: str, value) -> list[torch.Tensor]:
+    """``value`` as a list of tensors (the parameters of a model), refusing anything else."""
+    if isinstance(value, (torch.Tensor, str, bytes)) or not isinstance(value, Iterable):
+        raise ArgumentError(f"{name} must be a list of tensors such as list(model.parameters()), got {validate.show(value)}")
+    value = list(value)
+    if not all(isinstance(p, torch.Tensor) for p in value):
+        raise ArgumentError(f"{name} must be a list of tensors such as list(model.parameters()), got {validate.show(value)}")
+    return value
+
+
+def model_dtype(params) -> torch.dtype:
     """The dtype of the model: that of its first floating-point parameter."""
+    params = _tensor_list("params", params)
     return next((p.dtype for p in params if p.is_floating_point()), torch.get_default_dtype())
 
 
-def _data(name: str, value, dtype: torch.dtype, device: torch.device, *, exact: bool) -> torch.Tensor:
+def training_data(name: str, value, dtype: torch.dtype, device: torch.device, *, exact: bool) -> torch.Tensor:
     """``value`` as a finite tensor on ``device``; floating data converted to the model's ``dtype``.
 
     Integer data (class labels, token indices) keep their dtype. ``exact=False`` (targets) converts a
     floating tensor only where the conversion is exact (float32 → float64): a float64 target already
     works with a float32 model by type promotion, and converting it would change the arithmetic.
     """
+    dtype, device = validate.float_dtype("dtype", dtype, allow_none=False), validate.device("device", device)
+    exact = validate.flag("exact", exact)
     was_tensor = isinstance(value, torch.Tensor)
     t = validate.tensor(name, value)
     if t.dim() == 0:
@@ -156,32 +173,33 @@ def _data(name: str, value, dtype: torch.dtype, device: torch.device, *, exact: 
     return t.to(device)
 
 
-def _optimizer(name: str, optimizer, params) -> torch.optim.Optimizer:
+def checked_optimizer(name: str, optimizer, params) -> torch.optim.Optimizer:
     """``optimizer``, checked to be a ``torch.optim.Optimizer`` that updates some of ``params``."""
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise ArgumentError(f"{name} must be a torch.optim.Optimizer (e.g. torch.optim.SGD(model.parameters(), "
                             f"lr=0.1)), got {validate.show(optimizer)}")
-    mine = {id(p) for p in params}
+    mine = {id(p) for p in _tensor_list("params", params)}
     if not any(id(p) in mine for g in optimizer.param_groups for p in g["params"]):
         raise ArgumentError(f"{name} does not update any parameter of the model: build it from "
                             "model.parameters() of the model you train")
     return optimizer
 
 
-def _record_steps(value, steps: int) -> set[int]:
+def record_step_set(record_steps, steps: int) -> set[int]:
     """The record steps: default 0 and about 100 evenly spaced steps up to ``steps``; each in [0, steps]."""
-    if value is None:
+    steps = validate.nonnegative_int("steps", steps)
+    if record_steps is None:
         return set(range(0, steps + 1, max(steps // 100, 1)))
-    if isinstance(value, (np.ndarray, torch.Tensor)):
-        value = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value).ravel()
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+    if isinstance(record_steps, (np.ndarray, torch.Tensor)):
+        record_steps = np.asarray(record_steps.detach().cpu() if isinstance(record_steps, torch.Tensor) else record_steps).ravel()
+    if isinstance(record_steps, (str, bytes, dict)) or not isinstance(record_steps, Iterable):
         raise ArgumentError(f"record_steps must be a list of steps between 0 and steps={steps}, "
-                            f"got {validate.show(value)}")
+                            f"got {validate.show(record_steps)}")
     return {validate.integer(f"record_steps (each a step from 0 to steps = {steps})", s, low=0, high=steps)
-            for s in value}
+            for s in record_steps}
 
 
-def _metrics(metrics) -> dict[str, Callable]:
+def metric_functions(metrics) -> dict[str, Callable]:
     """``metrics``: None or a dict of name → function of the model."""
     if metrics is None:
         return {}
@@ -191,8 +209,10 @@ def _metrics(metrics) -> dict[str, Callable]:
     return {name: validate.function(f"metrics[{name!r}]", f) for name, f in metrics.items()}
 
 
-def _lr_of(optimizer: torch.optim.Optimizer):
+def learning_rate_of(optimizer: torch.optim.Optimizer):
     """The learning rate of the first parameter group, as a number or a list (one per member)."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ArgumentError(f"optimizer must be a torch.optim.Optimizer, got {validate.show(optimizer)}")
     lr = optimizer.param_groups[0].get("lr")
     if isinstance(lr, torch.Tensor):
         return lr.tolist() if lr.dim() else float(lr)
@@ -271,11 +291,11 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor | None = No
     ``history.diverged = True`` and ``history.diverged_step`` (for learning-rate sweeps that cross
     the stability edge on purpose).
     """
-    params = _parameters("model", model)
+    params = trainable_parameters("model", model)
     loss_fn = validate.function("loss_fn", loss_fn)
     steps = validate.nonnegative_int("steps", steps)
     on_divergence = validate.choice("on_divergence", on_divergence, ("raise", "record"))
-    dtype, device = _floating_dtype(params), params[0].device
+    dtype, device = model_dtype(params), params[0].device
     closure = X is None and y is None
     if closure:
         if batch_size is not None:
@@ -284,8 +304,8 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor | None = No
     elif X is None or y is None:
         raise ArgumentError(f"give both X and y (the data), or neither (then loss_fn(model) is the loss); "
                             f"got {'y' if X is None else 'X'} only")
-    X = _data("X", X, dtype, device, exact=True)
-    y = _data("y", y, dtype, device, exact=False)
+    X = training_data("X", X, dtype, device, exact=True)
+    y = training_data("y", y, dtype, device, exact=False)
     if X.shape[0] != y.shape[0]:
         raise ArgumentError(f"X has {X.shape[0]} samples but y has {y.shape[0]} "
                             f"(shapes {tuple(X.shape)} and {tuple(y.shape)})")
@@ -296,12 +316,12 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor | None = No
         lr = validate.positive("lr (the learning rate)", lr)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     else:
-        optimizer = _optimizer("optimizer", optimizer, params)
+        optimizer = checked_optimizer("optimizer", optimizer, params)
     if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
         raise ArgumentError("scheduler must be a torch.optim.lr_scheduler of the optimizer given here, got "
                             f"{validate.show(scheduler)}")
-    record = _record_steps(record_steps, steps)
-    metrics = _metrics(metrics)
+    record = record_step_set(record_steps, steps)
+    metrics = metric_functions(metrics)
     if stop_when is not None:
         validate.function("stop_when", stop_when)
     if on_record is not None:
@@ -353,8 +373,8 @@ def train(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor | None = No
         """Handle a divergence seen at ``step``; True: stop and return the history."""
         bar.close()
         if on_divergence == "raise":
-            raise TrainingDiverged(_diverged_message(what, step, _lr_of(optimizer)), step=step,
-                                   lr=_lr_of(optimizer))
+            raise TrainingDiverged(_diverged_message(what, step, learning_rate_of(optimizer)), step=step,
+                                   lr=learning_rate_of(optimizer))
         history.diverged, history.diverged_step = True, int(step)
         return True
 

@@ -28,7 +28,7 @@ import torch
 
 from .. import validate
 from ..progress import progress as progress_bar
-from ..train import _metrics, _optimizer, _parameters, _record_steps
+from ..train import checked_optimizer, metric_functions, record_step_set, trainable_parameters
 from ..validate import ArgumentError
 from .layers import BatchedMLP, make_activation, mlp
 from .training import EnsembleHistory, _DivergenceWatch, cross_entropy_per_sample
@@ -191,18 +191,18 @@ def train_online(model: torch.nn.Module, sample: Callable[[int, torch.Generator]
     ``"diverged"`` (K,) and ``"diverged_step"`` (K,) (−1: never) say which members' loss became NaN or
     infinite and when; their measured values are NaN from then on and they are frozen at zero.
     """
-    params = _parameters("model", model)
+    params = trainable_parameters("model", model)
     K = getattr(model, "n_members", None)
     if K is None:
         raise ArgumentError("need a batched model (with n_members), e.g. a BatchedMLP")
     validate.function("sample", sample)
-    optimizer = _optimizer("optimizer", optimizer, params)
+    optimizer = checked_optimizer("optimizer", optimizer, params)
     steps = validate.nonnegative_int("steps", steps)
     batch = validate.positive_int("batch", batch)
-    record = np.asarray(sorted(_record_steps(record_steps, steps)), dtype=int)
+    record = np.asarray(sorted(record_step_set(record_steps, steps)), dtype=int)
     if record.size == 0:
         raise ArgumentError(f"record_steps must be non-empty and lie in [0, {steps}]")
-    measure = _metrics({"measure": measure})["measure"]
+    measure = metric_functions({"measure": measure})["measure"]
     seed = validate.integer("seed", seed)
     on_divergence = validate.choice("on_divergence", on_divergence, ("record", "raise"))
     gen = torch.Generator().manual_seed(int(seed))

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from .. import validate
 from ..progress import progress as progress_bar
-from ..train import (History, TrainingDiverged, _data, _floating_dtype, _lr_of, _metrics, _optimizer, _parameters,
-                     _record_steps)
+from ..train import (History, TrainingDiverged, checked_optimizer, learning_rate_of, metric_functions, model_dtype,
+                     record_step_set, trainable_parameters, training_data)
 from ..validate import ArgumentError
 from .layers import BatchedMLP, _is_index
 
@@ -302,16 +302,16 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
     tensors, NumPy arrays or lists (finite); floating data are converted to the model's dtype.
     Returns an :class:`EnsembleHistory`.
     """
-    params = _parameters("model", model)
+    params = trainable_parameters("model", model)
     loss_fn = validate.function("loss_fn", loss_fn)
     steps = validate.nonnegative_int("steps", steps)
     on_divergence = validate.choice("on_divergence", on_divergence, ("record", "raise"))
-    optimizer = _optimizer("optimizer", optimizer, params)
-    device, dtype = params[0].device, _floating_dtype(params)
+    optimizer = checked_optimizer("optimizer", optimizer, params)
+    device, dtype = params[0].device, model_dtype(params)
     K = getattr(model, "n_members", params[0].shape[0] if params[0].dim() else None)
     K = validate.positive_int("model.n_members (the number of members)", K)
-    X = _data("X", X, dtype, device, exact=True)
-    y = _data("y", y, dtype, device, exact=False)
+    X = training_data("X", X, dtype, device, exact=True)
+    y = training_data("y", y, dtype, device, exact=False)
     per_member_data = validate.flag("per_member_data", per_member_data)
     axis = 1 if per_member_data else 0
     if per_member_data and (X.dim() < 2 or y.dim() < 2 or X.shape[0] != K or y.shape[0] != K):
@@ -352,8 +352,8 @@ def train_ensemble(model: torch.nn.Module, loss_fn: Callable, X, y, *, steps: in
         w_device = w.to(device, dtype)
         rows = torch.arange(K, device=device)[:, None]
 
-    record = _record_steps(record_steps, steps)
-    metrics = _metrics(metrics)
+    record = record_step_set(record_steps, steps)
+    metrics = metric_functions(metrics)
     if stop_when is not None:
         validate.function("stop_when", stop_when)
     history = EnsembleHistory(K)
@@ -491,7 +491,7 @@ class _DivergenceWatch:
             return
         diverged |= newly
         self.history.diverged_step[newly] = first[newly]
-        lr = _lr_of(self.optimizer)
+        lr = learning_rate_of(self.optimizer)
         members = np.flatnonzero(newly).tolist()
         member_lr = [lr[k] for k in members] if isinstance(lr, list) and len(lr) == self.K else lr
         if self.mode == "raise" or diverged.all():

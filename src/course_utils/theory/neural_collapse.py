@@ -331,32 +331,35 @@ def balanced_geometry(E, X, depth: int) -> tuple[np.ndarray, np.ndarray]:
 
 def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), accumulate_imbalance_change: bool = False):
     """Full-batch gradient descent on L_k = (1/2N) ‖X E_kᵀ − Y‖_F² for every member k of a
-    :class:`~course_utils.models.deep_linear.DeepLinearNetwork` with ``n_members`` set (trained in place).
+    :class:`~course_utils.models.deep_linear.DeepLinearNetwork` with ``n_members`` set (trained in place,
+    by the course's one ensemble loop :func:`course_utils.ensemble.train_ensemble` with
+    :class:`course_utils.ensemble.BatchedSGD`).
 
-    ``lr`` is a number or one learning rate per member. At the steps in ``record`` it stores the
-    loss of every member and, if ``labels`` are given, the measures of :func:`collapse_measures` of the
-    penultimate features h = W_{L−1}⋯W_1 x (NC3 with the mean readout row removed, see
-    :func:`nc3`), as arrays of shape (records, members). With ``accumulate_imbalance_change`` it also
-    returns, under "imbalance change", the sum over all steps of :func:`imbalance_step` per member
-    (gradients from autograd): the exact change of the imbalances D_l predicted by the step rule.
-    Used by the chapter "Neural collapse" §4 and its tests.
+    ``lr`` is a number or one learning rate per member. Returns an
+    :class:`~course_utils.ensemble.EnsembleHistory`: at the steps in ``record``, the loss of every member
+    and, if ``labels`` are given, the measures of :func:`collapse_measures` of the penultimate features
+    h = W_{L−1}⋯W_1 x (NC3 with the mean readout row removed, see :func:`nc3`), as arrays of shape
+    (records, members). With ``accumulate_imbalance_change``, ``history.imbalance_change`` holds the sum over
+    all steps of :func:`imbalance_step` per member (gradients from autograd, taken by the optimiser just
+    before it applies them): the exact change of the imbalances D_l predicted by the step rule. A
+    non-finite loss raises :class:`~course_utils.train.TrainingDiverged`. Used by the chapter "Neural
+    collapse" §4 and its tests.
     """
+    import torch
+
+    from ..ensemble import BatchedSGD, train_ensemble
     from ..models.deep_linear import DeepLinearNetwork
+
     if not isinstance(model, DeepLinearNetwork):
         raise validate.ArgumentError(f"model must be a DeepLinearNetwork (with n_members set), got {validate.show(model)}")
     if model.n_members is None:
         raise ValueError("train_deep_linear needs a DeepLinearNetwork with n_members set (one per run)")
     steps = validate.nonnegative_int("steps", steps)
-    import torch
-
-    from ..train import TrainingDiverged
-
     K = model.n_members
     dtype = model.weights[0].dtype
     dims = validate.Dims(d=model.weights[0].shape[-1], C=model.weights[-1].shape[-2])
     X = validate.tensor("X", X, shape=("N", "d"), dims=dims, dtype=dtype)
     Y = validate.tensor("Y", Y, shape=("N", "C"), dims=dims, dtype=None if isinstance(Y, torch.Tensor) else dtype)   # Y (N, 1) for C = 3 classes: refused
-    N = X.shape[0]
     lrs = validate.array("lr", lr, ndim=(0, 1))
     if lrs.ndim == 1 and lrs.shape != (K,):
         raise validate.ArgumentError(f"lr must be a number or one learning rate per member ({K}), got shape {lrs.shape}")
@@ -366,44 +369,45 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
     if record is None or isinstance(record, (str, bytes)) or not hasattr(record, "__iter__"):
         raise validate.ArgumentError(f"record must be a collection of steps 0 … steps, got {validate.show(record)}")
     record = {validate.integer(f"record (steps to record, 0 … steps = {steps})", s, low=0, high=steps) for s in record}
-    lr_t = torch.as_tensor(lrs, dtype=model.weights[0].dtype)[:, None, None]
-    hist: dict[str, list] = {"step": [], "loss": []}
+
     change = None
-    for step in range(steps + 1):  # pragma: no mutate (the loop breaks at step == steps: a longer range is unused)
-        out = model(X)
-        loss = 0.5 * ((out - Y) ** 2).sum((1, 2)) / N
-        if (step in record or step == steps) and not bool(torch.isfinite(loss).all()):
-            bad = np.flatnonzero(~np.isfinite(loss.detach().cpu().numpy())).tolist()
-            raise TrainingDiverged(f"train_deep_linear diverged by step {step}: the loss of members {bad} is NaN or "
-                                   f"infinite (learning rates {lrs[bad].tolist()}); use smaller learning rates",
-                                   step=step, lr=lrs[bad].tolist(), members=bad)
-        if step in record:
-            hist["step"].append(step)
-            hist["loss"].append(loss.detach().numpy().copy())
-            if labels is not None:
-                with torch.no_grad():
-                    h = X
-                    for W in list(model.weights)[:-1]:
-                        h = h @ W.transpose(-1, -2)
-                    ms = [collapse_measures(h[k], labels, model.weights[-1][k], out[k], center_classifier=True)
-                          for k in range(K)]
-                for key in ms[0]:
-                    hist.setdefault(key, []).append([m[key] for m in ms])
-        if step == steps:
-            break
-        model.zero_grad()
-        loss.sum().backward()
-        with torch.no_grad():
-            grads = [W.grad.clone() for W in model.weights]
-            if accumulate_imbalance_change:
+
+    class StepRuleSGD(BatchedSGD):
+        """Gradient descent that first adds the step's predicted imbalance change (imbalance_step)."""
+
+        def step(self, closure=None):
+            nonlocal change
+            with torch.no_grad():
+                grads = [W.grad for W in model.weights]
                 now = [imbalance_step([g[k] for g in grads], lrs[k]) for k in range(K)]
                 change = now if change is None else [[a + b for a, b in zip(c, n)] for c, n in zip(change, now)]
-            for W, g in zip(model.weights, grads):
-                W -= lr_t * g
-    result = {k: np.array(v) for k, v in hist.items()}
-    if accumulate_imbalance_change:
-        result["imbalance change"] = change
-    return result
+            return super().step(closure)
+
+    cache: dict = {}
+
+    def current_measures(m) -> dict:
+        """collapse_measures of every member at the model's current weights, as (K,) tensors (computed once
+        per record step: the cache is keyed on the weights' in-place version counters)."""
+        version = tuple(W._version for W in m.weights)
+        if cache.get("version") != version:
+            with torch.no_grad():
+                h = X
+                for W in list(m.weights)[:-1]:
+                    h = h @ W.transpose(-1, -2)
+                out = m(X)
+                ms = [collapse_measures(h[k], labels, m.weights[-1][k], out[k], center_classifier=True)
+                      for k in range(K)]
+            cache.update(version=version, values={name: torch.tensor([mk[name] for mk in ms]) for name in ms[0]})
+        return cache["values"]
+
+    metrics = None if labels is None else {
+        name: (lambda m, name=name: current_measures(m)[name]) for name in current_measures(model)}
+    opt = (StepRuleSGD if accumulate_imbalance_change else BatchedSGD)(list(model.weights), lr=lrs.tolist())
+    # the targets as given (a float64 tensor stays float64 against a float32 network), not the converted y
+    hist = train_ensemble(model, lambda out, _: 0.5 * ((out - Y) ** 2).sum(-1), X, Y, steps=steps, optimizer=opt,
+                          record_steps=record, metrics=metrics, progress=False, on_divergence="raise")
+    hist.imbalance_change = change if accumulate_imbalance_change else None
+    return hist
 
 
 # ----------------------------------------------------------------------------------------------
