@@ -231,9 +231,9 @@ def test_gradient_descent_checks_record_steps_by_name():
 # ------------------------------------------------------------------------------------------------
 
 def test_all_units_leave_no_loss_when_p_sums_to_one_up_to_rounding():
-    """p = (0.6, 0.4 + 1e-9) passes the sum check (np.isclose); with N = n_s units every skill is available
-    and the parameter loss is 0, not the −1e-9 left by 1 − Σp."""
-    p = np.array([0.6, 0.4 + 1e-9])
+    """p = (0.6, 0.4 + 5e-10) passes the sum check (|Σp − 1| ≤ 1e-9); with N = n_s units every skill is available
+    and the parameter loss is 0, not the −5e-10 left by 1 − Σp."""
+    p = np.array([0.6, 0.4 + 5e-10])
     assert Q.loss_parameters(2, p) == 0.0
     s = np.ones((1, 2))                      # every skill learned: the loss with N units is Σ_{k>N} p_k
     assert Q.loss_with_units(s, p, [2])[0, 0] == 0.0

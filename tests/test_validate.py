@@ -238,3 +238,16 @@ def test_torch_generator_seed_list_and_float_dtype():
         v.float_dtype("dtype", torch.int64)
     with pytest.raises(ArgumentError, match="torch.float64, got None"):
         v.float_dtype("dtype", None, allow_none=False)
+
+
+def test_probabilities_accepts_a_distribution_and_names_what_is_wrong():
+    from course_utils import validate as V
+    np.testing.assert_array_equal(V.probabilities("p", [0.25, 0.75]), [0.25, 0.75])
+    assert V.probabilities("p", [1.0]).shape == (1,)
+    V.probabilities("p", [0.5, 0.5 + 5e-10])                              # rounding-level sums pass
+    for bad, match in [([0.5, 0.6], "summing to 1.1"), ([1.2, -0.2], "non-negative"), ([[0.5, 0.5]], "p"),
+                       ([0.5, np.nan], "p"), ("abc", "p"), ([0.5, 0.5 + 2e-9], "summing to")]:
+        with pytest.raises(ArgumentError, match=match):
+            V.probabilities("p", bad)
+    with pytest.raises(ArgumentError, match="at least 2 skill frequencies"):
+        V.probabilities("p", [1.0], what="skill frequencies", min_size=2)

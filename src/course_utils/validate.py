@@ -47,7 +47,7 @@ import torch
 __all__ = ["ArgumentError", "Dims", "integer", "positive_int", "nonnegative_int", "real",
            "positive", "nonnegative", "fraction", "array", "tensor", "broadcast", "int_tensor",
            "bool_mask", "model_input", "flag", "choice", "function", "generator", "torch_generator",
-           "seed_list", "float_dtype", "device", "show"]
+           "seed_list", "float_dtype", "device", "show", "probabilities"]
 
 
 class ArgumentError(ValueError, TypeError):
@@ -229,6 +229,19 @@ def _check_layout(name: str, shape: tuple[int, ...], ndim: int | Sequence[int] |
 # ---------------------------------------------------------------------------------------------
 # Arrays and tensors
 # ---------------------------------------------------------------------------------------------
+
+def probabilities(name: str, value: Any, *, what: str = "probabilities", min_size: int = 1,
+                  atol: float = 1e-9) -> np.ndarray:
+    """``value`` as a 1-d float array of ``what`` (probabilities, skill frequencies, …): p_k ≥ 0 and
+    |Σ_k p_k − 1| ≤ ``atol``, with at least ``min_size`` entries. Returned as given (not renormalised)."""
+    p = array(name, value, ndim=1)
+    if p.size < min_size:
+        raise ArgumentError(f"{name} must be a 1-d array of at least {min_size} {what}, got shape {p.shape}")
+    if np.any(p < 0) or not abs(p.sum() - 1.0) <= atol:
+        raise ArgumentError(f"{name} must be a 1-d array of {what} (non-negative, summing to 1), got "
+                            f"{show(value)} summing to {p.sum():.6g}")
+    return p
+
 
 def array(name: str, value: Any, *, ndim: int | Sequence[int] | None = None, shape: ShapeSpec | None = None,
           dims: Dims | None = None, dtype: Any = np.float64, finite: bool = True,

@@ -27,11 +27,7 @@ def _check_rng(rng) -> np.random.Generator:
 
 
 def _check_probabilities(p) -> np.ndarray:
-    p = validate.array("p", p, ndim=1)
-    if p.size < 2:
-        raise ArgumentError(f"p must be a 1-d array of at least 2 probabilities, got shape {p.shape}")
-    if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ArgumentError(f"p must be non-negative and sum to 1 (it sums to {p.sum():.6g})")
+    p = validate.probabilities("p", p, min_size=2)
     return p / p.sum()
 
 

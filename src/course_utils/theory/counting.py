@@ -35,11 +35,7 @@ __all__ = ["add_beta_estimate", "kl_divergence", "expected_kl", "expected_kl_asy
 
 
 def _probabilities(p, positive: bool = False) -> np.ndarray:
-    p = validate.array("p", p)
-    if p.ndim != 1 or p.size < 2:
-        raise ValueError(f"p must be a 1-d array of at least 2 probabilities, got shape {p.shape}")
-    if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"p must be non-negative and sum to 1 (it sums to {p.sum():.6g})")
+    p = validate.probabilities("p", p, min_size=2)
     if positive and np.any(p == 0):
         raise ValueError("the asymptotic expansion needs every p_k > 0 (it is an expansion in 1/(N p_k))")
     return p / p.sum()

@@ -62,11 +62,7 @@ def _check_alpha(alpha: float) -> float:
 
 
 def _check_p(p) -> np.ndarray:
-    p = V.array("p", p, ndim=1)
-    if np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-        raise V.ArgumentError("p must be a 1-d array of skill probabilities (non-negative, summing to 1), "
-                              f"got {V.show(p)} summing to {p.sum():g}")
-    return p
+    return V.probabilities("p", p, what="skill probabilities")
 
 
 def _check_init(S: float, s0: float, name: str = "s0") -> None:

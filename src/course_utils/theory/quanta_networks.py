@@ -38,11 +38,7 @@ __all__ = ["tail_loss", "expected_tail_loss_data", "units_per_skill", "count_thr
 
 
 def _check_p(p) -> np.ndarray:
-    p = validate.array("p", p, ndim=1)
-    if np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-        raise validate.ArgumentError("p must be a 1-d array of skill frequencies (non-negative, summing to 1), "
-                                     f"got {validate.show(p)} summing to {p.sum():.6g}")
-    return p
+    return validate.probabilities("p", p, what="skill frequencies")
 
 
 def _booleans(name: str, value) -> np.ndarray:
