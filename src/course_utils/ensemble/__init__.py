@@ -5,7 +5,10 @@ Here the K models ("members") are one model whose parameters have a leading memb
 training step is a handful of batched matmuls instead of K Python loops:
 
 - :mod:`~course_utils.ensemble.layers`   :class:`BatchedLinear`, :class:`BatchedMLP` (and :func:`mlp`,
-  the single network that is each member), :func:`per_member` hyperparameters;
+  the single network that is each member), :func:`per_member` hyperparameters. The parameterisation
+  (standard / NTK / mean-field, σ_w, σ_b) is an argument, as for the single
+  :class:`course_utils.models.mlp.MLP`: with ``init="gaussian"`` member k *is* the MLP drawn from seed k
+  (``BatchedMLP.from_members`` stacks MLPs, ``member(k)`` hands one back);
 - :mod:`~course_utils.ensemble.optim`    :class:`BatchedSGD`, :class:`BatchedAdam`, :class:`BatchedAdamW`
   with per-member learning rates and weight decays in every parameter group, no shared state;
 - :mod:`~course_utils.ensemble.training` :func:`train_ensemble` (per-member seeds, data subsets,
