@@ -964,6 +964,20 @@ add(_mlp.MLP.scales, lambda: (_net(parameterization="ntk").scales, dict(fan_in=3
 add(_mlp.layer_multipliers, lambda: dict(parameterization="mean_field", fan_in=4, sigma_w=1.4, sigma_b=0.1, last=True))
 add(_mlp.initial_stds, lambda: dict(parameterization="standard", fan_in=4, sigma_w=1.4, sigma_b=0.1))
 
+_transformer = importlib.import_module("course_utils.models.transformer")
+add(_transformer.ModularTransformer, lambda: dict(p=5, d_model=8, n_heads=2, d_mlp=8, n_members=2, seeds=[0, 1],
+                                                  dtype=torch.float64))
+
+
+def _tiny_transformer():
+    return _transformer.ModularTransformer(5, d_model=8, n_heads=2, d_mlp=8, n_members=2, dtype=torch.float64)
+
+
+add(_transformer.ModularTransformer.tokens, lambda: (_tiny_transformer().tokens, dict(pairs=[[1, 2], [3, 4]])))
+add(_transformer.ModularTransformer.residual_streams,
+    lambda: (_tiny_transformer().residual_streams, dict(pairs=[[1, 2], [3, 4]])))
+add(_transformer.ModularTransformer.forward, lambda: (_tiny_transformer().forward, dict(pairs=[[1, 2], [3, 4]])))
+
 _act = importlib.import_module("course_utils.activations")
 add(_act.Activation, lambda: dict(torch=torch.tanh, module=torch.nn.Tanh, numpy=np.tanh,
                                   numpy_derivative=lambda x: 1 - np.tanh(x) ** 2))
