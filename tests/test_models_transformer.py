@@ -49,6 +49,15 @@ def test_members_are_single_models_and_initialisation_has_the_stated_scale():
     assert big.b_in.detach().abs().max().item() == 0.0
 
 
+def test_per_member_pairs_give_each_member_its_own_inputs():
+    pairs, _ = modular_addition(5)
+    m = ModularTransformer(5, d_model=8, n_heads=2, d_mlp=8, n_members=2, dtype=torch.float64)
+    own = torch.stack([pairs[:7], pairs[10:17]])                         # (K, N, 2)
+    out = m(own)
+    torch.testing.assert_close(out[0], m(pairs[:7])[0])
+    torch.testing.assert_close(out[1], m(pairs[10:17])[1])
+
+
 def test_it_fits_its_training_set():
     """A few hundred AdamW steps on all pairs of p = 7 fit them (a wrong sign anywhere would not)."""
     torch.manual_seed(0)
@@ -70,3 +79,5 @@ def test_bad_arguments():
         m(torch.tensor([[3, 7]]))
     with pytest.raises(ArgumentError, match=r"shape \(N, 2\)"):
         m(torch.tensor([1, 2, 3]))
+    with pytest.raises(ArgumentError, match=r"\(1, N, 2\)"):
+        m(torch.zeros(2, 4, 2, dtype=torch.long))

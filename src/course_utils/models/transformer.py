@@ -72,22 +72,29 @@ class ModularTransformer(nn.Module):
         self.b_out = nn.Parameter(torch.zeros(n_members, d, dtype=dtype))
 
     def tokens(self, pairs) -> torch.Tensor:
-        """The token sequences (a, b, =) of ``pairs`` (N, 2), shape (N, 3), "=" being token p."""
+        """The token sequences (a, b, =) of ``pairs`` (N, 2) or (K, N, 2), shape (…, N, 3), "=" being token p."""
         pairs = validate.int_tensor("pairs", pairs)
-        if pairs.dim() != 2 or pairs.shape[1] != 2:
-            raise ArgumentError(f"pairs must have shape (N, 2), got {tuple(pairs.shape)}")
+        if pairs.dim() not in (2, 3) or pairs.shape[-1] != 2 or pairs.dim() == 3 and pairs.shape[0] != self.n_members:
+            raise ArgumentError(f"pairs must have shape (N, 2) (shared by the members) or ({self.n_members}, N, 2) "
+                                f"(one set per member), got {tuple(pairs.shape)}")
         if pairs.numel() and (pairs.min() < 0 or pairs.max() >= self.p):
             raise ArgumentError(f"pairs must hold numbers 0 … p−1 = {self.p - 1}, got values from "
                                 f"{int(pairs.min())} to {int(pairs.max())}")
-        equals = torch.full((pairs.shape[0], 1), self.p, dtype=pairs.dtype, device=pairs.device)
-        return torch.cat([pairs, equals], dim=1).to(self.W_E.device)
+        equals = torch.full((*pairs.shape[:-1], 1), self.p, dtype=pairs.dtype, device=pairs.device)
+        return torch.cat([pairs, equals], dim=-1).to(self.W_E.device)
 
     def residual_streams(self, pairs) -> dict[str, torch.Tensor]:
-        """The intermediate quantities of every member on ``pairs`` (N, 2): the embeddings ``x`` (K, N, 3, d),
+        """The intermediate quantities of every member on ``pairs`` (N, 2), or on its own pairs (K, N, 2) (pass
+        ``per_member_data=True`` to :func:`~course_utils.ensemble.train_ensemble`: each member then computes only
+        its training pairs): the embeddings ``x`` (K, N, 3, d),
         the attention pattern ``attention`` (K, N, H, 3) of the last position, the residual ``r`` after
         attention and the MLP activations ``neurons`` (K, N, m), the final residual ``r_final`` (K, N, d)."""
         t = self.tokens(pairs)
-        x = self.W_E[:, t] + self.W_pos[:, None]                                     # (K, N, 3, d)
+        if t.dim() == 2:                                                             # shared pairs
+            x = self.W_E[:, t] + self.W_pos[:, None]                                 # (K, N, 3, d)
+        else:                                                                        # member k's own pairs
+            members = torch.arange(self.n_members, device=t.device)[:, None, None]
+            x = self.W_E[members, t] + self.W_pos[:, None]
         q = torch.einsum("knd,khde->knhe", x[:, :, 2], self.W_Q)                     # the "=" query only
         k = torch.einsum("knjd,khde->knhje", x, self.W_K)
         v = torch.einsum("knjd,khde->knhje", x, self.W_V)
@@ -99,7 +106,7 @@ class ModularTransformer(nn.Module):
         return dict(x=x, attention=attention, r=r, neurons=neurons, r_final=r_final)
 
     def forward(self, pairs) -> torch.Tensor:
-        """Logits (K, N, p) for the answers c = 0 … p−1 of the pairs (N, 2)."""
+        """Logits (K, N, p) for the answers c = 0 … p−1 of the pairs (N, 2) or (K, N, 2)."""
         return torch.einsum("knd,kdp->knp", self.residual_streams(pairs)["r_final"], self.W_U)
 
     def extra_repr(self) -> str:
