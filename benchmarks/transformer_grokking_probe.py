@@ -1,11 +1,13 @@
 """Probe: where does the one-layer transformer (course_utils.models.transformer) grok on this CPU?
 
-For issue 14 (Grokking III): trains K copies of the same network on the same split of a + b mod p, one
-weight decay per member, as one ensemble (each member computes only its training pairs), and prints
-training and validation accuracy every steps/25 steps. One thread, as the chapter budget assumes.
+For issue 14 (Grokking III): trains K networks on a + b mod p as one ensemble (each member computes only its
+training pairs), one weight decay per member, and prints training and validation accuracy every steps/25
+steps. Member k's split and initialisation are drawn from SEEDS[k] (default 0 for every member: the members
+then differ only in weight decay). One thread, as the chapter budget assumes.
 
-    python benchmarks/transformer_grokking_probe.py P FRACTION D_MODEL D_MLP STEPS LR WD1,WD2,...
+    python benchmarks/transformer_grokking_probe.py P FRACTION D_MODEL D_MLP STEPS LR WD1,WD2,... [SEED1,SEED2,...]
     python benchmarks/transformer_grokking_probe.py 47 0.5 64 256 2000 3e-3 0.3,1,3
+    python benchmarks/transformer_grokking_probe.py 47 0.5 64 256 2000 3e-3 1,1,1,1 1,2,3,4
 """
 
 import sys
@@ -24,12 +26,15 @@ def main(argv: list[str]) -> None:
     p, frac, d, m, steps, lr = int(argv[0]), float(argv[1]), int(argv[2]), int(argv[3]), int(argv[4]), float(argv[5])
     wds = [float(w) for w in argv[6].split(",")]
     K = len(wds)
+    seeds = [int(s) for s in argv[7].split(",")] if len(argv) > 7 else [0] * K
+    if len(seeds) != K:
+        raise SystemExit(f"give one seed per weight decay ({K}), got {len(seeds)}")
     pairs, labels = modular_addition(p)
-    masks = split_masks(len(labels), frac, seeds=[0] * K)           # one split: the members differ in weight decay
+    masks = split_masks(len(labels), frac, seeds=seeds)
     train_idx = torch.stack([torch.nonzero(mk).flatten() for mk in masks])
     val_idx = torch.stack([torch.nonzero(~mk).flatten() for mk in masks])
     X_train, y_train, X_val, y_val = pairs[train_idx], labels[train_idx], pairs[val_idx], labels[val_idx]
-    model = ModularTransformer(p, d_model=d, n_heads=4, d_mlp=m, n_members=K, seeds=[0] * K)
+    model = ModularTransformer(p, d_model=d, n_heads=4, d_mlp=m, n_members=K, seeds=seeds)
     opt = BatchedAdamW(model.parameters(), lr=lr, weight_decay=wds, betas=(0.9, 0.98))
 
     def acc(X, y):
@@ -40,7 +45,8 @@ def main(argv: list[str]) -> None:
                           optimizer=opt, record_steps=range(0, steps + 1, max(steps // 25, 1)),
                           metrics={"train": lambda _: acc(X_train, y_train), "val": lambda _: acc(X_val, y_val)},
                           progress=False)
-    print(f"p={p} fraction={frac} d_model={d} d_mlp={m} lr={lr} weight decays={wds}: {time.time() - start:.1f} s "
+    print(f"p={p} fraction={frac} d_model={d} d_mlp={m} lr={lr} weight decays={wds} seeds={seeds}: "
+          f"{time.time() - start:.1f} s "
           f"for {steps} steps, {X_train.shape[1]} training pairs")
     print("step   train accuracy   validation accuracy")
     for s, tr, va in zip(hist["step"], hist["train"], hist["val"]):
