@@ -90,3 +90,14 @@ def test_bad_combinations_are_refused():
     mixed = [MLP(3, 8, 1, 1, parameterization=p, generator=torch.Generator().manual_seed(0)) for p in ("ntk", "standard")]
     with pytest.raises(ArgumentError, match="share parameterization"):
         BatchedMLP.from_members(mixed)
+
+
+def test_from_members_of_a_subclass_is_a_plain_ensemble():
+    """BatchedNTKMLP has MLP-style sizes in its constructor; stacking members through it still works."""
+    from course_utils.theory.ntk_ensemble import BatchedNTKMLP
+
+    nets = [MLP(2, 8, 1, 1, parameterization="ntk", generator=torch.Generator().manual_seed(s)) for s in range(2)]
+    ens = BatchedNTKMLP.from_members(nets)
+    assert type(ens) is BatchedMLP
+    X = torch.randn(4, 2)
+    torch.testing.assert_close(ens(X)[1], nets[1](X))

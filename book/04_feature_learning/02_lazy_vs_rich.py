@@ -485,14 +485,14 @@ lr_one = train_scaled_relu_net(X_tr, Y_tr, width=P.mlp_width, alpha=1.0, steps=0
 # The kernel change of one lazy network is noisy (the few units that switch have random signs): the lazy
 # points average over `lazy_seeds` networks, the (more expensive) rich points over `seeds`. All lazy networks
 # are one ensemble, all rich ones another (`train_scaled_relu_nets`: one BatchedMLP, per-member learning rates).
-runs_alpha = []
+rows_of = {}                                                          # α → (seeds, quantities)
 for is_lazy in cu.progress((True, False), desc="α sweep"):
     group = [a for a in alphas if (a >= 1) == is_lazy]
     seeds = list(cu.seed(range(P.lazy_seeds if is_lazy else P.seeds)))
     rows = train_relu_nets(P.mlp_width, np.repeat(group, len(seeds)), P.lazy_steps if is_lazy else P.rich_steps,
-                           seeds * len(group), lr=None if is_lazy else lr_one)
-    runs_alpha += list(rows.reshape(len(group), len(seeds), -1))
-runs_alpha = [runs_alpha[i] for i in np.argsort(np.concatenate([np.flatnonzero(alphas >= 1), np.flatnonzero(alphas < 1)]))]
+                           seeds * len(group), lr=None if is_lazy else lr_one)   # members (α₁, s₁), (α₁, s₂), …
+    rows_of.update(zip(group, rows.reshape(len(group), len(seeds), -1)))
+runs_alpha = [rows_of[a] for a in alphas]
 by_alpha = np.array([r.mean(0) for r in runs_alpha])
 widths = np.array(P.mlp_widths)
 runs_width = np.stack([train_relu_nets(int(n), np.ones(P.seeds), P.lazy_steps, cu.seed(range(P.seeds)))

@@ -166,12 +166,9 @@ class BatchedLinear(nn.Module):
         if x.dim() != 3 or x.shape[0] != self.n_members or x.shape[2] != self.in_features:
             raise ValueError(f"input must have shape (N, {self.in_features}) or "
                              f"({self.n_members}, N, {self.in_features}), got x of shape {tuple(x.shape)}")
-        s_w, s_b = self.weight_multiplier, self.bias_multiplier
         if self.bias is None:
-            return torch.bmm(x, self.weight) if s_w == 1 else s_w * torch.bmm(x, self.weight)
-        if s_w == 1 and s_b == 1:
-            return torch.baddbmm(self.bias, x, self.weight)
-        return torch.baddbmm(self.bias, x, self.weight, beta=s_b, alpha=s_w)
+            return self.weight_multiplier * torch.bmm(x, self.weight)
+        return torch.baddbmm(self.bias, x, self.weight, beta=self.bias_multiplier, alpha=self.weight_multiplier)
 
     @torch.no_grad()
     def load_linears(self, linears: Sequence[nn.Linear]) -> None:
@@ -264,17 +261,21 @@ class BatchedMLP(nn.Module):
         self.act = make_activation(activation)
         self.to(dtype)          # before loading the members, so that float64 draws are copied exactly
         if init == "gaussian":
-            members = [MLP(sizes[0], sizes[1] if len(sizes) > 2 else 1, len(sizes) - 2, sizes[-1],
-                           activation=activation, sigma_w=sigma_w, sigma_b=sigma_b,
-                           parameterization=parameterization, generator=torch.Generator().manual_seed(s),
-                           dtype=dtype) for s in seeds]
-            self.load_members(members)
+            self.load_members([self._single_mlp(s, dtype) for s in seeds])
             with torch.no_grad():
                 for p in self.parameters():
                     p.mul_(scales.to(p.dtype).view(-1, 1, 1))
         elif init is not None:
             self.load_members([mlp(sizes, activation, bias=bias, init=init, init_scale=float(c), seed=s)
                                for s, c in zip(seeds, scales)])
+
+    def _single_mlp(self, seed: int, dtype: torch.dtype) -> MLP:
+        """The single :class:`~course_utils.models.mlp.MLP` of this ensemble's shape and parameterisation, drawn
+        from ``seed``: member k of the "gaussian" init is this network with ``seeds[k]``."""
+        depth = len(self.sizes) - 2
+        return MLP(self.sizes[0], self.sizes[1] if depth else 1, depth, self.sizes[-1], activation=self.activation,
+                   sigma_w=self.sigma_w, sigma_b=self.sigma_b, parameterization=self.parameterization,
+                   generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers[-1](self.features(x))
@@ -315,7 +316,7 @@ class BatchedMLP(nn.Module):
     def from_members(cls, models: Sequence[nn.Sequential | MLP], activation="tanh") -> BatchedMLP:
         """Stack single networks of the same shape: ``nn.Sequential`` of ``nn.Linear`` and activations (with
         the given ``activation``), or :class:`~course_utils.models.mlp.MLP` networks of one parameterisation (their
-        own activation, σ_w and σ_b); member k follows ``models[k]`` exactly."""
+        own activation, σ_w and σ_b); member k follows ``models[k]`` exactly. Always a plain ``BatchedMLP``."""
         _check_modules("models", models, (nn.Sequential, MLP))
         if not models:
             raise ValueError("models: need at least one network")
@@ -327,13 +328,13 @@ class BatchedMLP(nn.Module):
                                              "and sigma_b to be stacked")
             linears = list(first.layers)
             sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
-            batched = cls(len(models), sizes, first.activation, init=None, parameterization=first.parameterization,
-                          sigma_w=first.sigma_w, sigma_b=first.sigma_b)
+            batched = BatchedMLP(len(models), sizes, first.activation, init=None,
+                                 parameterization=first.parameterization, sigma_w=first.sigma_w, sigma_b=first.sigma_b)
             batched.init = "gaussian"
         else:
             linears = [m for m in first if isinstance(m, nn.Linear)]
             sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
-            batched = cls(len(models), sizes, activation, bias=linears[0].bias is not None, init=None)
+            batched = BatchedMLP(len(models), sizes, activation, bias=linears[0].bias is not None, init=None)
         # the members' dtype and device before copying, so that float64 members stay exact
         batched.to(device=linears[0].weight.device, dtype=linears[0].weight.dtype)
         batched.load_members(models)
@@ -347,10 +348,7 @@ class BatchedMLP(nn.Module):
         k = int(k)
         if self.init == "gaussian" or self.parameterization != "standard":
             first = self.layers[0].weight
-            net = MLP(self.sizes[0], self.sizes[1] if len(self.sizes) > 2 else 1, len(self.sizes) - 2, self.sizes[-1],
-                      activation=self.activation, sigma_w=self.sigma_w, sigma_b=self.sigma_b,
-                      parameterization=self.parameterization, generator=torch.Generator().manual_seed(0),
-                      dtype=first.dtype).to(first.device)
+            net = self._single_mlp(0, first.dtype).to(first.device)          # its draw is overwritten below
             with torch.no_grad():
                 for single, layer in zip(net.layers, self.layers):
                     lin = layer.linear(k)

@@ -48,8 +48,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 
 from .. import validate
+from ..ensemble import BatchedSGD, train_ensemble
+from ..models.deep_linear import DeepLinearNetwork
 
 __all__ = ["class_means", "scatter_matrices", "nc1", "within_class_ratio", "etf_gram", "centred_mean_gram", "nc2",
            "equinorm",
@@ -345,11 +348,6 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
     non-finite loss raises :class:`~course_utils.train.TrainingDiverged`. Used by the chapter "Neural
     collapse" §4 and its tests.
     """
-    import torch
-
-    from ..ensemble import BatchedSGD, train_ensemble
-    from ..models.deep_linear import DeepLinearNetwork
-
     if not isinstance(model, DeepLinearNetwork):
         raise validate.ArgumentError(f"model must be a DeepLinearNetwork (with n_members set), got {validate.show(model)}")
     if model.n_members is None:
@@ -370,19 +368,6 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
         raise validate.ArgumentError(f"record must be a collection of steps 0 … steps, got {validate.show(record)}")
     record = {validate.integer(f"record (steps to record, 0 … steps = {steps})", s, low=0, high=steps) for s in record}
 
-    change = None
-
-    class StepRuleSGD(BatchedSGD):
-        """Gradient descent that first adds the step's predicted imbalance change (imbalance_step)."""
-
-        def step(self, closure=None):
-            nonlocal change
-            with torch.no_grad():
-                grads = [W.grad for W in model.weights]
-                now = [imbalance_step([g[k] for g in grads], lrs[k]) for k in range(K)]
-                change = now if change is None else [[a + b for a, b in zip(c, n)] for c, n in zip(change, now)]
-            return super().step(closure)
-
     cache: dict = {}
 
     def current_measures(m) -> dict:
@@ -402,12 +387,30 @@ def train_deep_linear(model, X, Y, *, lr, steps: int, labels=None, record=(), ac
 
     metrics = None if labels is None else {
         name: (lambda m, name=name: current_measures(m)[name]) for name in current_measures(model)}
-    opt = (StepRuleSGD if accumulate_imbalance_change else BatchedSGD)(list(model.weights), lr=lrs.tolist())
+    weights = list(model.weights)
+    opt = (_ImbalanceTrackingSGD(weights, lrs) if accumulate_imbalance_change else BatchedSGD(weights, lr=lrs.tolist()))
     # the targets as given (a float64 tensor stays float64 against a float32 network), not the converted y
     hist = train_ensemble(model, lambda out, _: 0.5 * ((out - Y) ** 2).sum(-1), X, Y, steps=steps, optimizer=opt,
                           record_steps=record, metrics=metrics, progress=False, on_divergence="raise")
-    hist.imbalance_change = change if accumulate_imbalance_change else None
+    hist.imbalance_change = opt.change if accumulate_imbalance_change else None
     return hist
+
+
+class _ImbalanceTrackingSGD(BatchedSGD):
+    """Gradient descent on the weights of a batched DeepLinearNetwork that, before each update, adds the
+    change of the imbalances the update will make, :func:`imbalance_step` of this step's gradients, to
+    ``change`` (per member: one matrix per D_l)."""
+
+    def __init__(self, weights: list, lrs: np.ndarray):
+        super().__init__(weights, lr=lrs.tolist())
+        self.weights, self.lrs, self.change = weights, lrs, None
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            grads = [W.grad for W in self.weights]
+            now = [imbalance_step([g[k] for g in grads], self.lrs[k]) for k in range(len(self.lrs))]
+        self.change = now if self.change is None else [[a + b for a, b in zip(c, n)] for c, n in zip(self.change, now)]
+        return super().step(closure)
 
 
 # ----------------------------------------------------------------------------------------------

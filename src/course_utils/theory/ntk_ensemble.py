@@ -174,14 +174,6 @@ class BatchedNTKMLP(BatchedMLP):
         activation = validate.choice("activation", activation, sorted(ACTIVATIONS))
         sigma_w = validate.positive("sigma_w", sigma_w)
         sigma_b = validate.nonnegative("sigma_b", sigma_b)
-        if seeds is not None:
-            if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
-                raise ArgumentError(f"seeds must be a list of integers, one per member, got {validate.show(seeds)}")
-            if len(seeds) != n_members:
-                raise ArgumentError(f"seeds must have one entry per member ({n_members}), got {len(seeds)}")
-        if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
-            raise ArgumentError(f"dtype must be a floating torch dtype (torch.float32, torch.float64), "
-                                f"got {validate.show(dtype)}")
         super().__init__(n_members, [d_in] + [width] * depth + [d_out], activation, init="gaussian",
                          parameterization="ntk", sigma_w=sigma_w, sigma_b=sigma_b, seeds=seeds, dtype=dtype)
 
