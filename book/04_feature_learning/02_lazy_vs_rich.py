@@ -821,9 +821,9 @@ cu.check_less("rich full backprop on held-out digits: κ_CKA = 1 − A above the
 # other, and the rich network scored 0.95–0.96 at COURSE_SEED 0–3. The last-layer-only model scored 2 to
 # 4 points below the rich one at COURSE_SEED 0–3, but on 500 validation images that is two to four
 # standard errors of a single draw, so we do not claim it.)
-# The same two diagnostics track grokking in
-# [Grokking II](../05_grokking/02_grokking_phase_diagrams.ipynb): a network that starts lazy
-# generalises when its feature kernel turns from extended to minimal.
+# [Grokking II](../05_grokking/02_grokking_phase_diagrams.ipynb) reads the same two diagnostics on a
+# network that starts lazy and groks under weight decay: there they barely move through the delay,
+# and the weight norm is what tracks it.
 #
 # ## 7. What it means
 #
