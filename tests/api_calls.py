@@ -978,6 +978,30 @@ add(_transformer.ModularTransformer.residual_streams,
     lambda: (_tiny_transformer().residual_streams, dict(pairs=[[1, 2], [3, 4]])))
 add(_transformer.ModularTransformer.forward, lambda: (_tiny_transformer().forward, dict(pairs=[[1, 2], [3, 4]])))
 
+_mf = importlib.import_module("course_utils.theory.modular_fourier")
+
+
+def _clock_logits(p: int = 7):
+    a = np.arange(p)
+    s = (a[:, None, None] + a[None, :, None] - a[None, None, :]) % p
+    return 2 * np.cos(2 * np.pi * s / p) + np.cos(2 * np.pi * 3 * s / p) + 0.1 * randn(p, p, p)
+
+
+add(_mf.fourier_basis, lambda: dict(p=7))
+add(_mf.frequency_power, lambda: dict(W=randn(7, 3)))
+add(_mf.frequency_shares, lambda: dict(W=randn(7, 3)))
+add(_mf.effective_frequencies, lambda: dict(shares=np.array([0.5, 0.3, 0.2])))
+add(_mf.random_effective_frequencies, lambda: dict(p=7, n=3))
+add(_mf.top_frequencies, lambda: dict(shares=np.array([0.5, 0.3, 0.2]), n=2))
+add(_mf.top_share, lambda: dict(shares=np.array([0.5, 0.3, 0.2]), n=2))
+add(_mf.key_frequencies, lambda: dict(shares=np.array([0.7, 0.2, 0.1]), factor=2.0))
+add(_mf.clock_amplitudes, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
+add(_mf.clock_component, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
+add(_mf.clock_fraction, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
+add(_mf.restricted_logits, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
+add(_mf.excluded_logits, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
+add(_mf.neuron_fraction, lambda: dict(activations=randn(7, 7, 4), freqs=np.array([1, 3])), allow_nan=True)
+
 _act = importlib.import_module("course_utils.activations")
 add(_act.Activation, lambda: dict(torch=torch.tanh, module=torch.nn.Tanh, numpy=np.tanh,
                                   numpy_derivative=lambda x: 1 - np.tanh(x) ** 2))

@@ -56,6 +56,11 @@ def law(D, p, D_c):
     return np.minimum(np.outer(D, p) / D_c, 1.0)
 
 
+def fourier_shares(W):
+    power = (np.abs(np.fft.rfft(np.asarray(W, dtype=float), axis=0)) ** 2).sum(axis=1)[1:]
+    return power / power.sum()
+
+
 def is_unique(train_pairs, p):
     from course_utils.theory import grokking
     return bool(grokking.unique_linear_structure(train_pairs, p))
@@ -221,6 +226,8 @@ TABLE: dict[str, Case] = {
     "check_unique_structure": Case("grokking", (is_unique,), {0: "bool_function"}, kwargs={"n_sets": 12},
                                    settings={"p": "int", "n_sets": "int", "seed": "seed"}),
     "check_phase_classifier": Case("grokking", (phase,), {0: "str_function"}),
+    "check_frequency_shares": Case("grokking_transformers", (fourier_shares,), {0: "function"},
+                                   settings={"rtol": "tol"}),
     "check_q": Case("implicit_bias", (q,), {0: "function"}, settings={"rtol": "tol"}),
     "check_limits": Case("implicit_bias", (lazy_limit, rich_limit), {0: "function", 1: "function"}),
     "check_depth3_plateau_time": Case("layerwise_dynamics", (plateau_time,), {0: "function"},
