@@ -8,6 +8,12 @@ then differ only in weight decay). One thread, as the chapter budget assumes.
     python benchmarks/transformer_grokking_probe.py P FRACTION D_MODEL D_MLP STEPS LR WD1,WD2,... [SEED1,SEED2,...]
     python benchmarks/transformer_grokking_probe.py 47 0.5 64 256 2000 3e-3 0.3,1,3
     python benchmarks/transformer_grokking_probe.py 47 0.5 64 256 2000 3e-3 1,1,1,1 1,2,3,4
+
+Grokking III's default (p = 47, fraction 0.5, d_model 64, d_mlp 256, learning rate 1e-2, weight decay 1) and
+the two settings its parameters section compares it with:
+
+    python benchmarks/transformer_grokking_probe.py 47 0.5 64 256 1200 1e-2 1,1,1,1,0.1,0.1 1,2,3,4,1,2
+    python benchmarks/transformer_grokking_probe.py 47 0.3 64 256 1500 1e-2 1,1,1,1,1,1 1,2,3,4,5,6
 """
 
 import sys
