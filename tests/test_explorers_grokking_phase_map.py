@@ -84,9 +84,12 @@ def test_the_map_is_the_majority_over_seeds(synthetic):
     fig = _explorer(synthetic).figure()
     drawn = np.asarray(fig.axes[0].collections[0].get_array()).reshape(2, 3)
     codes = grid.to_array(phase).transpose("decoder_wd", "decoder_lr", "seed").values
-    expected = np.array([[np.bincount(c, minlength=4).argmax() for c in row] for row in codes])
+    expected = np.array([[c[0] if c[0] == c[1] else gpm.SPLIT for c in row] for row in codes])   # two seeds
     np.testing.assert_array_equal(drawn, expected)
-    assert drawn[0, 1] == 1               # members 2 and 3, grokking and memorisation: a tie goes to the lower code
+    assert drawn[0, 1] == gpm.SPLIT       # members 2 and 3, grokking and memorisation: a tie is drawn as split
+    np.testing.assert_array_equal(gpm.majority_phase([[0, 0, 1], [1, 2, 2], [3, 1, 3], [0, 1, 2]]),
+                                  [0, 2, 3, gpm.SPLIT])
+    np.testing.assert_array_equal(gpm.majority_phase([[0, 1], [2, 2]], axis=0), [gpm.SPLIT, gpm.SPLIT])
     plt.close(fig)
 
 

@@ -307,6 +307,27 @@ cu.check_count("'grokking' runs: RQI ≥ 0.9 no later than 90 % training accurac
 # This agrees with the paper's own account of its slow-decoder corner (inefficient decoder
 # training), and with Grokking I: in the toy model we find no run that memorises first and forms
 # its representation later. The grokking phase of the toy model is, in our runs, a slow readout.
+#
+# **Explore: one run behind each cell.** Choose a cell of the first map (decoder learning rate and
+# weight decay) and a seed to see that run's training and validation accuracy and the RQI of its
+# embeddings (δ = 0.1, as above). The map shows the majority phase of the seeds, and "split" where they
+# disagree. The default is the "grokking" run with the longest delay: watch the RQI reach 0.9 before
+# the training accuracy does, and the validation accuracy follow much later — the slow readout.
+
+# %%
+from IPython.display import display
+
+from course_utils.explorers import grokking_phase_map
+
+ex = grokking_phase_map.explorer(grid1, x="decoder_lr", y="decoder_wd", steps=hist["step"],
+                                 train_acc=hist["train_acc"][:, :K1], val_acc=hist["val_acc"][:, :K1],
+                                 embeddings=hist["E"][:, :K1, :, None], threshold=P.threshold, budget=P.steps,
+                                 x_label="decoder learning rate", y_label="decoder weight decay", phase=phase[:K1],
+                                 delta=0.1)
+ex.show()
+weight_decays = ex.controls["decoder_wd"].options
+display(ex.variants("decoder_wd", weight_decays[:: len(weight_decays) // 4]))   # four weight decays, this lr and seed
+
 # %% [markdown]
 # ## 3. Grokking on real data
 #

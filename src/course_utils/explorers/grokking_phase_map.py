@@ -7,12 +7,12 @@ chapter has already trained as one batched ensemble over a :class:`~course_utils
 
 The figure has two panels:
 
-(a) the phase map, the majority phase over seeds of each cell (ties: the lower code, as in the chapter), with
-    the chosen cell marked;
+(a) the phase map, the majority phase over seeds of each cell, with the chosen cell marked; a cell whose seeds
+    tie (with two seeds: disagree) is drawn as "split", as in the chapter's maps, never given to one phase;
 (b) the chosen run's recorded curves against the training step: training and validation accuracy (the
     nearest-target accuracy of the toy model), and the representation quality index RQI of its embeddings,
     the fraction of all parallelograms i + j = m + n whose defect |Ẽ_i + Ẽ_j − Ẽ_m − Ẽ_n| on the normalised
-    embeddings Ẽ is at most δ = 0.05 (:func:`course_utils.theory.grokking.rqi`); the times t_train and t_val at
+    embeddings Ẽ is at most δ (0.1 in the chapters; :func:`course_utils.theory.grokking.rqi`); the times t_train and t_val at
     which the accuracies first reach the threshold, which the phase rule
     (:func:`course_utils.theory.grokking.classify_phase`) reads: grokking when t_val > t_train + T/10.
 """
@@ -28,7 +28,10 @@ from ..explore import Choice, Explorer
 from ..plotting import PALETTE, panels, phase_diagram
 from ..theory import grokking as theory
 
-__all__ = ["explorer", "rqi_history", "majority_phase", "label"]
+__all__ = ["explorer", "rqi_history", "majority_phase", "label", "SPLIT"]
+
+#: The map code of a cell whose seeds tie between phases (drawn as "split"): one past the phase codes.
+SPLIT = len(theory.PHASES)
 
 
 def label(value: float) -> str:
@@ -57,21 +60,23 @@ def rqi_history(embeddings, p: int | None = None, *, delta: float = 0.05) -> np.
 
 
 def majority_phase(codes, axis: int = -1) -> np.ndarray:
-    """The most frequent phase code along ``axis`` (ties: the lower code), as in the chapter's map."""
+    """The most frequent phase code along ``axis``; :data:`SPLIT` where two or more phases tie for the most runs
+    (with two seeds: where they disagree), so that no tie is silently given to one phase."""
     codes = np.asarray(codes)
     counts = np.stack([(codes == c).sum(axis=axis) for c in range(len(theory.PHASES))], axis=-1)
-    return counts.argmax(axis=-1)
+    tied = (counts == counts.max(axis=-1, keepdims=True)).sum(axis=-1) > 1
+    return np.where(tied, SPLIT, counts.argmax(axis=-1))
 
 
 def explorer(grid: Grid, *, x: str, y: str, steps, train_acc, val_acc, embeddings, threshold: float,
-             budget: float, x_label: str = "", y_label: str = "", phase=None) -> Explorer:
+             budget: float, x_label: str = "", y_label: str = "", phase=None, delta: float = 0.05) -> Explorer:
     """The phase-map explorer of the runs of ``grid`` (two knobs ``x`` and ``y`` and one axis of seeds).
 
     ``steps`` (R,) are the recorded steps; ``train_acc`` and ``val_acc`` (R, K) the recorded accuracies of the
     K = ``grid.size`` members in member order; ``embeddings`` (R, K, p, d) their recorded embeddings. The phase
     of each run is classified from its curves with the chapter's rule at ``threshold`` and ``budget`` (give
-    the chapter's ``phase`` (K,) to check that it is the same). The default cell is the grokking run with the
-    longest delay t_val − t_train (or the first run if none groks).
+    the chapter's ``phase`` (K,) to check that it is the same); ``delta`` is the RQI tolerance δ. The default
+    cell is the grokking run with the longest delay t_val − t_train (or the first run if none groks).
     """
     if len(grid.dims) != 3 or x not in grid.dims or y not in grid.dims or x == y:
         raise ValueError(f"grid must have three axes, the two knobs x and y and one of seeds; got axes {grid.dims} "
@@ -83,7 +88,7 @@ def explorer(grid: Grid, *, x: str, y: str, steps, train_acc, val_acc, embedding
         if values.shape != (steps.size, grid.size):
             raise ValueError(f"{name}_acc must have shape (records, members) = {(steps.size, grid.size)}, "
                              f"got {values.shape}")
-    curves["rqi"] = rqi_history(embeddings)
+    curves["rqi"] = rqi_history(embeddings, delta=delta)
     if curves["rqi"].shape != (steps.size, grid.size):
         raise ValueError(f"embeddings must have shape (records, members, p, d) with records, members = "
                          f"{(steps.size, grid.size)}, got {np.shape(embeddings)}")
@@ -119,10 +124,11 @@ def explorer(grid: Grid, *, x: str, y: str, steps, train_acc, val_acc, embedding
         i, j, s = y_opts.index(values[y]), x_opts.index(values[x]), seed_opts.index(values[seed_axis])
         fig, (ax_map, ax) = panels(2, ncols=1, width=6.4, panel_height=3.0)
         phase_diagram(ax_map, xs, ys, phase_map, xlabel=x_label or x, ylabel=y_label or y,
-                      colorbar_label="phase", categorical_labels=list(theory.PHASES))
+                      colorbar_label="phase", categorical_labels=[*theory.PHASES, "split"])
         ax_map.plot([xs[j]], [ys[i]], "s", ms=13, mfc="none", mec="white", mew=3.5)
         ax_map.plot([xs[j]], [ys[i]], "s", ms=13, mfc="none", mec="black", mew=1.5)
-        ax_map.set_title(f"(a) majority phase of {len(seeds)} seed(s); square: the chosen cell", fontsize=10)
+        ax_map.set_title(f"(a) majority phase of {len(seeds)} seed(s) (split: a tie); square: the chosen cell",
+                         fontsize=10)
 
         ax_map.xaxis.set_minor_formatter(NullFormatter())           # log axes over less than a decade
         ax_map.yaxis.set_minor_formatter(NullFormatter())
