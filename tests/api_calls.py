@@ -990,6 +990,7 @@ def _clock_logits(p: int = 7):
 add(_mf.fourier_basis, lambda: dict(p=7))
 add(_mf.frequency_power, lambda: dict(W=randn(7, 3)))
 add(_mf.frequency_shares, lambda: dict(W=randn(7, 3)))
+add(_mf.unit_frequency_shares, lambda: dict(W=randn(7, 3)))
 add(_mf.effective_frequencies, lambda: dict(shares=np.array([0.5, 0.3, 0.2])))
 add(_mf.random_effective_frequencies, lambda: dict(p=7, n=3))
 add(_mf.top_frequencies, lambda: dict(shares=np.array([0.5, 0.3, 0.2]), n=2))
@@ -1000,6 +1001,7 @@ add(_mf.clock_component, lambda: dict(logits=_clock_logits(), freqs=np.array([1,
 add(_mf.clock_fraction, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
 add(_mf.restricted_logits, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
 add(_mf.excluded_logits, lambda: dict(logits=_clock_logits(), freqs=np.array([1, 3])))
+add(_mf.answer_loss, lambda: dict(logits=_clock_logits(), which=np.eye(7, dtype=bool)))
 add(_mf.neuron_fraction, lambda: dict(activations=randn(7, 7, 4), freqs=np.array([1, 3])), allow_nan=True)
 
 _act = importlib.import_module("course_utils.activations")
@@ -1511,6 +1513,7 @@ add(_tgrok.linear_flow, lambda: dict(E0=_E(2), quads=_quads(), times=np.array([0
 add(_tgrok.effective_gradient_flow, lambda: dict(E0=_E(2), quads=_quads(), times=np.array([0.0, 0.1, 0.2]),
                                                   max_dt=0.01))
 add(_tgrok.linearity_defect, lambda: dict(E=_E(1)[:, 0]))
+add(_tgrok.spacing_deviation, lambda: dict(E=_E(1)[:, 0]), allow_nan=True)   # NaN: constant E, no spacing
 add(_tgrok.order_inversions, lambda: dict(E=np.stack([_E(1)[:, 0], _E(1)[::-1, 0]])))
 add(_tgrok.order_changes, lambda: dict(E=np.stack([_E(1)[:, 0], _E(1)[:, 0] * 2, _E(1)[::-1, 0]]), start=0,
                                         symbol_pairs=None))
@@ -1520,6 +1523,9 @@ add(_tgrok.critical_fraction, lambda: dict(fractions=np.array([0.1, 0.3, 0.5]), 
                                             level=0.5), allow_nan=True)   # NaN: never reaches the level
 add(_tgrok.classify_phase, lambda: dict(train_step=np.array([100.0, 100, 100]), val_step=np.array([200.0, 1000, 6000]),
                                          budget=5000, delay_ratio=1.0, min_delay=None))
+add(_tgrok.classify_outcome, lambda: dict(generalised=np.array([True, False, False]),
+                                          train_acc=np.array([1.0, 0.95, 0.5]), rqi=np.array([1.0, 0.2, 0.1]),
+                                          threshold=0.9))
 
 _BETA = np.array([1.0, -0.5, 0.0, 0.2])
 add(_ib.q, lambda: dict(z=np.array([-2.0, 0.0, 0.5])))

@@ -12,14 +12,6 @@ from course_utils.models.transformer import ModularTransformer
 from course_utils.theory import modular_fourier as fourier
 
 
-def _loss(logits, p, which=None):
-    z = logits - logits.max(-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
-    a = np.arange(p)
-    right = logp[a[:, None], a[None, :], (a[:, None] + a[None, :]) % p]
-    return float(-(right.mean() if which is None else right[which].mean()))
-
-
 @pytest.fixture(scope="module")
 def grokked():
     torch.manual_seed(0)
@@ -72,8 +64,8 @@ def test_trained_weights_follow_the_clock(grokked):
     assert np.all(alpha > 0) and np.all(np.abs(beta) < 0.1 * alpha)
     assert np.nanmedian(fourier.neuron_fraction(grokked["neurons"], key)) > 0.8
     # progress measures at the end: the clock alone is nearly perfect, the rest is worse than a guess
-    assert _loss(fourier.restricted_logits(grokked["logits"], key), p) < 0.1
-    assert _loss(fourier.excluded_logits(grokked["logits"], key), p, grokked["train"]) > np.log(p)
+    assert fourier.answer_loss(fourier.restricted_logits(grokked["logits"], key)) < 0.1
+    assert fourier.answer_loss(fourier.excluded_logits(grokked["logits"], key), grokked["train"]) > np.log(p)
 
 
 def test_quadratic_mlp_units_become_single_frequency_as_it_generalises():
@@ -88,7 +80,7 @@ def test_quadratic_mlp_units_become_single_frequency_as_it_generalises():
                           sample_weight=train.float(), record_steps=[0, 1500], progress=False,
                           metrics={"val_acc": lambda m: accuracy(m(X), labels, ~train)})
     W_a = next(net.parameters())[:, :p].detach().numpy()                   # (K, p, N)
-    unit = fourier.frequency_shares(np.swapaxes(W_a, 1, 2)[..., None]).max(-1)
+    unit = fourier.unit_frequency_shares(W_a).max(-1)
     random_top = np.sum(1 / np.arange(1, 16)) / 15
     assert np.all(hist["val_acc"][-1] >= 0.9)
     assert np.all(np.median(unit, axis=-1) > random_top + 0.15)

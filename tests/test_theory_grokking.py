@@ -181,3 +181,32 @@ def test_tied_symbol_pairs():
     assert G.tied_symbol_pairs(np.array([[0, 1]]), 3).shape == (0, 2)
     everything = G.tied_symbol_pairs(G.unordered_pairs(4), 4)
     assert len(everything) == 6                                  # the full table ties every pair
+
+
+def test_spacing_deviation_is_zero_on_a_line_and_large_when_shuffled():
+    k = np.arange(10.0)
+    np.testing.assert_allclose(G.spacing_deviation(3 - 2 * k), 0.0, atol=1e-12)
+    bumped = 2 * k.copy()
+    bumped[4] += 0.2                                                    # one symbol off by a tenth of the spacing
+    assert 0.01 < G.spacing_deviation(bumped) < 0.1
+    shuffled = np.array([3.0, 7, 0, 9, 1, 5, 8, 2, 6, 4])
+    assert G.spacing_deviation(shuffled) > 1
+    batch = np.stack([2 * k, bumped, shuffled])
+    np.testing.assert_allclose(G.spacing_deviation(batch), [G.spacing_deviation(e) for e in batch])
+    assert G.spacing_deviation(5 * bumped + 1) == pytest.approx(G.spacing_deviation(bumped))   # in units of spacing
+    assert np.isnan(G.spacing_deviation(np.ones(4)))
+    with pytest.raises(ValueError, match="E"):
+        G.spacing_deviation([1.0])
+
+
+def test_classify_outcome_follows_the_rule():
+    codes = G.classify_outcome([True, False, False, False, True], [1.0, 0.5, 0.95, 0.95, 0.2],
+                               [1.0, 0.2, 0.3, 0.95, 0.1])
+    np.testing.assert_array_equal(codes, [0, 2, 1, 3, 0])
+    assert [G.OUTCOMES[c] for c in codes[:4]] == ["generalised", "did not fit", "memorised", "other"]
+    np.testing.assert_array_equal(G.classify_outcome([False, False], [0.9, 0.9], [0.9, 0.89]), [3, 1])  # at the edge
+    np.testing.assert_array_equal(G.classify_outcome([False], [0.85], [0.5], threshold=0.8), [1])
+    with pytest.raises(ValueError, match="same shape"):
+        G.classify_outcome([True], [1.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match="threshold"):
+        G.classify_outcome([True], [1.0], [1.0], threshold=2)

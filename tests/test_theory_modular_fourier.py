@@ -253,3 +253,43 @@ def test_nearly_constant_inputs_are_still_measured():
 def test_too_many_or_too_few_axes_are_refused(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_answer_loss_is_the_cross_entropy_of_the_right_answers():
+    import torch
+    p = 7
+    rng = np.random.default_rng(6)
+    L = rng.standard_normal((3, p, p, p)) * 3
+    a = np.arange(p)
+    labels = torch.as_tensor(((a[:, None] + a[None, :]) % p).ravel())
+    for k in range(3):
+        ref = torch.nn.functional.cross_entropy(torch.as_tensor(L[k]).reshape(p * p, p), labels).item()
+        assert mf.answer_loss(L[k]) == pytest.approx(ref, rel=1e-12)
+    np.testing.assert_allclose(mf.answer_loss(L), [mf.answer_loss(L[k]) for k in range(3)])
+    mask = rng.random((p, p)) < 0.4
+    ref = torch.nn.functional.cross_entropy(torch.as_tensor(L[0]).reshape(p * p, p)[mask.ravel()],
+                                            labels[mask.ravel()]).item()
+    assert mf.answer_loss(L[0], mask) == pytest.approx(ref, rel=1e-12)
+    assert mf.answer_loss(np.ones((p, p, p))) == pytest.approx(np.log(p))
+    s = grid(p)
+    clock = 50 * np.cos(2 * np.pi * s / p)                              # a sharp clock: right answer certain
+    assert mf.answer_loss(clock) < 1e-3
+    assert mf.answer_loss(-clock) > 10                                  # the wrong phase: confidently wrong
+    with pytest.raises(ValueError, match="which"):
+        mf.answer_loss(L[0], np.ones((p, p - 1), bool))
+    with pytest.raises(ValueError, match="no pair"):
+        mf.answer_loss(L[0], np.zeros((p, p), bool))
+
+
+def test_unit_frequency_shares_treat_each_column_alone():
+    p = 11
+    a = np.arange(p)
+    W = np.stack([np.cos(2 * np.pi * 2 * a / p), 3 * np.sin(2 * np.pi * 5 * a / p) + 1, np.cos(2 * np.pi * a / p)],
+                 axis=1)
+    s = mf.unit_frequency_shares(W)
+    assert s.shape == (3, 5)
+    np.testing.assert_allclose(s[[0, 1, 2], [1, 4, 0]], 1.0, atol=1e-12)
+    batch = mf.unit_frequency_shares(np.stack([W, W[:, ::-1]]))
+    np.testing.assert_allclose(batch[1], s[::-1])
+    with pytest.raises(ValueError, match="W"):
+        mf.unit_frequency_shares(np.ones(p))

@@ -328,15 +328,7 @@ scale = first_below(t_eff, defect_eff, 0.1 * defect_eff[0]) / first_below(steps,
 Et_eff = np.stack([theory.normalise_embeddings(e)[:, 0] for e in eff])
 
 
-def spacing_error(E):
-    """RMS deviation of E_k from the best line a + b k, in units of the spacing |b|: (..., p) → (...)."""
-    k = np.arange(E.shape[-1]) - (E.shape[-1] - 1) / 2
-    b = (E * k).sum(-1) / (k ** 2).sum()
-    resid = E - E.mean(-1, keepdims=True) - b[..., None] * k
-    return np.sqrt((resid ** 2).mean(-1)) / np.abs(b)
-
-
-spacing = spacing_error(E_traj[-1])                    # (K,) at the end of training
+spacing = theory.spacing_deviation(E_traj[-1])        # (K,) at the end of training, in units of the spacing
 memorised = (~generalised) & (final_train >= P.threshold) & (final_rqi < P.threshold)
 
 # %% tags=["hide-input"]
@@ -409,12 +401,7 @@ unique = np.array([theory.unique_linear_structure(pairs[m].numpy(), P.p) for m i
 lam3 = np.array([theory.grokking_rate(theory.training_parallelograms(pairs[m].numpy(), P.p), P.p)
                  for m in train_mask])
 fraction = grid["fraction"]
-OUTCOMES = ("generalised", "memorised", "did not fit", "other")
-
-
-def outcomes(generalised, train, rqi_end):
-    """Outcome code per run: 0 generalised, 1 memorised, 2 did not fit, 3 other (see the list above)."""
-    return np.where(generalised, 0, np.where(train < P.threshold, 2, np.where(rqi_end < P.threshold, 1, 3)))
+OUTCOMES = theory.OUTCOMES                         # the list above; theory.classify_outcome applies it
 
 
 def per_fraction(codes, fraction, fractions):
@@ -422,7 +409,7 @@ def per_fraction(codes, fraction, fractions):
     return np.array([[np.sum(codes[fraction == f] == c) for c in range(4)] for f in fractions])
 
 
-code = outcomes(generalised, final_train, final_rqi)
+code = theory.classify_outcome(generalised, final_train, final_rqi, threshold=P.threshold)
 counts = per_fraction(code, fraction, P.fractions)
 gen_share = counts[:, 0] / P.seeds
 f_net = theory.critical_fraction(np.asarray(P.fractions), gen_share)
@@ -543,7 +530,7 @@ pgrid, ptrain, pval, phist, prqi = toy_ensemble(P.paper_fractions, P.paper_seeds
                                                 decoder_wd=P.paper_decoder_wd)
 paper_seconds = time.perf_counter() - start
 p_gen = phist["val_acc"][-1] >= P.threshold
-p_code = outcomes(p_gen, phist["train_acc"][-1], prqi[-1])
+p_code = theory.classify_outcome(p_gen, phist["train_acc"][-1], prqi[-1], threshold=P.threshold)
 p_counts = per_fraction(p_code, pgrid["fraction"], P.paper_fractions)
 p_t_fit = first_step_reaching(phist, "train_acc", P.threshold)
 p_t_rqi = first_step_crossing(np.asarray(phist.steps), prqi, P.threshold)

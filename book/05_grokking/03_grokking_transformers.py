@@ -59,8 +59,10 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 
 import course_utils as cu
+from course_utils import diagnostics
 from course_utils.data import arithmetic
 from course_utils.ensemble import (BatchedAdamW, BatchedMLP, accuracy, cross_entropy_per_sample,
                                    first_step_crossing, mse_per_sample, train_ensemble)
@@ -162,7 +164,7 @@ history = train_ensemble(
     metrics={"train_acc": lambda net: accuracy(net(X_train), y_train.to(device)),
              "val_acc": lambda net: accuracy(net(X_val), y_val.to(device)),
              "val_loss": lambda net: cross_entropy_per_sample(net(X_val), y_val.to(device)).mean(-1),
-             "weight_norm2": lambda net: sum((w ** 2).flatten(1).sum(1) for w in net.parameters()),
+             "weight_norm": lambda net: diagnostics.weight_norm(net.parameters(), batched=True),
              "all_acc": snapshot})
 steps = np.asarray(history["step"])
 snap = {name: np.stack(v, axis=1) for name, v in snapshots.items()}     # (K, T, ...)
@@ -425,6 +427,9 @@ cu.check_less("weight decay 1: largest median share of a neuron's variance outsi
 #   component removed. Large when the training fit relies on the clock, close to the training loss
 #   when it does not.
 #
+# Both are `theory.answer_loss`, the cross-entropy of the right answers $c = a + b$, applied to
+# `theory.restricted_logits` and `theory.excluded_logits`.
+#
 # Read over time, they split training into three phases {cite:p}`nanda2023progress`:
 # **memorisation** (the training loss falls to the fit while the validation loss rises), **circuit
 # formation** (the restricted loss falls to near zero while the validation accuracy still sits on its
@@ -432,16 +437,6 @@ cu.check_less("weight decay 1: largest median share of a neuron's variance outsi
 # (weight decay removes the memorising remainder; the validation loss falls).
 
 # %%
-def cross_entropy(logits, which=None):
-    """Mean cross-entropy of logits (…, p, p, p) [a, b, c] for the right answers c = a + b mod p, over the
-    pairs where ``which`` (p, p) is True (all pairs when None): shape (…)."""
-    z = logits - logits.max(-1, keepdims=True)
-    log_prob = z - np.log(np.exp(z).sum(-1, keepdims=True))
-    right = labels.numpy().reshape(P.p, P.p, 1)                        # c = a + b mod p
-    ll = np.take_along_axis(log_prob, np.broadcast_to(right, log_prob.shape[:-1] + (1,)), axis=-1)[..., 0]
-    return -(ll.mean((-2, -1)) if which is None else ll[..., which].mean(-1))
-
-
 restricted = np.zeros((K, len(steps)))
 excluded = np.zeros((K, len(steps)))
 for k in range(K):
@@ -449,8 +444,8 @@ for k in range(K):
         restricted[k] = excluded[k] = np.nan
         continue
     train_pairs = masks[k].numpy().reshape(P.p, P.p)
-    restricted[k] = cross_entropy(theory.restricted_logits(snap["logits"][k], key[k]))
-    excluded[k] = cross_entropy(theory.excluded_logits(snap["logits"][k], key[k]), train_pairs)
+    restricted[k] = theory.answer_loss(theory.restricted_logits(snap["logits"][k], key[k]))
+    excluded[k] = theory.answer_loss(theory.excluded_logits(snap["logits"][k], key[k]), which=train_pairs)
 t_circuit = first_step_crossing(steps, restricted.T, 0.1, above=False)   # restricted loss below 0.1 nats
 val_index = np.array([np.searchsorted(steps, t) if np.isfinite(t) else len(steps) - 1 for t in t_val])
 print("step at which the restricted loss falls below 0.1:", t_circuit)
@@ -466,8 +461,8 @@ for ax, k in zip(axes, [int(grokkers[0]), int(grokkers[-1])]):
     ax.plot(steps[1:], restricted[k, 1:], color="C2", ls="--", label="restricted loss (clock only)")
     ax.plot(steps[1:], excluded[k, 1:], color="C3", ls="--", label="excluded loss (clock removed)")
     ax.axhline(np.log(P.p), color="gray", lw=1, ls=":", label="ln p (uniform guess)")
-    norm = history["weight_norm2"][1:, k]
-    ax.plot(steps[1:], norm / norm.max() * 10, color="k", lw=1, alpha=0.6, label="weight norm² (scaled to 10)")
+    norm = history["weight_norm"][1:, k]
+    ax.plot(steps[1:], norm / norm.max() * 10, color="k", lw=1, alpha=0.6, label="weight norm (scaled to 10)")
     for t, name in [(t_fit[k], "fit"), (t_circuit[k], "circuit"), (t_val[k], "90 % val.")]:
         if np.isfinite(t):
             ax.axvline(t, color="gray", lw=0.8)
@@ -529,7 +524,7 @@ def unit_top_share(net):
     """Store the first-layer weights on a, (K, p, N); return the median over units of the top-frequency share."""
     W_a = next(net.parameters())[:, :P.mlp_p].detach().cpu().numpy().copy()  # (K, p, N): weights on onehot(a)
     first_layer.append(W_a)
-    unit = theory.frequency_shares(np.swapaxes(W_a, 1, 2)[..., None])      # (K, N, F): one column per unit
+    unit = theory.unit_frequency_shares(W_a)                               # (K, N, F): each unit on its own
     return torch.as_tensor(np.median(unit.max(-1), axis=-1))
 
 
@@ -545,8 +540,13 @@ Fm = (P.mlp_p - 1) // 2
 random_top = np.sum(1 / np.arange(1, Fm + 1)) / Fm                      # E[max of a flat Dirichlet] = H_F/F
 m_fit = first_step_crossing(msteps, mlp_history["train_acc"], 0.99)
 m_val = first_step_crossing(msteps, mlp_history["val_acc"], 0.9)
-share_at = lambda t: np.array([mlp_history["unit_share"][np.searchsorted(msteps, t[k]), k]   # noqa: E731
-                               for k in range(P.mlp_seeds)])
+
+
+def share_at(t):
+    """Each network's median unit share at its own recorded step t[k]."""
+    return np.array([mlp_history["unit_share"][np.searchsorted(msteps, t[k]), k] for k in range(P.mlp_seeds)])
+
+
 whole = theory.effective_frequencies(theory.frequency_shares(first_layer[-1]))
 print(f"fit (99 % training accuracy) at steps {m_fit}, 90 % validation accuracy at {m_val}")
 print(f"median top-frequency share of a unit: at the fit {np.round(share_at(m_fit), 3)}, at 90 % validation "
@@ -584,11 +584,10 @@ plt.show()
 
 # %%
 m_val99 = first_step_crossing(msteps, mlp_history["val_acc"], 0.99)
-rank = lambda x: np.argsort(np.argsort(x))                               # noqa: E731
 rho = []
 for k in range(P.mlp_seeds):
     window = (msteps >= m_fit[k]) & (msteps <= (m_val99[k] if np.isfinite(m_val99[k]) else msteps[-1]))
-    rho.append(np.corrcoef(rank(mlp_history["unit_share"][window, k]), rank(mlp_history["val_acc"][window, k]))[0, 1])
+    rho.append(spearmanr(mlp_history["unit_share"][window, k], mlp_history["val_acc"][window, k]).statistic)
 print("Spearman correlation of unit share and validation accuracy, fit → 99 % validation:", np.round(rho, 3))
 cu.check_count("quadratic MLPs that generalise", int(np.isfinite(m_val).sum()), at_least=P.mlp_seeds, of=P.mlp_seeds)
 cu.check_less("largest (share at the fit − random) / (share at 90 % validation − random)",

@@ -30,13 +30,16 @@ i + j = m + n; a representation "knows" it when E_i + E_j = E_m + E_n.
   unique linear structure (Monte Carlo over splits), and :func:`critical_fraction`, where it
   crosses ½;
 - :func:`linearity_defect`: 1 − R² of E_k against k, the distance of a representation from the
-  linear structure (0 for E_k = a + b k);
+  linear structure (0 for E_k = a + b k); :func:`spacing_deviation`: the same distance as a root-mean-square
+  deviation from the best line, in units of its spacing |b| (is the line equally spaced?);
 - :func:`order_inversions`: how far the *order* of one-dimensional embeddings is from the order
   of the symbols (the number of pairs that a line E_k = a + b k would order differently). In
   d = 1 it can only change when two embeddings cross; :func:`order_changes` counts the recorded
   steps at which the order differs from the order at a given step (e.g. the fit);
 - :func:`classify_phase`: comprehension / grokking / memorisation / confusion from the steps at
-  which training and validation accuracy pass a threshold (the phases of Grokking II).
+  which training and validation accuracy pass a threshold (the phases of Grokking II);
+  :func:`classify_outcome`: what a run did by the end of its budget — generalised, memorised (fit on a
+  representation that is not a line), did not fit, other (Grokking I).
 
 All functions take NumPy arrays (or tensors, converted) and return NumPy values.
 """
@@ -53,10 +56,11 @@ __all__ = ["unordered_pairs", "parallelograms", "training_parallelograms", "cons
            "permissible_parallelograms", "normalise_embeddings", "parallelogram_defects", "rqi",
            "predicted_accuracy", "effective_loss", "effective_loss_gradient", "effective_hessian",
            "hessian_spectrum", "null_space_dimension", "unique_linear_structure", "grokking_rate",
-           "linear_flow", "effective_gradient_flow", "linearity_defect", "order_inversions", "order_changes",
+           "linear_flow", "effective_gradient_flow", "linearity_defect", "spacing_deviation", "order_inversions",
+           "order_changes",
            "tied_symbol_pairs",
            "probability_unique",
-           "critical_fraction", "PHASES", "classify_phase"]
+           "critical_fraction", "PHASES", "classify_phase", "OUTCOMES", "classify_outcome"]
 
 
 #: The most integration steps :func:`effective_gradient_flow` takes before it refuses (about a minute).
@@ -347,6 +351,20 @@ def linearity_defect(E) -> np.ndarray:
     return (R ** 2).sum(axis=-1) / (C ** 2).sum(axis=-1)
 
 
+def spacing_deviation(E) -> np.ndarray:
+    """√(mean_k (E_k − Ē − b k̃)²) / |b|, k̃ = k − k̄, b the slope of the least-squares line: how far one-dimensional
+    embeddings ``E`` (…, p) are from an equally spaced line, in units of its spacing (0 for E_k = a + b k; far
+    above 1 for a shuffled line, whose slope is small; NaN for constant E, which has no spacing)."""
+    E = V.array("E", E)
+    if E.ndim == 0 or E.shape[-1] < 2:
+        raise V.ArgumentError(f"E must have shape (..., p) with p ≥ 2 symbols, got shape {E.shape}")
+    k = np.arange(E.shape[-1]) - (E.shape[-1] - 1) / 2                  # centred, so Σ_k E_k k̃ = Σ_k (E_k − Ē) k̃
+    b = (E * k).sum(axis=-1) / (k ** 2).sum()
+    residual = E - E.mean(axis=-1, keepdims=True) - b[..., None] * k
+    with np.errstate(divide="ignore", invalid="ignore"):                 # constant E: 0/0, NaN
+        return np.sqrt((residual ** 2).mean(axis=-1)) / np.abs(b)
+
+
 def order_inversions(E) -> np.ndarray:
     """Inversions of one-dimensional embeddings relative to the symbols' order:
     I(E) = min(n, p(p−1)/2 − n), n = #{i < j : E_i > E_j}. The minimum counts a line running
@@ -469,3 +487,21 @@ def classify_phase(train_step, val_step, *, budget: float, delay_ratio: float = 
     va_ok = np.isfinite(va) & (va <= budget)
     late = va > delay_ratio * np.where(np.isfinite(tr), tr, 0) + min_delay
     return np.where(~tr_ok, 3, np.where(~va_ok, 2, np.where(late, 1, 0))).astype(int)
+
+
+#: What a run did by the end of its budget (codes of :func:`classify_outcome`).
+OUTCOMES = ("generalised", "memorised", "did not fit", "other")
+
+
+def classify_outcome(generalised, train_acc, rqi, *, threshold: float = 0.9) -> np.ndarray:
+    """Outcome codes (indices into :data:`OUTCOMES`) of runs at the end of training: 0 generalised; otherwise
+    2 did not fit (training accuracy < ``threshold``), 1 memorised (fit, RQI < ``threshold``: the decoder fit the
+    training pairs on a representation that is not a line), 3 other (fit on a line that is not read out)."""
+    gen = V.array("generalised", generalised, dtype=bool, allow_empty=True)
+    tr = V.array("train_acc", train_acc, allow_empty=True)
+    q = V.array("rqi", rqi, finite=False, allow_empty=True)
+    if not gen.shape == tr.shape == q.shape:
+        raise V.ArgumentError(f"generalised, train_acc and rqi must have the same shape, got {gen.shape}, "
+                              f"{tr.shape} and {q.shape}")
+    threshold = V.fraction("threshold", threshold)
+    return np.where(gen, 0, np.where(tr < threshold, 2, np.where(q < threshold, 1, 3))).astype(int)

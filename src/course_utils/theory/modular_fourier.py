@@ -29,10 +29,13 @@ s = a + b − c mod p are orthogonal (each residue s occurs p² times), so
   common to every c) that lies in that span;
 - the progress measures of Nanda et al.: the **restricted** logits keep only the clock component, the
   **excluded** logits remove it (:func:`restricted_logits`, :func:`excluded_logits`); a network that
-  computes the answer with the clock has a small restricted loss and a large excluded loss.
+  computes the answer with the clock has a small restricted loss and a large excluded loss, both
+  measured by :func:`answer_loss`, the cross-entropy of the right answers c = a + b mod p.
 
 :func:`neuron_fraction`: the share of the MLP neurons' variance over (a, b) in the two-dimensional
 Fourier terms built from the key frequencies (cos ω_k a, sin ω_k b, cos ω_k a · sin ω_k' b, …).
+:func:`unit_frequency_shares`: the frequency shares of each column of W on its own (one hidden unit's
+weights on the symbols), for networks whose units each pick one frequency.
 
 Logits are indexed ``[..., a, b, c]`` (shape (…, p, p, p)), neuron activations ``[..., a, b, neuron]``.
 All functions take NumPy arrays or tensors and return NumPy values.
@@ -45,7 +48,8 @@ import numpy as np
 from .. import validate as V
 
 __all__ = ["fourier_basis", "frequency_power", "frequency_shares", "effective_frequencies",
-           "random_effective_frequencies", "top_frequencies", "top_share", "key_frequencies",
+           "unit_frequency_shares", "random_effective_frequencies", "top_frequencies", "top_share",
+           "key_frequencies", "answer_loss",
            "clock_amplitudes", "clock_component",
            "clock_fraction", "restricted_logits", "excluded_logits", "neuron_fraction"]
 
@@ -89,6 +93,13 @@ def frequency_shares(W) -> np.ndarray:
         raise V.ArgumentError("W: the embeddings are the same for every symbol (no power at any frequency k ≥ 1), "
                               "so the frequency shares are undefined")
     return P / total
+
+
+def unit_frequency_shares(W) -> np.ndarray:
+    """The frequency shares (:func:`frequency_shares`) of each column of W (…, p, n) on its own: one unit's
+    weights on the p symbols each, shape (…, n, (p−1)/2). A unit made of one frequency has a share 1 there."""
+    W = V.array("W (weights, shape (…, p, n))", W, ndim=tuple(range(2, 7)))
+    return frequency_shares(np.swapaxes(W, -1, -2)[..., None])
 
 
 def _shares(shares) -> np.ndarray:
@@ -161,6 +172,26 @@ def _residue(p: int) -> np.ndarray:
     """(a + b − c) mod p on the grid [a, b, c]: an involution in c, so it also gives c from s = r."""
     a = np.arange(p)
     return (a[:, None, None] + a[None, :, None] - a[None, None, :]) % p
+
+
+def answer_loss(logits, which=None) -> np.ndarray | float:
+    """The mean cross-entropy −log softmax_c ℓ(a, b, c) at the right answer c = a + b mod p, over the pairs
+    (a, b) where ``which`` (a (p, p) boolean mask, e.g. a training set) is True, or over all p² pairs.
+    Logits (…, p, p, p) indexed [a, b, c] → shape (…). Of the restricted logits it is the restricted loss, of
+    the excluded logits on the training pairs the excluded loss; ln p for logits that do not depend on c."""
+    L, p = _logits(logits)
+    z = L - L.max(-1, keepdims=True)
+    log_prob = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    a = np.arange(p)
+    right = log_prob[..., a[:, None], a[None, :], (a[:, None] + a[None, :]) % p]       # (…, p, p)
+    if which is None:
+        out = -right.mean((-2, -1))
+    else:
+        mask = V.array("which (a (p, p) mask of pairs)", which, shape=(p, p), dtype=bool)
+        if not mask.any():
+            raise V.ArgumentError("which selects no pair (a, b): the loss over no pairs is undefined")
+        out = -right[..., mask].mean(-1)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def clock_amplitudes(logits, freqs) -> tuple[np.ndarray, np.ndarray]:
